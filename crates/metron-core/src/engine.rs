@@ -1,0 +1,486 @@
+//! The tracking engine: a state machine advanced once per second (SPEC E1-E5).
+//!
+//! The engine never reads a clock. Every call carries a [`Now`]: a monotonic instant (what
+//! durations are measured with), the wall time (only used to stamp where a tracking session
+//! begins) and the UTC offset. Within one tracking session every interval's stamps are derived
+//! from the monotonic clock, so a wall-clock jump (NTP, a manual change, a time zone or DST
+//! change) can never produce an overlap, a gap or a negative duration (E5).
+//!
+//! A session is the stretch from Start to the moment tracking stops (stop, idle, sleep, quit).
+//! Inside it intervals are contiguous: each opens exactly where the previous one closed.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::model::{Counts, EndReason, Interval, Sample, WindowInfo, WindowSegment};
+use crate::planner::{IntervalPlanner, PlannerError, DEFAULT_RANGE};
+use crate::privacy::PrivacyPolicy;
+
+/// The three clocks the engine is told about at every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Time since an arbitrary origin on a clock that never goes back.
+    pub mono: Duration,
+    /// The wall clock, UTC.
+    pub wall: DateTime<Utc>,
+    /// The session's local offset from UTC at this instant, in minutes.
+    pub utc_offset_minutes: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// E2: planned interval lengths are drawn from this range (seconds, inclusive).
+    pub interval_range: RangeInclusive<u32>,
+    /// E3: this many consecutive seconds without input stop tracking.
+    pub idle_limit_secs: u32,
+    /// E3: a gap between ticks larger than this means the machine slept.
+    pub sleep_gap: Duration,
+    /// E6: applied to every window sample.
+    pub privacy: PrivacyPolicy,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            interval_range: DEFAULT_RANGE,
+            idle_limit_secs: 300,
+            sleep_gap: Duration::from_secs(5),
+            privacy: PrivacyPolicy::default(),
+        }
+    }
+}
+
+/// Why tracking stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// The user pressed Stop.
+    User,
+    /// E3: 300 s without input. The user should be told.
+    Idle,
+    /// E3: the machine slept or the process was frozen. The user should be told.
+    Sleep,
+    /// The app is quitting.
+    Quit,
+}
+
+/// What the engine reports back from a command or a tick.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Tracking of a task began (on Start, or on a switch to another task).
+    Started { task_id: String },
+    /// An interval closed: the caller must commit it to the store (S1).
+    Closed(Interval),
+    /// Tracking stopped.
+    Stopped(StopCause),
+}
+
+/// What the UI shows while tracking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub task_id: String,
+    /// Seconds tracked since Start (the session counter).
+    pub session_secs: u64,
+    /// Seconds in the still-open interval, and how many of them had input.
+    pub interval_secs: u32,
+    pub interval_active_secs: u32,
+}
+
+/// The interval being filled.
+struct OpenInterval {
+    id: Uuid,
+    task_id: String,
+    /// Seconds since the session anchor at which this interval starts.
+    start_sec: u64,
+    planned_secs: u32,
+    utc_offset_minutes: i32,
+    active: String,
+    counts: Counts,
+    windows: Vec<WindowSegment>,
+}
+
+impl OpenInterval {
+    fn len(&self) -> u32 {
+        self.active.len() as u32
+    }
+
+    fn push_second(&mut self, active: bool, counts: &Counts, window: &WindowInfo) {
+        let offset = self.len();
+        self.active.push(if active { '1' } else { '0' });
+        self.counts.add(counts);
+        match self.windows.last_mut() {
+            Some(last) if same_window(last, window) => last.seconds += 1,
+            _ => self.windows.push(WindowSegment {
+                offset,
+                seconds: 1,
+                app: window.app.clone(),
+                title: window.title.clone(),
+                url: window.url.clone(),
+                path: window.path.clone(),
+            }),
+        }
+    }
+}
+
+fn same_window(segment: &WindowSegment, window: &WindowInfo) -> bool {
+    segment.app == window.app
+        && segment.title == window.title
+        && segment.url == window.url
+        && segment.path == window.path
+}
+
+/// One Start..stop stretch of tracking.
+struct Session {
+    task_id: String,
+    anchor_mono: Duration,
+    /// Wall time (unix seconds) of the anchor; every stamp in the session derives from it.
+    anchor_wall: i64,
+    /// Seconds accounted since the anchor.
+    recorded: u64,
+    last_tick: Duration,
+    idle_run: u32,
+    last_window: WindowInfo,
+    open: OpenInterval,
+}
+
+impl Session {
+    fn stamp(&self, sec: u64) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.anchor_wall + sec as i64, 0).unwrap_or(DateTime::UNIX_EPOCH)
+    }
+}
+
+/// The engine. See the module docs for the time model.
+pub struct Engine {
+    config: EngineConfig,
+    planner: IntervalPlanner,
+    device_id: Uuid,
+    session: Option<Session>,
+    /// No interval may start before this (unix seconds): the end of the last one recorded.
+    floor: Option<i64>,
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        device_id: Uuid,
+        rng: Box<dyn RngCore + Send>,
+    ) -> Result<Self, PlannerError> {
+        let planner = IntervalPlanner::new(config.interval_range.clone(), rng)?;
+        Ok(Engine {
+            config,
+            planner,
+            device_id,
+            session: None,
+            floor: None,
+        })
+    }
+
+    /// Tells the engine where the last recorded interval ended (e.g. read from the store at
+    /// start-up), so a wall clock set back between sessions can't make a new one overlap it.
+    pub fn set_floor(&mut self, ended_at: DateTime<Utc>) {
+        let t = ended_at.timestamp();
+        self.floor = Some(self.floor.map_or(t, |f| f.max(t)));
+    }
+
+    pub fn is_tracking(&self) -> bool {
+        self.session.is_some()
+    }
+
+    pub fn task_id(&self) -> Option<&str> {
+        self.session.as_ref().map(|s| s.task_id.as_str())
+    }
+
+    pub fn progress(&self) -> Option<Progress> {
+        self.session.as_ref().map(|s| Progress {
+            task_id: s.task_id.clone(),
+            session_secs: s.recorded,
+            interval_secs: s.open.len(),
+            interval_active_secs: s.open.active.bytes().filter(|b| *b == b'1').count() as u32,
+        })
+    }
+
+    /// Starts tracking `task_id`. While tracking another task this is a switch; while
+    /// tracking the same task it does nothing.
+    pub fn start(&mut self, task_id: &str, now: &Now) -> Vec<Event> {
+        match self.task_id() {
+            Some(current) if current == task_id => Vec::new(),
+            Some(_) => self.switch(task_id, now),
+            None => {
+                let mut events = Vec::new();
+                self.open_session(task_id, now, &mut events);
+                events
+            }
+        }
+    }
+
+    /// The user pressed Stop.
+    pub fn stop(&mut self, now: &Now) -> Vec<Event> {
+        self.finish(now, EndReason::Stop, StopCause::User)
+    }
+
+    /// The app is quitting.
+    pub fn quit(&mut self, now: &Now) -> Vec<Event> {
+        self.finish(now, EndReason::Quit, StopCause::Quit)
+    }
+
+    /// Closes the current interval as `switch` and goes on, without a gap, on another task.
+    pub fn switch(&mut self, task_id: &str, now: &Now) -> Vec<Event> {
+        let mut events = Vec::new();
+        if !self.catch_up(now, &mut events) {
+            // Not tracking (or the machine slept before the switch): a plain start.
+            self.open_session(task_id, now, &mut events);
+            return events;
+        }
+        let Engine {
+            planner,
+            device_id,
+            session,
+            ..
+        } = self;
+        let Some(s) = session.as_mut() else {
+            return events;
+        };
+        if s.task_id == task_id {
+            return events;
+        }
+        let next = open_interval(planner, s, task_id, now.utc_offset_minutes);
+        let closed = std::mem::replace(&mut s.open, next);
+        if let Some(interval) = close(closed, s, EndReason::Switch, *device_id) {
+            events.push(Event::Closed(interval));
+        }
+        s.task_id = task_id.to_string();
+        // Switching task is input in itself.
+        s.idle_run = 0;
+        events.push(Event::Started {
+            task_id: task_id.to_string(),
+        });
+        events
+    }
+
+    /// One second has passed: record `sample`, close intervals at their boundaries, and stop
+    /// on idle or sleep.
+    pub fn tick(&mut self, now: &Now, sample: Sample) -> Vec<Event> {
+        let mut events = Vec::new();
+        let Some(s) = self.session.as_ref() else {
+            return events;
+        };
+        if now.mono < s.last_tick {
+            return events; // a monotonic clock can't go back; ignore a confused caller
+        }
+        if now.mono - s.last_tick > self.config.sleep_gap {
+            self.end_session(EndReason::Sleep, StopCause::Sleep, &mut events);
+            return events;
+        }
+        let window = self
+            .config
+            .privacy
+            .apply(sample.window.unwrap_or_else(WindowInfo::unknown));
+        self.advance(now, &sample.counts, window, &mut events);
+        events
+    }
+
+    /// The open interval as it would be stored if the process died now (S2 checkpoint).
+    pub fn snapshot(&self) -> Option<Interval> {
+        let s = self.session.as_ref()?;
+        let open = OpenInterval {
+            id: s.open.id,
+            task_id: s.open.task_id.clone(),
+            start_sec: s.open.start_sec,
+            planned_secs: s.open.planned_secs,
+            utc_offset_minutes: s.open.utc_offset_minutes,
+            active: s.open.active.clone(),
+            counts: s.open.counts,
+            windows: s.open.windows.clone(),
+        };
+        close(open, s, EndReason::Recovered, self.device_id)
+    }
+
+    fn open_session(&mut self, task_id: &str, now: &Now, events: &mut Vec<Event>) {
+        let wall = now.wall.timestamp();
+        let anchor_wall = self.floor.map_or(wall, |floor| wall.max(floor));
+        let mut session = Session {
+            task_id: task_id.to_string(),
+            anchor_mono: now.mono,
+            anchor_wall,
+            recorded: 0,
+            last_tick: now.mono,
+            idle_run: 0,
+            last_window: WindowInfo::unknown(),
+            open: placeholder_interval(),
+        };
+        session.open = open_interval(&mut self.planner, &session, task_id, now.utc_offset_minutes);
+        self.session = Some(session);
+        events.push(Event::Started {
+            task_id: task_id.to_string(),
+        });
+    }
+
+    /// Accounts the seconds since the last tick (without input), unless the gap shows a
+    /// sleep, in which case the session ends. Returns whether a session is still running.
+    fn catch_up(&mut self, now: &Now, events: &mut Vec<Event>) -> bool {
+        let Some(s) = self.session.as_ref() else {
+            return false;
+        };
+        if now.mono >= s.last_tick && now.mono - s.last_tick > self.config.sleep_gap {
+            self.end_session(EndReason::Sleep, StopCause::Sleep, events);
+            return false;
+        }
+        let window = s.last_window.clone();
+        self.advance(now, &Counts::default(), window, events);
+        self.session.is_some()
+    }
+
+    fn finish(&mut self, now: &Now, reason: EndReason, cause: StopCause) -> Vec<Event> {
+        let mut events = Vec::new();
+        if self.catch_up(now, &mut events) {
+            self.end_session(reason, cause, &mut events);
+        }
+        events
+    }
+
+    /// Appends the whole seconds between the last accounted second and `now`.
+    fn advance(&mut self, now: &Now, counts: &Counts, window: WindowInfo, events: &mut Vec<Event>) {
+        let Engine {
+            config,
+            planner,
+            device_id,
+            session,
+            ..
+        } = self;
+        let Some(s) = session.as_mut() else { return };
+        s.last_tick = s.last_tick.max(now.mono);
+        let target = round_secs(now.mono.saturating_sub(s.anchor_mono));
+        if target <= s.recorded {
+            // No new whole second (a tick came early): fold the input into the last second.
+            if counts.any() && s.open.len() > 0 {
+                s.open.counts.add(counts);
+                s.open.active.pop();
+                s.open.active.push('1');
+                s.idle_run = 0;
+            }
+            return;
+        }
+        let active = counts.any();
+        let new_secs = target - s.recorded;
+        for i in 0..new_secs {
+            // A late tick (up to the sleep gap) covers several seconds; its input is credited
+            // to the last of them only, so activity is never overstated.
+            let last = i + 1 == new_secs;
+            let (second_active, second_counts) = if last {
+                (active, *counts)
+            } else {
+                (false, Counts::default())
+            };
+            s.open.push_second(second_active, &second_counts, &window);
+            s.recorded += 1;
+            s.idle_run = if second_active { 0 } else { s.idle_run + 1 };
+            if s.idle_run >= config.idle_limit_secs {
+                s.last_window = window;
+                let floor_events = end_session_parts(
+                    session,
+                    EndReason::Idle,
+                    StopCause::Idle,
+                    *device_id,
+                    events,
+                );
+                self.floor = floor_events.or(self.floor);
+                return;
+            }
+            if s.open.len() >= s.open.planned_secs {
+                let task_id = s.task_id.clone();
+                let next = open_interval(planner, s, &task_id, now.utc_offset_minutes);
+                let closed = std::mem::replace(&mut s.open, next);
+                if let Some(interval) = close(closed, s, EndReason::Boundary, *device_id) {
+                    events.push(Event::Closed(interval));
+                }
+            }
+        }
+        s.last_window = window;
+    }
+
+    fn end_session(&mut self, reason: EndReason, cause: StopCause, events: &mut Vec<Event>) {
+        if let Some(end) =
+            end_session_parts(&mut self.session, reason, cause, self.device_id, events)
+        {
+            self.floor = Some(end);
+        }
+    }
+}
+
+/// Closes the open interval of `session` with `reason`, ends the session, and returns the
+/// session's end (unix seconds) for the floor.
+fn end_session_parts(
+    session: &mut Option<Session>,
+    reason: EndReason,
+    cause: StopCause,
+    device_id: Uuid,
+    events: &mut Vec<Event>,
+) -> Option<i64> {
+    let mut s = session.take()?;
+    let end = s.anchor_wall + s.recorded as i64;
+    let open = std::mem::replace(&mut s.open, placeholder_interval());
+    if let Some(interval) = close(open, &s, reason, device_id) {
+        events.push(Event::Closed(interval));
+    }
+    events.push(Event::Stopped(cause));
+    Some(end)
+}
+
+fn open_interval(
+    planner: &mut IntervalPlanner,
+    s: &Session,
+    task_id: &str,
+    utc_offset_minutes: i32,
+) -> OpenInterval {
+    let start = s.stamp(s.recorded);
+    OpenInterval {
+        id: planner.next_id(start.timestamp_millis().max(0) as u64),
+        task_id: task_id.to_string(),
+        start_sec: s.recorded,
+        planned_secs: planner.next_duration(),
+        utc_offset_minutes,
+        active: String::new(),
+        counts: Counts::default(),
+        windows: Vec::new(),
+    }
+}
+
+fn placeholder_interval() -> OpenInterval {
+    OpenInterval {
+        id: Uuid::nil(),
+        task_id: String::new(),
+        start_sec: 0,
+        planned_secs: u32::MAX,
+        utc_offset_minutes: 0,
+        active: String::new(),
+        counts: Counts::default(),
+        windows: Vec::new(),
+    }
+}
+
+/// Turns an open interval into a closed one; an interval of zero seconds is no interval.
+fn close(open: OpenInterval, s: &Session, reason: EndReason, device_id: Uuid) -> Option<Interval> {
+    let len = open.len() as u64;
+    if len == 0 {
+        return None;
+    }
+    Some(Interval {
+        id: open.id,
+        device_id,
+        task_id: open.task_id,
+        started_at: s.stamp(open.start_sec),
+        ended_at: s.stamp(open.start_sec + len),
+        utc_offset_minutes: open.utc_offset_minutes,
+        end_reason: reason,
+        active: open.active,
+        counts: open.counts,
+        windows: open.windows,
+    })
+}
+
+/// Whole seconds in `d`, rounded to the nearest (ticks jitter by some milliseconds).
+fn round_secs(d: Duration) -> u64 {
+    (d.as_millis() as u64 + 500) / 1000
+}

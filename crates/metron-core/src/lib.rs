@@ -1,0 +1,19 @@
+//! metron-core: the pure heart of Metron.
+//!
+//! It owns the tracking engine (a state machine advanced once per second, rules E1-E5 of
+//! SPEC.md), the randomized boundary planner (E2), the interval model and its wire format (E4),
+//! and the privacy filter applied to every window sample (E6).
+//!
+//! It must stay pure: no tokio, no SQL, no HTTP, no OS calls and no clock or entropy reads.
+//! Time comes in as values (`Now`), randomness as an injected `RngCore`, so every rule is
+//! testable with scripted time and a seeded RNG, and `metron-agent replay` is deterministic.
+
+pub mod engine;
+pub mod model;
+pub mod planner;
+pub mod privacy;
+
+pub use engine::{Engine, EngineConfig, Event, Now, StopCause};
+pub use model::{Counts, EndReason, Interval, InvalidInterval, Sample, WindowInfo, WindowSegment};
+pub use planner::{IntervalPlanner, PlannerError};
+pub use privacy::{PrivacyPolicy, UrlPolicy};

@@ -1,0 +1,260 @@
+//! The interval model of SPEC E4 and its JSON wire format.
+//!
+//! The same types are written to the agent's store, sent to the server and printed by
+//! `metron-agent replay`, so there is exactly one definition of what an interval is.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Longest interval the server accepts (SPEC §4: duration 1..=900 s).
+pub const MAX_INTERVAL_SECS: u32 = 900;
+
+/// Input counters: how many events of each kind, never which key or where.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub keys: u64,
+    pub clicks: u64,
+    pub scrolls: u64,
+    pub moves: u64,
+}
+
+impl Counts {
+    /// True when any input happened: the definition of an "active" second.
+    pub fn any(&self) -> bool {
+        self.keys + self.clicks + self.scrolls + self.moves > 0
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        self.keys += other.keys;
+        self.clicks += other.clicks;
+        self.scrolls += other.scrolls;
+        self.moves += other.moves;
+    }
+}
+
+/// The foreground window as the sensors saw it (before the privacy filter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    pub app: String,
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+impl WindowInfo {
+    /// App name used when the sensor could not tell which window was in front.
+    pub const UNKNOWN_APP: &'static str = "unknown";
+
+    pub fn unknown() -> Self {
+        WindowInfo {
+            app: Self::UNKNOWN_APP.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// One second of observation (SPEC E1). `window: None` means the sensor could not tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub counts: Counts,
+    pub window: Option<WindowInfo>,
+}
+
+/// Why an interval closed (SPEC E3). Serialized in snake_case on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    Boundary,
+    Stop,
+    Switch,
+    Idle,
+    Quit,
+    Sleep,
+    Recovered,
+}
+
+impl EndReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EndReason::Boundary => "boundary",
+            EndReason::Stop => "stop",
+            EndReason::Switch => "switch",
+            EndReason::Idle => "idle",
+            EndReason::Quit => "quit",
+            EndReason::Sleep => "sleep",
+            EndReason::Recovered => "recovered",
+        }
+    }
+}
+
+/// A run of consecutive seconds spent in one window, `offset` seconds into the interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSegment {
+    pub offset: u32,
+    pub seconds: u32,
+    pub app: String,
+    pub title: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// A closed stretch of tracked time (SPEC E4), the unit that is stored and delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interval {
+    pub id: Uuid,
+    pub device_id: Uuid,
+    pub task_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub utc_offset_minutes: i32,
+    pub end_reason: EndReason,
+    /// One '0' or '1' per second: whether any input happened in that second.
+    pub active: String,
+    pub counts: Counts,
+    pub windows: Vec<WindowSegment>,
+}
+
+/// Why an interval breaks the rules of E4 (the server answers `invalid: <why>`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInterval(pub String);
+
+impl Interval {
+    /// Duration in whole seconds (negative if the interval is malformed).
+    pub fn duration_secs(&self) -> i64 {
+        (self.ended_at - self.started_at).num_seconds()
+    }
+
+    /// Seconds with any input.
+    pub fn active_secs(&self) -> u32 {
+        self.active.bytes().filter(|b| *b == b'1').count() as u32
+    }
+
+    /// Checks the structural rules of E4 that need no other data: whole-second times,
+    /// a duration of 1..=900 s, one activity flag per second, window runs inside the interval.
+    pub fn validate(&self) -> Result<(), InvalidInterval> {
+        let bad = |why: String| Err(InvalidInterval(why));
+        if self.started_at.timestamp_subsec_nanos() != 0
+            || self.ended_at.timestamp_subsec_nanos() != 0
+        {
+            return bad("times must be whole seconds".into());
+        }
+        let duration = self.duration_secs();
+        if duration < 1 || duration > MAX_INTERVAL_SECS as i64 {
+            return bad(format!(
+                "duration {duration} s is outside 1..={MAX_INTERVAL_SECS}"
+            ));
+        }
+        if self.active.len() as i64 != duration {
+            return bad(format!(
+                "active has {} flags for a duration of {duration} s",
+                self.active.len()
+            ));
+        }
+        if self.active.bytes().any(|b| b != b'0' && b != b'1') {
+            return bad("active may hold only '0' and '1'".into());
+        }
+        if self.task_id.is_empty() {
+            return bad("task_id is empty".into());
+        }
+        let mut covered: u32 = 0;
+        for segment in &self.windows {
+            if segment.seconds == 0 {
+                return bad("a window segment has zero seconds".into());
+            }
+            if segment.offset < covered {
+                return bad(format!(
+                    "window segment at offset {} overlaps the previous one",
+                    segment.offset
+                ));
+            }
+            covered = segment.offset.saturating_add(segment.seconds);
+            if covered as i64 > duration {
+                return bad(format!(
+                    "window segment at offset {} runs past the interval",
+                    segment.offset
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// True when two intervals share at least one second.
+    pub fn overlaps(&self, other: &Interval) -> bool {
+        self.started_at < other.ended_at && other.started_at < self.ended_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample_interval() -> Interval {
+        let start = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        Interval {
+            id: Uuid::nil(),
+            device_id: Uuid::nil(),
+            task_id: "t1".into(),
+            started_at: start,
+            ended_at: start + chrono::Duration::seconds(3),
+            utc_offset_minutes: 180,
+            end_reason: EndReason::Boundary,
+            active: "101".into(),
+            counts: Counts {
+                keys: 2,
+                clicks: 0,
+                scrolls: 0,
+                moves: 5,
+            },
+            windows: vec![WindowSegment {
+                offset: 0,
+                seconds: 3,
+                app: "code".into(),
+                title: "main.rs".into(),
+                url: None,
+                path: Some("/usr/bin/code".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn wire_format_uses_rfc3339_utc_and_snake_case_reasons() {
+        let json = serde_json::to_value(sample_interval()).unwrap();
+        assert_eq!(json["started_at"], "2026-11-23T09:00:00Z");
+        assert_eq!(json["end_reason"], "boundary");
+        assert_eq!(json["counts"]["moves"], 5);
+        assert_eq!(json["windows"][0]["seconds"], 3);
+        let back: Interval = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample_interval());
+    }
+
+    #[test]
+    fn a_well_formed_interval_validates() {
+        assert_eq!(sample_interval().validate(), Ok(()));
+    }
+
+    #[test]
+    fn validation_names_what_is_wrong() {
+        let mut i = sample_interval();
+        i.active = "10".into();
+        assert!(i.validate().unwrap_err().0.contains("active has 2 flags"));
+
+        let mut i = sample_interval();
+        i.ended_at = i.started_at;
+        assert!(i.validate().unwrap_err().0.contains("duration 0 s"));
+
+        let mut i = sample_interval();
+        i.windows[0].seconds = 4;
+        assert!(i.validate().unwrap_err().0.contains("runs past"));
+
+        let mut i = sample_interval();
+        i.active = "1x1".into();
+        assert!(i.validate().is_err());
+    }
+}

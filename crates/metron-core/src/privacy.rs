@@ -1,0 +1,142 @@
+//! The privacy filter of SPEC E6, applied to every window sample before it is recorded.
+//!
+//! Key identities never reach this crate at all (the sensors count events); this module
+//! handles what a window can reveal: titles can be dropped, URLs reduced to their host or
+//! dropped, and listed apps excluded entirely (their time still counts, under a neutral name,
+//! so no tracked second disappears).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::WindowInfo;
+
+/// What is kept of a browser URL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UrlPolicy {
+    #[default]
+    Full,
+    HostOnly,
+    Drop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivacyPolicy {
+    pub record_titles: bool,
+    pub urls: UrlPolicy,
+    /// App names (matched case-insensitively) whose windows are never recorded.
+    pub excluded_apps: Vec<String>,
+}
+
+impl Default for PrivacyPolicy {
+    fn default() -> Self {
+        PrivacyPolicy {
+            record_titles: true,
+            urls: UrlPolicy::Full,
+            excluded_apps: Vec::new(),
+        }
+    }
+}
+
+impl PrivacyPolicy {
+    /// App name recorded in place of an excluded app.
+    pub const EXCLUDED_APP: &'static str = "excluded";
+
+    pub fn apply(&self, window: WindowInfo) -> WindowInfo {
+        if self
+            .excluded_apps
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&window.app))
+        {
+            return WindowInfo {
+                app: Self::EXCLUDED_APP.to_string(),
+                ..Default::default()
+            };
+        }
+        let title = if self.record_titles {
+            window.title
+        } else {
+            String::new()
+        };
+        let url = match self.urls {
+            UrlPolicy::Full => window.url,
+            UrlPolicy::HostOnly => window.url.as_deref().and_then(url_host).map(str::to_string),
+            UrlPolicy::Drop => None,
+        };
+        WindowInfo {
+            app: window.app,
+            title,
+            url,
+            path: window.path,
+        }
+    }
+}
+
+/// The host of a URL: no scheme, credentials, port, path, query or fragment.
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_port.starts_with('[') {
+        // IPv6 literal: keep the brackets, drop the port after them.
+        host_port.split_inclusive(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn browser() -> WindowInfo {
+        WindowInfo {
+            app: "Firefox".into(),
+            title: "Salary review - Mail".into(),
+            url: Some("https://bob:pw@mail.example.com:8443/inbox?id=7#top".into()),
+            path: Some("/usr/bin/firefox".into()),
+        }
+    }
+
+    #[test]
+    fn default_policy_keeps_everything() {
+        assert_eq!(PrivacyPolicy::default().apply(browser()), browser());
+    }
+
+    #[test]
+    fn titles_can_be_dropped_and_urls_reduced_to_host() {
+        let p = PrivacyPolicy {
+            record_titles: false,
+            urls: UrlPolicy::HostOnly,
+            excluded_apps: vec![],
+        };
+        let w = p.apply(browser());
+        assert_eq!(w.title, "");
+        assert_eq!(w.url.as_deref(), Some("mail.example.com"));
+        assert_eq!(w.app, "Firefox");
+    }
+
+    #[test]
+    fn excluded_apps_leave_no_name_title_url_or_path() {
+        let p = PrivacyPolicy {
+            excluded_apps: vec!["firefox".into()],
+            ..Default::default()
+        };
+        let w = p.apply(browser());
+        assert_eq!(
+            w,
+            WindowInfo {
+                app: "excluded".into(),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn url_host_handles_odd_shapes() {
+        assert_eq!(url_host("example.com/a"), Some("example.com"));
+        assert_eq!(url_host("http://[::1]:8080/x"), Some("[::1]"));
+        assert_eq!(url_host("https://"), None);
+    }
+}
