@@ -1,1 +1,22 @@
-//! placeholder
+//! metron-agent: Metron's tracker without a window.
+//!
+//! It owns everything between the pure engine (metron-core) and the outside world: the local
+//! SQLite store with its checkpoint and retention rules (S1-S3), the single-instance lock (S7),
+//! the real sensors behind small traits (rdev for input counts, active-win-pos-rs for the
+//! foreground window), the clock, the once-a-second tick driver, trace replay, and the
+//! `metron-agent` command line (U4).
+//!
+//! It must not depend on Tauri: the desktop app builds on this crate, and this crate's tests
+//! run without GTK or a display.
+
+pub mod clock;
+pub mod data_dir;
+pub mod error;
+pub mod lock;
+pub mod paths;
+pub mod replay;
+pub mod sensors;
+pub mod store;
+pub mod tracker;
+
+pub use error::AgentError;

@@ -1,0 +1,35 @@
+//! The crate's error type. Messages are written for the person at the terminal: they name the
+//! file involved and say what to do.
+
+use std::path::PathBuf;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "another Metron tracker{} is already using the data dir {dir}. Stop it first, or give this one its own --data-dir.",
+        pid.map(|p| format!(" (process {p})")).unwrap_or_default()
+    )]
+    AlreadyRunning { dir: PathBuf, pid: Option<u32> },
+    #[error("cannot use the data dir {dir}: {source}. Check that it exists and that you may write to it, or pass --data-dir.")]
+    DataDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {why}")]
+    Trace {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+    #[error("cannot read trace {path}: {source}")]
+    TraceIo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}

@@ -1,0 +1,71 @@
+//! metron-agent's tests on real SQLite files and real processes. One binary, several modules.
+
+mod cli;
+mod crash;
+mod replay;
+mod store;
+mod tracker;
+
+use chrono::{DateTime, TimeZone, Utc};
+use metron_core::{Counts, EndReason, Interval, WindowSegment};
+use uuid::Uuid;
+
+/// A valid interval of `secs` seconds starting `start` seconds after a fixed instant.
+pub fn interval(start: i64, secs: i64) -> Interval {
+    let t0: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    Interval {
+        id: Uuid::now_v7(),
+        device_id: Uuid::nil(),
+        task_id: "t1".into(),
+        started_at: t0 + chrono::Duration::seconds(start),
+        ended_at: t0 + chrono::Duration::seconds(start + secs),
+        utc_offset_minutes: 60,
+        end_reason: EndReason::Boundary,
+        active: "1".repeat(secs as usize),
+        counts: Counts {
+            keys: 10,
+            clicks: 2,
+            scrolls: 1,
+            moves: 40,
+        },
+        windows: vec![WindowSegment {
+            offset: 0,
+            seconds: secs as u32,
+            app: "editor".into(),
+            title: "notes".into(),
+            url: None,
+            path: None,
+        }],
+    }
+}
+
+/// The built `metron-agent` binary.
+pub fn agent_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_metron-agent")
+}
+
+/// Every stored interval of a store file, read directly (read-only) with SQLite.
+pub fn read_intervals(path: &std::path::Path) -> Vec<Interval> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT body FROM intervals ORDER BY started_at")
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(|b| serde_json::from_str(&b.unwrap()).unwrap())
+        .collect()
+}
+
+pub fn assert_no_overlap(intervals: &[Interval]) {
+    let mut sorted: Vec<&Interval> = intervals.iter().collect();
+    sorted.sort_by_key(|i| i.started_at);
+    for pair in sorted.windows(2) {
+        assert!(
+            pair[0].ended_at <= pair[1].started_at,
+            "overlap:\n{:?}\n{:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+}
