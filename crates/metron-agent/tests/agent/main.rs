@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod replay;
+mod sensors_x11;
 mod store;
 mod tracker;
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test of Metron: installs what is missing, then the whole workspace's tests
+# (engine rules, store, crash test, real sensors under Xvfb, the desktop shell's IPC).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/deps.sh test
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo test --workspace --locked 2>&1
