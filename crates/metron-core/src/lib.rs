@@ -12,6 +12,7 @@ pub mod engine;
 pub mod model;
 pub mod planner;
 pub mod privacy;
+pub mod wire;
 
 pub use engine::{Engine, EngineConfig, Event, Now, StopCause};
 pub use model::{Counts, EndReason, Interval, InvalidInterval, Sample, WindowInfo, WindowSegment};

@@ -12,6 +12,7 @@ pub const MAX_INTERVAL_SECS: u32 = 900;
 
 /// Input counters: how many events of each kind, never which key or where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub keys: u64,
     pub clicks: u64,
@@ -65,6 +66,7 @@ pub struct Sample {
 
 /// Why an interval closed (SPEC E3). Serialized in snake_case on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     Boundary,
@@ -92,6 +94,7 @@ impl EndReason {
 
 /// A run of consecutive seconds spent in one window, `offset` seconds into the interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WindowSegment {
     pub offset: u32,
     pub seconds: u32,
@@ -105,6 +108,7 @@ pub struct WindowSegment {
 
 /// A closed stretch of tracked time (SPEC E4), the unit that is stored and delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     pub id: Uuid,
     pub device_id: Uuid,

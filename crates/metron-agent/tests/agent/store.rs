@@ -251,5 +251,6 @@ fn seven_hundred_twenty_intervals_fit_in_under_a_megabyte() {
     let size = std::fs::metadata(dir.path().join("agent.sqlite"))
         .unwrap()
         .len();
+    println!("store of 720 intervals: {size} bytes");
     assert!(size < 1 << 20, "store of 720 intervals is {size} bytes");
 }

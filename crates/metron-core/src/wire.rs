@@ -1,0 +1,111 @@
+//! The JSON bodies of the server API v1 (SPEC §4) other than the interval itself, shared by the
+//! server and its clients so both sides agree by construction.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// `POST /api/v1/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// Admins read the reports of everyone in their organization.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: User,
+}
+
+/// A task intervals are booked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Task {
+    pub id: String,
+    pub name: String,
+    pub project: String,
+}
+
+/// `POST /api/v1/tasks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewTask {
+    pub name: String,
+    #[serde(default)]
+    pub project: String,
+}
+
+/// What the server did with one interval of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored with the same content: resending is harmless (S5).
+    Duplicate,
+    /// Refused for good; `reason` says why.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IngestResult {
+    /// The interval's id as sent (null if the item had no readable id).
+    pub id: Option<String>,
+    pub status: IngestStatus,
+    /// `overlap`, `id_conflict` or `invalid: <why>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// With `overlap`: the stored interval this one overlaps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts_with: Option<String>,
+}
+
+impl IngestResult {
+    pub fn accepted(id: String) -> Self {
+        IngestResult { id: Some(id), status: IngestStatus::Accepted, reason: None, conflicts_with: None }
+    }
+
+    pub fn duplicate(id: String) -> Self {
+        IngestResult { id: Some(id), status: IngestStatus::Duplicate, reason: None, conflicts_with: None }
+    }
+
+    pub fn rejected(id: Option<String>, reason: impl Into<String>) -> Self {
+        IngestResult { id, status: IngestStatus::Rejected, reason: Some(reason.into()), conflicts_with: None }
+    }
+
+    pub fn overlap(id: String, conflicts_with: String) -> Self {
+        IngestResult { id: Some(id), status: IngestStatus::Rejected, reason: Some("overlap".into()), conflicts_with: Some(conflicts_with) }
+    }
+}
+
+/// `POST /api/v1/intervals` answer: one result per interval, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct IngestResponse {
+    pub results: Vec<IngestResult>,
+}
+
+/// Every error body of the API: `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: String,
+}
