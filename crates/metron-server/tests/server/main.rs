@@ -1,0 +1,146 @@
+//! metron-server's tests: the API through `oneshot` on a real SQLite file, and real server
+//! processes on 127.0.0.1 for races and shutdown. One binary, several modules.
+
+mod api;
+mod processes;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use metron_server::{api as server_api, db, AppState};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// A server app on a fresh SQLite file, with two users in one organization and one elsewhere.
+pub struct Fixture {
+    pub _dir: tempfile::TempDir,
+    pub app: Router,
+    pub state: AppState,
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("server.sqlite").display().to_string();
+        let state = AppState::new(db::connect(&url).await.unwrap());
+        server_api::add_user(
+            &state,
+            "acme",
+            "ann@acme.test",
+            "Ann",
+            "ann-password",
+            false,
+        )
+        .await
+        .unwrap();
+        server_api::add_user(
+            &state,
+            "acme",
+            "boss@acme.test",
+            "Boss",
+            "boss-password",
+            true,
+        )
+        .await
+        .unwrap();
+        server_api::add_user(
+            &state,
+            "other",
+            "eve@other.test",
+            "Eve",
+            "eve-password",
+            false,
+        )
+        .await
+        .unwrap();
+        Fixture {
+            app: server_api::app(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
+        };
+        (status, value)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn task(&self, token: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/tasks",
+                Some(token),
+                Some(json!({"name": "Write report", "project": "Q4"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// A valid interval JSON of `secs` seconds starting `start` seconds after 2026-11-23 08:00 UTC.
+pub fn interval(task: &str, start: i64, secs: i64) -> Value {
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+        .unwrap()
+        .timestamp();
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t0 + t, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    json!({
+        "id": uuid::Uuid::now_v7().to_string(),
+        "device_id": "01930000-0000-7000-8000-00000000d001",
+        "task_id": task,
+        "started_at": at(start),
+        "ended_at": at(start + secs),
+        "utc_offset_minutes": 60,
+        "end_reason": "boundary",
+        "active": "1".repeat(secs as usize),
+        "counts": {"keys": 5, "clicks": 1, "scrolls": 0, "moves": 20},
+        "windows": [{"offset": 0, "seconds": secs, "app": "editor", "title": "report.md", "url": null, "path": null}]
+    })
+}
