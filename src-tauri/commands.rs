@@ -21,11 +21,7 @@ pub struct StoreSummary {
 pub async fn store_summary(dir: State<'_, AppDataDir>) -> Result<StoreSummary, AppError> {
     let store = metron_agent::store::Store::open(&metron_agent::paths::store_path(&dir.0))?;
     let counts = store.counts()?;
-    let tracked_secs = store
-        .intervals(false)?
-        .iter()
-        .map(|s| s.interval.duration_secs())
-        .sum();
+    let tracked_secs = store.intervals(false)?.iter().map(|s| s.interval.duration_secs()).sum();
     Ok(StoreSummary {
         data_dir: dir.0.display().to_string(),
         total: counts.total,

@@ -27,20 +27,11 @@ fn store_summary_reports_what_the_local_store_holds() {
     let mut store = Store::open(&metron_agent::paths::store_path(dir.path())).unwrap();
     store.commit(&interval(0, 60)).unwrap();
     store.commit(&interval(60, 50)).unwrap();
-    store
-        .mark_sent(
-            &[store.intervals(false).unwrap()[0].interval.id],
-            chrono::Utc::now(),
-        )
-        .unwrap();
+    store.mark_sent(&[store.intervals(false).unwrap()[0].interval.id], chrono::Utc::now()).unwrap();
     drop(store);
 
-    let app = metron_app::configure(mock_builder(), dir.path().to_path_buf())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
+    let app = metron_app::configure(mock_builder(), dir.path().to_path_buf()).build(mock_context(noop_assets())).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     let response = get_ipc_response(
         &webview,
         InvokeRequest {

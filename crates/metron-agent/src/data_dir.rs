@@ -25,11 +25,7 @@ impl OwnedDataDir {
         if let Some(i) = &recovered {
             tracing::warn!(id = %i.id, seconds = i.duration_secs(), "recovered the interval open when Metron last stopped unexpectedly");
         }
-        Ok(OwnedDataDir {
-            store,
-            recovered,
-            lock,
-        })
+        Ok(OwnedDataDir { store, recovered, lock })
     }
 
     /// The store and the lock, for a caller that keeps the lock alive as long as it uses the

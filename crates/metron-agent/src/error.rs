@@ -15,21 +15,11 @@ pub enum AgentError {
     )]
     AlreadyRunning { dir: PathBuf, pid: Option<u32> },
     #[error("cannot use the data dir {dir}: {source}. Check that it exists and that you may write to it, or pass --data-dir.")]
-    DataDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    DataDir { dir: PathBuf, source: std::io::Error },
     #[error("{path}:{line}: {why}")]
-    Trace {
-        path: PathBuf,
-        line: usize,
-        why: String,
-    },
+    Trace { path: PathBuf, line: usize, why: String },
     #[error("cannot read trace {path}: {source}")]
-    TraceIo {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    TraceIo { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Config(String),
 }

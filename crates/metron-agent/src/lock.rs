@@ -20,27 +20,16 @@ pub struct InstanceLock {
 impl InstanceLock {
     /// Takes the lock, or says who holds it.
     pub fn acquire(data_dir: &Path) -> Result<InstanceLock, AgentError> {
-        let dir_error = |source| AgentError::DataDir {
-            dir: data_dir.to_path_buf(),
-            source,
-        };
+        let dir_error = |source| AgentError::DataDir { dir: data_dir.to_path_buf(), source };
         std::fs::create_dir_all(data_dir).map_err(dir_error)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(lock_path(data_dir))
-            .map_err(dir_error)?;
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(lock_path(data_dir)).map_err(dir_error)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                return Err(AgentError::AlreadyRunning {
-                    dir: data_dir.to_path_buf(),
-                    pid: text.trim().parse().ok(),
-                });
+                return Err(AgentError::AlreadyRunning { dir: data_dir.to_path_buf(), pid: text.trim().parse().ok() });
             }
             Err(TryLockError::Error(e)) => return Err(dir_error(e)),
         }

@@ -21,11 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "metron-agent",
-    version,
-    about = "Metron's time tracker without a window"
-)]
+#[command(name = "metron-agent", version, about = "Metron's time tracker without a window")]
 struct Cli {
     /// Where the store and lock live [default: $XDG_DATA_HOME/metron]
     #[arg(long, global = true, env = "METRON_DATA_DIR")]
@@ -72,16 +68,9 @@ fn parse_range_arg(text: &str) -> Result<RangeInclusive<u32>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Track { .. }) {
-        "info"
-    } else {
-        "warn"
-    };
+    let default_level = if matches!(cli.command, Command::Track { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_level.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -95,10 +84,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), AgentError> {
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
-    let config = EngineConfig {
-        interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE),
-        ..Default::default()
-    };
+    let config = EngineConfig { interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE), ..Default::default() };
     match cli.command {
         Command::Track { task } => track(&data_dir, config, &task),
         Command::Status => status(&data_dir),
@@ -107,11 +93,7 @@ fn run(cli: Cli) -> Result<(), AgentError> {
             let lines = read_trace(&trace)?;
             let mut out = std::io::stdout().lock();
             for interval in replay(&lines, config, seed)? {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(&interval).expect("an interval serializes")
-                );
+                let _ = writeln!(out, "{}", serde_json::to_string(&interval).expect("an interval serializes"));
             }
             Ok(())
         }
@@ -121,27 +103,16 @@ fn run(cli: Cli) -> Result<(), AgentError> {
 fn track(data_dir: &std::path::Path, config: EngineConfig, task: &str) -> Result<(), AgentError> {
     let owned = OwnedDataDir::open(data_dir)?;
     if let Some(i) = &owned.recovered {
-        eprintln!(
-            "recovered {} s of task {} left open when Metron last stopped unexpectedly",
-            i.duration_secs(),
-            i.task_id
-        );
+        eprintln!("recovered {} s of task {} left open when Metron last stopped unexpectedly", i.duration_secs(), i.task_id);
     }
     // `_lock` lives to the end of this function, after the tracker and its store are dropped.
     let (mut store, _lock) = owned.into_parts();
     let device_id = store.device_id()?;
-    let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng()))
-        .map_err(|e| AgentError::Config(e.to_string()))?;
-    let mut tracker = Tracker::new(
-        engine,
-        store,
-        Sensors::system(),
-        Box::new(SystemClock::new()),
-    )?;
+    let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng())).map_err(|e| AgentError::Config(e.to_string()))?;
+    let mut tracker = Tracker::new(engine, store, Sensors::system(), Box::new(SystemClock::new()))?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .map_err(|e| AgentError::Config(format!("cannot handle signals: {e}")))?;
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| AgentError::Config(format!("cannot handle signals: {e}")))?;
     }
     tracker.start(task);
     eprintln!("tracking task {task}; Ctrl-C to stop");
@@ -167,10 +138,7 @@ fn status(data_dir: &std::path::Path) -> Result<(), AgentError> {
     let (store, running) = open_for_reading(data_dir)?;
     println!("data dir:  {}", data_dir.display());
     match &running {
-        Some(pid) => println!(
-            "tracker:   running{}",
-            pid.map(|p| format!(" (process {p})")).unwrap_or_default()
-        ),
+        Some(pid) => println!("tracker:   running{}", pid.map(|p| format!(" (process {p})")).unwrap_or_default()),
         None => println!("tracker:   not running"),
     }
     if running.is_some() {
@@ -185,10 +153,7 @@ fn status(data_dir: &std::path::Path) -> Result<(), AgentError> {
         }
     }
     let counts = store.counts()?;
-    println!(
-        "stored:    {} intervals ({} unsent, {} rejected, {} sent)",
-        counts.total, counts.unsent, counts.rejected, counts.sent
-    );
+    println!("stored:    {} intervals ({} unsent, {} rejected, {} sent)", counts.total, counts.unsent, counts.rejected, counts.sent);
     if let Some(last) = store.intervals(false)?.last() {
         println!("last:      {}", describe(&last.interval));
     }
@@ -200,11 +165,7 @@ fn intervals(data_dir: &std::path::Path, unsent: bool, json: bool) -> Result<(),
     let (store, _) = open_for_reading(data_dir)?;
     let mut out = std::io::stdout().lock();
     for stored in store.intervals(unsent)? {
-        let line = if json {
-            serde_json::to_string(&stored).expect("an interval serializes")
-        } else {
-            describe_stored(&stored)
-        };
+        let line = if json { serde_json::to_string(&stored).expect("an interval serializes") } else { describe_stored(&stored) };
         let _ = writeln!(out, "{line}");
     }
     Ok(())
@@ -213,26 +174,20 @@ fn intervals(data_dir: &std::path::Path, unsent: bool, json: bool) -> Result<(),
 /// Opens the store without disturbing a running tracker: when no tracker holds the data dir,
 /// this process takes it and recovers a crashed session first; otherwise it only reads.
 /// Returns the store and, when a tracker runs, its pid (if known).
-fn open_for_reading(
-    data_dir: &std::path::Path,
-) -> Result<(Store, Option<Option<u32>>), AgentError> {
+fn open_for_reading(data_dir: &std::path::Path) -> Result<(Store, Option<Option<u32>>), AgentError> {
     match InstanceLock::acquire(data_dir) {
         Ok(lock) => {
             drop(lock);
             let owned = OwnedDataDir::open(data_dir)?;
             Ok((owned.store, None))
         }
-        Err(AgentError::AlreadyRunning { pid, .. }) => {
-            Ok((Store::open(&store_path(data_dir))?, Some(pid)))
-        }
+        Err(AgentError::AlreadyRunning { pid, .. }) => Ok((Store::open(&store_path(data_dir))?, Some(pid))),
         Err(e) => Err(e),
     }
 }
 
 fn local(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 fn activity_pct(i: &Interval) -> u32 {

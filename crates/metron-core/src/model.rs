@@ -50,10 +50,7 @@ impl WindowInfo {
     pub const UNKNOWN_APP: &'static str = "unknown";
 
     pub fn unknown() -> Self {
-        WindowInfo {
-            app: Self::UNKNOWN_APP.to_string(),
-            ..Default::default()
-        }
+        WindowInfo { app: Self::UNKNOWN_APP.to_string(), ..Default::default() }
     }
 }
 
@@ -143,22 +140,15 @@ impl Interval {
     /// a duration of 1..=900 s, one activity flag per second, window runs inside the interval.
     pub fn validate(&self) -> Result<(), InvalidInterval> {
         let bad = |why: String| Err(InvalidInterval(why));
-        if self.started_at.timestamp_subsec_nanos() != 0
-            || self.ended_at.timestamp_subsec_nanos() != 0
-        {
+        if self.started_at.timestamp_subsec_nanos() != 0 || self.ended_at.timestamp_subsec_nanos() != 0 {
             return bad("times must be whole seconds".into());
         }
         let duration = self.duration_secs();
         if duration < 1 || duration > MAX_INTERVAL_SECS as i64 {
-            return bad(format!(
-                "duration {duration} s is outside 1..={MAX_INTERVAL_SECS}"
-            ));
+            return bad(format!("duration {duration} s is outside 1..={MAX_INTERVAL_SECS}"));
         }
         if self.active.len() as i64 != duration {
-            return bad(format!(
-                "active has {} flags for a duration of {duration} s",
-                self.active.len()
-            ));
+            return bad(format!("active has {} flags for a duration of {duration} s", self.active.len()));
         }
         if self.active.bytes().any(|b| b != b'0' && b != b'1') {
             return bad("active may hold only '0' and '1'".into());
@@ -172,17 +162,11 @@ impl Interval {
                 return bad("a window segment has zero seconds".into());
             }
             if segment.offset < covered {
-                return bad(format!(
-                    "window segment at offset {} overlaps the previous one",
-                    segment.offset
-                ));
+                return bad(format!("window segment at offset {} overlaps the previous one", segment.offset));
             }
             covered = segment.offset.saturating_add(segment.seconds);
             if covered as i64 > duration {
-                return bad(format!(
-                    "window segment at offset {} runs past the interval",
-                    segment.offset
-                ));
+                return bad(format!("window segment at offset {} runs past the interval", segment.offset));
             }
         }
         Ok(())
@@ -210,12 +194,7 @@ mod tests {
             utc_offset_minutes: 180,
             end_reason: EndReason::Boundary,
             active: "101".into(),
-            counts: Counts {
-                keys: 2,
-                clicks: 0,
-                scrolls: 0,
-                moves: 5,
-            },
+            counts: Counts { keys: 2, clicks: 0, scrolls: 0, moves: 5 },
             windows: vec![WindowSegment {
                 offset: 0,
                 seconds: 3,

@@ -30,11 +30,7 @@ pub struct PrivacyPolicy {
 
 impl Default for PrivacyPolicy {
     fn default() -> Self {
-        PrivacyPolicy {
-            record_titles: true,
-            urls: UrlPolicy::Full,
-            excluded_apps: Vec::new(),
-        }
+        PrivacyPolicy { record_titles: true, urls: UrlPolicy::Full, excluded_apps: Vec::new() }
     }
 }
 
@@ -43,32 +39,16 @@ impl PrivacyPolicy {
     pub const EXCLUDED_APP: &'static str = "excluded";
 
     pub fn apply(&self, window: WindowInfo) -> WindowInfo {
-        if self
-            .excluded_apps
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(&window.app))
-        {
-            return WindowInfo {
-                app: Self::EXCLUDED_APP.to_string(),
-                ..Default::default()
-            };
+        if self.excluded_apps.iter().any(|a| a.eq_ignore_ascii_case(&window.app)) {
+            return WindowInfo { app: Self::EXCLUDED_APP.to_string(), ..Default::default() };
         }
-        let title = if self.record_titles {
-            window.title
-        } else {
-            String::new()
-        };
+        let title = if self.record_titles { window.title } else { String::new() };
         let url = match self.urls {
             UrlPolicy::Full => window.url,
             UrlPolicy::HostOnly => window.url.as_deref().and_then(url_host).map(str::to_string),
             UrlPolicy::Drop => None,
         };
-        WindowInfo {
-            app: window.app,
-            title,
-            url,
-            path: window.path,
-        }
+        WindowInfo { app: window.app, title, url, path: window.path }
     }
 }
 
@@ -106,11 +86,7 @@ mod tests {
 
     #[test]
     fn titles_can_be_dropped_and_urls_reduced_to_host() {
-        let p = PrivacyPolicy {
-            record_titles: false,
-            urls: UrlPolicy::HostOnly,
-            excluded_apps: vec![],
-        };
+        let p = PrivacyPolicy { record_titles: false, urls: UrlPolicy::HostOnly, excluded_apps: vec![] };
         let w = p.apply(browser());
         assert_eq!(w.title, "");
         assert_eq!(w.url.as_deref(), Some("mail.example.com"));
@@ -119,18 +95,9 @@ mod tests {
 
     #[test]
     fn excluded_apps_leave_no_name_title_url_or_path() {
-        let p = PrivacyPolicy {
-            excluded_apps: vec!["firefox".into()],
-            ..Default::default()
-        };
+        let p = PrivacyPolicy { excluded_apps: vec!["firefox".into()], ..Default::default() };
         let w = p.apply(browser());
-        assert_eq!(
-            w,
-            WindowInfo {
-                app: "excluded".into(),
-                ..Default::default()
-            }
-        );
+        assert_eq!(w, WindowInfo { app: "excluded".into(), ..Default::default() });
     }
 
     #[test]

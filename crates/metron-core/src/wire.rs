@@ -80,39 +80,19 @@ pub struct IngestResult {
 
 impl IngestResult {
     pub fn accepted(id: String) -> Self {
-        IngestResult {
-            id: Some(id),
-            status: IngestStatus::Accepted,
-            reason: None,
-            conflicts_with: None,
-        }
+        IngestResult { id: Some(id), status: IngestStatus::Accepted, reason: None, conflicts_with: None }
     }
 
     pub fn duplicate(id: String) -> Self {
-        IngestResult {
-            id: Some(id),
-            status: IngestStatus::Duplicate,
-            reason: None,
-            conflicts_with: None,
-        }
+        IngestResult { id: Some(id), status: IngestStatus::Duplicate, reason: None, conflicts_with: None }
     }
 
     pub fn rejected(id: Option<String>, reason: impl Into<String>) -> Self {
-        IngestResult {
-            id,
-            status: IngestStatus::Rejected,
-            reason: Some(reason.into()),
-            conflicts_with: None,
-        }
+        IngestResult { id, status: IngestStatus::Rejected, reason: Some(reason.into()), conflicts_with: None }
     }
 
     pub fn overlap(id: String, conflicts_with: String) -> Self {
-        IngestResult {
-            id: Some(id),
-            status: IngestStatus::Rejected,
-            reason: Some("overlap".into()),
-            conflicts_with: Some(conflicts_with),
-        }
+        IngestResult { id: Some(id), status: IngestStatus::Rejected, reason: Some("overlap".into()), conflicts_with: Some(conflicts_with) }
     }
 }
 

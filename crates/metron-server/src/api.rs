@@ -27,18 +27,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/tasks", get(list_tasks).post(create_task))
-        .route(
-            "/api/v1/intervals",
-            get(list_intervals).post(post_intervals),
-        )
+        .route("/api/v1/intervals", get(list_intervals).post(post_intervals))
         .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
-        .method_not_allowed_fallback(|| async {
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                Json(json!({"error": "method not allowed"})),
-            )
-        })
+        .method_not_allowed_fallback(|| async { (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"error": "method not allowed"}))) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -52,10 +44,7 @@ pub async fn health() -> Json<Value> {
 
 /// The peer address, when the server was started with connect info (absent in oneshot tests).
 fn peer(req_ext: &axum::http::Extensions) -> String {
-    req_ext
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req_ext.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// Sign in with email and password; answers a bearer token.
@@ -81,30 +70,19 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
     if !ok {
         return Err(ApiError::BadCredentials);
     }
     let token = new_token();
-    state
-        .db
-        .store_token(&token_hash(&token), &row.user.id, Utc::now().timestamp())
-        .await?;
-    Ok(Json(LoginResponse {
-        token,
-        user: row.user,
-    }))
+    state.db.store_token(&token_hash(&token), &row.user.id, Utc::now().timestamp()).await?;
+    Ok(Json(LoginResponse { token, user: row.user }))
 }
 
 /// Revoke the token used for this request.
 #[utoipa::path(post, path = "/api/v1/logout", security(("bearer" = [])), responses((status = 204), (status = 401, body = metron_core::wire::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
-    state
-        .db
-        .revoke_token(&auth.token_hash, Utc::now().timestamp())
-        .await?;
+    state.db.revoke_token(&auth.token_hash, Utc::now().timestamp()).await?;
     state.auth.evict(&auth.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -117,10 +95,7 @@ pub async fn me(auth: AuthUser) -> Json<User> {
 
 /// The tasks of the user's organization.
 #[utoipa::path(get, path = "/api/v1/tasks", security(("bearer" = [])), responses((status = 200, body = Vec<Task>), (status = 401, body = metron_core::wire::ErrorBody)))]
-pub async fn list_tasks(
-    State(state): State<AppState>,
-    auth: AuthUser,
-) -> Result<Json<Vec<Task>>, ApiError> {
+pub async fn list_tasks(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<Task>>, ApiError> {
     Ok(Json(state.db.tasks(&auth.user.org_id).await?))
 }
 
@@ -130,21 +105,12 @@ pub async fn list_tasks(
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 413, body = metron_core::wire::ErrorBody)))]
-pub async fn create_task(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    JsonBody(task): JsonBody<NewTask>,
-) -> Result<Response, ApiError> {
+pub async fn create_task(State(state): State<AppState>, auth: AuthUser, JsonBody(task): JsonBody<NewTask>) -> Result<Response, ApiError> {
     let name = task.name.trim();
     if name.is_empty() || name.chars().count() > 200 || task.project.chars().count() > 200 {
-        return Err(ApiError::BadRequest(
-            "a task needs a name of 1 to 200 characters (project at most 200)".into(),
-        ));
+        return Err(ApiError::BadRequest("a task needs a name of 1 to 200 characters (project at most 200)".into()));
     }
-    let task = NewTask {
-        name: name.to_string(),
-        project: task.project.trim().to_string(),
-    };
+    let task = NewTask { name: name.to_string(), project: task.project.trim().to_string() };
     let created = state.db.create_task(&auth.user.org_id, &task).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -182,12 +148,7 @@ pub async fn post_intervals(
             results[slot] = Some(result);
         }
     }
-    Ok(Json(IngestResponse {
-        results: results
-            .into_iter()
-            .map(|r| r.expect("every slot is filled"))
-            .collect(),
-    }))
+    Ok(Json(IngestResponse { results: results.into_iter().map(|r| r.expect("every slot is filled")).collect() }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -201,11 +162,7 @@ pub struct Range {
 fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            ApiError::BadRequest(format!(
-                "{name} must be an RFC 3339 time such as 2026-11-23T00:00:00Z"
-            ))
-        })
+        .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time such as 2026-11-23T00:00:00Z")))
 }
 
 /// The caller's intervals that overlap [from, to).
@@ -218,42 +175,20 @@ pub async fn list_intervals(
     auth: AuthUser,
     range: Result<Query<Range>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Interval>>, ApiError> {
-    let Query(range) =
-        range.map_err(|e| ApiError::BadRequest(format!("from and to are required: {e}")))?;
-    let (from, to) = (
-        parse_time("from", &range.from)?,
-        parse_time("to", &range.to)?,
-    );
+    let Query(range) = range.map_err(|e| ApiError::BadRequest(format!("from and to are required: {e}")))?;
+    let (from, to) = (parse_time("from", &range.from)?, parse_time("to", &range.to)?);
     if to < from {
         return Err(ApiError::BadRequest("to is before from".into()));
     }
-    Ok(Json(
-        state
-            .db
-            .intervals(&auth.user.user.id, from.timestamp(), to.timestamp())
-            .await?,
-    ))
+    Ok(Json(state.db.intervals(&auth.user.user.id, from.timestamp(), to.timestamp()).await?))
 }
 
 /// Creates a user (for the CLI and tests): hashes the password, creates the organization.
-pub async fn add_user(
-    state: &AppState,
-    org: &str,
-    email: &str,
-    name: &str,
-    password: &str,
-    admin: bool,
-) -> Result<User, ApiError> {
+pub async fn add_user(state: &AppState, org: &str, email: &str, name: &str, password: &str, admin: bool) -> Result<User, ApiError> {
     if password.len() < 8 {
-        return Err(ApiError::BadRequest(
-            "a password needs at least 8 characters".into(),
-        ));
+        return Err(ApiError::BadRequest("a password needs at least 8 characters".into()));
     }
     let org_id = state.db.organization(org).await?;
     let hash = hash_password(password)?;
-    Ok(state
-        .db
-        .create_user(&org_id, &email.trim().to_lowercase(), name, &hash, admin)
-        .await?
-        .user)
+    Ok(state.db.create_user(&org_id, &email.trim().to_lowercase(), name, &hash, admin).await?.user)
 }

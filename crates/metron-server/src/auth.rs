@@ -1,9 +1,7 @@
 //! Passwords (argon2id), bearer tokens (random, stored only as SHA-256 hashes), the `AuthUser`
 //! extractor with a short-lived cache, and the login rate limiter.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -26,13 +24,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// A new bearer token: 256 random bits, hex.
@@ -63,10 +55,7 @@ const AUTH_TTL: Duration = Duration::from_secs(10);
 impl AuthCache {
     fn get(&self, hash: &str) -> Option<UserRow> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(hash)
-            .filter(|(_, at)| at.elapsed() < AUTH_TTL)
-            .map(|(u, _)| u.clone())
+        entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_TTL).map(|(u, _)| u.clone())
     }
 
     fn put(&self, hash: String, user: UserRow) {
@@ -78,10 +67,7 @@ impl AuthCache {
     }
 
     pub fn evict(&self, hash: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(hash);
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(hash);
     }
 }
 
@@ -94,37 +80,16 @@ pub struct AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
+        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()).ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(token);
         if let Some(user) = state.auth.get(&hash) {
-            return Ok(AuthUser {
-                user,
-                token_hash: hash,
-            });
+            return Ok(AuthUser { user, token_hash: hash });
         }
-        let user = state
-            .db
-            .user_by_token(&hash)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let user = state.db.user_by_token(&hash).await?.ok_or(ApiError::Unauthorized)?;
         state.auth.put(hash.clone(), user.clone());
-        Ok(AuthUser {
-            user,
-            token_hash: hash,
-        })
+        Ok(AuthUser { user, token_hash: hash })
     }
 }
 
@@ -137,11 +102,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn per_minute(limit: usize) -> Self {
-        RateLimiter {
-            limit,
-            window: Duration::from_secs(60),
-            events: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { limit, window: Duration::from_secs(60), events: Mutex::new(HashMap::new()) }
     }
 
     /// Records an attempt for every key; refuses (with seconds to wait) if any key is over.
@@ -151,10 +112,7 @@ impl RateLimiter {
         let mut wait = 0;
         for key in keys {
             let q = events.entry(key.clone()).or_default();
-            while q
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
+            while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
                 q.pop_front();
             }
             if q.len() >= self.limit {
@@ -202,10 +160,6 @@ mod tests {
         }
         assert!(l.check(&keys).unwrap_err() > 0);
         assert!(l.check(&["email:b".to_string()]).is_ok());
-        assert!(
-            l.check(&["email:b".to_string(), "ip:1".to_string()])
-                .is_err(),
-            "the address is over its limit"
-        );
+        assert!(l.check(&["email:b".to_string(), "ip:1".to_string()]).is_err(), "the address is over its limit");
     }
 }

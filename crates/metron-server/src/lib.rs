@@ -27,10 +27,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Arc<dyn db::Database>) -> Self {
-        AppState {
-            db,
-            auth: Arc::new(auth::AuthCache::default()),
-            login_limiter: Arc::new(auth::RateLimiter::per_minute(10)),
-        }
+        AppState { db, auth: Arc::new(auth::AuthCache::default()), login_limiter: Arc::new(auth::RateLimiter::per_minute(10)) }
     }
 }

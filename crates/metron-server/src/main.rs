@@ -10,12 +10,7 @@ use std::net::SocketAddr;
 #[command(name = "metron-server", version, about = "Metron's server")]
 struct Cli {
     /// A SQLite path (default metron.sqlite), sqlite::memory:, or a postgres:// URL
-    #[arg(
-        long,
-        global = true,
-        env = "METRON_DB",
-        default_value = "metron.sqlite"
-    )]
+    #[arg(long, global = true, env = "METRON_DB", default_value = "metron.sqlite")]
     db: String,
     #[command(subcommand)]
     command: Command,
@@ -71,59 +66,29 @@ enum TaskCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let database = db::connect(&cli.db)
-        .await
-        .with_context(|| format!("opening database {}", cli.db))?;
+    let database = db::connect(&cli.db).await.with_context(|| format!("opening database {}", cli.db))?;
     let state = AppState::new(database);
     match cli.command {
         Command::Serve { listen } => {
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
             // Printed so scripts and tests can find a port chosen with :0.
             println!("listening on {}", listener.local_addr()?);
-            axum::serve(
-                listener,
-                api::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown())
-            .await?;
+            axum::serve(listener, api::app(state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown())
+                .await?;
             tracing::info!("stopped");
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    email,
-                    name,
-                    password,
-                    admin,
-                    org,
-                },
-        } => {
-            let user = api::add_user(&state, &org, &email, &name, &password, admin)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Command::User { command: UserCommand::Add { email, name, password, admin, org } } => {
+            let user = api::add_user(&state, &org, &email, &name, &password, admin).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&user)?);
         }
-        Command::Task {
-            command: TaskCommand::Add { name, project, org },
-        } => {
-            let org_id = state
-                .db
-                .organization(&org)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let task = state
-                .db
-                .create_task(&org_id, &NewTask { name, project })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Command::Task { command: TaskCommand::Add { name, project, org } } => {
+            let org_id = state.db.organization(&org).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let task = state.db.create_task(&org_id, &NewTask { name, project }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&task)?);
         }
     }
@@ -136,8 +101,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -26,9 +26,7 @@ fn spawn(program: &str, args: &[&str], display: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {program} ({e}); run the README test command, which installs it")
-        })
+        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); run the README test command, which installs it"))
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -40,21 +38,12 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 }
 
 fn xdotool(display: &str, args: &[&str]) -> bool {
-    Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    Command::new("xdotool").args(args).env("DISPLAY", display).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false)
 }
 
 fn free_display() -> u32 {
     (90..200)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
+        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
         .expect("a free X display number")
 }
 
@@ -63,55 +52,23 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     let n = free_display();
     let display = format!(":{n}");
     let mut procs = Procs(Vec::new());
-    procs.0.push(spawn(
-        "Xvfb",
-        &[&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        &display,
-    ));
-    wait_until("Xvfb", Duration::from_secs(15), || {
-        Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-    });
+    procs.0.push(spawn("Xvfb", &[&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], &display));
+    wait_until("Xvfb", Duration::from_secs(15), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
     procs.0.push(spawn("openbox", &[], &display));
-    let window = spawn(
-        "xmessage",
-        &[
-            "-title",
-            "Metron sensor test",
-            "-geometry",
-            "400x200+100+100",
-            "Quarterly plan",
-        ],
-        &display,
-    );
+    let window = spawn("xmessage", &["-title", "Metron sensor test", "-geometry", "400x200+100+100", "Quarterly plan"], &display);
     let window_pid = window.id().to_string();
     procs.0.push(window);
     let mut window_id = String::new();
     wait_until("the test window", Duration::from_secs(15), || {
-        let out = Command::new("xdotool")
-            .args(["search", "--name", "Metron sensor test"])
-            .env("DISPLAY", &display)
-            .output();
-        window_id = out
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let out = Command::new("xdotool").args(["search", "--name", "Metron sensor test"]).env("DISPLAY", &display).output();
+        window_id = out.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string()).unwrap_or_default();
         !window_id.is_empty()
     });
     // xmessage is an old Athena app: give it the EWMH name and pid every GTK/Qt/Electron window
     // has, which is what active-win-pos-rs reads.
-    for (format, property, value) in [
-        ("8u", "_NET_WM_NAME", "Metron sensor test"),
-        ("32c", "_NET_WM_PID", window_pid.as_str()),
-    ] {
+    for (format, property, value) in [("8u", "_NET_WM_NAME", "Metron sensor test"), ("32c", "_NET_WM_PID", window_pid.as_str())] {
         let ok = Command::new("xprop")
-            .args([
-                "-id", &window_id, "-f", property, format, "-set", property, value,
-            ])
+            .args(["-id", &window_id, "-f", property, format, "-set", property, value])
             .env("DISPLAY", &display)
             .status()
             .map(|s| s.success())
@@ -123,34 +80,17 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let mut agent = Command::new(agent_bin())
-        .args([
-            "--data-dir",
-            d,
-            "--interval-range",
-            "3..3",
-            "track",
-            "--task",
-            "t1",
-        ])
+        .args(["--data-dir", d, "--interval-range", "3..3", "track", "--task", "t1"])
         .env("DISPLAY", &display)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        xdotool(&display, &["mousemove", "--window", "%1", "50", "50"])
-            || xdotool(&display, &["mousemove", "200", "200"])
-    );
-    assert!(xdotool(
-        &display,
-        &["type", "--delay", "40", "secret words"]
-    ));
+    assert!(xdotool(&display, &["mousemove", "--window", "%1", "50", "50"]) || xdotool(&display, &["mousemove", "200", "200"]));
+    assert!(xdotool(&display, &["type", "--delay", "40", "secret words"]));
     for (x, y) in [(150, 150), (160, 170), (180, 150)] {
-        assert!(xdotool(
-            &display,
-            &["mousemove", &x.to_string(), &y.to_string()]
-        ));
+        assert!(xdotool(&display, &["mousemove", &x.to_string(), &y.to_string()]));
     }
     assert!(xdotool(&display, &["click", "3"]));
     assert!(xdotool(&display, &["click", "4"]));
@@ -161,10 +101,7 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     use std::io::Read;
     let _ = agent.stderr.take().unwrap().read_to_string(&mut log);
     assert!(status.success(), "{log}");
-    assert!(
-        !log.contains("can't be"),
-        "a sensor failed under Xvfb+openbox: {log}"
-    );
+    assert!(!log.contains("can't be"), "a sensor failed under Xvfb+openbox: {log}");
 
     let store = metron_agent::paths::store_path(dir.path());
     let intervals = read_intervals(&store);
@@ -172,11 +109,7 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         c.add(&i.counts);
         c
     });
-    assert!(
-        total.keys >= 12,
-        "12 characters typed, {} key presses counted",
-        total.keys
-    );
+    assert!(total.keys >= 12, "12 characters typed, {} key presses counted", total.keys);
     assert!(total.moves >= 3, "{} moves", total.moves);
     assert!(total.clicks >= 1 && total.scrolls >= 1, "{total:?}");
     assert!(intervals.iter().any(|i| i.active.contains('1')));
@@ -188,15 +121,8 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         "the focused window is recorded: {windows:?}"
     );
     // E6: what was typed is nowhere in the store.
-    for file in std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-    {
+    for file in std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()) {
         let bytes = std::fs::read(file.path()).unwrap();
-        assert!(
-            !bytes.windows(6).any(|w| w == b"secret"),
-            "typed text found in {}",
-            file.path().display()
-        );
+        assert!(!bytes.windows(6).any(|w| w == b"secret"), "typed text found in {}", file.path().display());
     }
 }

@@ -65,14 +65,8 @@ fn a_dst_change_mid_day_keeps_utc_time_contiguous_and_stamps_the_new_offset() {
     assert_eq!(intervals.last().unwrap().utc_offset_minutes, 120);
     let dst = Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap();
     // Offsets change only at interval boundaries: each interval keeps the offset it opened with.
-    assert!(intervals
-        .iter()
-        .filter(|i| i.started_at < dst)
-        .all(|i| i.utc_offset_minutes == 60));
-    assert!(intervals
-        .iter()
-        .filter(|i| i.started_at > dst + chrono::Duration::seconds(80))
-        .all(|i| i.utc_offset_minutes == 120));
+    assert!(intervals.iter().filter(|i| i.started_at < dst).all(|i| i.utc_offset_minutes == 60));
+    assert!(intervals.iter().filter(|i| i.started_at > dst + chrono::Duration::seconds(80)).all(|i| i.utc_offset_minutes == 120));
 }
 
 #[test]

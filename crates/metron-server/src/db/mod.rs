@@ -4,6 +4,7 @@
 //! differently in each (a single writer task on SQLite, an exclusion constraint on
 //! PostgreSQL), and so are their error codes.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -41,14 +42,7 @@ pub enum DbError {
 pub trait Database: Send + Sync + 'static {
     /// The organization's id, creating it if needed.
     async fn organization(&self, name: &str) -> Result<String, DbError>;
-    async fn create_user(
-        &self,
-        org_id: &str,
-        email: &str,
-        name: &str,
-        password_hash: &str,
-        admin: bool,
-    ) -> Result<UserRow, DbError>;
+    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError>;
     /// The user and their password hash.
     async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError>;
     async fn store_token(&self, token_hash: &str, user_id: &str, now: i64) -> Result<(), DbError>;
@@ -59,37 +53,33 @@ pub trait Database: Send + Sync + 'static {
     async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
     /// Stores valid intervals of `user`, judging each: accepted, duplicate, id_conflict,
     /// overlap (with the stored interval it hits) or unknown task. One result per item, in order.
-    async fn ingest(
-        &self,
-        user: &UserRow,
-        items: Vec<Candidate>,
-    ) -> Result<Vec<IngestResult>, DbError>;
+    async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
 }
 
 /// Opens the database named by `url`: a `postgres://` URL, `sqlite::memory:`, or a SQLite path.
 pub async fn connect(url: &str) -> Result<Arc<dyn Database>, DbError> {
-    Ok(Arc::new(sqlite::SqliteDb::open(url).await?))
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgDb::open(url).await?))
+    } else {
+        Ok(Arc::new(sqlite::SqliteDb::open(url).await?))
+    }
 }
 
 /// Maps sqlx errors to what the API can act on.
 pub(crate) fn classify(e: sqlx::Error) -> DbError {
     match &e {
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::WorkerCrashed => DbError::Unavailable(e.to_string()),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => {
+            DbError::Unavailable(e.to_string())
+        }
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // SQLite: 5 busy, 6 locked, 13 full (extended codes keep the low byte).
             let sqlite_code = code.parse::<i32>().ok().map(|c| c & 0xff);
             if db.is_unique_violation() {
                 DbError::Conflict(db.message().to_string())
-            } else if matches!(sqlite_code, Some(5 | 6 | 13))
-                || code.starts_with("53")
-                || code.starts_with("08")
-            {
+            } else if matches!(sqlite_code, Some(5 | 6 | 13)) || code.starts_with("53") || code.starts_with("08") {
                 DbError::Unavailable(e.to_string())
             } else {
                 DbError::Other(e.to_string())

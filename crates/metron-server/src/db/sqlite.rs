@@ -34,40 +34,21 @@ pub struct SqliteDb {
 
 impl SqliteDb {
     pub async fn open(url: &str) -> Result<SqliteDb, DbError> {
-        let url = if url.starts_with("sqlite:") {
-            url.to_string()
-        } else {
-            format!("sqlite://{url}")
-        };
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
         let memory = url.contains(":memory:");
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|e| DbError::Other(format!("bad SQLite address {url}: {e}")))?
             .create_if_missing(true)
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
-            })
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
             // FULL: an interval the server acknowledged must survive a power cut, since the
             // client then forgets about it. Group commit keeps the fsyncs few.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         // An in-memory database exists once per connection: keep a single one, shared.
-        let (pool_size, options) = if memory {
-            (1, options.shared_cache(true))
-        } else {
-            (4, options)
-        };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(pool_size)
-            .connect_with(options.clone())
-            .await
-            .map_err(classify)?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| DbError::Other(format!("migrating: {e}")))?;
+        let (pool_size, options) = if memory { (1, options.shared_cache(true)) } else { (4, options) };
+        let pool = SqlitePoolOptions::new().max_connections(pool_size).connect_with(options.clone()).await.map_err(classify)?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| DbError::Other(format!("migrating: {e}")))?;
         let conn = options.connect().await.map_err(classify)?;
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(writer(conn, rx));
@@ -123,10 +104,7 @@ async fn run_group(
                     .fetch_optional(&mut *tx)
                     .await?;
                 if found.is_none() {
-                    results.push(IngestResult::rejected(
-                        Some(id),
-                        format!("invalid: unknown task {}", i.task_id),
-                    ));
+                    results.push(IngestResult::rejected(Some(id), format!("invalid: unknown task {}", i.task_id)));
                     continue;
                 }
                 known_tasks.insert(task_key);
@@ -154,10 +132,7 @@ async fn run_group(
                 results.push(IngestResult::accepted(id));
                 continue;
             }
-            let existing = sqlx::query("SELECT user_id, body FROM intervals WHERE id = ?1")
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing = sqlx::query("SELECT user_id, body FROM intervals WHERE id = ?1").bind(&id).fetch_optional(&mut *tx).await?;
             if let Some(row) = existing {
                 let (owner, body): (String, String) = (row.get(0), row.get(1));
                 results.push(if owner == job.user_id && body == item.body {
@@ -185,12 +160,7 @@ async fn run_group(
 
 fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
     UserRow {
-        user: User {
-            id: row.get("id"),
-            email: row.get("email"),
-            name: row.get("name"),
-            admin: row.get::<i64, _>("admin") != 0,
-        },
+        user: User { id: row.get("id"), email: row.get("email"), name: row.get("name"), admin: row.get::<i64, _>("admin") != 0 },
         org_id: row.get("org_id"),
     }
 }
@@ -198,29 +168,16 @@ fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
 #[async_trait]
 impl Database for SqliteDb {
     async fn organization(&self, name: &str) -> Result<String, DbError> {
-        sqlx::query(
-            "INSERT INTO organizations (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(name)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        sqlx::query_scalar("SELECT id FROM organizations WHERE name = ?1")
+        sqlx::query("INSERT INTO organizations (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
+            .bind(Uuid::now_v7().to_string())
             .bind(name)
-            .fetch_one(&self.pool)
+            .execute(&self.pool)
             .await
-            .map_err(classify)
+            .map_err(classify)?;
+        sqlx::query_scalar("SELECT id FROM organizations WHERE name = ?1").bind(name).fetch_one(&self.pool).await.map_err(classify)
     }
 
-    async fn create_user(
-        &self,
-        org_id: &str,
-        email: &str,
-        name: &str,
-        password_hash: &str,
-        admin: bool,
-    ) -> Result<UserRow, DbError> {
+    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError> {
         let id = Uuid::now_v7().to_string();
         sqlx::query("INSERT INTO users (id, org_id, email, name, password_hash, admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(&id)
@@ -235,25 +192,15 @@ impl Database for SqliteDb {
                 DbError::Conflict(_) => DbError::Conflict(format!("a user with email {email} already exists")),
                 other => other,
             })?;
-        Ok(UserRow {
-            user: User {
-                id,
-                email: email.into(),
-                name: name.into(),
-                admin,
-            },
-            org_id: org_id.into(),
-        })
+        Ok(UserRow { user: User { id, email: email.into(), name: name.into(), admin }, org_id: org_id.into() })
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError> {
-        let row = sqlx::query(
-            "SELECT id, email, name, admin, org_id, password_hash FROM users WHERE email = ?1",
-        )
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
+        let row = sqlx::query("SELECT id, email, name, admin, org_id, password_hash FROM users WHERE email = ?1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(row.map(|r| (user_row(&r), r.get("password_hash"))))
     }
 
@@ -281,33 +228,22 @@ impl Database for SqliteDb {
     }
 
     async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map(drop)
-        .map_err(classify)
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(classify)
     }
 
     async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError> {
-        let rows = sqlx::query(
-            "SELECT id, name, project FROM tasks WHERE org_id = ?1 ORDER BY project, name",
-        )
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(rows
-            .iter()
-            .map(|r| Task {
-                id: r.get("id"),
-                name: r.get("name"),
-                project: r.get("project"),
-            })
-            .collect())
+        let rows = sqlx::query("SELECT id, name, project FROM tasks WHERE org_id = ?1 ORDER BY project, name")
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(rows.iter().map(|r| Task { id: r.get("id"), name: r.get("name"), project: r.get("project") }).collect())
     }
 
     async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError> {
@@ -320,32 +256,14 @@ impl Database for SqliteDb {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-        Ok(Task {
-            id,
-            name: task.name.clone(),
-            project: task.project.clone(),
-        })
+        Ok(Task { id, name: task.name.clone(), project: task.project.clone() })
     }
 
-    async fn ingest(
-        &self,
-        user: &UserRow,
-        items: Vec<Candidate>,
-    ) -> Result<Vec<IngestResult>, DbError> {
+    async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            user_id: user.user.id.clone(),
-            org_id: user.org_id.clone(),
-            items,
-            reply,
-        };
-        self.writer
-            .send(job)
-            .await
-            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?
+        let job = Job { user_id: user.user.id.clone(), org_id: user.org_id.clone(), items, reply };
+        self.writer.send(job).await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
+        answer.await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?
     }
 
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError> {
@@ -358,11 +276,6 @@ impl Database for SqliteDb {
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
-        rows.iter()
-            .map(|b| {
-                serde_json::from_str(b)
-                    .map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))
-            })
-            .collect()
+        rows.iter().map(|b| serde_json::from_str(b).map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))).collect()
     }
 }
