@@ -10,3 +10,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 . .ci/pg.sh
 trap pg_test_stop EXIT
 cargo test --workspace --locked 2>&1
+bash .ci/schemathesis.sh

@@ -154,8 +154,10 @@ pub async fn post_intervals(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Range {
     /// Start of the range (RFC 3339).
+    #[param(format = DateTime)]
     from: String,
     /// End of the range (RFC 3339), exclusive.
+    #[param(format = DateTime)]
     to: String,
 }
 
