@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Load benchmark of metron-server ingest (documented in docs/PERFORMANCE.md).
+#   crates/metron-server/benches/load/load.sh sqlite|postgres DEVICES BATCH [SECONDS]
+# Builds the release server, seeds a fresh database with DEVICES users, serves it on loopback,
+# runs wrk (Debian package) with the script beside this file, prints wrk's latency report, and
+# counts the intervals actually stored, so a fast run that stored nothing can't pass unnoticed.
+set -euo pipefail
+kind=$1 devices=$2 batch=$3 seconds=${4:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../../.." && pwd)
+cd "$root"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build -q --release --locked -p metron-server
+server=$root/target/release/metron-server
+work=$(mktemp -d)
+case $kind in
+  sqlite) db=$work/bench.sqlite ;;
+  postgres)
+    . "$root/.ci/pg.sh"
+    psql -q "$METRON_TEST_PG" -c "CREATE DATABASE bench"
+    db=${METRON_TEST_PG%/*}/bench ;;
+  *) echo "kind must be sqlite or postgres" >&2; exit 2 ;;
+esac
+task=$(python3 "$here/seed.py" "$server" "$db" "$devices")
+RUST_LOG=warn "$server" --db "$db" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &
+pid=$!
+cleanup() { kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; [ "$kind" = postgres ] && pg_test_stop; rm -rf "$work"; }
+trap cleanup EXIT
+for _ in $(seq 100); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
+addr=$(sed -n 's/^listening on //p' "$work/out")
+export BENCH_TASK=$task BENCH_DEVICES=$devices BENCH_BATCH=$batch BENCH_THREADS=2 BENCH_BASE=$(( $(date +%s) - 400 * 86400 ))
+wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/ingest.lua" "http://$addr"
+if [ "$kind" = sqlite ]; then
+  stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from intervals').fetchone()[0])" "$db")
+else
+  stored=$(psql -tA "$db" -c "select count(*) from intervals")
+fi
+echo "intervals stored: $stored"
