@@ -144,11 +144,17 @@ fn run_group(
             }
             let (start, end) = (i.started_at.timestamp(), i.ended_at.timestamp());
             // The fast path in one statement: insert unless the id exists or it overlaps.
+            // A user's stored intervals never overlap, so their ends rise with their starts: if
+            // any stored interval overlaps [start, end), the last one starting before `end` does.
+            // Checking only that one is an index seek, not a scan of the user's history.
             let inserted = tx
                 .prepare_cached(
                     "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
-                     WHERE NOT EXISTS (SELECT 1 FROM intervals WHERE user_id = ?2 AND started_at < ?6 AND ended_at > ?5)
+                     WHERE NOT EXISTS (
+                         SELECT 1 FROM (SELECT ended_at FROM intervals WHERE user_id = ?2 AND started_at < ?6
+                                        ORDER BY started_at DESC LIMIT 1)
+                         WHERE ended_at > ?5)
                      ON CONFLICT (id) DO NOTHING",
                 )?
                 .execute(params![id, job.user_id, i.device_id.to_string(), i.task_id, start, end, item.body, now])?;
