@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Starts a throw-away PostgreSQL cluster owned by the test run, on 127.0.0.1:$METRON_PG_PORT
-# (default 55432), and exports METRON_TEST_PG (a superuser URL) for the tests.
+# (a free port by default), and exports METRON_TEST_PG (a superuser URL) for the tests.
 # Source it: `. .ci/pg.sh`; `pg_test_stop` stops and removes the cluster.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$pg_bin" ]; then
   echo "PostgreSQL is not installed (apt-get install postgresql)" >&2
   return 1 2>/dev/null || exit 1
 fi
-port=${METRON_PG_PORT:-55432}
+# A free port unless one is given, so two test runs on one machine don't collide.
+port=${METRON_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 pg_dir=$(mktemp -d /tmp/metron-pg.XXXXXX)
 run_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -2,12 +2,14 @@
 //!
 //! It owns the tracking engine (a state machine advanced once per second, rules E1-E5 of
 //! SPEC.md), the randomized boundary planner (E2), the interval model and its wire format (E4),
-//! and the privacy filter applied to every window sample (E6).
+//! the privacy filter applied to every window sample (E6), the API v1 wire types, and the retry
+//! backoff of delivery (S4).
 //!
 //! It must stay pure: no tokio, no SQL, no HTTP, no OS calls and no clock or entropy reads.
 //! Time comes in as values (`Now`), randomness as an injected `RngCore`, so every rule is
 //! testable with scripted time and a seeded RNG, and `metron-agent replay` is deterministic.
 
+pub mod backoff;
 pub mod engine;
 pub mod model;
 pub mod planner;

@@ -105,6 +105,16 @@ pub struct IngestResponse {
     pub results: Vec<IngestResult>,
 }
 
+/// A device of the caller that delivered an interval ending in the last 3 minutes
+/// (`GET /api/v1/devices/active`): a sign that it is tracking now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ActiveDevice {
+    pub device_id: String,
+    /// When its latest interval ended.
+    pub last_ended_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Every error body of the API: `{"error": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use metron_core::wire::{IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User};
 use metron_core::Interval;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/me", get(me))
         .route("/api/v1/tasks", get(list_tasks).post(create_task))
         .route("/api/v1/intervals", get(list_intervals).post(post_intervals))
+        .route("/api/v1/devices/active", get(active_devices))
         .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"error": "method not allowed"}))) })
@@ -183,6 +184,19 @@ pub async fn list_intervals(
         return Err(ApiError::BadRequest("to is before from".into()));
     }
     Ok(Json(state.db.intervals(&auth.user.user.id, from.timestamp(), to.timestamp()).await?))
+}
+
+/// How recent an interval's end must be for its device to count as tracking now.
+pub const ACTIVE_WINDOW_SECS: i64 = 180;
+
+/// The caller's devices that delivered an interval ending in the last 3 minutes: another device
+/// of the same account is probably tracking at the same time.
+#[utoipa::path(get, path = "/api/v1/devices/active", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<ActiveDevice>),
+    (status = 401, body = metron_core::wire::ErrorBody)))]
+pub async fn active_devices(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<ActiveDevice>>, ApiError> {
+    let since = Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
+    Ok(Json(state.db.active_devices(&auth.user.user.id, since).await?))
 }
 
 /// Creates a user (for the CLI and tests): hashes the password, creates the organization.

@@ -89,6 +89,9 @@ mod tests {
         assert!(reason(judge(good("2026-01-01T00:00:00Z", "2026-01-01T00:16:00Z", &"1".repeat(960)), now)).contains("duration"));
         assert!(reason(judge(good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "1"), now)).contains("active has 1"));
         assert!(reason(judge(good("2026-01-01T00:00:00.5Z", "2026-01-01T00:00:02Z", "11"), now)).contains("whole seconds"));
+        let mut beyond = good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11");
+        beyond["windows"] = json!([{"offset": 1, "seconds": 2, "app": "a", "title": ""}]);
+        assert!(reason(judge(beyond, now)).contains("runs past the interval"));
         assert!(reason(judge(json!({"id": "x"}), now)).starts_with("invalid: "));
         let future = chrono::DateTime::from_timestamp(now + 600, 0).unwrap();
         let start = future - chrono::Duration::seconds(2);

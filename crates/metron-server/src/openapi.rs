@@ -1,7 +1,9 @@
 //! `/openapi.json`, generated from the handlers' annotations and the wire types.
 
 use axum::Json;
-use metron_core::wire::{ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User};
+use metron_core::wire::{
+    ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
+};
 use metron_core::{Counts, EndReason, Interval, WindowSegment};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -35,10 +37,11 @@ impl Modify for BearerAuth {
         crate::api::list_tasks,
         crate::api::create_task,
         crate::api::post_intervals,
-        crate::api::list_intervals
+        crate::api::list_intervals,
+        crate::api::active_devices
     ),
     components(schemas(
-        ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
+        ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
         Interval, Counts, EndReason, WindowSegment, IntervalBatch
     )),
     modifiers(&BearerAuth)

@@ -8,7 +8,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use metron_core::wire::{IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
 use metron_core::Interval;
 use std::sync::Arc;
 
@@ -54,6 +54,8 @@ pub trait Database: Send + Sync + 'static {
     /// Stores valid intervals of `user`, judging each: accepted, duplicate, id_conflict,
     /// overlap (with the stored interval it hits) or unknown task. One result per item, in order.
     async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError>;
+    /// The user's devices whose latest interval ended at or after `since` (unix seconds).
+    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
 }
@@ -65,6 +67,15 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Database>, DbError> {
     } else {
         Ok(Arc::new(sqlite::SqliteDb::open(url).await?))
     }
+}
+
+/// Turns `(device_id, last ended_at)` rows into the wire type.
+pub(crate) fn active_devices_from(rows: Vec<(String, i64)>) -> Vec<ActiveDevice> {
+    rows.into_iter()
+        .filter_map(|(device_id, end)| {
+            chrono::DateTime::from_timestamp(end, 0).map(|last_ended_at| ActiveDevice { device_id, last_ended_at })
+        })
+        .collect()
 }
 
 /// Maps sqlx errors to what the API can act on.

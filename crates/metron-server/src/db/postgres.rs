@@ -4,7 +4,7 @@
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::wire::{IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
 use metron_core::Interval;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::{classify, Candidate, Database, DbError, UserRow};
+use super::{active_devices_from, classify, Candidate, Database, DbError, UserRow};
 
 /// SQLSTATE of an exclusion-constraint violation.
 const EXCLUSION_VIOLATION: &str = "23P01";
@@ -210,6 +210,18 @@ impl Database for PgDb {
             results.push(self.ingest_one(user, item, now).await?);
         }
         Ok(results)
+    }
+
+    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND ended_at >= $2 GROUP BY device_id ORDER BY device_id",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(active_devices_from(rows))
     }
 
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError> {

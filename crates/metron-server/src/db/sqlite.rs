@@ -10,7 +10,7 @@
 //! docs/PERFORMANCE.md). Both link the one libsqlite3 of the workspace.
 
 use async_trait::async_trait;
-use metron_core::wire::{IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
 use metron_core::Interval;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{classify, Candidate, Database, DbError, UserRow};
+use super::{active_devices_from, classify, Candidate, Database, DbError, UserRow};
 
 /// How many waiting requests one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -175,7 +175,9 @@ fn run_group(
                 continue;
             }
             let other: String = tx
-                .prepare_cached("SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at > ?2 ORDER BY started_at LIMIT 1")?
+                .prepare_cached(
+                    "SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at > ?2 ORDER BY started_at LIMIT 1",
+                )?
                 .query_row(params![job.user_id, start, end], |r| r.get(0))?;
             results.push(IngestResult::overlap(id, other));
         }
@@ -291,6 +293,18 @@ impl Database for SqliteDb {
         let job = Job { user_id: user.user.id.clone(), org_id: user.org_id.clone(), items, reply };
         self.writer.send(job).await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
         answer.await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?
+    }
+
+    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = ?1 AND ended_at >= ?2 GROUP BY device_id ORDER BY device_id",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(active_devices_from(rows))
     }
 
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError> {

@@ -3,6 +3,7 @@
 use super::*;
 
 on_both!(
+    devices_that_delivered_in_the_last_three_minutes_are_active,
     health_and_openapi_answer_without_a_token,
     login_gives_a_token_and_wrong_passwords_get_401,
     tokens_are_checked_and_logout_revokes_them,
@@ -19,7 +20,9 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
     assert_eq!(f.call("GET", "/api/v1/health", None, None).await, (StatusCode::OK, json!({"status": "ok"})));
     let (status, doc) = f.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/api/v1/login", "/api/v1/me", "/api/v1/tasks", "/api/v1/intervals", "/api/v1/logout", "/api/v1/health"] {
+    for path in
+        ["/api/v1/login", "/api/v1/me", "/api/v1/tasks", "/api/v1/intervals", "/api/v1/logout", "/api/v1/health", "/api/v1/devices/active"]
+    {
         assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
     }
 }
@@ -176,4 +179,32 @@ async fn no_user_reads_or_overwrites_another_users_intervals(f: Fixture) {
     let (_, r) = f.call("POST", "/api/v1/intervals", Some(&boss), Some(json!({"intervals": [interval(&task, 0, 60)]}))).await;
     assert_eq!(r["results"][0]["status"], "accepted");
     assert_eq!(f.call("GET", range, Some(&ann), None).await.1, json!([a]));
+}
+
+async fn devices_that_delivered_in_the_last_three_minutes_are_active(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let task = f.task(&ann).await;
+    let now = chrono::Utc::now().timestamp();
+    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let recent = |device: &str, start: i64| {
+        let mut i = interval(&task, 0, 60);
+        i["device_id"] = json!(device);
+        i["started_at"] = json!(at(start));
+        i["ended_at"] = json!(at(start + 60));
+        i
+    };
+    let laptop = "01930000-0000-7000-8000-0000000000a1";
+    let desktop = "01930000-0000-7000-8000-0000000000a2";
+    let old = "01930000-0000-7000-8000-0000000000a3";
+    let batch = json!({"intervals": [recent(old, now - 3600), recent(laptop, now - 150), recent(desktop, now - 70)]});
+    let (_, r) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(batch)).await;
+    assert!(r["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{r}");
+    let (status, active) = f.call("GET", "/api/v1/devices/active", Some(&ann), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = active.as_array().unwrap().iter().map(|d| d["device_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![laptop, desktop]);
+    assert_eq!(active[1]["last_ended_at"], json!(at(now - 10)));
+    assert_eq!(f.call("GET", "/api/v1/devices/active", Some(&boss), None).await.1, json!([]));
+    assert_eq!(f.call("GET", "/api/v1/devices/active", None, None).await.0, StatusCode::UNAUTHORIZED);
 }

@@ -49,6 +49,12 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
     r["token"].as_str().unwrap().to_string()
 }
 
+/// The user's intervals on the test day, 2026-11-23 (UTC).
+async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
+    let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");
+    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_racing_overlapping_requests_store_exactly_one_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -91,15 +97,7 @@ async fn race(db: &str, instances: usize) {
         .iter()
         .filter(|r| r["status"] != "accepted")
         .all(|r| r["reason"] == "overlap" && r["conflicts_with"] == accepted[0]["id"]));
-    let stored: Value = client
-        .get(format!("{}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = stored_that_day(&client, &server.base, &token).await;
     assert_eq!(stored.as_array().unwrap().len(), 1);
 }
 
@@ -127,15 +125,7 @@ async fn sigterm_stops_the_server_cleanly_and_data_stays() {
         assert_eq!(body["results"].as_array().unwrap().len(), 300);
     }
     let again = serve(&db);
-    let stored: Value = client
-        .get(format!("{}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z", again.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = stored_that_day(&client, &again.base, &token).await;
     let n = stored.as_array().unwrap().len();
     assert!(n == 0 || n == 300, "a batch is stored whole or not at all, found {n}");
 }
