@@ -342,9 +342,8 @@ impl Engine {
             s.recorded += 1;
             s.idle_run = if second_active { 0 } else { s.idle_run + 1 };
             if s.idle_run >= config.idle_limit_secs {
-                s.last_window = window;
-                let floor_events = end_session_parts(session, EndReason::Idle, StopCause::Idle, *device_id, events);
-                self.floor = floor_events.or(self.floor);
+                let session_end = end_session_parts(session, EndReason::Idle, StopCause::Idle, *device_id, events);
+                self.floor = session_end.or(self.floor);
                 return;
             }
             if s.open.len() >= s.open.planned_secs {
