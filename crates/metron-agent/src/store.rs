@@ -333,6 +333,37 @@ impl Store {
         Ok(t.and_then(|t| DateTime::from_timestamp(t, 0)))
     }
 
+    /// S4: the next intervals to deliver, oldest first, at most `limit`. Rejected intervals are
+    /// not among them: they wait for a manual resend.
+    pub fn unsent_batch(&self, limit: usize) -> Result<Vec<Interval>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM intervals WHERE status = 'unsent' ORDER BY started_at LIMIT ?1")
+            .map_err(|e| self.err(e))?;
+        let bodies = stmt.query_map([limit as i64], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for body in bodies {
+            let body = body.map_err(|e| self.err(e))?;
+            match serde_json::from_str(&body) {
+                Ok(interval) => out.push(interval),
+                Err(e) => tracing::error!(error = %e, "skipping an unreadable stored interval"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// A manual resend (S4): the rejected interval `id` (or, with `None`, every rejected one)
+    /// goes back to unsent. Returns how many changed.
+    pub fn mark_for_resend(&mut self, id: Option<Uuid>) -> Result<usize, StoreError> {
+        let changed = match id {
+            Some(id) => self
+                .conn
+                .execute("UPDATE intervals SET status = 'unsent', reason = NULL WHERE id = ?1 AND status = 'rejected'", [id.to_string()]),
+            None => self.conn.execute("UPDATE intervals SET status = 'unsent', reason = NULL WHERE status = 'rejected'", []),
+        };
+        changed.map_err(|e| self.err(e))
+    }
+
     /// The server accepted (or already had) these intervals.
     pub fn mark_sent(&mut self, ids: &[Uuid], at: DateTime<Utc>) -> Result<(), StoreError> {
         let path = self.path.clone();

@@ -215,3 +215,25 @@ fn seven_hundred_twenty_intervals_fit_in_under_a_megabyte() {
     println!("store of 720 intervals: {size} bytes");
     assert!(size < 1 << 20, "store of 720 intervals is {size} bytes");
 }
+
+#[test]
+fn delivery_takes_unsent_intervals_oldest_first_and_rejected_ones_only_after_a_resend() {
+    let (_dir, mut store) = open_temp();
+    let all: Vec<Interval> = (0..5).map(|k| interval(k * 60, 60)).collect();
+    for i in all.iter().rev() {
+        store.commit(i).unwrap();
+    }
+    store.mark_sent(&[all[0].id], Utc::now()).unwrap();
+    store.mark_rejected(all[2].id, "overlap").unwrap();
+    let ids = |v: Vec<Interval>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.unsent_batch(100).unwrap()), vec![all[1].id, all[3].id, all[4].id]);
+    assert_eq!(ids(store.unsent_batch(2).unwrap()), vec![all[1].id, all[3].id]);
+    assert_eq!(store.mark_for_resend(Some(all[0].id)).unwrap(), 0, "a sent interval is not resent");
+    assert_eq!(store.mark_for_resend(Some(all[2].id)).unwrap(), 1);
+    assert_eq!(ids(store.unsent_batch(100).unwrap()), vec![all[1].id, all[2].id, all[3].id, all[4].id]);
+    assert_eq!(store.intervals(false).unwrap()[2].reason, None);
+    store.mark_rejected(all[4].id, "invalid: x").unwrap();
+    store.mark_rejected(all[3].id, "invalid: y").unwrap();
+    assert_eq!(store.mark_for_resend(None).unwrap(), 2);
+    assert_eq!(store.counts().unwrap().unsent, 4);
+}
