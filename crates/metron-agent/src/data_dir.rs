@@ -2,6 +2,7 @@
 
 use metron_core::Interval;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::error::AgentError;
 use crate::lock::InstanceLock;
@@ -17,9 +18,10 @@ pub struct OwnedDataDir {
 }
 
 impl OwnedDataDir {
-    /// Locks `dir` (S7), opens its store and recovers a checkpoint left by a crash (S2).
-    pub fn open(dir: &Path) -> Result<OwnedDataDir, AgentError> {
-        let lock = InstanceLock::acquire(dir)?;
+    /// Locks `dir` (S7), waiting up to `patience` for a brief holder, opens its store and
+    /// recovers a checkpoint left by a crash (S2).
+    pub fn open(dir: &Path, patience: Duration) -> Result<OwnedDataDir, AgentError> {
+        let lock = InstanceLock::acquire_within(dir, patience)?;
         let mut store = Store::open(&store_path(dir))?;
         let recovered = store.recover()?;
         if let Some(i) = &recovered {

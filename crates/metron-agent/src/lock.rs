@@ -7,6 +7,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::AgentError;
 use crate::paths::lock_path;
@@ -18,6 +19,19 @@ pub struct InstanceLock {
 }
 
 impl InstanceLock {
+    /// Takes the lock, waiting up to `patience` for a holder to let go: `status` and
+    /// `intervals` hold it for a few milliseconds when no tracker runs, and a tracker starting
+    /// at that moment must wait for them, not fail.
+    pub fn acquire_within(data_dir: &Path, patience: Duration) -> Result<InstanceLock, AgentError> {
+        let deadline = Instant::now() + patience;
+        loop {
+            match Self::acquire(data_dir) {
+                Err(AgentError::AlreadyRunning { .. }) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+                other => return other,
+            }
+        }
+    }
+
     /// Takes the lock, or says who holds it.
     pub fn acquire(data_dir: &Path) -> Result<InstanceLock, AgentError> {
         let dir_error = |source| AgentError::DataDir { dir: data_dir.to_path_buf(), source };
@@ -56,6 +70,20 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(err.to_string().contains("already using the data dir"));
+    }
+
+    #[test]
+    fn a_waiting_acquire_gets_the_lock_once_a_brief_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let brief = InstanceLock::acquire(dir.path()).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(brief);
+        });
+        assert!(InstanceLock::acquire_within(dir.path(), Duration::from_secs(5)).is_ok());
+        releaser.join().unwrap();
+        let _held = InstanceLock::acquire(dir.path()).unwrap();
+        assert!(InstanceLock::acquire_within(dir.path(), Duration::from_millis(100)).is_err());
     }
 
     #[test]

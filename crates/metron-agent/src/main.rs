@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 use metron_agent::clock::SystemClock;
 use metron_agent::data_dir::OwnedDataDir;
 use metron_agent::error::AgentError;
-use metron_agent::lock::InstanceLock;
 use metron_agent::paths::{default_data_dir, store_path};
 use metron_agent::replay::{read_trace, replay};
 use metron_agent::sensors::Sensors;
@@ -19,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "metron-agent", version, about = "Metron's time tracker without a window")]
@@ -101,7 +101,8 @@ fn run(cli: Cli) -> Result<(), AgentError> {
 }
 
 fn track(data_dir: &std::path::Path, config: EngineConfig, task: &str) -> Result<(), AgentError> {
-    let owned = OwnedDataDir::open(data_dir)?;
+    // A `status` or `intervals` run may hold the lock for a moment: wait for it, briefly.
+    let owned = OwnedDataDir::open(data_dir, Duration::from_secs(3))?;
     if let Some(i) = &owned.recovered {
         eprintln!("recovered {} s of task {} left open when Metron last stopped unexpectedly", i.duration_secs(), i.task_id);
     }
@@ -175,12 +176,8 @@ fn intervals(data_dir: &std::path::Path, unsent: bool, json: bool) -> Result<(),
 /// this process takes it and recovers a crashed session first; otherwise it only reads.
 /// Returns the store and, when a tracker runs, its pid (if known).
 fn open_for_reading(data_dir: &std::path::Path) -> Result<(Store, Option<Option<u32>>), AgentError> {
-    match InstanceLock::acquire(data_dir) {
-        Ok(lock) => {
-            drop(lock);
-            let owned = OwnedDataDir::open(data_dir)?;
-            Ok((owned.store, None))
-        }
+    match OwnedDataDir::open(data_dir, Duration::ZERO) {
+        Ok(owned) => Ok((owned.store, None)),
         Err(AgentError::AlreadyRunning { pid, .. }) => Ok((Store::open(&store_path(data_dir))?, Some(pid))),
         Err(e) => Err(e),
     }

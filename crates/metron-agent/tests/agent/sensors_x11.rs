@@ -86,7 +86,14 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Input counts only once the tracker ticks (its first checkpoint is written by then), and
+    // the listener thread needs a moment more under load.
+    let store = metron_agent::paths::store_path(dir.path());
+    wait_until("the tracker's first checkpoint", Duration::from_secs(20), || {
+        let Ok(conn) = rusqlite::Connection::open_with_flags(&store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return false };
+        conn.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).map(|n| n > 0).unwrap_or(false)
+    });
+    std::thread::sleep(Duration::from_millis(700));
     assert!(xdotool(&display, &["mousemove", "--window", "%1", "50", "50"]) || xdotool(&display, &["mousemove", "200", "200"]));
     assert!(xdotool(&display, &["type", "--delay", "40", "secret words"]));
     for (x, y) in [(150, 150), (160, 170), (180, 150)] {
@@ -103,7 +110,6 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     assert!(status.success(), "{log}");
     assert!(!log.contains("can't be"), "a sensor failed under Xvfb+openbox: {log}");
 
-    let store = metron_agent::paths::store_path(dir.path());
     let intervals = read_intervals(&store);
     let total = intervals.iter().fold(Counts::default(), |mut c, i| {
         c.add(&i.counts);
