@@ -303,9 +303,8 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (body, status, reason) = row.map_err(|e| self.err(e))?;
-            match serde_json::from_str(&body) {
-                Ok(interval) => out.push(StoredInterval { interval, status: DeliveryStatus::parse(&status), reason }),
-                Err(e) => tracing::error!(error = %e, "skipping an unreadable stored interval"),
+            if let Some(interval) = parse_stored(&body) {
+                out.push(StoredInterval { interval, status: DeliveryStatus::parse(&status), reason });
             }
         }
         Ok(out)
@@ -344,10 +343,7 @@ impl Store {
         let mut out = Vec::new();
         for body in bodies {
             let body = body.map_err(|e| self.err(e))?;
-            match serde_json::from_str(&body) {
-                Ok(interval) => out.push(interval),
-                Err(e) => tracing::error!(error = %e, "skipping an unreadable stored interval"),
-            }
+            out.extend(parse_stored(&body));
         }
         Ok(out)
     }
@@ -396,6 +392,12 @@ impl Store {
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
+}
+
+/// A stored interval's JSON, or `None` (logged) if it can't be read: one bad row must not hide
+/// the others from the user or the uploader.
+fn parse_stored(body: &str) -> Option<Interval> {
+    serde_json::from_str(body).map_err(|e| tracing::error!(error = %e, "skipping an unreadable stored interval")).ok()
 }
 
 /// Maps SQLite's error codes to what a person can act on.

@@ -89,6 +89,7 @@ pub struct Progress {
 }
 
 /// The interval being filled.
+#[derive(Clone)]
 struct OpenInterval {
     id: Uuid,
     task_id: String,
@@ -261,17 +262,7 @@ impl Engine {
     /// The open interval as it would be stored if the process died now (S2 checkpoint).
     pub fn snapshot(&self) -> Option<Interval> {
         let s = self.session.as_ref()?;
-        let open = OpenInterval {
-            id: s.open.id,
-            task_id: s.open.task_id.clone(),
-            start_sec: s.open.start_sec,
-            planned_secs: s.open.planned_secs,
-            utc_offset_minutes: s.open.utc_offset_minutes,
-            active: s.open.active.clone(),
-            counts: s.open.counts,
-            windows: s.open.windows.clone(),
-        };
-        close(open, s, EndReason::Recovered, self.device_id)
+        close(s.open.clone(), s, EndReason::Recovered, self.device_id)
     }
 
     fn open_session(&mut self, task_id: &str, now: &Now, events: &mut Vec<Event>) {

@@ -27,6 +27,14 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+/// A real argon2 hash of a password nobody has: a login with an unknown email is checked
+/// against it, so it costs the same time as a wrong password and a timing probe can't tell
+/// which emails have accounts.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&new_token()).unwrap_or_default())
+}
+
 /// A new bearer token: 256 random bits, hex.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -140,6 +148,7 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
+        assert!(PasswordHash::new(decoy_hash()).is_ok(), "the decoy must be a real hash, or it costs no time");
     }
 
     #[test]
