@@ -20,6 +20,10 @@ pub enum AgentError {
     Trace { path: PathBuf, line: usize, why: String },
     #[error("cannot read trace {path}: {source}")]
     TraceIo { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Server(#[from] crate::delivery::ClientError),
+    #[error(transparent)]
+    Secret(#[from] crate::delivery::secret::SecretError),
     #[error("{0}")]
     Config(String),
 }

@@ -201,6 +201,10 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    pub fn delete_meta(&mut self, key: &str) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM meta WHERE key = ?1", [key]).map(drop).map_err(|e| self.err(e))
+    }
+
     /// S1: commits a closed interval (idempotent by id), clears the checkpoint if it was this
     /// interval's, and applies retention, all in one transaction.
     pub fn commit(&mut self, interval: &Interval) -> Result<(), StoreError> {
@@ -349,7 +353,7 @@ impl Store {
     }
 
     /// A manual resend (S4): the rejected interval `id` (or, with `None`, every rejected one)
-    /// goes back to unsent. Returns how many changed.
+    /// goes back to unsent. Returns how many changed; unsent ones are already queued.
     pub fn mark_for_resend(&mut self, id: Option<Uuid>) -> Result<usize, StoreError> {
         let changed = match id {
             Some(id) => self
@@ -358,6 +362,16 @@ impl Store {
             None => self.conn.execute("UPDATE intervals SET status = 'unsent', reason = NULL WHERE status = 'rejected'", []),
         };
         changed.map_err(|e| self.err(e))
+    }
+
+    /// Where one stored interval stands, or `None` if the store doesn't hold it.
+    pub fn status_of(&self, id: Uuid) -> Result<Option<DeliveryStatus>, StoreError> {
+        let status: Option<String> = self
+            .conn
+            .query_row("SELECT status FROM intervals WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(status.as_deref().map(DeliveryStatus::parse))
     }
 
     /// The server accepted (or already had) these intervals.

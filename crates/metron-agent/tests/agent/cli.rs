@@ -71,7 +71,7 @@ fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
     let mut running = false;
     for _ in 0..100 {
         let out = agent(&["--data-dir", d, "status"]);
-        if String::from_utf8_lossy(&out.stdout).contains("tracker:   running") {
+        if String::from_utf8_lossy(&out.stdout).contains("tracker:    running") {
             running = true;
             break;
         }

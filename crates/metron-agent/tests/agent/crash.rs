@@ -37,7 +37,7 @@ fn sigkill_at_random_moments_loses_no_closed_interval_and_at_most_five_seconds()
     // Opening the data dir again recovers what the last process left open.
     let out = Command::new(agent_bin()).args(["--data-dir", &d, "status"]).env_remove("DISPLAY").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity: ok"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity:  ok"));
 
     let all = read_intervals(&store);
     let ids: std::collections::HashSet<Uuid> = all.iter().map(|i| i.id).collect();

@@ -2,8 +2,11 @@
 
 mod cli;
 mod crash;
+mod delivery;
+mod proxy;
 mod replay;
 mod sensors_x11;
+mod server;
 mod store;
 mod tracker;
 

@@ -1,0 +1,127 @@
+//! `metron-agent`: the tracker without a window (SPEC U4). See `metron-agent --help`.
+//!
+//! This file parses the command line; each group of commands has its own module:
+//! `track` (the tracker and its uploader), `account` (login, logout, tasks, resend) and
+//! `show` (status and intervals).
+
+mod account;
+mod show;
+mod track;
+
+use clap::{Parser, Subcommand};
+use metron_agent::error::AgentError;
+use metron_agent::paths::default_data_dir;
+use metron_agent::replay::{read_trace, replay};
+use metron_core::planner::{parse_range, DEFAULT_RANGE};
+use metron_core::EngineConfig;
+use std::io::Write;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "metron-agent", version, about = "Metron's time tracker without a window")]
+struct Cli {
+    /// Where the store and lock live [default: $XDG_DATA_HOME/metron]
+    #[arg(long, global = true, env = "METRON_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Planned interval lengths in seconds, MIN..MAX (default 40..80, mean 60)
+    #[arg(long, global = true, value_parser = parse_range_arg)]
+    interval_range: Option<RangeInclusive<u32>>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Track a task until Ctrl-C or SIGTERM (closes the interval as "quit"), idle or sleep;
+    /// when signed in, intervals are delivered to the server as they close
+    Track {
+        /// The task to book the time on: its id, or its exact name from the cached task list
+        #[arg(long)]
+        task: String,
+    },
+    /// Sign in to a Metron server; the token goes to the OS keyring
+    Login {
+        /// The server's address, e.g. https://metron.example.com
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        email: String,
+        /// The password (or METRON_PASSWORD; read from stdin when neither is given)
+        #[arg(long, env = "METRON_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Sign out: revoke the token on the server (when reachable) and forget it here
+    Logout,
+    /// List the tasks (refreshed from the server when it answers, else the cached list)
+    Tasks,
+    /// Send undelivered intervals again now: one by id, or --all (unsent and rejected)
+    Resend {
+        /// The interval's id (see `intervals --unsent`)
+        id: Option<uuid::Uuid>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Show whether a tracker runs, the connection, the open interval and what the store holds
+    Status,
+    /// List the stored intervals
+    Intervals {
+        /// Only intervals not yet delivered (unsent and rejected)
+        #[arg(long)]
+        unsent: bool,
+        /// One JSON object per line (the E4 wire format plus status and reason)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the engine over a recorded JSON-lines trace and print each closed interval as JSON
+    Replay {
+        /// The trace file, one JSON object per second
+        trace: PathBuf,
+        /// Seed of the boundary RNG
+        #[arg(long)]
+        seed: u64,
+    },
+}
+
+fn parse_range_arg(text: &str) -> Result<RangeInclusive<u32>, String> {
+    parse_range(text).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Track { .. }) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("metron-agent: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), AgentError> {
+    let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
+    let config = EngineConfig { interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE), ..Default::default() };
+    match cli.command {
+        Command::Track { task } => track::track(&data_dir, config, &task),
+        Command::Login { server, email, password } => account::login(&data_dir, &server, &email, password),
+        Command::Logout => account::logout(&data_dir),
+        Command::Tasks => account::tasks(&data_dir),
+        Command::Resend { id, all } => account::resend(&data_dir, id, all),
+        Command::Status => show::status(&data_dir),
+        Command::Intervals { unsent, json } => show::intervals(&data_dir, unsent, json),
+        Command::Replay { trace, seed } => {
+            let lines = read_trace(&trace)?;
+            let mut out = std::io::stdout().lock();
+            for interval in replay(&lines, config, seed)? {
+                let _ = writeln!(out, "{}", serde_json::to_string(&interval).expect("an interval serializes"));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! What the agent remembers about its server between runs, kept in the store's `meta` table:
+//! the account (server address and user), the cached task list (S6: tracking starts offline
+//! with it), and the uploader's last known state, which `status` in another process reads.
+
+use chrono::{DateTime, Utc};
+use metron_core::wire::{ActiveDevice, Task, User};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+const ACCOUNT: &str = "account";
+const TASKS: &str = "tasks";
+const DELIVERY: &str = "delivery_state";
+/// Bumped by `resend` in another process; the running uploader watches it.
+pub const RESEND_REQUEST: &str = "resend_requested";
+
+/// The server this data dir delivers to, and who signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub server: String,
+    pub user: User,
+}
+
+/// The task list as last fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCache {
+    pub tasks: Vec<Task>,
+    pub refreshed_at: Option<DateTime<Utc>>,
+}
+
+impl TaskCache {
+    /// A task by id, or else by its exact name (case-insensitive) when that is unambiguous.
+    pub fn find(&self, id_or_name: &str) -> Option<&Task> {
+        if let Some(t) = self.tasks.iter().find(|t| t.id == id_or_name) {
+            return Some(t);
+        }
+        let mut named = self.tasks.iter().filter(|t| t.name.eq_ignore_ascii_case(id_or_name.trim()));
+        match (named.next(), named.next()) {
+            (Some(t), None) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// The uploader's view of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// The last request got a proper answer.
+    Online,
+    /// The server could not be reached or answered badly; intervals queue.
+    Offline,
+    /// The server refused the token: intervals queue until `login`.
+    SignedOut,
+}
+
+impl Connection {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Connection::Online => "online",
+            Connection::Offline => "offline",
+            Connection::SignedOut => "signed out",
+        }
+    }
+}
+
+/// What the uploader last knew, for `status` and the desktop UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryState {
+    pub connection: Connection,
+    pub since: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_delivery_at: Option<DateTime<Utc>>,
+    /// Other devices of this account with an interval ending in the last 3 minutes.
+    #[serde(default)]
+    pub other_devices: Vec<ActiveDevice>,
+}
+
+fn read<T: DeserializeOwned>(store: &Store, key: &str) -> Result<Option<T>, StoreError> {
+    Ok(store
+        .meta(key)?
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| tracing::warn!(key, error = %e, "ignoring an unreadable setting")).ok()))
+}
+
+fn write<T: Serialize>(store: &mut Store, key: &str, value: &T) -> Result<(), StoreError> {
+    store.set_meta(key, &serde_json::to_string(value).expect("settings serialize"))
+}
+
+pub fn account(store: &Store) -> Result<Option<Account>, StoreError> {
+    read(store, ACCOUNT)
+}
+
+pub fn save_account(store: &mut Store, account: &Account) -> Result<(), StoreError> {
+    write(store, ACCOUNT, account)
+}
+
+/// Forgets the account, its task list and the uploader state (on logout).
+pub fn forget_account(store: &mut Store) -> Result<(), StoreError> {
+    for key in [ACCOUNT, TASKS, DELIVERY] {
+        store.delete_meta(key)?;
+    }
+    Ok(())
+}
+
+pub fn tasks(store: &Store) -> Result<TaskCache, StoreError> {
+    Ok(read(store, TASKS)?.unwrap_or_default())
+}
+
+pub fn save_tasks(store: &mut Store, tasks: Vec<Task>, at: DateTime<Utc>) -> Result<(), StoreError> {
+    write(store, TASKS, &TaskCache { tasks, refreshed_at: Some(at) })
+}
+
+pub fn delivery_state(store: &Store) -> Result<Option<DeliveryState>, StoreError> {
+    read(store, DELIVERY)
+}
+
+pub fn save_delivery_state(store: &mut Store, state: &DeliveryState) -> Result<(), StoreError> {
+    write(store, DELIVERY, state)
+}
+
+/// Asks a running uploader (in this or another process) to send now and start its backoff over.
+pub fn request_resend(store: &mut Store) -> Result<(), StoreError> {
+    let n: u64 = store.meta(RESEND_REQUEST)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    store.set_meta(RESEND_REQUEST, &(n + 1).to_string())
+}

@@ -1,0 +1,15 @@
+//! Delivery (SPEC S1, S3-S6): the account and its token, the HTTP client, and the uploader
+//! that moves committed intervals to the server with retry.
+//!
+//! The store is the queue: an interval is committed before any send (S1) and marked sent only
+//! after the server answered, so nothing here holds tracked time that isn't on disk.
+
+pub mod account;
+pub mod client;
+pub mod secret;
+pub mod uploader;
+
+pub use account::{Account, Connection, DeliveryState, TaskCache};
+pub use client::{ClientError, ServerClient, Token};
+pub use secret::{TokenPlace, TokenStore};
+pub use uploader::{Attempt, DeliveryEvent, Uploader, UploaderThread, Wake};

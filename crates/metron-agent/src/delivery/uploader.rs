@@ -1,0 +1,445 @@
+//! The uploader (S4, S5): moves committed intervals from the store to the server.
+//!
+//! It runs on a thread of its own with its own store connection, so a slow or dead network
+//! never delays a tick. It sends as soon as an interval closes, then every second while
+//! unsent ones exist, in batches of up to 100, oldest first. A transient failure (typed
+//! [`ClientError`]: no connection, timeout, a broken connection, 5xx, 429, an unreadable
+//! answer) backs off from 1 s to a 10 s cap with jitter, honouring Retry-After. Per-item
+//! results are applied one by one: accepted or duplicate -> sent; rejected -> kept with the
+//! reason and left alone until a manual resend, which also starts the backoff over.
+//!
+//! Exactly-once in effect comes from the server: an interval whose answer was lost is simply
+//! sent again and comes back `duplicate`. The store is updated only after an answer, so a
+//! crash at any moment leaves intervals unsent (sent again later), never lost.
+
+use chrono::Utc;
+use metron_core::backoff::{Backoff, CAP};
+use metron_core::wire::{ActiveDevice, IngestStatus, Task};
+use metron_core::Interval;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+use super::account::{self, Connection, DeliveryState, RESEND_REQUEST};
+use super::client::{ClientError, ServerClient, Token};
+use super::secret::TokenStore;
+use crate::store::{Store, StoreError};
+
+/// S4: at most this many intervals a request.
+pub const BATCH: usize = 100;
+/// How often, while online, the uploader asks which other devices of the account track (and
+/// at once after an `overlap` rejection, the usual sign of one).
+pub const DEVICES_EVERY: Duration = Duration::from_secs(30);
+/// How often, while online, the task list is refreshed.
+pub const TASKS_EVERY: Duration = Duration::from_secs(300);
+/// How long the last try on quit may take.
+pub const FINAL_FLUSH: Duration = Duration::from_secs(3);
+/// How often a waiting uploader looks for a `resend` asked by another process.
+const RESEND_POLL: Duration = Duration::from_millis(500);
+
+/// What the uploader tells its owner (the CLI prints it, the desktop app pushes it to the UI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryEvent {
+    /// The connection state changed; `error` says why when it is not online.
+    Connection {
+        state: Connection,
+        error: Option<String>,
+    },
+    /// These many intervals reached the server (accepted or already there).
+    Delivered {
+        sent: usize,
+    },
+    /// The server refused these for good: (id, reason).
+    Rejected(Vec<(Uuid, String)>),
+    /// The set of other devices of this account that are tracking changed.
+    OtherDevices(Vec<ActiveDevice>),
+    TasksRefreshed(Vec<Task>),
+}
+
+/// How the owner reaches a running uploader: wake it when an interval closes, ask for a
+/// resend, stop it.
+#[derive(Default)]
+pub struct Wake {
+    flags: Mutex<Flags>,
+    cv: Condvar,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Flags {
+    closed: bool,
+    resend: bool,
+    stop: bool,
+}
+
+impl Wake {
+    fn set(&self, f: impl FnOnce(&mut Flags)) {
+        f(&mut self.flags.lock().unwrap_or_else(|p| p.into_inner()));
+        self.cv.notify_all();
+    }
+
+    /// An interval was committed: send it now (unless backing off after a failure).
+    pub fn interval_closed(&self) {
+        self.set(|f| f.closed = true);
+    }
+
+    /// A manual resend: start the backoff over and send at once.
+    pub fn resend(&self) {
+        self.set(|f| f.resend = true);
+    }
+
+    /// Make one last short try, then end `run`.
+    pub fn stop(&self) {
+        self.set(|f| f.stop = true);
+    }
+
+    /// Waits until a flag is raised or `timeout` passes; returns and clears the flags.
+    fn wait(&self, timeout: Duration) -> Flags {
+        let guard = self.flags.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut guard, _) =
+            self.cv.wait_timeout_while(guard, timeout, |f| !(f.closed || f.resend || f.stop)).unwrap_or_else(|p| p.into_inner());
+        let flags = *guard;
+        guard.closed = false;
+        guard.resend = false;
+        flags
+    }
+}
+
+/// The result of one try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// Nothing to send.
+    Idle,
+    /// A batch got its answer; `more` when another batch waits.
+    Sent { sent: usize, rejected: usize, more: bool },
+    /// Nothing was delivered; try again after `wait`.
+    Failed { error: String, wait: Duration },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum TryError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("not signed in: no token is saved; run `metron-agent login`")]
+    NoToken,
+}
+
+pub struct Uploader {
+    store: Store,
+    client: ServerClient,
+    tokens: TokenStore,
+    token: Option<Token>,
+    device_id: Uuid,
+    backoff: Backoff,
+    rng: StdRng,
+    batch_limit: usize,
+    state: DeliveryState,
+    resend_seen: Option<String>,
+    devices_checked: Option<Instant>,
+    tasks_refreshed: Option<Instant>,
+    on_event: Box<dyn FnMut(DeliveryEvent) + Send>,
+}
+
+impl Uploader {
+    /// An uploader for the data dir of `store`, delivering to `client`.
+    pub fn new(mut store: Store, client: ServerClient, tokens: TokenStore) -> Result<Uploader, StoreError> {
+        let device_id = store.device_id()?;
+        let token = tokens.load();
+        let now = Utc::now();
+        let state = DeliveryState {
+            connection: Connection::Offline,
+            since: now,
+            last_error: None,
+            last_error_at: None,
+            last_delivery_at: None,
+            other_devices: Vec::new(),
+        };
+        let resend_seen = store.meta(RESEND_REQUEST)?;
+        Ok(Uploader {
+            store,
+            client,
+            tokens,
+            token,
+            device_id,
+            backoff: Backoff::new(),
+            rng: StdRng::from_os_rng(),
+            batch_limit: BATCH,
+            state,
+            resend_seen,
+            devices_checked: None,
+            tasks_refreshed: None,
+            on_event: Box::new(|_| {}),
+        })
+    }
+
+    /// Where events go (default: nowhere).
+    pub fn on_event(mut self, f: impl FnMut(DeliveryEvent) + Send + 'static) -> Self {
+        self.on_event = Box::new(f);
+        self
+    }
+
+    pub fn state(&self) -> &DeliveryState {
+        &self.state
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// One try: the oldest unsent batch, sent and its results applied.
+    pub fn attempt(&mut self) -> Attempt {
+        match self.try_batch() {
+            Ok(None) => Attempt::Idle,
+            Ok(Some((sent, rejected, more))) => {
+                self.backoff.reset();
+                self.batch_limit = BATCH;
+                Attempt::Sent { sent, rejected, more }
+            }
+            Err(e) => {
+                let wait = match &e {
+                    TryError::Client(ClientError::Unauthorized) | TryError::NoToken => {
+                        // Another process may sign in again: look for a fresh token next time.
+                        self.token = None;
+                        self.backoff.fail(&mut self.rng, None);
+                        CAP
+                    }
+                    TryError::Client(c) => self.backoff.fail(&mut self.rng, c.retry_after()),
+                    TryError::Store(_) => self.backoff.fail(&mut self.rng, None),
+                };
+                let connection = match &e {
+                    TryError::Client(ClientError::Unauthorized) | TryError::NoToken => Connection::SignedOut,
+                    TryError::Client(_) => Connection::Offline,
+                    // The store failed, not the network: the connection state stays as it was.
+                    TryError::Store(_) => self.state.connection,
+                };
+                let error = e.to_string();
+                self.set_state(connection, Some(error.clone()));
+                Attempt::Failed { error, wait }
+            }
+        }
+    }
+
+    fn token(&mut self) -> Result<Token, TryError> {
+        if self.token.is_none() {
+            self.token = self.tokens.load();
+        }
+        self.token.clone().ok_or(TryError::NoToken)
+    }
+
+    fn try_batch(&mut self) -> Result<Option<(usize, usize, bool)>, TryError> {
+        let batch = self.store.unsent_batch(self.batch_limit + 1)?;
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let more = batch.len() > self.batch_limit;
+        let batch = &batch[..batch.len().min(self.batch_limit)];
+        let token = self.token()?;
+        let answer = match self.client.send_intervals(&token, batch) {
+            Err(ClientError::Refused { status: 413, message }) => return self.too_large(batch, message).map(|()| Some((0, 0, true))),
+            other => other?,
+        };
+        let now = Utc::now();
+        let (mut sent, mut rejected) = (Vec::new(), Vec::new());
+        for (interval, result) in batch.iter().zip(&answer.results) {
+            if result.id.as_deref() != Some(interval.id.to_string().as_str()) {
+                return Err(ClientError::BadAnswer {
+                    url: self.client.base().to_string(),
+                    why: format!("a result for {:?} where {} was expected", result.id, interval.id),
+                }
+                .into());
+            }
+            match result.status {
+                IngestStatus::Accepted | IngestStatus::Duplicate => sent.push(interval.id),
+                IngestStatus::Rejected => {
+                    let mut reason = result.reason.clone().unwrap_or_else(|| "rejected".into());
+                    if let Some(other) = &result.conflicts_with {
+                        reason = format!("{reason} (with interval {other})");
+                    }
+                    rejected.push((interval.id, reason));
+                }
+            }
+        }
+        self.store.mark_sent(&sent, now)?;
+        for (id, reason) in &rejected {
+            tracing::warn!(%id, %reason, "the server rejected an interval; it is kept until resent by hand");
+            self.store.mark_rejected(*id, reason)?;
+        }
+        self.state.last_delivery_at = Some(now);
+        self.set_state(Connection::Online, None);
+        if !sent.is_empty() {
+            (self.on_event)(DeliveryEvent::Delivered { sent: sent.len() });
+        }
+        if !rejected.is_empty() {
+            if rejected.iter().any(|(_, reason)| reason.starts_with("overlap")) {
+                self.devices_checked = None;
+            }
+            (self.on_event)(DeliveryEvent::Rejected(rejected.clone()));
+        }
+        Ok(Some((sent.len(), rejected.len(), more)))
+    }
+
+    /// HTTP 413: halve the batch; a single interval too large for the server is rejected.
+    fn too_large(&mut self, batch: &[Interval], message: String) -> Result<(), TryError> {
+        if batch.len() > 1 {
+            self.batch_limit = (batch.len() / 2).max(1);
+            return Ok(());
+        }
+        let reason = format!("too large for the server (HTTP 413: {message})");
+        self.store.mark_rejected(batch[0].id, &reason)?;
+        (self.on_event)(DeliveryEvent::Rejected(vec![(batch[0].id, reason)]));
+        Ok(())
+    }
+
+    fn set_state(&mut self, connection: Connection, error: Option<String>) {
+        let now = Utc::now();
+        let changed = connection != self.state.connection || (error.is_some() && error != self.state.last_error);
+        if connection != self.state.connection {
+            self.state.since = now;
+        }
+        self.state.connection = connection;
+        if let Some(e) = &error {
+            if Some(e) != self.state.last_error.as_ref() {
+                tracing::warn!("delivery: {e}");
+            }
+            self.state.last_error = error.clone();
+            self.state.last_error_at = Some(now);
+        }
+        if let Err(e) = account::save_delivery_state(&mut self.store, &self.state) {
+            tracing::debug!("cannot save the delivery state: {e}");
+        }
+        if changed {
+            (self.on_event)(DeliveryEvent::Connection { state: connection, error });
+        }
+    }
+
+    /// Sends until nothing is unsent or a try fails. Returns how many reached the server.
+    pub fn drain(&mut self) -> Result<usize, String> {
+        let mut total = 0;
+        loop {
+            match self.attempt() {
+                Attempt::Idle => return Ok(total),
+                Attempt::Sent { sent, more, .. } => {
+                    total += sent;
+                    if !more {
+                        return Ok(total);
+                    }
+                }
+                Attempt::Failed { error, .. } => return Err(error),
+            }
+        }
+    }
+
+    /// While online: which other devices track, and a fresh task list, each on its period.
+    fn housekeeping(&mut self) {
+        if self.state.connection != Connection::Online {
+            return;
+        }
+        let due = |last: Option<Instant>, every| last.is_none_or(|t: Instant| t.elapsed() >= every);
+        let Some(token) = self.token.clone() else { return };
+        if due(self.devices_checked, DEVICES_EVERY) {
+            self.devices_checked = Some(Instant::now());
+            match self.client.active_devices(&token) {
+                Ok(devices) => {
+                    let mut others: Vec<ActiveDevice> = devices.into_iter().filter(|d| d.device_id != self.device_id.to_string()).collect();
+                    others.sort_by(|a, b| a.device_id.cmp(&b.device_id));
+                    let ids = |d: &[ActiveDevice]| d.iter().map(|d| d.device_id.clone()).collect::<Vec<_>>();
+                    if ids(&others) != ids(&self.state.other_devices) {
+                        (self.on_event)(DeliveryEvent::OtherDevices(others.clone()));
+                    }
+                    self.state.other_devices = others;
+                    let _ = account::save_delivery_state(&mut self.store, &self.state);
+                }
+                Err(e) => tracing::debug!("active devices: {e}"),
+            }
+        }
+        if due(self.tasks_refreshed, TASKS_EVERY) {
+            self.tasks_refreshed = Some(Instant::now());
+            match self.client.tasks(&token) {
+                Ok(tasks) => {
+                    if let Err(e) = account::save_tasks(&mut self.store, tasks.clone(), Utc::now()) {
+                        tracing::warn!("cannot cache the task list: {e}");
+                    }
+                    (self.on_event)(DeliveryEvent::TasksRefreshed(tasks));
+                }
+                Err(e) => tracing::debug!("tasks: {e}"),
+            }
+        }
+    }
+
+    /// True when another process asked for a resend since last looked.
+    fn resend_requested(&mut self) -> bool {
+        let now = self.store.meta(RESEND_REQUEST).ok().flatten();
+        if now != self.resend_seen {
+            self.resend_seen = now;
+            return true;
+        }
+        false
+    }
+
+    /// Delivers until `wake.stop()`, then makes one last short try.
+    pub fn run(mut self, wake: &Wake) -> Uploader {
+        let mut due = Instant::now();
+        loop {
+            let wait = due.saturating_duration_since(Instant::now()).min(RESEND_POLL);
+            let flags = wake.wait(wait);
+            if flags.stop {
+                self.final_flush();
+                return self;
+            }
+            if flags.resend || self.resend_requested() {
+                self.backoff.reset();
+                due = Instant::now();
+            }
+            // A closed interval goes at once, unless a failure asked to wait.
+            if flags.closed && self.backoff.failures() == 0 {
+                due = Instant::now();
+            }
+            if Instant::now() < due {
+                continue;
+            }
+            due = match self.attempt() {
+                Attempt::Sent { more: true, .. } => Instant::now(),
+                Attempt::Idle | Attempt::Sent { .. } => Instant::now() + Duration::from_secs(1),
+                Attempt::Failed { wait, .. } => Instant::now() + wait,
+            };
+            self.housekeeping();
+        }
+    }
+
+    /// On quit: a short try, so a closing `quit` interval usually leaves delivered.
+    fn final_flush(&mut self) {
+        let Ok(quick) = ServerClient::with_timeout(self.client.base(), FINAL_FLUSH) else { return };
+        let slow = std::mem::replace(&mut self.client, quick);
+        let start = Instant::now();
+        while start.elapsed() < FINAL_FLUSH {
+            if !matches!(self.attempt(), Attempt::Sent { more: true, .. }) {
+                break;
+            }
+        }
+        self.client = slow;
+    }
+}
+
+/// Starts an uploader on its own thread; the returned handle wakes and stops it.
+pub struct UploaderThread {
+    pub wake: Arc<Wake>,
+    thread: Option<std::thread::JoinHandle<Uploader>>,
+}
+
+impl UploaderThread {
+    pub fn spawn(uploader: Uploader) -> UploaderThread {
+        let wake = Arc::new(Wake::default());
+        let w = Arc::clone(&wake);
+        let thread = std::thread::Builder::new().name("metron-uploader".into()).spawn(move || uploader.run(&w)).expect("spawn a thread");
+        UploaderThread { wake, thread: Some(thread) }
+    }
+
+    /// Stops after a last short try; returns the uploader (for its final state).
+    pub fn stop(mut self) -> Option<Uploader> {
+        self.wake.stop();
+        self.thread.take().and_then(|t| t.join().ok())
+    }
+}

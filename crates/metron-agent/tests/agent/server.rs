@@ -1,0 +1,89 @@
+//! A real `metron-server` process for the delivery tests, on a SQLite file in a temp dir.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The `metron-server` binary of this workspace, built on first use. Another package's binary
+/// is not built for this package's tests, so the tests ask cargo for it (a no-op when
+/// `cargo test --workspace` has built it already).
+pub fn server_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo to build metron-server");
+        assert!(status.success(), "building metron-server failed");
+        // This test binary is target/<profile>/deps/agent-<hash>.
+        let exe = std::env::current_exe().unwrap();
+        let bin = exe.parent().unwrap().parent().unwrap().join("metron-server");
+        assert!(bin.exists(), "{} is missing after the build", bin.display());
+        bin
+    })
+}
+
+pub struct ServerProc {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+/// Runs the server CLI on `db`, returns stdout (JSON for `user add` / `task add`).
+pub fn server_cli(db: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(server_bin()).arg("--db").arg(db).args(args).env("RUST_LOG", "warn").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+impl ServerProc {
+    /// Starts the server on `db`, listening on `listen` (127.0.0.1:0 for any free port).
+    pub fn start(db: &Path, listen: &str) -> ServerProc {
+        let mut child = Command::new(server_bin())
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--listen", listen])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).parse().unwrap();
+        ServerProc { addr, child }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGKILL: the server dies wherever it is.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Every interval id the server stored, with how often (the primary key makes 1 the only
+    /// possible count; the query checks it rather than trusting it).
+    pub fn stored_ids(db: &Path) -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut stmt = conn.prepare("SELECT id, count(*) FROM intervals GROUP BY id ORDER BY started_at").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// The stored intervals' bodies, in time order.
+    pub fn stored(db: &Path) -> Vec<metron_core::Interval> {
+        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut stmt = conn.prepare("SELECT body FROM intervals ORDER BY started_at").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|b| serde_json::from_str(&b.unwrap()).unwrap()).collect()
+    }
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
