@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod delivery;
+mod keyring;
 mod proxy;
 mod replay;
 mod sensors_x11;

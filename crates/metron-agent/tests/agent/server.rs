@@ -12,15 +12,18 @@ use std::sync::OnceLock;
 pub fn server_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo to build metron-server");
-        assert!(status.success(), "building metron-server failed");
-        // This test binary is target/<profile>/deps/agent-<hash>.
+        // This binary is target/<debug|release>/deps/<name>-<hash>; build the server likewise
+        // (benchmarks run optimized, so the server they talk to is optimized too).
         let exe = std::env::current_exe().unwrap();
-        let bin = exe.parent().unwrap().parent().unwrap().join("metron-server");
+        let profile_dir = exe.parent().unwrap().parent().unwrap();
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile_dir.ends_with("release") {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("run cargo to build metron-server");
+        assert!(status.success(), "building metron-server failed");
+        let bin = profile_dir.join("metron-server");
         assert!(bin.exists(), "{} is missing after the build", bin.display());
         bin
     })
