@@ -275,7 +275,8 @@ fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     net.login(&dir);
     let seeded = seed(&dir, &net.task, 720);
     net.server.kill();
-    let track = spawn_track(&dir, &net.task);
+    // S6: it starts offline, finding the task by name in the cached list.
+    let track = spawn_track(&dir, "Write the report");
     wait_until(Duration::from_secs(20), "a few failed tries", || net.proxy.batches().len() >= 2);
     let status = text(&agent(&dir, &["status"]).stdout);
     assert!(status.contains("uploader:   offline") && status.contains("last error:"), "{status}");
@@ -291,7 +292,31 @@ fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     assert!(log.contains("server: online"), "{log}");
     assert_delivered_exactly_once(&net, &dir, &seeded);
     assert!(ServerProc::stored_ids(&net.db).len() > 720, "live intervals were delivered too");
-    assert_no_overlap(&ServerProc::stored(&net.db));
+    let stored = ServerProc::stored(&net.db);
+    assert_no_overlap(&stored);
+    assert!(stored.iter().all(|i| i.task_id == net.task));
+}
+
+#[test]
+fn a_manual_resend_cuts_a_long_backoff_short() {
+    let net = Net::new();
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    seed(&dir, &net.task, 5);
+    net.proxy.set_default(Some(Fault::Status(503, None)));
+    let track = spawn_track(&dir, &net.task);
+    // After four failures the next wait is at least 4 s (nominal 8 s, equal jitter).
+    wait_until(Duration::from_secs(30), "four failed tries", || net.proxy.batches().len() >= 4);
+    let failures = net.proxy.batches().len();
+    wait_until(Duration::from_secs(15), "the next failed try", || net.proxy.batches().len() > failures);
+    let failed_at = Instant::now();
+    net.proxy.set_default(None);
+    let out = agent(&dir, &["resend", "--all"]);
+    assert!(text(&out.stdout).contains("the running tracker sends"), "{}", text(&out.stdout));
+    wait_until(Duration::from_secs(15), "the resend", || unsent(&dir) == 0);
+    let took = failed_at.elapsed();
+    assert!(took < Duration::from_millis(3500), "delivered {took:?} after the last failure: the resend did not cut the backoff");
+    stop(track);
 }
 
 #[test]
