@@ -5,7 +5,7 @@
 //! the real sensors behind small traits (rdev for input counts, active-win-pos-rs for the
 //! foreground window), the clock, the once-a-second tick driver, delivery to the server (the
 //! account, its token in the OS keyring, the uploader with retry), trace replay, and the
-//! `metron-agent` command line (U4).
+//! `metron-agent` command line (U4), and the tracker as a long-lived service for the desktop app.
 //!
 //! It must not depend on Tauri: the desktop app builds on this crate, and this crate's tests
 //! run without GTK or a display.
@@ -18,6 +18,7 @@ pub mod lock;
 pub mod paths;
 pub mod replay;
 pub mod sensors;
+pub mod service;
 pub mod store;
 pub mod tracker;
 

@@ -295,14 +295,23 @@ impl Store {
 
     /// Closed intervals in time order; with `unsent_only`, those not yet delivered (incl. rejected).
     pub fn intervals(&self, unsent_only: bool) -> Result<Vec<StoredInterval>, StoreError> {
-        let sql = if unsent_only {
-            "SELECT body, status, reason FROM intervals WHERE status != 'sent' ORDER BY started_at"
+        if unsent_only {
+            self.query_stored("SELECT body, status, reason FROM intervals WHERE status != 'sent' ORDER BY started_at", [])
         } else {
-            "SELECT body, status, reason FROM intervals ORDER BY started_at"
-        };
+            self.query_stored("SELECT body, status, reason FROM intervals ORDER BY started_at", [])
+        }
+    }
+
+    /// Closed intervals that started at or after `since`, in time order (e.g. today's).
+    pub fn intervals_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredInterval>, StoreError> {
+        self.query_stored("SELECT body, status, reason FROM intervals WHERE started_at >= ?1 ORDER BY started_at", [since.timestamp()])
+    }
+
+    /// Runs a `SELECT body, status, reason` query.
+    fn query_stored(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<StoredInterval>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
+            .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {

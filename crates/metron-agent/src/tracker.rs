@@ -47,6 +47,15 @@ impl Tracker {
         &self.store
     }
 
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The tracker's clock reading now.
+    pub fn now(&self) -> metron_core::Now {
+        self.clock.now()
+    }
+
     /// Intervals closed but not yet in the store (non-empty only while the store fails).
     pub fn uncommitted(&self) -> &[Interval] {
         &self.uncommitted

@@ -19,6 +19,9 @@ pub const RESEND_REQUEST: &str = "resend_requested";
 pub struct Account {
     pub server: String,
     pub user: User,
+    /// The desktop app's built-in server (local mode): its port changes with every start.
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// The task list as last fetched.

@@ -7,9 +7,11 @@
 pub mod account;
 pub mod client;
 pub mod secret;
+pub mod signin;
 pub mod uploader;
 
 pub use account::{Account, Connection, DeliveryState, TaskCache};
 pub use client::{ClientError, ServerClient, Token};
 pub use secret::{TokenPlace, TokenStore};
+pub use signin::{create_task, refresh_tasks, sign_in, sign_out, SignedIn};
 pub use uploader::{Attempt, DeliveryEvent, Uploader, UploaderThread, Wake};

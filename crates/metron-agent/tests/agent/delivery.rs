@@ -140,7 +140,7 @@ pub fn agent_rows(data_dir: &Path) -> Vec<(String, String, Option<String>)> {
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
 }
 
-fn unsent(data_dir: &Path) -> usize {
+pub fn unsent(data_dir: &Path) -> usize {
     agent_rows(data_dir).iter().filter(|r| r.1 == "unsent").count()
 }
 

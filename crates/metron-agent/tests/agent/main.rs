@@ -8,6 +8,7 @@ mod proxy;
 mod replay;
 mod sensors_x11;
 mod server;
+mod service;
 mod store;
 mod tracker;
 

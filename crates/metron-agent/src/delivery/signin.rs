@@ -1,0 +1,106 @@
+//! Signing in and out, and the task list: shared by the `metron-agent` CLI and the desktop app.
+
+use chrono::Utc;
+use metron_core::wire::{NewTask, Task, User};
+use std::path::Path;
+use std::time::Duration;
+
+use super::account::{self, Account};
+use super::client::{ServerClient, Token};
+use super::secret::{TokenPlace, TokenStore};
+use crate::error::AgentError;
+use crate::store::Store;
+
+/// How long sign-out and task refreshes wait for the server before going on without it.
+pub const QUICK: Duration = Duration::from_secs(5);
+
+/// The outcome of a sign-in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub server: String,
+    pub user: User,
+    /// The task list, or why it could not be fetched.
+    pub tasks: Result<Vec<Task>, String>,
+    pub token_place: TokenPlace,
+}
+
+/// Signs in to `server` and remembers the account, the token and the task list. `local` marks
+/// the desktop app's built-in server (its address changes with every start; its account not).
+/// Nothing is saved when the server refuses.
+pub fn sign_in(store: &mut Store, data_dir: &Path, server: &str, email: &str, password: &str, local: bool) -> Result<SignedIn, AgentError> {
+    let client = ServerClient::new(server)?;
+    let response = client.login(email, password)?;
+    // Undelivered intervals belong to the account that tracked them: never hand them to another.
+    if let Some(old) = account::account(store)? {
+        let same = old.user.id == response.user.id && (old.server == client.base() || (old.local && local));
+        let waiting = store.counts()?;
+        if !same && waiting.unsent + waiting.rejected > 0 {
+            return Err(AgentError::Config(format!(
+                "{} intervals tracked as {} on {} are not delivered yet; sign in as that account to deliver them, \
+                 or use another data dir for {}",
+                waiting.unsent + waiting.rejected,
+                old.user.email,
+                old.server,
+                response.user.email
+            )));
+        }
+    }
+    let token = Token(response.token);
+    let tokens = TokenStore::new(data_dir, store.device_id()?);
+    let token_place = tokens.save(&token)?;
+    account::save_account(store, &Account { server: client.base().to_string(), user: response.user.clone(), local })?;
+    let tasks = match client.tasks(&token) {
+        Ok(tasks) => {
+            account::save_tasks(store, tasks.clone(), Utc::now())?;
+            Ok(tasks)
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    // A running uploader may be waiting for a token: let it try now.
+    account::request_resend(store)?;
+    Ok(SignedIn { server: client.base().to_string(), user: response.user, tasks, token_place })
+}
+
+/// Signs out: revokes the token on the server when it answers within [`QUICK`], forgets it
+/// here either way. Returns the account signed out of and, if the server was not told, why.
+pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, Option<String>)>, AgentError> {
+    let Some(acct) = account::account(store)? else { return Ok(None) };
+    let tokens = TokenStore::new(data_dir, store.device_id()?);
+    let revoked = match (tokens.load(), ServerClient::with_timeout(&acct.server, QUICK)) {
+        (Some(token), Ok(client)) => client.logout(&token).map_err(|e| e.to_string()),
+        (None, _) => Err("no token was saved".into()),
+        (_, Err(e)) => Err(e.to_string()),
+    };
+    tokens.delete();
+    account::forget_account(store)?;
+    Ok(Some((acct, revoked.err())))
+}
+
+/// The signed-in account's client and token, or a clear error.
+fn signed_in(store: &mut Store, data_dir: &Path) -> Result<(ServerClient, Token), AgentError> {
+    let Some(acct) = account::account(store)? else {
+        return Err(AgentError::Config("not signed in".into()));
+    };
+    let token = TokenStore::new(data_dir, store.device_id()?)
+        .load()
+        .ok_or_else(|| AgentError::Config("signed out: no token is saved; sign in again".into()))?;
+    Ok((ServerClient::with_timeout(&acct.server, QUICK)?, token))
+}
+
+/// Fetches the task list and caches it; on failure the cache stays and the error says why.
+pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, AgentError> {
+    let (client, token) = signed_in(store, data_dir)?;
+    let tasks = client.tasks(&token)?;
+    account::save_tasks(store, tasks.clone(), Utc::now())?;
+    Ok(tasks)
+}
+
+/// Creates a task on the server and adds it to the cached list.
+pub fn create_task(store: &mut Store, data_dir: &Path, name: &str, project: &str) -> Result<Task, AgentError> {
+    let (client, token) = signed_in(store, data_dir)?;
+    let task = client.create_task(&token, &NewTask { name: name.trim().to_string(), project: project.trim().to_string() })?;
+    let mut cache = account::tasks(store)?;
+    cache.tasks.push(task.clone());
+    account::save_tasks(store, cache.tasks, Utc::now())?;
+    Ok(task)
+}

@@ -1,0 +1,182 @@
+//! The tracker service the desktop app runs: real store, real server process (through the
+//! fault proxy), scripted input and window (the sensors), real time.
+
+use super::delivery::{agent_rows, wait_until, Net, EMAIL, PASSWORD};
+use super::server::ServerProc;
+use metron_agent::clock::{Clock, SystemClock};
+use metron_agent::delivery::{sign_in, Connection};
+use metron_agent::paths::store_path;
+use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
+use metron_agent::sensors::Sensors;
+use metron_agent::service::{AgentState, Notice, Service, ServiceConfig, ServiceEvent};
+use metron_agent::store::Store;
+use metron_core::{EngineConfig, Now, WindowInfo};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The system clock, plus a jump the test can add (a machine that slept).
+#[derive(Clone, Default)]
+struct JumpClock {
+    real: Arc<SystemClock>,
+    jump: Arc<Mutex<Duration>>,
+}
+
+impl Clock for JumpClock {
+    fn now(&self) -> Now {
+        let mut now = self.real.now();
+        let jump = *self.jump.lock().unwrap();
+        now.mono += jump;
+        now.wall += chrono::Duration::from_std(jump).unwrap();
+        now
+    }
+}
+
+struct Rig {
+    net: Net,
+    dir: std::path::PathBuf,
+    service: Option<Service>,
+    events: Receiver<ServiceEvent>,
+    input: ScriptedActivity,
+    clock: JumpClock,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let net = Net::new();
+        let dir = net.agent_dir("app");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut store = Store::open(&store_path(&dir)).unwrap();
+        sign_in(&mut store, &dir, &net.proxy.base(), EMAIL, PASSWORD, false).unwrap();
+        drop(store);
+        let input = ScriptedActivity::default();
+        let window = ScriptedWindow(Arc::new(Mutex::new(Some(WindowInfo {
+            app: "editor".into(),
+            title: "report.md".into(),
+            url: None,
+            path: None,
+        }))));
+        let clock = JumpClock::default();
+        let (tx, events) = mpsc::channel();
+        let config = ServiceConfig {
+            data_dir: dir.clone(),
+            engine: EngineConfig { interval_range: 2..=3, ..Default::default() },
+            sensors: Sensors { activity: Box::new(input.clone()), window: Box::new(window) },
+            clock: Box::new(clock.clone()),
+        };
+        let service = Service::start(config, move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+        Rig { net, dir, service: Some(service), events, input, clock }
+    }
+
+    /// States and notices pushed in the next `span`.
+    fn collect(&self, span: Duration) -> (Vec<AgentState>, Vec<Notice>) {
+        let (mut states, mut notices) = (Vec::new(), Vec::new());
+        let end = Instant::now() + span;
+        while let Ok(e) = self.events.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            match e {
+                ServiceEvent::State(s) => states.push(*s),
+                ServiceEvent::Notice(n) => notices.push(n),
+            }
+        }
+        (states, notices)
+    }
+
+    /// Waits for a pushed state that satisfies `pred`; returns it.
+    fn wait_state(&self, limit: Duration, what: &str, pred: impl Fn(&AgentState) -> bool) -> AgentState {
+        let end = Instant::now() + limit;
+        loop {
+            match self.events.recv_timeout(end.saturating_duration_since(Instant::now())) {
+                Ok(ServiceEvent::State(s)) if pred(&s) => return *s,
+                Ok(_) => {}
+                Err(_) => panic!("timed out after {limit:?} waiting for {what}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_service_tracks_delivers_and_its_counters_never_jump_at_a_boundary() {
+    let rig = Rig::new();
+    let handle = rig.service.as_ref().unwrap().handle();
+    // Someone typing: input every 100 ms.
+    let typing = Arc::new(AtomicBool::new(true));
+    let (t, input) = (Arc::clone(&typing), rig.input.clone());
+    let typist = std::thread::spawn(move || {
+        while t.load(Ordering::Relaxed) {
+            input.0.lock().unwrap().keys += 1;
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    handle.start(&rig.net.task);
+    let (states, _) = rig.collect(Duration::from_secs(9));
+    typing.store(false, Ordering::Relaxed);
+    typist.join().unwrap();
+
+    let tracking: Vec<&AgentState> = states.iter().filter(|s| s.tracking.is_some()).collect();
+    assert!(tracking.len() >= 7, "about one state a second: {}", tracking.len());
+    let first = tracking[0].tracking.as_ref().unwrap();
+    assert_eq!(first.task_name.as_deref(), Some("Write the report"));
+    for pair in tracking.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let (sa, sb) = (a.tracking.as_ref().unwrap().session_secs, b.tracking.as_ref().unwrap().session_secs);
+        assert!(sb >= sa && sb - sa <= 2, "session counter {sa} -> {sb}");
+        assert!(
+            b.today.tracked_secs >= a.today.tracked_secs && b.today.tracked_secs - a.today.tracked_secs <= 2,
+            "today's total {} -> {}",
+            a.today.tracked_secs,
+            b.today.tracked_secs
+        );
+        assert_eq!(b.today.tracked_secs - a.today.tracked_secs, sb - sa, "the two counters move together");
+    }
+    let last = tracking.last().unwrap();
+    assert!(last.recent.iter().filter(|b| !b.open).count() >= 2, "at least two boundaries: {:?}", last.recent);
+    assert!(last.recent.iter().any(|b| !b.open && b.active_pct >= 50), "{:?}", last.recent);
+    assert!(last.tracking.as_ref().unwrap().session_secs >= 7);
+    assert!(states.iter().any(|s| s.delivery.connection == Some(Connection::Online)));
+    assert_eq!(last.account.as_ref().unwrap().email, EMAIL);
+
+    handle.stop();
+    let stopped = rig.wait_state(Duration::from_secs(10), "stopped and delivered", |s| s.tracking.is_none() && s.delivery.unsent == 0);
+    assert!(stopped.today.tracked_secs >= 7);
+    let mut rig = rig;
+    rig.service.take().unwrap().quit();
+    let rows = agent_rows(&rig.dir);
+    assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
+    assert_eq!(ServerProc::stored_ids(&rig.net.db).len(), rows.len());
+}
+
+#[test]
+fn a_rejection_notifies_lists_the_reason_and_resend_offers_it_again() {
+    let rig = Rig::new();
+    let handle = rig.service.as_ref().unwrap().handle();
+    handle.start("no-such-task");
+    let (_, notices) = rig.collect(Duration::from_secs(6));
+    assert!(
+        notices.iter().any(|n| matches!(n, Notice::Rejected { reason, .. } if reason.starts_with("invalid: unknown task"))),
+        "{notices:?}"
+    );
+    handle.stop();
+    let state = rig.wait_state(Duration::from_secs(10), "the rejected list", |s| s.tracking.is_none() && s.delivery.unsent == 0);
+    assert!(state.delivery.rejected >= 1);
+    let bad = state.undelivered.iter().find(|u| u.reason.as_deref().is_some_and(|r| r.contains("unknown task"))).unwrap().clone();
+    let offered = |id: &str| rig.net.proxy.batches().iter().filter(|b| b.ids.iter().any(|i| i == id)).count();
+    assert_eq!(offered(&bad.id.to_string()), 1, "not retried on its own");
+    handle.resend(Some(bad.id));
+    wait_until(Duration::from_secs(10), "the resend", || offered(&bad.id.to_string()) == 2);
+}
+
+#[test]
+fn a_machine_that_slept_stops_tracking_with_a_notice() {
+    let rig = Rig::new();
+    let handle = rig.service.as_ref().unwrap().handle();
+    handle.start(&rig.net.task);
+    rig.wait_state(Duration::from_secs(10), "tracking", |s| s.tracking.as_ref().is_some_and(|t| t.session_secs >= 2));
+    *rig.clock.jump.lock().unwrap() = Duration::from_secs(600);
+    let (states, notices) = rig.collect(Duration::from_secs(3));
+    assert!(notices.contains(&Notice::StoppedSleep), "{notices:?}");
+    assert!(states.last().unwrap().tracking.is_none());
+}
