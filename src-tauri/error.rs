@@ -1,20 +1,41 @@
-//! Errors as the UI receives them: `{code, message}`. A code exists only where the UI
-//! branches on it; everything else is `internal` with a message a person can read.
+//! Errors as the UI receives them: `{code, message}`. The code is what the UI branches on
+//! (and translates); the message is English for the log and for anything without a code.
 
+use metron_agent::delivery::ClientError;
+use metron_agent::AgentError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
-    Agent(#[from] metron_agent::AgentError),
+    Agent(#[from] AgentError),
     #[error(transparent)]
     Store(#[from] metron_agent::store::StoreError),
+    #[error("local mode: {0}")]
+    Local(String),
+    #[error("{0}")]
+    Input(String),
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> Self {
+        AppError::Agent(AgentError::Server(e))
+    }
 }
 
 impl AppError {
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
+            AppError::Agent(AgentError::Server(e)) => match e {
+                ClientError::BadCredentials => "bad_credentials",
+                ClientError::BadUrl(_) => "bad_url",
+                ClientError::Connect { .. } | ClientError::Timeout { .. } | ClientError::Broken { .. } => "unreachable",
+                ClientError::BadAnswer { .. } => "not_metron",
+                ClientError::Unauthorized => "signed_out",
+                _ => "server",
+            },
             AppError::Store(metron_agent::store::StoreError::Corrupt { .. }) => "store_corrupt",
+            AppError::Input(_) => "input",
             _ => "internal",
         }
     }

@@ -1,29 +1,317 @@
-// The minimal window: shows what the local store holds. Tauri's IPC is on window.__TAURI__
+// The employee's window. It renders what the backend pushes (`state` events, about once a
+// second while tracking) and calls commands; it keeps no tracking state of its own, so the
+// counters can't drift from what is stored. Tauri's IPC is on window.__TAURI__
 // (withGlobalTauri), so no bundler is needed.
-const { invoke } = window.__TAURI__.core;
+"use strict";
 
-function hms(secs) {
+const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
+
+const $ = (id) => document.getElementById(id);
+let state = null;
+let settings = null;
+let osLocale = "en";
+let view = null;
+let showSignIn = false;
+
+// ---- words ----
+function lang() {
+  const chosen = settings ? settings.language : "auto";
+  const l = chosen === "auto" ? osLocale : chosen;
+  return window.METRON_I18N[l] ? l : "en";
+}
+
+function t(key, vars = {}) {
+  const words = window.METRON_I18N[lang()];
+  let text = words[key] ?? window.METRON_I18N.en[key] ?? key;
+  for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`{${k}}`, v);
+  return text;
+}
+
+function translateStatic() {
+  document.documentElement.lang = lang();
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-title]")) {
+    el.title = t(el.dataset.i18nTitle);
+    el.setAttribute("aria-label", el.title);
+  }
+}
+
+// ---- formatting ----
+function clock(secs) {
   const h = Math.floor(secs / 3600);
   const m = Math.floor((secs % 3600) / 60);
   const s = secs % 60;
   return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
 
-async function refresh() {
-  const error = document.getElementById("error");
-  try {
-    const s = await invoke("store_summary");
-    document.getElementById("tracked").textContent = hms(s.tracked_secs);
-    document.getElementById("total").textContent = s.total;
-    document.getElementById("unsent").textContent = s.unsent;
-    document.getElementById("rejected").textContent = s.rejected;
-    document.getElementById("data-dir").textContent = s.data_dir;
-    error.hidden = true;
-  } catch (e) {
-    error.textContent = e.message ?? String(e);
-    error.hidden = false;
+function hm(secs) {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  return `${h}:${String(m).padStart(2, "0")}`;
+}
+
+function time(iso) {
+  return new Date(iso).toLocaleTimeString(lang(), { hour: "2-digit", minute: "2-digit" });
+}
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// ---- views ----
+function setView(name) {
+  view = name;
+  for (const v of ["signin", "main", "settings"]) $(`view-${v}`).hidden = v !== name;
+}
+
+function chooseView() {
+  if (view === "settings") return;
+  const signedIn = state && state.account;
+  setView(signedIn && !showSignIn ? "main" : "signin");
+}
+
+function errorText(e) {
+  const code = e && e.code;
+  const key = code ? `err_${code}` : null;
+  if (key && window.METRON_I18N.en[key]) return t(key);
+  return (e && e.message) || String(e);
+}
+
+function banner(text) {
+  const b = $("banner");
+  b.textContent = text || "";
+  b.hidden = !text;
+}
+
+// ---- rendering the pushed state ----
+function render() {
+  if (!state) return;
+  chooseView();
+  renderConnection();
+  renderTimer();
+  renderTasks();
+  renderDelivery();
+  renderAccount();
+}
+
+function renderConnection() {
+  const pill = $("connection");
+  let key = "none";
+  if (state.account && state.account.local) key = "local";
+  else if (state.account) key = state.delivery.connection || "offline";
+  pill.dataset.state = key;
+  pill.textContent = t(`conn_${key}`);
+  pill.title = state.delivery.last_error || "";
+}
+
+function renderTimer() {
+  const tr = state.tracking;
+  $("current-task").textContent = tr ? tr.task_name || tr.task_id : t("not_tracking");
+  $("current-task").classList.toggle("idle", !tr);
+  $("session").textContent = clock(tr ? tr.session_secs : 0);
+  $("session").classList.toggle("running", !!tr);
+  $("stop").hidden = !tr;
+  $("today-total").textContent = hm(state.today.tracked_secs);
+  const pct = state.today.tracked_secs ? Math.round((100 * state.today.active_secs) / state.today.tracked_secs) : null;
+  $("today-activity").textContent = pct === null ? "" : `${pct}% ${t("active")}`;
+  $("activity-now").textContent = tr ? `${tr.interval_active_pct}%` : "–";
+  const bars = $("bars");
+  bars.replaceChildren();
+  const recent = state.recent.slice(-12);
+  for (let i = recent.length; i < 12; i++) bars.append(el("span", { className: "bar empty" }));
+  for (const b of recent) {
+    const bar = el("span", { className: "bar" + (b.open ? " open" : ""), title: `${time(b.started_at)} · ${b.active_pct}%` });
+    bar.style.setProperty("--h", `${Math.max(4, b.active_pct)}%`);
+    bar.dataset.level = b.active_pct >= 60 ? "high" : b.active_pct >= 25 ? "mid" : "low";
+    bars.append(bar);
   }
 }
 
-refresh();
-setInterval(refresh, 5000);
+function renderTasks() {
+  const q = $("task-search").value.trim().toLowerCase();
+  const list = $("tasks");
+  list.replaceChildren();
+  const tasks = state.tasks.filter((tk) => !q || tk.name.toLowerCase().includes(q) || (tk.project || "").toLowerCase().includes(q));
+  const current = state.tracking && state.tracking.task_id;
+  for (const tk of tasks) {
+    const running = tk.id === current;
+    const button = el("button", { className: running ? "stop small" : "start small", textContent: running ? t("stop") : t("start") });
+    button.dataset.taskId = tk.id;
+    button.addEventListener("click", () => (running ? invoke("stop") : invoke("start", { taskId: tk.id })).catch(showTaskError));
+    const name = el("span", { className: "task-name", textContent: tk.name });
+    const li = el("li", { className: running ? "task running" : "task" }, el("div", {}, name, tk.project ? el("span", { className: "muted small", textContent: ` ${tk.project}` }) : ""), button);
+    list.append(li);
+  }
+  $("tasks-empty").hidden = tasks.length > 0;
+  $("tasks-empty").textContent = state.tasks.length ? t("no_match") : t("no_tasks");
+}
+
+function renderDelivery() {
+  const d = state.delivery;
+  const parts = [];
+  if (d.unsent) parts.push(t("waiting", { n: d.unsent }));
+  if (d.rejected) parts.push(t("rejected_n", { n: d.rejected }));
+  const summary = $("delivery-summary");
+  summary.textContent = parts.length ? parts.join(" · ") : t("all_delivered");
+  summary.className = parts.length ? (d.rejected ? "error" : "warning") : "ok";
+  if (d.last_error && d.unsent) summary.title = d.last_error;
+  $("resend-all").hidden = !(d.unsent || d.rejected);
+  $("other-device").hidden = !d.other_devices;
+  const list = $("undelivered");
+  list.replaceChildren();
+  for (const u of state.undelivered.slice(0, 50)) {
+    const status = u.status === "rejected" ? `${t("rejected")}: ${u.reason || ""}` : t("unsent");
+    const task = (state.tasks.find((tk) => tk.id === u.task_id) || {}).name || u.task_id;
+    const button = el("button", { className: "link", textContent: t("resend") });
+    button.dataset.intervalId = u.id;
+    button.addEventListener("click", () => invoke("resend", { id: u.id }));
+    list.append(
+      el("li", { className: u.status },
+        el("div", {}, el("strong", { textContent: `${time(u.started_at)} · ${clock(u.secs)}` }), el("span", { className: "muted small", textContent: ` ${task}` }),
+          el("div", { className: "reason small", textContent: status })),
+        button));
+  }
+}
+
+function renderAccount() {
+  const a = state.account;
+  $("account-line").textContent = !a ? t("not_signed_in") : a.local ? t("local_account") : t("signed_in_as", { name: a.name, email: a.email, server: a.server });
+  $("sign-out").hidden = !a || a.local;
+  $("to-team").hidden = !!(a && !a.local);
+}
+
+function showTaskError(e) {
+  const p = $("task-error");
+  p.textContent = errorText(e);
+  p.hidden = false;
+  setTimeout(() => (p.hidden = true), 6000);
+}
+
+// ---- settings ----
+function fillSettings() {
+  const s = settings;
+  $("set-titles").checked = s.privacy.record_titles;
+  $("set-urls").value = s.privacy.urls;
+  $("set-excluded").value = s.privacy.excluded_apps.join(", ");
+  $("set-idle").checked = s.idle_notice;
+  $("set-autostart").checked = s.autostart;
+  $("set-language").value = s.language;
+}
+
+async function saveSettings() {
+  const next = {
+    language: $("set-language").value,
+    idle_notice: $("set-idle").checked,
+    autostart: $("set-autostart").checked,
+    privacy: {
+      record_titles: $("set-titles").checked,
+      urls: $("set-urls").value,
+      excluded_apps: $("set-excluded").value.split(",").map((s) => s.trim()).filter(Boolean),
+    },
+  };
+  try {
+    await invoke("set_settings", { settings: next });
+    settings = next;
+    $("settings-error").hidden = true;
+    translateStatic();
+    render();
+  } catch (e) {
+    $("settings-error").textContent = errorText(e);
+    $("settings-error").hidden = false;
+  }
+}
+
+// ---- wiring ----
+function wire() {
+  $("signin-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const submit = $("signin-submit");
+    const err = $("signin-error");
+    err.hidden = true;
+    submit.disabled = true;
+    submit.textContent = t("signing_in");
+    try {
+      await invoke("sign_in", { server: $("signin-server").value, email: $("signin-email").value, password: $("signin-password").value });
+      $("signin-password").value = "";
+      showSignIn = false;
+    } catch (e) {
+      err.textContent = errorText(e);
+      err.hidden = false;
+    } finally {
+      submit.disabled = false;
+      submit.textContent = t("sign_in");
+    }
+  });
+  $("work-locally").addEventListener("click", async () => {
+    try {
+      await invoke("work_locally");
+      showSignIn = false;
+      render();
+    } catch (e) {
+      $("signin-error").textContent = errorText(e);
+      $("signin-error").hidden = false;
+    }
+  });
+  $("stop").addEventListener("click", () => invoke("stop"));
+  $("resend-all").addEventListener("click", () => invoke("resend", { id: null }));
+  $("task-search").addEventListener("input", renderTasks);
+  $("new-task-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const name = $("new-task-name").value.trim();
+    if (!name) return;
+    try {
+      await invoke("create_task", { name, project: null });
+      $("new-task-name").value = "";
+    } catch (e) {
+      showTaskError(e);
+    }
+  });
+  $("open-settings").addEventListener("click", () => {
+    fillSettings();
+    setView("settings");
+  });
+  $("close-settings").addEventListener("click", () => {
+    view = null;
+    render();
+  });
+  for (const id of ["set-titles", "set-urls", "set-excluded", "set-idle", "set-autostart", "set-language"]) $(id).addEventListener("change", saveSettings);
+  $("sign-out").addEventListener("click", async () => {
+    await invoke("sign_out");
+    view = null;
+    showSignIn = true;
+  });
+  $("to-team").addEventListener("click", () => {
+    view = null;
+    showSignIn = true;
+    setView("signin");
+  });
+}
+
+async function init() {
+  wire();
+  const s = await invoke("get_settings");
+  settings = s.settings;
+  osLocale = s.locale;
+  translateStatic();
+  if (s.notice) banner(s.notice);
+  await listen("state", (ev) => {
+    state = ev.payload;
+    render();
+  });
+  await listen("notice", (ev) => {
+    const n = ev.payload;
+    const text = { stopped_idle: t("notice_idle"), stopped_sleep: t("notice_sleep"), other_device: t("notice_other") }[n.kind]
+      ?? t("notice_rejected", { n: n.count, reason: n.reason });
+    banner(text);
+  });
+  state = await invoke("get_state");
+  if (state) render();
+  else setView("signin");
+}
+
+init();

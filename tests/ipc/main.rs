@@ -1,53 +1,183 @@
-//! The desktop shell's commands over the mock runtime: real IPC, real store, no display.
+//! The desktop shell's commands over Tauri's mock runtime: real IPC, the real tracker service
+//! with scripted sensors, the real built-in server (local mode) on 127.0.0.1, real files.
+//! No display needed; the real window is driven by the end-to-end tests.
 
-use metron_agent::store::Store;
-use metron_core::{Counts, EndReason, Interval};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
+use metron_agent::sensors::Sensors;
+use metron_core::EngineConfig;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
 
-fn interval(start: i64, secs: i64) -> Interval {
-    let t0 = chrono::DateTime::from_timestamp(1_795_000_000 + start, 0).unwrap();
-    Interval {
-        id: uuid::Uuid::now_v7(),
-        device_id: uuid::Uuid::nil(),
-        task_id: "t1".into(),
-        started_at: t0,
-        ended_at: t0 + chrono::Duration::seconds(secs),
-        utc_offset_minutes: 0,
-        end_reason: EndReason::Boundary,
-        active: "1".repeat(secs as usize),
-        counts: Counts::default(),
-        windows: vec![],
+struct App {
+    _dir: tempfile::TempDir,
+    data_dir: std::path::PathBuf,
+    app: tauri::App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+    input: ScriptedActivity,
+}
+
+impl App {
+    fn start(prepare: impl FnOnce(&std::path::Path)) -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let config_dir = dir.path().join("config");
+        std::fs::create_dir_all(&config_dir).unwrap();
+        prepare(&config_dir);
+        let input = ScriptedActivity::default();
+        let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(ScriptedWindow::default()) };
+        let options = metron_app::Options {
+            data_dir: data_dir.clone(),
+            config_dir: Some(config_dir),
+            sensors,
+            engine: EngineConfig { interval_range: 2..=3, ..Default::default() },
+        };
+        let app = metron_app::configure(mock_builder()).build(mock_context(noop_assets())).unwrap();
+        metron_app::start_backend(app.handle(), options).unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        App { _dir: dir, data_dir, app, webview, input }
+    }
+
+    fn invoke(&self, cmd: &str, body: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                // Linux serves the app from tauri://localhost; other origins are remote and denied.
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|r| r.deserialize::<Value>().unwrap())
+    }
+
+    /// Polls `get_state` until `pred` holds.
+    fn wait_state(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let state = self.invoke("get_state", json!({})).unwrap();
+            if !state.is_null() && pred(&state) {
+                return state;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}; last state: {state}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        metron_app::shutdown(self.app.handle());
     }
 }
 
 #[test]
-fn store_summary_reports_what_the_local_store_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&metron_agent::paths::store_path(dir.path())).unwrap();
-    store.commit(&interval(0, 60)).unwrap();
-    store.commit(&interval(60, 50)).unwrap();
-    store.mark_sent(&[store.intervals(false).unwrap()[0].interval.id], chrono::Utc::now()).unwrap();
-    drop(store);
+fn the_first_run_works_locally_and_tracks_into_the_built_in_server() {
+    let app = App::start(|_| {});
+    // No set-up: local mode with a local account and a first task.
+    let state = app.wait_state("local mode", |s| s["account"]["local"] == true && !s["tasks"].as_array().unwrap().is_empty());
+    assert_eq!(state["tasks"][0]["name"], "General");
+    assert!(state["account"]["server"].as_str().unwrap().starts_with("http://127.0.0.1:"));
 
-    let app = metron_app::configure(mock_builder(), dir.path().to_path_buf()).build(mock_context(noop_assets())).unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    let response = get_ipc_response(
-        &webview,
-        InvokeRequest {
-            cmd: "store_summary".into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            // Linux serves the app from tauri://localhost; other origins are remote and denied.
-            url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::default(),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .expect("store_summary answers");
-    let summary: serde_json::Value = response.deserialize().unwrap();
-    assert_eq!(summary["total"], 2);
-    assert_eq!(summary["unsent"], 1);
-    assert_eq!(summary["tracked_secs"], 110);
+    let task = app.invoke("create_task", json!({"name": "  Write the report ", "project": null})).unwrap();
+    assert_eq!(task["name"], "Write the report");
+    let empty = app.invoke("create_task", json!({"name": "   ", "project": null})).unwrap_err();
+    assert_eq!(empty["code"], "input");
+    app.wait_state("the new task in the list", |s| s["tasks"].as_array().unwrap().iter().any(|t| t["id"] == task["id"]));
+
+    app.invoke("start", json!({"taskId": task["id"]})).unwrap();
+    let typing = std::thread::spawn({
+        let input = app.input.clone();
+        move || {
+            for _ in 0..60 {
+                input.0.lock().unwrap().keys += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    });
+    let tracking = app.wait_state("two closed intervals, delivered", |s| {
+        s["tracking"]["session_secs"].as_u64().unwrap_or(0) >= 5
+            && s["recent"].as_array().unwrap().iter().filter(|b| b["open"] == false).count() >= 2
+            && s["delivery"]["connection"] == "online"
+    });
+    typing.join().unwrap();
+    assert_eq!(tracking["tracking"]["task_name"], "Write the report");
+    assert!(tracking["recent"].as_array().unwrap().iter().any(|b| b["active_pct"].as_u64().unwrap() > 0), "{tracking}");
+    app.invoke("stop", json!({})).unwrap();
+    let stopped = app.wait_state("stopped, all delivered", |s| s["tracking"].is_null() && s["delivery"]["unsent"] == 0);
+    assert!(stopped["today"]["tracked_secs"].as_u64().unwrap() >= 5);
+
+    // The built-in server has them: same HTTP path as a team server.
+    let db = rusqlite::Connection::open(app.data_dir.join("local-server.sqlite")).unwrap();
+    let stored: i64 = db.query_row("SELECT count(*) FROM intervals", [], |r| r.get(0)).unwrap();
+    let local: i64 = rusqlite::Connection::open(app.data_dir.join("agent.sqlite"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM intervals WHERE status = 'sent'", [], |r| r.get(0))
+        .unwrap();
+    assert!(stored >= 2 && stored == local, "server {stored}, agent {local}");
+}
+
+/// A one-shot HTTP server that answers every request with an HTML page.
+fn not_metron() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let body = "<html><body>Welcome to nginx!</body></html>";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn sign_in_errors_are_clear_and_change_nothing() {
+    let app = App::start(|_| {});
+    let state = app.wait_state("local mode", |s| s["account"]["local"] == true);
+    let local_server = state["account"]["server"].as_str().unwrap().to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let cases = [
+        (json!({"server": local_server, "email": "me@localhost", "password": "not the password"}), "bad_credentials", "refused"),
+        (json!({"server": format!("http://{closed}"), "email": "a@b.c", "password": "x"}), "unreachable", "cannot connect"),
+        (json!({"server": not_metron(), "email": "a@b.c", "password": "x"}), "not_metron", "is it a Metron server?"),
+        (json!({"server": "metron.example.com", "email": "a@b.c", "password": "x"}), "bad_url", "not a server address"),
+        (json!({"server": "", "email": "", "password": ""}), "input", "needed"),
+    ];
+    for (body, code, words) in cases {
+        let err = app.invoke("sign_in", body.clone()).unwrap_err();
+        assert_eq!(err["code"], code, "{body}: {err}");
+        assert!(err["message"].as_str().unwrap().contains(words), "{body}: {err}");
+    }
+    let after = app.invoke("get_state", json!({})).unwrap();
+    assert_eq!(after["account"], state["account"], "nothing saved");
+    assert!(!app.data_dir.join("token").exists() || after["account"]["local"] == true);
+}
+
+#[test]
+fn a_damaged_settings_file_is_set_aside_with_a_notice_and_settings_save() {
+    let app = App::start(|config| std::fs::write(config.join("settings.json"), "{ this is not json").unwrap());
+    let view = app.invoke("get_settings", json!({})).unwrap();
+    assert!(view["notice"].as_str().unwrap().contains("set aside"), "{view}");
+    assert_eq!(view["settings"]["language"], "auto");
+    assert!(app.invoke("get_settings", json!({})).unwrap()["notice"].is_null(), "the notice shows once");
+    let mut settings = view["settings"].clone();
+    settings["language"] = json!("ru");
+    settings["privacy"]["record_titles"] = json!(false);
+    app.invoke("set_settings", json!({ "settings": settings })).unwrap();
+    assert_eq!(app.invoke("get_settings", json!({})).unwrap()["settings"]["privacy"]["record_titles"], false);
+    settings["language"] = json!("klingon");
+    assert_eq!(app.invoke("set_settings", json!({ "settings": settings })).unwrap_err()["code"], "input");
 }

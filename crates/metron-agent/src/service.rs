@@ -129,6 +129,7 @@ enum Cmd {
     AccountChanged,
     Refresh,
     Delivery(DeliveryEvent),
+    Privacy(metron_core::PrivacyPolicy),
     Quit,
 }
 
@@ -161,6 +162,11 @@ impl ServiceHandle {
     /// The account was signed in or out elsewhere (same store): restart delivery.
     pub fn account_changed(&self) {
         self.send(Cmd::AccountChanged);
+    }
+
+    /// E6: a new privacy policy, applied from the next second on.
+    pub fn set_privacy(&self, privacy: metron_core::PrivacyPolicy) {
+        self.send(Cmd::Privacy(privacy));
     }
 
     /// Push the state again (e.g. for a window that just opened).
@@ -312,6 +318,7 @@ impl Worker {
                     self.reload();
                 }
                 Ok(Cmd::Refresh) => self.last_state = None,
+                Ok(Cmd::Privacy(p)) => self.tracker.engine_mut().set_privacy(p),
                 Ok(Cmd::Delivery(event)) => self.on_delivery(event),
                 Err(RecvTimeoutError::Timeout) => {}
             }

@@ -43,6 +43,10 @@ impl Tracker {
         &self.engine
     }
 
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

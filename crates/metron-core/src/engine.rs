@@ -172,6 +172,11 @@ impl Engine {
         self.floor = Some(self.floor.map_or(t, |f| f.max(t)));
     }
 
+    /// E6: a changed privacy policy applies from the next second on.
+    pub fn set_privacy(&mut self, privacy: PrivacyPolicy) {
+        self.config.privacy = privacy;
+    }
+
     pub fn is_tracking(&self) -> bool {
         self.session.is_some()
     }

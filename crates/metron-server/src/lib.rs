@@ -17,6 +17,16 @@ use std::sync::Arc;
 
 pub use api::app;
 
+/// Serves the API on `listener` until `shutdown` completes (in-flight requests finish). The
+/// `metron-server` binary and the desktop app's built-in server (local mode) both use it.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
+}
+
 /// Shared by every request: cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

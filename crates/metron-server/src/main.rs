@@ -4,7 +4,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::NewTask;
 use metron_server::{api, db, AppState};
-use std::net::SocketAddr;
 
 #[derive(Parser)]
 #[command(name = "metron-server", version, about = "Metron's server")]
@@ -77,9 +76,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
             // Printed so scripts and tests can find a port chosen with :0.
             println!("listening on {}", listener.local_addr()?);
-            axum::serve(listener, api::app(state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown())
-                .await?;
+            metron_server::serve(listener, state, shutdown()).await?;
             tracing::info!("stopped");
         }
         Command::User { command: UserCommand::Add { email, name, password, admin, org } } => {
