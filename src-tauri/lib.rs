@@ -160,6 +160,7 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .map(PathBuf::from)
         .or_else(|| dirs::data_local_dir().map(|d| d.join("dev.metron.desktop").join("logs")));
     let file = dir.and_then(|dir| {
+        let _ = std::fs::create_dir_all(&dir);
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix("metron")

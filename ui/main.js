@@ -46,12 +46,6 @@ function clock(secs) {
   return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
 
-function hm(secs) {
-  const h = Math.floor(secs / 3600);
-  const m = Math.floor((secs % 3600) / 60);
-  return `${h}:${String(m).padStart(2, "0")}`;
-}
-
 function time(iso) {
   return new Date(iso).toLocaleTimeString(lang(), { hour: "2-digit", minute: "2-digit" });
 }
@@ -116,9 +110,9 @@ function renderTimer() {
   $("session").textContent = clock(tr ? tr.session_secs : 0);
   $("session").classList.toggle("running", !!tr);
   $("stop").hidden = !tr;
-  $("today-total").textContent = hm(state.today.tracked_secs);
+  $("today-total").textContent = clock(state.today.tracked_secs);
   const pct = state.today.tracked_secs ? Math.round((100 * state.today.active_secs) / state.today.tracked_secs) : null;
-  $("today-activity").textContent = pct === null ? "" : `${pct}% ${t("active")}`;
+  $("today-activity").textContent = pct === null ? "" : ` · ${pct}% ${t("active")}`;
   $("activity-now").textContent = tr ? `${tr.interval_active_pct}%` : "–";
   const bars = $("bars");
   bars.replaceChildren();
