@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of Metron: installs what is missing, then the whole workspace's tests
-# (engine rules, store, crash test, real sensors under Xvfb, the server on SQLite and PostgreSQL,
-# the desktop shell's IPC).
+# (engine rules, store, crash test, real sensors under Xvfb, delivery through a fault proxy, the
+# server on SQLite and PostgreSQL, the desktop shell's IPC, and the app end to end in a real
+# window under Xvfb through tauri-driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
+# The end-to-end tests drive the app's real window through tauri-driver (WebDriver).
+[ -x "$HOME/.cargo/bin/tauri-driver" ] || cargo install tauri-driver --version ^2 --locked
 # A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit).
 . .ci/pg.sh
 trap pg_test_stop EXIT

@@ -25,6 +25,9 @@ pub struct Desktop {
     pub handle: Mutex<Option<ServiceHandle>>,
     pub latest: Mutex<Option<AgentState>>,
     pub local: Mutex<Option<LocalServer>>,
+    /// Set while quitting: the main thread waits for the tracker thread then, so the tracker
+    /// thread must not wait for the main thread (window, tray) in turn.
+    pub closing: std::sync::atomic::AtomicBool,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -46,8 +49,12 @@ pub fn on_service_event<R: Runtime>(app: &AppHandle<R>, event: ServiceEvent) {
     let desktop = app.state::<Desktop>();
     match event {
         ServiceEvent::State(state) => {
-            crate::tray::update(app, &state);
-            let _ = app.emit("state", &*state);
+            if !desktop.closing.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = app.emit("state", &*state);
+                // Menu calls wait for the main thread: post them there instead of waiting.
+                let (tray_app, tray_state) = (app.clone(), (*state).clone());
+                let _ = app.run_on_main_thread(move || crate::tray::update(&tray_app, &tray_state));
+            }
             *lock(&desktop.latest) = Some(*state);
         }
         ServiceEvent::Notice(notice) => {
@@ -80,10 +87,16 @@ fn notify<R: Runtime>(app: &AppHandle<R>, notice: &Notice) {
         }
     };
     // The plugin is registered by `run` (absent under the mock runtime of the IPC tests).
-    if let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() {
-        if let Err(e) = n.builder().title(title).body(body).show() {
-            tracing::debug!("no notification shown: {e}");
-        }
+    // On its own thread: a D-Bus call to a missing notification daemon can take its timeout,
+    // and the tracker thread must not miss ticks for a courtesy.
+    if app.try_state::<tauri_plugin_notification::Notification<R>>().is_some() {
+        let app = app.clone();
+        std::thread::spawn(move || {
+            let n = app.state::<tauri_plugin_notification::Notification<R>>();
+            if let Err(e) = n.builder().title(title).body(body).show() {
+                tracing::debug!("no notification shown: {e}");
+            }
+        });
     }
 }
 

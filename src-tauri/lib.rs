@@ -75,6 +75,7 @@ pub fn start_backend<R: Runtime>(app: &AppHandle<R>, options: Options) -> Result
         handle: Mutex::new(None),
         latest: Mutex::new(None),
         local: Mutex::new(None),
+        closing: std::sync::atomic::AtomicBool::new(false),
     });
     let events = app.clone();
     let config = ServiceConfig { data_dir: options.data_dir, engine, sensors: options.sensors, clock: Box::new(SystemClock::new()) };
@@ -99,6 +100,7 @@ pub fn start_backend<R: Runtime>(app: &AppHandle<R>, options: Options) -> Result
 /// stops the local server.
 pub fn shutdown<R: Runtime>(app: &AppHandle<R>) {
     let Some(desktop) = app.try_state::<Desktop>() else { return };
+    desktop.closing.store(true, std::sync::atomic::Ordering::Relaxed);
     lock(&desktop.handle).take();
     if let Some(service) = lock(&desktop.service).take() {
         service.quit();

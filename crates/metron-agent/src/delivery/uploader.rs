@@ -232,6 +232,14 @@ impl Uploader {
     fn try_batch(&mut self) -> Result<Option<(usize, usize, bool)>, TryError> {
         let batch = self.store.unsent_batch(self.batch_limit + 1)?;
         if batch.is_empty() {
+            // Nothing to send: still say whether the server is there (a person looks at the
+            // connection state before the first interval closes).
+            if self.state.connection != Connection::Online {
+                let token = self.token()?;
+                let devices = self.client.active_devices(&token)?;
+                self.note_devices(devices);
+                self.set_state(Connection::Online, None);
+            }
             return Ok(None);
         }
         let more = batch.len() > self.batch_limit;
@@ -342,16 +350,7 @@ impl Uploader {
         if due(self.devices_checked, DEVICES_EVERY) {
             self.devices_checked = Some(Instant::now());
             match self.client.active_devices(&token) {
-                Ok(devices) => {
-                    let mut others: Vec<ActiveDevice> = devices.into_iter().filter(|d| d.device_id != self.device_id.to_string()).collect();
-                    others.sort_by(|a, b| a.device_id.cmp(&b.device_id));
-                    let ids = |d: &[ActiveDevice]| d.iter().map(|d| d.device_id.clone()).collect::<Vec<_>>();
-                    if ids(&others) != ids(&self.state.other_devices) {
-                        (self.on_event)(DeliveryEvent::OtherDevices(others.clone()));
-                    }
-                    self.state.other_devices = others;
-                    let _ = account::save_delivery_state(&mut self.store, &self.state);
-                }
+                Ok(devices) => self.note_devices(devices),
                 Err(e) => tracing::debug!("active devices: {e}"),
             }
         }
@@ -367,6 +366,19 @@ impl Uploader {
                 Err(e) => tracing::debug!("tasks: {e}"),
             }
         }
+    }
+
+    /// Records which other devices of the account track, telling the owner when that changes.
+    fn note_devices(&mut self, devices: Vec<ActiveDevice>) {
+        self.devices_checked = Some(Instant::now());
+        let mut others: Vec<ActiveDevice> = devices.into_iter().filter(|d| d.device_id != self.device_id.to_string()).collect();
+        others.sort_by(|a, b| a.device_id.cmp(&b.device_id));
+        let ids = |d: &[ActiveDevice]| d.iter().map(|d| d.device_id.clone()).collect::<Vec<_>>();
+        if ids(&others) != ids(&self.state.other_devices) {
+            (self.on_event)(DeliveryEvent::OtherDevices(others.clone()));
+        }
+        self.state.other_devices = others;
+        let _ = account::save_delivery_state(&mut self.store, &self.state);
     }
 
     /// True when another process asked for a resend since last looked.

@@ -1,0 +1,162 @@
+//! A desktop for the end-to-end tests: Xvfb, openbox (so windows have focus and titles), a
+//! session D-Bus (the tray), tauri-driver with Debian's WebKitWebDriver, and xdotool for real
+//! X input. Everything is a child process, killed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Desktop {
+    pub display: String,
+    pub bus: String,
+    pub driver: String,
+    children: Vec<Child>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn spawn(cmd: &mut Command, what: &str) -> Child {
+    cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); `bash .ci/deps.sh test` installs it"))
+}
+
+/// tauri-driver, installed by `.ci/test.sh` with `cargo install tauri-driver`.
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let bin = home.join(".cargo/bin/tauri-driver");
+    assert!(bin.exists(), "{} is missing: cargo install tauri-driver --version ^2 --locked (done by .ci/test.sh)", bin.display());
+    bin
+}
+
+impl Desktop {
+    /// Starts the X server, window manager, bus and WebDriver; `env` goes to the app.
+    pub fn start(env: &[(&str, &Path)], extra_env: &[(&str, &str)]) -> Desktop {
+        let mut children = Vec::new();
+        let n = (90..400)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .unwrap();
+        let display = format!(":{n}");
+        children.push(spawn(
+            Command::new("Xvfb")
+                .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "Xvfb",
+        ));
+        wait_for("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+        children.push(spawn(Command::new("openbox").env("DISPLAY", &display).stdout(Stdio::null()).stderr(Stdio::null()), "openbox"));
+        let mut bus = spawn(
+            Command::new("dbus-daemon").args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null()),
+            "dbus-daemon",
+        );
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        children.push(bus);
+        let bus = address.trim().to_string();
+        let (port, native) = (free_port(), free_port());
+        let mut driver = Command::new(tauri_driver());
+        driver
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("DISPLAY", &display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("LANG", "en_US.UTF-8")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            driver.env(k, v);
+        }
+        for (k, v) in extra_env {
+            driver.env(k, v);
+        }
+        children.push(spawn(&mut driver, "tauri-driver"));
+        wait_for("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        Desktop { display, bus, driver: format!("http://127.0.0.1:{port}"), children }
+    }
+
+    /// Runs xdotool on this display.
+    pub fn xdotool(&self, args: &[&str]) -> String {
+        let out = Command::new("xdotool").args(args).env("DISPLAY", &self.display).output().expect("xdotool");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Someone at the keyboard and mouse for `secs` seconds: real X events, which the app's
+    /// input listener (XRecord) sees like hardware input.
+    pub fn work(&self, secs: u64) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut k = 0;
+        while Instant::now() < end {
+            k += 1;
+            let (dx, dy) = if k % 2 == 0 { ("7", "4") } else { ("-7", "-4") };
+            self.xdotool(&["mousemove_relative", "--", dx, dy]);
+            self.xdotool(&["key", "shift"]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// `busctl --user` on this session bus.
+    pub fn busctl(&self, args: &[&str]) -> String {
+        let out = Command::new("busctl").arg("--user").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().expect("busctl");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Clicks a tray menu item by its label, over D-Bus: libayatana-appindicator exports the
+    /// menu as com.canonical.dbusmenu, which is what a panel would call when the item is
+    /// clicked (Xvfb has no panel to click on).
+    pub fn click_tray_item(&self, app_pid: u32, label: &str) {
+        let names = self.busctl(&["list", "--no-legend"]);
+        let owners: Vec<&str> = names
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(app_pid.to_string().as_str()))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        for name in owners {
+            let tree = self.busctl(&["tree", name, "--list"]);
+            let Some(menu) = tree.lines().map(str::trim).find(|p| p.ends_with("/Menu")) else { continue };
+            // `--` so that the -1 (whole depth) is not read as an option.
+            let layout =
+                self.busctl(&["--json=short", "--", "call", name, menu, "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"]);
+            let layout: serde_json::Value =
+                serde_json::from_str(&layout).unwrap_or_else(|e| panic!("GetLayout on {name} {menu}: {e}: {layout:?}"));
+            let children = layout["data"][1][2].as_array().cloned().unwrap_or_default();
+            let id = children
+                .iter()
+                .map(|c| &c["data"])
+                .find(|c| c[1]["label"]["data"].as_str() == Some(label))
+                .and_then(|c| c[0].as_i64())
+                .unwrap_or_else(|| panic!("no tray item {label:?} in {layout}"));
+            self.busctl(&["call", name, menu, "com.canonical.dbusmenu", "Event", "isvu", &id.to_string(), "clicked", "s", "", "0"]);
+            return;
+        }
+        panic!("the app (pid {app_pid}) exports no tray menu on the session bus");
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().rev() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The pid of the running app binary, if any.
+pub fn app_pid(binary: &Path) -> Option<u32> {
+    let want = std::fs::canonicalize(binary).ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+        (exe == want).then_some(pid)
+    })
+}

@@ -1,0 +1,118 @@
+//! End to end, in a real window: the built app under Xvfb and openbox, driven through
+//! tauri-driver and WebKitWebDriver, with real X input from xdotool, against a real
+//! `metron-server` on 127.0.0.1. Screenshots of the main states go to target/e2e-screenshots/.
+
+mod desktop;
+#[allow(dead_code)]
+#[path = "../../crates/metron-agent/tests/agent/server.rs"]
+mod server;
+mod webdriver;
+
+use desktop::{app_pid, Desktop};
+use server::{server_cli, ServerProc};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use webdriver::Session;
+
+const EMAIL: &str = "ann@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots")
+}
+
+fn secs(clock: &str) -> u64 {
+    clock.trim().split(':').fold(0, |acc, part| acc * 60 + part.parse::<u64>().unwrap_or(0))
+}
+
+fn count(text: &str) -> u64 {
+    text.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
+    let db = tmp.path().join("server.sqlite");
+    server_cli(&db, &["user", "add", "--email", EMAIL, "--name", "Ann", "--password", PASSWORD]);
+    // A free port the server comes back on after the outage.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = ServerProc::start(&db, &listen);
+    let desktop = Desktop::start(
+        &[("METRON_DATA_DIR", &data), ("METRON_CONFIG_DIR", &config), ("METRON_LOG_DIR", &logs)],
+        &[("METRON_INTERVAL_RANGE", "3..5")],
+    );
+    let app = env!("CARGO_BIN_EXE_metron");
+    let s = Session::open(&desktop.driver, app);
+    let dir = shots();
+
+    // First run: local mode, no set-up.
+    s.wait("#view-main:not([hidden])");
+    s.wait_text("#connection", "local mode", Duration::from_secs(20), |t| t == "Local");
+    s.screenshot(&dir.join("01-first-run-local.png"));
+
+    // Sign in to the team server: a wrong password first.
+    s.click("#open-settings");
+    s.click("#to-team");
+    s.type_into("#signin-server", &server.base());
+    s.type_into("#signin-email", EMAIL);
+    s.type_into("#signin-password", "wrong password");
+    s.click("#signin-submit");
+    s.wait_text("#signin-error", "the refusal", Duration::from_secs(15), |t| t.contains("refused"));
+    s.screenshot(&dir.join("02-wrong-password.png"));
+    s.type_into("#signin-password", PASSWORD);
+    s.click("#signin-submit");
+    s.wait_text("#connection", "online", Duration::from_secs(20), |t| t == "Online");
+
+    // A new task, started.
+    s.type_into("#new-task-name", "Write the quarterly report");
+    s.click("#new-task-form button[type=submit]");
+    s.wait_text("#tasks", "the new task", Duration::from_secs(10), |t| t.contains("Write the quarterly report"));
+    s.click("#tasks li:first-child button");
+    s.wait_text("#current-task", "tracking", Duration::from_secs(10), |t| t == "Write the quarterly report");
+
+    // Real typing and mouse moves; the counter advances and the activity bars fill.
+    let before = secs(&s.text("#session"));
+    desktop.work(9);
+    let after = secs(&s.text("#session"));
+    assert!(after >= before + 6, "the session counter went {before} -> {after}");
+    let high = s.script("return document.querySelectorAll('#bars .bar[data-level=high], #bars .bar[data-level=mid]').length");
+    assert!(high.as_u64().unwrap() >= 1, "no active bar");
+    assert!(!s.text("#activity-now").starts_with('0'), "activity now: {}", s.text("#activity-now"));
+    s.screenshot(&dir.join("03-tracking.png"));
+    // Intervals reach the server.
+    let start = Instant::now();
+    while ServerProc::stored_ids(&db).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "nothing reached the server");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The server goes away: the unsent list grows.
+    server.kill();
+    let waiting = s.wait_text("#delivery-summary", "a backlog", Duration::from_secs(40), |t| count(t) >= 2 && t.contains("waiting"));
+    desktop.work(2);
+    s.wait_text("#connection", "offline", Duration::from_secs(20), |t| t == "Offline");
+    assert!(s.script("return document.querySelectorAll('#undelivered li').length").as_u64().unwrap() >= 2, "{waiting}");
+    s.screenshot(&dir.join("04-offline-backlog.png"));
+
+    // It comes back; Resend all empties the list.
+    let stored_before = ServerProc::stored_ids(&db).len();
+    server = ServerProc::start(&db, &listen);
+    s.click("#resend-all");
+    s.wait_text("#delivery-summary", "all delivered", Duration::from_secs(20), |t| t == "Everything is delivered.");
+    assert!(ServerProc::stored_ids(&db).len() >= stored_before + 2);
+    s.screenshot(&dir.join("05-resent.png"));
+
+    // Quit from the tray menu (over D-Bus): the open interval closes as `quit` and is delivered.
+    let pid = app_pid(std::path::Path::new(app)).expect("the app runs");
+    desktop.click_tray_item(pid, "Quit");
+    let start = Instant::now();
+    while app_pid(std::path::Path::new(app)).is_some() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the app did not quit");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let last = ServerProc::stored(&db).into_iter().max_by_key(|i| i.ended_at).unwrap();
+    assert_eq!(last.end_reason.as_str(), "quit", "the interval open at Quit was closed and delivered");
+    drop(server);
+}
