@@ -124,3 +124,103 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     assert!(rows.iter().all(|r| r.1 == "sent" && on_server.contains(&r.0)), "undelivered at exit: {rows:?}");
     drop(server);
 }
+
+/// All processes of the app: the binary and its children (WebKit's web and network
+/// processes), with their resident memory in KiB.
+fn app_tree(pid: u32) -> Vec<(u32, String, u64)> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
+        let field = |k: &str| status.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_string);
+        let rss = field("VmRSS:").and_then(|v| v.parse().ok()).unwrap_or(0);
+        out.push((p, field("Name:").unwrap_or_default(), rss));
+        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+    }
+    out
+}
+
+#[test]
+fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a_second_launch_rebuilds_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
+    let desktop = Desktop::start(&[], &[]);
+    let app = env!("CARGO_BIN_EXE_metron");
+    let launch = || {
+        std::process::Command::new(app)
+            .env("DISPLAY", &desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
+            .env("METRON_DATA_DIR", &data)
+            .env("METRON_CONFIG_DIR", &config)
+            .env("METRON_LOG_DIR", &logs)
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = launch();
+    let window = |what: &str| {
+        let start = Instant::now();
+        loop {
+            let w = desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]);
+            if let Some(id) = w.lines().next() {
+                return id.to_string();
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "no window: {what}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let w = window("first launch");
+    std::thread::sleep(Duration::from_secs(3));
+    let shown = app_tree(first.id());
+    assert!(shown.iter().any(|p| p.1.starts_with("WebKitWeb")), "a web process renders the window: {shown:?}");
+
+    // Close the window (openbox's Alt+F4): the app stays, in the tray, without a webview.
+    desktop.xdotool(&["windowactivate", "--sync", &w]);
+    desktop.xdotool(&["key", "alt+F4"]);
+    let start = Instant::now();
+    while app_tree(first.id()).iter().any(|p| p.1.starts_with("WebKitWeb")) {
+        assert!(start.elapsed() < Duration::from_secs(15), "the web process outlived the window: {:?}", app_tree(first.id()));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(first.try_wait().unwrap().is_none(), "closing the window must not quit");
+    assert!(desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty());
+    let hidden: u64 = app_tree(first.id()).iter().map(|p| p.2).sum();
+    let shown_kib: u64 = shown.iter().map(|p| p.2).sum();
+    eprintln!("memory of all the app's processes: {} MiB shown, {} MiB hidden", shown_kib / 1024, hidden / 1024);
+
+    // Show window from the tray rebuilds it.
+    desktop.click_tray_item(first.id(), "Show window");
+    let w2 = window("Show window");
+    desktop.xdotool(&["windowactivate", "--sync", &w2]);
+    desktop.xdotool(&["key", "alt+F4"]);
+    let start = Instant::now();
+    while !desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(15), "the window did not close");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // A second launch hands over to the first, which shows its window; the second exits.
+    let mut second = launch();
+    let status = {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = second.try_wait().unwrap() {
+                break s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "the second instance kept running");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert!(status.success(), "{status:?}");
+    window("the first instance's window after a second launch");
+    assert!(first.try_wait().unwrap().is_none());
+    desktop.click_tray_item(first.id(), "Quit");
+    let start = Instant::now();
+    while first.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "Quit did not end the app");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
