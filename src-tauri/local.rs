@@ -104,7 +104,8 @@ async fn ensure_account(state: &metron_server::AppState, data_dir: &Path) -> Res
     };
     let org_id = state.db.organization(org).await.map_err(|e| AppError::Local(e.to_string()))?;
     if state.db.tasks(&org_id).await.map(|t| t.is_empty()).unwrap_or(false) {
-        let _ = state.db.create_task(&org_id, &NewTask { name: "General".into(), project: String::new() }).await;
+        let name = if crate::os_locale() == "ru" { "Общее" } else { "General" };
+        let _ = state.db.create_task(&org_id, &NewTask { name: name.into(), project: String::new() }).await;
     }
     let account = LocalAccount { email, password };
     write_private(&path, &serde_json::to_vec(&account).expect("serializes"))

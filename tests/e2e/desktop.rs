@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Desktop {
+    /// tauri-driver's pid: apps opened by WebDriver sessions run below it.
+    pub driver_pid: u32,
     pub display: String,
     pub bus: String,
     pub driver: String,
@@ -41,6 +43,9 @@ fn tauri_driver() -> PathBuf {
 impl Desktop {
     /// Starts the X server, window manager, bus and WebDriver; `env` goes to the app.
     pub fn start(env: &[(&str, &Path)], extra_env: &[(&str, &str)]) -> Desktop {
+        // Tests run in parallel: pick a display number and bring Xvfb up one at a time.
+        static PICKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let picking = PICKING.lock().unwrap_or_else(|p| p.into_inner());
         let mut children = Vec::new();
         let n = (90..400)
             .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
@@ -54,6 +59,7 @@ impl Desktop {
             "Xvfb",
         ));
         wait_for("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+        drop(picking);
         children.push(spawn(Command::new("openbox").env("DISPLAY", &display).stdout(Stdio::null()).stderr(Stdio::null()), "openbox"));
         let mut bus = spawn(
             Command::new("dbus-daemon").args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null()),
@@ -79,9 +85,32 @@ impl Desktop {
         for (k, v) in extra_env {
             driver.env(k, v);
         }
-        children.push(spawn(&mut driver, "tauri-driver"));
+        let driver = spawn(&mut driver, "tauri-driver");
+        let driver_pid = driver.id();
+        children.push(driver);
         wait_for("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-        Desktop { display, bus, driver: format!("http://127.0.0.1:{port}"), children }
+        Desktop { driver_pid, display, bus, driver: format!("http://127.0.0.1:{port}"), children }
+    }
+
+    /// Starts dunst, a notification daemon, on this display and bus.
+    pub fn start_notification_daemon(&mut self) {
+        let child = spawn(
+            Command::new("dunst")
+                .env("DISPLAY", &self.display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "dunst",
+        );
+        self.children.push(child);
+        let names = || self.busctl(&["list", "--no-legend"]);
+        wait_for("dunst on the bus", Duration::from_secs(10), || names().contains("org.freedesktop.Notifications"));
+    }
+
+    /// The summaries and bodies of the notifications dunst has shown (`dunstctl history`).
+    pub fn notifications(&self) -> String {
+        let out = Command::new("dunstctl").arg("history").env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().expect("dunstctl");
+        String::from_utf8_lossy(&out.stdout).to_string()
     }
 
     /// Runs xdotool on this display.
@@ -114,6 +143,11 @@ impl Desktop {
     /// menu as com.canonical.dbusmenu, which is what a panel would call when the item is
     /// clicked (Xvfb has no panel to click on).
     pub fn click_tray_item(&self, app_pid: u32, label: &str) {
+        assert!(self.try_click_tray_item(app_pid, label), "the app (pid {app_pid}) has no enabled tray item {label:?} on the session bus");
+    }
+
+    /// Like [`Desktop::click_tray_item`]; false when the menu or an enabled item is not there (yet).
+    pub fn try_click_tray_item(&self, app_pid: u32, label: &str) -> bool {
         let names = self.busctl(&["list", "--no-legend"]);
         let owners: Vec<&str> = names
             .lines()
@@ -126,19 +160,18 @@ impl Desktop {
             // `--` so that the -1 (whole depth) is not read as an option.
             let layout =
                 self.busctl(&["--json=short", "--", "call", name, menu, "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"]);
-            let layout: serde_json::Value =
-                serde_json::from_str(&layout).unwrap_or_else(|e| panic!("GetLayout on {name} {menu}: {e}: {layout:?}"));
+            let Ok(layout) = serde_json::from_str::<serde_json::Value>(&layout) else { continue };
             let children = layout["data"][1][2].as_array().cloned().unwrap_or_default();
-            let id = children
-                .iter()
-                .map(|c| &c["data"])
-                .find(|c| c[1]["label"]["data"].as_str() == Some(label))
-                .and_then(|c| c[0].as_i64())
-                .unwrap_or_else(|| panic!("no tray item {label:?} in {layout}"));
-            self.busctl(&["call", name, menu, "com.canonical.dbusmenu", "Event", "isvu", &id.to_string(), "clicked", "s", "", "0"]);
-            return;
+            let item = children.iter().map(|c| &c["data"]).find(|c| c[1]["label"]["data"].as_str() == Some(label));
+            let Some(item) = item else { continue };
+            if item[1]["enabled"]["data"].as_bool() == Some(false) {
+                return false;
+            }
+            let id = item[0].as_i64().unwrap_or_default().to_string();
+            self.busctl(&["call", name, menu, "com.canonical.dbusmenu", "Event", "isvu", &id, "clicked", "s", "", "0"]);
+            return true;
         }
-        panic!("the app (pid {app_pid}) exports no tray menu on the session bus");
+        false
     }
 }
 
@@ -151,12 +184,17 @@ impl Drop for Desktop {
     }
 }
 
-/// The pid of the running app binary, if any.
-pub fn app_pid(binary: &Path) -> Option<u32> {
+/// The pid of a running `binary` below process `root` (tests run in parallel, each with its
+/// own desktop and app).
+pub fn app_pid(root: u32, binary: &Path) -> Option<u32> {
     let want = std::fs::canonicalize(binary).ok()?;
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
-        (exe == want).then_some(pid)
-    })
+    let mut todo = vec![root];
+    while let Some(p) = todo.pop() {
+        if std::fs::read_link(format!("/proc/{p}/exe")).ok().as_ref() == Some(&want) {
+            return Some(p);
+        }
+        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+    }
+    None
 }

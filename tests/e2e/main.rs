@@ -106,10 +106,10 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     s.screenshot(&dir.join("05-resent.png"));
 
     // Quit from the tray menu (over D-Bus): the open interval closes as `quit` and is delivered.
-    let pid = app_pid(std::path::Path::new(app)).expect("the app runs");
+    let pid = app_pid(desktop.driver_pid, std::path::Path::new(app)).expect("the app runs");
     desktop.click_tray_item(pid, "Quit");
     let start = Instant::now();
-    while app_pid(std::path::Path::new(app)).is_some() {
+    while app_pid(desktop.driver_pid, std::path::Path::new(app)).is_some() {
         assert!(start.elapsed() < Duration::from_secs(20), "the app did not quit");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -139,6 +139,18 @@ fn app_tree(pid: u32) -> Vec<(u32, String, u64)> {
         todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
     }
     out
+}
+
+/// Closes a window the way a person does, with openbox's Alt+F4 (pressed again if a busy
+/// machine let the first press reach the window before the window manager focused it).
+fn close(desktop: &Desktop, window: &str) {
+    let start = Instant::now();
+    while !desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the window did not close");
+        desktop.xdotool(&["windowactivate", "--sync", window]);
+        desktop.xdotool(&["key", "alt+F4"]);
+        std::thread::sleep(Duration::from_millis(1500));
+    }
 }
 
 #[test]
@@ -178,8 +190,7 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
     assert!(shown.iter().any(|p| p.1.starts_with("WebKitWeb")), "a web process renders the window: {shown:?}");
 
     // Close the window (openbox's Alt+F4): the app stays, in the tray, without a webview.
-    desktop.xdotool(&["windowactivate", "--sync", &w]);
-    desktop.xdotool(&["key", "alt+F4"]);
+    close(&desktop, &w);
     let start = Instant::now();
     while app_tree(first.id()).iter().any(|p| p.1.starts_with("WebKitWeb")) {
         assert!(start.elapsed() < Duration::from_secs(15), "the web process outlived the window: {:?}", app_tree(first.id()));
@@ -194,13 +205,7 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
     // Show window from the tray rebuilds it.
     desktop.click_tray_item(first.id(), "Show window");
     let w2 = window("Show window");
-    desktop.xdotool(&["windowactivate", "--sync", &w2]);
-    desktop.xdotool(&["key", "alt+F4"]);
-    let start = Instant::now();
-    while !desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(15), "the window did not close");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    close(&desktop, &w2);
 
     // A second launch hands over to the first, which shows its window; the second exits.
     let mut second = launch();
@@ -220,6 +225,64 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
     desktop.click_tray_item(first.id(), "Quit");
     let start = Instant::now();
     while first.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "Quit did not end the app");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
+    let mut desktop = Desktop::start(&[], &[]);
+    desktop.start_notification_daemon();
+    let mut app = std::process::Command::new(env!("CARGO_BIN_EXE_metron"))
+        .env("DISPLAY", &desktop.display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
+        .env("METRON_DATA_DIR", &data)
+        .env("METRON_CONFIG_DIR", &config)
+        .env("METRON_LOG_DIR", &logs)
+        .env("LANG", "en_US.UTF-8")
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = app.id();
+    let open_interval = || {
+        rusqlite::Connection::open(data.join("agent.sqlite"))
+            .ok()
+            .and_then(|c| c.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).ok())
+            .unwrap_or(0)
+    };
+    // Local mode's first task, started from the tray menu.
+    let start = Instant::now();
+    // The menu exists once the tray is built; "Start" is enabled once the task list is in.
+    while !desktop.try_click_tray_item(pid, "Start") {
+        assert!(start.elapsed() < Duration::from_secs(30), "no enabled Start in the tray menu");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    while open_interval() != 1 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the tray's Start did not start tracking");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The machine "sleeps": the process is frozen for 8 s (more than the 5 s sleep gap).
+    unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(8));
+    unsafe { libc::kill(pid as i32, libc::SIGCONT) };
+    let start = Instant::now();
+    loop {
+        let shown = desktop.notifications();
+        if shown.contains("Tracking stopped") && shown.contains("The computer slept.") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no notification; dunst history: {shown}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(open_interval(), 0, "tracking stopped");
+    desktop.click_tray_item(pid, "Quit");
+    let start = Instant::now();
+    while app.try_wait().unwrap().is_none() {
         assert!(start.elapsed() < Duration::from_secs(20), "Quit did not end the app");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -9,6 +9,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use crate::store::{Store, StoreError};
 
 const ACCOUNT: &str = "account";
+/// The account signed out of last: undelivered intervals still belong to it.
+const PREVIOUS_ACCOUNT: &str = "previous_account";
 const TASKS: &str = "tasks";
 const DELIVERY: &str = "delivery_state";
 /// Bumped by `resend` in another process; the running uploader watches it.
@@ -98,8 +100,18 @@ pub fn save_account(store: &mut Store, account: &Account) -> Result<(), StoreErr
     write(store, ACCOUNT, account)
 }
 
-/// Forgets the account, its task list and the uploader state (on logout).
+/// The account this data dir's undelivered intervals belong to: the signed-in one, else the
+/// one signed out of last.
+pub fn owner_of_backlog(store: &Store) -> Result<Option<Account>, StoreError> {
+    Ok(account(store)?.or(read(store, PREVIOUS_ACCOUNT)?))
+}
+
+/// Forgets the account, its task list and the uploader state (on logout); remembers who it
+/// was, since undelivered intervals stay and belong to that account.
 pub fn forget_account(store: &mut Store) -> Result<(), StoreError> {
+    if let Some(acct) = account(store)? {
+        write(store, PREVIOUS_ACCOUNT, &acct)?;
+    }
     for key in [ACCOUNT, TASKS, DELIVERY] {
         store.delete_meta(key)?;
     }

@@ -31,7 +31,7 @@ pub fn sign_in(store: &mut Store, data_dir: &Path, server: &str, email: &str, pa
     let client = ServerClient::new(server)?;
     let response = client.login(email, password)?;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
-    if let Some(old) = account::account(store)? {
+    if let Some(old) = account::owner_of_backlog(store)? {
         let same = old.user.id == response.user.id && (old.server == client.base() || (old.local && local));
         let waiting = store.counts()?;
         if !same && waiting.unsent + waiting.rejected > 0 {

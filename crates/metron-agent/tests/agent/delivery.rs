@@ -470,3 +470,18 @@ fn a_rejected_interval_waits_for_a_manual_resend_of_one_id() {
     assert_eq!(net.proxy.batches().iter().filter(|b| b.ids.contains(&bad.0)).count(), 2);
     assert_eq!(agent_rows(&dir).iter().filter(|r| r.1 == "rejected").count(), 1, "still invalid, still kept");
 }
+
+#[test]
+fn undelivered_intervals_stay_with_their_account_across_a_logout() {
+    let net = Net::new();
+    server_cli(&net.db, &["user", "add", "--email", "bob@example.com", "--name", "Bob", "--password", PASSWORD]);
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    seed(&dir, &net.task, 2);
+    assert!(text(&agent(&dir, &["logout"]).stdout).contains("2 undelivered intervals stay"));
+    let bob = agent(&dir, &["login", "--server", &net.proxy.base(), "--email", "bob@example.com", "--password", PASSWORD]);
+    assert!(!bob.status.success() && text(&bob.stderr).contains("tracked as ann@example.com"), "{}", text(&bob.stderr));
+    net.login(&dir);
+    let out = agent(&dir, &["resend", "--all"]);
+    assert!(text(&out.stdout).contains("2 delivered"), "{}", text(&out.stdout));
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Measures the desktop app (release build) under Xvfb + openbox, as docs/PERFORMANCE.md reports:
+#   1. launch to counter visible: from the WebDriver "new session" request (which starts the
+#      app) to the main view's session counter being in the page, median of RUNS launches;
+#   2. backend CPU while tracking: utime+stime of the `metron` process over SECONDS seconds of
+#      tracking, with the window shown and then closed to the tray;
+#   3. memory of all the app's processes (metron + WebKit's children), RSS and PSS, with the
+#      window shown and hidden to the tray.
+# Needs what `.ci/deps.sh test` installs, plus tauri-driver (`.ci/test.sh` installs it).
+# Usage: scripts/desktop-perf.sh [RUNS=5] [SECONDS=60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+SECONDS_TRACKED=${2:-60}
+cargo build --release --locked --bin metron >/dev/null
+APP=$(pwd)/target/release/metron
+TMP=$(mktemp -d)
+N=$(for n in $(seq 150 400); do [ -e /tmp/.X11-unix/X$n ] || { echo $n; break; }; done)
+export DISPLAY=:$N
+Xvfb "$DISPLAY" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 & XVFB=$!
+sleep 1
+openbox >/dev/null 2>&1 & WM=$!
+eval "$(dbus-launch --sh-syntax)"
+export METRON_DATA_DIR=$TMP/data METRON_CONFIG_DIR=$TMP/config METRON_LOG_DIR=$TMP/logs NO_AT_BRIDGE=1
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$HOME/.cargo/bin/tauri-driver" --port "$PORT" >/dev/null 2>&1 & DRIVER=$!
+cleanup() { kill $DRIVER $WM $XVFB "$DBUS_SESSION_BUS_PID" 2>/dev/null || true; pkill -f "$APP" 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+sleep 1
+WD=http://127.0.0.1:$PORT
+now() { date +%s.%N; }
+new_session() {
+  curl -s -X POST "$WD/session" -H 'content-type: application/json' \
+    -d "{\"capabilities\":{\"alwaysMatch\":{\"tauri:options\":{\"application\":\"$APP\"}}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"]["sessionId"])'
+}
+find_el() { curl -s -X POST "$WD/session/$1/element" -H 'content-type: application/json' -d "{\"using\":\"css selector\",\"value\":\"$2\"}" | python3 -c 'import json,sys; v=json.load(sys.stdin)["value"]; print(v.get("element-6066-11e4-a52e-4f735466cecf",""))'; }
+click() { curl -s -X POST "$WD/session/$1/element/$2/click" -H 'content-type: application/json' -d '{}' >/dev/null; }
+
+echo "== launch to counter visible ($RUNS launches)"
+times=()
+for i in $(seq 1 "$RUNS"); do
+  t0=$(now)
+  S=$(new_session)
+  until [ -n "$(find_el "$S" '#view-main:not([hidden]) #session')" ]; do sleep 0.02; done
+  t1=$(now)
+  times+=("$(python3 -c "print(round(($t1-$t0)*1000))")")
+  curl -s -X DELETE "$WD/session/$S" >/dev/null
+  sleep 2
+done
+echo "launch to counter visible (ms): ${times[*]}; median $(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS+1)/2 ))p")"
+
+# One more launch, kept: start tracking, measure.
+S=$(new_session)
+until [ -n "$(find_el "$S" '#tasks li:first-child button')" ]; do sleep 0.1; done
+click "$S" "$(find_el "$S" '#tasks li:first-child button')"
+PID=$(pgrep -f "^$APP" | head -1)
+tree() { local p=$1; echo "$p"; for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree "$c"; done; }
+mem() {
+  local rss=0 pss=0
+  for p in $(tree "$PID"); do
+    rss=$((rss + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status)))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup)))
+  done
+  echo "RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB ($(for p in $(tree "$PID"); do printf '%s ' "$(cat /proc/"$p"/comm)"; done))"
+}
+cpu() {
+  local hz; hz=$(getconf CLK_TCK)
+  local a b; a=$(awk '{print $14+$15}' /proc/"$PID"/stat)
+  sleep "$SECONDS_TRACKED"
+  b=$(awk '{print $14+$15}' /proc/"$PID"/stat)
+  python3 -c "print(f'{100*($b-$a)/$hz/$SECONDS_TRACKED:.3f} % of a core over $SECONDS_TRACKED s')"
+}
+sleep 5
+echo "== window shown, tracking"
+echo "memory: $(mem)"
+echo "backend CPU: $(cpu)"
+W=$(xdotool search --onlyvisible --name '^Metron$' | head -1)
+xdotool windowactivate --sync "$W"; xdotool key alt+F4
+sleep 5
+echo "== window closed to the tray, tracking"
+echo "memory: $(mem)"
+echo "backend CPU: $(cpu)"
