@@ -50,7 +50,10 @@ pub fn on_service_event<R: Runtime>(app: &AppHandle<R>, event: ServiceEvent) {
     match event {
         ServiceEvent::State(state) => {
             if !desktop.closing.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = app.emit("state", &*state);
+                // Closed to the tray there is no window to tell (and nothing to serialize for).
+                if !app.webview_windows().is_empty() {
+                    let _ = app.emit("state", &*state);
+                }
                 // Menu calls wait for the main thread: post them there instead of waiting.
                 let (tray_app, tray_state) = (app.clone(), (*state).clone());
                 let _ = app.run_on_main_thread(move || crate::tray::update(&tray_app, &tray_state));

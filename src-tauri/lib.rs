@@ -225,6 +225,13 @@ pub fn run() {
         // the tray. An explicit exit (Quit) carries a code and goes through.
         tauri::RunEvent::ExitRequested { api, code: None, .. } if has_tray.load(std::sync::atomic::Ordering::Relaxed) => api.prevent_exit(),
         tauri::RunEvent::Exit => shutdown(app),
+        // The window is gone (closed to the tray): hand the memory its webview freed back to
+        // the OS instead of keeping it in the allocator's arenas.
+        #[cfg(target_os = "linux")]
+        tauri::RunEvent::WindowEvent { event: tauri::WindowEvent::Destroyed, .. } => {
+            // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
+            unsafe { libc::malloc_trim(0) };
+        }
         _ => {}
     });
 }

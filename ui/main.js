@@ -83,14 +83,25 @@ function banner(text) {
 }
 
 // ---- rendering the pushed state ----
-function render() {
+// A state arrives every second while tracking; only the parts whose data changed are
+// redrawn, so an unchanged task list or delivery list costs nothing (CPU is a target).
+const drawn = {};
+function changed(part, value) {
+  const key = JSON.stringify(value);
+  if (drawn[part] === key) return false;
+  drawn[part] = key;
+  return true;
+}
+
+function render(force = false) {
   if (!state) return;
+  if (force) for (const k of Object.keys(drawn)) delete drawn[k];
   chooseView();
-  renderConnection();
-  renderTimer();
-  renderTasks();
-  renderDelivery();
-  renderAccount();
+  if (changed("connection", [state.account, state.delivery.connection, state.delivery.last_error, lang()])) renderConnection();
+  if (changed("timer", [state.tracking, state.today, state.recent, lang()])) renderTimer();
+  if (changed("tasks", [state.tasks, state.tracking && state.tracking.task_id, $("task-search").value, lang()])) renderTasks();
+  if (changed("delivery", [state.delivery, state.undelivered, state.tasks, lang()])) renderDelivery();
+  if (changed("account", [state.account, lang()])) renderAccount();
 }
 
 function renderConnection() {
@@ -213,7 +224,7 @@ async function saveSettings() {
     settings = next;
     $("settings-error").hidden = true;
     translateStatic();
-    render();
+    render(true);
   } catch (e) {
     $("settings-error").textContent = errorText(e);
     $("settings-error").hidden = false;
