@@ -205,7 +205,13 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None));
     let app = configure(builder).setup(move |app| {
-        start_backend(app.handle(), options)?;
+        if let Err(e) = start_backend(app.handle(), options) {
+            // E.g. the headless agent already tracks with this data dir (S7): say so and
+            // stop, rather than Tauri's panic on a failed setup.
+            tracing::error!("{e}");
+            eprintln!("metron: {e}");
+            std::process::exit(2);
+        }
         // Without a tray (no StatusNotifier host, no session bus) closing the window quits.
         match tray::create(app.handle()) {
             Ok(()) => tray_flag.store(true, std::sync::atomic::Ordering::Relaxed),
