@@ -5,7 +5,6 @@
 
 use metron_core::wire::NewTask;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::AppError;
@@ -108,20 +107,7 @@ async fn ensure_account(state: &metron_server::AppState, data_dir: &Path) -> Res
         let _ = state.db.create_task(&org_id, &NewTask { name: name.into(), project: String::new() }).await;
     }
     let account = LocalAccount { email, password };
-    write_private(&path, &serde_json::to_vec(&account).expect("serializes"))
+    metron_agent::paths::write_private(&path, &serde_json::to_vec(&account).expect("serializes"))
         .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))?;
     Ok(account)
-}
-
-/// Writes a file only the user can read, atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(tmp, path)
 }

@@ -85,6 +85,8 @@ impl Desktop {
         for (k, v) in extra_env {
             driver.env(k, v);
         }
+        // Its own process group, so WebKitWebDriver and the app it starts go down with it.
+        std::os::unix::process::CommandExt::process_group(&mut driver, 0);
         let driver = spawn(&mut driver, "tauri-driver");
         let driver_pid = driver.id();
         children.push(driver);
@@ -111,6 +113,23 @@ impl Desktop {
     pub fn notifications(&self) -> String {
         let out = Command::new("dunstctl").arg("history").env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().expect("dunstctl");
         String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Starts the app directly (not through WebDriver) on this display and bus, with its own
+    /// data, config and log dirs under `dir`.
+    pub fn launch_app(&self, binary: &str, dir: &Path) -> Child {
+        Command::new(binary)
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("METRON_DATA_DIR", dir.join("data"))
+            .env("METRON_CONFIG_DIR", dir.join("config"))
+            .env("METRON_LOG_DIR", dir.join("logs"))
+            .env("LANG", "en_US.UTF-8")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     /// Runs xdotool on this display.
@@ -177,6 +196,8 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
+        // SAFETY: signals the process group tauri-driver leads (created above).
+        unsafe { libc::kill(-(self.driver_pid as i32), libc::SIGKILL) };
         for c in self.children.iter_mut().rev() {
             let _ = c.kill();
             let _ = c.wait();

@@ -156,22 +156,8 @@ fn close(desktop: &Desktop, window: &str) {
 #[test]
 fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a_second_launch_rebuilds_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
     let desktop = Desktop::start(&[], &[]);
-    let app = env!("CARGO_BIN_EXE_metron");
-    let launch = || {
-        std::process::Command::new(app)
-            .env("DISPLAY", &desktop.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
-            .env("METRON_DATA_DIR", &data)
-            .env("METRON_CONFIG_DIR", &config)
-            .env("METRON_LOG_DIR", &logs)
-            .env("NO_AT_BRIDGE", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let launch = || desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
     let mut first = launch();
     let window = |what: &str| {
         let start = Instant::now();
@@ -233,21 +219,10 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
 #[test]
 fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_again() {
     let tmp = tempfile::tempdir().unwrap();
-    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
+    let data = tmp.path().join("data");
     let mut desktop = Desktop::start(&[], &[]);
     desktop.start_notification_daemon();
-    let mut app = std::process::Command::new(env!("CARGO_BIN_EXE_metron"))
-        .env("DISPLAY", &desktop.display)
-        .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus)
-        .env("METRON_DATA_DIR", &data)
-        .env("METRON_CONFIG_DIR", &config)
-        .env("METRON_LOG_DIR", &logs)
-        .env("LANG", "en_US.UTF-8")
-        .env("NO_AT_BRIDGE", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut app = desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
     let pid = app.id();
     let open_interval = || {
         rusqlite::Connection::open(data.join("agent.sqlite"))

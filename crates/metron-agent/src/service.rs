@@ -453,13 +453,15 @@ impl Worker {
         let open = self.tracker.engine().snapshot();
         let mut tracked: u64 = self.today.iter().map(|s| s.interval.duration_secs().max(0) as u64).sum();
         let mut active: u64 = self.today.iter().map(|s| s.interval.active_secs() as u64).sum();
-        let mut recent: Vec<Bar> = self.today.iter().map(|s| bar(&s.interval, false)).collect();
+        // Runs every second: only the last bars are built, not one per interval of the day.
+        let closed_bars = RECENT_BARS - usize::from(open.is_some());
+        let mut recent: Vec<Bar> =
+            self.today[self.today.len().saturating_sub(closed_bars)..].iter().map(|s| bar(&s.interval, false)).collect();
         if let Some(open) = &open {
             tracked += open.duration_secs().max(0) as u64;
             active += open.active_secs() as u64;
             recent.push(bar(open, true));
         }
-        let skip = recent.len().saturating_sub(RECENT_BARS);
         let task_name = |id: &str| self.tasks.iter().find(|t| t.id == id).map(|t| t.name.clone());
         AgentState {
             tracking: progress.map(|p| Tracking {
@@ -470,7 +472,7 @@ impl Worker {
                 interval_secs: p.interval_secs,
             }),
             today: Today { date: self.today_date.unwrap_or_else(|| self.local_today()), tracked_secs: tracked, active_secs: active },
-            recent: recent.into_iter().skip(skip).collect(),
+            recent,
             account: self.account.as_ref().map(|a| AccountView {
                 server: a.server.clone(),
                 email: a.user.email.clone(),

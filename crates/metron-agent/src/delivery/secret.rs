@@ -5,7 +5,6 @@
 //! One entry per data dir (keyed by its device id), so two agents on one machine never share
 //! or delete each other's token. The token is never logged: [`Token`]'s Debug hides it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::client::Token;
@@ -61,15 +60,7 @@ impl TokenStore {
     }
 
     fn write_file(&self, token: &Token) -> Result<(), SecretError> {
-        let err = |source| SecretError { path: self.file.clone(), source };
-        let tmp = self.file.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp).map_err(err)?;
-        f.write_all(token.0.as_bytes()).and_then(|()| f.sync_all()).map_err(err)?;
-        std::fs::rename(&tmp, &self.file).map_err(err)
+        crate::paths::write_private(&self.file, token.0.as_bytes()).map_err(|source| SecretError { path: self.file.clone(), source })
     }
 
     /// The saved token, if any. The file is read first: it exists only when the keyring
@@ -100,10 +91,5 @@ impl TokenStore {
                 Err(e) => tracing::debug!("keyring delete: {e}"),
             }
         }
-    }
-
-    /// The fallback file's path (for tests and `status`).
-    pub fn file(&self) -> &Path {
-        &self.file
     }
 }

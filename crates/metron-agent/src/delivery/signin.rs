@@ -65,31 +65,26 @@ pub fn sign_in(store: &mut Store, data_dir: &Path, server: &str, email: &str, pa
 /// here either way. Returns the account signed out of and, if the server was not told, why.
 pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, Option<String>)>, AgentError> {
     let Some(acct) = account::account(store)? else { return Ok(None) };
-    let tokens = TokenStore::new(data_dir, store.device_id()?);
-    let revoked = match (tokens.load(), ServerClient::with_timeout(&acct.server, QUICK)) {
-        (Some(token), Ok(client)) => client.logout(&token).map_err(|e| e.to_string()),
-        (None, _) => Err("no token was saved".into()),
-        (_, Err(e)) => Err(e.to_string()),
-    };
-    tokens.delete();
+    let revoked = signed_in(store, data_dir, QUICK).and_then(|(client, token)| Ok(client.logout(&token)?));
+    TokenStore::new(data_dir, store.device_id()?).delete();
     account::forget_account(store)?;
-    Ok(Some((acct, revoked.err())))
+    Ok(Some((acct, revoked.err().map(|e| e.to_string()))))
 }
 
-/// The signed-in account's client and token, or a clear error.
-fn signed_in(store: &mut Store, data_dir: &Path) -> Result<(ServerClient, Token), AgentError> {
+/// The signed-in account's client (with this request timeout) and token, or a clear error.
+pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Result<(ServerClient, Token), AgentError> {
     let Some(acct) = account::account(store)? else {
         return Err(AgentError::Config("not signed in".into()));
     };
     let token = TokenStore::new(data_dir, store.device_id()?)
         .load()
         .ok_or_else(|| AgentError::Config("signed out: no token is saved; sign in again".into()))?;
-    Ok((ServerClient::with_timeout(&acct.server, QUICK)?, token))
+    Ok((ServerClient::with_timeout(&acct.server, timeout)?, token))
 }
 
 /// Fetches the task list and caches it; on failure the cache stays and the error says why.
 pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, AgentError> {
-    let (client, token) = signed_in(store, data_dir)?;
+    let (client, token) = signed_in(store, data_dir, QUICK)?;
     let tasks = client.tasks(&token)?;
     account::save_tasks(store, tasks.clone(), Utc::now())?;
     Ok(tasks)
@@ -97,7 +92,7 @@ pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, Ag
 
 /// Creates a task on the server and adds it to the cached list.
 pub fn create_task(store: &mut Store, data_dir: &Path, name: &str, project: &str) -> Result<Task, AgentError> {
-    let (client, token) = signed_in(store, data_dir)?;
+    let (client, token) = signed_in(store, data_dir, QUICK)?;
     let task = client.create_task(&token, &NewTask { name: name.trim().to_string(), project: project.trim().to_string() })?;
     let mut cache = account::tasks(store)?;
     cache.tasks.push(task.clone());

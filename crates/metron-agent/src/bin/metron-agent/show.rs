@@ -1,7 +1,7 @@
 //! `status` and `intervals`: what the tracker, the connection and the store look like now.
 
 use metron_agent::data_dir::OwnedDataDir;
-use metron_agent::delivery::{account, ServerClient, TokenStore};
+use metron_agent::delivery::{self, account};
 use metron_agent::error::AgentError;
 use metron_agent::paths::store_path;
 use metron_agent::store::{DeliveryStatus, Store, StoredInterval};
@@ -38,13 +38,10 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
         Some(acct) => {
             println!("server:     {} as {} <{}>", acct.server, acct.user.name, acct.user.email);
             let device_id = store.device_id()?;
-            let token = TokenStore::new(data_dir, device_id).load();
             // A live look: is the server there, and does another device of this account track?
-            let live = match (&token, ServerClient::with_timeout(&acct.server, LIVE_CHECK)) {
-                (None, _) => Err("signed out: no token is saved; run metron-agent login".to_string()),
-                (Some(token), Ok(client)) => client.active_devices(token).map_err(|e| e.to_string()),
-                (_, Err(e)) => Err(e.to_string()),
-            };
+            let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK)
+                .and_then(|(client, token)| Ok(client.active_devices(&token)?))
+                .map_err(|e| e.to_string());
             match &live {
                 Ok(_) => println!("connection: online"),
                 Err(e) => println!("connection: offline: {e}"),
