@@ -9,4 +9,6 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "  cargo run --release -p metron-agent -- track --task my-task"
   exit 1
 fi
-exec cargo run --release --locked --bin metron
+cargo build --release --locked -p metron -p metron-tray
+# The resident process (tracker, tray) opens the window; closing the window keeps it in the tray.
+exec target/release/metron-tray

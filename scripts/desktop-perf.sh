@@ -2,17 +2,18 @@
 # Measures the desktop app (release build) under Xvfb + openbox, as docs/PERFORMANCE.md reports:
 #   1. launch to counter visible: from the WebDriver "new session" request (which starts the
 #      app) to the main view's session counter being in the page, median of RUNS launches;
-#   2. backend CPU while tracking: utime+stime of the `metron` process over SECONDS seconds of
-#      tracking, with the window shown and then closed to the tray;
-#   3. memory of all the app's processes (metron + WebKit's children), RSS and PSS, with the
-#      window shown and hidden to the tray.
+#   2. backend CPU while tracking: utime+stime of the resident `metron-tray` process (tracker,
+#      uploader, local server, tray) over SECONDS seconds of tracking, with the window shown
+#      and then closed to the tray;
+#   3. memory of all the app's processes (metron-tray; the window `metron` and WebKit's
+#      children while shown), RSS and PSS, with the window shown and closed to the tray.
 # Needs what `.ci/deps.sh test` installs, plus tauri-driver (`.ci/test.sh` installs it).
 # Usage: scripts/desktop-perf.sh [RUNS=5] [SECONDS=60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 SECONDS_TRACKED=${2:-60}
-cargo build --release --locked --bin metron >/dev/null
+cargo build --release --locked -p metron -p metron-tray >/dev/null
 APP=$(pwd)/target/release/metron
 TMP=$(mktemp -d)
 N=$(for n in $(seq 150 400); do [ -e /tmp/.X11-unix/X$n ] || { echo $n; break; }; done)
@@ -24,7 +25,7 @@ eval "$(dbus-launch --sh-syntax)"
 export METRON_DATA_DIR=$TMP/data METRON_CONFIG_DIR=$TMP/config METRON_LOG_DIR=$TMP/logs NO_AT_BRIDGE=1
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$HOME/.cargo/bin/tauri-driver" --port "$PORT" >/dev/null 2>&1 & DRIVER=$!
-cleanup() { kill $DRIVER $WM $XVFB "$DBUS_SESSION_BUS_PID" 2>/dev/null || true; pkill -f "$APP" 2>/dev/null || true; rm -rf "$TMP"; }
+cleanup() { kill $DRIVER $WM $XVFB "$DBUS_SESSION_BUS_PID" 2>/dev/null || true; pkill -f "$APP" 2>/dev/null || true; pkill -f "$APP-tray" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 sleep 1
 WD=http://127.0.0.1:$PORT
@@ -45,6 +46,8 @@ for i in $(seq 1 "$RUNS"); do
   t1=$(now)
   times+=("$(python3 -c "print(round(($t1-$t0)*1000))")")
   curl -s -X DELETE "$WD/session/$S" >/dev/null
+  # The resident process stays in the tray after its window; end it for a cold next launch.
+  pkill -TERM -f "^$APP-tray" || true
   sleep 2
 done
 echo "launch to counter visible (ms): ${times[*]}; median $(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS+1)/2 ))p")"
@@ -53,15 +56,17 @@ echo "launch to counter visible (ms): ${times[*]}; median $(printf '%s\n' "${tim
 S=$(new_session)
 until [ -n "$(find_el "$S" '#tasks li:first-child button')" ]; do sleep 0.1; done
 click "$S" "$(find_el "$S" '#tasks li:first-child button')"
-PID=$(pgrep -f "^$APP" | head -1)
+WINDOW=$(pgrep -f "^$APP\$" | head -1)
+PID=$(pgrep -f "^$APP-tray" | head -1)
 tree() { local p=$1; echo "$p"; for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do tree "$c"; done; }
+procs() { { tree "$PID"; [ -d /proc/"$WINDOW" ] && tree "$WINDOW"; } | sort -u; }
 mem() {
   local rss=0 pss=0
-  for p in $(tree "$PID"); do
+  for p in $(procs); do
     rss=$((rss + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status)))
     pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup)))
   done
-  echo "RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB ($(for p in $(tree "$PID"); do printf '%s ' "$(cat /proc/"$p"/comm)"; done))"
+  echo "RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB ($(for p in $(procs); do printf '%s ' "$(cat /proc/"$p"/comm)"; done))"
 }
 cpu() {
   local hz; hz=$(getconf CLK_TCK)

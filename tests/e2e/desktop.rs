@@ -43,6 +43,8 @@ fn tauri_driver() -> PathBuf {
 impl Desktop {
     /// Starts the X server, window manager, bus and WebDriver; `env` goes to the app.
     pub fn start(env: &[(&str, &Path)], extra_env: &[(&str, &str)]) -> Desktop {
+        // The window starts the resident process from beside itself: have it built.
+        tray_bin();
         // Tests run in parallel: pick a display number and bring Xvfb up one at a time.
         static PICKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let picking = PICKING.lock().unwrap_or_else(|p| p.into_inner());
@@ -218,4 +220,34 @@ pub fn app_pid(root: u32, binary: &Path) -> Option<u32> {
         todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
     }
     None
+}
+
+/// The resident process's binary (`metron-tray`, another package of the workspace), built
+/// beside the window's binary in this test's profile.
+pub fn tray_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let window = PathBuf::from(env!("CARGO_BIN_EXE_metron"));
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args(["build", "--quiet", "-p", "metron-tray", "--bin", "metron-tray"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+        if window.parent().is_some_and(|d| d.ends_with("release")) {
+            cargo.arg("--release");
+        }
+        assert!(cargo.status().expect("run cargo").success(), "building metron-tray failed");
+        window.with_file_name("metron-tray")
+    })
+}
+
+/// Waits until process `pid` has ended (gone, or a zombie nobody reaped yet).
+pub fn wait_gone(pid: u32, what: &str) {
+    let start = Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
+        if stat.is_empty() || state == "Z" || state == "X" {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{what} did not end");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

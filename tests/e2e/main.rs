@@ -8,7 +8,7 @@ mod desktop;
 mod server;
 mod webdriver;
 
-use desktop::{app_pid, Desktop};
+use desktop::{app_pid, tray_bin, wait_gone, Desktop};
 use server::{server_cli, ServerProc};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -106,13 +106,12 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     s.screenshot(&dir.join("05-resent.png"));
 
     // Quit from the tray menu (over D-Bus): the open interval closes as `quit` and is delivered.
-    let pid = app_pid(desktop.driver_pid, std::path::Path::new(app)).expect("the app runs");
-    desktop.click_tray_item(pid, "Quit");
-    let start = Instant::now();
-    while app_pid(desktop.driver_pid, std::path::Path::new(app)).is_some() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the app did not quit");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    // The tray belongs to the resident process, which the window started.
+    let window = app_pid(desktop.driver_pid, std::path::Path::new(app)).expect("the window runs");
+    let resident = app_pid(window, tray_bin()).expect("the resident process runs");
+    desktop.click_tray_item(resident, "Quit");
+    wait_gone(resident, "the resident process after Quit");
+    wait_gone(window, "the window after Quit");
     // Everything the app recorded, the `quit` interval included (when Quit came a second or
     // more after the last boundary), was delivered before it exited.
     let agent = rusqlite::Connection::open(data.join("agent.sqlite")).unwrap();
@@ -125,8 +124,7 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     drop(server);
 }
 
-/// All processes of the app: the binary and its children (WebKit's web and network
-/// processes), with their resident memory in KiB.
+/// All processes below `pid` (itself included), with their resident memory in KiB.
 fn app_tree(pid: u32) -> Vec<(u32, String, u64)> {
     let mut out = Vec::new();
     let mut todo = vec![pid];
@@ -139,6 +137,18 @@ fn app_tree(pid: u32) -> Vec<(u32, String, u64)> {
         todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
     }
     out
+}
+
+/// The resident process the window `window` started (it is its child until the window ends).
+fn resident_of(window: u32) -> u32 {
+    let start = Instant::now();
+    loop {
+        if let Some(pid) = app_pid(window, tray_bin()) {
+            return pid;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the window started no resident process");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Closes a window the way a person does, with openbox's Alt+F4 (pressed again if a busy
@@ -154,11 +164,12 @@ fn close(desktop: &Desktop, window: &str) {
 }
 
 #[test]
-fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a_second_launch_rebuilds_it() {
+fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_second_launch_brings_a_window() {
     let tmp = tempfile::tempdir().unwrap();
     let desktop = Desktop::start(&[], &[]);
     let launch = || desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
     let mut first = launch();
+    let resident = resident_of(first.id());
     let window = |what: &str| {
         let start = Instant::now();
         loop {
@@ -175,25 +186,33 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
     let shown = app_tree(first.id());
     assert!(shown.iter().any(|p| p.1.starts_with("WebKitWeb")), "a web process renders the window: {shown:?}");
 
-    // Close the window (openbox's Alt+F4): the app stays, in the tray, without a webview.
+    // Close the window (openbox's Alt+F4): its process ends, WebKit with it; the resident
+    // process stays, with the tray, and links no WebKit at all.
     close(&desktop, &w);
     let start = Instant::now();
-    while app_tree(first.id()).iter().any(|p| p.1.starts_with("WebKitWeb")) {
-        assert!(start.elapsed() < Duration::from_secs(15), "the web process outlived the window: {:?}", app_tree(first.id()));
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert!(first.try_wait().unwrap().is_none(), "closing the window must not quit");
-    assert!(desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty());
-    let hidden: u64 = app_tree(first.id()).iter().map(|p| p.2).sum();
-    let shown_kib: u64 = shown.iter().map(|p| p.2).sum();
-    eprintln!("memory of all the app's processes: {} MiB shown, {} MiB hidden", shown_kib / 1024, hidden / 1024);
+    let status = loop {
+        if let Some(s) = first.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "the window's process outlived the window: {:?}", app_tree(first.id()));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let hidden = app_tree(resident);
+    assert_eq!(hidden.len(), 1, "only the resident process is left: {hidden:?}");
+    let maps = std::fs::read_to_string(format!("/proc/{resident}/maps")).unwrap();
+    assert!(!maps.contains("libwebkit2gtk") && !maps.contains("libLLVM"), "the resident process loaded WebKit or GL");
+    let shown_kib: u64 = shown.iter().map(|p| p.2).sum::<u64>() + hidden[0].2;
+    eprintln!("memory (RSS) of all the app's processes: {} MiB shown, {} MiB hidden", shown_kib / 1024, hidden[0].2 / 1024);
 
-    // Show window from the tray rebuilds it.
-    desktop.click_tray_item(first.id(), "Show window");
+    // Show window from the tray starts a window process again.
+    desktop.click_tray_item(resident, "Show window");
     let w2 = window("Show window");
     close(&desktop, &w2);
 
-    // A second launch hands over to the first, which shows its window; the second exits.
+    // A second launch while a window is open brings that one forward and exits.
+    let mut third = launch();
+    window("a window launched again");
     let mut second = launch();
     let status = {
         let start = Instant::now();
@@ -201,19 +220,16 @@ fn closing_the_window_keeps_tracking_in_the_tray_frees_the_webview_and_show_or_a
             if let Some(s) = second.try_wait().unwrap() {
                 break s;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "the second instance kept running");
+            assert!(start.elapsed() < Duration::from_secs(20), "the second window process kept running");
             std::thread::sleep(Duration::from_millis(100));
         }
     };
     assert!(status.success(), "{status:?}");
-    window("the first instance's window after a second launch");
-    assert!(first.try_wait().unwrap().is_none());
-    desktop.click_tray_item(first.id(), "Quit");
-    let start = Instant::now();
-    while first.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20), "Quit did not end the app");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert_eq!(desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).lines().count(), 1, "one window");
+    desktop.click_tray_item(resident, "Quit");
+    wait_gone(resident, "the resident process after Quit");
+    wait_gone(third.id(), "the window after Quit");
+    let _ = third.wait();
 }
 
 #[test]
@@ -222,8 +238,9 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
     let data = tmp.path().join("data");
     let mut desktop = Desktop::start(&[], &[]);
     desktop.start_notification_daemon();
-    let mut app = desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
-    let pid = app.id();
+    let mut window = desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
+    // The tracker and the tray live in the resident process.
+    let pid = resident_of(window.id());
     let open_interval = || {
         rusqlite::Connection::open(data.join("agent.sqlite"))
             .ok()
@@ -256,9 +273,7 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
     }
     assert_eq!(open_interval(), 0, "tracking stopped");
     desktop.click_tray_item(pid, "Quit");
-    let start = Instant::now();
-    while app.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < Duration::from_secs(20), "Quit did not end the app");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_gone(pid, "the resident process after Quit");
+    wait_gone(window.id(), "the window after Quit");
+    let _ = window.wait();
 }

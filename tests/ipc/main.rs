@@ -1,6 +1,7 @@
-//! The desktop shell's commands over Tauri's mock runtime: real IPC, the real tracker service
-//! with scripted sensors, the real built-in server (local mode) on 127.0.0.1, real files.
-//! No display needed; the real window is driven by the end-to-end tests.
+//! The window's commands over Tauri's mock runtime, forwarded over the real socket to a real
+//! resident core (metron-tray's `Core`, in this process without its GTK desktop): the real
+//! tracker service with scripted sensors, the real built-in server (local mode) on 127.0.0.1,
+//! real files. No display needed; the real window is driven by the end-to-end tests.
 
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
@@ -12,10 +13,15 @@ use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, Moc
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindow;
 
+/// The resident core without a desktop: no tray, notifications or window processes.
+struct Headless;
+impl metron_tray::core::Desktop for Headless {}
+
 struct App {
     _dir: tempfile::TempDir,
     data_dir: std::path::PathBuf,
-    app: tauri::App<MockRuntime>,
+    core: std::sync::Arc<metron_tray::core::Core>,
+    _app: tauri::App<MockRuntime>,
     webview: WebviewWindow<MockRuntime>,
     input: ScriptedActivity,
 }
@@ -29,16 +35,20 @@ impl App {
         prepare(&config_dir);
         let input = ScriptedActivity::default();
         let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(ScriptedWindow::default()) };
-        let options = metron_app::Options {
+        let options = metron_tray::core::Options {
             data_dir: data_dir.clone(),
-            config_dir: Some(config_dir),
+            config_dir,
             sensors,
             engine: EngineConfig { interval_range: 2..=3, ..Default::default() },
         };
+        let core = metron_tray::core::Core::start(options, Box::new(Headless)).unwrap();
+        let socket = metron_tray::socket::listen(&core).unwrap();
         let app = metron_app::configure(mock_builder()).build(mock_context(noop_assets())).unwrap();
-        metron_app::start_backend(app.handle(), options).unwrap();
+        let handle = app.handle().clone();
+        let client = metron_tray::client::CoreClient::connect(&socket, move |p| metron_app::on_pushed(&handle, p)).unwrap();
+        metron_app::attach(app.handle(), std::sync::Arc::new(client));
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-        App { _dir: dir, data_dir, app, webview, input }
+        App { _dir: dir, data_dir, core, _app: app, webview, input }
     }
 
     fn invoke(&self, cmd: &str, body: Value) -> Result<Value, Value> {
@@ -74,7 +84,7 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        metron_app::shutdown(self.app.handle());
+        self.core.shutdown();
     }
 }
 

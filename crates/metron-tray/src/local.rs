@@ -66,7 +66,7 @@ pub async fn start(data_dir: &Path) -> Result<(LocalServer, LocalAccount), AppEr
         tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1: {e}")))?;
     let addr = listener.local_addr().map_err(|e| AppError::Local(e.to_string()))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         if let Err(e) = metron_server::serve(listener, state, async {
             let _ = rx.await;
         })

@@ -1,9 +1,10 @@
-//! Errors as the UI receives them: `{code, message}`. The code is what the UI branches on
+//! Errors as the UI receives them: `{code, message}` ([`WireError`]). The code is what the UI branches on
 //! (and translates); the message is English for the log and for anything without a code.
 
 use metron_agent::delivery::ClientError;
 use metron_agent::AgentError;
-use serde::Serialize;
+
+use crate::protocol::WireError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -41,12 +42,9 @@ impl AppError {
     }
 }
 
-impl Serialize for AppError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("AppError", 2)?;
-        s.serialize_field("code", self.code())?;
-        s.serialize_field("message", &self.to_string())?;
-        s.end()
+impl AppError {
+    /// As it crosses the socket to the window.
+    pub fn to_wire(&self) -> WireError {
+        WireError::new(self.code(), self.to_string())
     }
 }

@@ -13,7 +13,7 @@ pub struct Settings {
     pub privacy: PrivacyPolicy,
     /// Notify when tracking stops for idle or sleep.
     pub idle_notice: bool,
-    /// Start Metron at login (tauri-plugin-autostart).
+    /// Start Metron (to the tray) at login.
     pub autostart: bool,
 }
 

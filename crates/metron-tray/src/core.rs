@@ -1,0 +1,451 @@
+//! The resident process's state and what it does on a command: the tracker service, the
+//! settings, local mode, and the one window connected to it. Everything that needs the
+//! desktop (tray, notifications, a window process, the main loop) goes through [`Desktop`], so
+//! the commands are tested headless.
+
+use metron_agent::clock::SystemClock;
+use metron_agent::delivery::{self, account, Connection};
+use metron_agent::paths::store_path;
+use metron_agent::sensors::Sensors;
+use metron_agent::service::{AccountView, AgentState, Notice, Service, ServiceConfig, ServiceEvent, ServiceHandle};
+use metron_agent::store::Store;
+use metron_core::EngineConfig;
+use serde::Serialize;
+use serde_json::Value;
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::error::AppError;
+use crate::local::{self, LocalServer};
+use crate::protocol::{Command, Message};
+use crate::settings::{self, Settings};
+
+/// What the core asks of the desktop around it. The real one is [`crate::gui::GtkDesktop`];
+/// tests use one that does nothing.
+pub trait Desktop: Send + Sync {
+    /// A new state: the tray follows it. Called on the tracker thread, so it must not wait.
+    /// `can_start`: there is a task the tray's Start would start.
+    fn state_changed(&self, _state: &AgentState, _can_start: bool, _russian: bool) {}
+    /// A desktop notification; failing quietly where no notification daemon runs.
+    fn notify(&self, _title: String, _body: String) {}
+    /// Starts a window process (none is connected).
+    fn open_window(&self, _data_dir: &std::path::Path) {}
+    /// Ends the main loop; the caller then runs [`Core::shutdown`].
+    fn quit(&self) {}
+    /// Whether a tray icon exists (without one, closing the window quits).
+    fn has_tray(&self) -> bool {
+        false
+    }
+    /// The settings changed: autostart and the tray's language follow.
+    fn settings_changed(&self, _settings: &Settings, _russian: bool) {}
+}
+
+/// What the core runs on: real sensors and the user's dirs, or a test's.
+pub struct Options {
+    /// The agent's data dir (store, lock, token, socket, local server database).
+    pub data_dir: PathBuf,
+    /// Where settings.json lives.
+    pub config_dir: PathBuf,
+    pub sensors: Sensors,
+    pub engine: EngineConfig,
+}
+
+/// The connected window: the writing half of its socket.
+struct Window {
+    conn: u64,
+    writer: Arc<Mutex<UnixStream>>,
+}
+
+pub struct Core {
+    pub data_dir: PathBuf,
+    settings_path: PathBuf,
+    settings: Mutex<Settings>,
+    /// Shown once by the window: e.g. "the settings file was damaged and set aside".
+    startup_notice: Mutex<Option<String>>,
+    service: Mutex<Option<Service>>,
+    handle: Mutex<Option<ServiceHandle>>,
+    latest: Mutex<Option<AgentState>>,
+    /// The task the tray's Start starts: the one tracked last, else the first of the list.
+    last_task: Mutex<Option<String>>,
+    local: Mutex<Option<LocalServer>>,
+    window: Mutex<Option<Window>>,
+    /// When a window process was last started, so a double click starts one, not two.
+    window_started: Mutex<Option<std::time::Instant>>,
+    closing: AtomicBool,
+    desktop: Box<dyn Desktop>,
+    /// Local mode's server (axum) runs here; the rest of the core is plain threads.
+    runtime: tokio::runtime::Runtime,
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Serialize)]
+pub struct SettingsView {
+    pub settings: Settings,
+    /// Shown once: e.g. the settings file was damaged and set aside.
+    pub notice: Option<String>,
+    /// The OS locale, for "auto".
+    pub locale: String,
+}
+
+impl Core {
+    /// Loads the settings, starts the tracker service and, when no team server is configured,
+    /// local mode. Fails (with the reason) when another tracker has the data dir (S7).
+    pub fn start(options: Options, desktop: Box<dyn Desktop>) -> Result<Arc<Core>, AppError> {
+        let settings_path = options.config_dir.join("settings.json");
+        let (settings, notice) = settings::load(&settings_path);
+        let mut engine = options.engine;
+        engine.privacy = settings.privacy.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("metron-local-server")
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::Local(format!("cannot start the async runtime: {e}")))?;
+        let core = Arc::new(Core {
+            data_dir: options.data_dir.clone(),
+            settings_path,
+            settings: Mutex::new(settings),
+            startup_notice: Mutex::new(notice),
+            service: Mutex::new(None),
+            handle: Mutex::new(None),
+            latest: Mutex::new(None),
+            last_task: Mutex::new(None),
+            local: Mutex::new(None),
+            window: Mutex::new(None),
+            window_started: Mutex::new(None),
+            closing: AtomicBool::new(false),
+            desktop,
+            runtime,
+        });
+        let weak: Weak<Core> = Arc::downgrade(&core);
+        let config = ServiceConfig { data_dir: options.data_dir, engine, sensors: options.sensors, clock: Box::new(SystemClock::new()) };
+        let service = Service::start(config, move |e| {
+            if let Some(core) = weak.upgrade() {
+                core.on_service_event(e);
+            }
+        })?;
+        if let Some(i) = &service.recovered {
+            tracing::warn!(seconds = i.duration_secs(), "recovered the interval left open when Metron last stopped unexpectedly");
+        }
+        *lock(&core.handle) = Some(service.handle());
+        *lock(&core.service) = Some(service);
+        // No team server configured (first run), or local mode chosen before: run it.
+        let acct = account::account(&core.open_store()?)?;
+        if acct.as_ref().is_none_or(|a| a.local) {
+            if let Err(e) = core.enter_local_mode() {
+                tracing::error!("local mode could not start: {e}");
+            }
+        }
+        Ok(core)
+    }
+
+    fn handle(&self) -> Result<ServiceHandle, AppError> {
+        lock(&self.handle).clone().ok_or_else(|| AppError::Local("the tracker is not running".into()))
+    }
+
+    fn open_store(&self) -> Result<Store, AppError> {
+        Ok(Store::open(&store_path(&self.data_dir))?)
+    }
+
+    pub fn russian(&self) -> bool {
+        crate::is_russian(&lock(&self.settings).language)
+    }
+
+    /// The latest state the tracker pushed.
+    pub fn latest(&self) -> Option<AgentState> {
+        lock(&self.latest).clone()
+    }
+
+    /// Runs one command from connection `conn` (whose writing half is `writer`).
+    pub fn handle_command(&self, conn: u64, writer: &Arc<Mutex<UnixStream>>, command: Command) -> Result<Value, AppError> {
+        match command {
+            Command::OpenWindow => Ok(Value::Bool(self.attach_window(conn, writer))),
+            Command::ShowWindow => {
+                self.show_window();
+                Ok(Value::Null)
+            }
+            Command::GetState => {
+                if let Ok(h) = self.handle() {
+                    h.refresh();
+                }
+                Ok(json(&self.latest()))
+            }
+            Command::SignIn { server, email, password } => Ok(json(&self.sign_in(&server, &email, &password)?)),
+            Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
+            Command::SignOut => {
+                let mut store = self.open_store()?;
+                delivery::sign_out(&mut store, &self.data_dir)?;
+                self.handle()?.account_changed();
+                Ok(Value::Null)
+            }
+            Command::Start { task_id } => {
+                self.handle()?.start(&task_id);
+                Ok(Value::Null)
+            }
+            Command::Stop => {
+                self.handle()?.stop();
+                Ok(Value::Null)
+            }
+            Command::Resend { id } => {
+                let id =
+                    id.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| AppError::Input(format!("{s} is not an interval id")))).transpose()?;
+                self.handle()?.resend(id);
+                Ok(Value::Null)
+            }
+            Command::CreateTask { name, project } => {
+                if name.trim().is_empty() {
+                    return Err(AppError::Input("a task needs a name".into()));
+                }
+                let mut store = self.open_store()?;
+                let task = delivery::create_task(&mut store, &self.data_dir, &name, project.as_deref().unwrap_or(""))?;
+                self.handle()?.account_changed();
+                Ok(json(&task))
+            }
+            Command::RefreshTasks => {
+                let mut store = self.open_store()?;
+                if account::account(&store)?.is_none() {
+                    return Ok(Value::Array(Vec::new()));
+                }
+                let tasks = delivery::refresh_tasks(&mut store, &self.data_dir)?;
+                self.handle()?.refresh();
+                Ok(json(&tasks))
+            }
+            Command::GetSettings => Ok(json(&SettingsView {
+                settings: lock(&self.settings).clone(),
+                notice: lock(&self.startup_notice).take(),
+                locale: crate::os_locale(),
+            })),
+            Command::SetSettings { settings } => {
+                self.set_settings(settings)?;
+                Ok(Value::Null)
+            }
+            Command::Quit => {
+                self.request_quit();
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    /// Signs in to a team server. Nothing is saved when the server refuses.
+    fn sign_in(&self, server: &str, email: &str, password: &str) -> Result<AccountView, AppError> {
+        if server.trim().is_empty() || email.trim().is_empty() || password.is_empty() {
+            return Err(AppError::Input("server, email and password are all needed".into()));
+        }
+        let mut store = self.open_store()?;
+        let done = delivery::sign_in(&mut store, &self.data_dir, server, email.trim(), password, false)?;
+        self.handle()?.account_changed();
+        // Signed in to a team server: the built-in one is no longer needed.
+        if let Some(mut local) = lock(&self.local).take() {
+            local.stop();
+        }
+        Ok(AccountView { server: done.server, email: done.user.email, name: done.user.name, local: false })
+    }
+
+    /// Local mode: starts the built-in server (if not running) and signs in to it.
+    fn enter_local_mode(&self) -> Result<(), AppError> {
+        let running = lock(&self.local).as_ref().map(|l| l.base.clone());
+        let (base, account) = match running {
+            Some(base) => (base, local::read_account(&self.data_dir)?),
+            None => {
+                let (server, account) = self.runtime.block_on(local::start(&self.data_dir))?;
+                let base = server.base.clone();
+                *lock(&self.local) = Some(server);
+                (base, account)
+            }
+        };
+        let mut store = self.open_store()?;
+        delivery::sign_in(&mut store, &self.data_dir, &base, &account.email, &account.password, true)?;
+        self.handle()?.account_changed();
+        Ok(())
+    }
+
+    fn set_settings(&self, settings: Settings) -> Result<(), AppError> {
+        if !["auto", "en", "ru"].contains(&settings.language.as_str()) {
+            return Err(AppError::Input(format!("unknown language {}", settings.language)));
+        }
+        settings::save(&self.settings_path, &settings)
+            .map_err(|e| AppError::Local(format!("cannot save the settings to {}: {e}", self.settings_path.display())))?;
+        self.handle()?.set_privacy(settings.privacy.clone());
+        let russian = crate::is_russian(&settings.language);
+        self.desktop.settings_changed(&settings, russian);
+        *lock(&self.settings) = settings;
+        if let Some(state) = self.latest() {
+            self.desktop.state_changed(&state, self.last_task().is_some(), russian);
+        }
+        Ok(())
+    }
+
+    /// The tray's Start/Stop.
+    pub fn toggle(&self) {
+        let Ok(handle) = self.handle() else { return };
+        if self.latest().is_some_and(|s| s.tracking.is_some()) {
+            handle.stop();
+        } else if let Some(task) = lock(&self.last_task).clone() {
+            handle.start(&task);
+        }
+    }
+
+    /// The tray's Resend unsent.
+    pub fn resend_all(&self) {
+        if let Ok(h) = self.handle() {
+            h.resend(None);
+        }
+    }
+
+    /// Makes `conn` the window, unless one is connected: that one is told to come forward.
+    fn attach_window(&self, conn: u64, writer: &Arc<Mutex<UnixStream>>) -> bool {
+        let mut window = lock(&self.window);
+        if let Some(w) = window.as_ref() {
+            if w.conn != conn && send(&w.writer, &Message::Show) {
+                return false;
+            }
+        }
+        *window = Some(Window { conn, writer: Arc::clone(writer) });
+        true
+    }
+
+    /// Brings the window forward, or starts a window process when none is connected.
+    pub fn show_window(&self) {
+        if let Some(w) = lock(&self.window).as_ref() {
+            if send(&w.writer, &Message::Show) {
+                return;
+            }
+        }
+        let mut started = lock(&self.window_started);
+        if started.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(10)) {
+            return;
+        }
+        *started = Some(std::time::Instant::now());
+        self.desktop.open_window(&self.data_dir);
+    }
+
+    /// Connection `conn` closed. If it was the window and there is no tray to stay in, quit.
+    pub fn connection_closed(&self, conn: u64) {
+        let mut window = lock(&self.window);
+        if window.as_ref().is_some_and(|w| w.conn == conn) {
+            *window = None;
+            *lock(&self.window_started) = None;
+            drop(window);
+            if !self.desktop.has_tray() {
+                tracing::info!("the window closed and there is no tray: quitting");
+                self.request_quit();
+            }
+        }
+    }
+
+    /// Quit (tray menu, or a window without a tray closed): the window goes, the main loop
+    /// ends, and its caller runs [`Core::shutdown`].
+    pub fn request_quit(&self) {
+        if self.closing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(w) = lock(&self.window).take() {
+            send(&w.writer, &Message::Quit);
+        }
+        self.desktop.quit();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Stops tracking (the open interval closes as `quit`), lets delivery make a last try,
+    /// then stops the local server.
+    pub fn shutdown(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        if let Some(w) = lock(&self.window).take() {
+            send(&w.writer, &Message::Quit);
+        }
+        lock(&self.handle).take();
+        if let Some(service) = lock(&self.service).take() {
+            service.quit();
+        }
+        if let Some(mut local) = lock(&self.local).take() {
+            local.stop();
+        }
+    }
+
+    /// The service's callback: runs on the tracker thread.
+    fn on_service_event(&self, event: ServiceEvent) {
+        match event {
+            ServiceEvent::State(state) => {
+                if !self.is_closing() {
+                    self.remember_last_task(&state);
+                    self.desktop.state_changed(&state, self.last_task().is_some(), self.russian());
+                    self.push_to_window(|| Message::State { state: json(&*state) });
+                }
+                *lock(&self.latest) = Some(*state);
+            }
+            ServiceEvent::Notice(notice) => {
+                self.push_to_window(|| Message::Notice { notice: json(&notice) });
+                let wants = match notice {
+                    Notice::StoppedIdle | Notice::StoppedSleep => lock(&self.settings).idle_notice,
+                    Notice::Rejected { .. } | Notice::OtherDevice => true,
+                };
+                if wants {
+                    let (title, body) = crate::notify::text(&notice, self.russian());
+                    self.desktop.notify(title, body);
+                }
+            }
+        }
+    }
+
+    fn remember_last_task(&self, state: &AgentState) {
+        let mut last = lock(&self.last_task);
+        let next = state
+            .tracking
+            .as_ref()
+            .map(|t| t.task_id.clone())
+            .or_else(|| last.clone())
+            .or_else(|| state.recent.last().map(|b| b.task_id.clone()))
+            .or_else(|| state.tasks.first().map(|t| t.id.clone()));
+        *last = next;
+    }
+
+    /// The task the tray's Start would start.
+    pub fn last_task(&self) -> Option<String> {
+        lock(&self.last_task).clone()
+    }
+
+    /// Sends to the window, if one is connected (closed to the tray, nothing is serialized).
+    fn push_to_window(&self, message: impl FnOnce() -> Message) {
+        let mut window = lock(&self.window);
+        if let Some(w) = window.as_ref() {
+            if !send(&w.writer, &message()) {
+                *window = None;
+            }
+        }
+    }
+}
+
+/// Writes one message line; false when the peer is gone.
+pub fn send(writer: &Mutex<UnixStream>, message: &Message) -> bool {
+    let mut line = serde_json::to_vec(message).expect("messages serialize");
+    line.push(b'\n');
+    lock(writer).write_all(&line).is_ok()
+}
+
+/// Which tray icon a state calls for.
+pub fn tray_state(state: &AgentState) -> &'static str {
+    if state.tracking.is_some() {
+        "tracking"
+    } else if state.account.is_some()
+        && matches!(state.delivery.connection, Some(Connection::Offline) | Some(Connection::SignedOut))
+        && state.delivery.unsent > 0
+    {
+        "offline"
+    } else {
+        "idle"
+    }
+}
+
+/// A reply's value.
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}

@@ -1,0 +1,134 @@
+//! The resident process on a real desktop: GTK's main loop for the tray, D-Bus notifications,
+//! autostart, window processes, and signals that end it cleanly.
+
+use metron_agent::service::AgentState;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::client::CoreClient;
+use crate::core::{Core, Desktop, Options};
+use crate::protocol::{socket_path, Command};
+use crate::settings::Settings;
+
+/// [`Desktop`] on GTK.
+pub struct GtkDesktop {
+    has_tray: Arc<AtomicBool>,
+}
+
+impl Desktop for GtkDesktop {
+    fn state_changed(&self, state: &AgentState, can_start: bool, russian: bool) {
+        if self.has_tray() {
+            crate::tray::post_update(state.clone(), can_start, russian);
+        }
+    }
+
+    fn notify(&self, title: String, body: String) {
+        crate::notify::show(title, body);
+    }
+
+    fn open_window(&self, data_dir: &std::path::Path) {
+        crate::window::open_window(data_dir);
+    }
+
+    fn quit(&self) {
+        glib::idle_add_once(gtk::main_quit);
+    }
+
+    fn has_tray(&self) -> bool {
+        self.has_tray.load(Ordering::Relaxed)
+    }
+
+    fn settings_changed(&self, settings: &Settings, _russian: bool) {
+        apply_autostart(settings.autostart);
+    }
+}
+
+/// Turns start-at-login on or off: an XDG autostart entry that starts this binary to the
+/// tray (`--hidden`).
+fn apply_autostart(on: bool) {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return tracing::warn!("autostart: no path to this program: {e}"),
+    };
+    let launcher = auto_launch::AutoLaunchBuilder::new()
+        .set_app_name("Metron")
+        .set_app_path(&exe.display().to_string())
+        .set_args(&["--hidden"])
+        .set_linux_launch_mode(auto_launch::LinuxLaunchMode::XdgAutostart)
+        .build();
+    let result = launcher.and_then(|l| if on { l.enable() } else { l.disable() });
+    if let Err(e) = result {
+        tracing::warn!("autostart: {e}");
+    }
+}
+
+/// The settings' dir: `METRON_CONFIG_DIR`, else `~/.config/dev.metron.desktop`.
+fn config_dir() -> PathBuf {
+    std::env::var_os("METRON_CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("dev.metron.desktop"))
+}
+
+/// Runs the resident process; returns the exit status.
+pub fn run() -> i32 {
+    // GTK probes OpenGL visuals when it opens the display, which loads the GL driver (with
+    // Mesa's software renderer, 48 MB of LLVM). A tray never draws with GL.
+    std::env::set_var("GDK_GL", "disable");
+    let hidden = std::env::args().any(|a| a == "--hidden");
+    let _log = crate::logging::init("metron-tray");
+    let data_dir = std::env::var_os("METRON_DATA_DIR").map(PathBuf::from).unwrap_or_else(metron_agent::paths::default_data_dir);
+    // A second launch hands over to the running one and ends.
+    if let Ok(client) = CoreClient::connect(&socket_path(&data_dir), |_| {}) {
+        if !hidden {
+            let _ = client.call(Command::ShowWindow, std::time::Duration::from_secs(5));
+        }
+        return 0;
+    }
+    if let Err(e) = gtk::init() {
+        eprintln!("metron: no desktop to show a tray on ({e}); the headless tracker is `metron-agent`");
+        return 1;
+    }
+    let mut engine = metron_core::EngineConfig::default();
+    if let Some(range) = std::env::var("METRON_INTERVAL_RANGE").ok().and_then(|r| metron_core::planner::parse_range(&r).ok()) {
+        engine.interval_range = range;
+    }
+    let options = Options { data_dir, config_dir: config_dir(), sensors: metron_agent::sensors::Sensors::system(), engine };
+    let has_tray = Arc::new(AtomicBool::new(false));
+    let core = match Core::start(options, Box::new(GtkDesktop { has_tray: Arc::clone(&has_tray) })) {
+        Ok(core) => core,
+        Err(e) => {
+            // E.g. the headless agent already tracks with this data dir (S7).
+            tracing::error!("{e}");
+            eprintln!("metron: {e}");
+            return 2;
+        }
+    };
+    let socket = match crate::socket::listen(&core) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("metron: {e}");
+            core.shutdown();
+            return 1;
+        }
+    };
+    // Without a tray (no libayatana) closing the window quits.
+    match crate::tray::create(&core) {
+        Ok(()) => has_tray.store(true, Ordering::Relaxed),
+        Err(e) => tracing::warn!("no tray icon: {e}; closing the window will quit"),
+    }
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let core = Arc::clone(&core);
+        glib::unix_signal_add(signal, move || {
+            core.request_quit();
+            glib::ControlFlow::Continue
+        });
+    }
+    if !hidden {
+        core.show_window();
+    }
+    gtk::main();
+    core.shutdown();
+    let _ = std::fs::remove_file(socket);
+    0
+}

@@ -1,0 +1,37 @@
+//! Metron's resident desktop process (`metron-tray`) and the wire to its window.
+//!
+//! The desktop app is two processes. This one stays while Metron runs: the tracker service of
+//! metron-agent, local mode (metron-server inside it), the tray, notifications, autostart and
+//! the settings. It links no WebKit, so closed to the tray Metron costs tens of megabytes, not
+//! hundreds. The window (`metron`, the Tauri shell) is a process of its own, started on
+//! "Show window" and gone when closed; it reaches this one over a Unix socket in the data dir
+//! ([`protocol`], [`client`]). [`core::Core`] holds the logic behind a [`core::Desktop`] trait,
+//! so the commands are tested without a display.
+
+pub mod client;
+pub mod core;
+pub mod error;
+pub mod gui;
+pub mod local;
+pub mod logging;
+pub mod notify;
+pub mod protocol;
+pub mod settings;
+pub mod socket;
+pub mod tray;
+pub mod window;
+
+/// The OS locale's language ("ru", "en", ...), from LC_ALL / LC_MESSAGES / LANG.
+pub fn os_locale() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| v.split(['_', '.', '-']).next().unwrap_or("en").to_lowercase())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// Whether the UI speaks Russian under the `language` setting.
+pub fn is_russian(language: &str) -> bool {
+    language == "ru" || (language == "auto" && os_locale() == "ru")
+}

@@ -1,0 +1,107 @@
+//! The wire between the resident process and a window process: one JSON object per line over
+//! a Unix socket in the data dir (mode 0600, so only its owner can connect). The window sends
+//! [`Request`]s; the resident process answers each with a [`Message::Reply`] carrying the same
+//! id, and pushes `state` and `notice` messages, `show` (bring the window forward) and `quit`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+use crate::settings::Settings;
+
+/// The socket a data dir's resident process listens on.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("desktop.sock")
+}
+
+/// What a window (or a second launch) asks of the resident process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "cmd", content = "args", rename_all = "snake_case")]
+pub enum Command {
+    /// This connection is the window: it gets the pushed messages. Answers `true`, or `false`
+    /// when another window is open (that one is told to show itself instead).
+    OpenWindow,
+    /// Show the window, starting a window process if none is open (a second launch).
+    ShowWindow,
+    GetState,
+    SignIn {
+        server: String,
+        email: String,
+        password: String,
+    },
+    WorkLocally,
+    SignOut,
+    Start {
+        task_id: String,
+    },
+    Stop,
+    /// One interval by id, or all undelivered ones.
+    Resend {
+        id: Option<String>,
+    },
+    CreateTask {
+        name: String,
+        project: Option<String>,
+    },
+    RefreshTasks,
+    GetSettings,
+    SetSettings {
+        settings: Settings,
+    },
+    /// Stop tracking and end the resident process (and its window).
+    Quit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+/// An error as the UI receives it: the code it branches on, an English message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct WireError {
+    pub code: String,
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(code: &str, message: impl Into<String>) -> WireError {
+        WireError { code: code.into(), message: message.into() }
+    }
+}
+
+/// What the resident process sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    Reply { id: u64, result: Result<Value, WireError> },
+    State { state: Value },
+    Notice { notice: Value },
+    Show,
+    Quit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_replies_read_back_as_written() {
+        let line = r#"{"id":7,"cmd":"start","args":{"task_id":"t-1"}}"#;
+        let req: Request = serde_json::from_str(line).unwrap();
+        assert_eq!(req.id, 7);
+        assert!(matches!(req.command, Command::Start { ref task_id } if task_id == "t-1"));
+        let bare: Request = serde_json::from_str(r#"{"id":8,"cmd":"stop"}"#).unwrap();
+        assert!(matches!(bare.command, Command::Stop));
+        assert!(serde_json::from_str::<Request>(r#"{"id":9,"cmd":"format_disk"}"#).is_err());
+        let reply = Message::Reply { id: 7, result: Err(WireError::new("input", "a task needs a name")) };
+        let text = serde_json::to_string(&reply).unwrap();
+        match serde_json::from_str::<Message>(&text).unwrap() {
+            Message::Reply { id: 7, result: Err(e) } => assert_eq!(e.code, "input"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The resident process's end of the socket: one thread accepts, one reads each connection,
+//! and each request runs on a thread of its own, so a slow sign-in never holds up a Stop.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::core::{send, Core};
+use crate::error::AppError;
+use crate::protocol::{socket_path, Message, Request, WireError};
+
+/// Listens on the data dir's socket. The caller owns the data dir (its store lock), so a
+/// socket file left there is a crashed predecessor's and is replaced.
+pub fn listen(core: &Arc<Core>) -> Result<PathBuf, AppError> {
+    let path = socket_path(&core.data_dir);
+    let _ = std::fs::remove_file(&path);
+    let listener = bind_private(&path).map_err(|e| AppError::Local(format!("cannot listen on {}: {e}", path.display())))?;
+    let core = Arc::clone(core);
+    std::thread::Builder::new()
+        .name("metron-socket".into())
+        .spawn(move || accept(listener, core))
+        .map_err(|e| AppError::Local(format!("cannot start the socket thread: {e}")))?;
+    Ok(path)
+}
+
+/// Binds with a umask that leaves the socket to its owner from the first moment (a chmod
+/// after bind would leave a window in which anyone could connect).
+fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
+    // SAFETY: umask only swaps the process's file mode mask; restored right after.
+    let old = unsafe { libc::umask(0o077) };
+    let bound = UnixListener::bind(path);
+    unsafe { libc::umask(old) };
+    let listener = bound?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+fn accept(listener: UnixListener, core: Arc<Core>) {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    for stream in listener.incoming() {
+        if core.is_closing() {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let conn = NEXT.fetch_add(1, Ordering::Relaxed);
+        let core = Arc::clone(&core);
+        let _ = std::thread::Builder::new().name(format!("metron-conn-{conn}")).spawn(move || serve(conn, stream, core));
+    }
+}
+
+fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
+    let Ok(write_half) = stream.try_clone() else { return };
+    let writer = Arc::new(Mutex::new(write_half));
+    for line in BufReader::new(stream).lines() {
+        let Ok(line) = line else { break };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                // No id to answer to: say so once and drop the connection, it is not ours.
+                let id = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["id"].as_u64()).unwrap_or(0);
+                let bad = WireError::new("input", format!("not a request: {e}"));
+                send(&writer, &Message::Reply { id, result: Err(bad) });
+                continue;
+            }
+        };
+        let (core, writer) = (Arc::clone(&core), Arc::clone(&writer));
+        let _ = std::thread::Builder::new().name(format!("metron-req-{conn}")).spawn(move || {
+            let result = core.handle_command(conn, &writer, request.command).map_err(|e| e.to_wire());
+            send(&writer, &Message::Reply { id: request.id, result });
+        });
+    }
+    core.connection_closed(conn);
+}

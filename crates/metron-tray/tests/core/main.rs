@@ -1,0 +1,180 @@
+//! The resident core over its real socket, without a display: a real tracker service with
+//! scripted sensors, real files, local mode's server on 127.0.0.1, and a recording desktop in
+//! place of GTK's (tray, notifications, window processes, the main loop).
+
+use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
+use metron_agent::sensors::Sensors;
+use metron_core::EngineConfig;
+use metron_tray::client::{CoreClient, Pushed};
+use metron_tray::core::{Core, Desktop, Options};
+use metron_tray::protocol::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the core asked of the desktop.
+#[derive(Clone, Default)]
+struct Recorded(Arc<Mutex<Vec<&'static str>>>);
+
+impl Recorded {
+    fn count(&self, what: &str) -> usize {
+        self.0.lock().unwrap().iter().filter(|w| **w == what).count()
+    }
+}
+
+struct RecordingDesktop(Recorded);
+
+impl Desktop for RecordingDesktop {
+    fn open_window(&self, _data_dir: &std::path::Path) {
+        self.0 .0.lock().unwrap().push("open_window");
+    }
+    fn quit(&self) {
+        self.0 .0.lock().unwrap().push("quit");
+    }
+}
+
+struct Running {
+    _dir: tempfile::TempDir,
+    core: Arc<Core>,
+    socket: std::path::PathBuf,
+    desktop: Recorded,
+}
+
+impl Running {
+    fn start() -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
+        let options = Options {
+            data_dir: dir.path().join("data"),
+            config_dir: dir.path().join("config"),
+            sensors,
+            engine: EngineConfig::default(),
+        };
+        let desktop = Recorded::default();
+        let core = Core::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
+        let socket = metron_tray::socket::listen(&core).unwrap();
+        Running { _dir: dir, core, socket, desktop }
+    }
+
+    /// A client whose pushed messages are collected.
+    fn connect(&self) -> (CoreClient, Arc<Mutex<Vec<String>>>) {
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = Arc::clone(&seen);
+        let client = CoreClient::connect(&self.socket, move |p| {
+            let name = match p {
+                Pushed::State(_) => "state",
+                Pushed::Notice(_) => "notice",
+                Pushed::Show => "show",
+                Pushed::Quit => "quit",
+                Pushed::Closed => "closed",
+            };
+            log.lock().unwrap().push(name.to_string());
+        })
+        .unwrap();
+        (client, seen)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.core.shutdown();
+    }
+}
+
+fn wait(what: &str, ok: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const T: Duration = Duration::from_secs(20);
+
+#[test]
+fn only_the_owner_can_connect_to_the_socket() {
+    let running = Running::start();
+    let mode = std::fs::metadata(&running.socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn one_window_at_a_time_a_second_brings_the_first_forward() {
+    let running = Running::start();
+    let (first, first_seen) = running.connect();
+    assert_eq!(first.call(Command::OpenWindow, T).unwrap(), true);
+    // The window hears the tracker's state every second.
+    wait("a state pushed to the window", || first_seen.lock().unwrap().iter().any(|m| m == "state"));
+    let (second, second_seen) = running.connect();
+    assert_eq!(second.call(Command::OpenWindow, T).unwrap(), false, "a second window is refused");
+    wait("show sent to the first window", || first_seen.lock().unwrap().iter().any(|m| m == "show"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!second_seen.lock().unwrap().iter().any(|m| m == "state"), "only the window gets states");
+    // ShowWindow with a window open brings it forward; no new window process.
+    second.call(Command::ShowWindow, T).unwrap();
+    wait("a second show", || first_seen.lock().unwrap().iter().filter(|m| *m == "show").count() == 2);
+    assert_eq!(running.desktop.count("open_window"), 0);
+}
+
+#[test]
+fn with_no_window_show_starts_one_window_process_however_often_it_is_asked() {
+    let running = Running::start();
+    let (client, _) = running.connect();
+    client.call(Command::ShowWindow, T).unwrap();
+    client.call(Command::ShowWindow, T).unwrap();
+    assert_eq!(running.desktop.count("open_window"), 1, "a double click starts one window, not two");
+}
+
+#[test]
+fn without_a_tray_closing_the_window_quits_and_quit_tells_the_window() {
+    let running = Running::start();
+    let (window, seen) = running.connect();
+    assert_eq!(window.call(Command::OpenWindow, T).unwrap(), true);
+    drop(window);
+    wait("quit after the window closed", || running.desktop.count("quit") == 1);
+
+    let running = Running::start();
+    let (window, seen_quit) = running.connect();
+    window.call(Command::OpenWindow, T).unwrap();
+    let (other, _) = running.connect();
+    other.call(Command::Quit, T).unwrap();
+    wait("quit pushed to the window", || seen_quit.lock().unwrap().iter().any(|m| m == "quit"));
+    assert_eq!(running.desktop.count("quit"), 1);
+    drop(seen);
+}
+
+#[test]
+fn a_malformed_request_gets_a_clear_error_and_the_connection_still_works() {
+    let running = Running::start();
+    let mut raw = std::os::unix::net::UnixStream::connect(&running.socket).unwrap();
+    let mut lines = BufReader::new(raw.try_clone().unwrap()).lines();
+    raw.write_all(b"{\"id\":3,\"cmd\":\"format_disk\"}\nnot json at all\n{\"id\":4,\"cmd\":\"start\",\"args\":{}}\n").unwrap();
+    let mut replies: Vec<serde_json::Value> = (0..3).map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap()).collect();
+    replies.sort_by_key(|r| r["id"].as_u64());
+    assert_eq!(replies[0]["id"], 0, "no id to answer to: {replies:?}");
+    for r in &replies {
+        assert_eq!(r["result"]["Err"]["code"], "input", "{r}");
+    }
+    assert!(replies[2]["result"]["Err"]["message"].as_str().unwrap().contains("task_id"), "{replies:?}");
+    // Still served.
+    raw.write_all(b"{\"id\":5,\"cmd\":\"get_settings\"}\n").unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(reply["result"]["Ok"]["settings"]["language"], "auto", "{reply}");
+}
+
+#[test]
+fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
+    let running = Running::start();
+    let options = Options {
+        data_dir: running.core.data_dir.clone(),
+        config_dir: running._dir.path().join("config"),
+        sensors: Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) },
+        engine: EngineConfig::default(),
+    };
+    let err = match Core::start(options, Box::new(RecordingDesktop(Recorded::default()))) {
+        Ok(_) => panic!("two trackers on one data dir"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("another Metron"), "{err}");
+}
