@@ -126,6 +126,8 @@ impl Desktop {
             .env("METRON_DATA_DIR", dir.join("data"))
             .env("METRON_CONFIG_DIR", dir.join("config"))
             .env("METRON_LOG_DIR", dir.join("logs"))
+            // Autostart entries go to $HOME/.config/autostart: keep them in the test's dir.
+            .env("HOME", dir)
             .env("LANG", "en_US.UTF-8")
             .env("NO_AT_BRIDGE", "1")
             .stdout(Stdio::null())
@@ -165,6 +167,32 @@ impl Desktop {
     /// clicked (Xvfb has no panel to click on).
     pub fn click_tray_item(&self, app_pid: u32, label: &str) {
         assert!(self.try_click_tray_item(app_pid, label), "the app (pid {app_pid}) has no enabled tray item {label:?} on the session bus");
+    }
+
+    /// The tray icon's picture as a panel sees it: the PNG the StatusNotifierItem's `IconName`
+    /// names (each change of picture is a new file, so the bytes are compared, not names).
+    pub fn tray_icon(&self, app_pid: u32) -> Option<Vec<u8>> {
+        let names = self.busctl(&["list", "--no-legend"]);
+        for line in names.lines().filter(|l| l.split_whitespace().nth(1) == Some(app_pid.to_string().as_str())) {
+            let name = line.split_whitespace().next()?;
+            let tree = self.busctl(&["tree", name, "--list"]);
+            for path in tree.lines().map(str::trim).filter(|p| p.contains("NotificationItem") && !p.ends_with("/Menu")) {
+                let get = |prop: &str| {
+                    let out = self.busctl(&["--json=short", "get-property", name, path, "org.kde.StatusNotifierItem", prop]);
+                    serde_json::from_str::<serde_json::Value>(&out).ok().and_then(|v| v["data"].as_str().map(String::from))
+                };
+                // libayatana gives a file's path, or a name to look up in the theme path.
+                if let Some(icon) = get("IconName") {
+                    let file = if icon.starts_with('/') {
+                        PathBuf::from(icon)
+                    } else {
+                        Path::new(&get("IconThemePath").unwrap_or_default()).join(format!("{icon}.png"))
+                    };
+                    return std::fs::read(file).ok();
+                }
+            }
+        }
+        None
     }
 
     /// Like [`Desktop::click_tray_item`]; false when the menu or an enabled item is not there (yet).

@@ -226,6 +226,23 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
     };
     assert!(status.success(), "{status:?}");
     assert_eq!(desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).lines().count(), 1, "one window");
+
+    // The autostart setting writes and removes an XDG autostart entry that starts the resident
+    // process to the tray (what the settings' checkbox sends, over the window's socket).
+    let core = metron_tray::client::CoreClient::connect(&tmp.path().join("data/desktop.sock"), |_| {}).unwrap();
+    let call = |c: metron_tray::protocol::Command| core.call(c, Duration::from_secs(10)).unwrap();
+    let mut settings: metron_tray::settings::Settings =
+        serde_json::from_value(call(metron_tray::protocol::Command::GetSettings)["settings"].clone()).unwrap();
+    let entry = tmp.path().join(".config/autostart/Metron.desktop");
+    assert!(!settings.autostart && !entry.exists());
+    settings.autostart = true;
+    call(metron_tray::protocol::Command::SetSettings { settings: settings.clone() });
+    let text = std::fs::read_to_string(&entry).expect("an autostart entry");
+    assert!(text.contains(&format!("Exec={} --hidden", tray_bin().display())), "{text}");
+    settings.autostart = false;
+    call(metron_tray::protocol::Command::SetSettings { settings });
+    assert!(!entry.exists(), "autostart off removes the entry");
+    drop(core);
     desktop.click_tray_item(resident, "Quit");
     wait_gone(resident, "the resident process after Quit");
     wait_gone(third.id(), "the window after Quit");
@@ -247,8 +264,13 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
             .and_then(|c| c.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).ok())
             .unwrap_or(0)
     };
-    // Local mode's first task, started from the tray menu.
+    // Local mode's first task, started from the tray menu; the tray's picture follows.
     let start = Instant::now();
+    while desktop.tray_icon(pid).is_none() {
+        assert!(start.elapsed() < Duration::from_secs(30), "no tray icon on the bus");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let idle_icon = desktop.tray_icon(pid).unwrap();
     // The menu exists once the tray is built; "Start" is enabled once the task list is in.
     while !desktop.try_click_tray_item(pid, "Start") {
         assert!(start.elapsed() < Duration::from_secs(30), "no enabled Start in the tray menu");
@@ -256,6 +278,10 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
     }
     while open_interval() != 1 {
         assert!(start.elapsed() < Duration::from_secs(30), "the tray's Start did not start tracking");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    while desktop.tray_icon(pid).as_ref() == Some(&idle_icon) {
+        assert!(start.elapsed() < Duration::from_secs(30), "the tray icon did not change for tracking");
         std::thread::sleep(Duration::from_millis(200));
     }
     // The machine "sleeps": the process is frozen for 8 s (more than the 5 s sleep gap).
@@ -272,6 +298,11 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
         std::thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(open_interval(), 0, "tracking stopped");
+    let start = Instant::now();
+    while desktop.tray_icon(pid).as_ref() != Some(&idle_icon) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the tray icon did not go back to idle");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     desktop.click_tray_item(pid, "Quit");
     wait_gone(pid, "the resident process after Quit");
     wait_gone(window.id(), "the window after Quit");

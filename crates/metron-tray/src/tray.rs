@@ -105,6 +105,9 @@ pub fn create(core: &Arc<Core>) -> Result<(), String> {
     let icon = TrayIconBuilder::new()
         .with_icon(icon("idle"))
         .with_tooltip("Metron")
+        // libayatana reads the picture from a file: one dir per process, so two users (or two
+        // test runs) never overwrite each other's icons.
+        .with_temp_dir_path(std::env::temp_dir().join(format!("metron-tray-{}", std::process::id())))
         .with_menu(Box::new(menu))
         .build()
         .map_err(|e| e.to_string())?;

@@ -45,12 +45,8 @@ impl Running {
     fn start() -> Running {
         let dir = tempfile::tempdir().unwrap();
         let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
-        let options = Options {
-            data_dir: dir.path().join("data"),
-            config_dir: dir.path().join("config"),
-            sensors,
-            engine: EngineConfig::default(),
-        };
+        let options =
+            Options { data_dir: dir.path().join("data"), config_dir: dir.path().join("config"), sensors, engine: EngineConfig::default() };
         let desktop = Recorded::default();
         let core = Core::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
         let socket = metron_tray::socket::listen(&core).unwrap();
