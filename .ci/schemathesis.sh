@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs schemathesis (PyPI) against a live metron-server on SQLite: every operation of
 # /openapi.json, fuzzed and stateful; fails on any 5xx or any response outside the schema.
+# The fuzzing user is an admin, so the admin-only operations (rules, team report) run too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/schemathesis-venv
@@ -8,7 +9,7 @@ venv=target/schemathesis-venv
 cargo build -q --locked -p metron-server
 work=$(mktemp -d)
 server=target/debug/metron-server
-$server --db "$work/db.sqlite" user add --email fuzz@metron.test --name Fuzz --password fuzz-password >/dev/null
+$server --db "$work/db.sqlite" user add --email fuzz@metron.test --name Fuzz --password fuzz-password --admin >/dev/null
 $server --db "$work/db.sqlite" task add --name Fuzzing >/dev/null
 $server --db "$work/db.sqlite" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &
 pid=$!

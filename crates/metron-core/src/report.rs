@@ -410,10 +410,33 @@ impl Usage {
 /// server refuses overlaps per user); if they do, their seconds add up and `away_secs` floors
 /// at 0.
 pub fn daily_report(intervals: &[Interval], date: NaiveDate, utc_offset_minutes: i32, classifier: &Classifier) -> DailyReport {
+    daily_report_with_usage(intervals, date, utc_offset_minutes, classifier).0
+}
+
+/// Tracked and active seconds of one (app, URL host) pair over a day: what the productive /
+/// unproductive / neutral split is made of. Kept with a day's aggregate once its raw intervals
+/// are deleted (retention), so changed rules still re-classify that day ([`reclassify`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WindowUsage {
+    pub app: String,
+    pub host: Option<String>,
+    pub tracked_secs: u64,
+    pub active_secs: u64,
+}
+
+/// [`daily_report`], and the day's time per (app, host) pair, largest first.
+pub fn daily_report_with_usage(
+    intervals: &[Interval],
+    date: NaiveDate,
+    utc_offset_minutes: i32,
+    classifier: &Classifier,
+) -> (DailyReport, Vec<WindowUsage>) {
     let mut report = DailyReport::empty(date, utc_offset_minutes);
     let Some((day_start, day_end)) = local_day_bounds(date, utc_offset_minutes) else {
-        return report;
+        return (report, Vec::new());
     };
+    let mut pairs: HashMap<(&str, Option<String>), Usage> = HashMap::new();
 
     let mut tasks: HashMap<&str, Usage> = HashMap::new();
     let mut apps: HashMap<&str, Usage> = HashMap::new();
@@ -484,6 +507,7 @@ pub fn daily_report(intervals: &[Interval], date: NaiveDate, utc_offset_minutes:
                 Class::Unproductive => report.unproductive_secs += seconds,
                 Class::Neutral => report.neutral_secs += seconds,
             }
+            pairs.entry((segment.app.as_str(), host.clone())).or_default().add(seconds, seg_active);
             apps.entry(segment.app.as_str()).or_default().add(seconds, seg_active);
             titles.entry((segment.app.as_str(), segment.title.as_str())).or_default().add(seconds, seg_active);
             if let Some(host) = host {
@@ -544,7 +568,35 @@ pub fn daily_report(intervals: &[Interval], date: NaiveDate, utc_offset_minutes:
     report
         .timeline
         .sort_by(|a, b| a.started_at.cmp(&b.started_at).then_with(|| a.ended_at.cmp(&b.ended_at)).then_with(|| a.task_id.cmp(&b.task_id)));
-    report
+    let mut usage: Vec<WindowUsage> = pairs
+        .into_iter()
+        .map(|((app, host), u)| WindowUsage { app: app.to_string(), host, tracked_secs: u.tracked, active_secs: u.active })
+        .collect();
+    usage.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.app.cmp(&b.app)).then_with(|| a.host.cmp(&b.host)));
+    (report, usage)
+}
+
+/// Applies `classifier` to a report kept as an aggregate: the productive / unproductive /
+/// neutral split (from `usage`; seconds no window covered stay neutral) and the class of each
+/// app and host. Gives what [`daily_report`] gives from the raw intervals under the same rules.
+pub fn reclassify(report: &mut DailyReport, usage: &[WindowUsage], classifier: &Classifier) {
+    let (mut productive, mut unproductive) = (0, 0);
+    for u in usage {
+        match classifier.classify(&u.app, u.host.as_deref()) {
+            Class::Productive => productive += u.tracked_secs,
+            Class::Unproductive => unproductive += u.tracked_secs,
+            Class::Neutral => {}
+        }
+    }
+    report.productive_secs = productive;
+    report.unproductive_secs = unproductive;
+    report.neutral_secs = report.tracked_secs.saturating_sub(productive + unproductive);
+    for app in &mut report.apps {
+        app.class = classifier.classify(&app.app, None);
+    }
+    for host in &mut report.hosts {
+        host.class = classifier.classify_host(&host.host);
+    }
 }
 
 /// Seconds marked `'1'` among flags [from, to); flags past the end of a short string are idle.
@@ -1007,6 +1059,22 @@ mod tests {
             vec![segment(0, 20, "Code", "report.rs", None)],
         );
         (vec![a, c, b, d], classifier)
+    }
+
+    #[test]
+    fn a_kept_report_reclassified_under_new_rules_equals_one_computed_afresh() {
+        let (intervals, old_rules) = worked_example();
+        let (date, offset) = (day(), 180);
+        let (mut kept, usage) = daily_report_with_usage(&intervals, date, offset, &old_rules);
+        assert!(!usage.is_empty());
+        let new_rules = Classifier::new(&[
+            Rule { target: RuleTarget::Host, kind: PatternKind::Glob, pattern: "*youtube.com".into(), class: Class::Productive },
+            Rule { target: RuleTarget::App, kind: PatternKind::Glob, pattern: "code*".into(), class: Class::Unproductive },
+        ])
+        .unwrap();
+        reclassify(&mut kept, &usage, &new_rules);
+        assert_eq!(kept, daily_report(&intervals, date, offset, &new_rules));
+        assert_ne!(kept, daily_report(&intervals, date, offset, &old_rules), "the new rules changed something");
     }
 
     #[test]

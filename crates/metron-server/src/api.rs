@@ -17,7 +17,7 @@ use crate::auth::{decoy_hash, hash_password, new_token, token_hash, verify_passw
 use crate::body::{JsonBody, MAX_BODY_BYTES};
 use crate::error::ApiError;
 use crate::ingest::{self, Judged};
-use crate::{openapi, AppState};
+use crate::{openapi, reports, AppState};
 
 /// The application: every route of API v1, JSON errors for unknown paths and methods.
 pub fn app(state: AppState) -> Router {
@@ -29,7 +29,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tasks", get(list_tasks).post(create_task))
         .route("/api/v1/intervals", get(list_intervals).post(post_intervals))
         .route("/api/v1/devices/active", get(active_devices))
+        .route("/api/v1/reports/daily", get(reports::daily))
+        .route("/api/v1/reports/daily.csv", get(reports::daily_csv))
+        .route("/api/v1/reports/team", get(reports::team))
+        .route("/api/v1/rules", get(reports::list_rules).post(reports::create_rule))
+        .route("/api/v1/rules/{id}", axum::routing::put(reports::update_rule).delete(reports::delete_rule))
         .route("/openapi.json", get(openapi::serve))
+        .merge(crate::web::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { (StatusCode::METHOD_NOT_ALLOWED, Json(json!({"error": "method not allowed"}))) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -2,7 +2,8 @@
 //!
 //! It owns the HTTP API v1 (`app(state) -> Router`), accounts and bearer tokens, the ingest
 //! rules (duplicate, id_conflict, overlap, invalid) and their storage on SQLite or PostgreSQL
-//! behind one `Database` trait. It depends on metron-core for the wire types and interval
+//! behind one `Database` trait, the reports (daily, team, CSV; productivity rules) and their
+//! retention. It depends on metron-core for the wire types and interval
 //! validation, never on metron-agent or Tauri.
 
 pub mod api;
@@ -12,6 +13,9 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod openapi;
+pub mod reports;
+pub mod retention;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -24,6 +28,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    retention::spawn(state.clone(), state.retention_days);
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
@@ -33,10 +38,17 @@ pub struct AppState {
     pub db: Arc<dyn db::Database>,
     pub auth: Arc<auth::AuthCache>,
     pub login_limiter: Arc<auth::RateLimiter>,
+    /// Days of raw intervals kept (older days stay as daily aggregates).
+    pub retention_days: u32,
 }
 
 impl AppState {
     pub fn new(db: Arc<dyn db::Database>) -> Self {
-        AppState { db, auth: Arc::new(auth::AuthCache::default()), login_limiter: Arc::new(auth::RateLimiter::per_minute(10)) }
+        AppState {
+            db,
+            auth: Arc::new(auth::AuthCache::default()),
+            login_limiter: Arc::new(auth::RateLimiter::per_minute(10)),
+            retention_days: retention::DEFAULT_DAYS,
+        }
     }
 }

@@ -21,6 +21,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8750")]
         listen: String,
+        /// Days of raw intervals kept; older days stay as daily aggregates (reports unchanged,
+        /// window titles and the timeline included)
+        #[arg(long, env = "METRON_RETENTION_DAYS", default_value_t = metron_server::retention::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
     },
     /// Manage users
     User {
@@ -70,9 +74,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let database = db::connect(&cli.db).await.with_context(|| format!("opening database {}", cli.db))?;
-    let state = AppState::new(database);
+    let mut state = AppState::new(database);
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, retention_days } => {
+            state.retention_days = retention_days;
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
             // Printed so scripts and tests can find a port chosen with :0.
             println!("listening on {}", listener.local_addr()?);

@@ -1,6 +1,7 @@
 //! `/openapi.json`, generated from the handlers' annotations and the wire types.
 
 use axum::Json;
+use metron_core::report;
 use metron_core::wire::{
     ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
 };
@@ -38,11 +39,21 @@ impl Modify for BearerAuth {
         crate::api::create_task,
         crate::api::post_intervals,
         crate::api::list_intervals,
-        crate::api::active_devices
+        crate::api::active_devices,
+        crate::reports::daily,
+        crate::reports::daily_csv,
+        crate::reports::team,
+        crate::reports::list_rules,
+        crate::reports::create_rule,
+        crate::reports::update_rule,
+        crate::reports::delete_rule
     ),
     components(schemas(
         ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
-        Interval, Counts, EndReason, WindowSegment, IntervalBatch
+        Interval, Counts, EndReason, WindowSegment, IntervalBatch,
+        crate::reports::DailyReportResponse, crate::reports::TeamReport, crate::reports::TeamMember, crate::db::StoredRule,
+        report::DailyReport, report::TaskUsage, report::AppUsage, report::TitleUsage, report::HostUsage, report::TimelineEntry,
+        report::Rule, report::Class, report::RuleTarget, report::PatternKind
     )),
     modifiers(&BearerAuth)
 )]

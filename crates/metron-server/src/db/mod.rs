@@ -8,6 +8,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use metron_core::report::Rule;
 use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
 use metron_core::Interval;
 use std::sync::Arc;
@@ -58,6 +59,60 @@ pub trait Database: Send + Sync + 'static {
     async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
+    /// The organization's users, by name.
+    async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
+    /// The intervals of everyone in the organization that overlap [from, to), with their user.
+    async fn org_intervals(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, Interval)>, DbError>;
+    /// The UTC offset of the user's latest interval that started before `before`.
+    async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
+
+    /// The organization's productivity rules, first match first.
+    async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError>;
+    /// Adds a rule after the others.
+    async fn create_rule(&self, org_id: &str, rule: &Rule) -> Result<StoredRule, DbError>;
+    /// Changes a rule of the organization (keeping its place); `None` if there is no such rule.
+    async fn update_rule(&self, org_id: &str, id: &str, rule: &Rule) -> Result<Option<StoredRule>, DbError>;
+    /// Whether the organization had the rule.
+    async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError>;
+
+    /// A day kept as an aggregate (JSON), once its raw intervals are gone.
+    async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError>;
+    async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), DbError>;
+    /// Users with intervals that started before `before`, with the earliest start.
+    async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, DbError>;
+    /// Deletes the user's intervals that ended at or before `before`; how many.
+    async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, DbError>;
+}
+
+/// A rule as stored: its id and the rule.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StoredRule {
+    pub id: String,
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+/// The text forms of a rule's enums in the database (the same as in JSON).
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// A rule from its stored columns.
+pub(crate) fn rule_from(id: String, target: &str, kind: &str, pattern: String, class: &str) -> Result<StoredRule, DbError> {
+    fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, DbError> {
+        serde_json::from_value(serde_json::Value::String(text.into())).map_err(|e| DbError::Other(format!("stored rule {what}: {e}")))
+    }
+    Ok(StoredRule {
+        id,
+        rule: Rule { target: parse("target", target)?, kind: parse("kind", kind)?, pattern, class: parse("class", class)? },
+    })
+}
+
+/// Parses stored interval bodies.
+pub(crate) fn parse_bodies(rows: &[String]) -> Result<Vec<Interval>, DbError> {
+    rows.iter().map(|b| serde_json::from_str(b).map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))).collect()
 }
 
 /// Opens the database named by `url`: a `postgres://` URL, `sqlite::memory:`, or a SQLite path.

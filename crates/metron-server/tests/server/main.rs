@@ -3,6 +3,8 @@
 
 mod api;
 mod processes;
+mod reports;
+mod web;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

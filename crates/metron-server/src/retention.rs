@@ -1,0 +1,72 @@
+//! Retention: raw intervals are kept a configurable number of days (default 400); a day past
+//! that is first kept as its report and time per (app, host) (`day_aggregates`), then its raw
+//! intervals are deleted. Reports of such a day come from the aggregate, re-classified under
+//! the rules of the moment, so they read the same as before.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use metron_core::report::{self, Classifier};
+
+use crate::error::ApiError;
+use crate::reports::DayAggregate;
+use crate::AppState;
+
+/// Default days of raw intervals kept.
+pub const DEFAULT_DAYS: u32 = 400;
+
+/// What one run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    pub days_kept_as_aggregates: u64,
+    pub intervals_deleted: u64,
+}
+
+/// One run at `now`: every day that ended more than `days` ago is aggregated (unless it is
+/// already) and its intervals deleted. An interval reaching into a day still kept stays.
+pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Cleanup, ApiError> {
+    let cutoff = now - Duration::days(i64::from(days));
+    let mut done = Cleanup::default();
+    // Rules don't matter for what is stored (classes are applied when read); the classifier
+    // is only needed to build the report.
+    let classifier = Classifier::empty();
+    for (user_id, earliest) in state.db.users_with_intervals_before(cutoff.timestamp()).await? {
+        let Some(earliest) = DateTime::from_timestamp(earliest, 0) else { continue };
+        // The user's offset near the cutoff: days are the local days they were tracked in.
+        let offset = state.db.latest_offset(&user_id, cutoff.timestamp()).await?.unwrap_or(0);
+        let local = |t: DateTime<Utc>| (t + Duration::minutes(i64::from(offset))).date_naive();
+        let (first_day, kept_from) = (local(earliest), local(cutoff));
+        let mut day: NaiveDate = first_day;
+        while day < kept_from {
+            if state.db.day_aggregate(&user_id, &day.to_string()).await?.is_none() {
+                let (from, to) = report::local_day_bounds(day, offset).ok_or_else(|| ApiError::Internal("day out of range".into()))?;
+                let intervals = state.db.intervals(&user_id, from.timestamp(), to.timestamp()).await?;
+                if !intervals.is_empty() {
+                    let (report, usage) = report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                    let body = serde_json::to_string(&DayAggregate { report, usage }).expect("reports serialize");
+                    state.db.store_day_aggregate(&user_id, &day.to_string(), &body).await?;
+                    done.days_kept_as_aggregates += 1;
+                }
+            }
+            day = day.succ_opt().unwrap_or(kept_from);
+        }
+        // Only intervals wholly before the first day still kept: its days are all aggregated.
+        let (kept_start, _) = report::local_day_bounds(kept_from, offset).ok_or_else(|| ApiError::Internal("day out of range".into()))?;
+        done.intervals_deleted += state.db.delete_intervals_ending_by(&user_id, kept_start.timestamp()).await?;
+    }
+    if done != Cleanup::default() {
+        tracing::info!(days = done.days_kept_as_aggregates, intervals = done.intervals_deleted, "retention: old days kept as aggregates");
+    }
+    Ok(done)
+}
+
+/// Runs the cleanup now and then every hour, until the process ends.
+pub fn spawn(state: AppState, days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = run_once(&state, days, Utc::now()).await {
+                tracing::warn!("retention cleanup failed (tried again in an hour): {e}");
+            }
+        }
+    });
+}

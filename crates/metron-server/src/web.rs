@@ -1,0 +1,47 @@
+//! The manager's web page (SPEC R3): three static files compiled into the binary and served at
+//! `/`, `/app.js` and `/style.css`. The page is a plain ES module that signs in and reads the
+//! report endpoints of API v1 with a bearer token, so it needs no server-side session, no build
+//! step and nothing from the internet.
+
+use axum::http::header::{self, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+const INDEX_HTML: &str = include_str!("../web/index.html");
+const APP_JS: &str = include_str!("../web/app.js");
+const STYLE_CSS: &str = include_str!("../web/style.css");
+
+/// Only the page's own files may run or style it, and it may talk only to this server. Bar widths
+/// and timeline positions are set through the CSSOM (`element.style.width`), which
+/// `style-src 'self'` allows, so no inline style or script is needed. `blob:` lets the CSV export
+/// be saved as a download.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The routes of the page; merged into [`crate::app`].
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }))
+        .route("/index.html", get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }))
+        .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", APP_JS) }))
+        .route("/style.css", get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }))
+}
+
+fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            // The files change only with the binary; revalidating is cheap and avoids a stale
+            // app.js talking to a newer API after an upgrade.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        ],
+        body,
+    )
+}

@@ -1,0 +1,702 @@
+// Metron's report page (SPEC R3): signs in, reads /api/v1/reports/* with a bearer token and draws
+// one person's day. Plain ES module, no dependencies, no inline code (the page's CSP forbids it):
+// widths and positions go through the CSSOM, text through textContent, never innerHTML.
+//
+// Times: the API gives UTC instants and the report's utc_offset_minutes; every clock time shown
+// here is that instant shifted by the offset and read with getUTC*, so the browser's own time
+// zone never matters (a manager in Berlin sees a Moscow employee's day in Moscow time).
+
+const TOKEN_KEY = "metron.token";
+const DAY_MS = 86_400_000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY),
+  me: null,
+  date: null, // "YYYY-MM-DD"
+  userId: null, // null = the signed-in person
+  report: null,
+  team: null,
+  seq: 0, // guards against an older answer landing after a newer request
+};
+
+// ---------- formatting ----------
+
+/** "7 h 32 min", "45 min", "38 s"; minutes are floored so a figure never overstates. */
+export function duration(secs) {
+  secs = Math.max(0, Math.floor(secs || 0));
+  if (secs < 60) return `${secs} s`;
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/** Milliseconds of `rfc3339` shifted into local wall time at `offsetMin` (read with getUTC*). */
+function localMs(rfc3339, offsetMin) {
+  return Date.parse(rfc3339) + offsetMin * 60_000;
+}
+
+/** "09:12" of an RFC 3339 instant at `offsetMin` east of UTC. */
+function clock(rfc3339, offsetMin, withSeconds = false) {
+  if (!rfc3339) return "–";
+  const d = new Date(localMs(rfc3339, offsetMin));
+  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  return withSeconds ? `${hm}:${pad(d.getUTCSeconds())}` : hm;
+}
+
+/** "UTC+03:00". */
+function offsetLabel(offsetMin) {
+  const sign = offsetMin < 0 ? "−" : "+";
+  const a = Math.abs(offsetMin);
+  return `UTC${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** "Monday, 23 November 2026" for "2026-11-23", without the browser's time zone. */
+function longDate(iso) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${WEEKDAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+}
+
+function shiftDate(iso, days) {
+  const d = new Date(Date.parse(`${iso}T00:00:00Z`) + days * DAY_MS);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Today's date where the browser is: the natural default for "my day". */
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+const pct = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
+const number = (n) => (n ?? 0).toLocaleString("en-US");
+
+// ---------- DOM helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+function show(node, visible) {
+  node.hidden = !visible;
+}
+
+/** Activity colour: pale when idle-heavy, deep green when busy. CSSOM, so the CSP allows it. */
+function activityColour(node, percent) {
+  const p = Math.max(0, Math.min(100, percent));
+  node.style.backgroundColor = `color-mix(in srgb, var(--act-high) ${p}%, var(--act-low))`;
+}
+
+// ---------- API ----------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, { method = "GET", body, raw = false } = {}) {
+  const headers = {};
+  if (state.token) headers.authorization = `Bearer ${state.token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, "The server cannot be reached. Check the connection and try again.");
+  }
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const err = await response.json();
+      if (err && typeof err.error === "string") message = err.error;
+    } catch {
+      /* not JSON: keep the status line */
+    }
+    if (response.status === 401 && path !== "/api/v1/login") signOut("Your session has ended. Please sign in again.");
+    throw new ApiError(response.status, message);
+  }
+  return raw ? response : response.json();
+}
+
+function describe(err, what) {
+  const status = err.status ? ` (HTTP ${err.status})` : "";
+  if (err.status === 403) return `You are not allowed to see ${what}: ${err.message}${status}`;
+  if (err.status === 404) return `Not found: ${err.message}${status}`;
+  return `Could not load ${what}: ${err.message}${status}`;
+}
+
+// ---------- sign in / out ----------
+
+async function signIn(event) {
+  event.preventDefault();
+  const email = $("email").value.trim();
+  const password = $("password").value;
+  const error = $("signin-error");
+  if (!email || !password) {
+    error.textContent = "Enter your email and password.";
+    show(error, true);
+    return;
+  }
+  $("signin-button").disabled = true;
+  show(error, false);
+  try {
+    const answer = await api("/api/v1/login", { method: "POST", body: { email, password } });
+    state.token = answer.token;
+    sessionStorage.setItem(TOKEN_KEY, answer.token);
+    $("password").value = "";
+    await enter(answer.user);
+  } catch (err) {
+    error.textContent = err.status === 401 ? "Wrong email or password." : err.message;
+    show(error, true);
+  } finally {
+    $("signin-button").disabled = false;
+  }
+}
+
+function signOut(message) {
+  const token = state.token;
+  state.token = null;
+  state.me = null;
+  state.report = null;
+  state.team = null;
+  state.seq++;
+  sessionStorage.removeItem(TOKEN_KEY);
+  // The next person to sign in starts on their own day, not on whoever was open.
+  if (location.hash) history.replaceState(null, "", location.pathname);
+  state.userId = null;
+  if (token && !message) {
+    // Revoke the token server-side too; the page does not wait for it.
+    fetch("/api/v1/logout", { method: "POST", headers: { authorization: `Bearer ${token}` } }).catch(() => {});
+  }
+  show($("app"), false);
+  show($("signin"), true);
+  const error = $("signin-error");
+  error.textContent = message || "";
+  show(error, Boolean(message));
+  $("email").focus();
+}
+
+async function enter(user) {
+  state.me = user;
+  $("me-name").textContent = user.name || user.email;
+  $("me-name").title = user.email;
+  show($("signin"), false);
+  show($("app"), true);
+  readHash();
+  await load();
+}
+
+// ---------- navigation: the hash keeps the view across reloads (#date=2026-11-23&user=ID) ----------
+
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const date = params.get("date");
+  state.date = date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : state.date || today();
+  state.userId = params.get("user") || null;
+}
+
+function writeHash() {
+  const params = new URLSearchParams({ date: state.date });
+  if (state.userId && state.userId !== state.me?.id) params.set("user", state.userId);
+  history.replaceState(null, "", `#${params}`);
+}
+
+function go({ date = state.date, userId = state.userId } = {}) {
+  state.date = date;
+  state.userId = userId;
+  writeHash();
+  load();
+}
+
+// ---------- loading ----------
+
+async function load() {
+  if (!state.me) return;
+  const seq = ++state.seq;
+  $("date").value = state.date;
+  showError(null);
+  $("day-title").textContent = "Loading…";
+  $("day-sub").textContent = "";
+  $("export-csv").disabled = true;
+  document.body.classList.add("loading");
+  document.title = "Metron · Reports";
+
+  const query = new URLSearchParams({ date: state.date });
+  if (state.userId) query.set("user_id", state.userId);
+  const daily = api(`/api/v1/reports/daily?${query}`);
+  const team = state.me.admin ? api(`/api/v1/reports/team?date=${encodeURIComponent(state.date)}`) : null;
+  const [dailyResult, teamResult] = await Promise.allSettled([daily, team]);
+  if (seq !== state.seq) return;
+  document.body.classList.remove("loading");
+
+  const errors = [];
+  if (team) {
+    if (teamResult.status === "fulfilled") {
+      state.team = teamResult.value;
+      renderTeam();
+    } else {
+      state.team = null;
+      show($("team"), false);
+      errors.push(describe(teamResult.reason, "the team report"));
+    }
+  } else {
+    show($("team"), false);
+    show($("person-picker"), false);
+  }
+  if (dailyResult.status === "fulfilled") {
+    state.report = dailyResult.value;
+    renderDay();
+  } else {
+    state.report = null;
+    const err = dailyResult.reason;
+    errors.unshift(describe(err, state.userId && state.userId !== state.me.id ? "this person's report" : "your report"));
+    $("day-title").textContent = "No report";
+    $("day-sub").textContent = longDate(state.date);
+    show($("export-csv"), false);
+    show($("day-body"), false);
+    show($("empty"), false);
+  }
+  if (errors.length) showError(errors.join("\n"));
+}
+
+function showError(message) {
+  const banner = $("error");
+  banner.textContent = message || "";
+  show(banner, Boolean(message));
+}
+
+// ---------- team ----------
+
+function renderTeam() {
+  const team = state.team;
+  const users = team.users || [];
+  $("team-date").textContent = longDate(team.date || state.date);
+  const tbody = $("team-table").querySelector("tbody");
+  tbody.replaceChildren();
+  const viewed = state.userId || state.me.id;
+  const sorted = [...users].sort((a, b) => b.tracked_secs - a.tracked_secs || (a.user.name || "").localeCompare(b.user.name || ""));
+  for (const row of sorted) {
+    const offset = row.utc_offset_minutes ?? team.utc_offset_minutes;
+    const span = row.first_activity
+      ? `${clock(row.first_activity, offset ?? 0)} – ${clock(row.last_activity, offset ?? 0)}${offset === undefined ? " UTC" : ""}`
+      : "–";
+    const productive = pct(row.productive_secs, row.tracked_secs);
+    const tr = el(
+      "tr",
+      { dataset: { userId: row.user.id }, tabindex: 0, class: row.user.id === viewed ? "selected" : "", title: `Open ${row.user.name}'s day` },
+      el("td", {}, el("span", { class: "name", text: row.user.name || row.user.email }), el("span", { class: "muted small email", text: row.user.email })),
+      el("td", { class: "num tracked", text: row.tracked_secs ? duration(row.tracked_secs) : "–" }),
+      el("td", { class: "num activity" }, row.tracked_secs ? activityChip(row.activity_pct) : "–"),
+      el("td", { class: "productive" }, row.tracked_secs ? miniClassBar(row) : el("span", { class: "muted", text: "–" }), row.tracked_secs ? el("span", { class: "small", text: ` ${productive} %` }) : null),
+      el("td", { class: "num span", text: span }),
+    );
+    const open = () => {
+      go({ userId: row.user.id === state.me.id ? null : row.user.id });
+      $("day").scrollIntoView({ behavior: "smooth", block: "start" });
+    };
+    tr.addEventListener("click", open);
+    tr.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        open();
+      }
+    });
+    tbody.append(tr);
+  }
+  show($("team-empty"), !users.some((u) => u.tracked_secs > 0));
+  show($("team"), true);
+
+  const select = $("person");
+  select.replaceChildren();
+  const people = [...users].sort((a, b) => (a.user.name || "").localeCompare(b.user.name || ""));
+  if (!people.some((u) => u.user.id === state.me.id)) people.unshift({ user: state.me });
+  for (const row of people) {
+    const label = row.user.id === state.me.id ? `${row.user.name} (me)` : row.user.name || row.user.email;
+    select.append(el("option", { value: row.user.id, text: label }));
+  }
+  if (!people.some((u) => u.user.id === viewed)) select.append(el("option", { value: viewed, text: "Someone else" }));
+  select.value = viewed;
+  show($("person-picker"), true);
+}
+
+function activityChip(percent) {
+  const chip = el("span", { class: "chip", text: `${percent} %` });
+  activityColour(chip, percent);
+  if (percent >= 55) chip.classList.add("on-dark");
+  return chip;
+}
+
+function miniClassBar(r) {
+  const bar = el("span", { class: "mini-stacked", "aria-hidden": "true" });
+  for (const cls of ["productive", "neutral", "unproductive"]) {
+    const part = el("span", { class: `seg ${cls}` });
+    part.style.width = `${(100 * (r[`${cls}_secs`] || 0)) / r.tracked_secs}%`;
+    bar.append(part);
+  }
+  return bar;
+}
+
+// ---------- one person's day ----------
+
+function renderDay() {
+  const r = state.report;
+  const offset = r.utc_offset_minutes ?? 0;
+  const person = r.user || state.me;
+  const isMe = person.id === state.me.id;
+  $("day-title").textContent = `${isMe ? "My day" : person.name || person.email} · ${longDate(r.date || state.date)}`;
+  const sub = [`Times in ${offsetLabel(offset)}`];
+  if (!isMe) sub.push(person.email);
+  if (r.source === "aggregates") sub.push("from daily totals (interval detail no longer kept)");
+  $("day-sub").textContent = sub.join(" · ");
+  const exportable = Boolean(r.timeline && r.timeline.length);
+  show($("export-csv"), exportable);
+  $("export-csv").disabled = !exportable;
+  document.title = `${isMe ? "My day" : person.name || person.email} · ${r.date || state.date} · Metron`;
+
+  const empty = !r.tracked_secs;
+  show($("empty"), empty);
+  show($("day-body"), !empty);
+  if (empty) return;
+
+  setFigure("fig-tracked", duration(r.tracked_secs), r.tracked_secs);
+  setFigure("fig-active", duration(r.active_secs), r.active_secs);
+  setFigure("fig-activity", `${r.activity_pct} %`, r.activity_pct);
+  setFigure("fig-idle", duration(r.idle_secs), r.idle_secs);
+  setFigure("fig-away", duration(r.away_secs), r.away_secs);
+  setFigure("fig-span", r.first_activity ? `${clock(r.first_activity, offset)} – ${clock(r.last_activity, offset)}` : "–");
+  const activityValue = $("fig-activity").querySelector(".value");
+  activityValue.replaceChildren(el("span", { text: `${r.activity_pct} %` }), meter(r.activity_pct));
+
+  renderClasses(r);
+  renderTimeline(r, offset);
+  renderActivityBars(r, offset);
+  renderUsage($("apps"), r.apps || [], (a) => a.app, (a) => a.class);
+  renderUsage($("hosts"), r.hosts || [], (h) => h.host, (h) => h.class, "No web pages with an address were recorded.");
+  renderUsage($("titles"), r.titles || [], (t) => [el("span", { class: "app-tag", text: t.app }), t.title || el("span", { class: "muted", text: "(title withheld)" })]);
+  renderTasks(r);
+  renderCounts(r);
+}
+
+function setFigure(id, text, raw) {
+  const node = $(id).querySelector(".value");
+  node.textContent = text;
+  if (raw !== undefined) node.dataset.raw = String(raw);
+}
+
+function meter(percent) {
+  const outer = el("span", { class: "meter", "aria-hidden": "true" });
+  const inner = el("span", { class: "meter-fill" });
+  inner.style.width = `${percent}%`;
+  outer.append(inner);
+  return outer;
+}
+
+const CLASSES = [
+  ["productive", "Productive"],
+  ["neutral", "Neutral"],
+  ["unproductive", "Unproductive"],
+];
+
+function renderClasses(r) {
+  const bar = $("class-bar");
+  const legend = $("class-legend");
+  bar.replaceChildren();
+  legend.replaceChildren();
+  const parts = [];
+  for (const [cls, label] of CLASSES) {
+    const secs = r[`${cls}_secs`] || 0;
+    const share = pct(secs, r.tracked_secs);
+    parts.push(`${label} ${share} %`);
+    if (secs > 0) {
+      const seg = el("span", { class: `seg ${cls}`, title: `${label}: ${duration(secs)} (${share} %)` });
+      seg.style.width = `${(100 * secs) / r.tracked_secs}%`;
+      if (share >= 8) seg.textContent = `${share} %`;
+      bar.append(seg);
+    }
+    legend.append(
+      el("li", { dataset: { class: cls } }, el("span", { class: `swatch ${cls}` }), el("span", { text: label }), el("strong", { text: duration(secs) }), el("span", { class: "muted", text: `${share} %` })),
+    );
+  }
+  bar.setAttribute("aria-label", parts.join(", "));
+}
+
+/** The strip spans whole local hours from the first to the last activity (at least 8 hours). */
+function stripRange(r, offset) {
+  const first = localMs(r.first_activity, offset);
+  const last = localMs(r.last_activity, offset);
+  const dayStart = Date.parse(`${r.date}T00:00:00Z`);
+  let from = Math.max(dayStart, Math.floor(first / 3_600_000) * 3_600_000);
+  let to = Math.min(dayStart + DAY_MS, Math.ceil(last / 3_600_000) * 3_600_000);
+  const minSpan = 8 * 3_600_000;
+  if (to - from < minSpan) {
+    const grow = minSpan - (to - from);
+    from = Math.max(dayStart, from - Math.floor(grow / 2 / 3_600_000) * 3_600_000);
+    to = Math.min(dayStart + DAY_MS, from + minSpan);
+    from = Math.max(dayStart, to - minSpan);
+  }
+  return { from, to, dayStart };
+}
+
+function hourTicks(axis, from, to, everyHours) {
+  axis.replaceChildren();
+  const span = to - from;
+  for (let t = from; t <= to; t += 3_600_000) {
+    const hour = new Date(t).getUTCHours();
+    const isEnd = t === to;
+    if ((t - from) / 3_600_000 % everyHours !== 0 && !isEnd) continue;
+    const tick = el("span", { class: "tick", text: `${pad(isEnd && hour === 0 ? 24 : hour)}:00` });
+    tick.style.left = `${(100 * (t - from)) / span}%`;
+    axis.append(tick);
+  }
+}
+
+function renderTimeline(r, offset) {
+  const strip = $("timeline");
+  strip.replaceChildren();
+  const entries = r.timeline || [];
+  show($("timeline-none"), entries.length === 0);
+  show(strip, entries.length > 0);
+  show($("timeline-axis"), entries.length > 0);
+  if (!entries.length) return;
+  const { from, to } = stripRange(r, offset);
+  const span = to - from;
+  for (let t = from + 3_600_000; t < to; t += 3_600_000) {
+    const line = el("span", { class: "gridline" });
+    line.style.left = `${(100 * (t - from)) / span}%`;
+    strip.append(line);
+  }
+  const names = r.task_names || {};
+  for (const e of entries) {
+    const start = localMs(e.started_at, offset);
+    const end = localMs(e.ended_at, offset);
+    const task = names[e.task_id] || e.task_id;
+    const block = el("span", {
+      class: "block",
+      title: `${clock(e.started_at, offset)}–${clock(e.ended_at, offset)} · ${task} · ${e.activity_pct} %\n${duration(e.tracked_secs)} tracked, ${duration(e.active_secs)} active`,
+      dataset: { start: e.started_at, activity: e.activity_pct },
+    });
+    block.style.left = `${(100 * (start - from)) / span}%`;
+    block.style.width = `${(100 * (end - start)) / span}%`;
+    activityColour(block, e.activity_pct);
+    strip.append(block);
+  }
+  hourTicks($("timeline-axis"), from, to, span > 12 * 3_600_000 ? 2 : 1);
+}
+
+/** Tracked and active seconds per local hour, spreading each entry's activity evenly over it. */
+function hourly(r, offset, from, to) {
+  const hours = [];
+  for (let t = from; t < to; t += 3_600_000) hours.push({ start: t, tracked: 0, active: 0 });
+  for (const e of r.timeline || []) {
+    const s = localMs(e.started_at, offset);
+    const f = localMs(e.ended_at, offset);
+    if (f <= s) continue;
+    for (const h of hours) {
+      const overlap = Math.min(f, h.start + 3_600_000) - Math.max(s, h.start);
+      if (overlap <= 0) continue;
+      const share = overlap / (f - s);
+      h.tracked += e.tracked_secs * share;
+      h.active += e.active_secs * share;
+    }
+  }
+  return hours;
+}
+
+function renderActivityBars(r, offset) {
+  const box = $("activity");
+  box.replaceChildren();
+  if (!(r.timeline || []).length) {
+    box.append(el("p", { class: "muted small", text: "No per-interval detail is kept for this day." }));
+    return;
+  }
+  const { from, to } = stripRange(r, offset);
+  for (const h of hourly(r, offset, from, to)) {
+    const label = `${pad(new Date(h.start).getUTCHours())}:00`;
+    const percent = h.tracked > 0 ? Math.round((100 * h.active) / h.tracked) : null;
+    const column = el("div", {
+      class: `hour${percent === null ? " none" : ""}`,
+      title: percent === null ? `${label} · nothing tracked` : `${label} · ${duration(h.tracked)} tracked · ${percent} % active`,
+    });
+    const track = el("div", { class: "track" });
+    if (percent !== null) {
+      const bar = el("div", { class: "fill" });
+      bar.style.height = `${Math.max(percent, 1)}%`;
+      activityColour(bar, Math.max(percent, 15));
+      const value = el("span", { class: "pct", text: `${percent}` });
+      value.style.bottom = `${Math.max(percent, 1)}%`;
+      track.append(bar, value);
+      // How much of the hour was tracked at all: a thin line under the bar.
+      const cover = el("div", { class: "cover" });
+      cover.style.width = `${Math.min(100, (100 * h.tracked) / 3600)}%`;
+      column.append(track, cover);
+    } else {
+      column.append(track, el("div", { class: "cover blank" }));
+    }
+    column.append(el("span", { class: "hour-label", text: label }));
+    box.append(column);
+  }
+}
+
+const CLASS_LABEL = { productive: "productive", unproductive: "unproductive", neutral: "neutral" };
+
+/** A ranked table: name, bar (tracked, with the active part darker), duration, class badge. */
+function renderUsage(table, rows, name, cls, emptyText = "Nothing recorded.") {
+  const tbody = table.querySelector("tbody");
+  tbody.replaceChildren();
+  if (!rows.length) {
+    tbody.append(el("tr", {}, el("td", { class: "muted small", colspan: 4, text: emptyText })));
+    return;
+  }
+  const max = Math.max(...rows.map((x) => x.tracked_secs), 1);
+  for (const row of rows.slice(0, 10)) {
+    const label = name(row);
+    const nameCell = el("td", { class: "name" });
+    nameCell.append(...(Array.isArray(label) ? label : [label]));
+    nameCell.title = nameCell.textContent;
+    const bar = el("span", { class: "usage-bar", title: `${duration(row.active_secs)} active of ${duration(row.tracked_secs)}` });
+    const tracked = el("span", { class: "tracked" });
+    tracked.style.width = `${(100 * row.tracked_secs) / max}%`;
+    const active = el("span", { class: "active" });
+    active.style.width = `${row.tracked_secs ? (100 * row.active_secs) / row.tracked_secs : 0}%`;
+    tracked.append(active);
+    bar.append(tracked);
+    const classCell = el("td", { class: "badge-cell" });
+    const c = cls ? cls(row) : null;
+    if (c) classCell.append(el("span", { class: `badge ${c}`, text: CLASS_LABEL[c] || c }));
+    tbody.append(el("tr", {}, nameCell, el("td", { class: "bar-cell" }, bar), el("td", { class: "num", text: duration(row.tracked_secs) }), classCell));
+  }
+  if (rows.length > 10) {
+    const rest = rows.slice(10).reduce((s, x) => s + x.tracked_secs, 0);
+    tbody.append(el("tr", { class: "more" }, el("td", { class: "muted small", colspan: 2, text: `${rows.length - 10} more` }), el("td", { class: "num muted small", text: duration(rest) }), el("td")));
+  }
+}
+
+function renderTasks(r) {
+  const names = r.task_names || {};
+  const tbody = $("tasks").querySelector("tbody");
+  tbody.replaceChildren();
+  const tasks = r.tasks || [];
+  if (!tasks.length) {
+    tbody.append(el("tr", {}, el("td", { class: "muted small", text: "No tasks." })));
+    return;
+  }
+  const max = Math.max(...tasks.map((t) => t.tracked_secs), 1);
+  for (const t of tasks) {
+    const bar = el("span", { class: "usage-bar" });
+    const tracked = el("span", { class: "tracked" });
+    tracked.style.width = `${(100 * t.tracked_secs) / max}%`;
+    const active = el("span", { class: "active" });
+    active.style.width = `${t.activity_pct}%`;
+    tracked.append(active);
+    bar.append(tracked);
+    tbody.append(
+      el(
+        "tr",
+        {},
+        el("td", { class: "name", text: names[t.task_id] || t.task_id, title: names[t.task_id] || t.task_id }),
+        el("td", { class: "bar-cell" }, bar),
+        el("td", { class: "num", text: duration(t.tracked_secs) }),
+        el("td", { class: "num" }, activityChip(t.activity_pct)),
+      ),
+    );
+  }
+}
+
+function renderCounts(r) {
+  const c = r.counts || {};
+  const dl = $("counts");
+  dl.replaceChildren();
+  const activeHours = r.active_secs / 3600;
+  for (const [key, label] of [
+    ["keys", "Key presses"],
+    ["clicks", "Clicks"],
+    ["scrolls", "Scrolls"],
+    ["moves", "Mouse moves"],
+  ]) {
+    const rate = activeHours > 0 ? `${number(Math.round((c[key] || 0) / activeHours))} per active hour` : "";
+    dl.append(el("div", { class: "count", dataset: { key } }, el("dt", { text: label }), el("dd", { text: number(c[key]) }), el("span", { class: "muted small", text: rate })));
+  }
+}
+
+// ---------- CSV export ----------
+
+async function exportCsv() {
+  const r = state.report;
+  if (!r) return;
+  const query = new URLSearchParams({ date: r.date || state.date });
+  const person = r.user || state.me;
+  if (state.userId) query.set("user_id", state.userId);
+  const button = $("export-csv");
+  button.disabled = true;
+  try {
+    const response = await api(`/api/v1/reports/daily.csv?${query}`, { raw: true });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: `metron-${person.email}-${r.date || state.date}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    showError(describe(err, "the CSV export"));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------- start ----------
+
+function wire() {
+  $("signin-form").addEventListener("submit", signIn);
+  $("signout").addEventListener("click", () => signOut());
+  $("date").addEventListener("change", () => {
+    if (/^\d{4}-\d{2}-\d{2}$/.test($("date").value)) go({ date: $("date").value });
+  });
+  $("prev-day").addEventListener("click", () => go({ date: shiftDate(state.date, -1) }));
+  $("next-day").addEventListener("click", () => go({ date: shiftDate(state.date, 1) }));
+  $("today").addEventListener("click", () => go({ date: today() }));
+  $("person").addEventListener("change", () => {
+    const id = $("person").value;
+    go({ userId: id === state.me.id ? null : id });
+  });
+  $("export-csv").addEventListener("click", exportCsv);
+  window.addEventListener("hashchange", () => {
+    if (!state.me) return;
+    readHash();
+    load();
+  });
+}
+
+async function start() {
+  wire();
+  if (!state.token) {
+    signOut();
+    return;
+  }
+  try {
+    await enter(await api("/api/v1/me"));
+  } catch (err) {
+    if (err.status !== 401) signOut(err.message);
+  }
+}
+
+start();
