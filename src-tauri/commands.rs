@@ -73,6 +73,12 @@ pub async fn refresh_tasks(core: State<'_, Core>) -> Result<Value, WireError> {
     forward(core, Command::RefreshTasks).await
 }
 
+/// Today's report from the server (local mode's built-in one included).
+#[tauri::command]
+pub async fn get_today(core: State<'_, Core>) -> Result<Value, WireError> {
+    forward(core, Command::GetToday).await
+}
+
 #[tauri::command]
 pub async fn get_settings(core: State<'_, Core>) -> Result<Value, WireError> {
     forward(core, Command::GetSettings).await

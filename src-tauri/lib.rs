@@ -29,6 +29,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::resend,
         commands::create_task,
         commands::refresh_tasks,
+        commands::get_today,
         commands::get_settings,
         commands::set_settings,
     ])

@@ -102,6 +102,8 @@ function render(force = false) {
   if (changed("tasks", [state.tasks, state.tracking && state.tracking.task_id, $("task-search").value, lang()])) renderTasks();
   if (changed("delivery", [state.delivery, state.undelivered, state.tasks, lang()])) renderDelivery();
   if (changed("account", [state.account, lang()])) renderAccount();
+  if (view === "main") maybeRefreshToday();
+  if (changed("today", [lang()])) renderToday();
 }
 
 function renderConnection() {
@@ -188,6 +190,83 @@ function renderAccount() {
   $("account-line").textContent = !a ? t("not_signed_in") : a.local ? t("local_account") : t("signed_in_as", { name: a.name, email: a.email, server: a.server });
   $("sign-out").hidden = !a || a.local;
   $("to-team").hidden = !!(a && !a.local);
+}
+
+// ---- today (from the server's daily report, R1) ----
+let today = null;
+let todayError = null;
+let todayFetched = 0;
+let todayLastClosed = null;
+
+function hm(secs) {
+  if (secs < 60) return `${secs} ${t("s")}`;
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  return h ? `${h} ${t("h")} ${String(m).padStart(2, "0")} ${t("min")}` : `${m} ${t("min")}`;
+}
+
+async function refreshToday() {
+  if (!state || !state.account) return;
+  todayFetched = Date.now();
+  try {
+    today = await invoke("get_today");
+    todayError = null;
+  } catch (e) {
+    todayError = errorText(e);
+  }
+  renderToday();
+}
+
+// The server has an interval once it is delivered: fetch again when one closes (after a
+// moment for delivery), and every minute while the window is open.
+function maybeRefreshToday() {
+  const closed = state.recent.filter((b) => !b.open).map((b) => b.started_at).pop() || null;
+  if (closed !== todayLastClosed) {
+    todayLastClosed = closed;
+    setTimeout(refreshToday, 2000);
+  } else if (Date.now() - todayFetched > 60000) {
+    refreshToday();
+  }
+}
+
+function renderToday() {
+  const note = $("today-note");
+  note.hidden = !todayError && !!(today && today.tracked_secs);
+  note.textContent = todayError ? t("today_error", { why: todayError }) : t("today_empty");
+  $("today-updated").textContent = today ? t("as_of", { time: time(new Date(todayFetched).toISOString()) }) : "";
+  const r = today || { tracked_secs: 0, activity_pct: 0, productive_secs: 0, apps: [], timeline: [] };
+  $("today-tracked").textContent = r.tracked_secs ? hm(r.tracked_secs) : "–";
+  $("today-active").textContent = r.tracked_secs ? `${r.activity_pct}%` : "–";
+  $("today-productive").textContent = r.tracked_secs ? `${Math.round((100 * r.productive_secs) / r.tracked_secs)}%` : "–";
+  // The timeline spans first..last activity (at least an hour), one block per interval.
+  const strip = $("today-timeline");
+  strip.replaceChildren();
+  if (r.first_activity && r.last_activity) {
+    const from = Date.parse(r.first_activity);
+    const to = Math.max(Date.parse(r.last_activity), from + 3600e3);
+    for (const e of r.timeline) {
+      const a = Date.parse(e.started_at), b = Date.parse(e.ended_at);
+      const block = el("span", { className: "block", title: `${time(e.started_at)}–${time(e.ended_at)} · ${e.activity_pct}%` });
+      block.style.left = `${(100 * (a - from)) / (to - from)}%`;
+      block.style.width = `${Math.max(0.4, (100 * (b - a)) / (to - from))}%`;
+      block.dataset.level = e.activity_pct >= 60 ? "high" : e.activity_pct >= 25 ? "mid" : "low";
+      strip.append(block);
+    }
+    $("today-from").textContent = time(r.first_activity);
+    $("today-to").textContent = time(new Date(to).toISOString());
+  } else {
+    $("today-from").textContent = "";
+    $("today-to").textContent = "";
+  }
+  const apps = $("today-apps");
+  apps.replaceChildren();
+  const top = r.apps.slice(0, 5);
+  for (const a of top) {
+    const fill = el("span", { className: "fill" });
+    fill.style.width = `${(100 * a.tracked_secs) / top[0].tracked_secs}%`;
+    fill.dataset.class = a.class;
+    apps.append(el("li", {}, el("span", { className: "app-name", textContent: a.app || "–" }), el("span", { className: "meter" }, fill), el("span", { className: "muted small", textContent: hm(a.tracked_secs) })));
+  }
 }
 
 function showTaskError(e) {

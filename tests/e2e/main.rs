@@ -88,6 +88,15 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
         assert!(start.elapsed() < Duration::from_secs(20), "nothing reached the server");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The Today view draws the server's report of the day: what was delivered.
+    s.wait_text("#today-tracked", "today's report", Duration::from_secs(30), |t| count(t) > 0);
+    let blocks = s.script("return document.querySelectorAll('#today-timeline .block').length").as_u64().unwrap();
+    assert!(blocks as usize >= 1 && blocks as usize <= ServerProc::stored_ids(&db).len(), "{blocks} timeline blocks");
+    assert!(s.script("return document.querySelectorAll('#today-apps li').length").as_u64().unwrap() >= 1, "no top app");
+    assert!(count(&s.text("#today-active")) > 0, "today's activity on the server");
+    s.script("document.getElementById('today-card').scrollIntoView(); return 0");
+    s.screenshot(&dir.join("03b-today.png"));
+    s.script("window.scrollTo(0, 0); return 0");
 
     // The server goes away: the unsent list grows.
     server.kill();

@@ -34,7 +34,10 @@ impl App {
         std::fs::create_dir_all(&config_dir).unwrap();
         prepare(&config_dir);
         let input = ScriptedActivity::default();
-        let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(ScriptedWindow::default()) };
+        let window = ScriptedWindow::default();
+        *window.0.lock().unwrap() =
+            Some(metron_core::WindowInfo { app: "editor".into(), title: "report.md".into(), url: None, path: None });
+        let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(window) };
         let options = metron_tray::core::Options {
             data_dir: data_dir.clone(),
             config_dir,
@@ -124,6 +127,18 @@ fn the_first_run_works_locally_and_tracks_into_the_built_in_server() {
     app.invoke("stop", json!({})).unwrap();
     let stopped = app.wait_state("stopped, all delivered", |s| s["tracking"].is_null() && s["delivery"]["unsent"] == 0);
     assert!(stopped["today"]["tracked_secs"].as_u64().unwrap() >= 5);
+
+    // The Today view: the built-in server's daily report has what was delivered.
+    let today = app.invoke("get_today", json!({})).unwrap();
+    assert_eq!(today["tracked_secs"], stopped["today"]["tracked_secs"], "{today}");
+    assert_eq!(today["apps"][0]["app"], "editor");
+    assert!(today["activity_pct"].as_u64().unwrap() > 0);
+    assert_eq!(today["timeline"].as_array().unwrap().len() as i64, {
+        rusqlite::Connection::open(app.data_dir.join("agent.sqlite"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM intervals", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    });
 
     // The built-in server has them: same HTTP path as a team server.
     let db = rusqlite::Connection::open(app.data_dir.join("local-server.sqlite")).unwrap();

@@ -216,6 +216,7 @@ impl Core {
                 self.handle()?.refresh();
                 Ok(json(&tasks))
             }
+            Command::GetToday => Ok(delivery::today_report(&mut self.open_store()?, &self.data_dir)?),
             Command::GetSettings => Ok(json(&SettingsView {
                 settings: lock(&self.settings).clone(),
                 notice: lock(&self.startup_notice).take(),

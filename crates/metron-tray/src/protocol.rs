@@ -44,6 +44,8 @@ pub enum Command {
         project: Option<String>,
     },
     RefreshTasks,
+    /// Today's report from the server (R1): the Today view.
+    GetToday,
     GetSettings,
     SetSettings {
         settings: Settings,

@@ -149,6 +149,13 @@ impl ServerClient {
         Ok(answer)
     }
 
+    /// `GET /api/v1/reports/daily`: the caller's day (R1) as the server computes it, in the
+    /// given UTC offset. Kept as JSON: the window draws it as it comes.
+    pub fn daily_report(&self, token: &Token, date: chrono::NaiveDate, utc_offset_minutes: i32) -> Result<serde_json::Value, ClientError> {
+        let url = format!("{}?date={date}&utc_offset_minutes={utc_offset_minutes}", self.url("/api/v1/reports/daily"));
+        self.call(self.http.get(url).bearer_auth(&token.0))
+    }
+
     pub fn active_devices(&self, token: &Token) -> Result<Vec<ActiveDevice>, ClientError> {
         self.call(self.http.get(self.url("/api/v1/devices/active")).bearer_auth(&token.0))
     }

@@ -90,6 +90,14 @@ pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, Ag
     Ok(tasks)
 }
 
+/// Today's report (R1) from the server, in this computer's current UTC offset: what the
+/// desktop's Today view shows (local mode has it too: the built-in server computes it).
+pub fn today_report(store: &mut Store, data_dir: &Path) -> Result<serde_json::Value, AgentError> {
+    let (client, token) = signed_in(store, data_dir, QUICK)?;
+    let now = chrono::Local::now();
+    Ok(client.daily_report(&token, now.date_naive(), now.offset().local_minus_utc() / 60)?)
+}
+
 /// Creates a task on the server and adds it to the cached list.
 pub fn create_task(store: &mut Store, data_dir: &Path, name: &str, project: &str) -> Result<Task, AgentError> {
     let (client, token) = signed_in(store, data_dir, QUICK)?;
