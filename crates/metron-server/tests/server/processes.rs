@@ -36,7 +36,8 @@ pub fn serve(db: &str) -> Server {
     Server { child, base: format!("http://{addr}") }
 }
 
-async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+/// Signs in over HTTP; the token.
+pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
     let r: Value = client
         .post(format!("{base}/api/v1/login"))
         .json(&json!({"email": email, "password": password}))
@@ -46,7 +47,7 @@ async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str
         .json()
         .await
         .unwrap();
-    r["token"].as_str().unwrap().to_string()
+    r["token"].as_str().unwrap_or_else(|| panic!("login {email}: {r}")).to_string()
 }
 
 /// The user's intervals on the test day, 2026-11-23 (UTC).

@@ -3,7 +3,7 @@
 //! is checked against the JSON of the report API for the same day; screenshots go to
 //! `target/web-screenshots/` for a person to look at.
 
-use super::processes::{cli, serve};
+use super::processes::{cli, login, serve};
 use super::*;
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
@@ -308,19 +308,6 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
 fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots")
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap_or_else(|| panic!("login {email}: {r}")).to_string()
 }
 
 #[tokio::test]
