@@ -248,16 +248,44 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     let users = state.db.org_users(org_id).await?;
     let (earliest, _) = report::local_day_bounds(date, 840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
     let (_, latest) = report::local_day_bounds(date, -840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
-    let mut by_user: HashMap<String, Vec<metron_core::Interval>> = HashMap::new();
-    for (user, interval) in state.db.org_intervals(org_id, earliest.timestamp(), latest.timestamp()).await? {
-        by_user.entry(user).or_default().push(interval);
+    let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
+    for (user, body) in state.db.org_interval_bodies(org_id, earliest.timestamp(), latest.timestamp()).await? {
+        by_user.entry(user).or_default().push(body);
+    }
+    // Parsing the day's interval bodies is most of the work (a thousand people: about half a
+    // million of them): people are split over the cores, each part parsed and computed on its
+    // own blocking thread.
+    let classifier = std::sync::Arc::new(classifier);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut people: Vec<(String, Vec<String>)> = by_user.into_iter().collect();
+    let chunk = people.len().div_ceil(cores).max(1);
+    let mut parts = Vec::new();
+    while !people.is_empty() {
+        let part: Vec<(String, Vec<String>)> = people.drain(..chunk.min(people.len())).collect();
+        let classifier = std::sync::Arc::clone(&classifier);
+        parts.push(tokio::task::spawn_blocking(move || -> Result<Vec<(String, DailyReport)>, ApiError> {
+            part.into_iter()
+                .map(|(user, bodies)| {
+                    let intervals = bodies
+                        .iter()
+                        .map(|b| serde_json::from_str::<metron_core::Interval>(b))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| ApiError::Internal(format!("stored interval unreadable: {e}")))?;
+                    // The person's offset that day: their latest interval's.
+                    let offset = intervals.iter().max_by_key(|i| i.started_at).map_or(0, |i| i.utc_offset_minutes);
+                    Ok((user, report::daily_report(&intervals, date, offset, &classifier)))
+                })
+                .collect()
+        }));
+    }
+    let mut computed: HashMap<String, DailyReport> = HashMap::new();
+    for part in parts {
+        computed.extend(part.await.map_err(|e| ApiError::Internal(format!("a report worker failed: {e}")))??);
     }
     let mut members = Vec::with_capacity(users.len());
     for user in users {
-        let intervals = by_user.remove(&user.id).unwrap_or_default();
-        let report = match intervals.iter().max_by_key(|i| i.started_at) {
-            // The person's offset that day: their latest interval's.
-            Some(latest) => report::daily_report(&intervals, date, latest.utc_offset_minutes, &classifier),
+        let report = match computed.remove(&user.id) {
+            Some(report) => report,
             // Nothing near that day: perhaps a kept aggregate (past retention).
             None => user_day(state, &user.id, date, Some(0), &classifier).await?.0,
         };

@@ -63,8 +63,9 @@ pub trait Database: Send + Sync + 'static {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
-    /// The intervals of everyone in the organization that overlap [from, to), with their user.
-    async fn org_intervals(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, Interval)>, DbError>;
+    /// The stored bodies (JSON) of everyone's intervals in the organization that overlap
+    /// [from, to), with their user. Unparsed: the team report parses them on all cores.
+    async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, DbError>;
     /// The UTC offset of the user's latest interval that started before `before`.
     async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
 

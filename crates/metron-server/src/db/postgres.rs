@@ -256,8 +256,8 @@ impl Database for PgDb {
         Ok(rows.iter().map(|r| user_row(r).user).collect())
     }
 
-    async fn org_intervals(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, Interval)>, DbError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
+    async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, DbError> {
+        sqlx::query_as(
             "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
              WHERE u.org_id = $1 AND i.started_at < $3 AND i.ended_at > $2",
         )
@@ -266,12 +266,7 @@ impl Database for PgDb {
         .bind(to)
         .fetch_all(&self.pool)
         .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(user, body)| {
-                serde_json::from_str(&body).map(|i| (user, i)).map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))
-            })
-            .collect()
+        .map_err(classify)
     }
 
     async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError> {
