@@ -101,7 +101,16 @@ function render(force = false) {
   if (changed("timer", [state.tracking, state.today, state.recent, lang()])) renderTimer();
   if (changed("tasks", [state.tasks, state.tracking && state.tracking.task_id, $("task-search").value, lang()])) renderTasks();
   if (changed("delivery", [state.delivery, state.undelivered, state.tasks, lang()])) renderDelivery();
-  if (changed("account", [state.account, lang()])) renderAccount();
+  if (changed("account", [state.account, lang()])) {
+    renderAccount();
+    // Another account (or none): yesterday's figures of the previous one must not stay.
+    if (changed("today-account", [state.account && [state.account.server, state.account.email]])) {
+      today = null;
+      todayError = null;
+      todayFetched = 0;
+      renderToday();
+    }
+  }
   if (view === "main") maybeRefreshToday();
   if (changed("today", [lang()])) renderToday();
 }
@@ -197,6 +206,7 @@ let today = null;
 let todayError = null;
 let todayFetched = 0;
 let todayLastClosed = null;
+let todaySeq = 0;
 
 function hm(secs) {
   if (secs < 60) return `${secs} ${t("s")}`;
@@ -208,12 +218,18 @@ function hm(secs) {
 async function refreshToday() {
   if (!state || !state.account) return;
   todayFetched = Date.now();
+  // Only the newest answer counts: a slow older one must not overwrite it.
+  const seq = ++todaySeq;
+  let answer = null;
+  let error = null;
   try {
-    today = await invoke("get_today");
-    todayError = null;
+    answer = await invoke("get_today");
   } catch (e) {
-    todayError = errorText(e);
+    error = errorText(e);
   }
+  if (seq !== todaySeq) return;
+  today = error ? today : answer;
+  todayError = error;
   renderToday();
 }
 

@@ -9,6 +9,10 @@ use uuid::Uuid;
 
 /// Longest interval the server accepts (SPEC §4: duration 1..=900 s).
 pub const MAX_INTERVAL_SECS: u32 = 900;
+/// The widest UTC offset in use (UTC+14; UTC-12 is inside it).
+pub const MAX_OFFSET_MINUTES: i32 = 840;
+/// Input events a second above which counts are refused as broken.
+pub const MAX_EVENTS_PER_SECOND: u64 = 1000;
 
 /// Input counters: how many events of each kind, never which key or where.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,11 +30,12 @@ impl Counts {
         self.keys + self.clicks + self.scrolls + self.moves > 0
     }
 
+    /// Saturating: totals over many intervals never wrap, whatever a client sent.
     pub fn add(&mut self, other: &Counts) {
-        self.keys += other.keys;
-        self.clicks += other.clicks;
-        self.scrolls += other.scrolls;
-        self.moves += other.moves;
+        self.keys = self.keys.saturating_add(other.keys);
+        self.clicks = self.clicks.saturating_add(other.clicks);
+        self.scrolls = self.scrolls.saturating_add(other.scrolls);
+        self.moves = self.moves.saturating_add(other.moves);
     }
 }
 
@@ -136,7 +141,7 @@ impl Interval {
         self.active.bytes().filter(|b| *b == b'1').count() as u32
     }
 
-    /// Checks the structural rules of E4 that need no other data: whole-second times,
+    /// Checks the structural rules of E4 that need no other data (and sane offset and counts): whole-second times,
     /// a duration of 1..=900 s, one activity flag per second, window runs inside the interval.
     pub fn validate(&self) -> Result<(), InvalidInterval> {
         let bad = |why: String| Err(InvalidInterval(why));
@@ -155,6 +160,17 @@ impl Interval {
         }
         if self.task_id.is_empty() {
             return bad("task_id is empty".into());
+        }
+        // Real offsets run from UTC-12 to UTC+14; reports place the day by it.
+        if !(-MAX_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&self.utc_offset_minutes) {
+            return bad(format!("utc_offset_minutes {} is outside -840..=840", self.utc_offset_minutes));
+        }
+        // No person makes more than a thousand input events a second; more is a broken client,
+        // and would distort (or overflow) every total it is added to.
+        let limit = MAX_EVENTS_PER_SECOND * duration as u64;
+        let c = &self.counts;
+        if c.keys > limit || c.clicks > limit || c.scrolls > limit || c.moves > limit {
+            return bad(format!("input counts above {MAX_EVENTS_PER_SECOND} a second"));
         }
         let mut covered: u32 = 0;
         for segment in &self.windows {
@@ -182,6 +198,19 @@ impl Interval {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_impossible_offset_or_count_is_refused() {
+        let mut i = sample_interval();
+        i.utc_offset_minutes = 900;
+        assert!(i.validate().unwrap_err().0.contains("utc_offset_minutes"));
+        let mut i = sample_interval();
+        i.counts.keys = u64::MAX;
+        assert!(i.validate().unwrap_err().0.contains("input counts"));
+        let mut total = Counts { keys: u64::MAX - 1, ..Default::default() };
+        total.add(&Counts { keys: 5, ..Default::default() });
+        assert_eq!(total.keys, u64::MAX, "totals saturate");
+    }
 
     fn sample_interval() -> Interval {
         let start = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use metron_core::wire::{ActiveDevice, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResponse, IngestResult, LoginRequest, LoginResponse, NewTask, Task, User};
 use metron_core::Interval;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -135,9 +135,15 @@ pub async fn post_intervals(
     let mut results = Vec::with_capacity(items.len());
     let mut candidates = Vec::new();
     let mut slots = Vec::new();
+    // A day past retention is kept only as its report: an interval for it could not be added.
+    let oldest = now - i64::from(state.retention_days) * 86_400;
     for item in items {
         match ingest::judge(item, now) {
             Judged::Decided(result) => results.push(Some(result)),
+            Judged::Candidate(c) if c.interval.ended_at.timestamp() < oldest => results.push(Some(IngestResult::rejected(
+                Some(c.interval.id.to_string()),
+                format!("invalid: older than the {} days this server keeps intervals", state.retention_days),
+            ))),
             Judged::Candidate(c) => {
                 slots.push(results.len());
                 results.push(None);

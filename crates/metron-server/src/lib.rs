@@ -28,8 +28,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    retention::spawn(state.clone(), state.retention_days);
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
+    // The cleanup lives as long as this server (local mode starts and stops servers in one
+    // process).
+    let cleanup = retention::spawn(state.clone(), state.retention_days);
+    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    served
 }
 
 /// Shared by every request: cheap to clone.

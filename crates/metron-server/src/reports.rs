@@ -211,10 +211,10 @@ pub async fn daily_csv(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response())
 }
 
-/// A CSV field, quoted when needed (RFC 4180); a leading = + - @ is defused so a spreadsheet
+/// A CSV field, quoted when needed (RFC 4180); a leading = + - @ tab or CR is defused so a spreadsheet
 /// never runs a task name as a formula.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -248,9 +248,20 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     let users = state.db.org_users(org_id).await?;
     let (earliest, _) = report::local_day_bounds(date, 840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
     let (_, latest) = report::local_day_bounds(date, -840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
+    // Days past retention first: a kept day is the whole day, whatever raw intervals of the
+    // next morning the window below also catches.
+    let mut computed: HashMap<String, DailyReport> = HashMap::new();
+    for (user, body) in state.db.org_day_aggregates(org_id, &date.to_string()).await? {
+        let DayAggregate { mut report, usage } =
+            serde_json::from_str(&body).map_err(|e| ApiError::Internal(format!("a kept day is unreadable: {e}")))?;
+        report::reclassify(&mut report, &usage, &classifier);
+        computed.insert(user, report);
+    }
     let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
     for (user, body) in state.db.org_interval_bodies(org_id, earliest.timestamp(), latest.timestamp()).await? {
-        by_user.entry(user).or_default().push(body);
+        if !computed.contains_key(&user) {
+            by_user.entry(user).or_default().push(body);
+        }
     }
     // Parsing the day's interval bodies is most of the work (a thousand people: about half a
     // million of them): people are split over the cores, each part parsed and computed on its
@@ -278,17 +289,13 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
                 .collect()
         }));
     }
-    let mut computed: HashMap<String, DailyReport> = HashMap::new();
     for part in parts {
         computed.extend(part.await.map_err(|e| ApiError::Internal(format!("a report worker failed: {e}")))??);
     }
     let mut members = Vec::with_capacity(users.len());
     for user in users {
-        let report = match computed.remove(&user.id) {
-            Some(report) => report,
-            // Nothing near that day: perhaps a kept aggregate (past retention).
-            None => user_day(state, &user.id, date, Some(0), &classifier).await?.0,
-        };
+        // Nothing that day: zeros.
+        let report = computed.remove(&user.id).unwrap_or_else(|| report::daily_report(&[], date, 0, &classifier));
         members.push(TeamMember {
             user,
             utc_offset_minutes: report.utc_offset_minutes,

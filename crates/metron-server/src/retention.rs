@@ -30,10 +30,19 @@ pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result
     let classifier = Classifier::empty();
     for (user_id, earliest) in state.db.users_with_intervals_before(cutoff.timestamp()).await? {
         let Some(earliest) = DateTime::from_timestamp(earliest, 0) else { continue };
-        // The user's offset near the cutoff: days are the local days they were tracked in.
-        let offset = state.db.latest_offset(&user_id, cutoff.timestamp()).await?.unwrap_or(0);
+        // Days must tile without gaps or overlaps from one run to the next, so once a user has
+        // a kept day, later runs keep using that day's offset (and start after it); the first
+        // run takes the offset of their latest interval before the cutoff.
+        let last_kept = state.db.latest_day_aggregate(&user_id).await?;
+        let kept_offset =
+            last_kept.as_ref().and_then(|(_, body)| serde_json::from_str::<DayAggregate>(body).ok()).map(|a| a.report.utc_offset_minutes);
+        let offset = match kept_offset {
+            Some(o) => o,
+            None => state.db.latest_offset(&user_id, cutoff.timestamp()).await?.unwrap_or(0),
+        };
         let local = |t: DateTime<Utc>| (t + Duration::minutes(i64::from(offset))).date_naive();
-        let (first_day, kept_from) = (local(earliest), local(cutoff));
+        let after_kept = last_kept.and_then(|(day, _)| day.parse::<NaiveDate>().ok()).and_then(|d| d.succ_opt());
+        let (first_day, kept_from) = (after_kept.map_or(local(earliest), |d| d.max(local(earliest))), local(cutoff));
         let mut day: NaiveDate = first_day;
         while day < kept_from {
             if state.db.day_aggregate(&user_id, &day.to_string()).await?.is_none() {
@@ -59,7 +68,7 @@ pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result
 }
 
 /// Runs the cleanup now and then every hour, until the process ends.
-pub fn spawn(state: AppState, days: u32) {
+pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -68,5 +77,5 @@ pub fn spawn(state: AppState, days: u32) {
                 tracing::warn!("retention cleanup failed (tried again in an hour): {e}");
             }
         }
-    });
+    })
 }

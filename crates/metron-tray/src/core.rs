@@ -349,6 +349,10 @@ impl Core {
         if let Some(w) = lock(&self.window).take() {
             send(&w.writer, &Message::Quit);
         }
+        // Gone from the file system now, while the data dir is still ours: a launch during the
+        // shutdown then starts afresh instead of talking to a process that is ending, and no
+        // later process's socket is removed by this one.
+        let _ = std::fs::remove_file(crate::protocol::socket_path(&self.data_dir));
         self.desktop.quit();
     }
 
@@ -415,12 +419,17 @@ impl Core {
     }
 
     /// Sends to the window, if one is connected (closed to the tray, nothing is serialized).
+    /// A window that can't be written to is gone: treated as closed.
     fn push_to_window(&self, message: impl FnOnce() -> Message) {
-        let mut window = lock(&self.window);
-        if let Some(w) = window.as_ref() {
-            if !send(&w.writer, &message()) {
-                *window = None;
+        let failed = {
+            let window = lock(&self.window);
+            match window.as_ref() {
+                Some(w) if !send(&w.writer, &message()) => Some(w.conn),
+                _ => None,
             }
+        };
+        if let Some(conn) = failed {
+            self.connection_closed(conn);
         }
     }
 }

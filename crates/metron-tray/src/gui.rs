@@ -104,8 +104,8 @@ pub fn run() -> i32 {
             return 2;
         }
     };
-    let socket = match crate::socket::listen(&core) {
-        Ok(path) => path,
+    match crate::socket::listen(&core) {
+        Ok(_) => {}
         Err(e) => {
             eprintln!("metron: {e}");
             core.shutdown();
@@ -128,7 +128,7 @@ pub fn run() -> i32 {
         core.show_window();
     }
     gtk::main();
+    // request_quit has removed the socket (see there).
     core.shutdown();
-    let _ = std::fs::remove_file(socket);
     0
 }

@@ -53,6 +53,9 @@ fn accept(listener: UnixListener, core: Arc<Core>) {
 
 fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
     let Ok(write_half) = stream.try_clone() else { return };
+    // A window that stops reading (hung, stopped) must not block the tracker thread that
+    // pushes to it: a write that can't finish in half a second fails and drops the window.
+    let _ = write_half.set_write_timeout(Some(std::time::Duration::from_millis(500)));
     let writer = Arc::new(Mutex::new(write_half));
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
@@ -62,7 +65,7 @@ fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
         let request: Request = match serde_json::from_str(&line) {
             Ok(r) => r,
             Err(e) => {
-                // No id to answer to: say so once and drop the connection, it is not ours.
+                // Answer the error (with the id, when there is one) and go on reading.
                 let id = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["id"].as_u64()).unwrap_or(0);
                 let bad = WireError::new("input", format!("not a request: {e}"));
                 send(&writer, &Message::Reply { id, result: Err(bad) });

@@ -81,6 +81,10 @@ pub trait Database: Send + Sync + 'static {
     /// A day kept as an aggregate (JSON), once its raw intervals are gone.
     async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError>;
     async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), DbError>;
+    /// The user's latest kept day: (day, body).
+    async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, DbError>;
+    /// The kept days of everyone in the organization on `day`: (user, body).
+    async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, DbError>;
     /// Users with intervals that started before `before`, with the earliest start.
     async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, DbError>;
     /// Deletes the user's intervals that ended at or before `before`; how many.

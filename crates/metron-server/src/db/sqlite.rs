@@ -310,7 +310,9 @@ impl Database for SqliteDb {
 
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError> {
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT body FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at > ?2 ORDER BY started_at LIMIT 50000",
+            // started_at >= from - 900 (the longest interval) lets the index bound the scan.
+            "SELECT body FROM intervals WHERE user_id = ?1 AND started_at >= ?2 - 900 AND started_at < ?3 AND ended_at > ?2
+             ORDER BY started_at LIMIT 100000",
         )
         .bind(user_id)
         .bind(from)
@@ -342,7 +344,7 @@ impl Database for SqliteDb {
     async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, DbError> {
         sqlx::query_as(
             "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
-             WHERE u.org_id = ?1 AND i.started_at < ?3 AND i.ended_at > ?2",
+             WHERE u.org_id = ?1 AND i.started_at >= ?2 - 900 AND i.started_at < ?3 AND i.ended_at > ?2",
         )
         .bind(org_id)
         .bind(from)
@@ -365,7 +367,7 @@ impl Database for SqliteDb {
 
     async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError> {
         let rows: Vec<(String, String, String, String, String)> =
-            sqlx::query_as("SELECT id, target, kind, pattern, class FROM rules WHERE org_id = ?1 ORDER BY position")
+            sqlx::query_as("SELECT id, target, kind, pattern, class FROM rules WHERE org_id = ?1 ORDER BY position, id")
                 .bind(org_id)
                 .fetch_all(&self.pool)
                 .await
@@ -432,6 +434,23 @@ impl Database for SqliteDb {
             .execute(&self.pool)
             .await
             .map(drop)
+            .map_err(classify)
+    }
+
+    async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, DbError> {
+        sqlx::query_as("SELECT day, body FROM day_aggregates WHERE user_id = ?1 ORDER BY day DESC LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)
+    }
+
+    async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, DbError> {
+        sqlx::query_as("SELECT a.user_id, a.body FROM users u JOIN day_aggregates a ON a.user_id = u.id WHERE u.org_id = ?1 AND a.day = ?2")
+            .bind(org_id)
+            .bind(day)
+            .fetch_all(&self.pool)
+            .await
             .map_err(classify)
     }
 

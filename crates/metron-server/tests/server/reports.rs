@@ -8,7 +8,9 @@ on_both!(
     people_read_their_own_day_and_admins_their_organizations,
     bad_report_and_rule_input_gets_a_clear_400,
     a_day_exports_as_csv_one_row_per_interval,
-    retention_keeps_old_days_as_aggregates_that_report_the_same
+    retention_keeps_old_days_as_aggregates_that_report_the_same,
+    retention_days_tile_across_runs_when_the_offset_changes,
+    an_interval_older_than_retention_is_refused
 );
 
 /// An interval with an editor window then a browser on a video site, like `interval` otherwise.
@@ -196,4 +198,62 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     assert_eq!(ruled["apps"][0]["class"], "productive");
     let again = metron_server::retention::run_once(&f.state, 400, at(403)).await.unwrap();
     assert_eq!(again, Default::default(), "a second run finds nothing to do");
+    // The team's day takes the kept day too.
+    let (_, team) = f.call("GET", "/api/v1/reports/team?date=2026-11-23", Some(&boss), None).await;
+    assert_eq!(team["users"][0]["tracked_secs"], 180, "{team}");
+}
+
+/// `i` moved by `secs` seconds and given the UTC offset `offset` (minutes).
+fn moved(mut i: Value, secs: i64, offset: i64) -> Value {
+    for key in ["started_at", "ended_at"] {
+        let t = chrono::DateTime::parse_from_rfc3339(i[key].as_str().unwrap()).unwrap().to_utc() + chrono::Duration::seconds(secs);
+        i[key] = json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    i["utc_offset_minutes"] = json!(offset);
+    i["id"] = json!(uuid::Uuid::now_v7().to_string());
+    i
+}
+
+async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    let day = 86_400;
+    // The 21st at +60 (09:00 and 23:30 local), then the 22nd at +120 (she travelled).
+    let batch = json!({"intervals": [
+        moved(mixed(&task, 0), -2 * day, 60),
+        moved(mixed(&task, 0), -2 * day + 14 * 3600 + 1800, 60),
+        moved(mixed(&task, 0), -day + 12 * 3600, 120),
+    ]});
+    let (_, body) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(batch)).await;
+    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{body}");
+    let at = |days: i64, hours: i64| {
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z").unwrap().to_utc()
+            + chrono::Duration::days(days)
+            + chrono::Duration::hours(hours)
+    };
+    // First run: only the 21st is past the limit (the cutoff falls on the 22nd).
+    let first = metron_server::retention::run_once(&f.state, 400, at(399, 3)).await.unwrap();
+    assert_eq!((first.days_kept_as_aggregates, first.intervals_deleted), (1, 2));
+    // A later run: the next days, in the kept days' offset whatever her newer intervals carry.
+    let second = metron_server::retention::run_once(&f.state, 400, at(402, 0)).await.unwrap();
+    assert_eq!(second.intervals_deleted, 1, "{second:?}");
+    let mut kept = 0;
+    for date in ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"] {
+        let (_, r) = f.call("GET", &format!("/api/v1/reports/daily?date={date}"), Some(&ann), None).await;
+        kept += r["tracked_secs"].as_u64().unwrap();
+    }
+    assert_eq!(kept, 180, "every second is in exactly one kept day");
+    let (_, raw) = f.call("GET", "/api/v1/intervals?from=2026-11-20T00:00:00Z&to=2026-11-30T00:00:00Z", Some(&ann), None).await;
+    assert_eq!(raw, json!([]));
+}
+
+async fn an_interval_older_than_retention_is_refused(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    let now = chrono::Utc::now().timestamp();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap().timestamp();
+    let old = moved(interval(&task, 0, 60), now - t0 - 401 * 86_400, 60);
+    let (status, body) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({"intervals": [old]}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["results"][0]["reason"].as_str().unwrap().contains("older than the 400 days"), "{body}");
 }
