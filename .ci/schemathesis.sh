@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/schemathesis-venv
 [ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis>=4,<5"; }
-cargo build -q --locked -p metron-server
+# Under .ci/test.sh the server was just built by `cargo test --workspace`.
+[ -n "${METRON_WORKSPACE_BINS:-}" ] || cargo build -q --locked -p metron-server
 work=$(mktemp -d)
 server=target/debug/metron-server
 $server --db "$work/db.sqlite" user add --email fuzz@metron.test --name Fuzz --password fuzz-password --admin >/dev/null

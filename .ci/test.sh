@@ -12,5 +12,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit).
 . .ci/pg.sh
 trap pg_test_stop EXIT
+# Every binary of the workspace is built by this one command; the tests (and schemathesis)
+# that run another package's binary (metron-server, metron-tray) use it as built instead of
+# building it again with other features.
+export METRON_WORKSPACE_BINS=1
 cargo test --workspace --locked 2>&1
 bash .ci/schemathesis.sh

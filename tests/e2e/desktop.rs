@@ -256,12 +256,16 @@ pub fn tray_bin() -> &'static Path {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let window = PathBuf::from(env!("CARGO_BIN_EXE_metron"));
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "--quiet", "-p", "metron-tray", "--bin", "metron-tray"]).current_dir(env!("CARGO_MANIFEST_DIR"));
-        if window.parent().is_some_and(|d| d.ends_with("release")) {
-            cargo.arg("--release");
+        // See METRON_WORKSPACE_BINS in crates/metron-agent/tests/agent/server.rs: under
+        // `cargo test --workspace` the binary is built already.
+        if std::env::var_os("METRON_WORKSPACE_BINS").is_none() {
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.args(["build", "--quiet", "-p", "metron-tray", "--bin", "metron-tray"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+            if window.parent().is_some_and(|d| d.ends_with("release")) {
+                cargo.arg("--release");
+            }
+            assert!(cargo.status().expect("run cargo").success(), "building metron-tray failed");
         }
-        assert!(cargo.status().expect("run cargo").success(), "building metron-tray failed");
         window.with_file_name("metron-tray")
     })
 }

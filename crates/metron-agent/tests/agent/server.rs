@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 /// The `metron-server` binary of this workspace, built on first use. Another package's binary
-/// is not built for this package's tests, so the tests ask cargo for it (a no-op when
-/// `cargo test --workspace` has built it already).
+/// is not built for this package's tests, so the tests ask cargo for it, except under
+/// `.ci/test.sh`, whose `cargo test --workspace` has built it already.
 pub fn server_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -16,13 +16,18 @@ pub fn server_bin() -> &'static Path {
         // (benchmarks run optimized, so the server they talk to is optimized too).
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().unwrap().parent().unwrap();
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo.args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"]).current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile_dir.ends_with("release") {
-            cargo.arg("--release");
+        // Under `.ci/test.sh` (`cargo test --workspace`) the binary is built already, with the
+        // features of that build; a `cargo build -p` here would build the dependency graph again
+        // with other features: minutes on two cores, in the middle of the test run.
+        if std::env::var_os("METRON_WORKSPACE_BINS").is_none() {
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+            if profile_dir.ends_with("release") {
+                cargo.arg("--release");
+            }
+            let status = cargo.status().expect("run cargo to build metron-server");
+            assert!(status.success(), "building metron-server failed");
         }
-        let status = cargo.status().expect("run cargo to build metron-server");
-        assert!(status.success(), "building metron-server failed");
         let bin = profile_dir.join("metron-server");
         assert!(bin.exists(), "{} is missing after the build", bin.display());
         bin
