@@ -40,7 +40,7 @@ pub enum DbError {
 }
 
 #[async_trait]
-pub trait Database: Send + Sync + 'static {
+pub trait Database: ReportStore + Send + Sync + 'static {
     /// The organization's id, creating it if needed.
     async fn organization(&self, name: &str) -> Result<String, DbError>;
     async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError>;
@@ -59,7 +59,13 @@ pub trait Database: Send + Sync + 'static {
     async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
+}
 
+/// The reports' storage: users, rules, kept days, retention. The SQL is the same on both
+/// backends (sqlx's SQLite reads `$N` placeholders too), so the `report_store!` macro writes it once
+/// for each; only the row type behind `user_row` differs.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
@@ -90,6 +96,165 @@ pub trait Database: Send + Sync + 'static {
     /// Deletes the user's intervals that ended at or before `before`; how many.
     async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, DbError>;
 }
+
+/// Implements [`ReportStore`] for a backend with a `pool` field and a `user_row` function in
+/// scope where it is invoked.
+macro_rules! report_store {
+    ($backend:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::db::ReportStore for $backend {
+            async fn user_by_id(&self, user_id: &str) -> Result<Option<$crate::db::UserRow>, $crate::db::DbError> {
+                let row = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(row.as_ref().map(user_row))
+            }
+
+            async fn org_users(&self, org_id: &str) -> Result<Vec<metron_core::wire::User>, $crate::db::DbError> {
+                let rows = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE org_id = $1 ORDER BY name, email")
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(rows.iter().map(|r| user_row(r).user).collect())
+            }
+
+            async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
+                     WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2",
+                )
+                .bind(org_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, $crate::db::DbError> {
+                let body: Option<String> =
+                    sqlx::query_scalar("SELECT body FROM intervals WHERE user_id = $1 AND started_at < $2 ORDER BY started_at DESC LIMIT 1")
+                        .bind(user_id)
+                        .bind(before)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::db::classify)?;
+                Ok(body.and_then(|b| serde_json::from_str::<metron_core::Interval>(&b).ok()).map(|i| i.utc_offset_minutes))
+            }
+
+            async fn rules(&self, org_id: &str) -> Result<Vec<$crate::db::StoredRule>, $crate::db::DbError> {
+                let rows: Vec<(String, String, String, String, String)> =
+                    sqlx::query_as("SELECT id, target, kind, pattern, class FROM rules WHERE org_id = $1 ORDER BY position, id")
+                        .bind(org_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::db::classify)?;
+                rows.into_iter().map(|(id, target, kind, pattern, class)| $crate::db::rule_from(id, &target, &kind, pattern, &class)).collect()
+            }
+
+            async fn create_rule(&self, org_id: &str, rule: &metron_core::report::Rule) -> Result<$crate::db::StoredRule, $crate::db::DbError> {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query(
+                    "INSERT INTO rules (id, org_id, position, target, kind, pattern, class)
+                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules WHERE org_id = $2), $3, $4, $5, $6)",
+                )
+                .bind(&id)
+                .bind(org_id)
+                .bind($crate::db::enum_text(&rule.target))
+                .bind($crate::db::enum_text(&rule.kind))
+                .bind(&rule.pattern)
+                .bind($crate::db::enum_text(&rule.class))
+                .execute(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok($crate::db::StoredRule { id, rule: rule.clone() })
+            }
+
+            async fn update_rule(&self, org_id: &str, id: &str, rule: &metron_core::report::Rule) -> Result<Option<$crate::db::StoredRule>, $crate::db::DbError> {
+                let done = sqlx::query("UPDATE rules SET target = $3, kind = $4, pattern = $5, class = $6 WHERE id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(org_id)
+                    .bind($crate::db::enum_text(&rule.target))
+                    .bind($crate::db::enum_text(&rule.kind))
+                    .bind(&rule.pattern)
+                    .bind($crate::db::enum_text(&rule.class))
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok((done.rows_affected() == 1).then(|| $crate::db::StoredRule { id: id.to_string(), rule: rule.clone() }))
+            }
+
+            async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, $crate::db::DbError> {
+                let done = sqlx::query("DELETE FROM rules WHERE id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(org_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, $crate::db::DbError> {
+                sqlx::query_scalar("SELECT body FROM day_aggregates WHERE user_id = $1 AND day = $2")
+                    .bind(user_id)
+                    .bind(day)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), $crate::db::DbError> {
+                sqlx::query("INSERT INTO day_aggregates (user_id, day, body) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO UPDATE SET body = excluded.body")
+                    .bind(user_id)
+                    .bind(day)
+                    .bind(body)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, $crate::db::DbError> {
+                sqlx::query_as("SELECT day, body FROM day_aggregates WHERE user_id = $1 ORDER BY day DESC LIMIT 1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, $crate::db::DbError> {
+                sqlx::query_as("SELECT a.user_id, a.body FROM users u JOIN day_aggregates a ON a.user_id = u.id WHERE u.org_id = $1 AND a.day = $2")
+                    .bind(org_id)
+                    .bind(day)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, $crate::db::DbError> {
+                sqlx::query_as("SELECT user_id, MIN(started_at) FROM intervals WHERE started_at < $1 GROUP BY user_id ORDER BY user_id")
+                    .bind(before)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, $crate::db::DbError> {
+                let done = sqlx::query("DELETE FROM intervals WHERE user_id = $1 AND ended_at <= $2")
+                    .bind(user_id)
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+pub(crate) use report_store;
 
 /// A rule as stored: its id and the rule.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

@@ -4,7 +4,6 @@
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::report::Rule;
 use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
 use metron_core::Interval;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -14,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::{active_devices_from, classify, enum_text, parse_bodies, rule_from, Candidate, Database, DbError, StoredRule, UserRow};
+use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, UserRow};
 
 /// SQLSTATE of an exclusion-constraint violation.
 const EXCLUSION_VIOLATION: &str = "23P01";
@@ -239,153 +238,6 @@ impl Database for PgDb {
         .map_err(classify)?;
         parse_bodies(&rows)
     }
-
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError> {
-        let row = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(row.as_ref().map(user_row))
-    }
-
-    async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError> {
-        let rows = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE org_id = $1 ORDER BY name, email")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(|r| user_row(r).user).collect())
-    }
-
-    async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, DbError> {
-        sqlx::query_as(
-            "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
-             WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2",
-        )
-        .bind(org_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)
-    }
-
-    async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM intervals WHERE user_id = $1 AND started_at < $2 ORDER BY started_at DESC LIMIT 1")
-                .bind(user_id)
-                .bind(before)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
-        Ok(body.and_then(|b| serde_json::from_str::<Interval>(&b).ok()).map(|i| i.utc_offset_minutes))
-    }
-
-    async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError> {
-        let rows: Vec<(String, String, String, String, String)> =
-            sqlx::query_as("SELECT id, target, kind, pattern, class FROM rules WHERE org_id = $1 ORDER BY position, id")
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?;
-        rows.into_iter().map(|(id, target, kind, pattern, class)| rule_from(id, &target, &kind, pattern, &class)).collect()
-    }
-
-    async fn create_rule(&self, org_id: &str, rule: &Rule) -> Result<StoredRule, DbError> {
-        let id = Uuid::now_v7().to_string();
-        sqlx::query(
-            "INSERT INTO rules (id, org_id, position, target, kind, pattern, class)
-             VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules WHERE org_id = $2), $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(org_id)
-        .bind(enum_text(&rule.target))
-        .bind(enum_text(&rule.kind))
-        .bind(&rule.pattern)
-        .bind(enum_text(&rule.class))
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(StoredRule { id, rule: rule.clone() })
-    }
-
-    async fn update_rule(&self, org_id: &str, id: &str, rule: &Rule) -> Result<Option<StoredRule>, DbError> {
-        let done = sqlx::query("UPDATE rules SET target = $3, kind = $4, pattern = $5, class = $6 WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org_id)
-            .bind(enum_text(&rule.target))
-            .bind(enum_text(&rule.kind))
-            .bind(&rule.pattern)
-            .bind(enum_text(&rule.class))
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok((done.rows_affected() == 1).then(|| StoredRule { id: id.to_string(), rule: rule.clone() }))
-    }
-
-    async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError> {
-        let done = sqlx::query("DELETE FROM rules WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org_id)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError> {
-        sqlx::query_scalar("SELECT body FROM day_aggregates WHERE user_id = $1 AND day = $2")
-            .bind(user_id)
-            .bind(day)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)
-    }
-
-    async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO day_aggregates (user_id, day, body) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO UPDATE SET body = excluded.body")
-            .bind(user_id)
-            .bind(day)
-            .bind(body)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(classify)
-    }
-
-    async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, DbError> {
-        sqlx::query_as("SELECT day, body FROM day_aggregates WHERE user_id = $1 ORDER BY day DESC LIMIT 1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)
-    }
-
-    async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, DbError> {
-        sqlx::query_as("SELECT a.user_id, a.body FROM users u JOIN day_aggregates a ON a.user_id = u.id WHERE u.org_id = $1 AND a.day = $2")
-            .bind(org_id)
-            .bind(day)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)
-    }
-
-    async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, DbError> {
-        sqlx::query_as("SELECT user_id, MIN(started_at) FROM intervals WHERE started_at < $1 GROUP BY user_id ORDER BY user_id")
-            .bind(before)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)
-    }
-
-    async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, DbError> {
-        let done = sqlx::query("DELETE FROM intervals WHERE user_id = $1 AND ended_at <= $2")
-            .bind(user_id)
-            .bind(before)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected())
-    }
 }
+
+super::report_store!(PgDb);
