@@ -310,6 +310,11 @@ fn screenshots_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots")
 }
 
+/// `GET url` with a bearer token, as JSON.
+async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_person_may_see() {
     let dir = tempfile::tempdir().unwrap();
@@ -362,15 +367,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .await
         .unwrap();
     assert!(answer["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{answer}");
-    let report: Value = http
-        .get(format!("{base}/api/v1/reports/daily?date={DAY}&user_id={ann_id}"))
-        .bearer_auth(&admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = get_json(&http, &format!("{base}/api/v1/reports/daily?date={DAY}&user_id={ann_id}"), &admin_token).await;
     assert_eq!(report["utc_offset_minutes"], OFFSET_MIN, "{report}");
     let timeline = report["timeline"].as_array().unwrap();
     assert_eq!(timeline.len(), in_day);
@@ -496,15 +493,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
 
     // The next day in local time holds the rest of the midnight interval and the 00:10 one,
     // though that one is still the 23rd in UTC.
-    let next: Value = http
-        .get(format!("{base}/api/v1/reports/daily?date=2026-11-24"))
-        .bearer_auth(&ann_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let next = get_json(&http, &format!("{base}/api/v1/reports/daily?date=2026-11-24"), &ann_token).await;
     browser.click("#next-day").await;
     browser.wait_for("the 24th", "return document.getElementById('day-title').textContent.includes('24 November 2026')").await;
     browser.wait_for("its figures", "return !document.getElementById('day-body').hidden").await;
