@@ -259,7 +259,7 @@ impl Engine {
             self.end_session(EndReason::Sleep, StopCause::Sleep, &mut events);
             return events;
         }
-        let window = self.config.privacy.apply(sample.window.unwrap_or_else(WindowInfo::unknown));
+        let window = crate::limits::clip_window(self.config.privacy.apply(sample.window.unwrap_or_else(WindowInfo::unknown)));
         self.advance(now, &sample.counts, window, &mut events);
         events
     }

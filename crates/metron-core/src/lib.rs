@@ -12,6 +12,7 @@
 
 pub mod backoff;
 pub mod engine;
+pub mod limits;
 pub mod model;
 pub mod planner;
 pub mod privacy;

@@ -161,6 +161,19 @@ impl Interval {
         if self.task_id.is_empty() {
             return bad("task_id is empty".into());
         }
+        // Sizes and characters (docs/SECURITY.md): a 4 MB title is refused, not stored.
+        use crate::limits::{check_text, MAX_APP, MAX_PATH, MAX_TASK_TEXT, MAX_TITLE, MAX_URL};
+        check_text("task_id", &self.task_id, MAX_TASK_TEXT).map_err(InvalidInterval)?;
+        for w in &self.windows {
+            check_text("app", &w.app, MAX_APP).map_err(InvalidInterval)?;
+            check_text("title", &w.title, MAX_TITLE).map_err(InvalidInterval)?;
+            if let Some(url) = &w.url {
+                check_text("url", url, MAX_URL).map_err(InvalidInterval)?;
+            }
+            if let Some(path) = &w.path {
+                check_text("path", path, MAX_PATH).map_err(InvalidInterval)?;
+            }
+        }
         // Real offsets run from UTC-12 to UTC+14; reports place the day by it.
         if !(-MAX_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&self.utc_offset_minutes) {
             return bad(format!("utc_offset_minutes {} is outside -840..=840", self.utc_offset_minutes));

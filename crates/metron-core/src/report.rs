@@ -27,6 +27,11 @@ pub const MAX_PATTERN_CHARS: usize = 500;
 
 /// How many window titles a report lists; the rest are the long tail no manager reads.
 pub const MAX_TITLES: usize = 50;
+/// How many apps, and how many URL hosts, a report lists (the same long-tail cut as titles:
+/// a client inventing thousands of app names can't make a report megabytes long). The day's
+/// figures, productive time included, still count every app.
+pub const MAX_APPS: usize = 50;
+pub const MAX_HOSTS: usize = 50;
 
 /// Memory a compiled rule regex may take. The regex crate never backtracks, so matching time is
 /// linear whatever an admin writes; this bounds the other cost, a pattern like `(a{100}){100}`
@@ -545,6 +550,7 @@ pub fn daily_report_with_usage(
         })
         .collect();
     report.apps.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.app.cmp(&b.app)));
+    report.apps.truncate(MAX_APPS);
 
     let mut titles: Vec<TitleUsage> = titles
         .into_iter()
@@ -564,6 +570,7 @@ pub fn daily_report_with_usage(
         .map(|(host, u)| HostUsage { class: classifier.classify_host(&host), host, tracked_secs: u.tracked, active_secs: u.active })
         .collect();
     report.hosts.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.host.cmp(&b.host)));
+    report.hosts.truncate(MAX_HOSTS);
 
     report
         .timeline
@@ -992,6 +999,17 @@ mod tests {
         let mut reversed = intervals.clone();
         reversed.reverse();
         assert_eq!(daily_report(&intervals, day(), 180, &classifier), daily_report(&reversed, day(), 180, &classifier));
+    }
+
+    #[test]
+    fn the_apps_and_hosts_lists_keep_the_top_fifty_and_the_figures_count_all() {
+        let windows: Vec<WindowSegment> =
+            (0..80).map(|k| segment(k, 1, &format!("app {k}"), "", Some(&format!("https://h{k}.example/")))).collect();
+        let i = interval("t", utc(10, 0, 0), &"1".repeat(80), Counts::default(), windows);
+        let report = daily_report(&[i], day(), 0, &Classifier::empty());
+        assert_eq!((report.apps.len(), report.hosts.len()), (MAX_APPS, MAX_HOSTS));
+        assert_eq!(report.tracked_secs, 80);
+        assert_eq!(report.neutral_secs, 80);
     }
 
     #[test]

@@ -12,6 +12,10 @@ use utoipa::ToSchema;
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The signing-in device (its store's id): the token that device held before is revoked,
+    /// so a device never keeps two live tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
 }
 
 /// A user as the API shows it.

@@ -14,6 +14,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("your session expired; sign in again")]
+    SessionExpired,
     #[error("wrong email or password")]
     BadCredentials,
     #[error("{0}")]
@@ -28,8 +30,25 @@ pub enum ApiError {
     TooManyRequests { retry_after: u64 },
     #[error("the database is busy or unavailable; retry")]
     Unavailable,
+    /// The server is at a limit it keeps (requests in flight, password checks): try later.
+    #[error("the server is busy; try again in {retry_after} s")]
+    Busy { retry_after: u64 },
+    #[error("the request body did not arrive within {0} s")]
+    BodyTimeout(u64),
     #[error("internal error")]
     Internal(String),
+}
+
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(e: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match e {
+            AccountError::BadPassword | AccountError::BadEmail => ApiError::BadRequest(e.to_string()),
+            AccountError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
+            AccountError::Db(db) => db.into(),
+            AccountError::Hashing(why) => ApiError::Internal(why),
+        }
+    }
 }
 
 impl From<DbError> for ApiError {
@@ -49,20 +68,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SessionExpired | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(why) => {
                 tracing::error!(%why, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
         let mut response = (status, Json(ErrorBody { error: self.to_string() })).into_response();
-        if let ApiError::TooManyRequests { retry_after } = self {
+        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after } = self {
             response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
         }
         if status == StatusCode::UNAUTHORIZED {

@@ -6,15 +6,19 @@
 //! retention. It depends on metron-core for the wire types and interval
 //! validation, never on metron-agent or Tauri.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod body;
 pub mod db;
 pub mod error;
 pub mod ingest;
+pub mod limits;
+pub mod listener;
 pub mod openapi;
 pub mod reports;
 pub mod retention;
+pub mod users;
 pub mod web;
 
 use std::sync::Arc;
@@ -31,9 +35,8 @@ pub async fn serve(
     // The cleanup lives as long as this server (local mode starts and stops servers in one
     // process).
     let cleanup = retention::spawn(state.clone(), state.retention_days);
-    let served = axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = std::sync::Arc::clone(&state.limits);
+    let served = listener::serve_router(listener, app(state), &limits, shutdown).await;
     cleanup.abort();
     served
 }
@@ -43,18 +46,30 @@ pub async fn serve(
 pub struct AppState {
     pub db: Arc<dyn db::Database>,
     pub auth: Arc<auth::AuthCache>,
-    pub login_limiter: Arc<auth::RateLimiter>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Password checks running at once (argon2 is CPU and memory heavy).
+    pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Task creations per user.
+    pub task_limiter: Arc<auth::RateLimiter>,
     /// Days of raw intervals kept (older days stay as daily aggregates).
     pub retention_days: u32,
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
     pub fn new(db: Arc<dyn db::Database>) -> Self {
+        Self::with_limits(db, limits::Limits::default())
+    }
+
+    pub fn with_limits(db: Arc<dyn db::Database>, limits: limits::Limits) -> Self {
         AppState {
             db,
             auth: Arc::new(auth::AuthCache::default()),
-            login_limiter: Arc::new(auth::RateLimiter::per_minute(10)),
+            login_limiter: Arc::new(auth::LoginLimiter::default()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
+            task_limiter: Arc::new(auth::RateLimiter::new(limits.task_creations_per_minute, std::time::Duration::from_secs(60), 100_000)),
             retention_days: retention::DEFAULT_DAYS,
+            limits: Arc::new(limits),
         }
     }
 }

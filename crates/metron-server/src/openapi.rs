@@ -46,14 +46,21 @@ impl Modify for BearerAuth {
         crate::reports::list_rules,
         crate::reports::create_rule,
         crate::reports::update_rule,
-        crate::reports::delete_rule
+        crate::reports::delete_rule,
+        crate::users::disable,
+        crate::users::enable,
+        crate::users::revoke_tokens,
+        crate::users::set_password,
+        crate::users::org_settings,
+        crate::users::set_org_settings
     ),
     components(schemas(
         ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
         Interval, Counts, EndReason, WindowSegment, IntervalBatch,
         crate::reports::DailyReportResponse, crate::reports::TeamReport, crate::reports::TeamMember, crate::db::StoredRule,
         report::DailyReport, report::TaskUsage, report::AppUsage, report::TitleUsage, report::HostUsage, report::TimelineEntry,
-        report::Rule, report::Class, report::RuleTarget, report::PatternKind
+        report::Rule, report::Class, report::RuleTarget, report::PatternKind,
+        crate::users::Revoked, crate::users::NewPassword, crate::users::OrgSettings, crate::db::TaskCreation
     )),
     modifiers(&BearerAuth)
 )]

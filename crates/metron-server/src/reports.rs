@@ -138,6 +138,8 @@ pub async fn user_day(
         let DayAggregate { mut report, usage } =
             serde_json::from_str(&kept).map_err(|e| ApiError::Internal(format!("a kept day is unreadable: {e}")))?;
         report::reclassify(&mut report, &usage, classifier);
+        // Kept before titles expired with the raw data: never shown past retention.
+        report.titles.clear();
         return Ok((report, "aggregates"));
     }
     let offset = match offset {
@@ -211,15 +213,28 @@ pub async fn daily_csv(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response())
 }
 
-/// A CSV field, quoted when needed (RFC 4180); a leading = + - @ tab or CR is defused so a spreadsheet
-/// never runs a task name as a formula.
+/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
+/// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
+/// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
+/// another separator splits the field there). Leading tab and CR are defused too.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+    const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
+    const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let mut cell_start = true;
+    for c in text.chars() {
+        if cell_start && (TRIGGERS.contains(&c) || (out.len() == 1 && (c == '\t' || c == '\r'))) {
+            out.push('\'');
+        }
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+        cell_start = SPLITS.contains(&c);
     }
+    out.push('"');
+    out
 }
 
 /// The team's day (admins): each person's figures in their own local day.
@@ -392,8 +407,13 @@ mod tests {
     fn csv_fields_are_quoted_and_formulas_defused() {
         assert_eq!(csv_field("Write, review"), "\"Write, review\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(csv_field("plain"), "\"plain\"", "every text field is quoted");
+        assert_eq!(csv_field("a;=cmd|' /C calc'!A0"), "\"a;'=cmd|' /C calc'!A0\"", "a trigger after ; is defused");
+        assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
+        assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
+        assert_eq!(csv_field("\tx"), "\"'\tx\"");
+        assert_eq!(csv_field("a-b"), "\"a-b\"", "a dash inside a word is left alone");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Retention: raw intervals are kept a configurable number of days (default 400); a day past
 //! that is first kept as its report and time per (app, host) (`day_aggregates`), then its raw
 //! intervals are deleted. Reports of such a day come from the aggregate, re-classified under
-//! the rules of the moment, so they read the same as before.
+//! the rules of the moment, so they read the same as before, except that window titles are not
+//! kept: they expire with the raw intervals.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use metron_core::report::{self, Classifier};
@@ -49,7 +50,10 @@ pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result
                 let (from, to) = report::local_day_bounds(day, offset).ok_or_else(|| ApiError::Internal("day out of range".into()))?;
                 let intervals = state.db.intervals(&user_id, from.timestamp(), to.timestamp()).await?;
                 if !intervals.is_empty() {
-                    let (report, usage) = report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                    let (mut report, usage) = report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                    // Window titles expire with the raw data they came from (E6): a kept day
+                    // holds times per task, app and host, never what a window said.
+                    report.titles.clear();
                     let body = serde_json::to_string(&DayAggregate { report, usage }).expect("reports serialize");
                     state.db.store_day_aggregate(&user_id, &day.to_string(), &body).await?;
                     done.days_kept_as_aggregates += 1;

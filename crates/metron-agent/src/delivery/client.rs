@@ -113,7 +113,7 @@ impl ServerClient {
     }
 
     pub fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ClientError> {
-        let body = LoginRequest { email: email.to_string(), password: password.to_string() };
+        let body = LoginRequest { email: email.to_string(), password: password.to_string(), device_id: None };
         match self.call(self.http.post(self.url("/api/v1/login")).json(&body)) {
             Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),
             other => other,

@@ -4,12 +4,15 @@
 //! differently in each (a single writer task on SQLite, an exclusion constraint on
 //! PostgreSQL), and so are their error codes.
 
+pub mod accounts;
 pub mod postgres;
 pub mod sqlite;
 
+pub use accounts::{AccountStore, TaskCreation, TokenRow};
+
 use async_trait::async_trait;
 use metron_core::report::Rule;
-use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use std::sync::Arc;
 
@@ -18,6 +21,8 @@ use std::sync::Arc;
 pub struct UserRow {
     pub user: User,
     pub org_id: String,
+    /// A disabled user can't sign in and their tokens answer 401.
+    pub disabled: bool,
 }
 
 /// An interval that passed validation, with its canonical JSON (what "same content" compares).
@@ -40,18 +45,12 @@ pub enum DbError {
 }
 
 #[async_trait]
-pub trait Database: ReportStore + Send + Sync + 'static {
-    /// The organization's id, creating it if needed.
-    async fn organization(&self, name: &str) -> Result<String, DbError>;
-    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError>;
-    /// The user and their password hash.
-    async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError>;
-    async fn store_token(&self, token_hash: &str, user_id: &str, now: i64) -> Result<(), DbError>;
-    /// The user a live (not revoked) token belongs to.
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>, DbError>;
-    async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<(), DbError>;
-    async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError>;
-    async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
+pub trait Database: AccountStore + ReportStore + Send + Sync + 'static {
+    /// A number that grows with every token revocation. Read on every authenticated request,
+    /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.
+    async fn revocation_epoch(&self) -> Result<i64, DbError>;
+    /// Bytes of interval bodies the user stored that started in [from, to).
+    async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError>;
     /// Stores valid intervals of `user`, judging each: accepted, duplicate, id_conflict,
     /// overlap (with the stored interval it hits) or unknown task. One result per item, in order.
     async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError>;
@@ -104,7 +103,7 @@ macro_rules! report_store {
         #[async_trait::async_trait]
         impl $crate::db::ReportStore for $backend {
             async fn user_by_id(&self, user_id: &str) -> Result<Option<$crate::db::UserRow>, $crate::db::DbError> {
-                let row = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE id = $1")
+                let row = sqlx::query("SELECT id, email, name, admin, disabled, org_id FROM users WHERE id = $1")
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await
@@ -113,7 +112,7 @@ macro_rules! report_store {
             }
 
             async fn org_users(&self, org_id: &str) -> Result<Vec<metron_core::wire::User>, $crate::db::DbError> {
-                let rows = sqlx::query("SELECT id, email, name, admin, org_id FROM users WHERE org_id = $1 ORDER BY name, email")
+                let rows = sqlx::query("SELECT id, email, name, admin, disabled, org_id FROM users WHERE org_id = $1 ORDER BY name, email")
                     .bind(org_id)
                     .fetch_all(&self.pool)
                     .await

@@ -4,14 +4,13 @@
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
-use uuid::Uuid;
 
 use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, UserRow};
 
@@ -106,101 +105,27 @@ fn user_row(row: &PgRow) -> UserRow {
     UserRow {
         user: User { id: row.get("id"), email: row.get("email"), name: row.get("name"), admin: row.get("admin") },
         org_id: row.get("org_id"),
+        disabled: row.get("disabled"),
     }
 }
 
 #[async_trait]
 impl Database for PgDb {
-    async fn organization(&self, name: &str) -> Result<String, DbError> {
-        sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(Uuid::now_v7().to_string())
-            .bind(name)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1").bind(name).fetch_one(&self.pool).await.map_err(classify)
+    async fn revocation_epoch(&self) -> Result<i64, DbError> {
+        sqlx::query_scalar("SELECT epoch FROM revocations WHERE id = 1").fetch_one(&self.pool).await.map_err(classify)
     }
 
-    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError> {
-        let id = Uuid::now_v7().to_string();
-        sqlx::query("INSERT INTO users (id, org_id, email, name, password_hash, admin) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(org_id)
-            .bind(email)
-            .bind(name)
-            .bind(password_hash)
-            .bind(admin)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match classify(e) {
-                DbError::Conflict(_) => DbError::Conflict(format!("a user with email {email} already exists")),
-                other => other,
-            })?;
-        Ok(UserRow { user: User { id, email: email.into(), name: name.into(), admin }, org_id: org_id.into() })
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError> {
-        let row = sqlx::query("SELECT id, email, name, admin, org_id, password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(row.map(|r| (user_row(&r), r.get("password_hash"))))
-    }
-
-    async fn store_token(&self, token_hash: &str, user_id: &str, now: i64) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(classify)
-    }
-
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>, DbError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.admin, u.org_id FROM tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+    async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT SUM(OCTET_LENGTH(body))::BIGINT FROM intervals WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
         )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .bind(user_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
         .await
         .map_err(classify)?;
-        Ok(row.as_ref().map(user_row))
-    }
-
-    async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
-        sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(classify)
-    }
-
-    async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError> {
-        let rows = sqlx::query("SELECT id, name, project FROM tasks WHERE org_id = $1 ORDER BY project, name")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(|r| Task { id: r.get("id"), name: r.get("name"), project: r.get("project") }).collect())
-    }
-
-    async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError> {
-        let id = Uuid::now_v7().to_string();
-        sqlx::query("INSERT INTO tasks (id, org_id, name, project) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(org_id)
-            .bind(&task.name)
-            .bind(&task.project)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(Task { id, name: task.name.clone(), project: task.project.clone() })
+        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
     async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError> {
@@ -241,3 +166,4 @@ impl Database for PgDb {
 }
 
 super::report_store!(PgDb);
+super::accounts::account_store!(PgDb);

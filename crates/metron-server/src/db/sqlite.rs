@@ -10,7 +10,7 @@
 //! docs/PERFORMANCE.md). Both link the one libsqlite3 of the workspace.
 
 use async_trait::async_trait;
-use metron_core::wire::{ActiveDevice, IngestResult, NewTask, Task, User};
+use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -37,6 +37,9 @@ struct Job {
 pub struct SqliteDb {
     pool: SqlitePool,
     writer: mpsc::Sender<Job>,
+    /// Reads the revocation epoch on every authenticated request: a plain connection answers
+    /// in microseconds, where a trip through sqlx's worker thread costs about 100 µs.
+    epoch_reader: std::sync::Mutex<rusqlite::Connection>,
 }
 
 impl SqliteDb {
@@ -60,16 +63,34 @@ impl SqliteDb {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let path = options.get_filename().to_path_buf();
+        make_private(&path).map_err(|e| DbError::Other(format!("creating {} for its owner only: {e}", path.display())))?;
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(classify)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| DbError::Other(format!("migrating: {e}")))?;
         let conn = open_writer(&path).map_err(writer_error)?;
+        let epoch_reader =
+            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(writer_error)?;
+        epoch_reader.busy_timeout(Duration::from_secs(5)).map_err(writer_error)?;
         let (tx, rx) = mpsc::channel(4096);
         std::thread::Builder::new()
             .name("metron-sqlite-writer".into())
             .spawn(move || writer(conn, rx))
             .map_err(|e| DbError::Other(format!("starting the writer thread: {e}")))?;
-        Ok(SqliteDb { pool, writer: tx })
+        Ok(SqliteDb { pool, writer: tx, epoch_reader: std::sync::Mutex::new(epoch_reader) })
     }
+}
+
+/// The database holds every employee's window titles: it is created readable by its owner only
+/// (SQLite gives its -wal and -shm files the same mode), and an existing one is narrowed to that.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
@@ -191,101 +212,31 @@ fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
     UserRow {
         user: User { id: row.get("id"), email: row.get("email"), name: row.get("name"), admin: row.get::<i64, _>("admin") != 0 },
         org_id: row.get("org_id"),
+        disabled: row.get::<i64, _>("disabled") != 0,
     }
 }
 
 #[async_trait]
 impl Database for SqliteDb {
-    async fn organization(&self, name: &str) -> Result<String, DbError> {
-        sqlx::query("INSERT INTO organizations (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
-            .bind(Uuid::now_v7().to_string())
-            .bind(name)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        sqlx::query_scalar("SELECT id FROM organizations WHERE name = ?1").bind(name).fetch_one(&self.pool).await.map_err(classify)
+    async fn revocation_epoch(&self) -> Result<i64, DbError> {
+        let conn = self.epoch_reader.lock().unwrap_or_else(|p| p.into_inner());
+        conn.prepare_cached("SELECT epoch FROM revocations WHERE id = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(writer_error)
     }
 
-    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError> {
-        let id = Uuid::now_v7().to_string();
-        sqlx::query("INSERT INTO users (id, org_id, email, name, password_hash, admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .bind(&id)
-            .bind(org_id)
-            .bind(email)
-            .bind(name)
-            .bind(password_hash)
-            .bind(admin as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match classify(e) {
-                DbError::Conflict(_) => DbError::Conflict(format!("a user with email {email} already exists")),
-                other => other,
-            })?;
-        Ok(UserRow { user: User { id, email: email.into(), name: name.into(), admin }, org_id: org_id.into() })
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError> {
-        let row = sqlx::query("SELECT id, email, name, admin, org_id, password_hash FROM users WHERE email = ?1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(row.map(|r| (user_row(&r), r.get("password_hash"))))
-    }
-
-    async fn store_token(&self, token_hash: &str, user_id: &str, now: i64) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO tokens (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(classify)
-    }
-
-    async fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>, DbError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.admin, u.org_id FROM tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL",
+    async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
+        // LENGTH of a TEXT counts characters; of a BLOB, bytes.
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT SUM(LENGTH(CAST(body AS BLOB))) FROM intervals WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
         )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .bind(user_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
         .await
         .map_err(classify)?;
-        Ok(row.as_ref().map(user_row))
-    }
-
-    async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
-        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(drop)
-            .map_err(classify)
-    }
-
-    async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError> {
-        let rows = sqlx::query("SELECT id, name, project FROM tasks WHERE org_id = ?1 ORDER BY project, name")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(rows.iter().map(|r| Task { id: r.get("id"), name: r.get("name"), project: r.get("project") }).collect())
-    }
-
-    async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError> {
-        let id = Uuid::now_v7().to_string();
-        sqlx::query("INSERT INTO tasks (id, org_id, name, project) VALUES (?1, ?2, ?3, ?4)")
-            .bind(&id)
-            .bind(org_id)
-            .bind(&task.name)
-            .bind(&task.project)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(Task { id, name: task.name.clone(), project: task.project.clone() })
+        Ok(n.unwrap_or(0).max(0) as u64)
     }
 
     async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError> {
@@ -324,3 +275,4 @@ impl Database for SqliteDb {
 }
 
 super::report_store!(SqliteDb);
+super::accounts::account_store!(SqliteDb);

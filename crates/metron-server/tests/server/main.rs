@@ -2,6 +2,8 @@
 //! processes on 127.0.0.1 for races and shutdown. One binary, several modules.
 
 mod api;
+mod connections;
+mod hardening;
 mod processes;
 mod reports;
 mod web;
@@ -46,6 +48,7 @@ pub async fn fresh_postgres() -> String {
 
 /// A server app on a fresh database, with two users in one organization and one elsewhere.
 pub struct Fixture {
+    /// Holds the SQLite file (and, in `url`, the database's address either way).
     pub _dir: tempfile::TempDir,
     pub app: Router,
     pub state: AppState,
@@ -53,12 +56,17 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(backend: Backend) -> Fixture {
+        Self::with_limits(backend, metron_server::limits::Limits::default()).await
+    }
+
+    pub async fn with_limits(backend: Backend, limits: metron_server::limits::Limits) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let url = match backend {
             Backend::Sqlite => dir.path().join("server.sqlite").display().to_string(),
             Backend::Postgres => fresh_postgres().await,
         };
-        let state = AppState::new(db::connect(&url).await.unwrap());
+        let state = AppState::with_limits(db::connect(&url).await.unwrap(), limits);
+        let _ = std::fs::write(dir.path().join("url"), &url);
         server_api::add_user(&state, "acme", "ann@acme.test", "Ann", "ann-password", false).await.unwrap();
         server_api::add_user(&state, "acme", "boss@acme.test", "Boss", "boss-password", true).await.unwrap();
         server_api::add_user(&state, "other", "eve@other.test", "Eve", "eve-password", false).await.unwrap();
@@ -84,6 +92,11 @@ impl Fixture {
         let value =
             if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
         (status, value)
+    }
+
+    /// The database's address (to open a second server instance on it).
+    pub fn url(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("url")).unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {

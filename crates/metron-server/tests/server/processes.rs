@@ -23,8 +23,14 @@ pub fn cli(db: &str, args: &[&str]) -> String {
 }
 
 pub fn serve(db: &str) -> Server {
+    serve_with(db, &[])
+}
+
+/// A server process with more `serve` options.
+pub fn serve_with(db: &str, options: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_metron-server"))
         .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+        .args(options)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -162,7 +162,7 @@ async fn a_day_exports_as_csv_one_row_per_interval(f: Fixture) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(lines[0], "date,user,start,end,task,tracked_secs,active_secs,activity_pct");
-    assert_eq!(lines[1], "2026-11-23,ann@acme.test,2026-11-23T09:00:00+01:00,2026-11-23T09:01:00+01:00,Write report,60,40,67");
+    assert_eq!(lines[1], "2026-11-23,\"ann@acme.test\",2026-11-23T09:00:00+01:00,2026-11-23T09:01:00+01:00,\"Write report\",60,40,67");
 }
 
 async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture) {
@@ -179,11 +179,19 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     let (status, after) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["source"], "aggregates");
+    // Window titles expire with the raw data: the kept day has none, stored or shown.
+    assert!(!before["titles"].as_array().unwrap().is_empty());
+    assert_eq!(after["titles"], json!([]), "{after}");
+    let ann_id = before["user"]["id"].as_str().unwrap();
+    let kept = f.state.db.day_aggregate(ann_id, "2026-11-23").await.unwrap().unwrap();
+    let title = before["titles"][0]["title"].as_str().unwrap();
+    assert!(!title.is_empty() && !kept.contains(title), "the stored aggregate holds the title {title:?}: {kept}");
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("source");
+        v.as_object_mut().unwrap().remove("titles");
         v
     };
-    assert_eq!(strip(after), strip(before), "the kept day reports as it did");
+    assert_eq!(strip(after), strip(before), "the kept day reports as it did, titles aside");
     // Rules still apply to a kept day.
     let boss = f.login("boss@acme.test", "boss-password").await;
     f.call(

@@ -1,0 +1,91 @@
+//! Accounts and offboarding: creating users, disabling and enabling them, changing passwords
+//! and revoking tokens. Shared by the `metron-server user ...` commands and the admins' API,
+//! so both revoke the same way: every revocation bumps the epoch that all instances check.
+
+use chrono::Utc;
+use metron_core::wire::User;
+
+use crate::auth::hash_password;
+use crate::db::{DbError, UserRow};
+use crate::AppState;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (argon2 hashes whatever it is given; a megabyte costs real time).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// What can go wrong managing accounts; the API and the CLI word it their own way.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes")]
+    BadPassword,
+    #[error("an email needs 3 to 254 bytes with an @")]
+    BadEmail,
+    #[error("no user with email {0}")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("hashing the password: {0}")]
+    Hashing(String),
+}
+
+fn check_password(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::BadPassword);
+    }
+    Ok(())
+}
+
+/// The normalized form of an email (trimmed, lower case), if it can be one.
+pub fn normalize_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim().to_lowercase();
+    if email.len() < 3 || email.len() > crate::auth::MAX_EMAIL_BYTES || !email.contains('@') || email.chars().any(char::is_control) {
+        return Err(AccountError::BadEmail);
+    }
+    Ok(email)
+}
+
+/// Creates a user: hashes the password, creates the organization if needed.
+pub async fn add_user(state: &AppState, org: &str, email: &str, name: &str, password: &str, admin: bool) -> Result<User, AccountError> {
+    check_password(password)?;
+    let email = normalize_email(email)?;
+    let org_id = state.db.organization(org).await?;
+    let hash = hash_password(password).map_err(|e| AccountError::Hashing(e.to_string()))?;
+    Ok(state.db.create_user(&org_id, &email, name, &hash, admin).await?.user)
+}
+
+/// The user with this email.
+pub async fn find(state: &AppState, email: &str) -> Result<UserRow, AccountError> {
+    let email = normalize_email(email)?;
+    match state.db.user_by_email(&email).await? {
+        Some((row, _)) => Ok(row),
+        None => Err(AccountError::NoSuchUser(email)),
+    }
+}
+
+/// Disables (or enables) a user. Disabling revokes every token they hold, at once everywhere.
+pub async fn set_disabled(state: &AppState, user: &UserRow, disabled: bool) -> Result<(), AccountError> {
+    state.db.set_disabled(&user.user.id, disabled).await?;
+    if disabled {
+        revoke_tokens(state, user).await?;
+    } else {
+        // Cached entries hold the disabled flag: let every instance read it again.
+        state.db.bump_revocation_epoch().await?;
+    }
+    Ok(())
+}
+
+/// Sets a new password and revokes every token signed in with the old one.
+pub async fn set_password(state: &AppState, user: &UserRow, password: &str) -> Result<(), AccountError> {
+    check_password(password)?;
+    let hash = hash_password(password).map_err(|e| AccountError::Hashing(e.to_string()))?;
+    state.db.set_password_hash(&user.user.id, &hash).await?;
+    revoke_tokens(state, user).await.map(drop)
+}
+
+/// Revokes every token of the user; how many were live.
+pub async fn revoke_tokens(state: &AppState, user: &UserRow) -> Result<u64, AccountError> {
+    let revoked = state.db.revoke_user_tokens(&user.user.id, None, Utc::now().timestamp()).await?;
+    state.db.bump_revocation_epoch().await?;
+    Ok(revoked)
+}

@@ -1,0 +1,288 @@
+//! Accounts, tokens, organizations and tasks in storage. The SQL is the same on both backends
+//! (sqlx's SQLite reads `$N` placeholders too, and binds a `bool` as 0/1), so the
+//! `account_store!` macro writes it once for each; only `user_row`, which reads the backend's
+//! boolean columns, differs and is in scope where the macro is invoked.
+
+use async_trait::async_trait;
+use metron_core::wire::{NewTask, Task};
+
+use super::{DbError, UserRow};
+
+/// A live (not revoked) token and whose it is. Whether it has expired is decided by the caller
+/// (`auth`), which knows the configured lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub user: UserRow,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Who may create tasks in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskCreation {
+    Everyone,
+    Admins,
+}
+
+impl TaskCreation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskCreation::Everyone => "everyone",
+            TaskCreation::Admins => "admins",
+        }
+    }
+
+    /// The stored text; anything unknown is read as the stricter setting.
+    pub fn from_stored(text: &str) -> Self {
+        if text == "everyone" {
+            TaskCreation::Everyone
+        } else {
+            TaskCreation::Admins
+        }
+    }
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The organization's id, creating it if needed.
+    async fn organization(&self, name: &str) -> Result<String, DbError>;
+    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError>;
+    /// The user and their password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError>;
+    async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<(), DbError>;
+    async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), DbError>;
+
+    async fn store_token(&self, token_hash: &str, user_id: &str, device_id: Option<&str>, now: i64) -> Result<(), DbError>;
+    /// A token that is not revoked, with its user (disabled or not).
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError>;
+    /// Notes that the token was used at `now` (for the idle lifetime).
+    async fn touch_token(&self, token_hash: &str, now: i64) -> Result<(), DbError>;
+    /// Revokes one token; whether it was live.
+    async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, DbError>;
+    /// Revokes all of a user's tokens (or only those of one device); how many were live.
+    async fn revoke_user_tokens(&self, user_id: &str, device_id: Option<&str>, now: i64) -> Result<u64, DbError>;
+    /// Tells every server instance that tokens were revoked (see `Database::revocation_epoch`).
+    async fn bump_revocation_epoch(&self) -> Result<(), DbError>;
+
+    async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError>;
+    async fn count_tasks(&self, org_id: &str) -> Result<u64, DbError>;
+    async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
+    async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError>;
+    async fn set_task_creation(&self, org_id: &str, who: TaskCreation) -> Result<(), DbError>;
+}
+
+/// Implements [`AccountStore`] for a backend with a `pool` field and a `user_row` function in
+/// scope where it is invoked.
+macro_rules! account_store {
+    ($backend:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::db::accounts::AccountStore for $backend {
+            async fn organization(&self, name: &str) -> Result<String, $crate::db::DbError> {
+                sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn create_user(
+                &self,
+                org_id: &str,
+                email: &str,
+                name: &str,
+                password_hash: &str,
+                admin: bool,
+            ) -> Result<$crate::db::UserRow, $crate::db::DbError> {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query("INSERT INTO users (id, org_id, email, name, password_hash, admin) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&id)
+                    .bind(org_id)
+                    .bind(email)
+                    .bind(name)
+                    .bind(password_hash)
+                    .bind(admin)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| match $crate::db::classify(e) {
+                        $crate::db::DbError::Conflict(_) => {
+                            $crate::db::DbError::Conflict(format!("a user with email {email} already exists"))
+                        }
+                        other => other,
+                    })?;
+                Ok($crate::db::UserRow {
+                    user: metron_core::wire::User { id, email: email.into(), name: name.into(), admin },
+                    org_id: org_id.into(),
+                    disabled: false,
+                })
+            }
+
+            async fn user_by_email(&self, email: &str) -> Result<Option<($crate::db::UserRow, String)>, $crate::db::DbError> {
+                let row = sqlx::query("SELECT id, email, name, admin, disabled, org_id, password_hash FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(row.map(|r| (user_row(&r), sqlx::Row::get(&r, "password_hash"))))
+            }
+
+            async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<(), $crate::db::DbError> {
+                sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(disabled)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), $crate::db::DbError> {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(password_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn store_token(
+                &self,
+                token_hash: &str,
+                user_id: &str,
+                device_id: Option<&str>,
+                now: i64,
+            ) -> Result<(), $crate::db::DbError> {
+                sqlx::query("INSERT INTO tokens (token_hash, user_id, device_id, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(token_hash)
+                    .bind(user_id)
+                    .bind(device_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn token(&self, token_hash: &str) -> Result<Option<$crate::db::accounts::TokenRow>, $crate::db::DbError> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.email, u.name, u.admin, u.disabled, u.org_id, t.created_at, t.last_used_at
+                     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok(row.map(|r| $crate::db::accounts::TokenRow {
+                    user: user_row(&r),
+                    created_at: sqlx::Row::get(&r, "created_at"),
+                    last_used_at: sqlx::Row::get(&r, "last_used_at"),
+                }))
+            }
+
+            async fn touch_token(&self, token_hash: &str, now: i64) -> Result<(), $crate::db::DbError> {
+                sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, $crate::db::DbError> {
+                let done = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_user_tokens(&self, user_id: &str, device_id: Option<&str>, now: i64) -> Result<u64, $crate::db::DbError> {
+                // A NULL device matches every token of the user.
+                let done = sqlx::query(
+                    "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR device_id = $2)",
+                )
+                .bind(user_id)
+                .bind(device_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn bump_revocation_epoch(&self) -> Result<(), $crate::db::DbError> {
+                sqlx::query("UPDATE revocations SET epoch = epoch + 1 WHERE id = 1")
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+
+            async fn tasks(&self, org_id: &str) -> Result<Vec<metron_core::wire::Task>, $crate::db::DbError> {
+                let rows: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT id, name, project FROM tasks WHERE org_id = $1 ORDER BY project, name")
+                        .bind(org_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::db::classify)?;
+                Ok(rows.into_iter().map(|(id, name, project)| metron_core::wire::Task { id, name, project }).collect())
+            }
+
+            async fn count_tasks(&self, org_id: &str) -> Result<u64, $crate::db::DbError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(n.max(0) as u64)
+            }
+
+            async fn create_task(
+                &self,
+                org_id: &str,
+                task: &metron_core::wire::NewTask,
+            ) -> Result<metron_core::wire::Task, $crate::db::DbError> {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query("INSERT INTO tasks (id, org_id, name, project) VALUES ($1, $2, $3, $4)")
+                    .bind(&id)
+                    .bind(org_id)
+                    .bind(&task.name)
+                    .bind(&task.project)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(metron_core::wire::Task { id, name: task.name.clone(), project: task.project.clone() })
+            }
+
+            async fn task_creation(&self, org_id: &str) -> Result<$crate::db::accounts::TaskCreation, $crate::db::DbError> {
+                let text: Option<String> = sqlx::query_scalar("SELECT task_creation FROM organizations WHERE id = $1")
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok(text.map_or($crate::db::accounts::TaskCreation::Everyone, |t| $crate::db::accounts::TaskCreation::from_stored(&t)))
+            }
+
+            async fn set_task_creation(&self, org_id: &str, who: $crate::db::accounts::TaskCreation) -> Result<(), $crate::db::DbError> {
+                sqlx::query("UPDATE organizations SET task_creation = $2 WHERE id = $1")
+                    .bind(org_id)
+                    .bind(who.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err($crate::db::classify)
+            }
+        }
+    };
+}
+pub(crate) use account_store;
