@@ -400,7 +400,11 @@ async function init() {
   translateStatic();
   if (s.notice) banner(s.notice);
   await listen("state", (ev) => {
-    state = ev.payload;
+    // The task list comes only when it changed (it can hold thousands of tasks; the state
+    // comes every second while tracking): without one, the last list stands.
+    const next = ev.payload;
+    if (!("tasks" in next)) next.tasks = state ? state.tasks : [];
+    state = next;
     render();
   });
   await listen("notice", (ev) => {

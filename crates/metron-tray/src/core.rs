@@ -57,6 +57,8 @@ pub struct Options {
 struct Window {
     conn: u64,
     writer: Arc<Mutex<UnixStream>>,
+    /// The task list this window has: a state repeats it only when it changed.
+    tasks_sent: Option<Vec<metron_core::wire::Task>>,
 }
 
 pub struct Core {
@@ -307,7 +309,7 @@ impl Core {
                 return false;
             }
         }
-        *window = Some(Window { conn, writer: Arc::clone(writer) });
+        *window = Some(Window { conn, writer: Arc::clone(writer), tasks_sent: None });
         true
     }
 
@@ -383,7 +385,7 @@ impl Core {
                 if !self.is_closing() {
                     self.remember_last_task(&state);
                     self.desktop.state_changed(&state, self.last_task().is_some(), self.russian());
-                    self.push_to_window(|| Message::State { state: json(&*state) });
+                    self.push_state_to_window(&state);
                 }
                 *lock(&self.latest) = Some(*state);
             }
@@ -416,6 +418,30 @@ impl Core {
     /// The task the tray's Start would start.
     pub fn last_task(&self) -> Option<String> {
         lock(&self.last_task).clone()
+    }
+
+    /// Sends the state to the window, with the task list only when this window hasn't got it.
+    fn push_state_to_window(&self, state: &AgentState) {
+        let failed = {
+            let mut window = lock(&self.window);
+            match window.as_mut() {
+                Some(w) => {
+                    let mut value = json(state);
+                    if w.tasks_sent.as_ref() == Some(&state.tasks) {
+                        if let Some(fields) = value.as_object_mut() {
+                            fields.remove("tasks");
+                        }
+                    } else {
+                        w.tasks_sent = Some(state.tasks.clone());
+                    }
+                    (!send(&w.writer, &Message::State { state: value })).then_some(w.conn)
+                }
+                None => None,
+            }
+        };
+        if let Some(conn) = failed {
+            self.connection_closed(conn);
+        }
     }
 
     /// Sends to the window, if one is connected (closed to the tray, nothing is serialized).

@@ -114,6 +114,38 @@ fn one_window_at_a_time_a_second_brings_the_first_forward() {
 }
 
 #[test]
+fn the_task_list_reaches_the_window_only_when_it_changes() {
+    let running = Running::start();
+    let states: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let log = Arc::clone(&states);
+    let window = CoreClient::connect(&running.socket, move |p| {
+        if let Pushed::State(s) = p {
+            log.lock().unwrap().push(s);
+        }
+    })
+    .unwrap();
+    assert_eq!(window.call(Command::OpenWindow, T).unwrap(), true);
+    // Local mode's first task arrives with the first state that has it.
+    wait("the task list", || states.lock().unwrap().iter().any(|s| s["tasks"].as_array().is_some_and(|t| !t.is_empty())));
+    let task = states.lock().unwrap().iter().find_map(|s| s["tasks"][0]["id"].as_str().map(String::from)).unwrap();
+    window.call(Command::Start { task_id: task }, T).unwrap();
+    // Tracking pushes a state a second; none of them repeats the unchanged list.
+    let seen = states.lock().unwrap().len();
+    wait("three more states", || states.lock().unwrap().len() >= seen + 3);
+    let with_tasks = states.lock().unwrap()[seen..].iter().filter(|s| s.get("tasks").is_some()).count();
+    assert_eq!(with_tasks, 0, "the unchanged task list was sent again");
+    // A new task changes the list: the next state carries it, once.
+    window.call(Command::CreateTask { name: "Second".into(), project: None }, T).unwrap();
+    wait("the changed list", || {
+        states.lock().unwrap().iter().any(|s| s["tasks"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "Second")))
+    });
+    let after = states.lock().unwrap().len();
+    wait("two more states", || states.lock().unwrap().len() >= after + 2);
+    assert!(states.lock().unwrap()[after..].iter().all(|s| s.get("tasks").is_none()));
+    window.call(Command::Stop, T).unwrap();
+}
+
+#[test]
 fn with_no_window_show_starts_one_window_process_however_often_it_is_asked() {
     let running = Running::start();
     let (client, _) = running.connect();
