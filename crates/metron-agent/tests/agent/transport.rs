@@ -161,7 +161,7 @@ impl Drop for Nginx {
 /// A Debian tool the test needs: on PATH or in /usr/sbin (nginx lives there and root's PATH
 /// is not everyone's). Missing is a failure with the fix, never a skip.
 fn tool(name: &str) -> PathBuf {
-    let on_path = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file())).flatten();
+    let on_path = std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()));
     on_path
         .or_else(|| Some(Path::new("/usr/sbin").join(name)).filter(|p| p.is_file()))
         .unwrap_or_else(|| panic!("{name} is not installed; `.ci/deps.sh test` installs it (apt-get install {name})"))
