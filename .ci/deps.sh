@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev libxtst-dev libx11-dev libxi-dev libdbus-1-dev)
 test_pkgs=(xvfb openbox xdotool x11-utils webkit2gtk-driver dbus-x11 sqlite3 postgresql postgresql-contrib python3-venv dbus systemd gnome-keyring libsecret-tools dunst
-  chromium chromium-driver)
+  chromium chromium-driver nginx openssl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi

@@ -30,10 +30,17 @@ pub async fn get_state(core: State<'_, Core>) -> Result<Value, WireError> {
     forward(core, Command::GetState).await
 }
 
-/// Signs in to a team server. Nothing is saved when the server refuses.
+/// Signs in to a team server. Nothing is saved when the server refuses. `insecure`: the person
+/// confirmed plain http:// to another machine (asked after an `insecure_http` error).
 #[tauri::command]
-pub async fn sign_in(core: State<'_, Core>, server: String, email: String, password: String) -> Result<Value, WireError> {
-    forward(core, Command::SignIn { server, email, password }).await
+pub async fn sign_in(
+    core: State<'_, Core>,
+    server: String,
+    email: String,
+    password: String,
+    insecure: Option<bool>,
+) -> Result<Value, WireError> {
+    forward(core, Command::SignIn { server, email, password, insecure: insecure.unwrap_or(false) }).await
 }
 
 /// Local mode: the built-in server and its local account.

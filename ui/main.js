@@ -328,25 +328,33 @@ async function saveSettings() {
 
 // ---- wiring ----
 function wire() {
-  $("signin-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  // `insecure`: the person confirmed plain http:// to another computer (after an
+  // insecure_http refusal, with the button that refusal shows).
+  async function signIn(insecure) {
     const submit = $("signin-submit");
     const err = $("signin-error");
     err.hidden = true;
+    $("signin-insecure").hidden = true;
     submit.disabled = true;
     submit.textContent = t("signing_in");
     try {
-      await invoke("sign_in", { server: $("signin-server").value, email: $("signin-email").value, password: $("signin-password").value });
+      await invoke("sign_in", { server: $("signin-server").value, email: $("signin-email").value, password: $("signin-password").value, insecure });
       $("signin-password").value = "";
       showSignIn = false;
     } catch (e) {
       err.textContent = errorText(e);
       err.hidden = false;
+      $("signin-insecure").hidden = !(e && e.code === "insecure_http");
     } finally {
       submit.disabled = false;
       submit.textContent = t("sign_in");
     }
+  }
+  $("signin-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    signIn(false);
   });
+  $("signin-insecure").addEventListener("click", () => signIn(true));
   $("work-locally").addEventListener("click", async () => {
     try {
       await invoke("work_locally");
@@ -409,7 +417,7 @@ async function init() {
   });
   await listen("notice", (ev) => {
     const n = ev.payload;
-    const text = { stopped_idle: t("notice_idle"), stopped_sleep: t("notice_sleep"), other_device: t("notice_other") }[n.kind]
+    const text = { stopped_idle: t("notice_idle"), stopped_sleep: t("notice_sleep"), other_device: t("notice_other"), session_expired: t("notice_session_expired") }[n.kind]
       ?? t("notice_rejected", { n: n.count, reason: n.reason });
     banner(text);
   });

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::data_dir::OwnedDataDir;
-use crate::delivery::{account, Connection, DeliveryEvent, ServerClient, TokenStore, Uploader, UploaderThread};
+use crate::delivery::{account, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread};
 use crate::error::AgentError;
 use crate::sensors::Sensors;
 use crate::store::{DeliveryStatus, Store, StoredInterval};
@@ -112,8 +112,14 @@ pub struct Undelivered {
 pub enum Notice {
     StoppedIdle,
     StoppedSleep,
-    Rejected { count: usize, reason: String },
+    Rejected {
+        count: usize,
+        reason: String,
+    },
     OtherDevice,
+    /// The server refused the token (it expired or was revoked): signed out, with every unsent
+    /// interval kept for the next sign-in as the same account.
+    SessionExpired,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -376,6 +382,7 @@ impl Worker {
                 self.other_devices = devices.len();
             }
             DeliveryEvent::TasksRefreshed(tasks) => self.tasks = tasks,
+            DeliveryEvent::SessionExpired => (self.on_event)(ServiceEvent::Notice(Notice::SessionExpired)),
         }
     }
 
@@ -392,7 +399,7 @@ impl Worker {
             let mut own = Store::open(store.path())?;
             let tokens = TokenStore::new(&self.data_dir, own.device_id()?);
             let tx = self.tx.clone();
-            let uploader = Uploader::new(own, ServerClient::new(&acct.server)?, tokens)?.on_event(move |e| {
+            let uploader = Uploader::new(own, acct.client(crate::delivery::REQUEST_TIMEOUT)?, tokens)?.on_event(move |e| {
                 let _ = tx.send(Cmd::Delivery(e));
             });
             Ok(UploaderThread::spawn(uploader))

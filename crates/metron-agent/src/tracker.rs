@@ -95,8 +95,15 @@ impl Tracker {
 
     fn persist(&mut self, events: Vec<Event>) -> Vec<Event> {
         for event in &events {
-            if let Event::Closed(interval) = event {
-                self.uncommitted.push(interval.clone());
+            match event {
+                Event::Closed(interval) => self.uncommitted.push(interval.clone()),
+                Event::FloorIgnored { floor, wall } => tracing::warn!(
+                    %floor,
+                    %wall,
+                    "the last stored interval ends more than 5 minutes after the clock's time now; \
+                     stamping from the clock instead (the clock was set back, or it ran ahead before)"
+                ),
+                _ => {}
             }
         }
         while let Some(interval) = self.uncommitted.first() {

@@ -66,11 +66,23 @@ pub enum StopCause {
     Quit,
 }
 
+/// How far ahead of the wall clock the floor may lie and still be honoured: the server accepts
+/// intervals ending up to 5 minutes in the future (clock skew), so a floor within that keeps
+/// intervals acceptable, and one beyond it would stamp every interval of the session into a
+/// future the server refuses (a clock that once ran ahead, then was corrected).
+pub const FLOOR_LEEWAY_SECS: i64 = 300;
+
 /// What the engine reports back from a command or a tick.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Tracking of a task began (on Start, or on a switch to another task).
     Started { task_id: String },
+    /// The floor (where the last recorded interval ended) was more than
+    /// [`FLOOR_LEEWAY_SECS`] ahead of the wall clock at Start, so the session is stamped from
+    /// the wall clock instead. The caller should warn: either the clock was set back (the new
+    /// intervals may overlap old ones, which the server then refuses as `overlap`) or the old
+    /// intervals were stamped by a clock that ran ahead.
+    FloorIgnored { floor: DateTime<Utc>, wall: DateTime<Utc> },
     /// An interval closed: the caller must commit it to the store (S1).
     Closed(Interval),
     /// Tracking stopped.
@@ -155,7 +167,8 @@ pub struct Engine {
     planner: IntervalPlanner,
     device_id: Uuid,
     session: Option<Session>,
-    /// No interval may start before this (unix seconds): the end of the last one recorded.
+    /// No interval may start before this (unix seconds): the end of the last one recorded,
+    /// unless it lies more than [`FLOOR_LEEWAY_SECS`] ahead of the wall clock at Start.
     floor: Option<i64>,
 }
 
@@ -167,6 +180,8 @@ impl Engine {
 
     /// Tells the engine where the last recorded interval ended (e.g. read from the store at
     /// start-up), so a wall clock set back between sessions can't make a new one overlap it.
+    /// A floor more than [`FLOOR_LEEWAY_SECS`] ahead of the wall clock at Start is ignored
+    /// (reported as [`Event::FloorIgnored`]): stamping from it would date the session in the future.
     pub fn set_floor(&mut self, ended_at: DateTime<Utc>) {
         let t = ended_at.timestamp();
         self.floor = Some(self.floor.map_or(t, |f| f.max(t)));
@@ -272,7 +287,17 @@ impl Engine {
 
     fn open_session(&mut self, task_id: &str, now: &Now, events: &mut Vec<Event>) {
         let wall = now.wall.timestamp();
-        let anchor_wall = self.floor.map_or(wall, |floor| wall.max(floor));
+        let anchor_wall = match self.floor {
+            Some(floor) if floor - wall > FLOOR_LEEWAY_SECS => {
+                events.push(Event::FloorIgnored {
+                    floor: DateTime::from_timestamp(floor, 0).unwrap_or(DateTime::UNIX_EPOCH),
+                    wall: now.wall,
+                });
+                wall
+            }
+            Some(floor) => wall.max(floor),
+            None => wall,
+        };
         let mut session = Session {
             task_id: task_id.to_string(),
             anchor_mono: now.mono,

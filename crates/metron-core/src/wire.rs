@@ -102,6 +102,18 @@ impl IngestResult {
     }
 }
 
+/// The `rejected` reason for an interval ending more than 5 minutes after the server's clock.
+/// Unlike the other reasons it is not final: time cures it (the interval becomes acceptable
+/// once the server's clock catches up), so clients send such an interval again later.
+pub const REASON_ENDS_IN_FUTURE: &str = "invalid: ends more than 5 min in the future";
+
+impl IngestResult {
+    /// True for a rejection that time cures ([`REASON_ENDS_IN_FUTURE`]), so not final.
+    pub fn is_rejected_for_now(&self) -> bool {
+        self.status == IngestStatus::Rejected && self.reason.as_deref().is_some_and(|r| r.starts_with(REASON_ENDS_IN_FUTURE))
+    }
+}
+
 /// `POST /api/v1/intervals` answer: one result per interval, in request order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

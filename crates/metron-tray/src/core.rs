@@ -4,7 +4,7 @@
 //! the commands are tested headless.
 
 use metron_agent::clock::SystemClock;
-use metron_agent::delivery::{self, account, Connection};
+use metron_agent::delivery::{self, account, Connection, SignInOptions};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::Sensors;
 use metron_agent::service::{AccountView, AgentState, Notice, Service, ServiceConfig, ServiceEvent, ServiceHandle};
@@ -178,7 +178,7 @@ impl Core {
                 }
                 Ok(json(&self.latest()))
             }
-            Command::SignIn { server, email, password } => Ok(json(&self.sign_in(&server, &email, &password)?)),
+            Command::SignIn { server, email, password, insecure } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
             Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
             Command::SignOut => {
                 let mut store = self.open_store()?;
@@ -235,13 +235,15 @@ impl Core {
         }
     }
 
-    /// Signs in to a team server. Nothing is saved when the server refuses.
-    fn sign_in(&self, server: &str, email: &str, password: &str) -> Result<AccountView, AppError> {
+    /// Signs in to a team server. Nothing is saved when the server refuses; plain http:// to
+    /// another machine needs `insecure` (the window asks the person first).
+    fn sign_in(&self, server: &str, email: &str, password: &str, insecure: bool) -> Result<AccountView, AppError> {
         if server.trim().is_empty() || email.trim().is_empty() || password.is_empty() {
             return Err(AppError::Input("server, email and password are all needed".into()));
         }
         let mut store = self.open_store()?;
-        let done = delivery::sign_in(&mut store, &self.data_dir, server, email.trim(), password, false)?;
+        let options = SignInOptions { insecure, ..Default::default() };
+        let done = delivery::sign_in(&mut store, &self.data_dir, server, email.trim(), password, &options)?;
         self.handle()?.account_changed();
         // Signed in to a team server: the built-in one is no longer needed.
         if let Some(mut local) = lock(&self.local).take() {
@@ -263,7 +265,8 @@ impl Core {
             }
         };
         let mut store = self.open_store()?;
-        delivery::sign_in(&mut store, &self.data_dir, &base, &account.email, &account.password, true)?;
+        let options = SignInOptions { local: true, ..Default::default() };
+        delivery::sign_in(&mut store, &self.data_dir, &base, &account.email, &account.password, &options)?;
         self.handle()?.account_changed();
         Ok(())
     }
@@ -393,7 +396,7 @@ impl Core {
                 self.push_to_window(|| Message::Notice { notice: json(&notice) });
                 let wants = match notice {
                     Notice::StoppedIdle | Notice::StoppedSleep => lock(&self.settings).idle_notice,
-                    Notice::Rejected { .. } | Notice::OtherDevice => true,
+                    Notice::Rejected { .. } | Notice::OtherDevice | Notice::SessionExpired => true,
                 };
                 if wants {
                     let (title, body) = crate::notify::text(&notice, self.russian());

@@ -33,6 +33,10 @@ impl AppError {
                 ClientError::Connect { .. } | ClientError::Timeout { .. } | ClientError::Broken { .. } => "unreachable",
                 ClientError::BadAnswer { .. } => "not_metron",
                 ClientError::Unauthorized => "signed_out",
+                // The window asks the person to confirm, then signs in again with `insecure`.
+                ClientError::InsecureHttp { .. } => "insecure_http",
+                ClientError::Redirected { .. } => "redirect",
+                ClientError::Tls { .. } | ClientError::CaCert { .. } => "tls",
                 _ => "server",
             },
             AppError::Store(metron_agent::store::StoreError::Corrupt { .. }) => "store_corrupt",

@@ -15,6 +15,13 @@ pub fn text(notice: &Notice, russian: bool) -> (String, String) {
         (Notice::OtherDevice, true) => {
             ("Учёт идёт на другом устройстве".into(), "Этот аккаунт сейчас ведёт учёт на другом устройстве.".into())
         }
+        (Notice::SessionExpired, false) => {
+            ("Signed out: your session expired".into(), "Sign in again: unsent time is kept on this computer and delivered after.".into())
+        }
+        (Notice::SessionExpired, true) => (
+            "Выполнен выход: сеанс истёк".into(),
+            "Войдите снова: неотправленное время хранится на этом компьютере и будет отправлено.".into(),
+        ),
     };
     (title, body)
 }

@@ -28,6 +28,9 @@ pub enum Command {
         server: String,
         email: String,
         password: String,
+        /// The person confirmed plain http:// to another machine.
+        #[serde(default)]
+        insecure: bool,
     },
     WorkLocally,
     SignOut,

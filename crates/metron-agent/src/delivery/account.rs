@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use metron_core::wire::{ActiveDevice, Task, User};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+use super::client::{ClientError, ServerClient};
 use crate::store::{Store, StoreError};
 
 const ACCOUNT: &str = "account";
@@ -24,6 +25,17 @@ pub struct Account {
     /// The desktop app's built-in server (local mode): its port changes with every start.
     #[serde(default)]
     pub local: bool,
+    /// A private CA (PEM file, absolute path) trusted for this server besides the system's
+    /// roots, as given at sign-in with `--ca-cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+impl Account {
+    /// A client of this account's server (trusting its CA, if any) with this request timeout.
+    pub fn client(&self, timeout: std::time::Duration) -> Result<ServerClient, ClientError> {
+        ServerClient::build(&self.server, self.ca_cert.as_deref(), timeout)
+    }
 }
 
 /// The task list as last fetched.

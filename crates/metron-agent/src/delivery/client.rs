@@ -6,14 +6,20 @@
 //! answer the client can't read (not JSON, the wrong content type, a truncated body, a status
 //! the API never sends) is a [`ClientError::BadAnswer`]: transient, with a message that says
 //! what came back, so a proxy's error page or a server of the wrong kind loses nothing.
+//!
+//! Transport (issue 11, item 10): redirects are never followed (a redirect could carry the
+//! password or the token somewhere the person never named; it is a [`ClientError::Redirected`]
+//! instead), TLS trusts the system's roots plus, when given, a private CA from a PEM file
+//! (`--ca-cert`), and a failed TLS handshake is a [`ClientError::Tls`] that says so.
 
 use metron_core::wire::{ActiveDevice, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User};
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long to wait for a TCP connection before calling the server unreachable.
@@ -48,8 +54,26 @@ pub enum ClientError {
     Server { status: u16, message: String },
     #[error("the server refused the email or password")]
     BadCredentials,
-    #[error("the server no longer accepts this sign-in (HTTP 401); run `metron-agent login` again")]
+    #[error("signed out: your session expired (the server answered HTTP 401); sign in again as the same account and the intervals kept here are delivered")]
     Unauthorized,
+    #[error(
+        "{url} is plain http:// to another machine: the password, the token and the tracked time would cross the network \
+         unencrypted. Use https://, or confirm with --insecure"
+    )]
+    InsecureHttp { url: String },
+    #[error(
+        "{url} answered with a redirect{}; Metron does not follow redirects (they could carry your password elsewhere): \
+         give the server's final address",
+        location.as_ref().map(|l| format!(" to {l}")).unwrap_or_default()
+    )]
+    Redirected { url: String, location: Option<String> },
+    #[error(
+        "the TLS connection to {url} failed: {detail}. If the server's certificate is not trusted by this system (a \
+         private or self-signed CA), give that CA's certificate with --ca-cert FILE (PEM)"
+    )]
+    Tls { url: String, detail: String },
+    #[error("cannot use {} as a CA certificate: {why}", path.display())]
+    CaCert { path: PathBuf, why: String },
     #[error("the server refused the request (HTTP {status}): {message}")]
     Refused { status: u16, message: String },
     #[error("{url} answered something a Metron server does not send ({why}); is it a Metron server?")]
@@ -76,6 +100,9 @@ impl ClientError {
 pub struct ServerClient {
     http: Client,
     base: url::Url,
+    /// The private CA trusted besides the system's roots, as given (kept to build a client
+    /// with another timeout).
+    ca_cert: Option<PathBuf>,
 }
 
 impl fmt::Debug for ServerClient {
@@ -93,14 +120,39 @@ impl ServerClient {
     /// Like [`ServerClient::new`] with a shorter request timeout, for a last try on quit or a
     /// quick look from `status`.
     pub fn with_timeout(base: &str, timeout: Duration) -> Result<ServerClient, ClientError> {
+        Self::build(base, None, timeout)
+    }
+
+    /// A client for `base` that trusts the CA certificates in the PEM file `ca_cert` besides
+    /// the system's roots, with this request timeout.
+    pub fn build(base: &str, ca_cert: Option<&Path>, timeout: Duration) -> Result<ServerClient, ClientError> {
         let base = normalize_base(base)?;
-        let http = Client::builder()
+        let mut builder = Client::builder()
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
-            .user_agent(concat!("metron-agent/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::BadUrl(format!("{base} ({e})")))?;
-        Ok(ServerClient { http, base })
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("metron-agent/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca_cert {
+            for cert in read_ca_certs(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| ClientError::BadUrl(format!("{base} ({e})")))?;
+        Ok(ServerClient { http, base, ca_cert: ca_cert.map(Path::to_path_buf) })
+    }
+
+    /// The same server and CA with another request timeout.
+    pub fn with_request_timeout(&self, timeout: Duration) -> Result<ServerClient, ClientError> {
+        Self::build(self.base.as_str(), self.ca_cert.as_deref(), timeout)
+    }
+
+    /// Refuses plain `http://` to anything but this machine unless the person confirmed it
+    /// (`insecure`): on the way to another machine anyone on the network reads the password.
+    pub fn check_transport(&self, insecure: bool) -> Result<(), ClientError> {
+        if self.base.scheme() == "http" && !is_loopback(&self.base) && !insecure {
+            return Err(ClientError::InsecureHttp { url: self.base().to_string() });
+        }
+        Ok(())
     }
 
     /// The server's address as normalized (no trailing slash).
@@ -161,31 +213,69 @@ impl ServerClient {
     }
 
     fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
-        let (url, status, content_type, retry_after, body) = self.exchange(request)?;
-        read_answer(&url, status, content_type.as_deref(), retry_after.as_deref(), &body)
+        self.exchange(request)?.read()
     }
 
     fn call_empty(&self, request: RequestBuilder) -> Result<(), ClientError> {
-        let (url, status, content_type, retry_after, body) = self.exchange(request)?;
-        if status.is_success() {
+        let answer = self.exchange(request)?;
+        if answer.status.is_success() {
             return Ok(());
         }
-        read_answer::<serde_json::Value>(&url, status, content_type.as_deref(), retry_after.as_deref(), &body).map(drop)
+        answer.read::<serde_json::Value>().map(drop)
     }
 
     /// Sends the request and reads the whole answer; transport failures are typed here.
-    #[allow(clippy::type_complexity)]
-    fn exchange(&self, request: RequestBuilder) -> Result<(String, StatusCode, Option<String>, Option<String>, Vec<u8>), ClientError> {
+    fn exchange(&self, request: RequestBuilder) -> Result<Answer, ClientError> {
         let request = request.build().map_err(|e| ClientError::BadUrl(format!("{} ({e})", self.base())))?;
         let url = request.url().to_string();
         let response = self.http.execute(request).map_err(|e| transport_error(&url, &e))?;
         let status = response.status();
         let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
-        let (content_type, retry_after) = (header(CONTENT_TYPE), header(RETRY_AFTER));
+        let (content_type, retry_after, location) = (header(CONTENT_TYPE), header(RETRY_AFTER), header(LOCATION));
         // A body cut short (the connection dropped mid-answer) fails here, as a broken connection.
         let body = response.bytes().map_err(|e| transport_error(&url, &e))?.to_vec();
-        Ok((url, status, content_type, retry_after, body))
+        Ok(Answer { url, status, content_type, retry_after, location, body })
     }
+}
+
+/// A complete HTTP answer, as [`read_answer`] judges it.
+struct Answer {
+    url: String,
+    status: StatusCode,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn read<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        if self.status.is_redirection() {
+            return Err(ClientError::Redirected { url: self.url.clone(), location: self.location.clone() });
+        }
+        read_answer(&self.url, self.status, self.content_type.as_deref(), self.retry_after.as_deref(), &self.body)
+    }
+}
+
+/// True for an address that never leaves this machine: 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The certificates of a PEM file (one CA, or a bundle).
+fn read_ca_certs(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let bad = |why: String| ClientError::CaCert { path: path.to_path_buf(), why };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
+    if certs.is_empty() {
+        return Err(bad("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+    }
+    Ok(certs)
 }
 
 /// Checks and normalizes a server address given by a person.
@@ -200,13 +290,30 @@ fn normalize_base(base: &str) -> Result<url::Url, ClientError> {
 
 fn transport_error(url: &str, e: &reqwest::Error) -> ClientError {
     let detail = error_chain(e);
-    if e.is_timeout() {
+    if let Some(tls) = tls_failure(e) {
+        // The TLS library's own words ("certificate verify failed (self-signed certificate)")
+        // are what a person, or their admin, needs.
+        ClientError::Tls { url: url.to_string(), detail: tls }
+    } else if e.is_timeout() {
         ClientError::Timeout { url: url.to_string() }
     } else if e.is_connect() {
         ClientError::Connect { url: url.to_string(), detail }
     } else {
         ClientError::Broken { url: url.to_string(), detail }
     }
+}
+
+/// The TLS library's error in the chain of `e`, if the handshake is what failed: found by its
+/// type, not by its text.
+fn tls_failure(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<native_tls::Error>() {
+            return Some(tls.to_string());
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// reqwest's own message is "error sending request"; the cause ("connection reset by peer")
@@ -344,6 +451,49 @@ mod tests {
         for bad in ["", "127.0.0.1:8750", "ftp://x", "http://"] {
             assert!(matches!(ServerClient::new(bad), Err(ClientError::BadUrl(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn plain_http_is_for_this_machine_only_unless_confirmed() {
+        let fine = ["http://127.0.0.1:8750", "http://127.8.9.10", "http://[::1]:8750", "http://localhost:8750", "http://LOCALHOST/metron"];
+        for ok in fine.into_iter().chain(["https://m.example.com", "https://10.0.0.5:8443"]) {
+            assert_eq!(ServerClient::new(ok).unwrap().check_transport(false), Ok(()), "{ok}");
+        }
+        for refused in
+            ["http://m.example.com", "http://10.0.0.5:8750", "http://[fd00::2]", "http://localhost.example.com", "http://128.0.0.1"]
+        {
+            let client = ServerClient::new(refused).unwrap();
+            assert!(matches!(client.check_transport(false), Err(ClientError::InsecureHttp { .. })), "{refused}");
+            assert_eq!(client.check_transport(true), Ok(()), "{refused} confirmed");
+        }
+    }
+
+    #[test]
+    fn a_redirect_is_an_error_naming_where_it_points() {
+        let answer = Answer {
+            url: URL.into(),
+            status: StatusCode::PERMANENT_REDIRECT,
+            content_type: None,
+            retry_after: None,
+            location: Some("https://elsewhere.example/login".into()),
+            body: Vec::new(),
+        };
+        let e = answer.read::<IngestResponse>().unwrap_err();
+        assert_eq!(e, ClientError::Redirected { url: URL.into(), location: Some("https://elsewhere.example/login".into()) });
+        assert!(e.to_string().contains("redirect to https://elsewhere.example/login"), "{e}");
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_holds_no_certificate_is_refused() {
+        let dir = std::env::temp_dir().join(format!("metron-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        for path in [junk.clone(), dir.join("missing.pem")] {
+            let e = ServerClient::build("https://m.example.com", Some(&path), REQUEST_TIMEOUT).unwrap_err();
+            assert!(matches!(e, ClientError::CaCert { .. }), "{path:?}: {e:?}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

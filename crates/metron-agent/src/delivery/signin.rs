@@ -2,11 +2,11 @@
 
 use chrono::Utc;
 use metron_core::wire::{NewTask, Task, User};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::account::{self, Account};
-use super::client::{ServerClient, Token};
+use super::client::{ClientError, ServerClient, Token, REQUEST_TIMEOUT};
 use super::secret::{TokenPlace, TokenStore};
 use crate::error::AgentError;
 use crate::store::Store;
@@ -24,11 +24,37 @@ pub struct SignedIn {
     pub token_place: TokenPlace,
 }
 
-/// Signs in to `server` and remembers the account, the token and the task list. `local` marks
-/// the desktop app's built-in server (its address changes with every start; its account not).
-/// Nothing is saved when the server refuses.
-pub fn sign_in(store: &mut Store, data_dir: &Path, server: &str, email: &str, password: &str, local: bool) -> Result<SignedIn, AgentError> {
-    let client = ServerClient::new(server)?;
+/// How to reach the server, beyond its address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// The desktop app's built-in server (its address changes with every start; its account not).
+    pub local: bool,
+    /// The person confirmed plain `http://` to another machine.
+    pub insecure: bool,
+    /// A PEM file of a private CA to trust besides the system's roots; kept with the account,
+    /// so every later request of this data dir trusts it too.
+    pub ca_cert: Option<PathBuf>,
+}
+
+/// Signs in to `server` and remembers the account, the token and the task list. Nothing is
+/// saved when the server refuses, and nothing is sent over plain `http://` to another machine
+/// unless `options.insecure`.
+pub fn sign_in(
+    store: &mut Store,
+    data_dir: &Path,
+    server: &str,
+    email: &str,
+    password: &str,
+    options: &SignInOptions,
+) -> Result<SignedIn, AgentError> {
+    // Kept as an absolute path: later runs may start in another directory.
+    let ca_cert = match &options.ca_cert {
+        Some(path) => Some(std::fs::canonicalize(path).map_err(|e| ClientError::CaCert { path: path.clone(), why: e.to_string() })?),
+        None => None,
+    };
+    let client = ServerClient::build(server, ca_cert.as_deref(), REQUEST_TIMEOUT)?;
+    client.check_transport(options.insecure)?;
+    let local = options.local;
     let response = client.login(email, password)?;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
     if let Some(old) = account::owner_of_backlog(store)? {
@@ -48,7 +74,7 @@ pub fn sign_in(store: &mut Store, data_dir: &Path, server: &str, email: &str, pa
     let token = Token(response.token);
     let tokens = TokenStore::new(data_dir, store.device_id()?);
     let token_place = tokens.save(&token)?;
-    account::save_account(store, &Account { server: client.base().to_string(), user: response.user.clone(), local })?;
+    account::save_account(store, &Account { server: client.base().to_string(), user: response.user.clone(), local, ca_cert })?;
     let tasks = match client.tasks(&token) {
         Ok(tasks) => {
             account::save_tasks(store, tasks.clone(), Utc::now())?;
@@ -79,7 +105,7 @@ pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Resul
     let token = TokenStore::new(data_dir, store.device_id()?)
         .load()
         .ok_or_else(|| AgentError::Config("signed out: no token is saved; sign in again".into()))?;
-    Ok((ServerClient::with_timeout(&acct.server, timeout)?, token))
+    Ok((acct.client(timeout)?, token))
 }
 
 /// Fetches the task list and caches it; on failure the cache stays and the error says why.

@@ -6,7 +6,13 @@
 //! [`ClientError`]: no connection, timeout, a broken connection, 5xx, 429, an unreadable
 //! answer) backs off from 1 s to a 10 s cap with jitter, honouring Retry-After. Per-item
 //! results are applied one by one: accepted or duplicate -> sent; rejected -> kept with the
-//! reason and left alone until a manual resend, which also starts the backoff over.
+//! reason and left alone until a manual resend, which also starts the backoff over. One
+//! rejection is not final: an interval "ending more than 5 min in the future" (the server's
+//! clock is behind ours, or the interval was stamped by a clock running ahead) stays unsent and
+//! is offered again after [`FUTURE_RETRY`], since time alone makes it acceptable.
+//!
+//! A 401 (the token expired or was revoked) signs the uploader out: it keeps every interval,
+//! says so once ([`DeliveryEvent::SessionExpired`]) and picks up the token of a new sign-in.
 //!
 //! Exactly-once in effect comes from the server: an interval whose answer was lost is simply
 //! sent again and comes back `duplicate`. The store is updated only after an answer, so a
@@ -18,6 +24,7 @@ use metron_core::wire::{ActiveDevice, IngestStatus, Task};
 use metron_core::Interval;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -36,6 +43,8 @@ pub const DEVICES_EVERY: Duration = Duration::from_secs(30);
 pub const TASKS_EVERY: Duration = Duration::from_secs(300);
 /// How long the last try on quit may take.
 pub const FINAL_FLUSH: Duration = Duration::from_secs(3);
+/// How long an interval the server found ending in the future waits before it is offered again.
+pub const FUTURE_RETRY: Duration = Duration::from_secs(60);
 /// How often a waiting uploader looks for a `resend` asked by another process.
 const RESEND_POLL: Duration = Duration::from_millis(500);
 
@@ -56,6 +65,9 @@ pub enum DeliveryEvent {
     /// The set of other devices of this account that are tracking changed.
     OtherDevices(Vec<ActiveDevice>),
     TasksRefreshed(Vec<Task>),
+    /// The server refused the token (HTTP 401: it expired or was revoked). Intervals are kept
+    /// and go after a new sign-in as the same account. Said once per sign-out.
+    SessionExpired,
 }
 
 /// How the owner reaches a running uploader: wake it when an interval closes, ask for a
@@ -140,6 +152,10 @@ pub struct Uploader {
     resend_seen: Option<String>,
     devices_checked: Option<Instant>,
     tasks_refreshed: Option<Instant>,
+    /// Intervals the server found ending in the future, and when to offer each again. In
+    /// memory only: after a restart they are simply offered once more.
+    deferred: HashMap<Uuid, Instant>,
+    future_retry: Duration,
     on_event: Box<dyn FnMut(DeliveryEvent) + Send>,
 }
 
@@ -171,6 +187,8 @@ impl Uploader {
             resend_seen,
             devices_checked: None,
             tasks_refreshed: None,
+            deferred: HashMap::new(),
+            future_retry: FUTURE_RETRY,
             on_event: Box::new(|_| {}),
         })
     }
@@ -178,6 +196,13 @@ impl Uploader {
     /// Where events go (default: nowhere).
     pub fn on_event(mut self, f: impl FnMut(DeliveryEvent) + Send + 'static) -> Self {
         self.on_event = Box::new(f);
+        self
+    }
+
+    /// How long an interval the server found ending in the future waits (default
+    /// [`FUTURE_RETRY`]; tests shorten it).
+    pub fn future_retry(mut self, wait: Duration) -> Self {
+        self.future_retry = wait;
         self
     }
 
@@ -199,6 +224,9 @@ impl Uploader {
                 Attempt::Sent { sent, rejected, more }
             }
             Err(e) => {
+                if matches!(e, TryError::Client(ClientError::Unauthorized)) {
+                    self.session_expired();
+                }
                 let wait = match &e {
                     TryError::Client(ClientError::Unauthorized) | TryError::NoToken => {
                         // Another process may sign in again: look for a fresh token next time.
@@ -222,6 +250,14 @@ impl Uploader {
         }
     }
 
+    /// The server refused the token: say so once (before the state turns `SignedOut`).
+    fn session_expired(&mut self) {
+        self.token = None;
+        if self.state.connection != Connection::SignedOut {
+            (self.on_event)(DeliveryEvent::SessionExpired);
+        }
+    }
+
     fn token(&mut self) -> Result<Token, TryError> {
         if self.token.is_none() {
             self.token = self.tokens.load();
@@ -230,7 +266,11 @@ impl Uploader {
     }
 
     fn try_batch(&mut self) -> Result<Option<(usize, usize, bool)>, TryError> {
-        let batch = self.store.unsent_batch(self.batch_limit + 1)?;
+        let now = Instant::now();
+        self.deferred.retain(|_, due| *due > now);
+        // Deferred intervals are skipped, not counted against the batch.
+        let mut batch = self.store.unsent_batch(self.batch_limit + 1 + self.deferred.len())?;
+        batch.retain(|i| !self.deferred.contains_key(&i.id));
         if batch.is_empty() {
             // Nothing to send: still say whether the server is there (a person looks at the
             // connection state before the first interval closes).
@@ -250,7 +290,7 @@ impl Uploader {
             other => other?,
         };
         let now = Utc::now();
-        let (mut sent, mut rejected) = (Vec::new(), Vec::new());
+        let (mut sent, mut rejected, mut later) = (Vec::new(), Vec::new(), Vec::new());
         for (interval, result) in batch.iter().zip(&answer.results) {
             if result.id.as_deref() != Some(interval.id.to_string().as_str()) {
                 return Err(ClientError::BadAnswer {
@@ -261,6 +301,7 @@ impl Uploader {
             }
             match result.status {
                 IngestStatus::Accepted | IngestStatus::Duplicate => sent.push(interval.id),
+                IngestStatus::Rejected if result.is_rejected_for_now() => later.push(interval.id),
                 IngestStatus::Rejected => {
                     let mut reason = result.reason.clone().unwrap_or_else(|| "rejected".into());
                     if let Some(other) = &result.conflicts_with {
@@ -275,8 +316,20 @@ impl Uploader {
             tracing::warn!(%id, %reason, "the server rejected an interval; it is kept until resent by hand");
             self.store.mark_rejected(*id, reason)?;
         }
+        let retry_at = Instant::now() + self.future_retry;
+        for id in &later {
+            self.deferred.insert(*id, retry_at);
+        }
         self.state.last_delivery_at = Some(now);
-        self.set_state(Connection::Online, None);
+        let note = (!later.is_empty()).then(|| {
+            format!(
+                "the server says {} interval(s) end more than 5 min in the future by its clock; they stay unsent and go again in {} s \
+                 (is this computer's clock ahead?)",
+                later.len(),
+                self.future_retry.as_secs()
+            )
+        });
+        self.set_state(Connection::Online, note);
         if !sent.is_empty() {
             (self.on_event)(DeliveryEvent::Delivered { sent: sent.len() });
         }
@@ -363,6 +416,10 @@ impl Uploader {
                     }
                     (self.on_event)(DeliveryEvent::TasksRefreshed(tasks));
                 }
+                Err(ClientError::Unauthorized) => {
+                    self.session_expired();
+                    self.set_state(Connection::SignedOut, Some(ClientError::Unauthorized.to_string()));
+                }
                 Err(e) => tracing::debug!("tasks: {e}"),
             }
         }
@@ -403,6 +460,7 @@ impl Uploader {
             }
             if flags.resend || self.resend_requested() {
                 self.backoff.reset();
+                self.deferred.clear();
                 due = Instant::now();
             }
             // A closed interval goes at once, unless a failure asked to wait.
@@ -423,7 +481,7 @@ impl Uploader {
 
     /// On quit: a short try, so a closing `quit` interval usually leaves delivered.
     fn final_flush(&mut self) {
-        let Ok(quick) = ServerClient::with_timeout(self.client.base(), FINAL_FLUSH) else { return };
+        let Ok(quick) = self.client.with_request_timeout(FINAL_FLUSH) else { return };
         let slow = std::mem::replace(&mut self.client, quick);
         let start = Instant::now();
         while start.elapsed() < FINAL_FLUSH {

@@ -6,6 +6,7 @@ use super::proxy::{Fault, FaultProxy};
 use super::server::{server_cli, ServerProc};
 use super::*;
 use chrono::{Duration as Secs, Utc};
+use metron_agent::delivery::{Attempt, ServerClient, TokenStore, Uploader};
 use metron_agent::paths::store_path;
 use metron_agent::store::Store;
 use std::collections::{HashMap, HashSet};
@@ -106,6 +107,16 @@ pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
         assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Revokes `token` on the server at `base` (`POST /api/v1/logout`, as a sign-out elsewhere or an
+/// expiry would), and checks that it now answers 401.
+pub fn revoke(base: &str, token: &str) {
+    let http = reqwest::blocking::Client::new();
+    let out = http.post(format!("{base}/api/v1/logout")).bearer_auth(token).send().unwrap();
+    assert!(out.status().is_success(), "logout: {}", out.status());
+    let me = http.get(format!("{base}/api/v1/me")).bearer_auth(token).send().unwrap();
+    assert_eq!(me.status(), 401);
 }
 
 /// Puts `n` closed, unsent, back-to-back 60 s intervals into the agent's store, ending 10
@@ -484,4 +495,66 @@ fn undelivered_intervals_stay_with_their_account_across_a_logout() {
     net.login(&dir);
     let out = agent(&dir, &["resend", "--all"]);
     assert!(text(&out.stdout).contains("2 delivered"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn an_expired_session_says_signed_out_and_keeps_every_interval_until_the_same_account_signs_in_again() {
+    let net = Net::new();
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    let seeded = seed(&dir, &net.task, 3);
+    revoke(&net.server.base(), std::fs::read_to_string(dir.join("token")).unwrap().trim());
+    const SAID: &str = "signed out: your session expired";
+
+    let out = agent(&dir, &["resend", "--all"]);
+    assert!(!out.status.success() && text(&out.stderr).contains(SAID), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("3 unsent, 0 rejected stay queued"), "{}", text(&out.stderr));
+    let status = text(&agent(&dir, &["status"]).stdout);
+    assert!(status.contains(&format!("connection: {SAID}")) && status.contains("3 unsent interval(s) are kept"), "{status}");
+    let tasks = agent(&dir, &["tasks"]);
+    assert!(text(&tasks.stderr).contains(SAID) && text(&tasks.stdout).contains("Write the report"), "{}", text(&tasks.stderr));
+
+    // A tracker running meanwhile says it, keeps what it tracks, and delivers everything once
+    // the same account signs in again, without a restart.
+    let track = spawn_track(&dir, &net.task);
+    wait_until(Duration::from_secs(20), "intervals tracked while signed out", || unsent(&dir) >= 5);
+    let status = text(&agent(&dir, &["status"]).stdout);
+    assert!(status.contains("uploader:   signed out"), "{status}");
+    assert_eq!(ServerProc::stored_ids(&net.db).len(), 0);
+    net.login(&dir);
+    wait_until(Duration::from_secs(30), "the kept intervals delivered", || unsent(&dir) == 0);
+    let log = stop(track);
+    assert!(log.contains(&format!("server: {SAID}")), "{log}");
+    assert_delivered_exactly_once(&net, &dir, &seeded);
+}
+
+#[test]
+fn an_interval_ending_in_the_future_by_the_servers_clock_is_offered_again_later_not_rejected_for_good() {
+    let net = Net::new();
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    let mut store = Store::open(&store_path(&dir)).unwrap();
+    let device = store.device_id().unwrap();
+    let mut i = interval(0, 3);
+    i.device_id = device;
+    i.task_id = net.task.clone();
+    // Ends 303 s ahead: 3 s past the 5 minutes the server allows, so time alone cures it.
+    i.started_at = now_secs() + Secs::seconds(300);
+    i.ended_at = i.started_at + Secs::seconds(3);
+    store.commit(&i).unwrap();
+    let id = i.id.to_string();
+    let client = ServerClient::new(&net.proxy.base()).unwrap();
+    let mut uploader = Uploader::new(store, client, TokenStore::new(&dir, device)).unwrap().future_retry(Duration::from_secs(1));
+    assert_eq!(uploader.attempt(), Attempt::Sent { sent: 0, rejected: 0, more: false });
+    assert_eq!(agent_rows(&dir)[0], (id.clone(), "unsent".to_string(), None), "kept unsent, not rejected");
+    let note = uploader.state().last_error.clone().unwrap_or_default();
+    assert!(note.contains("in the future") && note.contains("go again in 1 s"), "{note}");
+    assert_eq!(uploader.attempt(), Attempt::Idle, "not offered again at once");
+    wait_until(Duration::from_secs(30), "the server's clock to reach it", || {
+        uploader.attempt();
+        agent_rows(&dir)[0].1 == "sent"
+    });
+    let offered = net.proxy.batches().iter().filter(|b| b.ids.contains(&id)).count();
+    assert!((2..=20).contains(&offered), "offered {offered} times: again, with a wait between tries");
+    assert_eq!(ServerProc::stored_ids(&net.db), vec![(id, 1)]);
 }

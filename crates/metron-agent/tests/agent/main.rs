@@ -11,6 +11,7 @@ mod server;
 mod service;
 mod store;
 mod tracker;
+mod transport;
 
 use chrono::{DateTime, TimeZone, Utc};
 use metron_core::{Counts, EndReason, Interval, WindowSegment};

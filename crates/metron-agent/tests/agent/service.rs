@@ -1,10 +1,10 @@
 //! The tracker service the desktop app runs: real store, real server process (through the
 //! fault proxy), scripted input and window (the sensors), real time.
 
-use super::delivery::{agent_rows, wait_until, Net, EMAIL, PASSWORD};
+use super::delivery::{agent_rows, revoke, wait_until, Net, EMAIL, PASSWORD};
 use super::server::ServerProc;
 use metron_agent::clock::{Clock, SystemClock};
-use metron_agent::delivery::{sign_in, Connection};
+use metron_agent::delivery::{sign_in, Connection, SignInOptions, TokenStore};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
@@ -48,7 +48,7 @@ impl Rig {
         let dir = net.agent_dir("app");
         std::fs::create_dir_all(&dir).unwrap();
         let mut store = Store::open(&store_path(&dir)).unwrap();
-        sign_in(&mut store, &dir, &net.proxy.base(), EMAIL, PASSWORD, false).unwrap();
+        sign_in(&mut store, &dir, &net.proxy.base(), EMAIL, PASSWORD, &SignInOptions::default()).unwrap();
         drop(store);
         let input = ScriptedActivity::default();
         let window = ScriptedWindow(Arc::new(Mutex::new(Some(WindowInfo {
@@ -179,4 +179,33 @@ fn a_machine_that_slept_stops_tracking_with_a_notice() {
     let (states, notices) = rig.collect(Duration::from_secs(3));
     assert!(notices.contains(&Notice::StoppedSleep), "{notices:?}");
     assert!(states.last().unwrap().tracking.is_none());
+}
+
+#[test]
+fn an_expired_session_signs_the_app_out_with_a_notice_and_keeps_every_interval_for_the_next_sign_in() {
+    let rig = Rig::new();
+    let handle = rig.service.as_ref().unwrap().handle();
+    rig.wait_state(Duration::from_secs(10), "online", |s| s.delivery.connection == Some(Connection::Online));
+    // The token is revoked on the server (as an expiry or an admin would).
+    let mut store = Store::open(&store_path(&rig.dir)).unwrap();
+    let tokens = TokenStore::new(&rig.dir, store.device_id().unwrap());
+    revoke(&rig.net.server.base(), &tokens.load().unwrap().0);
+    handle.start(&rig.net.task);
+    let (states, notices) = rig.collect(Duration::from_secs(8));
+    assert_eq!(notices.iter().filter(|n| **n == Notice::SessionExpired).count(), 1, "said once: {notices:?}");
+    let last = states.last().unwrap();
+    assert_eq!(last.delivery.connection, Some(Connection::SignedOut));
+    assert!(last.delivery.last_error.as_deref().is_some_and(|e| e.starts_with("signed out: your session expired")), "{last:?}");
+    assert!(last.delivery.unsent >= 2, "the intervals closed meanwhile are kept: {:?}", last.delivery);
+    assert!(last.account.is_some(), "the account stays, so the same one can sign in again");
+
+    handle.stop();
+    sign_in(&mut store, &rig.dir, &rig.net.proxy.base(), EMAIL, PASSWORD, &SignInOptions::default()).unwrap();
+    handle.account_changed();
+    rig.wait_state(Duration::from_secs(20), "the kept intervals delivered", |s| {
+        s.tracking.is_none() && s.delivery.unsent == 0 && s.delivery.connection == Some(Connection::Online)
+    });
+    let rows = agent_rows(&rig.dir);
+    assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
+    assert_eq!(ServerProc::stored_ids(&rig.net.db).len(), rows.len());
 }

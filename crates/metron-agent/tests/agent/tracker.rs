@@ -138,13 +138,13 @@ fn while_the_disk_is_full_closed_intervals_wait_in_memory_and_none_is_lost() {
     }
 }
 
-#[test]
-fn a_new_session_never_starts_before_the_last_stored_interval_ended() {
+/// A tracker at 09:00 on a store whose last interval ends `ends_after_nine` seconds after
+/// 09:00; it tracks 2 s. Returns the start's events and the intervals stored.
+fn session_after_a_stored_interval(ends_after_nine: i64) -> (Vec<Event>, Vec<Interval>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agent.sqlite");
     let mut store = Store::open(&path).unwrap();
-    let late = interval(3 * 3600, 60); // ends at 11:01, two hours after the clock's 09:00
-    store.commit(&late).unwrap();
+    store.commit(&interval(3600 + ends_after_nine - 60, 60)).unwrap(); // interval() counts from 08:00
     let clock = ScriptedClock(Arc::new(Mutex::new(Now {
         mono: Duration::from_secs(100),
         wall: Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
@@ -153,9 +153,31 @@ fn a_new_session_never_starts_before_the_last_stored_interval_ended() {
     let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
     let engine = Engine::new(EngineConfig::default(), Uuid::nil(), Box::new(StdRng::seed_from_u64(1))).unwrap();
     let mut tracker = Tracker::new(engine, store, sensors, Box::new(clock.clone())).unwrap();
-    tracker.start("t1");
-    clock.0.lock().unwrap().mono += Duration::from_secs(1);
-    tracker.tick();
+    let events = tracker.start("t1");
+    for _ in 0..2 {
+        clock.0.lock().unwrap().mono += Duration::from_secs(1);
+        tracker.tick();
+    }
     tracker.stop();
-    assert_no_overlap(&read_intervals(&path));
+    (events, read_intervals(&path))
+}
+
+#[test]
+fn a_new_session_never_starts_before_the_last_stored_interval_ended() {
+    // The clock was set back 3 minutes (NTP): the new session starts where the stored one ended.
+    let (events, stored) = session_after_a_stored_interval(180);
+    assert_no_overlap(&stored);
+    assert_eq!(stored[1].started_at, stored[0].ended_at);
+    assert!(!events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })));
+}
+
+#[test]
+fn a_stored_interval_ending_hours_ahead_of_the_clock_does_not_push_new_ones_into_the_future() {
+    // Stamped by a clock that ran two hours ahead, since corrected: new intervals take the
+    // clock's time (the server refuses ends more than 5 min ahead), and the tracker warns.
+    let (events, stored) = session_after_a_stored_interval(2 * 3600);
+    let nine = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!((stored[0].started_at, stored[0].duration_secs()), (nine, 2), "{stored:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })), "{events:?}");
 }

@@ -25,7 +25,9 @@ fn a_clock_set_back_between_sessions_cannot_make_the_next_overlap() {
     sim.start("t1");
     sim.run(120, |_| true);
     sim.stop();
-    sim.wall -= chrono::Duration::hours(1);
+    let first_end = sim.intervals().last().unwrap().ended_at;
+    // An NTP step back of a few minutes: within the leeway, the floor holds.
+    sim.wall -= chrono::Duration::minutes(4);
     sim.pass_ms(10_000);
     sim.start("t1");
     sim.run(120, |_| true);
@@ -33,17 +35,42 @@ fn a_clock_set_back_between_sessions_cannot_make_the_next_overlap() {
     let intervals = sim.intervals();
     assert_sound(&intervals);
     assert_eq!(total_secs(&intervals), 240);
+    let second = intervals.iter().find(|i| i.started_at >= first_end).expect("the second session");
+    assert_eq!(second.started_at, first_end, "the second session starts at the floor");
+    assert!(!sim.events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })));
 }
 
 #[test]
 fn the_floor_from_the_store_protects_a_fresh_engine_too() {
     let mut sim = Sim::default_seeded(23);
-    let stored_end = sim.wall + chrono::Duration::hours(2);
+    let stored_end = sim.wall + chrono::Duration::minutes(5);
     sim.engine.set_floor(stored_end);
     sim.start("t1");
     sim.run(10, |_| true);
     sim.stop();
     assert_eq!(sim.intervals()[0].started_at, stored_end);
+}
+
+#[test]
+fn a_floor_more_than_five_minutes_ahead_is_ignored_and_reported_instead_of_stamping_the_future() {
+    // The store's last interval ends 2 h ahead: a clock that ran ahead, since corrected.
+    let mut sim = Sim::default_seeded(26);
+    let stored_end = sim.wall + chrono::Duration::hours(2);
+    sim.engine.set_floor(stored_end);
+    let started_at = sim.wall;
+    sim.start("t1");
+    sim.run(10, |_| true);
+    sim.stop();
+    assert_eq!(sim.intervals()[0].started_at, started_at, "stamped from the wall clock, not the floor");
+    assert!(sim.events.contains(&Event::FloorIgnored { floor: stored_end, wall: started_at }), "{:?}", sim.events);
+    // One second past the leeway is past it; the leeway itself is honoured (the test above).
+    let mut sim = Sim::default_seeded(27);
+    sim.engine.set_floor(sim.wall + chrono::Duration::seconds(301));
+    let started_at = sim.wall;
+    sim.start("t1");
+    sim.run(5, |_| true);
+    sim.stop();
+    assert_eq!(sim.intervals()[0].started_at, started_at);
 }
 
 #[test]

@@ -1,19 +1,19 @@
 //! `login`, `logout`, `tasks` and `resend`: the agent's account on a server.
 
-use metron_agent::delivery::{self, account, ServerClient, TokenPlace, TokenStore, Uploader};
+use metron_agent::delivery::{self, account, ClientError, SignInOptions, TokenPlace, TokenStore, Uploader, REQUEST_TIMEOUT};
 use metron_agent::error::AgentError;
 use metron_agent::store::{DeliveryStatus, Store};
 use std::path::Path;
 
 use crate::show::{local, open_for_reading};
 
-pub fn login(data_dir: &Path, server: &str, email: &str, password: Option<String>) -> Result<(), AgentError> {
+pub fn login(data_dir: &Path, server: &str, email: &str, password: Option<String>, options: &SignInOptions) -> Result<(), AgentError> {
     let password = match password {
         Some(p) => p,
         None => read_password()?,
     };
     let (mut store, _) = open_for_reading(data_dir)?;
-    let done = delivery::sign_in(&mut store, data_dir, server, email, &password, false)?;
+    let done = delivery::sign_in(&mut store, data_dir, server, email, &password, options)?;
     let tasks = match &done.tasks {
         Ok(tasks) => format!("{} tasks", tasks.len()),
         Err(e) => format!("the task list could not be fetched ({e})"),
@@ -61,7 +61,10 @@ pub fn tasks(data_dir: &Path) -> Result<(), AgentError> {
     if let Err(e) = delivery::refresh_tasks(&mut store, data_dir) {
         let cache = account::tasks(&store)?;
         let when = cache.refreshed_at.map(|t| local(&t)).unwrap_or_else(|| "never".into());
-        eprintln!("offline ({e}); the task list as cached {when}:");
+        match e {
+            AgentError::Server(ClientError::Unauthorized) => eprintln!("{e}; the task list as cached {when}:"),
+            e => eprintln!("offline ({e}); the task list as cached {when}:"),
+        }
     }
     for task in account::tasks(&store)?.tasks {
         if task.project.is_empty() {
@@ -107,7 +110,7 @@ fn deliver_now(data_dir: &Path, mut store: Store) -> Result<(), AgentError> {
         return Err(AgentError::Config("not signed in: run metron-agent login first; the intervals stay queued".into()));
     };
     let tokens = TokenStore::new(data_dir, store.device_id()?);
-    let mut uploader = Uploader::new(store, ServerClient::new(&acct.server)?, tokens)?;
+    let mut uploader = Uploader::new(store, acct.client(REQUEST_TIMEOUT)?, tokens)?;
     let result = uploader.drain();
     let counts = uploader.store().counts()?;
     match result {

@@ -51,6 +51,14 @@ enum Command {
         /// The password (or METRON_PASSWORD; read from stdin when neither is given)
         #[arg(long, env = "METRON_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// Allow plain http:// to another machine (the password and the tracked time cross
+        /// the network unencrypted); http:// to this machine needs no confirmation
+        #[arg(long)]
+        insecure: bool,
+        /// Trust this CA certificate (PEM) for the server's TLS besides the system's roots:
+        /// for a server whose certificate comes from a private CA. Remembered with the account
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
     },
     /// Sign out: revoke the token on the server (when reachable) and forget it here
     Logout,
@@ -109,7 +117,10 @@ fn run(cli: Cli) -> Result<(), AgentError> {
     let config = EngineConfig { interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE), ..Default::default() };
     match cli.command {
         Command::Track { task } => track::track(&data_dir, config, &task),
-        Command::Login { server, email, password } => account::login(&data_dir, &server, &email, password),
+        Command::Login { server, email, password, insecure, ca_cert } => {
+            let options = metron_agent::delivery::SignInOptions { local: false, insecure, ca_cert };
+            account::login(&data_dir, &server, &email, password, &options)
+        }
         Command::Logout => account::logout(&data_dir),
         Command::Tasks => account::tasks(&data_dir),
         Command::Resend { id, all } => account::resend(&data_dir, id, all),

@@ -1,7 +1,7 @@
 //! `status` and `intervals`: what the tracker, the connection and the store look like now.
 
 use metron_agent::data_dir::OwnedDataDir;
-use metron_agent::delivery::{self, account};
+use metron_agent::delivery::{self, account, ClientError};
 use metron_agent::error::AgentError;
 use metron_agent::paths::store_path;
 use metron_agent::store::{DeliveryStatus, Store, StoredInterval};
@@ -39,11 +39,17 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
             println!("server:     {} as {} <{}>", acct.server, acct.user.name, acct.user.email);
             let device_id = store.device_id()?;
             // A live look: is the server there, and does another device of this account track?
-            let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK)
-                .and_then(|(client, token)| Ok(client.active_devices(&token)?))
-                .map_err(|e| e.to_string());
+            let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK).and_then(|(client, token)| Ok(client.active_devices(&token)?));
             match &live {
                 Ok(_) => println!("connection: online"),
+                // The token expired or was revoked: nothing is lost, a login delivers it.
+                Err(e @ AgentError::Server(ClientError::Unauthorized)) => println!(
+                    "connection: {e}\n            {} unsent interval(s) are kept: metron-agent login --server {} --email {}{}",
+                    counts.unsent,
+                    acct.server,
+                    acct.user.email,
+                    acct.ca_cert.as_ref().map(|p| format!(" --ca-cert {}", p.display())).unwrap_or_default()
+                ),
                 Err(e) => println!("connection: offline: {e}"),
             }
             if let Some(state) = &delivery {

@@ -2,7 +2,7 @@
 
 use metron_agent::clock::SystemClock;
 use metron_agent::data_dir::OwnedDataDir;
-use metron_agent::delivery::{account, Connection, DeliveryEvent, ServerClient, TokenStore, Uploader, UploaderThread};
+use metron_agent::delivery::{account, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread, REQUEST_TIMEOUT};
 use metron_agent::error::AgentError;
 use metron_agent::sensors::Sensors;
 use metron_agent::tracker::Tracker;
@@ -33,7 +33,7 @@ pub fn track(data_dir: &Path, config: EngineConfig, task: &str) -> Result<(), Ag
             }
             // S6: no network needed to start; the uploader connects when it can.
             let uploader =
-                Uploader::new(metron_agent::store::Store::open(store.path())?, ServerClient::new(&acct.server)?, tokens)?.on_event(report);
+                Uploader::new(metron_agent::store::Store::open(store.path())?, acct.client(REQUEST_TIMEOUT)?, tokens)?.on_event(report);
             Some(UploaderThread::spawn(uploader))
         }
         None => {
@@ -101,6 +101,11 @@ fn resolve_task(store: &metron_agent::store::Store, task: &str) -> Result<String
 fn report(event: DeliveryEvent) {
     match event {
         DeliveryEvent::Connection { state: Connection::Online, .. } => eprintln!("server: online"),
+        // The error says it (a session expired, or no token saved); the intervals stay.
+        DeliveryEvent::Connection { state: Connection::SignedOut, error } => eprintln!(
+            "server: {}; intervals queue here and go after metron-agent login",
+            error.unwrap_or_else(|| Connection::SignedOut.as_str().into())
+        ),
         DeliveryEvent::Connection { state, error } => {
             eprintln!("server: {}{}; intervals queue here", state.as_str(), error.map(|e| format!(" ({e})")).unwrap_or_default())
         }
@@ -120,5 +125,7 @@ fn report(event: DeliveryEvent) {
             }
         }
         DeliveryEvent::TasksRefreshed(tasks) => tracing::debug!(count = tasks.len(), "task list refreshed"),
+        // Printed with the connection change that follows it.
+        DeliveryEvent::SessionExpired => {}
     }
 }
