@@ -47,7 +47,7 @@ pub fn judge(item: Value, now: i64) -> Judged {
         return Judged::Decided(IngestResult::rejected(id, format!("invalid: {e}")));
     }
     if interval.ended_at.timestamp() > now + MAX_FUTURE_SECS {
-        return Judged::Decided(IngestResult::rejected(id, "invalid: ends more than 5 min in the future"));
+        return Judged::Decided(IngestResult::rejected(id, metron_core::wire::REASON_ENDS_IN_FUTURE));
     }
     // Canonical JSON of the parsed interval: equal content gives equal text.
     let body = serde_json::to_string(&interval).expect("an interval serializes");

@@ -164,8 +164,9 @@ impl ServerClient {
         format!("{}{path}", self.base())
     }
 
-    pub fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ClientError> {
-        let body = LoginRequest { email: email.to_string(), password: password.to_string(), device_id: None };
+    /// Signs in as this device: the server revokes the token the device held before.
+    pub fn login(&self, email: &str, password: &str, device_id: &str) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest { email: email.to_string(), password: password.to_string(), device_id: Some(device_id.to_string()) };
         match self.call(self.http.post(self.url("/api/v1/login")).json(&body)) {
             Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),
             other => other,

@@ -55,7 +55,7 @@ pub fn sign_in(
     let client = ServerClient::build(server, ca_cert.as_deref(), REQUEST_TIMEOUT)?;
     client.check_transport(options.insecure)?;
     let local = options.local;
-    let response = client.login(email, password)?;
+    let response = client.login(email, password, &store.device_id()?.to_string())?;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
     if let Some(old) = account::owner_of_backlog(store)? {
         let same = old.user.id == response.user.id && (old.server == client.base() || (old.local && local));
