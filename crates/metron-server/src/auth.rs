@@ -161,6 +161,26 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+impl AuthUser {
+    /// Refuses (403) a caller who is not an admin: "only an admin can {to}".
+    pub fn require_admin(&self, to: &str) -> Result<(), ApiError> {
+        if self.user.user.admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("only an admin can {to}")))
+        }
+    }
+
+    /// The user `id` of the caller's organization. Another organization's user is "not
+    /// found", so ids can't be probed.
+    pub async fn org_member(&self, state: &AppState, id: &str) -> Result<UserRow, ApiError> {
+        match state.db.user_by_id(id).await? {
+            Some(row) if row.org_id == self.user.org_id => Ok(row),
+            _ => Err(ApiError::NotFound(format!("no user {id} in your organization"))),
+        }
+    }
+}
+
 fn refusal(why: TokenRefusal) -> ApiError {
     match why {
         TokenRefusal::Expired => ApiError::SessionExpired,

@@ -113,10 +113,7 @@ async fn subject(state: &AppState, auth: &AuthUser, user_id: Option<&str>) -> Re
     if !auth.user.user.admin {
         return Err(ApiError::Forbidden("only an admin can read another person's report".into()));
     }
-    match state.db.user_by_id(id).await? {
-        Some(row) if row.org_id == auth.user.org_id => Ok(row),
-        _ => Err(ApiError::NotFound(format!("no user {id} in your organization"))),
-    }
+    auth.org_member(state, id).await
 }
 
 /// The offset a user's day is taken in: their latest interval's up to the end of that day.
@@ -250,9 +247,7 @@ pub async fn team(
 ) -> Result<Json<TeamReport>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))?;
     let date = parse_date(q.date.as_deref())?;
-    if !auth.user.user.admin {
-        return Err(ApiError::Forbidden("only an admin can read the team's report".into()));
-    }
+    auth.require_admin("read the team's report")?;
     Ok(Json(team_report(&state, &auth.user.org_id, date).await?))
 }
 
@@ -328,13 +323,7 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     Ok(TeamReport { date, users: members })
 }
 
-fn require_admin(auth: &AuthUser) -> Result<(), ApiError> {
-    if auth.user.user.admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only an admin can manage productivity rules".into()))
-    }
-}
+const MANAGE_RULES: &str = "manage productivity rules";
 
 fn checked(rule: Rule) -> Result<Rule, ApiError> {
     let rule = Rule { pattern: rule.pattern.trim().to_string(), ..rule };
@@ -348,7 +337,7 @@ fn checked(rule: Rule) -> Result<Rule, ApiError> {
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody)))]
 pub async fn list_rules(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<StoredRule>>, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_RULES)?;
     Ok(Json(state.db.rules(&auth.user.org_id).await?))
 }
 
@@ -360,7 +349,7 @@ pub async fn list_rules(State(state): State<AppState>, auth: AuthUser) -> Result
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 413, body = metron_core::wire::ErrorBody)))]
 pub async fn create_rule(State(state): State<AppState>, auth: AuthUser, JsonBody(rule): JsonBody<Rule>) -> Result<Response, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_RULES)?;
     let created = state.db.create_rule(&auth.user.org_id, &checked(rule)?).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -379,7 +368,7 @@ pub async fn update_rule(
     Path(id): Path<String>,
     JsonBody(rule): JsonBody<Rule>,
 ) -> Result<Json<StoredRule>, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_RULES)?;
     let rule = checked(rule)?;
     state.db.update_rule(&auth.user.org_id, &id, &rule).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no rule {id}")))
 }
@@ -391,7 +380,7 @@ pub async fn update_rule(
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 404, body = metron_core::wire::ErrorBody)))]
 pub async fn delete_rule(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_RULES)?;
     if state.db.delete_rule(&auth.user.org_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

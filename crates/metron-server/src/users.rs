@@ -15,21 +15,12 @@ use crate::error::ApiError;
 use crate::AppState;
 use std::sync::Arc;
 
-fn require_admin(auth: &AuthUser) -> Result<(), ApiError> {
-    if auth.user.user.admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only an admin can manage people and the organization".into()))
-    }
-}
+const MANAGE_PEOPLE: &str = "manage people and the organization";
 
 /// The user `id` of the caller's organization (the caller must be an admin).
 async fn member(state: &AppState, auth: &AuthUser, id: &str) -> Result<UserRow, ApiError> {
-    require_admin(auth)?;
-    match state.db.user_by_id(id).await? {
-        Some(row) if row.org_id == auth.user.org_id => Ok(row),
-        _ => Err(ApiError::NotFound(format!("no user {id} in your organization"))),
-    }
+    auth.require_admin(MANAGE_PEOPLE)?;
+    auth.org_member(state, id).await
 }
 
 /// Disable a person: they can't sign in, and every token they hold answers 401 at once.
@@ -116,7 +107,7 @@ pub struct OrgSettings {
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody)))]
 pub async fn org_settings(State(state): State<AppState>, auth: AuthUser) -> Result<Json<OrgSettings>, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_PEOPLE)?;
     Ok(Json(OrgSettings { task_creation: state.db.task_creation(&auth.user.org_id).await? }))
 }
 
@@ -132,7 +123,7 @@ pub async fn set_org_settings(
     auth: AuthUser,
     JsonBody(body): JsonBody<OrgSettings>,
 ) -> Result<Json<OrgSettings>, ApiError> {
-    require_admin(&auth)?;
+    auth.require_admin(MANAGE_PEOPLE)?;
     state.db.set_task_creation(&auth.user.org_id, body.task_creation).await?;
     Ok(Json(body))
 }
