@@ -282,13 +282,20 @@ async fn tokens_expire_after_their_absolute_and_idle_lifetimes() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "unused for longer than its idle lifetime");
     assert!(body["error"].as_str().unwrap().contains("expired"), "{body}");
 
-    let old = Fixture::with_limits(Backend::Sqlite, Limits { token_lifetime: Duration::from_secs(2), ..Limits::default() }).await;
+    // Used often but older than its lifetime. The uses are timed from the login, not counted,
+    // so a slow machine (CI builds beside the tests) can't push a use past the lifetime.
+    let lifetime = Duration::from_secs(4);
+    let old = Fixture::with_limits(Backend::Sqlite, Limits { token_lifetime: lifetime, ..Limits::default() }).await;
     let token = old.login("ann@acme.test", "ann-password").await;
-    for _ in 0..4 {
+    let issued = std::time::Instant::now();
+    let mut uses = 0;
+    while issued.elapsed() < lifetime / 2 {
         assert_eq!(old.call("GET", "/api/v1/me", Some(&token), None).await.0, StatusCode::OK);
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        uses += 1;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(uses >= 2, "the token was used within its lifetime");
+    tokio::time::sleep((lifetime + Duration::from_millis(500)).saturating_sub(issued.elapsed())).await;
     assert_eq!(old.call("GET", "/api/v1/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED, "older than its lifetime, used or not");
 }
 
