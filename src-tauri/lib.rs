@@ -78,6 +78,7 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
 
 /// Runs the window process.
 pub fn run() {
+    metron_agent::process::init();
     let _log_guard = metron_tray::logging::init("metron-window");
     let data_dir = std::env::var_os("METRON_DATA_DIR").map(PathBuf::from).unwrap_or_else(metron_agent::paths::default_data_dir);
     // The app handle exists only once Tauri is built; pushed messages that come before wait.

@@ -22,6 +22,11 @@ impl OwnedDataDir {
     /// recovers a checkpoint left by a crash (S2).
     pub fn open(dir: &Path, patience: Duration) -> Result<OwnedDataDir, AgentError> {
         let lock = InstanceLock::acquire_within(dir, patience)?;
+        // A store made by an older version (or copied in) may be readable by others: narrowed.
+        let store_file = store_path(dir);
+        for file in [store_file.clone(), store_file.with_extension("sqlite-wal"), store_file.with_extension("sqlite-shm")] {
+            crate::private::narrow(&file).map_err(|source| AgentError::DataDir { dir: dir.to_path_buf(), source })?;
+        }
         let mut store = Store::open(&store_path(dir))?;
         let recovered = store.recover()?;
         if let Some(i) = &recovered {

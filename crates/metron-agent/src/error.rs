@@ -24,6 +24,13 @@ pub enum AgentError {
     Server(#[from] crate::delivery::ClientError),
     #[error(transparent)]
     Secret(#[from] crate::delivery::secret::SecretError),
+    /// The data dir is signed in to the desktop app's local mode, whose server runs only inside
+    /// the app: without the app, its last address may belong to another program by now.
+    #[error(
+        "this data dir works in the desktop app's local mode, and its server runs only while the app does. \
+         Start Metron (the app) first, or sign in to a team server with metron-agent login."
+    )]
+    LocalModeWithoutApp,
     #[error("{0}")]
     Config(String),
 }

@@ -32,10 +32,17 @@ impl InstanceLock {
         }
     }
 
+    /// Whether a tracker (the desktop app or `metron-agent track`) holds the data dir now. In the
+    /// holder's own process too: the lock belongs to the holder's open file, not to the process.
+    pub fn is_held(data_dir: &Path) -> bool {
+        let Ok(file) = OpenOptions::new().read(true).write(true).open(lock_path(data_dir)) else { return false };
+        matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+    }
+
     /// Takes the lock, or says who holds it.
     pub fn acquire(data_dir: &Path) -> Result<InstanceLock, AgentError> {
         let dir_error = |source| AgentError::DataDir { dir: data_dir.to_path_buf(), source };
-        std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+        crate::private::private_dir(data_dir).map_err(dir_error)?;
         let mut file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(lock_path(data_dir)).map_err(dir_error)?;
         match file.try_lock() {
@@ -84,6 +91,16 @@ mod tests {
         releaser.join().unwrap();
         let _held = InstanceLock::acquire(dir.path()).unwrap();
         assert!(InstanceLock::acquire_within(dir.path(), Duration::from_millis(100)).is_err());
+    }
+
+    #[test]
+    fn is_held_sees_a_holder_in_this_process_and_nothing_once_it_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!InstanceLock::is_held(dir.path()), "no lock file yet");
+        let held = InstanceLock::acquire(dir.path()).unwrap();
+        assert!(InstanceLock::is_held(dir.path()));
+        drop(held);
+        assert!(!InstanceLock::is_held(dir.path()));
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Where the agent keeps its files.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The default data dir: `$XDG_DATA_HOME/metron` (usually `~/.local/share/metron`).
@@ -16,18 +15,4 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
 /// The single-instance lock inside a data dir.
 pub fn lock_path(data_dir: &Path) -> PathBuf {
     data_dir.join("tracker.lock")
-}
-
-/// Writes a file only the user can read (mode 0600 on Unix), atomically: a temporary file
-/// beside it, synced, then renamed over it. For secrets: the token, the local account.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(tmp, path)
 }

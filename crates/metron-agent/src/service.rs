@@ -197,6 +197,13 @@ impl Service {
         let recovered = owned.recovered.clone();
         let (mut store, lock) = owned.into_parts();
         let device_id = store.device_id()?;
+        if account::account(&store)?.is_some_and(|a| a.local) {
+            // Local mode's server gets a new port at every start, and the old one may be another
+            // user's listener by now: the last start's token is dropped before anything could
+            // send it there. The app's local sign-in brings a new one (and the server, seeing the
+            // same device sign in, revokes the old one).
+            TokenStore::new(&config.data_dir, device_id).delete();
+        }
         let engine =
             Engine::new(config.engine, device_id, Box::new(StdRng::from_os_rng())).map_err(|e| AgentError::Config(e.to_string()))?;
         let (tx, rx) = mpsc::channel();
@@ -208,7 +215,7 @@ impl Service {
             .name("metron-tracker".into())
             .spawn(move || {
                 let _lock = lock;
-                let mut worker = Worker::new(tracker, data_dir, tx, Box::new(on_event));
+                let mut worker = Worker::new(tracker, data_dir, device_id, tx, Box::new(on_event));
                 worker.run(rx);
             })
             .map_err(|e| AgentError::Config(format!("cannot start the tracker thread: {e}")))?;
@@ -241,6 +248,7 @@ impl Drop for Service {
 struct Worker {
     tracker: Tracker,
     data_dir: PathBuf,
+    device_id: Uuid,
     tx: Sender<Cmd>,
     on_event: Box<dyn Fn(ServiceEvent) + Send>,
     uploader: Option<UploaderThread>,
@@ -258,10 +266,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(tracker: Tracker, data_dir: PathBuf, tx: Sender<Cmd>, on_event: Box<dyn Fn(ServiceEvent) + Send>) -> Worker {
+    fn new(tracker: Tracker, data_dir: PathBuf, device_id: Uuid, tx: Sender<Cmd>, on_event: Box<dyn Fn(ServiceEvent) + Send>) -> Worker {
         let mut w = Worker {
             tracker,
             data_dir,
+            device_id,
             tx,
             on_event,
             uploader: None,
@@ -386,6 +395,12 @@ impl Worker {
         }
     }
 
+    /// Whether this start's local sign-in happened (it saved a token; the last start's was
+    /// deleted at start).
+    fn local_signed_in(&self) -> bool {
+        TokenStore::new(&self.data_dir, self.device_id).load().is_some()
+    }
+
     fn restart_uploader(&mut self) {
         if let Some(u) = self.uploader.take() {
             u.stop();
@@ -395,6 +410,10 @@ impl Worker {
         self.other_devices = 0;
         let store = self.tracker.store();
         let Ok(Some(acct)) = account::account(store) else { return };
+        if acct.local && !self.local_signed_in() {
+            // Until the app signs in to its local server of this start, there is nowhere to go.
+            return;
+        }
         let started = (|| -> Result<UploaderThread, AgentError> {
             let mut own = Store::open(store.path())?;
             let tokens = TokenStore::new(&self.data_dir, own.device_id()?);

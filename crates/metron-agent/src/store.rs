@@ -146,6 +146,9 @@ impl Store {
         }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        // The store holds at most ~1 MB and is read a few rows at a time: a 256 KiB page cache
+        // (SQLite's default is 2 MiB per connection, and the app keeps several) is enough.
+        conn.pragma_update(None, "cache_size", -256).map_err(fail)?;
         let mut store = Store { conn, path: path.to_path_buf(), capacity: DEFAULT_CAPACITY };
         store.migrate().map_err(OpenFailure::Other)?;
         Ok(store)

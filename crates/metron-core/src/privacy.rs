@@ -3,7 +3,8 @@
 //! Key identities never reach this crate at all (the sensors count events); this module
 //! handles what a window can reveal: titles can be dropped, URLs reduced to their host or
 //! dropped, and listed apps excluded entirely (their time still counts, under a neutral name,
-//! so no tracked second disappears).
+//! so no tracked second disappears). Whatever the policy, a URL's credentials, query string and
+//! fragment are never kept: they carry passwords, session tokens and search terms.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,12 @@ impl Default for PrivacyPolicy {
 }
 
 impl PrivacyPolicy {
+    /// The most private policy: no titles, no URLs. What a damaged or unreadable settings file
+    /// falls back to, since a guess that records more than the person chose is worse.
+    pub fn most_private() -> Self {
+        PrivacyPolicy { record_titles: false, urls: UrlPolicy::Drop, excluded_apps: Vec::new() }
+    }
+
     /// App name recorded in place of an excluded app.
     pub const EXCLUDED_APP: &'static str = "excluded";
 
@@ -44,11 +51,27 @@ impl PrivacyPolicy {
         }
         let title = if self.record_titles { window.title } else { String::new() };
         let url = match self.urls {
-            UrlPolicy::Full => window.url,
+            UrlPolicy::Full => window.url.as_deref().map(url_without_secrets),
             UrlPolicy::HostOnly => window.url.as_deref().and_then(url_host).map(str::to_string),
             UrlPolicy::Drop => None,
         };
         WindowInfo { app: window.app, title, url, path: window.path }
+    }
+}
+
+/// A URL without its credentials (`user:password@`), query string and fragment: scheme,
+/// host, port and path stay.
+pub fn url_without_secrets(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{path}"),
+        None => format!("{host}{path}"),
     }
 }
 
@@ -80,8 +103,33 @@ mod tests {
     }
 
     #[test]
-    fn default_policy_keeps_everything() {
-        assert_eq!(PrivacyPolicy::default().apply(browser()), browser());
+    fn default_policy_keeps_everything_but_a_urls_secrets() {
+        let kept = PrivacyPolicy::default().apply(browser());
+        assert_eq!(kept.url.as_deref(), Some("https://mail.example.com:8443/inbox"));
+        assert_eq!(WindowInfo { url: browser().url, ..kept }, browser());
+    }
+
+    #[test]
+    fn credentials_queries_and_fragments_never_stay_in_a_url() {
+        for (url, kept) in [
+            ("https://bob:hunter2@example.com/a/b?token=abc#frag", "https://example.com/a/b"),
+            ("https://example.com/search?q=salary+review", "https://example.com/search"),
+            ("http://user@[::1]:8080/x#y", "http://[::1]:8080/x"),
+            ("example.com/path?x=1", "example.com/path"),
+            ("https://example.com", "https://example.com"),
+            ("file:///home/ann/notes.txt", "file:///home/ann/notes.txt"),
+            // An @ in the path is not a credential.
+            ("https://example.com/@ann/post", "https://example.com/@ann/post"),
+        ] {
+            assert_eq!(url_without_secrets(url), kept, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_most_private_policy_keeps_no_title_and_no_url() {
+        let w = PrivacyPolicy::most_private().apply(browser());
+        assert_eq!((w.title.as_str(), w.url), ("", None));
+        assert_eq!(w.app, "Firefox");
     }
 
     #[test]

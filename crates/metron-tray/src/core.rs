@@ -100,7 +100,15 @@ impl Core {
     /// local mode. Fails (with the reason) when another tracker has the data dir (S7).
     pub fn start(options: Options, desktop: Box<dyn Desktop>) -> Result<Arc<Core>, AppError> {
         let settings_path = options.config_dir.join("settings.json");
-        let (settings, notice) = settings::load(&settings_path);
+        metron_agent::private::private_dir(&options.data_dir)
+            .map_err(|e| AppError::Local(format!("cannot use the data dir {}: {e}", options.data_dir.display())))?;
+        let (mut settings, settings_notice) = settings::load(&settings_path);
+        let privacy_notice = settings::load_privacy(&options.data_dir, &mut settings);
+        let notice = match (settings_notice, privacy_notice) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
+        let reset = notice.is_some();
         let mut engine = options.engine;
         engine.privacy = settings.privacy.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -125,6 +133,11 @@ impl Core {
             desktop,
             runtime,
         });
+        if reset {
+            // Said now, not only when a window opens: the app may run in the tray for days.
+            let (title, body) = crate::notify::settings_reset(core.russian());
+            core.desktop.notify(title, body);
+        }
         let weak: Weak<Core> = Arc::downgrade(&core);
         let config = ServiceConfig { data_dir: options.data_dir, engine, sensors: options.sensors, clock: Box::new(SystemClock::new()) };
         let service = Service::start(config, move |e| {
@@ -275,7 +288,7 @@ impl Core {
         if !["auto", "en", "ru"].contains(&settings.language.as_str()) {
             return Err(AppError::Input(format!("unknown language {}", settings.language)));
         }
-        settings::save(&self.settings_path, &settings)
+        settings::save(&self.settings_path, &self.data_dir, &settings)
             .map_err(|e| AppError::Local(format!("cannot save the settings to {}: {e}", self.settings_path.display())))?;
         self.handle()?.set_privacy(settings.privacy.clone());
         let russian = crate::is_russian(&settings.language);

@@ -72,6 +72,7 @@ fn config_dir() -> PathBuf {
 
 /// Runs the resident process; returns the exit status.
 pub fn run() -> i32 {
+    metron_agent::process::init();
     // GTK probes OpenGL visuals when it opens the display, which loads the GL driver (with
     // Mesa's software renderer, 48 MB of LLVM). A tray never draws with GL.
     std::env::set_var("GDK_GL", "disable");

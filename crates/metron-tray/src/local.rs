@@ -59,7 +59,9 @@ pub fn read_account(data_dir: &Path) -> Result<LocalAccount, AppError> {
 pub async fn start(data_dir: &Path) -> Result<(LocalServer, LocalAccount), AppError> {
     std::fs::create_dir_all(data_dir).map_err(|e| AppError::Local(format!("cannot create {}: {e}", data_dir.display())))?;
     let db_url = db_path(data_dir).display().to_string();
-    let db = metron_server::db::connect(&db_url).await.map_err(|e| AppError::Local(format!("the local database {db_url}: {e}")))?;
+    let db = metron_server::db::connect_sized(&db_url, metron_server::db::Sizing::DESKTOP)
+        .await
+        .map_err(|e| AppError::Local(format!("the local database {db_url}: {e}")))?;
     let state = metron_server::AppState::new(db);
     let account = ensure_account(&state, data_dir).await?;
     let listener =
@@ -107,7 +109,7 @@ async fn ensure_account(state: &metron_server::AppState, data_dir: &Path) -> Res
         let _ = state.db.create_task(&org_id, &NewTask { name: name.into(), project: String::new() }).await;
     }
     let account = LocalAccount { email, password };
-    metron_agent::paths::write_private(&path, &serde_json::to_vec(&account).expect("serializes"))
+    metron_agent::private::write_private(&path, &serde_json::to_vec(&account).expect("serializes"))
         .map_err(|e| AppError::Local(format!("cannot write {}: {e}", path.display())))?;
     Ok(account)
 }

@@ -14,7 +14,12 @@ pub fn init(prefix: &str) -> Option<tracing_appender::non_blocking::WorkerGuard>
     use tracing_subscriber::prelude::*;
     let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let file = log_dir().and_then(|dir| {
-        let _ = std::fs::create_dir_all(&dir);
+        // Logs name tasks and errors: the folder and every file in it are the owner's only
+        // (new files already are, by the umask; older ones are narrowed).
+        let _ = metron_agent::private::private_dir(&dir);
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let _ = metron_agent::private::narrow(&entry.path());
+        }
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix(prefix)

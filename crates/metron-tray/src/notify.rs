@@ -26,6 +26,22 @@ pub fn text(notice: &Notice, russian: bool) -> (String, String) {
     (title, body)
 }
 
+/// The title and body when a damaged or unreadable settings file was replaced by the most
+/// private settings (the window shows the details).
+pub fn settings_reset(russian: bool) -> (String, String) {
+    if russian {
+        (
+            "Настройки Metron сброшены".into(),
+            "Файл настроек повреждён: заголовки окон и адреса не записываются, пока вы не проверите настройки.".into(),
+        )
+    } else {
+        (
+            "Metron's settings were reset".into(),
+            "The settings file was damaged: window titles and addresses are not recorded until you review the settings.".into(),
+        )
+    }
+}
+
 /// Shows a notification through the desktop's notification daemon (D-Bus), on a thread of
 /// its own: a call to a missing daemon can take its timeout, and a notification is a
 /// courtesy (the window shows the same), so a failure is only logged.

@@ -60,7 +60,7 @@ impl TokenStore {
     }
 
     fn write_file(&self, token: &Token) -> Result<(), SecretError> {
-        crate::paths::write_private(&self.file, token.0.as_bytes()).map_err(|source| SecretError { path: self.file.clone(), source })
+        crate::private::write_private(&self.file, token.0.as_bytes()).map_err(|source| SecretError { path: self.file.clone(), source })
     }
 
     /// The saved token, if any. The file is read first: it exists only when the keyring

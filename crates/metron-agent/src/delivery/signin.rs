@@ -97,11 +97,17 @@ pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, O
     Ok(Some((acct, revoked.err().map(|e| e.to_string()))))
 }
 
-/// The signed-in account's client (with this request timeout) and token, or a clear error.
+/// The signed-in account's client (with this request timeout) and token, or a clear error
+/// (also when the account is local mode's and the app is not running).
 pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Result<(ServerClient, Token), AgentError> {
     let Some(acct) = account::account(store)? else {
         return Err(AgentError::Config("not signed in".into()));
     };
+    // Local mode's address is good only while the app that serves it runs (it holds the lock):
+    // otherwise another user of this machine may listen on that port now, and gets no token.
+    if acct.local && !crate::lock::InstanceLock::is_held(data_dir) {
+        return Err(AgentError::LocalModeWithoutApp);
+    }
     let token = TokenStore::new(data_dir, store.device_id()?)
         .load()
         .ok_or_else(|| AgentError::Config("signed out: no token is saved; sign in again".into()))?;

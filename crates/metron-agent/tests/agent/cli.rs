@@ -132,3 +132,35 @@ fn a_corrupt_store_is_reported_by_name_and_moved_aside() {
         std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains(".corrupt-"));
     assert!(moved);
 }
+
+#[test]
+fn a_local_mode_data_dir_is_refused_while_the_app_is_not_running() {
+    use metron_agent::delivery::{account, Account, Token, TokenStore};
+    let dir = tempfile::tempdir().unwrap();
+    // What the desktop app leaves behind in local mode: its account, a task list, a token.
+    let spy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    spy.set_nonblocking(true).unwrap();
+    let mut store = metron_agent::store::Store::open(&metron_agent::paths::store_path(dir.path())).unwrap();
+    let user = metron_core::wire::User { id: "u1".into(), email: "me@localhost".into(), name: "Me".into(), admin: true };
+    let server = format!("http://{}", spy.local_addr().unwrap());
+    account::save_account(&mut store, &Account { server, user, local: true, ca_cert: None }).unwrap();
+    account::save_tasks(
+        &mut store,
+        vec![metron_core::wire::Task { id: "t1".into(), name: "General".into(), project: String::new() }],
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    TokenStore::new(dir.path(), store.device_id().unwrap()).save(&Token("a-local-token".into())).unwrap();
+    drop(store);
+    let d = dir.path().to_str().unwrap();
+    for args in [&["tasks"][..], &["track", "--task", "t1"], &["resend", "--all"]] {
+        let out = agent(&[&["--data-dir", d][..], args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("local mode") && err.contains("Start Metron"), "{args:?}: {err}");
+    }
+    match spy.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the stored local address got a connection: {other:?}"),
+    }
+}

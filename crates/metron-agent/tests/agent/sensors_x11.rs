@@ -131,4 +131,48 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         let bytes = std::fs::read(file.path()).unwrap();
         assert!(!bytes.windows(6).any(|w| w == b"secret"), "typed text found in {}", file.path().display());
     }
+
+    // E6 across binaries: `track` follows the privacy file the app writes into the data dir...
+    let root = tempfile::tempdir().unwrap();
+    let titles_off = root.path().join("titles-off");
+    std::fs::create_dir(&titles_off).unwrap();
+    std::fs::write(metron_agent::privacy::path(&titles_off), r#"{"record_titles": false, "urls": "host_only"}"#).unwrap();
+    let windows = track_briefly(&display, &titles_off, &[]);
+    assert!(!windows.is_empty(), "no window recorded");
+    assert!(windows.iter().all(|w| w.title.is_empty() && w.app.eq_ignore_ascii_case("xmessage")), "{windows:?}");
+    // ... and its flags override it for one run.
+    let fresh = root.path().join("fresh");
+    let windows = track_briefly(&display, &fresh, &["--exclude", "XMessage"]);
+    assert!(!windows.is_empty() && windows.iter().all(|w| w.app == "excluded" && w.title.is_empty()), "{windows:?}");
+    // Files private to their owner: the folder the agent made, and the store in it.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), 0o700, "the data dir");
+    assert_eq!(mode(&metron_agent::paths::store_path(&fresh)), 0o600, "the store");
+}
+
+/// Runs `metron-agent track` on `data_dir` for a few seconds of 2-second intervals and returns
+/// the window segments it stored.
+fn track_briefly(display: &str, data_dir: &std::path::Path, flags: &[&str]) -> Vec<WindowSegment> {
+    let mut agent = Command::new(agent_bin())
+        .args(["--data-dir", data_dir.to_str().unwrap(), "--interval-range", "2..2", "track", "--task", "t1"])
+        .args(flags)
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let store = metron_agent::paths::store_path(data_dir);
+    wait_until("the tracker's first checkpoint", Duration::from_secs(20), || {
+        let Ok(conn) = rusqlite::Connection::open_with_flags(&store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return false };
+        conn.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).map(|n| n > 0).unwrap_or(false)
+    });
+    std::thread::sleep(Duration::from_millis(3500));
+    unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
+    let status = agent.wait().unwrap();
+    let mut log = String::new();
+    use std::io::Read;
+    let _ = agent.stderr.take().unwrap().read_to_string(&mut log);
+    assert!(status.success(), "{log}");
+    read_intervals(&store).into_iter().flat_map(|i| i.windows).collect()
 }

@@ -286,10 +286,32 @@ pub(crate) fn parse_bodies(rows: &[String]) -> Result<Vec<Interval>, DbError> {
 
 /// Opens the database named by `url`: a `postgres://` URL, `sqlite::memory:`, or a SQLite path.
 pub async fn connect(url: &str) -> Result<Arc<dyn Database>, DbError> {
+    connect_sized(url, Sizing::SERVER).await
+}
+
+/// How much a SQLite database may hold in memory: its reader connections (each a thread with
+/// a page cache) and the cache of each. PostgreSQL keeps its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizing {
+    pub max_readers: u32,
+    /// Page cache per connection, in KiB.
+    pub cache_kib: u32,
+}
+
+impl Sizing {
+    /// A team's server: reports read in parallel, SQLite's default 2 MiB cache each.
+    pub const SERVER: Sizing = Sizing { max_readers: 4, cache_kib: 2048 };
+    /// The desktop app's local server: one person's data, in a process that stays resident
+    /// all day beside everything else on the computer.
+    pub const DESKTOP: Sizing = Sizing { max_readers: 2, cache_kib: 512 };
+}
+
+/// [`connect`], with the SQLite sizing given.
+pub async fn connect_sized(url: &str, sizing: Sizing) -> Result<Arc<dyn Database>, DbError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgDb::open(url).await?))
     } else {
-        Ok(Arc::new(sqlite::SqliteDb::open(url).await?))
+        Ok(Arc::new(sqlite::SqliteDb::open(url, sizing).await?))
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, UserRow};
+use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, Sizing, UserRow};
 
 /// How many waiting requests one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -45,7 +45,7 @@ pub struct SqliteDb {
 impl SqliteDb {
     /// Opens a SQLite path or `sqlite:` URL; `sqlite::memory:` is a throw-away file in the
     /// temp dir, because the reader pool and the writer thread must see one database.
-    pub async fn open(url: &str) -> Result<SqliteDb, DbError> {
+    pub async fn open(url: &str, sizing: Sizing) -> Result<SqliteDb, DbError> {
         let url = if url.contains(":memory:") {
             format!("sqlite://{}", std::env::temp_dir().join(format!("metron-{}.sqlite", Uuid::now_v7())).display())
         } else if url.starts_with("sqlite:") {
@@ -61,12 +61,21 @@ impl SqliteDb {
             // client then forgets about it. Group commit keeps the fsyncs few.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", format!("-{}", sizing.cache_kib));
         let path = options.get_filename().to_path_buf();
         make_private(&path).map_err(|e| DbError::Other(format!("creating {} for its owner only: {e}", path.display())))?;
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(classify)?;
+        // Each pooled connection is a thread of sqlx's with a page cache of its own: an idle one
+        // is closed after a while, so a quiet server (or the desktop's local one) holds few.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(sizing.max_readers)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .connect_with(options)
+            .await
+            .map_err(classify)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| DbError::Other(format!("migrating: {e}")))?;
-        let conn = open_writer(&path).map_err(writer_error)?;
+        let conn = open_writer(&path, sizing).map_err(writer_error)?;
         let epoch_reader =
             rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(writer_error)?;
         epoch_reader.busy_timeout(Duration::from_secs(5)).map_err(writer_error)?;
@@ -93,12 +102,13 @@ fn make_private(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+fn open_writer(path: &Path, sizing: Sizing) -> rusqlite::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(PathBuf::from(path))?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "cache_size", format!("-{}", sizing.cache_kib))?;
     Ok(conn)
 }
 

@@ -35,7 +35,7 @@ impl Desktop for RecordingDesktop {
 }
 
 struct Running {
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
     core: Arc<Core>,
     socket: std::path::PathBuf,
     desktop: Recorded,
@@ -43,7 +43,11 @@ struct Running {
 
 impl Running {
     fn start() -> Running {
-        let dir = tempfile::tempdir().unwrap();
+        Running::start_in(Arc::new(tempfile::tempdir().unwrap()))
+    }
+
+    /// A core on `dir`'s data and config dirs (a later one may start on the same).
+    fn start_in(dir: Arc<tempfile::TempDir>) -> Running {
         let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
         let options =
             Options { data_dir: dir.path().join("data"), config_dir: dir.path().join("config"), sensors, engine: EngineConfig::default() };
@@ -205,4 +209,72 @@ fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
         Err(e) => e.to_string(),
     };
     assert!(err.contains("another Metron"), "{err}");
+}
+
+/// Local mode's server address once the core has signed in to it.
+fn local_server(running: &Running) -> String {
+    wait("the local sign-in", || running.core.latest().is_some_and(|s| s.account.is_some_and(|a| a.local)));
+    running.core.latest().unwrap().account.unwrap().server
+}
+
+#[test]
+fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
+    use metron_agent::delivery::{self, TokenStore};
+    use metron_agent::paths::store_path;
+    use metron_agent::store::Store;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let data = dir.path().join("data");
+    let first = Running::start_in(Arc::clone(&dir));
+    let old = local_server(&first);
+    wait("the task list", || first.core.latest().is_some_and(|s| !s.tasks.is_empty()));
+    let task = first.core.latest().unwrap().tasks[0].id.clone();
+    drop(first);
+    // Another user of this machine now listens on the port Metron's local server had.
+    // (It is free once the stopped server has let go of it.)
+    let spy = Arc::new(Mutex::new(None));
+    wait("the old port free", || {
+        *spy.lock().unwrap() = std::net::TcpListener::bind(old.trim_start_matches("http://")).ok();
+        spy.lock().unwrap().is_some()
+    });
+    let spy = spy.lock().unwrap().take().unwrap();
+    spy.set_nonblocking(true).unwrap();
+    // The last start's token, and an interval waiting to be delivered.
+    let mut store = Store::open(&store_path(&data)).unwrap();
+    let device = store.device_id().unwrap();
+    let old_token = TokenStore::new(&data, device).load().expect("the first start's token");
+    let now = chrono::Utc::now().timestamp();
+    let ended = chrono::DateTime::from_timestamp(now - 60, 0).unwrap();
+    let waiting = metron_core::Interval {
+        id: uuid::Uuid::now_v7(),
+        device_id: device,
+        task_id: task,
+        started_at: ended - chrono::Duration::seconds(30),
+        ended_at: ended,
+        utc_offset_minutes: 0,
+        end_reason: metron_core::EndReason::Stop,
+        active: "1".repeat(30),
+        counts: metron_core::Counts { keys: 3, ..Default::default() },
+        windows: vec![],
+    };
+    store.commit(&waiting).unwrap();
+    drop(store);
+
+    let second = Running::start_in(Arc::clone(&dir));
+    let new = local_server(&second);
+    assert_ne!(new, old, "a fresh port");
+    wait("the waiting interval delivered to this start's server", || second.core.latest().is_some_and(|s| s.delivery.unsent == 0));
+    // The old token is revoked on the server: it was replaced, not copied.
+    let client = metron_agent::delivery::ServerClient::new(&new).unwrap();
+    let me = client.me(&old_token);
+    assert!(matches!(me, Err(metron_agent::delivery::ClientError::Unauthorized)), "the previous start's token still works: {me:?}");
+    drop(second);
+    // With the app gone, the agent's requests refuse local mode instead of trying its address.
+    let mut store = Store::open(&store_path(&data)).unwrap();
+    let refused = delivery::refresh_tasks(&mut store, &data).unwrap_err();
+    assert!(matches!(refused, metron_agent::AgentError::LocalModeWithoutApp), "{refused}");
+    assert!(refused.to_string().contains("Start Metron"), "{refused}");
+    match spy.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the previous port got a connection: {other:?}"),
+    }
 }

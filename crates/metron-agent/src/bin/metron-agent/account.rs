@@ -58,12 +58,16 @@ pub fn tasks(data_dir: &Path) -> Result<(), AgentError> {
     if account::account(&store)?.is_none() {
         return Err(AgentError::Config("not signed in: run metron-agent login to get the task list".into()));
     }
-    if let Err(e) = delivery::refresh_tasks(&mut store, data_dir) {
-        let cache = account::tasks(&store)?;
-        let when = cache.refreshed_at.map(|t| local(&t)).unwrap_or_else(|| "never".into());
-        match e {
-            AgentError::Server(ClientError::Unauthorized) => eprintln!("{e}; the task list as cached {when}:"),
-            e => eprintln!("offline ({e}); the task list as cached {when}:"),
+    match delivery::refresh_tasks(&mut store, data_dir) {
+        Ok(_) => {}
+        Err(e @ AgentError::LocalModeWithoutApp) => return Err(e),
+        Err(e) => {
+            let cache = account::tasks(&store)?;
+            let when = cache.refreshed_at.map(|t| local(&t)).unwrap_or_else(|| "never".into());
+            match e {
+                AgentError::Server(ClientError::Unauthorized) => eprintln!("{e}; the task list as cached {when}:"),
+                e => eprintln!("offline ({e}); the task list as cached {when}:"),
+            }
         }
     }
     for task in account::tasks(&store)?.tasks {
@@ -109,6 +113,10 @@ fn deliver_now(data_dir: &Path, mut store: Store) -> Result<(), AgentError> {
     let Some(acct) = account::account(&store)? else {
         return Err(AgentError::Config("not signed in: run metron-agent login first; the intervals stay queued".into()));
     };
+    if acct.local {
+        // No tracker runs, so neither does the app whose server local mode's address was.
+        return Err(AgentError::LocalModeWithoutApp);
+    }
     let tokens = TokenStore::new(data_dir, store.device_id()?);
     let mut uploader = Uploader::new(store, acct.client(REQUEST_TIMEOUT)?, tokens)?;
     let result = uploader.drain();

@@ -40,6 +40,8 @@ enum Command {
         /// The task to book the time on: its id, or its exact name from the cached task list
         #[arg(long)]
         task: String,
+        #[command(flatten)]
+        privacy: track::PrivacyFlags,
     },
     /// Sign in to a Metron server; the token goes to the OS keyring
     Login {
@@ -97,6 +99,7 @@ fn parse_range_arg(text: &str) -> Result<RangeInclusive<u32>, String> {
 }
 
 fn main() -> ExitCode {
+    metron_agent::process::init();
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Track { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
@@ -116,7 +119,7 @@ fn run(cli: Cli) -> Result<(), AgentError> {
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     let config = EngineConfig { interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE), ..Default::default() };
     match cli.command {
-        Command::Track { task } => track::track(&data_dir, config, &task),
+        Command::Track { task, privacy } => track::track(&data_dir, config, &task, &privacy),
         Command::Login { server, email, password, insecure, ca_cert } => {
             let options = metron_agent::delivery::SignInOptions { local: false, insecure, ca_cert };
             account::login(&data_dir, &server, &email, password, &options)

@@ -6,7 +6,7 @@ use metron_agent::delivery::{account, Connection, DeliveryEvent, TokenStore, Upl
 use metron_agent::error::AgentError;
 use metron_agent::sensors::Sensors;
 use metron_agent::tracker::Tracker;
-use metron_core::{Engine, EngineConfig, Event, StopCause};
+use metron_core::{Engine, EngineConfig, Event, PrivacyPolicy, StopCause, UrlPolicy};
 use rand::{rngs::StdRng, SeedableRng};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -15,7 +15,47 @@ use std::time::Duration;
 
 use crate::show::{describe, local};
 
-pub fn track(data_dir: &Path, config: EngineConfig, task: &str) -> Result<(), AgentError> {
+/// `track`'s privacy flags: each overrides the data dir's privacy settings (the app's) for this
+/// run.
+#[derive(clap::Args, Debug, Default)]
+pub struct PrivacyFlags {
+    /// Record no window titles
+    #[arg(long)]
+    no_titles: bool,
+    /// What to keep of a browser's address (its credentials and query string never are)
+    #[arg(long, value_enum, value_name = "KEEP")]
+    url: Option<UrlFlag>,
+    /// Never record this app's windows (its time still counts, as "excluded"); repeatable
+    #[arg(long, value_name = "APP")]
+    exclude: Vec<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum UrlFlag {
+    None,
+    Host,
+    Full,
+}
+
+impl PrivacyFlags {
+    /// The data dir's policy with these flags applied.
+    fn apply(&self, mut policy: PrivacyPolicy) -> PrivacyPolicy {
+        if self.no_titles {
+            policy.record_titles = false;
+        }
+        if let Some(url) = self.url {
+            policy.urls = match url {
+                UrlFlag::None => UrlPolicy::Drop,
+                UrlFlag::Host => UrlPolicy::HostOnly,
+                UrlFlag::Full => UrlPolicy::Full,
+            };
+        }
+        policy.excluded_apps.extend(self.exclude.iter().cloned());
+        policy
+    }
+}
+
+pub fn track(data_dir: &Path, mut config: EngineConfig, task: &str, privacy: &PrivacyFlags) -> Result<(), AgentError> {
     // A `status` or `intervals` run may hold the lock for a moment: wait for it, briefly.
     let owned = OwnedDataDir::open(data_dir, Duration::from_secs(3))?;
     if let Some(i) = &owned.recovered {
@@ -26,6 +66,8 @@ pub fn track(data_dir: &Path, config: EngineConfig, task: &str) -> Result<(), Ag
     let device_id = store.device_id()?;
     let task_id = resolve_task(&store, task)?;
     let uploader = match account::account(&store)? {
+        // This process holds the lock, so the app (local mode's server) is not running.
+        Some(acct) if acct.local => return Err(AgentError::LocalModeWithoutApp),
         Some(acct) => {
             let tokens = TokenStore::new(data_dir, device_id);
             if tokens.load().is_none() {
@@ -41,6 +83,11 @@ pub fn track(data_dir: &Path, config: EngineConfig, task: &str) -> Result<(), Ag
             None
         }
     };
+    let settings = metron_agent::privacy::load(data_dir);
+    if let Some(problem) = &settings.problem {
+        eprintln!("warning: {problem}; no window titles or addresses are recorded until the app saves its settings again");
+    }
+    config.privacy = privacy.apply(settings.policy);
     let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng())).map_err(|e| AgentError::Config(e.to_string()))?;
     let mut tracker = Tracker::new(engine, store, Sensors::system(), Box::new(SystemClock::new()))?;
     let stop = Arc::new(AtomicBool::new(false));
