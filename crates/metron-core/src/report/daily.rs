@@ -1,29 +1,16 @@
-//! The daily report of SPEC R1 and the productivity rules of R2, computed from stored intervals.
-//!
-//! The server loads one user's intervals that overlap the local day ([`local_day_bounds`]) and
-//! the organization's rules, and this module does all the arithmetic. Classification happens
-//! here, each time a report is computed, and never at ingest: intervals store what the user
-//! worked in, not a verdict, so a changed rule re-classifies all history and a mistaken rule
-//! leaves nothing to repair. Every figure is defined for managers in docs/REPORTS.md.
-//!
-//! Intervals reach this function after the server validated them (E4), but the math does not
-//! rely on it: a malformed interval is counted as far as it can be and never causes a panic
-//! (see [`daily_report`]).
+//! The daily report of R1: one person's local day added up from their intervals, each second
+//! classified by the rules of now; and the same split re-applied to a day kept as an aggregate.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use globset::{GlobBuilder, GlobMatcher};
-use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-use crate::model::{Counts, Interval};
-
-/// Longest rule pattern accepted, in characters after trimming.
-pub const MAX_PATTERN_CHARS: usize = 500;
+use super::rules::{url_host, Class, Classifier};
+use crate::model::{Counts, Interval, WindowSegment};
 
 /// How many window titles a report lists; the rest are the long tail no manager reads.
 pub const MAX_TITLES: usize = 50;
@@ -32,230 +19,6 @@ pub const MAX_TITLES: usize = 50;
 /// figures, productive time included, still count every app.
 pub const MAX_APPS: usize = 50;
 pub const MAX_HOSTS: usize = 50;
-
-/// Memory a compiled rule regex may take. The regex crate never backtracks, so matching time is
-/// linear whatever an admin writes; this bounds the other cost, a pattern like `(a{100}){100}`
-/// that compiles to megabytes.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
-/// What a second of work counts as (R2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Class {
-    Productive,
-    Unproductive,
-    /// Matched by no rule.
-    Neutral,
-}
-
-/// What a rule's pattern is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RuleTarget {
-    /// The application name the sensor reported, e.g. `Code` or `firefox`.
-    App,
-    /// The host of the browser's URL, e.g. `docs.rust-lang.org`.
-    Host,
-}
-
-/// How a rule's pattern is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PatternKind {
-    /// Shell-style: `*`, `?`, `[abc]`, `{a,b}`; `\` escapes.
-    Glob,
-    /// Rust `regex` syntax (no look-around, no back-references).
-    Regex,
-}
-
-/// A productivity rule as an admin writes it (R2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
-pub struct Rule {
-    pub target: RuleTarget,
-    pub kind: PatternKind,
-    /// Matched case-insensitively against the whole name; surrounding spaces are ignored.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
-    pub pattern: String,
-    /// `productive` or `unproductive`: neutral is what no rule gives.
-    pub class: Class,
-}
-
-/// Why a rule can't be used; the text is meant for the admin who wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RuleError(pub String);
-
-/// Checks a rule: a non-empty pattern of at most [`MAX_PATTERN_CHARS`] characters (after
-/// trimming) that compiles as its kind, and a class other than neutral.
-pub fn validate_rule(rule: &Rule) -> Result<(), RuleError> {
-    compile_rule(rule).map(|_| ())
-}
-
-/// A compiled pattern. Both kinds match the whole name, case-insensitively.
-#[derive(Debug, Clone)]
-enum Matcher {
-    Glob(GlobMatcher),
-    Regex(Regex),
-}
-
-impl Matcher {
-    fn is_match(&self, name: &str) -> bool {
-        match self {
-            Matcher::Glob(glob) => glob.is_match(name),
-            Matcher::Regex(regex) => regex.is_match(name),
-        }
-    }
-}
-
-fn compile_rule(rule: &Rule) -> Result<Matcher, RuleError> {
-    let fail = |why: String| Err(RuleError(why));
-    let pattern = rule.pattern.trim();
-    if pattern.is_empty() {
-        return fail("the pattern is empty".into());
-    }
-    let chars = pattern.chars().count();
-    if chars > MAX_PATTERN_CHARS {
-        return fail(format!("the pattern has {chars} characters; at most {MAX_PATTERN_CHARS} are allowed"));
-    }
-    if rule.class == Class::Neutral {
-        return fail("the class must be productive or unproductive".into());
-    }
-    match rule.kind {
-        PatternKind::Glob => GlobBuilder::new(pattern)
-            .case_insensitive(true)
-            // Names are not paths: `*` crosses `/` and `.` alike. Escapes are set explicitly
-            // because globset's default differs between Unix and Windows servers.
-            .literal_separator(false)
-            .backslash_escape(true)
-            .build()
-            .map(|glob| Matcher::Glob(glob.compile_matcher()))
-            .map_err(|e| RuleError(format!("invalid glob `{pattern}`: {}", e.kind()))),
-        PatternKind::Regex => {
-            // Compiled alone first, so the error quotes the admin's text rather than our anchored
-            // wrapper, and so that an unbalanced pattern like `a)|(b` cannot break out of the
-            // anchors and match part of a name.
-            regex_builder(pattern).build().map_err(|e| RuleError(format!("invalid regex `{pattern}`: {}", regex_reason(&e))))?;
-            regex_builder(&format!("^(?:{pattern})$"))
-                .build()
-                .map(Matcher::Regex)
-                .map_err(|e| RuleError(format!("invalid regex `{pattern}`: {}", regex_reason(&e))))
-        }
-    }
-}
-
-fn regex_builder(pattern: &str) -> RegexBuilder {
-    let mut builder = RegexBuilder::new(pattern);
-    builder.case_insensitive(true).size_limit(REGEX_SIZE_LIMIT);
-    builder
-}
-
-/// The regex crate's syntax errors span several lines (pattern, caret, `error: why`); an admin
-/// form shows one line, so keep the why.
-fn regex_reason(error: &regex::Error) -> String {
-    match error {
-        regex::Error::Syntax(text) => {
-            text.lines().rev().find_map(|line| line.trim().strip_prefix("error: ")).unwrap_or(text.trim()).to_string()
-        }
-        regex::Error::CompiledTooBig(_) => "the pattern compiles to more than the 1 MiB allowed".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Compiled rules. Matching is case-insensitive and on the whole name (a glob `*.github.com`
-/// matches `api.GitHub.com` but not `github.com`; a regex is anchored as `^(?:pattern)$`, so
-/// `git` does not match `digit`).
-#[derive(Debug, Clone, Default)]
-pub struct Classifier {
-    app_rules: Vec<(Matcher, Class)>,
-    host_rules: Vec<(Matcher, Class)>,
-}
-
-impl Classifier {
-    /// Compiles `rules`, given in priority order. The error names the first bad rule by its
-    /// 1-based position.
-    pub fn new(rules: &[Rule]) -> Result<Classifier, RuleError> {
-        let mut classifier = Classifier::empty();
-        for (index, rule) in rules.iter().enumerate() {
-            let matcher = compile_rule(rule).map_err(|e| RuleError(format!("rule {}: {}", index + 1, e.0)))?;
-            match rule.target {
-                RuleTarget::App => classifier.app_rules.push((matcher, rule.class)),
-                RuleTarget::Host => classifier.host_rules.push((matcher, rule.class)),
-            }
-        }
-        Ok(classifier)
-    }
-
-    /// No rules: everything is neutral.
-    pub fn empty() -> Classifier {
-        Classifier::default()
-    }
-
-    /// The class of a second spent in `app` on a page of `host`. Host rules are tried first when
-    /// a host is known (a browser's page says more than the browser), then app rules; within
-    /// each, the first matching rule in the given order wins; nothing matches -> neutral.
-    pub fn classify(&self, app: &str, host: Option<&str>) -> Class {
-        host.filter(|h| !h.is_empty())
-            .and_then(|h| first_match(&self.host_rules, h))
-            .or_else(|| first_match(&self.app_rules, app))
-            .unwrap_or(Class::Neutral)
-    }
-
-    /// The class host rules alone give `host` (neutral when none matches): the class of the
-    /// report's per-host rows, which mix time from several browsers.
-    pub fn classify_host(&self, host: &str) -> Class {
-        first_match(&self.host_rules, host).unwrap_or(Class::Neutral)
-    }
-}
-
-fn first_match(rules: &[(Matcher, Class)], name: &str) -> Option<Class> {
-    rules.iter().find(|(matcher, _)| matcher.is_match(name)).map(|(_, class)| *class)
-}
-
-/// The host of a segment's URL, lowercased: `https://Docs.Rust-Lang.org:443/std` ->
-/// `docs.rust-lang.org`. A bare host (URLs reduced to their host by E6 privacy) is returned
-/// lowercased. Empty or unparseable (`about:blank`, `file:///x`) -> `None`.
-///
-/// Hand-written rather than the `url` crate: a report needs only the host, must accept the bare
-/// hosts E6 leaves, and must never fail on the odd strings browsers report.
-pub fn url_host(url: &str) -> Option<String> {
-    let url = url.trim();
-    let rest = match url.split_once("://") {
-        // Only a real scheme counts: `example.com/?next=https://x` has none.
-        Some((scheme, rest)) if is_scheme(scheme) => rest,
-        _ => url,
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
-    let (host, port) = if host_port.starts_with('[') {
-        // IPv6 literal: the colons inside the brackets are not a port.
-        let close = host_port.find(']')?;
-        let (host, after) = host_port.split_at(close + 1);
-        let valid = host[1..close].chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
-        if !valid || close == 1 {
-            return None;
-        }
-        (host, if after.is_empty() { "" } else { after.strip_prefix(':')? })
-    } else {
-        let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, ""));
-        if host.is_empty() || !host.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_')) {
-            return None;
-        }
-        (host, port)
-    };
-    if !port.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(host.to_lowercase())
-}
-
-fn is_scheme(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
 
 /// The UTC instants a local day covers: [`date` 00:00, next day 00:00) at `utc_offset_minutes`
 /// east of UTC. The server loads the intervals overlapping this range. `None` only for dates
@@ -386,7 +149,7 @@ impl DailyReport {
     }
 }
 
-/// Tracked and active seconds of one group (task, app, title, host).
+/// Tracked and active seconds of one group (task, app, title, host, app and host).
 #[derive(Debug, Clone, Copy, Default)]
 struct Usage {
     tracked: u64,
@@ -437,41 +200,76 @@ pub fn daily_report_with_usage(
     utc_offset_minutes: i32,
     classifier: &Classifier,
 ) -> (DailyReport, Vec<WindowUsage>) {
-    let mut report = DailyReport::empty(date, utc_offset_minutes);
-    let Some((day_start, day_end)) = local_day_bounds(date, utc_offset_minutes) else {
-        return (report, Vec::new());
+    let Some(bounds) = local_day_bounds(date, utc_offset_minutes) else {
+        return (DailyReport::empty(date, utc_offset_minutes), Vec::new());
     };
-    let mut pairs: HashMap<(&str, Option<String>), Usage> = HashMap::new();
-
-    let mut tasks: HashMap<&str, Usage> = HashMap::new();
-    let mut apps: HashMap<&str, Usage> = HashMap::new();
-    let mut titles: HashMap<(&str, &str), Usage> = HashMap::new();
-    let mut hosts: HashMap<String, Usage> = HashMap::new();
-    // A day has a few hundred intervals but only a handful of distinct (app, host) pairs, so each
-    // pair goes through the rules once.
-    let mut classes: HashMap<(&str, Option<String>), Class> = HashMap::new();
-
+    let mut day = DayTally::new(date, utc_offset_minutes, bounds, classifier);
     for interval in intervals {
-        let start = interval.started_at.max(day_start);
-        let end = interval.ended_at.min(day_end);
+        day.add_interval(interval);
+    }
+    day.finish()
+}
+
+/// A day being added up, one interval at a time: the report's running figures and the groups
+/// its lists are made from.
+struct DayTally<'a> {
+    report: DailyReport,
+    day_start: DateTime<Utc>,
+    day_end: DateTime<Utc>,
+    classifier: &'a Classifier,
+    /// A day has a few hundred intervals but only a handful of distinct (app, host) pairs, so
+    /// each pair goes through the rules once.
+    classes: HashMap<(&'a str, Option<String>), Class>,
+    tasks: HashMap<&'a str, Usage>,
+    apps: HashMap<&'a str, Usage>,
+    titles: HashMap<(&'a str, &'a str), Usage>,
+    hosts: HashMap<String, Usage>,
+    pairs: HashMap<(&'a str, Option<String>), Usage>,
+}
+
+impl<'a> DayTally<'a> {
+    fn new(
+        date: NaiveDate,
+        utc_offset_minutes: i32,
+        (day_start, day_end): (DateTime<Utc>, DateTime<Utc>),
+        classifier: &'a Classifier,
+    ) -> Self {
+        DayTally {
+            report: DailyReport::empty(date, utc_offset_minutes),
+            day_start,
+            day_end,
+            classifier,
+            classes: HashMap::new(),
+            tasks: HashMap::new(),
+            apps: HashMap::new(),
+            titles: HashMap::new(),
+            hosts: HashMap::new(),
+            pairs: HashMap::new(),
+        }
+    }
+
+    /// Adds the seconds of `interval` that lie inside the day.
+    fn add_interval(&mut self, interval: &'a Interval) {
+        let start = interval.started_at.max(self.day_start);
+        let end = interval.ended_at.min(self.day_end);
         // Seconds [from, to) of the interval lie inside the day.
         let (Ok(from), Ok(to)) =
             (u64::try_from((start - interval.started_at).num_seconds()), u64::try_from((end - interval.started_at).num_seconds()))
         else {
-            continue;
+            return;
         };
         if to <= from {
-            continue;
+            return;
         }
         let inside = to - from;
         let duration = interval.duration_secs().max(0) as u64;
         let flags = interval.active.as_bytes();
         let active = count_active(flags, from, to);
 
+        let report = &mut self.report;
         report.tracked_secs += inside;
         report.active_secs += active;
         add_prorated(&mut report.counts, &interval.counts, inside, duration);
-        tasks.entry(interval.task_id.as_str()).or_default().add(inside, active);
         report.first_activity = Some(report.first_activity.map_or(start, |first| first.min(start)));
         report.last_activity = Some(report.last_activity.map_or(end, |last| last.max(end)));
         report.timeline.push(TimelineEntry {
@@ -482,6 +280,7 @@ pub fn daily_report_with_usage(
             active_secs: active,
             activity_pct: percent(active, inside),
         });
+        self.tasks.entry(interval.task_id.as_str()).or_default().add(inside, active);
 
         // Seconds before `cursor` are attributed already: this keeps overlapping segments from
         // counting a second twice, so the three classes always sum to the tracked time.
@@ -494,93 +293,84 @@ pub fn daily_report_with_usage(
                 continue;
             }
             cursor = seg_to;
-            let seconds = seg_to - seg_from;
-            let seg_active = count_active(flags, seg_from, seg_to);
-            covered += seconds;
-
-            let host = segment.url.as_deref().and_then(url_host);
-            let class = match classes.get(&(segment.app.as_str(), host.clone())) {
-                Some(class) => *class,
-                None => {
-                    let class = classifier.classify(&segment.app, host.as_deref());
-                    classes.insert((segment.app.as_str(), host.clone()), class);
-                    class
-                }
-            };
-            match class {
-                Class::Productive => report.productive_secs += seconds,
-                Class::Unproductive => report.unproductive_secs += seconds,
-                Class::Neutral => report.neutral_secs += seconds,
-            }
-            pairs.entry((segment.app.as_str(), host.clone())).or_default().add(seconds, seg_active);
-            apps.entry(segment.app.as_str()).or_default().add(seconds, seg_active);
-            titles.entry((segment.app.as_str(), segment.title.as_str())).or_default().add(seconds, seg_active);
-            if let Some(host) = host {
-                hosts.entry(host).or_default().add(seconds, seg_active);
-            }
+            covered += seg_to - seg_from;
+            self.add_segment(segment, seg_to - seg_from, count_active(flags, seg_from, seg_to));
         }
-        report.neutral_secs += inside - covered;
+        self.report.neutral_secs += inside - covered;
     }
 
-    report.idle_secs = report.tracked_secs - report.active_secs;
-    report.activity_pct = percent(report.active_secs, report.tracked_secs);
-    if let (Some(first), Some(last)) = (report.first_activity, report.last_activity) {
-        let span = u64::try_from((last - first).num_seconds()).unwrap_or(0);
-        report.away_secs = span.saturating_sub(report.tracked_secs);
+    /// Adds `seconds` (`active` of them with input) of a window segment: its class and its
+    /// app, title, host and (app, host) pair.
+    fn add_segment(&mut self, segment: &'a WindowSegment, seconds: u64, active: u64) {
+        let host = segment.url.as_deref().and_then(url_host);
+        let class = *self
+            .classes
+            .entry((segment.app.as_str(), host.clone()))
+            .or_insert_with(|| self.classifier.classify(&segment.app, host.as_deref()));
+        match class {
+            Class::Productive => self.report.productive_secs += seconds,
+            Class::Unproductive => self.report.unproductive_secs += seconds,
+            Class::Neutral => self.report.neutral_secs += seconds,
+        }
+        self.pairs.entry((segment.app.as_str(), host.clone())).or_default().add(seconds, active);
+        self.apps.entry(segment.app.as_str()).or_default().add(seconds, active);
+        self.titles.entry((segment.app.as_str(), segment.title.as_str())).or_default().add(seconds, active);
+        if let Some(host) = host {
+            self.hosts.entry(host).or_default().add(seconds, active);
+        }
     }
 
-    report.tasks = tasks
-        .into_iter()
-        .map(|(task_id, u)| TaskUsage {
+    /// The day's report, its lists ranked (largest first, ties by name) and cut, and its time
+    /// per (app, host) pair.
+    fn finish(self) -> (DailyReport, Vec<WindowUsage>) {
+        let DayTally { mut report, classifier, tasks, apps, titles, hosts, pairs, .. } = self;
+        report.idle_secs = report.tracked_secs - report.active_secs;
+        report.activity_pct = percent(report.active_secs, report.tracked_secs);
+        if let (Some(first), Some(last)) = (report.first_activity, report.last_activity) {
+            let span = u64::try_from((last - first).num_seconds()).unwrap_or(0);
+            report.away_secs = span.saturating_sub(report.tracked_secs);
+        }
+        report.tasks = ranked(tasks, usize::MAX, |task_id, u| TaskUsage {
             task_id: task_id.to_string(),
             tracked_secs: u.tracked,
             active_secs: u.active,
             activity_pct: percent(u.active, u.tracked),
-        })
-        .collect();
-    report.tasks.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.task_id.cmp(&b.task_id)));
-
-    report.apps = apps
-        .into_iter()
-        .map(|(app, u)| AppUsage {
+        });
+        report.apps = ranked(apps, MAX_APPS, |app, u| AppUsage {
             app: app.to_string(),
             class: classifier.classify(app, None),
             tracked_secs: u.tracked,
             active_secs: u.active,
-        })
-        .collect();
-    report.apps.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.app.cmp(&b.app)));
-    report.apps.truncate(MAX_APPS);
-
-    let mut titles: Vec<TitleUsage> = titles
-        .into_iter()
-        .map(|((app, title), u)| TitleUsage {
+        });
+        report.titles = ranked(titles, MAX_TITLES, |(app, title), u| TitleUsage {
             app: app.to_string(),
             title: title.to_string(),
             tracked_secs: u.tracked,
             active_secs: u.active,
-        })
-        .collect();
-    titles.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.app.cmp(&b.app)).then_with(|| a.title.cmp(&b.title)));
-    titles.truncate(MAX_TITLES);
-    report.titles = titles;
+        });
+        report.hosts = ranked(hosts, MAX_HOSTS, |host, u| HostUsage {
+            class: classifier.classify_host(&host),
+            host,
+            tracked_secs: u.tracked,
+            active_secs: u.active,
+        });
+        report.timeline.sort_by(|a, b| (a.started_at, a.ended_at, &a.task_id).cmp(&(b.started_at, b.ended_at, &b.task_id)));
+        let usage = ranked(pairs, usize::MAX, |(app, host), u| WindowUsage {
+            app: app.to_string(),
+            host,
+            tracked_secs: u.tracked,
+            active_secs: u.active,
+        });
+        (report, usage)
+    }
+}
 
-    report.hosts = hosts
-        .into_iter()
-        .map(|(host, u)| HostUsage { class: classifier.classify_host(&host), host, tracked_secs: u.tracked, active_secs: u.active })
-        .collect();
-    report.hosts.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.host.cmp(&b.host)));
-    report.hosts.truncate(MAX_HOSTS);
-
-    report
-        .timeline
-        .sort_by(|a, b| a.started_at.cmp(&b.started_at).then_with(|| a.ended_at.cmp(&b.ended_at)).then_with(|| a.task_id.cmp(&b.task_id)));
-    let mut usage: Vec<WindowUsage> = pairs
-        .into_iter()
-        .map(|((app, host), u)| WindowUsage { app: app.to_string(), host, tracked_secs: u.tracked, active_secs: u.active })
-        .collect();
-    usage.sort_by(|a, b| b.tracked_secs.cmp(&a.tracked_secs).then_with(|| a.app.cmp(&b.app)).then_with(|| a.host.cmp(&b.host)));
-    (report, usage)
+/// One group's time, largest first and then by the group's key: every list of the report.
+fn ranked<K: Ord, T>(groups: HashMap<K, Usage>, limit: usize, row: impl Fn(K, Usage) -> T) -> Vec<T> {
+    let mut groups: Vec<(K, Usage)> = groups.into_iter().collect();
+    groups.sort_by(|(ka, a), (kb, b)| b.tracked.cmp(&a.tracked).then_with(|| ka.cmp(kb)));
+    groups.truncate(limit);
+    groups.into_iter().map(|(k, u)| row(k, u)).collect()
 }
 
 /// Applies `classifier` to a report kept as an aggregate: the productive / unproductive /
@@ -640,6 +430,7 @@ fn percent(part: u64, whole: u64) -> u32 {
 mod tests {
     use super::*;
     use crate::model::{EndReason, WindowSegment};
+    use crate::report::rules::{PatternKind, Rule, RuleTarget};
     use chrono::TimeZone;
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use uuid::Uuid;
@@ -683,146 +474,6 @@ mod tests {
         assert_eq!(report.productive_secs + report.unproductive_secs + report.neutral_secs, report.tracked_secs);
         assert_eq!(report.idle_secs + report.active_secs, report.tracked_secs);
         assert!(report.active_secs <= report.tracked_secs);
-    }
-
-    #[test]
-    fn host_rules_win_over_app_rules_and_the_first_matching_rule_wins() {
-        let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "firefox", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "*youtube.com", Class::Unproductive),
-            rule(RuleTarget::Host, PatternKind::Glob, "music.youtube.com", Class::Productive),
-            rule(RuleTarget::App, PatternKind::Glob, "fire*", Class::Unproductive),
-        ])
-        .unwrap();
-        assert_eq!(classifier.classify("firefox", Some("www.youtube.com")), Class::Unproductive);
-        assert_eq!(classifier.classify("firefox", Some("music.youtube.com")), Class::Unproductive, "the earlier rule wins");
-        assert_eq!(classifier.classify("firefox", Some("docs.rs")), Class::Productive, "no host rule: app rules decide");
-        assert_eq!(classifier.classify("firefox", None), Class::Productive);
-        assert_eq!(classifier.classify("firefox", Some("")), Class::Productive, "an empty host is no host");
-        assert_eq!(classifier.classify("firebird", None), Class::Unproductive);
-        assert_eq!(classifier.classify("slack", Some("slack.com")), Class::Neutral);
-        assert_eq!(classifier.classify_host("www.youtube.com"), Class::Unproductive);
-        assert_eq!(classifier.classify_host("firefox"), Class::Neutral, "host rows ignore app rules");
-    }
-
-    #[test]
-    fn matching_ignores_case_for_globs_and_regexes() {
-        let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "CODE*", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, r"(www\.)?YouTube\.com", Class::Unproductive),
-        ])
-        .unwrap();
-        assert_eq!(classifier.classify("code", None), Class::Productive);
-        assert_eq!(classifier.classify("Code - OSS", None), Class::Productive);
-        assert_eq!(classifier.classify("x", Some("WWW.youtube.COM")), Class::Unproductive);
-        assert_eq!(classifier.classify("x", Some("youtube.com")), Class::Unproductive);
-    }
-
-    #[test]
-    fn globs_and_regexes_match_the_whole_name_only() {
-        let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Regex, "git", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "*.github.com", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, r"[a-z]+\.slack\.com", Class::Unproductive),
-            rule(RuleTarget::App, PatternKind::Glob, "term?", Class::Productive),
-        ])
-        .unwrap();
-        assert_eq!(classifier.classify("git", None), Class::Productive);
-        assert_eq!(classifier.classify("digit", None), Class::Neutral);
-        assert_eq!(classifier.classify("github desktop", None), Class::Neutral);
-        assert_eq!(classifier.classify("x", Some("api.github.com")), Class::Productive);
-        assert_eq!(classifier.classify("x", Some("github.com")), Class::Neutral, "`*.` needs a subdomain");
-        assert_eq!(classifier.classify("x", Some("api.github.com.evil.org")), Class::Neutral);
-        assert_eq!(classifier.classify("x", Some("team.slack.com")), Class::Unproductive);
-        assert_eq!(classifier.classify("x", Some("a.b.slack.com")), Class::Neutral);
-        assert_eq!(classifier.classify("terms", None), Class::Productive);
-        assert_eq!(classifier.classify("terminal", None), Class::Neutral);
-    }
-
-    #[test]
-    fn glob_metacharacters_are_not_regex_ones_and_vice_versa() {
-        let glob = Classifier::new(&[rule(RuleTarget::Host, PatternKind::Glob, "{docs.rs,crates.io}", Class::Productive)]).unwrap();
-        assert_eq!(glob.classify_host("crates.io"), Class::Productive);
-        assert_eq!(glob.classify_host("docsxrs"), Class::Neutral, "a glob's `.` is literal");
-        let regex = Classifier::new(&[rule(RuleTarget::Host, PatternKind::Regex, "docs.rs", Class::Productive)]).unwrap();
-        assert_eq!(regex.classify_host("docsxrs"), Class::Productive, "a regex's `.` is any character");
-    }
-
-    #[test]
-    fn a_regex_cannot_break_out_of_its_anchors() {
-        let error = validate_rule(&rule(RuleTarget::App, PatternKind::Regex, "a)|(b", Class::Productive)).unwrap_err();
-        assert!(error.0.starts_with("invalid regex `a)|(b`: "), "{error}");
-        let classifier = Classifier::new(&[rule(RuleTarget::App, PatternKind::Regex, "a|b", Class::Productive)]).unwrap();
-        assert_eq!(classifier.classify("b", None), Class::Productive);
-        assert_eq!(classifier.classify("ab", None), Class::Neutral, "the alternation is inside the anchors");
-    }
-
-    #[test]
-    fn validate_rule_explains_what_is_wrong_in_one_line() {
-        let check = |kind, pattern: &str, class| validate_rule(&rule(RuleTarget::App, kind, pattern, class)).map_err(|e| e.0);
-        assert_eq!(check(PatternKind::Glob, "code*", Class::Productive), Ok(()));
-        assert_eq!(check(PatternKind::Regex, r"(www\.)?youtube\.com", Class::Unproductive), Ok(()));
-        assert_eq!(check(PatternKind::Regex, "(", Class::Productive), Err("invalid regex `(`: unclosed group".into()));
-        assert_eq!(
-            check(PatternKind::Glob, "[ab", Class::Productive),
-            Err("invalid glob `[ab`: unclosed character class; missing ']'".into())
-        );
-        assert_eq!(check(PatternKind::Glob, "   ", Class::Productive), Err("the pattern is empty".into()));
-        assert_eq!(
-            check(PatternKind::Glob, &"a".repeat(501), Class::Productive),
-            Err("the pattern has 501 characters; at most 500 are allowed".into())
-        );
-        assert_eq!(check(PatternKind::Glob, &format!("  {}  ", "é".repeat(500)), Class::Productive), Ok(()), "characters, trimmed");
-        assert_eq!(check(PatternKind::Glob, "code", Class::Neutral), Err("the class must be productive or unproductive".into()));
-        let huge = check(PatternKind::Regex, "(a{1000}){1000}", Class::Productive).unwrap_err();
-        assert!(huge.ends_with("the pattern compiles to more than the 1 MiB allowed"), "{huge}");
-        for message in [check(PatternKind::Regex, "a{2,1}", Class::Productive).unwrap_err(), huge] {
-            assert!(!message.contains('\n'), "{message}");
-        }
-    }
-
-    #[test]
-    fn the_classifier_names_the_rule_that_does_not_compile() {
-        let error = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "code", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, "(", Class::Productive),
-        ])
-        .unwrap_err();
-        assert_eq!(error.0, "rule 2: invalid regex `(`: unclosed group");
-    }
-
-    #[test]
-    fn patterns_are_trimmed_before_matching() {
-        let classifier = Classifier::new(&[rule(RuleTarget::App, PatternKind::Glob, " slack ", Class::Unproductive)]).unwrap();
-        assert_eq!(classifier.classify("Slack", None), Class::Unproductive);
-    }
-
-    #[test]
-    fn an_empty_classifier_calls_everything_neutral() {
-        assert_eq!(Classifier::empty().classify("code", Some("youtube.com")), Class::Neutral);
-        assert_eq!(Classifier::new(&[]).unwrap().classify_host("youtube.com"), Class::Neutral);
-    }
-
-    #[test]
-    fn url_host_keeps_only_the_lowercased_host() {
-        let host = |url: &str| url_host(url);
-        assert_eq!(host("https://Docs.Rust-Lang.org:443/std"), Some("docs.rust-lang.org".into()));
-        assert_eq!(host("http://user:secret@Example.com:8080/a?b#c"), Some("example.com".into()));
-        assert_eq!(host("https://example.com?q=1"), Some("example.com".into()));
-        assert_eq!(host("https://example.com#top"), Some("example.com".into()));
-        assert_eq!(host("YouTube.com"), Some("youtube.com".into()), "a bare host left by E6");
-        assert_eq!(host("  youtube.com  "), Some("youtube.com".into()));
-        assert_eq!(host("example.com/next?to=https://evil.org"), Some("example.com".into()));
-        assert_eq!(host("localhost:3000"), Some("localhost".into()));
-        assert_eq!(host("http://[::1]:8080/x"), Some("[::1]".into()));
-        assert_eq!(host("https://Bücher.DE/"), Some("bücher.de".into()));
-        assert_eq!(host(""), None);
-        assert_eq!(host("https://"), None);
-        assert_eq!(host("file:///home/me/notes.txt"), None);
-        assert_eq!(host("about:blank"), None);
-        assert_eq!(host("not a url"), None);
-        assert_eq!(host("http://[::1"), None);
-        assert_eq!(host("http://[]/"), None);
     }
 
     #[test]
@@ -1151,7 +802,7 @@ mod tests {
         assert_eq!(next.counts, counts(12, 0, 0, 4));
 
         // The doc's tables carry the same numbers: every row is printed from the report itself.
-        let doc = include_str!("../../../docs/REPORTS.md");
+        let doc = include_str!("../../../../docs/REPORTS.md");
         let local = |t: DateTime<Utc>| (t + Duration::minutes(180)).format("%H:%M:%S").to_string();
         let zulu = |t: DateTime<Utc>| t.format("%H:%M:%SZ").to_string();
         let class = |c: Class| serde_json::to_value(c).unwrap().as_str().unwrap().to_string();

@@ -1,0 +1,21 @@
+//! The daily report of SPEC R1 and the productivity rules of R2, computed from stored intervals.
+//!
+//! The server loads one user's intervals that overlap the local day ([`local_day_bounds`]) and
+//! the organization's rules, and this module does all the arithmetic: [`rules`] compiles the
+//! rules into a [`Classifier`], [`daily`] adds a day up. Classification happens here, each time
+//! a report is computed, and never at ingest: intervals store what the user worked in, not a
+//! verdict, so a changed rule re-classifies all history and a mistaken rule leaves nothing to
+//! repair. Every figure is defined for managers in docs/REPORTS.md.
+//!
+//! Intervals reach this module after the server validated them (E4), but the math does not
+//! rely on it: a malformed interval is counted as far as it can be and never causes a panic
+//! (see [`daily_report`]).
+
+pub mod daily;
+pub mod rules;
+
+pub use daily::{
+    daily_report, daily_report_with_usage, local_day_bounds, reclassify, AppUsage, DailyReport, HostUsage, TaskUsage, TimelineEntry,
+    TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
+};
+pub use rules::{url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget, MAX_PATTERN_CHARS};
