@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
     let task = server_cli(&db, &["task", "add", "--name", "Benchmark"])["id"].as_str().unwrap().to_string();
     let server = ServerProc::start(&db, "127.0.0.1:0");
     let client = ServerClient::new(&server.base()).unwrap();
-    let token = client.login("bench@example.com", "bench password").unwrap().token;
+    let token = client.login("bench@example.com", "bench password", "bench-device").unwrap().token;
     let mut k = 0;
     let mut group = c.benchmark_group("delivery");
     group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(20));

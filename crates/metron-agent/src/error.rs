@@ -24,6 +24,25 @@ pub enum AgentError {
     Server(#[from] crate::delivery::ClientError),
     #[error(transparent)]
     Secret(#[from] crate::delivery::secret::SecretError),
+    #[error("not signed in: run metron-agent login first")]
+    NotSignedIn,
+    /// Signed in, but no token is saved (it was deleted, or the keyring lost it).
+    #[error("signed out: no token is saved; sign in again")]
+    NoToken,
+    /// A sign-in as another account while this data dir holds undelivered intervals of the
+    /// previous one: they are never handed to someone else.
+    #[error(
+        "{count} intervals tracked as {owner} on {server} are not delivered yet; sign in as that account to deliver them, \
+         or use another data dir for {new}"
+    )]
+    BacklogOfAnotherAccount { count: usize, owner: String, server: String, new: String },
+    /// `track --task` named no task of the cached list.
+    #[error("no task \"{0}\" in the task list; metron-agent tasks shows it")]
+    UnknownTask(String),
+    #[error("the interval length range is not usable: {0}")]
+    IntervalRange(#[from] metron_core::planner::PlannerError),
+    #[error("cannot start the {what}: {source}")]
+    Thread { what: &'static str, source: std::io::Error },
     /// The data dir is signed in to the desktop app's local mode, whose server runs only inside
     /// the app: without the app, its last address may belong to another program by now.
     #[error(

@@ -83,8 +83,7 @@ pub fn read_trace(path: &Path) -> Result<Vec<TraceLine>, AgentError> {
 
 /// Runs the engine over `lines` with a seeded RNG and returns every closed interval.
 pub fn replay(lines: &[TraceLine], config: EngineConfig, seed: u64) -> Result<Vec<Interval>, AgentError> {
-    let mut engine =
-        Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(seed))).map_err(|e| AgentError::Config(e.to_string()))?;
+    let mut engine = Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(seed)))?;
     let Some(first) = lines.first() else {
         return Ok(Vec::new());
     };

@@ -204,8 +204,7 @@ impl Service {
             // same device sign in, revokes the old one).
             TokenStore::new(&config.data_dir, device_id).delete();
         }
-        let engine =
-            Engine::new(config.engine, device_id, Box::new(StdRng::from_os_rng())).map_err(|e| AgentError::Config(e.to_string()))?;
+        let engine = Engine::new(config.engine, device_id, Box::new(StdRng::from_os_rng()))?;
         let (tx, rx) = mpsc::channel();
         let handle = ServiceHandle { tx: tx.clone() };
         let data_dir = config.data_dir.clone();
@@ -218,7 +217,7 @@ impl Service {
                 let mut worker = Worker::new(tracker, data_dir, device_id, tx, Box::new(on_event));
                 worker.run(rx);
             })
-            .map_err(|e| AgentError::Config(format!("cannot start the tracker thread: {e}")))?;
+            .map_err(|source| AgentError::Thread { what: "tracker thread", source })?;
         Ok(Service { handle, thread: Some(thread), recovered })
     }
 

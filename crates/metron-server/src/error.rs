@@ -51,6 +51,27 @@ impl From<crate::accounts::AccountError> for ApiError {
     }
 }
 
+impl From<crate::reports::ReportError> for ApiError {
+    fn from(e: crate::reports::ReportError) -> Self {
+        use crate::reports::ReportError;
+        match e {
+            ReportError::Db(db) => db.into(),
+            ReportError::DateOutOfRange => ApiError::BadRequest(e.to_string()),
+            ReportError::Rules(_) | ReportError::Unreadable(_) | ReportError::Worker(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::retention::RetentionError> for ApiError {
+    fn from(e: crate::retention::RetentionError) -> Self {
+        use crate::retention::RetentionError;
+        match e {
+            RetentionError::Db(db) => db.into(),
+            RetentionError::DayOutOfRange(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {

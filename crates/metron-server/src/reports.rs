@@ -99,11 +99,29 @@ fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
         .transpose()
 }
 
+/// Why a report could not be computed. Reports are also computed outside a request (the
+/// benchmarks, retention's kept days), so this says what went wrong and `error.rs` decides what
+/// a client hears.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("that date is out of range")]
+    DateOutOfRange,
+    /// A stored rule no longer compiles (a newer regex engine, a hand edit): the server's fault.
+    #[error("stored rules do not compile: {0}")]
+    Rules(metron_core::RuleError),
+    #[error("stored data is unreadable: {0}")]
+    Unreadable(String),
+    #[error("a report worker failed: {0}")]
+    Worker(String),
+}
+
 /// The organization's rules, compiled. A stored rule that no longer compiles (a newer regex
 /// engine, a hand edit) is a server fault, not the client's.
-async fn classifier(state: &AppState, org_id: &str) -> Result<Classifier, ApiError> {
+async fn classifier(state: &AppState, org_id: &str) -> Result<Classifier, ReportError> {
     let rules: Vec<Rule> = state.db.rules(org_id).await?.into_iter().map(|r| r.rule).collect();
-    Classifier::new(&rules).map_err(|e| ApiError::Internal(format!("stored rules do not compile: {e}")))
+    Classifier::new(&rules).map_err(ReportError::Rules)
 }
 
 /// Whose report the caller may read: themselves, or (admins) anyone in their organization.
@@ -117,7 +135,7 @@ async fn subject(state: &AppState, auth: &AuthUser, user_id: Option<&str>) -> Re
 }
 
 /// The offset a user's day is taken in: their latest interval's up to the end of that day.
-async fn offset_for(state: &AppState, user_id: &str, date: NaiveDate) -> Result<i32, ApiError> {
+async fn offset_for(state: &AppState, user_id: &str, date: NaiveDate) -> Result<i32, ReportError> {
     // The latest any local day can end, in UTC: the next day at 14:00.
     let latest_end = date.succ_opt().unwrap_or(date).and_hms_opt(14, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX);
     Ok(state.db.latest_offset(user_id, latest_end).await?.unwrap_or(0))
@@ -130,10 +148,10 @@ pub async fn user_day(
     date: NaiveDate,
     offset: Option<i32>,
     classifier: &Classifier,
-) -> Result<(DailyReport, &'static str), ApiError> {
+) -> Result<(DailyReport, &'static str), ReportError> {
     if let Some(kept) = state.db.day_aggregate(user_id, &date.to_string()).await? {
         let DayAggregate { mut report, usage } =
-            serde_json::from_str(&kept).map_err(|e| ApiError::Internal(format!("a kept day is unreadable: {e}")))?;
+            serde_json::from_str(&kept).map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, classifier);
         // Kept before titles expired with the raw data: never shown past retention.
         report.titles.clear();
@@ -143,7 +161,7 @@ pub async fn user_day(
         Some(o) => o,
         None => offset_for(state, user_id, date).await?,
     };
-    let (from, to) = report::local_day_bounds(date, offset).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
+    let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
     let intervals = state.db.intervals(user_id, from.timestamp(), to.timestamp()).await?;
     Ok((report::daily_report(&intervals, date, offset, classifier), "intervals"))
 }
@@ -253,17 +271,17 @@ pub async fn team(
 
 /// Everyone's day in one pass: the intervals of the whole organization over the widest
 /// window any offset needs (one query), then each person's day in their own offset.
-pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Result<TeamReport, ApiError> {
+pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Result<TeamReport, ReportError> {
     let classifier = classifier(state, org_id).await?;
     let users = state.db.org_users(org_id).await?;
-    let (earliest, _) = report::local_day_bounds(date, 840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
-    let (_, latest) = report::local_day_bounds(date, -840).ok_or_else(|| ApiError::BadRequest("that date is out of range".into()))?;
+    let (earliest, _) = report::local_day_bounds(date, 840).ok_or(ReportError::DateOutOfRange)?;
+    let (_, latest) = report::local_day_bounds(date, -840).ok_or(ReportError::DateOutOfRange)?;
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
     // next morning the window below also catches.
     let mut computed: HashMap<String, DailyReport> = HashMap::new();
     for (user, body) in state.db.org_day_aggregates(org_id, &date.to_string()).await? {
         let DayAggregate { mut report, usage } =
-            serde_json::from_str(&body).map_err(|e| ApiError::Internal(format!("a kept day is unreadable: {e}")))?;
+            serde_json::from_str(&body).map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
         computed.insert(user, report);
     }
@@ -284,14 +302,14 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     while !people.is_empty() {
         let part: Vec<(String, Vec<String>)> = people.drain(..chunk.min(people.len())).collect();
         let classifier = std::sync::Arc::clone(&classifier);
-        parts.push(tokio::task::spawn_blocking(move || -> Result<Vec<(String, DailyReport)>, ApiError> {
+        parts.push(tokio::task::spawn_blocking(move || -> Result<Vec<(String, DailyReport)>, ReportError> {
             part.into_iter()
                 .map(|(user, bodies)| {
                     let intervals = bodies
                         .iter()
                         .map(|b| serde_json::from_str::<metron_core::Interval>(b))
                         .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| ApiError::Internal(format!("stored interval unreadable: {e}")))?;
+                        .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
                     // The person's offset that day: their latest interval's.
                     let offset = intervals.iter().max_by_key(|i| i.started_at).map_or(0, |i| i.utc_offset_minutes);
                     Ok((user, report::daily_report(&intervals, date, offset, &classifier)))
@@ -300,7 +318,7 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
         }));
     }
     for part in parts {
-        computed.extend(part.await.map_err(|e| ApiError::Internal(format!("a report worker failed: {e}")))??);
+        computed.extend(part.await.map_err(|e| ReportError::Worker(e.to_string()))??);
     }
     let mut members = Vec::with_capacity(users.len());
     for user in users {

@@ -7,7 +7,6 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use metron_core::report::{self, Classifier};
 
-use crate::error::ApiError;
 use crate::reports::DayAggregate;
 use crate::AppState;
 
@@ -21,9 +20,18 @@ pub struct Cleanup {
     pub intervals_deleted: u64,
 }
 
+/// Why a retention run stopped (the next run starts over where it left off).
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("the day {0} is out of the range of dates")]
+    DayOutOfRange(NaiveDate),
+}
+
 /// One run at `now`: every day that ended more than `days` ago is aggregated (unless it is
 /// already) and its intervals deleted. An interval reaching into a day still kept stays.
-pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Cleanup, ApiError> {
+pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Cleanup, RetentionError> {
     let cutoff = now - Duration::days(i64::from(days));
     let mut done = Cleanup::default();
     // Rules don't matter for what is stored (classes are applied when read); the classifier
@@ -47,7 +55,7 @@ pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result
         let mut day: NaiveDate = first_day;
         while day < kept_from {
             if state.db.day_aggregate(&user_id, &day.to_string()).await?.is_none() {
-                let (from, to) = report::local_day_bounds(day, offset).ok_or_else(|| ApiError::Internal("day out of range".into()))?;
+                let (from, to) = report::local_day_bounds(day, offset).ok_or(RetentionError::DayOutOfRange(day))?;
                 let intervals = state.db.intervals(&user_id, from.timestamp(), to.timestamp()).await?;
                 if !intervals.is_empty() {
                     let (mut report, usage) = report::daily_report_with_usage(&intervals, day, offset, &classifier);
@@ -62,7 +70,7 @@ pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result
             day = day.succ_opt().unwrap_or(kept_from);
         }
         // Only intervals wholly before the first day still kept: its days are all aggregated.
-        let (kept_start, _) = report::local_day_bounds(kept_from, offset).ok_or_else(|| ApiError::Internal("day out of range".into()))?;
+        let (kept_start, _) = report::local_day_bounds(kept_from, offset).ok_or(RetentionError::DayOutOfRange(kept_from))?;
         done.intervals_deleted += state.db.delete_intervals_ending_by(&user_id, kept_start.timestamp()).await?;
     }
     if done != Cleanup::default() {

@@ -39,6 +39,12 @@ impl AppError {
                 ClientError::Tls { .. } | ClientError::CaCert { .. } => "tls",
                 _ => "server",
             },
+            AppError::Agent(AgentError::NotSignedIn) => "not_signed_in",
+            AppError::Agent(AgentError::NoToken) => "signed_out",
+            AppError::Agent(AgentError::BacklogOfAnotherAccount { .. }) => "backlog_other_account",
+            AppError::Agent(AgentError::UnknownTask(_)) => "unknown_task",
+            AppError::Agent(AgentError::LocalModeWithoutApp) => "local_mode",
+            AppError::Agent(AgentError::AlreadyRunning { .. }) => "already_running",
             AppError::Store(metron_agent::store::StoreError::Corrupt { .. }) => "store_corrupt",
             AppError::Input(_) => "input",
             _ => "internal",
@@ -50,5 +56,36 @@ impl AppError {
     /// As it crosses the socket to the window.
     pub fn to_wire(&self) -> WireError {
         WireError::new(self.code(), self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window shows `err_<code>` in the person's language for every code it gets; a code
+    /// without words would fall back to the English message.
+    #[test]
+    fn every_agent_error_the_window_branches_on_has_its_words_in_both_languages() {
+        let i18n = include_str!("../../../ui/i18n.js");
+        let (en, ru) = i18n.split_once("\n  ru: {").expect("ui/i18n.js has an en and a ru table");
+        let errors = [
+            AgentError::NotSignedIn,
+            AgentError::NoToken,
+            AgentError::BacklogOfAnotherAccount { count: 3, owner: "a@x".into(), server: "https://x".into(), new: "b@x".into() },
+            AgentError::UnknownTask("Design".into()),
+            AgentError::LocalModeWithoutApp,
+            AgentError::AlreadyRunning { dir: "/tmp".into(), pid: Some(1) },
+            AgentError::Server(ClientError::Unauthorized),
+        ];
+        let mut codes = std::collections::HashSet::new();
+        for e in errors {
+            let e = AppError::Agent(e);
+            let key = format!("err_{}:", e.code());
+            assert_ne!(e.code(), "internal", "{e} has no code of its own");
+            assert!(en.contains(&key) && ru.contains(&key), "{key} is missing in English or Russian");
+            codes.insert(e.code());
+        }
+        assert_eq!(codes.len(), 6, "NoToken and an expired session read alike: signed out");
     }
 }

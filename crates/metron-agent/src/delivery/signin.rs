@@ -61,14 +61,12 @@ pub fn sign_in(
         let same = old.user.id == response.user.id && (old.server == client.base() || (old.local && local));
         let waiting = store.counts()?;
         if !same && waiting.unsent + waiting.rejected > 0 {
-            return Err(AgentError::Config(format!(
-                "{} intervals tracked as {} on {} are not delivered yet; sign in as that account to deliver them, \
-                 or use another data dir for {}",
-                waiting.unsent + waiting.rejected,
-                old.user.email,
-                old.server,
-                response.user.email
-            )));
+            return Err(AgentError::BacklogOfAnotherAccount {
+                count: waiting.unsent + waiting.rejected,
+                owner: old.user.email,
+                server: old.server,
+                new: response.user.email,
+            });
         }
     }
     let token = Token(response.token);
@@ -101,16 +99,14 @@ pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, O
 /// (also when the account is local mode's and the app is not running).
 pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Result<(ServerClient, Token), AgentError> {
     let Some(acct) = account::account(store)? else {
-        return Err(AgentError::Config("not signed in".into()));
+        return Err(AgentError::NotSignedIn);
     };
     // Local mode's address is good only while the app that serves it runs (it holds the lock):
     // otherwise another user of this machine may listen on that port now, and gets no token.
     if acct.local && !crate::lock::InstanceLock::is_held(data_dir) {
         return Err(AgentError::LocalModeWithoutApp);
     }
-    let token = TokenStore::new(data_dir, store.device_id()?)
-        .load()
-        .ok_or_else(|| AgentError::Config("signed out: no token is saved; sign in again".into()))?;
+    let token = TokenStore::new(data_dir, store.device_id()?).load().ok_or(AgentError::NoToken)?;
     Ok((acct.client(timeout)?, token))
 }
 

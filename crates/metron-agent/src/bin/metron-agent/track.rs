@@ -88,7 +88,7 @@ pub fn track(data_dir: &Path, mut config: EngineConfig, task: &str, privacy: &Pr
         eprintln!("warning: {problem}; no window titles or addresses are recorded until the app saves its settings again");
     }
     config.privacy = privacy.apply(settings.policy);
-    let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng())).map_err(|e| AgentError::Config(e.to_string()))?;
+    let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng()))?;
     let mut tracker = Tracker::new(engine, store, Sensors::system(), Box::new(SystemClock::new()))?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -139,7 +139,7 @@ fn resolve_task(store: &metron_agent::store::Store, task: &str) -> Result<String
         return Ok(found.id.clone());
     }
     if account::account(store)?.is_some() && !cache.tasks.is_empty() {
-        return Err(AgentError::Config(format!("no task \"{task}\" in the task list; metron-agent tasks shows it")));
+        return Err(AgentError::UnknownTask(task.to_string()));
     }
     Ok(task.to_string())
 }
