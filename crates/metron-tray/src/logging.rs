@@ -31,7 +31,9 @@ pub fn init(prefix: &str) -> Option<tracing_appender::non_blocking::WorkerGuard>
     });
     let (writer, guard) = match file {
         Some(appender) => {
-            let (w, g) = tracing_appender::non_blocking(appender);
+            // The default queue holds 128,000 lines and is allocated up front (4 MB resident);
+            // a desktop app logs a few lines a minute.
+            let (w, g) = tracing_appender::non_blocking::NonBlockingBuilder::default().buffered_lines_limit(4_096).finish(appender);
             (Some(w), Some(g))
         }
         None => (None, None),

@@ -98,11 +98,11 @@ impl ClientError {
 /// A client of one Metron server.
 #[derive(Clone)]
 pub struct ServerClient {
+    /// Shared by every client of this process with the same CA (see [`shared_http`]).
     http: Client,
     base: url::Url,
-    /// The private CA trusted besides the system's roots, as given (kept to build a client
-    /// with another timeout).
-    ca_cert: Option<PathBuf>,
+    /// Each request's whole time, connecting included.
+    timeout: Duration,
 }
 
 impl fmt::Debug for ServerClient {
@@ -127,23 +127,16 @@ impl ServerClient {
     /// the system's roots, with this request timeout.
     pub fn build(base: &str, ca_cert: Option<&Path>, timeout: Duration) -> Result<ServerClient, ClientError> {
         let base = normalize_base(base)?;
-        let mut builder = Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("metron-agent/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = ca_cert {
-            for cert in read_ca_certs(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder.build().map_err(|e| ClientError::BadUrl(format!("{base} ({e})")))?;
-        Ok(ServerClient { http, base, ca_cert: ca_cert.map(Path::to_path_buf) })
+        let http = shared_http(ca_cert).map_err(|e| match e {
+            SharedError::Client(e) => e,
+            SharedError::Build(why) => ClientError::BadUrl(format!("{base} ({why})")),
+        })?;
+        Ok(ServerClient { http, base, timeout })
     }
 
     /// The same server and CA with another request timeout.
     pub fn with_request_timeout(&self, timeout: Duration) -> Result<ServerClient, ClientError> {
-        Self::build(self.base.as_str(), self.ca_cert.as_deref(), timeout)
+        Ok(ServerClient { timeout, ..self.clone() })
     }
 
     /// Refuses plain `http://` to anything but this machine unless the person confirmed it
@@ -227,7 +220,7 @@ impl ServerClient {
 
     /// Sends the request and reads the whole answer; transport failures are typed here.
     fn exchange(&self, request: RequestBuilder) -> Result<Answer, ClientError> {
-        let request = request.build().map_err(|e| ClientError::BadUrl(format!("{} ({e})", self.base())))?;
+        let request = request.timeout(self.timeout).build().map_err(|e| ClientError::BadUrl(format!("{} ({e})", self.base())))?;
         let url = request.url().to_string();
         let response = self.http.execute(request).map_err(|e| transport_error(&url, &e))?;
         let status = response.status();
@@ -237,6 +230,44 @@ impl ServerClient {
         let body = response.bytes().map_err(|e| transport_error(&url, &e))?.to_vec();
         Ok(Answer { url, status, content_type, retry_after, location, body })
     }
+}
+
+/// A CA file by path, modification time and length; `None` for the system's roots alone.
+type ClientKey = Option<(PathBuf, Option<std::time::SystemTime>, u64)>;
+static CLIENTS: std::sync::OnceLock<std::sync::Mutex<Vec<(ClientKey, Client)>>> = std::sync::OnceLock::new();
+
+enum SharedError {
+    Client(ClientError),
+    Build(String),
+}
+
+/// The HTTP client for servers trusted through `ca_cert` (or the system's roots alone): one per
+/// CA file (and its version) for the whole process. Building a client makes OpenSSL parse the
+/// system's whole root store, a megabyte or two that glibc seldom gives back; the desktop app
+/// asks for a client on every task refresh and report, and its memory grew by that much each
+/// time. A blocking client also runs a thread of its own. Timeouts are set per request.
+fn shared_http(ca_cert: Option<&Path>) -> Result<Client, SharedError> {
+    // A CA file replaced in place (a renewed private CA) is a new key: read again.
+    let key: ClientKey = ca_cert.map(|p| {
+        let meta = std::fs::metadata(p).ok();
+        (p.to_path_buf(), meta.as_ref().and_then(|m| m.modified().ok()), meta.map_or(0, |m| m.len()))
+    });
+    let mut clients = CLIENTS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, client)) = clients.iter().find(|(k, _)| *k == key) {
+        return Ok(client.clone());
+    }
+    let mut builder = Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("metron-agent/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = ca_cert {
+        for cert in read_ca_certs(path).map_err(SharedError::Client)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    let client = builder.build().map_err(|e| SharedError::Build(e.to_string()))?;
+    clients.push((key, client.clone()));
+    Ok(client)
 }
 
 /// A complete HTTP answer, as [`read_answer`] judges it.
@@ -391,6 +422,18 @@ fn snippet(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn clients_share_one_http_client_per_ca_whatever_their_timeouts() {
+        for (i, base) in ["http://127.0.0.1:1", "http://127.0.0.1:2/x", "https://metron.example.com"].iter().enumerate() {
+            let a = ServerClient::build(base, None, Duration::from_secs(i as u64 + 1)).unwrap();
+            let b = a.with_request_timeout(Duration::from_millis(10)).unwrap();
+            assert_eq!((a.timeout, b.timeout), (Duration::from_secs(i as u64 + 1), Duration::from_millis(10)));
+            assert_eq!(a.base(), b.base());
+        }
+        let shared = CLIENTS.get().unwrap().lock().unwrap().iter().filter(|(key, _)| key.is_none()).count();
+        assert_eq!(shared, 1, "one HTTP client for the system's roots, however many server clients");
+    }
+
     use super::*;
 
     const URL: &str = "http://127.0.0.1:1/api/v1/intervals";
