@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
+# Gates: the code is formatted (rustfmt's defaults) and clippy finds nothing, warnings
+# included, in every crate and test (the lints are [workspace.lints] in Cargo.toml).
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 # The end-to-end tests drive the app's real window through tauri-driver (WebDriver).
 [ -x "$HOME/.cargo/bin/tauri-driver" ] || cargo install tauri-driver --version ^2 --locked
 # A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit).

@@ -40,7 +40,16 @@ pub async fn sign_in(
     password: String,
     insecure: Option<bool>,
 ) -> Result<Value, WireError> {
-    forward(core, Command::SignIn { server, email, password, insecure: insecure.unwrap_or(false) }).await
+    forward(
+        core,
+        Command::SignIn {
+            server,
+            email,
+            password,
+            insecure: insecure.unwrap_or(false),
+        },
+    )
+    .await
 }
 
 /// Local mode: the built-in server and its local account.
@@ -71,7 +80,11 @@ pub async fn resend(core: State<'_, Core>, id: Option<String>) -> Result<Value, 
 }
 
 #[tauri::command]
-pub async fn create_task(core: State<'_, Core>, name: String, project: Option<String>) -> Result<Value, WireError> {
+pub async fn create_task(
+    core: State<'_, Core>,
+    name: String,
+    project: Option<String>,
+) -> Result<Value, WireError> {
     forward(core, Command::CreateTask { name, project }).await
 }
 

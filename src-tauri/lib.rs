@@ -80,22 +80,25 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
 pub fn run() {
     metron_agent::process::init();
     let _log_guard = metron_tray::logging::init("metron-window");
-    let data_dir = std::env::var_os("METRON_DATA_DIR").map(PathBuf::from).unwrap_or_else(metron_agent::paths::default_data_dir);
+    let data_dir = std::env::var_os("METRON_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(metron_agent::paths::default_data_dir);
     // The app handle exists only once Tauri is built; pushed messages that come before wait.
     let handle: Arc<std::sync::OnceLock<AppHandle>> = Arc::default();
     let early = Arc::clone(&handle);
-    let client = match metron_tray::window::connect_or_start(&data_dir, move |p| match early.get() {
-        Some(app) => on_pushed(app, p),
-        None if matches!(p, Pushed::Quit | Pushed::Closed) => std::process::exit(0),
-        None => {}
-    }) {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            // E.g. the headless agent already tracks with this data dir (S7).
-            eprintln!("metron: {e}");
-            std::process::exit(2);
-        }
-    };
+    let client =
+        match metron_tray::window::connect_or_start(&data_dir, move |p| match early.get() {
+            Some(app) => on_pushed(app, p),
+            None if matches!(p, Pushed::Quit | Pushed::Closed) => std::process::exit(0),
+            None => {}
+        }) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                // E.g. the headless agent already tracks with this data dir (S7).
+                eprintln!("metron: {e}");
+                std::process::exit(2);
+            }
+        };
     // One window: when one is open, it comes forward and this process ends.
     match client.call(Command::OpenWindow, Duration::from_secs(10)) {
         Ok(serde_json::Value::Bool(true)) => {}

@@ -17,7 +17,11 @@ pub struct Desktop {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
@@ -29,14 +33,22 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
 }
 
 fn spawn(cmd: &mut Command, what: &str) -> Child {
-    cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what} ({e}); `bash .ci/deps.sh test` installs it"))
+    cmd.spawn().unwrap_or_else(|e| {
+        panic!("cannot start {what} ({e}); `bash .ci/deps.sh test` installs it")
+    })
 }
 
 /// tauri-driver, installed by `.ci/test.sh` with `cargo install tauri-driver`.
 fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let bin = home.join(".cargo/bin/tauri-driver");
-    assert!(bin.exists(), "{} is missing: cargo install tauri-driver --version ^2 --locked (done by .ci/test.sh)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: cargo install tauri-driver --version ^2 --locked (done by .ci/test.sh)",
+        bin.display()
+    );
     bin
 }
 
@@ -50,7 +62,10 @@ impl Desktop {
         let picking = PICKING.lock().unwrap_or_else(|p| p.into_inner());
         let mut children = Vec::new();
         let n = (90..400)
-            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
             .unwrap();
         let display = format!(":{n}");
         children.push(spawn(
@@ -60,21 +75,39 @@ impl Desktop {
                 .stderr(Stdio::null()),
             "Xvfb",
         ));
-        wait_for("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+        wait_for("Xvfb", Duration::from_secs(10), || {
+            Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        });
         drop(picking);
-        children.push(spawn(Command::new("openbox").env("DISPLAY", &display).stdout(Stdio::null()).stderr(Stdio::null()), "openbox"));
+        children.push(spawn(
+            Command::new("openbox")
+                .env("DISPLAY", &display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "openbox",
+        ));
         let mut bus = spawn(
-            Command::new("dbus-daemon").args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null()),
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
             "dbus-daemon",
         );
         let mut address = String::new();
-        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
         children.push(bus);
         let bus = address.trim().to_string();
         let (port, native) = (free_port(), free_port());
         let mut driver = Command::new(tauri_driver());
         driver
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
             .env("DISPLAY", &display)
             .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .env("LANG", "en_US.UTF-8")
@@ -92,8 +125,16 @@ impl Desktop {
         let driver = spawn(&mut driver, "tauri-driver");
         let driver_pid = driver.id();
         children.push(driver);
-        wait_for("tauri-driver", Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
-        Desktop { driver_pid, display, bus, driver: format!("http://127.0.0.1:{port}"), children }
+        wait_for("tauri-driver", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Desktop {
+            driver_pid,
+            display,
+            bus,
+            driver: format!("http://127.0.0.1:{port}"),
+            children,
+        }
     }
 
     /// Starts dunst, a notification daemon, on this display and bus.
@@ -108,12 +149,18 @@ impl Desktop {
         );
         self.children.push(child);
         let names = || self.busctl(&["list", "--no-legend"]);
-        wait_for("dunst on the bus", Duration::from_secs(10), || names().contains("org.freedesktop.Notifications"));
+        wait_for("dunst on the bus", Duration::from_secs(10), || {
+            names().contains("org.freedesktop.Notifications")
+        });
     }
 
     /// The summaries and bodies of the notifications dunst has shown (`dunstctl history`).
     pub fn notifications(&self) -> String {
-        let out = Command::new("dunstctl").arg("history").env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().expect("dunstctl");
+        let out = Command::new("dunstctl")
+            .arg("history")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .output()
+            .expect("dunstctl");
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
@@ -138,7 +185,11 @@ impl Desktop {
 
     /// Runs xdotool on this display.
     pub fn xdotool(&self, args: &[&str]) -> String {
-        let out = Command::new("xdotool").args(args).env("DISPLAY", &self.display).output().expect("xdotool");
+        let out = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xdotool");
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
@@ -158,7 +209,12 @@ impl Desktop {
 
     /// `busctl --user` on this session bus.
     pub fn busctl(&self, args: &[&str]) -> String {
-        let out = Command::new("busctl").arg("--user").args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.bus).output().expect("busctl");
+        let out = Command::new("busctl")
+            .arg("--user")
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .output()
+            .expect("busctl");
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
@@ -166,27 +222,47 @@ impl Desktop {
     /// menu as com.canonical.dbusmenu, which is what a panel would call when the item is
     /// clicked (Xvfb has no panel to click on).
     pub fn click_tray_item(&self, app_pid: u32, label: &str) {
-        assert!(self.try_click_tray_item(app_pid, label), "the app (pid {app_pid}) has no enabled tray item {label:?} on the session bus");
+        assert!(
+            self.try_click_tray_item(app_pid, label),
+            "the app (pid {app_pid}) has no enabled tray item {label:?} on the session bus"
+        );
     }
 
     /// The tray icon's picture as a panel sees it: the PNG the StatusNotifierItem's `IconName`
     /// names (each change of picture is a new file, so the bytes are compared, not names).
     pub fn tray_icon(&self, app_pid: u32) -> Option<Vec<u8>> {
         let names = self.busctl(&["list", "--no-legend"]);
-        for line in names.lines().filter(|l| l.split_whitespace().nth(1) == Some(app_pid.to_string().as_str())) {
+        for line in names
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(app_pid.to_string().as_str()))
+        {
             let name = line.split_whitespace().next()?;
             let tree = self.busctl(&["tree", name, "--list"]);
-            for path in tree.lines().map(str::trim).filter(|p| p.contains("NotificationItem") && !p.ends_with("/Menu")) {
+            for path in tree
+                .lines()
+                .map(str::trim)
+                .filter(|p| p.contains("NotificationItem") && !p.ends_with("/Menu"))
+            {
                 let get = |prop: &str| {
-                    let out = self.busctl(&["--json=short", "get-property", name, path, "org.kde.StatusNotifierItem", prop]);
-                    serde_json::from_str::<serde_json::Value>(&out).ok().and_then(|v| v["data"].as_str().map(String::from))
+                    let out = self.busctl(&[
+                        "--json=short",
+                        "get-property",
+                        name,
+                        path,
+                        "org.kde.StatusNotifierItem",
+                        prop,
+                    ]);
+                    serde_json::from_str::<serde_json::Value>(&out)
+                        .ok()
+                        .and_then(|v| v["data"].as_str().map(String::from))
                 };
                 // libayatana gives a file's path, or a name to look up in the theme path.
                 if let Some(icon) = get("IconName") {
                     let file = if icon.starts_with('/') {
                         PathBuf::from(icon)
                     } else {
-                        Path::new(&get("IconThemePath").unwrap_or_default()).join(format!("{icon}.png"))
+                        Path::new(&get("IconThemePath").unwrap_or_default())
+                            .join(format!("{icon}.png"))
                     };
                     return std::fs::read(file).ok();
                 }
@@ -205,19 +281,49 @@ impl Desktop {
             .collect();
         for name in owners {
             let tree = self.busctl(&["tree", name, "--list"]);
-            let Some(menu) = tree.lines().map(str::trim).find(|p| p.ends_with("/Menu")) else { continue };
+            let Some(menu) = tree.lines().map(str::trim).find(|p| p.ends_with("/Menu")) else {
+                continue;
+            };
             // `--` so that the -1 (whole depth) is not read as an option.
-            let layout =
-                self.busctl(&["--json=short", "--", "call", name, menu, "com.canonical.dbusmenu", "GetLayout", "iias", "0", "-1", "0"]);
-            let Ok(layout) = serde_json::from_str::<serde_json::Value>(&layout) else { continue };
+            let layout = self.busctl(&[
+                "--json=short",
+                "--",
+                "call",
+                name,
+                menu,
+                "com.canonical.dbusmenu",
+                "GetLayout",
+                "iias",
+                "0",
+                "-1",
+                "0",
+            ]);
+            let Ok(layout) = serde_json::from_str::<serde_json::Value>(&layout) else {
+                continue;
+            };
             let children = layout["data"][1][2].as_array().cloned().unwrap_or_default();
-            let item = children.iter().map(|c| &c["data"]).find(|c| c[1]["label"]["data"].as_str() == Some(label));
+            let item = children
+                .iter()
+                .map(|c| &c["data"])
+                .find(|c| c[1]["label"]["data"].as_str() == Some(label));
             let Some(item) = item else { continue };
             if item[1]["enabled"]["data"].as_bool() == Some(false) {
                 return false;
             }
             let id = item[0].as_i64().unwrap_or_default().to_string();
-            self.busctl(&["call", name, menu, "com.canonical.dbusmenu", "Event", "isvu", &id, "clicked", "s", "", "0"]);
+            self.busctl(&[
+                "call",
+                name,
+                menu,
+                "com.canonical.dbusmenu",
+                "Event",
+                "isvu",
+                &id,
+                "clicked",
+                "s",
+                "",
+                "0",
+            ]);
             return true;
         }
         false
@@ -244,8 +350,13 @@ pub fn app_pid(root: u32, binary: &Path) -> Option<u32> {
         if std::fs::read_link(format!("/proc/{p}/exe")).ok().as_ref() == Some(&want) {
             return Some(p);
         }
-        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        let children =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        todo.extend(
+            children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok()),
+        );
     }
     None
 }
@@ -260,11 +371,23 @@ pub fn tray_bin() -> &'static Path {
         // `cargo test --workspace` the binary is built already.
         if std::env::var_os("METRON_WORKSPACE_BINS").is_none() {
             let mut cargo = Command::new(env!("CARGO"));
-            cargo.args(["build", "--quiet", "-p", "metron-tray", "--bin", "metron-tray"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+            cargo
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "metron-tray",
+                    "--bin",
+                    "metron-tray",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
             if window.parent().is_some_and(|d| d.ends_with("release")) {
                 cargo.arg("--release");
             }
-            assert!(cargo.status().expect("run cargo").success(), "building metron-tray failed");
+            assert!(
+                cargo.status().expect("run cargo").success(),
+                "building metron-tray failed"
+            );
         }
         window.with_file_name("metron-tray")
     })
@@ -275,11 +398,18 @@ pub fn wait_gone(pid: u32, what: &str) {
     let start = Instant::now();
     loop {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or("");
         if stat.is_empty() || state == "Z" || state == "X" {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "{what} did not end");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what} did not end"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

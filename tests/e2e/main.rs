@@ -22,25 +22,55 @@ fn shots() -> PathBuf {
 }
 
 fn secs(clock: &str) -> u64 {
-    clock.trim().split(':').fold(0, |acc, part| acc * 60 + part.parse::<u64>().unwrap_or(0))
+    clock
+        .trim()
+        .split(':')
+        .fold(0, |acc, part| acc * 60 + part.parse::<u64>().unwrap_or(0))
 }
 
 fn count(text: &str) -> u64 {
-    text.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()).and_then(|s| s.parse().ok()).unwrap_or(0)
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
 fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray() {
     let tmp = tempfile::tempdir().unwrap();
-    let (data, config, logs) = (tmp.path().join("data"), tmp.path().join("config"), tmp.path().join("logs"));
+    let (data, config, logs) = (
+        tmp.path().join("data"),
+        tmp.path().join("config"),
+        tmp.path().join("logs"),
+    );
     let db = tmp.path().join("server.sqlite");
-    server_cli(&db, &["user", "add", "--email", EMAIL, "--name", "Ann", "--password", PASSWORD]);
+    server_cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            EMAIL,
+            "--name",
+            "Ann",
+            "--password",
+            PASSWORD,
+        ],
+    );
     // A free port the server comes back on after the outage.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let listen = format!("127.0.0.1:{port}");
     let mut server = ServerProc::start(&db, &listen);
     let desktop = Desktop::start(
-        &[("METRON_DATA_DIR", &data), ("METRON_CONFIG_DIR", &config), ("METRON_LOG_DIR", &logs)],
+        &[
+            ("METRON_DATA_DIR", &data),
+            ("METRON_CONFIG_DIR", &config),
+            ("METRON_LOG_DIR", &logs),
+        ],
         &[("METRON_INTERVAL_RANGE", "3..5")],
     );
     let app = env!("CARGO_BIN_EXE_metron");
@@ -49,7 +79,9 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
 
     // First run: local mode, no set-up.
     s.wait("#view-main:not([hidden])");
-    s.wait_text("#connection", "local mode", Duration::from_secs(20), |t| t == "Local");
+    s.wait_text("#connection", "local mode", Duration::from_secs(20), |t| {
+        t == "Local"
+    });
     s.screenshot(&dir.join("01-first-run-local.png"));
 
     // Sign in to the team server: a wrong password first.
@@ -59,58 +91,116 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     s.type_into("#signin-email", EMAIL);
     s.type_into("#signin-password", "wrong password");
     s.click("#signin-submit");
-    s.wait_text("#signin-error", "the refusal", Duration::from_secs(15), |t| t.contains("refused"));
+    s.wait_text(
+        "#signin-error",
+        "the refusal",
+        Duration::from_secs(15),
+        |t| t.contains("refused"),
+    );
     s.screenshot(&dir.join("02-wrong-password.png"));
     s.type_into("#signin-password", PASSWORD);
     s.click("#signin-submit");
-    s.wait_text("#connection", "online", Duration::from_secs(20), |t| t == "Online");
+    s.wait_text("#connection", "online", Duration::from_secs(20), |t| {
+        t == "Online"
+    });
 
     // A new task, started.
     s.type_into("#new-task-name", "Write the quarterly report");
     s.click("#new-task-form button[type=submit]");
-    s.wait_text("#tasks", "the new task", Duration::from_secs(10), |t| t.contains("Write the quarterly report"));
+    s.wait_text("#tasks", "the new task", Duration::from_secs(10), |t| {
+        t.contains("Write the quarterly report")
+    });
     s.click("#tasks li:first-child button");
-    s.wait_text("#current-task", "tracking", Duration::from_secs(10), |t| t == "Write the quarterly report");
+    s.wait_text("#current-task", "tracking", Duration::from_secs(10), |t| {
+        t == "Write the quarterly report"
+    });
 
     // Real typing and mouse moves; the counter advances and the activity bars fill.
     let before = secs(&s.text("#session"));
     desktop.work(9);
     let after = secs(&s.text("#session"));
-    assert!(after >= before + 6, "the session counter went {before} -> {after}");
+    assert!(
+        after >= before + 6,
+        "the session counter went {before} -> {after}"
+    );
     let high = s.script("return document.querySelectorAll('#bars .bar[data-level=high], #bars .bar[data-level=mid]').length");
     assert!(high.as_u64().unwrap() >= 1, "no active bar");
     let today = s.text("#today-activity");
-    assert!(count(&today) > 0 && today.contains("active"), "today's activity: {today}");
+    assert!(
+        count(&today) > 0 && today.contains("active"),
+        "today's activity: {today}"
+    );
     s.screenshot(&dir.join("03-tracking.png"));
     // Intervals reach the server.
     let start = Instant::now();
     while ServerProc::stored_ids(&db).is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "nothing reached the server");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing reached the server"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     // The Today view draws the server's report of the day: what was delivered.
-    s.wait_text("#today-tracked", "today's report", Duration::from_secs(30), |t| count(t) > 0);
-    let blocks = s.script("return document.querySelectorAll('#today-timeline .block').length").as_u64().unwrap();
-    assert!(blocks as usize >= 1 && blocks as usize <= ServerProc::stored_ids(&db).len(), "{blocks} timeline blocks");
-    assert!(s.script("return document.querySelectorAll('#today-apps li').length").as_u64().unwrap() >= 1, "no top app");
-    assert!(count(&s.text("#today-active")) > 0, "today's activity on the server");
+    s.wait_text(
+        "#today-tracked",
+        "today's report",
+        Duration::from_secs(30),
+        |t| count(t) > 0,
+    );
+    let blocks = s
+        .script("return document.querySelectorAll('#today-timeline .block').length")
+        .as_u64()
+        .unwrap();
+    assert!(
+        blocks as usize >= 1 && blocks as usize <= ServerProc::stored_ids(&db).len(),
+        "{blocks} timeline blocks"
+    );
+    assert!(
+        s.script("return document.querySelectorAll('#today-apps li').length")
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "no top app"
+    );
+    assert!(
+        count(&s.text("#today-active")) > 0,
+        "today's activity on the server"
+    );
     s.script("document.getElementById('today-card').scrollIntoView(); return 0");
     s.screenshot(&dir.join("03b-today.png"));
     s.script("window.scrollTo(0, 0); return 0");
 
     // The server goes away: the unsent list grows.
     server.kill();
-    let waiting = s.wait_text("#delivery-summary", "a backlog", Duration::from_secs(40), |t| count(t) >= 2 && t.contains("waiting"));
+    let waiting = s.wait_text(
+        "#delivery-summary",
+        "a backlog",
+        Duration::from_secs(40),
+        |t| count(t) >= 2 && t.contains("waiting"),
+    );
     desktop.work(2);
-    s.wait_text("#connection", "offline", Duration::from_secs(20), |t| t == "Offline");
-    assert!(s.script("return document.querySelectorAll('#undelivered li').length").as_u64().unwrap() >= 2, "{waiting}");
+    s.wait_text("#connection", "offline", Duration::from_secs(20), |t| {
+        t == "Offline"
+    });
+    assert!(
+        s.script("return document.querySelectorAll('#undelivered li').length")
+            .as_u64()
+            .unwrap()
+            >= 2,
+        "{waiting}"
+    );
     s.screenshot(&dir.join("04-offline-backlog.png"));
 
     // It comes back; Resend all empties the list.
     let stored_before = ServerProc::stored_ids(&db).len();
     server = ServerProc::start(&db, &listen);
     s.click("#resend-all");
-    s.wait_text("#delivery-summary", "all delivered", Duration::from_secs(20), |t| t == "Everything is delivered.");
+    s.wait_text(
+        "#delivery-summary",
+        "all delivered",
+        Duration::from_secs(20),
+        |t| t == "Everything is delivered.",
+    );
     assert!(ServerProc::stored_ids(&db).len() >= stored_before + 2);
     s.screenshot(&dir.join("05-resent.png"));
 
@@ -124,12 +214,24 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     // Everything the app recorded, the `quit` interval included (when Quit came a second or
     // more after the last boundary), was delivered before it exited.
     let agent = rusqlite::Connection::open(data.join("agent.sqlite")).unwrap();
-    let mut stmt = agent.prepare("SELECT id, status, json_extract(body, '$.end_reason') FROM intervals").unwrap();
-    let rows: Vec<(String, String, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
-    let on_server: std::collections::HashSet<String> = ServerProc::stored_ids(&db).into_iter().map(|(id, _)| id).collect();
+    let mut stmt = agent
+        .prepare("SELECT id, status, json_extract(body, '$.end_reason') FROM intervals")
+        .unwrap();
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let on_server: std::collections::HashSet<String> = ServerProc::stored_ids(&db)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     assert!(rows.len() >= 4, "{rows:?}");
-    assert!(rows.iter().all(|r| r.1 == "sent" && on_server.contains(&r.0)), "undelivered at exit: {rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.1 == "sent" && on_server.contains(&r.0)),
+        "undelivered at exit: {rows:?}"
+    );
     drop(server);
 }
 
@@ -139,11 +241,22 @@ fn app_tree(pid: u32) -> Vec<(u32, String, u64)> {
     let mut todo = vec![pid];
     while let Some(p) = todo.pop() {
         let status = std::fs::read_to_string(format!("/proc/{p}/status")).unwrap_or_default();
-        let field = |k: &str| status.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).map(str::to_string);
+        let field = |k: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .map(str::to_string)
+        };
         let rss = field("VmRSS:").and_then(|v| v.parse().ok()).unwrap_or(0);
         out.push((p, field("Name:").unwrap_or_default(), rss));
-        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        todo.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        let children =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        todo.extend(
+            children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok()),
+        );
     }
     out
 }
@@ -155,7 +268,10 @@ fn resident_of(window: u32) -> u32 {
         if let Some(pid) = app_pid(window, tray_bin()) {
             return pid;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the window started no resident process");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the window started no resident process"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -164,8 +280,15 @@ fn resident_of(window: u32) -> u32 {
 /// machine let the first press reach the window before the window manager focused it).
 fn close(desktop: &Desktop, window: &str) {
     let start = Instant::now();
-    while !desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).trim().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the window did not close");
+    while !desktop
+        .xdotool(&["search", "--onlyvisible", "--name", "^Metron$"])
+        .trim()
+        .is_empty()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the window did not close"
+        );
         desktop.xdotool(&["windowactivate", "--sync", window]);
         desktop.xdotool(&["key", "alt+F4"]);
         std::thread::sleep(Duration::from_millis(1500));
@@ -173,7 +296,8 @@ fn close(desktop: &Desktop, window: &str) {
 }
 
 #[test]
-fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_second_launch_brings_a_window() {
+fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_second_launch_brings_a_window(
+) {
     let tmp = tempfile::tempdir().unwrap();
     let desktop = Desktop::start(&[], &[]);
     let launch = || desktop.launch_app(env!("CARGO_BIN_EXE_metron"), tmp.path());
@@ -186,14 +310,20 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
             if let Some(id) = w.lines().next() {
                 return id.to_string();
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "no window: {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no window: {what}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     };
     let w = window("first launch");
     std::thread::sleep(Duration::from_secs(3));
     let shown = app_tree(first.id());
-    assert!(shown.iter().any(|p| p.1.starts_with("WebKitWeb")), "a web process renders the window: {shown:?}");
+    assert!(
+        shown.iter().any(|p| p.1.starts_with("WebKitWeb")),
+        "a web process renders the window: {shown:?}"
+    );
 
     // Close the window (openbox's Alt+F4): its process ends, WebKit with it; the resident
     // process stays, with the tray, and links no WebKit at all.
@@ -203,16 +333,31 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
         if let Some(s) = first.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "the window's process outlived the window: {:?}", app_tree(first.id()));
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the window's process outlived the window: {:?}",
+            app_tree(first.id())
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "{status:?}");
     let hidden = app_tree(resident);
-    assert_eq!(hidden.len(), 1, "only the resident process is left: {hidden:?}");
+    assert_eq!(
+        hidden.len(),
+        1,
+        "only the resident process is left: {hidden:?}"
+    );
     let maps = std::fs::read_to_string(format!("/proc/{resident}/maps")).unwrap();
-    assert!(!maps.contains("libwebkit2gtk") && !maps.contains("libLLVM"), "the resident process loaded WebKit or GL");
+    assert!(
+        !maps.contains("libwebkit2gtk") && !maps.contains("libLLVM"),
+        "the resident process loaded WebKit or GL"
+    );
     let shown_kib: u64 = shown.iter().map(|p| p.2).sum::<u64>() + hidden[0].2;
-    eprintln!("memory (RSS) of all the app's processes: {} MiB shown, {} MiB hidden", shown_kib / 1024, hidden[0].2 / 1024);
+    eprintln!(
+        "memory (RSS) of all the app's processes: {} MiB shown, {} MiB hidden",
+        shown_kib / 1024,
+        hidden[0].2 / 1024
+    );
 
     // Show window from the tray starts a window process again.
     desktop.click_tray_item(resident, "Show window");
@@ -229,25 +374,44 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
             if let Some(s) = second.try_wait().unwrap() {
                 break s;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "the second window process kept running");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the second window process kept running"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     };
     assert!(status.success(), "{status:?}");
-    assert_eq!(desktop.xdotool(&["search", "--onlyvisible", "--name", "^Metron$"]).lines().count(), 1, "one window");
+    assert_eq!(
+        desktop
+            .xdotool(&["search", "--onlyvisible", "--name", "^Metron$"])
+            .lines()
+            .count(),
+        1,
+        "one window"
+    );
 
     // The autostart setting writes and removes an XDG autostart entry that starts the resident
     // process to the tray (what the settings' checkbox sends, over the window's socket).
-    let core = metron_tray::client::CoreClient::connect(&tmp.path().join("data/desktop.sock"), |_| {}).unwrap();
+    let core =
+        metron_tray::client::CoreClient::connect(&tmp.path().join("data/desktop.sock"), |_| {})
+            .unwrap();
     let call = |c: metron_tray::protocol::Command| core.call(c, Duration::from_secs(10)).unwrap();
-    let mut settings: metron_tray::settings::Settings =
-        serde_json::from_value(call(metron_tray::protocol::Command::GetSettings)["settings"].clone()).unwrap();
+    let mut settings: metron_tray::settings::Settings = serde_json::from_value(
+        call(metron_tray::protocol::Command::GetSettings)["settings"].clone(),
+    )
+    .unwrap();
     let entry = tmp.path().join(".config/autostart/Metron.desktop");
     assert!(!settings.autostart && !entry.exists());
     settings.autostart = true;
-    call(metron_tray::protocol::Command::SetSettings { settings: settings.clone() });
+    call(metron_tray::protocol::Command::SetSettings {
+        settings: settings.clone(),
+    });
     let text = std::fs::read_to_string(&entry).expect("an autostart entry");
-    assert!(text.contains(&format!("Exec={} --hidden", tray_bin().display())), "{text}");
+    assert!(
+        text.contains(&format!("Exec={} --hidden", tray_bin().display())),
+        "{text}"
+    );
     settings.autostart = false;
     call(metron_tray::protocol::Command::SetSettings { settings });
     assert!(!entry.exists(), "autostart off removes the entry");
@@ -270,27 +434,44 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
     let open_interval = || {
         rusqlite::Connection::open(data.join("agent.sqlite"))
             .ok()
-            .and_then(|c| c.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).ok())
+            .and_then(|c| {
+                c.query_row("SELECT count(*) FROM checkpoint", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .ok()
+            })
             .unwrap_or(0)
     };
     // Local mode's first task, started from the tray menu; the tray's picture follows.
     let start = Instant::now();
     while desktop.tray_icon(pid).is_none() {
-        assert!(start.elapsed() < Duration::from_secs(30), "no tray icon on the bus");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no tray icon on the bus"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let idle_icon = desktop.tray_icon(pid).unwrap();
     // The menu exists once the tray is built; "Start" is enabled once the task list is in.
     while !desktop.try_click_tray_item(pid, "Start") {
-        assert!(start.elapsed() < Duration::from_secs(30), "no enabled Start in the tray menu");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no enabled Start in the tray menu"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
     while open_interval() != 1 {
-        assert!(start.elapsed() < Duration::from_secs(30), "the tray's Start did not start tracking");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the tray's Start did not start tracking"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     while desktop.tray_icon(pid).as_ref() == Some(&idle_icon) {
-        assert!(start.elapsed() < Duration::from_secs(30), "the tray icon did not change for tracking");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the tray icon did not change for tracking"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     // The machine "sleeps": the process is frozen for 8 s (more than the 5 s sleep gap).
@@ -303,13 +484,19 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
         if shown.contains("Tracking stopped") && shown.contains("The computer slept.") {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "no notification; dunst history: {shown}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no notification; dunst history: {shown}"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(open_interval(), 0, "tracking stopped");
     let start = Instant::now();
     while desktop.tray_icon(pid).as_ref() != Some(&idle_icon) {
-        assert!(start.elapsed() < Duration::from_secs(10), "the tray icon did not go back to idle");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the tray icon did not go back to idle"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     desktop.click_tray_item(pid, "Quit");

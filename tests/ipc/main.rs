@@ -9,7 +9,9 @@ use metron_core::EngineConfig;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindow;
 
@@ -35,23 +37,47 @@ impl App {
         prepare(&config_dir);
         let input = ScriptedActivity::default();
         let window = ScriptedWindow::default();
-        *window.0.lock().unwrap() =
-            Some(metron_core::WindowInfo { app: "editor".into(), title: "report.md".into(), url: None, path: None });
-        let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(window) };
+        *window.0.lock().unwrap() = Some(metron_core::WindowInfo {
+            app: "editor".into(),
+            title: "report.md".into(),
+            url: None,
+            path: None,
+        });
+        let sensors = Sensors {
+            activity: Box::new(input.clone()),
+            window: Box::new(window),
+        };
         let options = metron_tray::core::Options {
             data_dir: data_dir.clone(),
             config_dir,
             sensors,
-            engine: EngineConfig { interval_range: 2..=3, ..Default::default() },
+            engine: EngineConfig {
+                interval_range: 2..=3,
+                ..Default::default()
+            },
         };
         let core = metron_tray::core::Core::start(options, Box::new(Headless)).unwrap();
         let socket = metron_tray::socket::listen(&core).unwrap();
-        let app = metron_app::configure(mock_builder()).build(mock_context(noop_assets())).unwrap();
+        let app = metron_app::configure(mock_builder())
+            .build(mock_context(noop_assets()))
+            .unwrap();
         let handle = app.handle().clone();
-        let client = metron_tray::client::CoreClient::connect(&socket, move |p| metron_app::on_pushed(&handle, p)).unwrap();
+        let client = metron_tray::client::CoreClient::connect(&socket, move |p| {
+            metron_app::on_pushed(&handle, p)
+        })
+        .unwrap();
         metron_app::attach(app.handle(), std::sync::Arc::new(client));
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-        App { _dir: dir, data_dir, core, _app: app, webview, input }
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        App {
+            _dir: dir,
+            data_dir,
+            core,
+            _app: app,
+            webview,
+            input,
+        }
     }
 
     fn invoke(&self, cmd: &str, body: Value) -> Result<Value, Value> {
@@ -79,7 +105,10 @@ impl App {
             if !state.is_null() && pred(&state) {
                 return state;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}; last state: {state}");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out waiting for {what}; last state: {state}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -95,16 +124,37 @@ impl Drop for App {
 fn the_first_run_works_locally_and_tracks_into_the_built_in_server() {
     let app = App::start(|_| {});
     // No set-up: local mode with a local account and a first task.
-    let state = app.wait_state("local mode", |s| s["account"]["local"] == true && !s["tasks"].as_array().unwrap().is_empty());
+    let state = app.wait_state("local mode", |s| {
+        s["account"]["local"] == true && !s["tasks"].as_array().unwrap().is_empty()
+    });
     // The first task is named in the OS language.
-    assert!(["General", "Общее"].contains(&state["tasks"][0]["name"].as_str().unwrap()), "{state}");
-    assert!(state["account"]["server"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert!(
+        ["General", "Общее"].contains(&state["tasks"][0]["name"].as_str().unwrap()),
+        "{state}"
+    );
+    assert!(state["account"]["server"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
 
-    let task = app.invoke("create_task", json!({"name": "  Write the report ", "project": null})).unwrap();
+    let task = app
+        .invoke(
+            "create_task",
+            json!({"name": "  Write the report ", "project": null}),
+        )
+        .unwrap();
     assert_eq!(task["name"], "Write the report");
-    let empty = app.invoke("create_task", json!({"name": "   ", "project": null})).unwrap_err();
+    let empty = app
+        .invoke("create_task", json!({"name": "   ", "project": null}))
+        .unwrap_err();
     assert_eq!(empty["code"], "input");
-    app.wait_state("the new task in the list", |s| s["tasks"].as_array().unwrap().iter().any(|t| t["id"] == task["id"]));
+    app.wait_state("the new task in the list", |s| {
+        s["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == task["id"])
+    });
 
     app.invoke("start", json!({"taskId": task["id"]})).unwrap();
     let typing = std::thread::spawn({
@@ -118,19 +168,37 @@ fn the_first_run_works_locally_and_tracks_into_the_built_in_server() {
     });
     let tracking = app.wait_state("two closed intervals, delivered", |s| {
         s["tracking"]["session_secs"].as_u64().unwrap_or(0) >= 5
-            && s["recent"].as_array().unwrap().iter().filter(|b| b["open"] == false).count() >= 2
+            && s["recent"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|b| b["open"] == false)
+                .count()
+                >= 2
             && s["delivery"]["connection"] == "online"
     });
     typing.join().unwrap();
     assert_eq!(tracking["tracking"]["task_name"], "Write the report");
-    assert!(tracking["recent"].as_array().unwrap().iter().any(|b| b["active_pct"].as_u64().unwrap() > 0), "{tracking}");
+    assert!(
+        tracking["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["active_pct"].as_u64().unwrap() > 0),
+        "{tracking}"
+    );
     app.invoke("stop", json!({})).unwrap();
-    let stopped = app.wait_state("stopped, all delivered", |s| s["tracking"].is_null() && s["delivery"]["unsent"] == 0);
+    let stopped = app.wait_state("stopped, all delivered", |s| {
+        s["tracking"].is_null() && s["delivery"]["unsent"] == 0
+    });
     assert!(stopped["today"]["tracked_secs"].as_u64().unwrap() >= 5);
 
     // The Today view: the built-in server's daily report has what was delivered.
     let today = app.invoke("get_today", json!({})).unwrap();
-    assert_eq!(today["tracked_secs"], stopped["today"]["tracked_secs"], "{today}");
+    assert_eq!(
+        today["tracked_secs"], stopped["today"]["tracked_secs"],
+        "{today}"
+    );
     assert_eq!(today["apps"][0]["app"], "editor");
     assert!(today["activity_pct"].as_u64().unwrap() > 0);
     assert_eq!(today["timeline"].as_array().unwrap().len() as i64, {
@@ -142,12 +210,21 @@ fn the_first_run_works_locally_and_tracks_into_the_built_in_server() {
 
     // The built-in server has them: same HTTP path as a team server.
     let db = rusqlite::Connection::open(app.data_dir.join("local-server.sqlite")).unwrap();
-    let stored: i64 = db.query_row("SELECT count(*) FROM intervals", [], |r| r.get(0)).unwrap();
+    let stored: i64 = db
+        .query_row("SELECT count(*) FROM intervals", [], |r| r.get(0))
+        .unwrap();
     let local: i64 = rusqlite::Connection::open(app.data_dir.join("agent.sqlite"))
         .unwrap()
-        .query_row("SELECT count(*) FROM intervals WHERE status = 'sent'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM intervals WHERE status = 'sent'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert!(stored >= 2 && stored == local, "server {stored}, agent {local}");
+    assert!(
+        stored >= 2 && stored == local,
+        "server {stored}, agent {local}"
+    );
 }
 
 /// A one-shot HTTP server that answers every request with an HTML page.
@@ -174,18 +251,44 @@ fn sign_in_errors_are_clear_and_change_nothing() {
     let app = App::start(|_| {});
     let state = app.wait_state("local mode", |s| s["account"]["local"] == true);
     let local_server = state["account"]["server"].as_str().unwrap().to_string();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let cases = [
-        (json!({"server": local_server, "email": "me@localhost", "password": "not the password"}), "bad_credentials", "refused"),
-        (json!({"server": format!("http://{closed}"), "email": "a@b.c", "password": "x"}), "unreachable", "cannot connect"),
-        (json!({"server": not_metron(), "email": "a@b.c", "password": "x"}), "not_metron", "is it a Metron server?"),
-        (json!({"server": "metron.example.com", "email": "a@b.c", "password": "x"}), "bad_url", "not a server address"),
-        (json!({"server": "", "email": "", "password": ""}), "input", "needed"),
+        (
+            json!({"server": local_server, "email": "me@localhost", "password": "not the password"}),
+            "bad_credentials",
+            "refused",
+        ),
+        (
+            json!({"server": format!("http://{closed}"), "email": "a@b.c", "password": "x"}),
+            "unreachable",
+            "cannot connect",
+        ),
+        (
+            json!({"server": not_metron(), "email": "a@b.c", "password": "x"}),
+            "not_metron",
+            "is it a Metron server?",
+        ),
+        (
+            json!({"server": "metron.example.com", "email": "a@b.c", "password": "x"}),
+            "bad_url",
+            "not a server address",
+        ),
+        (
+            json!({"server": "", "email": "", "password": ""}),
+            "input",
+            "needed",
+        ),
     ];
     for (body, code, words) in cases {
         let err = app.invoke("sign_in", body.clone()).unwrap_err();
         assert_eq!(err["code"], code, "{body}: {err}");
-        assert!(err["message"].as_str().unwrap().contains(words), "{body}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(words),
+            "{body}: {err}"
+        );
     }
     let after = app.invoke("get_state", json!({})).unwrap();
     assert_eq!(after["account"], state["account"], "nothing saved");
@@ -194,16 +297,32 @@ fn sign_in_errors_are_clear_and_change_nothing() {
 
 #[test]
 fn a_damaged_settings_file_is_set_aside_with_a_notice_and_settings_save() {
-    let app = App::start(|config| std::fs::write(config.join("settings.json"), "{ this is not json").unwrap());
+    let app = App::start(|config| {
+        std::fs::write(config.join("settings.json"), "{ this is not json").unwrap()
+    });
     let view = app.invoke("get_settings", json!({})).unwrap();
-    assert!(view["notice"].as_str().unwrap().contains("set aside"), "{view}");
+    assert!(
+        view["notice"].as_str().unwrap().contains("set aside"),
+        "{view}"
+    );
     assert_eq!(view["settings"]["language"], "auto");
-    assert!(app.invoke("get_settings", json!({})).unwrap()["notice"].is_null(), "the notice shows once");
+    assert!(
+        app.invoke("get_settings", json!({})).unwrap()["notice"].is_null(),
+        "the notice shows once"
+    );
     let mut settings = view["settings"].clone();
     settings["language"] = json!("ru");
     settings["privacy"]["record_titles"] = json!(false);
-    app.invoke("set_settings", json!({ "settings": settings })).unwrap();
-    assert_eq!(app.invoke("get_settings", json!({})).unwrap()["settings"]["privacy"]["record_titles"], false);
+    app.invoke("set_settings", json!({ "settings": settings }))
+        .unwrap();
+    assert_eq!(
+        app.invoke("get_settings", json!({})).unwrap()["settings"]["privacy"]["record_titles"],
+        false
+    );
     settings["language"] = json!("klingon");
-    assert_eq!(app.invoke("set_settings", json!({ "settings": settings })).unwrap_err()["code"], "input");
+    assert_eq!(
+        app.invoke("set_settings", json!({ "settings": settings }))
+            .unwrap_err()["code"],
+        "input"
+    );
 }

@@ -36,7 +36,12 @@ fn seeded_store(dir: &std::path::Path, task: &str, token: &str, k: i64) -> Store
                 utc_offset_minutes: 60,
                 end_reason: EndReason::Boundary,
                 active: "1101".repeat(15),
-                counts: Counts { keys: 80, clicks: 4, scrolls: 2, moves: 300 },
+                counts: Counts {
+                    keys: 80,
+                    clicks: 4,
+                    scrolls: 2,
+                    moves: 300,
+                },
                 windows: (0..4)
                     .map(|w| WindowSegment {
                         offset: w * 15,
@@ -58,32 +63,56 @@ fn seeded_store(dir: &std::path::Path, task: &str, token: &str, k: i64) -> Store
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.sqlite");
-    server_cli(&db, &["user", "add", "--email", "bench@example.com", "--name", "Bench", "--password", "bench password"]);
-    let task = server_cli(&db, &["task", "add", "--name", "Benchmark"])["id"].as_str().unwrap().to_string();
+    server_cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "bench@example.com",
+            "--name",
+            "Bench",
+            "--password",
+            "bench password",
+        ],
+    );
+    let task = server_cli(&db, &["task", "add", "--name", "Benchmark"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let server = ServerProc::start(&db, "127.0.0.1:0");
     let client = ServerClient::new(&server.base()).unwrap();
-    let token = client.login("bench@example.com", "bench password", "bench-device").unwrap().token;
+    let token = client
+        .login("bench@example.com", "bench password", "bench-device")
+        .unwrap()
+        .token;
     let mut k = 0;
     let mut group = c.benchmark_group("delivery");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(20));
-    group.bench_function("drain a backlog of 720 unsent intervals to a local server", |b| {
-        b.iter_batched(
-            || {
-                k += 1;
-                let agent_dir = dir.path().join(format!("agent-{k}"));
-                std::fs::create_dir_all(&agent_dir).unwrap();
-                let mut store = seeded_store(&agent_dir, &task, &token, k);
-                let tokens = TokenStore::new(&agent_dir, store.device_id().unwrap());
-                Uploader::new(store, client.clone(), tokens).unwrap()
-            },
-            |mut uploader| {
-                let sent = uploader.drain().unwrap();
-                assert_eq!(sent, BACKLOG);
-                uploader
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function(
+        "drain a backlog of 720 unsent intervals to a local server",
+        |b| {
+            b.iter_batched(
+                || {
+                    k += 1;
+                    let agent_dir = dir.path().join(format!("agent-{k}"));
+                    std::fs::create_dir_all(&agent_dir).unwrap();
+                    let mut store = seeded_store(&agent_dir, &task, &token, k);
+                    let tokens = TokenStore::new(&agent_dir, store.device_id().unwrap());
+                    Uploader::new(store, client.clone(), tokens).unwrap()
+                },
+                |mut uploader| {
+                    let sent = uploader.drain().unwrap();
+                    assert_eq!(sent, BACKLOG);
+                    uploader
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
     group.finish();
 }
 

@@ -8,7 +8,8 @@ use metron_core::{Counts, EndReason, Interval, WindowSegment};
 use std::hint::black_box;
 
 fn interval(k: i64) -> Interval {
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + chrono::Duration::seconds(k * 60);
+    let t0 =
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + chrono::Duration::seconds(k * 60);
     Interval {
         id: uuid::Uuid::now_v7(),
         device_id: uuid::Uuid::nil(),
@@ -18,7 +19,12 @@ fn interval(k: i64) -> Interval {
         utc_offset_minutes: 60,
         end_reason: EndReason::Boundary,
         active: "1101".repeat(15),
-        counts: Counts { keys: 80, clicks: 4, scrolls: 2, moves: 300 },
+        counts: Counts {
+            keys: 80,
+            clicks: 4,
+            scrolls: 2,
+            moves: 300,
+        },
         windows: (0..4)
             .map(|w| WindowSegment {
                 offset: w * 15,
@@ -43,7 +49,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     let open = interval(0);
-    c.bench_function("store: save the checkpoint", |b| b.iter(|| store.save_checkpoint(black_box(&open), Utc::now()).unwrap()));
+    c.bench_function("store: save the checkpoint", |b| {
+        b.iter(|| store.save_checkpoint(black_box(&open), Utc::now()).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -16,7 +16,9 @@ pub struct SystemClock {
 
 impl SystemClock {
     pub fn new() -> Self {
-        SystemClock { origin: Instant::now() }
+        SystemClock {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -31,6 +33,10 @@ impl Clock for SystemClock {
         // The offset is read at every tick so a time-zone or DST change reaches the engine,
         // which stamps it on the next interval (E5).
         let offset_minutes = Local::now().offset().local_minus_utc() / 60;
-        Now { mono: self.origin.elapsed(), wall: Utc::now(), utc_offset_minutes: offset_minutes }
+        Now {
+            mono: self.origin.elapsed(),
+            wall: Utc::now(),
+            utc_offset_minutes: offset_minutes,
+        }
     }
 }

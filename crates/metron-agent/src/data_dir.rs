@@ -24,15 +24,26 @@ impl OwnedDataDir {
         let lock = InstanceLock::acquire_within(dir, patience)?;
         // A store made by an older version (or copied in) may be readable by others: narrowed.
         let store_file = store_path(dir);
-        for file in [store_file.clone(), store_file.with_extension("sqlite-wal"), store_file.with_extension("sqlite-shm")] {
-            crate::private::narrow(&file).map_err(|source| AgentError::DataDir { dir: dir.to_path_buf(), source })?;
+        for file in [
+            store_file.clone(),
+            store_file.with_extension("sqlite-wal"),
+            store_file.with_extension("sqlite-shm"),
+        ] {
+            crate::private::narrow(&file).map_err(|source| AgentError::DataDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         }
         let mut store = Store::open(&store_path(dir))?;
         let recovered = store.recover()?;
         if let Some(i) = &recovered {
             tracing::warn!(id = %i.id, seconds = i.duration_secs(), "recovered the interval open when Metron last stopped unexpectedly");
         }
-        Ok(OwnedDataDir { store, recovered, lock })
+        Ok(OwnedDataDir {
+            store,
+            recovered,
+            lock,
+        })
     }
 
     /// The store and the lock, for a caller that keeps the lock alive as long as it uses the

@@ -15,11 +15,21 @@ pub enum AgentError {
     )]
     AlreadyRunning { dir: PathBuf, pid: Option<u32> },
     #[error("cannot use the data dir {dir}: {source}. Check that it exists and that you may write to it, or pass --data-dir.")]
-    DataDir { dir: PathBuf, source: std::io::Error },
+    DataDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {why}")]
-    Trace { path: PathBuf, line: usize, why: String },
+    Trace {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
     #[error("cannot read trace {path}: {source}")]
-    TraceIo { path: PathBuf, source: std::io::Error },
+    TraceIo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Server(#[from] crate::delivery::ClientError),
     #[error(transparent)]
@@ -35,14 +45,22 @@ pub enum AgentError {
         "{count} intervals tracked as {owner} on {server} are not delivered yet; sign in as that account to deliver them, \
          or use another data dir for {new}"
     )]
-    BacklogOfAnotherAccount { count: usize, owner: String, server: String, new: String },
+    BacklogOfAnotherAccount {
+        count: usize,
+        owner: String,
+        server: String,
+        new: String,
+    },
     /// `track --task` named no task of the cached list.
     #[error("no task \"{0}\" in the task list; metron-agent tasks shows it")]
     UnknownTask(String),
     #[error("the interval length range is not usable: {0}")]
     IntervalRange(#[from] metron_core::planner::PlannerError),
     #[error("cannot start the {what}: {source}")]
-    Thread { what: &'static str, source: std::io::Error },
+    Thread {
+        what: &'static str,
+        source: std::io::Error,
+    },
     /// The data dir is signed in to the desktop app's local mode, whose server runs only inside
     /// the app: without the app, its last address may belong to another program by now.
     #[error(

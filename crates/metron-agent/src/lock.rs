@@ -26,7 +26,9 @@ impl InstanceLock {
         let deadline = Instant::now() + patience;
         loop {
             match Self::acquire(data_dir) {
-                Err(AgentError::AlreadyRunning { .. }) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+                Err(AgentError::AlreadyRunning { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(25))
+                }
                 other => return other,
             }
         }
@@ -35,22 +37,39 @@ impl InstanceLock {
     /// Whether a tracker (the desktop app or `metron-agent track`) holds the data dir now. In the
     /// holder's own process too: the lock belongs to the holder's open file, not to the process.
     pub fn is_held(data_dir: &Path) -> bool {
-        let Ok(file) = OpenOptions::new().read(true).write(true).open(lock_path(data_dir)) else { return false };
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(lock_path(data_dir))
+        else {
+            return false;
+        };
         matches!(file.try_lock(), Err(TryLockError::WouldBlock))
     }
 
     /// Takes the lock, or says who holds it.
     pub fn acquire(data_dir: &Path) -> Result<InstanceLock, AgentError> {
-        let dir_error = |source| AgentError::DataDir { dir: data_dir.to_path_buf(), source };
+        let dir_error = |source| AgentError::DataDir {
+            dir: data_dir.to_path_buf(),
+            source,
+        };
         crate::private::private_dir(data_dir).map_err(dir_error)?;
-        let mut file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(lock_path(data_dir)).map_err(dir_error)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(lock_path(data_dir))
+            .map_err(dir_error)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                return Err(AgentError::AlreadyRunning { dir: data_dir.to_path_buf(), pid: text.trim().parse().ok() });
+                return Err(AgentError::AlreadyRunning {
+                    dir: data_dir.to_path_buf(),
+                    pid: text.trim().parse().ok(),
+                });
             }
             Err(TryLockError::Error(e)) => return Err(dir_error(e)),
         }

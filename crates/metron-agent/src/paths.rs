@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 /// The default data dir: `$XDG_DATA_HOME/metron` (usually `~/.local/share/metron`).
 pub fn default_data_dir() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("metron")
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("metron")
 }
 
 /// The SQLite store inside a data dir.

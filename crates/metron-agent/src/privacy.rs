@@ -26,21 +26,42 @@ pub struct Loaded {
 
 pub fn load(data_dir: &Path) -> Loaded {
     let path = path(data_dir);
-    let damaged = |why: String| Loaded { policy: PrivacyPolicy::most_private(), missing: false, problem: Some(why) };
+    let damaged = |why: String| Loaded {
+        policy: PrivacyPolicy::most_private(),
+        missing: false,
+        problem: Some(why),
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) => match serde_json::from_str(&text) {
-            Ok(policy) => Loaded { policy, missing: false, problem: None },
-            Err(e) => damaged(format!("the privacy settings {} are damaged ({e})", path.display())),
+            Ok(policy) => Loaded {
+                policy,
+                missing: false,
+                problem: None,
+            },
+            Err(e) => damaged(format!(
+                "the privacy settings {} are damaged ({e})",
+                path.display()
+            )),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded { policy: PrivacyPolicy::default(), missing: true, problem: None },
-        Err(e) => damaged(format!("the privacy settings {} cannot be read ({e})", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded {
+            policy: PrivacyPolicy::default(),
+            missing: true,
+            problem: None,
+        },
+        Err(e) => damaged(format!(
+            "the privacy settings {} cannot be read ({e})",
+            path.display()
+        )),
     }
 }
 
 /// Saves the policy (0600, synced, replaced atomically).
 pub fn save(data_dir: &Path, policy: &PrivacyPolicy) -> std::io::Result<()> {
     crate::private::private_dir(data_dir)?;
-    crate::private::write_private(&path(data_dir), &serde_json::to_vec_pretty(policy).expect("a policy serializes"))
+    crate::private::write_private(
+        &path(data_dir),
+        &serde_json::to_vec_pretty(policy).expect("a policy serializes"),
+    )
 }
 
 #[cfg(test)]
@@ -54,9 +75,20 @@ mod tests {
         let first = load(dir.path());
         assert!(first.missing && first.problem.is_none());
         assert_eq!(first.policy, PrivacyPolicy::default());
-        let chosen = PrivacyPolicy { record_titles: false, urls: UrlPolicy::HostOnly, excluded_apps: vec!["KeePassXC".into()] };
+        let chosen = PrivacyPolicy {
+            record_titles: false,
+            urls: UrlPolicy::HostOnly,
+            excluded_apps: vec!["KeePassXC".into()],
+        };
         save(dir.path(), &chosen).unwrap();
-        assert_eq!(load(dir.path()), Loaded { policy: chosen, missing: false, problem: None });
+        assert_eq!(
+            load(dir.path()),
+            Loaded {
+                policy: chosen,
+                missing: false,
+                problem: None
+            }
+        );
     }
 
     #[test]

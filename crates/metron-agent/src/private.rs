@@ -36,9 +36,10 @@ pub fn narrow(path: &Path) -> std::io::Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         match std::fs::metadata(path) {
-            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(m.permissions().mode() & 0o700))?
-            }
+            Ok(m) if m.permissions().mode() & 0o077 != 0 => std::fs::set_permissions(
+                path,
+                std::fs::Permissions::from_mode(m.permissions().mode() & 0o700),
+            )?,
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),

@@ -45,7 +45,12 @@ pub struct TraceLine {
 
 impl TraceLine {
     fn sample(&self) -> Sample {
-        let counts = Counts { keys: self.keys, clicks: self.clicks, scrolls: self.scrolls, moves: self.moves };
+        let counts = Counts {
+            keys: self.keys,
+            clicks: self.clicks,
+            scrolls: self.scrolls,
+            moves: self.moves,
+        };
         let window = self.app.as_ref().map(|app| WindowInfo {
             app: app.clone(),
             title: self.title.clone().unwrap_or_default(),
@@ -58,19 +63,30 @@ impl TraceLine {
 
 /// Reads a trace; any bad line is an error naming its number.
 pub fn read_trace(path: &Path) -> Result<Vec<TraceLine>, AgentError> {
-    let file = std::fs::File::open(path).map_err(|source| AgentError::TraceIo { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| AgentError::TraceIo {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut lines: Vec<TraceLine> = Vec::new();
     for (index, text) in std::io::BufReader::new(file).lines().enumerate() {
         let line_no = index + 1;
-        let bad = |why: String| AgentError::Trace { path: path.to_path_buf(), line: line_no, why };
+        let bad = |why: String| AgentError::Trace {
+            path: path.to_path_buf(),
+            line: line_no,
+            why,
+        };
         let text = text.map_err(|e| bad(format!("unreadable: {e}")))?;
         if text.trim().is_empty() {
             continue;
         }
-        let line: TraceLine = serde_json::from_str(&text).map_err(|e| bad(format!("not a trace line ({e})")))?;
+        let line: TraceLine =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a trace line ({e})")))?;
         if let Some(prev) = lines.last() {
             if line.t <= prev.t {
-                return Err(bad(format!("t must grow from line to line, but {} follows {}", line.t, prev.t)));
+                return Err(bad(format!(
+                    "t must grow from line to line, but {} follows {}",
+                    line.t, prev.t
+                )));
             }
         }
         if DateTime::from_timestamp(line.t, 0).is_none() {
@@ -82,7 +98,11 @@ pub fn read_trace(path: &Path) -> Result<Vec<TraceLine>, AgentError> {
 }
 
 /// Runs the engine over `lines` with a seeded RNG and returns every closed interval.
-pub fn replay(lines: &[TraceLine], config: EngineConfig, seed: u64) -> Result<Vec<Interval>, AgentError> {
+pub fn replay(
+    lines: &[TraceLine],
+    config: EngineConfig,
+    seed: u64,
+) -> Result<Vec<Interval>, AgentError> {
     let mut engine = Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(seed)))?;
     let Some(first) = lines.first() else {
         return Ok(Vec::new());
@@ -107,5 +127,14 @@ pub fn replay(lines: &[TraceLine], config: EngineConfig, seed: u64) -> Result<Ve
     if let Some(last) = lines.last() {
         events.extend(engine.quit(&now(last.t)));
     }
-    Ok(events.into_iter().filter_map(|e| if let Event::Closed(i) = e { Some(i) } else { None }).collect())
+    Ok(events
+        .into_iter()
+        .filter_map(|e| {
+            if let Event::Closed(i) = e {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .collect())
 }

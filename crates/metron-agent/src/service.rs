@@ -192,7 +192,10 @@ pub struct Service {
 impl Service {
     /// Takes the data dir (S7: fails if another tracker has it), recovers a crashed session,
     /// and starts the service thread. `on_event` is called on that thread.
-    pub fn start(config: ServiceConfig, on_event: impl Fn(ServiceEvent) + Send + 'static) -> Result<Service, AgentError> {
+    pub fn start(
+        config: ServiceConfig,
+        on_event: impl Fn(ServiceEvent) + Send + 'static,
+    ) -> Result<Service, AgentError> {
         let owned = OwnedDataDir::open(&config.data_dir, Duration::from_secs(3))?;
         let recovered = owned.recovered.clone();
         let (mut store, lock) = owned.into_parts();
@@ -217,8 +220,15 @@ impl Service {
                 let mut worker = Worker::new(tracker, data_dir, device_id, tx, Box::new(on_event));
                 worker.run(rx);
             })
-            .map_err(|source| AgentError::Thread { what: "tracker thread", source })?;
-        Ok(Service { handle, thread: Some(thread), recovered })
+            .map_err(|source| AgentError::Thread {
+                what: "tracker thread",
+                source,
+            })?;
+        Ok(Service {
+            handle,
+            thread: Some(thread),
+            recovered,
+        })
     }
 
     pub fn handle(&self) -> ServiceHandle {
@@ -265,7 +275,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(tracker: Tracker, data_dir: PathBuf, device_id: Uuid, tx: Sender<Cmd>, on_event: Box<dyn Fn(ServiceEvent) + Send>) -> Worker {
+    fn new(
+        tracker: Tracker,
+        data_dir: PathBuf,
+        device_id: Uuid,
+        tx: Sender<Cmd>,
+        on_event: Box<dyn Fn(ServiceEvent) + Send>,
+    ) -> Worker {
         let mut w = Worker {
             tracker,
             data_dir,
@@ -340,7 +356,8 @@ impl Worker {
                 events.extend(self.tracker.tick());
                 // After a stall, one tick accounts the missed seconds (the engine reads the
                 // monotonic clock); no burst of catch-up ticks.
-                next_tick = (next_tick + Duration::from_secs(1)).max(Instant::now() + Duration::from_millis(200));
+                next_tick = (next_tick + Duration::from_secs(1))
+                    .max(Instant::now() + Duration::from_millis(200));
             }
             self.after(events);
             if self.today_date != Some(self.local_today()) {
@@ -356,8 +373,12 @@ impl Worker {
         for event in &events {
             match event {
                 Event::Closed(_) => closed = true,
-                Event::Stopped(StopCause::Idle) => (self.on_event)(ServiceEvent::Notice(Notice::StoppedIdle)),
-                Event::Stopped(StopCause::Sleep) => (self.on_event)(ServiceEvent::Notice(Notice::StoppedSleep)),
+                Event::Stopped(StopCause::Idle) => {
+                    (self.on_event)(ServiceEvent::Notice(Notice::StoppedIdle))
+                }
+                Event::Stopped(StopCause::Sleep) => {
+                    (self.on_event)(ServiceEvent::Notice(Notice::StoppedSleep))
+                }
                 _ => {}
             }
         }
@@ -380,7 +401,10 @@ impl Worker {
             DeliveryEvent::Delivered { .. } => self.reload(),
             DeliveryEvent::Rejected(items) => {
                 let reason = items.first().map(|(_, r)| r.clone()).unwrap_or_default();
-                (self.on_event)(ServiceEvent::Notice(Notice::Rejected { count: items.len(), reason }));
+                (self.on_event)(ServiceEvent::Notice(Notice::Rejected {
+                    count: items.len(),
+                    reason,
+                }));
                 self.reload();
             }
             DeliveryEvent::OtherDevices(devices) => {
@@ -390,14 +414,18 @@ impl Worker {
                 self.other_devices = devices.len();
             }
             DeliveryEvent::TasksRefreshed(tasks) => self.tasks = tasks,
-            DeliveryEvent::SessionExpired => (self.on_event)(ServiceEvent::Notice(Notice::SessionExpired)),
+            DeliveryEvent::SessionExpired => {
+                (self.on_event)(ServiceEvent::Notice(Notice::SessionExpired))
+            }
         }
     }
 
     /// Whether this start's local sign-in happened (it saved a token; the last start's was
     /// deleted at start).
     fn local_signed_in(&self) -> bool {
-        TokenStore::new(&self.data_dir, self.device_id).load().is_some()
+        TokenStore::new(&self.data_dir, self.device_id)
+            .load()
+            .is_some()
     }
 
     fn restart_uploader(&mut self) {
@@ -408,7 +436,9 @@ impl Worker {
         self.last_error = None;
         self.other_devices = 0;
         let store = self.tracker.store();
-        let Ok(Some(acct)) = account::account(store) else { return };
+        let Ok(Some(acct)) = account::account(store) else {
+            return;
+        };
         if acct.local && !self.local_signed_in() {
             // Until the app signs in to its local server of this start, there is nowhere to go.
             return;
@@ -417,9 +447,11 @@ impl Worker {
             let mut own = Store::open(store.path())?;
             let tokens = TokenStore::new(&self.data_dir, own.device_id()?);
             let tx = self.tx.clone();
-            let uploader = Uploader::new(own, acct.client(crate::delivery::REQUEST_TIMEOUT)?, tokens)?.on_event(move |e| {
-                let _ = tx.send(Cmd::Delivery(e));
-            });
+            let uploader =
+                Uploader::new(own, acct.client(crate::delivery::REQUEST_TIMEOUT)?, tokens)?
+                    .on_event(move |e| {
+                        let _ = tx.send(Cmd::Delivery(e));
+                    });
             Ok(UploaderThread::spawn(uploader))
         })();
         match started {
@@ -443,7 +475,11 @@ impl Worker {
     fn reload(&mut self) {
         let now = self.tracker.now();
         let today = self.local_today();
-        let midnight_utc = today.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc() - Secs::minutes(now.utc_offset_minutes as i64);
+        let midnight_utc = today
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            - Secs::minutes(now.utc_offset_minutes as i64);
         let store = self.tracker.store();
         let result = (|| -> Result<(), crate::store::StoreError> {
             self.today = store.intervals_since(midnight_utc)?;
@@ -476,18 +512,33 @@ impl Worker {
     fn state(&self) -> AgentState {
         let progress = self.tracker.engine().progress();
         let open = self.tracker.engine().snapshot();
-        let mut tracked: u64 = self.today.iter().map(|s| s.interval.duration_secs().max(0) as u64).sum();
-        let mut active: u64 = self.today.iter().map(|s| s.interval.active_secs() as u64).sum();
+        let mut tracked: u64 = self
+            .today
+            .iter()
+            .map(|s| s.interval.duration_secs().max(0) as u64)
+            .sum();
+        let mut active: u64 = self
+            .today
+            .iter()
+            .map(|s| s.interval.active_secs() as u64)
+            .sum();
         // Runs every second: only the last bars are built, not one per interval of the day.
         let closed_bars = RECENT_BARS - usize::from(open.is_some());
-        let mut recent: Vec<Bar> =
-            self.today[self.today.len().saturating_sub(closed_bars)..].iter().map(|s| bar(&s.interval, false)).collect();
+        let mut recent: Vec<Bar> = self.today[self.today.len().saturating_sub(closed_bars)..]
+            .iter()
+            .map(|s| bar(&s.interval, false))
+            .collect();
         if let Some(open) = &open {
             tracked += open.duration_secs().max(0) as u64;
             active += open.active_secs() as u64;
             recent.push(bar(open, true));
         }
-        let task_name = |id: &str| self.tasks.iter().find(|t| t.id == id).map(|t| t.name.clone());
+        let task_name = |id: &str| {
+            self.tasks
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| t.name.clone())
+        };
         AgentState {
             tracking: progress.map(|p| Tracking {
                 task_name: task_name(&p.task_id),
@@ -496,7 +547,11 @@ impl Worker {
                 session_secs: p.session_secs,
                 interval_secs: p.interval_secs,
             }),
-            today: Today { date: self.today_date.unwrap_or_else(|| self.local_today()), tracked_secs: tracked, active_secs: active },
+            today: Today {
+                date: self.today_date.unwrap_or_else(|| self.local_today()),
+                tracked_secs: tracked,
+                active_secs: active,
+            },
             recent,
             account: self.account.as_ref().map(|a| AccountView {
                 server: a.server.clone(),
@@ -527,5 +582,11 @@ impl Worker {
 
 fn bar(i: &metron_core::Interval, open: bool) -> Bar {
     let secs = i.duration_secs().max(0) as u32;
-    Bar { started_at: i.started_at, secs, active_pct: i.active_secs() * 100 / secs.max(1), task_id: i.task_id.clone(), open }
+    Bar {
+        started_at: i.started_at,
+        secs,
+        active_pct: i.active_secs() * 100 / secs.max(1),
+        task_id: i.task_id.clone(),
+        open,
+    }
 }

@@ -48,7 +48,11 @@ pub enum StoreError {
         "the store {path} is damaged ({detail}). It was moved aside to {moved_to}; nothing was deleted. \
          Run Metron again to start a fresh store; to salvage intervals from the old file: sqlite3 {moved_to} .recover"
     )]
-    Corrupt { path: PathBuf, moved_to: PathBuf, detail: String },
+    Corrupt {
+        path: PathBuf,
+        moved_to: PathBuf,
+        detail: String,
+    },
     #[error("the store {path} cannot be opened ({detail}). Check that the file and its folder are readable and writable by you, or pass another --data-dir.")]
     Unreadable { path: PathBuf, detail: String },
     #[error("the store {path} stayed locked by another program for 5 s. Close whatever has it open (a sqlite3 shell?) and try again.")]
@@ -56,9 +60,16 @@ pub enum StoreError {
     #[error("the disk holding {path} is full. Free some space; Metron keeps tracked time in memory and writes it once there is room.")]
     DiskFull { path: PathBuf },
     #[error("the store {path} has schema version {found}, newer than this Metron knows ({known}). Upgrade Metron.")]
-    TooNew { path: PathBuf, found: usize, known: usize },
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
     #[error("the store {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// Where an interval stands with the server.
@@ -122,47 +133,75 @@ impl Store {
                     path: path.to_path_buf(),
                     detail: format!("it is damaged ({detail}) and could not be moved aside: {e}"),
                 })?;
-                Err(StoreError::Corrupt { path: path.to_path_buf(), moved_to, detail })
+                Err(StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    moved_to,
+                    detail,
+                })
             }
         }
     }
 
     fn try_open(path: &Path) -> Result<Store, OpenFailure> {
         let fail = |e: rusqlite::Error| match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => OpenFailure::Corrupt(e.to_string()),
-            Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) | Some(ErrorCode::ReadOnly) => {
-                OpenFailure::Other(StoreError::Unreadable { path: path.to_path_buf(), detail: e.to_string() })
+            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+                OpenFailure::Corrupt(e.to_string())
             }
+            Some(ErrorCode::CannotOpen)
+            | Some(ErrorCode::PermissionDenied)
+            | Some(ErrorCode::ReadOnly) => OpenFailure::Other(StoreError::Unreadable {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            }),
             _ => OpenFailure::Other(classify(path, e)),
         };
         let conn = Connection::open(path).map_err(fail)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
         // quick_check reads every page: on a store of at most ~1 MB it takes milliseconds and
         // catches damage at start-up rather than in the middle of a commit.
-        let check: Vec<String> =
-            conn.prepare("PRAGMA quick_check").and_then(|mut s| s.query_map([], |r| r.get(0))?.collect()).map_err(fail)?;
+        let check: Vec<String> = conn
+            .prepare("PRAGMA quick_check")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(fail)?;
         if check != ["ok"] {
             return Err(OpenFailure::Corrupt(check.join("; ")));
         }
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(fail)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(fail)?;
         // The store holds at most ~1 MB and is read a few rows at a time: a 256 KiB page cache
         // (SQLite's default is 2 MiB per connection, and the app keeps several) is enough.
         conn.pragma_update(None, "cache_size", -256).map_err(fail)?;
-        let mut store = Store { conn, path: path.to_path_buf(), capacity: DEFAULT_CAPACITY };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            capacity: DEFAULT_CAPACITY,
+        };
         store.migrate().map_err(OpenFailure::Other)?;
         Ok(store)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let found: usize = self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.err(e))?;
+        let found: usize = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         if found > MIGRATIONS.len() {
-            return Err(StoreError::TooNew { path: self.path.clone(), found, known: MIGRATIONS.len() });
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known: MIGRATIONS.len(),
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            let tx = self.conn.transaction().map_err(|e| classify(&self.path, e))?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(|e| classify(&self.path, e))?;
             tx.execute_batch(sql).map_err(|e| classify(&self.path, e))?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(|e| classify(&self.path, e))?;
+            tx.pragma_update(None, "user_version", i + 1)
+                .map_err(|e| classify(&self.path, e))?;
             tx.commit().map_err(|e| classify(&self.path, e))?;
         }
         Ok(())
@@ -194,7 +233,10 @@ impl Store {
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(|e| self.err(e))
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
@@ -205,7 +247,10 @@ impl Store {
     }
 
     pub fn delete_meta(&mut self, key: &str) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM meta WHERE key = ?1", [key]).map(drop).map_err(|e| self.err(e))
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// S1: commits a closed interval (idempotent by id), clears the checkpoint if it was this
@@ -222,7 +267,11 @@ impl Store {
             params![interval.id.to_string(), interval.started_at.timestamp(), interval.ended_at.timestamp(), interval.task_id, body],
         )
         .map_err(e)?;
-        tx.execute("DELETE FROM checkpoint WHERE interval_id = ?1", [interval.id.to_string()]).map_err(e)?;
+        tx.execute(
+            "DELETE FROM checkpoint WHERE interval_id = ?1",
+            [interval.id.to_string()],
+        )
+        .map_err(e)?;
         // S3: past capacity the oldest *sent* intervals go; unsent and rejected ones never do.
         tx.execute(
             "DELETE FROM intervals WHERE id IN (
@@ -235,7 +284,11 @@ impl Store {
     }
 
     /// S2: saves the open interval (as it would be recovered) over the previous checkpoint.
-    pub fn save_checkpoint(&mut self, open: &Interval, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn save_checkpoint(
+        &mut self,
+        open: &Interval,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let body = serde_json::to_string(open).expect("an interval always serializes");
         self.conn
             .execute(
@@ -248,13 +301,19 @@ impl Store {
     }
 
     pub fn clear_checkpoint(&mut self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM checkpoint", []).map(drop).map_err(|e| self.err(e))
+        self.conn
+            .execute("DELETE FROM checkpoint", [])
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// The checkpointed open interval, if any.
     pub fn checkpoint(&self) -> Result<Option<Interval>, StoreError> {
-        let body: Option<String> =
-            self.conn.query_row("SELECT body FROM checkpoint", [], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM checkpoint", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
         Ok(body.and_then(|b| serde_json::from_str(&b).ok()))
     }
 
@@ -262,15 +321,21 @@ impl Store {
     /// when one was recovered. Must only run while holding the instance lock, or it would
     /// close the interval a live tracker is still filling.
     pub fn recover(&mut self) -> Result<Option<Interval>, StoreError> {
-        let body: Option<String> =
-            self.conn.query_row("SELECT body FROM checkpoint", [], |r| r.get(0)).optional().map_err(|e| self.err(e))?;
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM checkpoint", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
         let Some(body) = body else { return Ok(None) };
         let mut interval = match serde_json::from_str::<Interval>(&body) {
             Ok(i) if i.validate().is_ok() => i,
             parsed => {
                 // Never drop it silently: keep the raw text beside the data for a human to see.
                 let why = match parsed {
-                    Ok(i) => format!("invalid: {}", i.validate().err().map(|e| e.0).unwrap_or_default()),
+                    Ok(i) => format!(
+                        "invalid: {}",
+                        i.validate().err().map(|e| e.0).unwrap_or_default()
+                    ),
                     Err(e) => e.to_string(),
                 };
                 tracing::error!(%why, "the checkpoint could not be recovered; kept in meta as unrecoverable_checkpoint");
@@ -282,7 +347,11 @@ impl Store {
         interval.end_reason = EndReason::Recovered;
         let already = self
             .conn
-            .query_row("SELECT 1 FROM intervals WHERE id = ?1", [interval.id.to_string()], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM intervals WHERE id = ?1",
+                [interval.id.to_string()],
+                |_| Ok(()),
+            )
             .optional()
             .map_err(|e| self.err(e))?
             .is_some();
@@ -301,34 +370,59 @@ impl Store {
         if unsent_only {
             self.query_stored("SELECT body, status, reason FROM intervals WHERE status != 'sent' ORDER BY started_at", [])
         } else {
-            self.query_stored("SELECT body, status, reason FROM intervals ORDER BY started_at", [])
+            self.query_stored(
+                "SELECT body, status, reason FROM intervals ORDER BY started_at",
+                [],
+            )
         }
     }
 
     /// Closed intervals that started at or after `since`, in time order (e.g. today's).
     pub fn intervals_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredInterval>, StoreError> {
-        self.query_stored("SELECT body, status, reason FROM intervals WHERE started_at >= ?1 ORDER BY started_at", [since.timestamp()])
+        self.query_stored(
+            "SELECT body, status, reason FROM intervals WHERE started_at >= ?1 ORDER BY started_at",
+            [since.timestamp()],
+        )
     }
 
     /// Runs a `SELECT body, status, reason` query.
-    fn query_stored(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<StoredInterval>, StoreError> {
+    fn query_stored(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<StoredInterval>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
+            .query_map(params, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
             let (body, status, reason) = row.map_err(|e| self.err(e))?;
             if let Some(interval) = parse_stored(&body) {
-                out.push(StoredInterval { interval, status: DeliveryStatus::parse(&status), reason });
+                out.push(StoredInterval {
+                    interval,
+                    status: DeliveryStatus::parse(&status),
+                    reason,
+                });
             }
         }
         Ok(out)
     }
 
     pub fn counts(&self) -> Result<StoreCounts, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT status, count(*) FROM intervals GROUP BY status").map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, usize>(1)?))).map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*) FROM intervals GROUP BY status")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, usize>(1)?)))
+            .map_err(|e| self.err(e))?;
         let mut counts = StoreCounts::default();
         for row in rows {
             let (status, n) = row.map_err(|e| self.err(e))?;
@@ -344,7 +438,10 @@ impl Store {
 
     /// Where the latest stored interval ends: the engine's floor after a restart (E5).
     pub fn last_ended_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let t: Option<i64> = self.conn.query_row("SELECT max(ended_at) FROM intervals", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let t: Option<i64> = self
+            .conn
+            .query_row("SELECT max(ended_at) FROM intervals", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         Ok(t.and_then(|t| DateTime::from_timestamp(t, 0)))
     }
 
@@ -353,9 +450,13 @@ impl Store {
     pub fn unsent_batch(&self, limit: usize) -> Result<Vec<Interval>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT body FROM intervals WHERE status = 'unsent' ORDER BY started_at LIMIT ?1")
+            .prepare_cached(
+                "SELECT body FROM intervals WHERE status = 'unsent' ORDER BY started_at LIMIT ?1",
+            )
             .map_err(|e| self.err(e))?;
-        let bodies = stmt.query_map([limit as i64], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        let bodies = stmt
+            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for body in bodies {
             let body = body.map_err(|e| self.err(e))?;
@@ -380,7 +481,11 @@ impl Store {
     pub fn status_of(&self, id: Uuid) -> Result<Option<DeliveryStatus>, StoreError> {
         let status: Option<String> = self
             .conn
-            .query_row("SELECT status FROM intervals WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM intervals WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         Ok(status.as_deref().map(DeliveryStatus::parse))
@@ -403,7 +508,10 @@ impl Store {
     /// The server refused this interval for good (S4): kept, with the reason, until resent.
     pub fn mark_rejected(&mut self, id: Uuid, reason: &str) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE intervals SET status = 'rejected', reason = ?2 WHERE id = ?1", params![id.to_string(), reason])
+            .execute(
+                "UPDATE intervals SET status = 'rejected', reason = ?2 WHERE id = ?1",
+                params![id.to_string(), reason],
+            )
             .map(drop)
             .map_err(|e| self.err(e))
     }
@@ -411,26 +519,34 @@ impl Store {
     /// Caps the file at `pages` pages (4 KiB each): SQLite then answers "disk full" past it.
     /// Tests use it to simulate a full disk; it is also a cheap guard against runaway growth.
     pub fn set_max_pages(&self, pages: u64) -> Result<(), StoreError> {
-        self.conn.pragma_update(None, "max_page_count", pages).map_err(|e| self.err(e))
+        self.conn
+            .pragma_update(None, "max_page_count", pages)
+            .map_err(|e| self.err(e))
     }
 
     /// `PRAGMA integrity_check`, for `status` and the crash tests.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 }
 
 /// A stored interval's JSON, or `None` (logged) if it can't be read: one bad row must not hide
 /// the others from the user or the uploader.
 fn parse_stored(body: &str) -> Option<Interval> {
-    serde_json::from_str(body).map_err(|e| tracing::error!(error = %e, "skipping an unreadable stored interval")).ok()
+    serde_json::from_str(body)
+        .map_err(|e| tracing::error!(error = %e, "skipping an unreadable stored interval"))
+        .ok()
 }
 
 /// Maps SQLite's error codes to what a person can act on.
 fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked { path },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path }
+        }
         Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
         _ => StoreError::Sqlite { path, source: e },
     }

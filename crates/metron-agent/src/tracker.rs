@@ -32,11 +32,24 @@ pub struct Tracker {
 impl Tracker {
     /// Builds a tracker; the engine's floor is set from the store so a clock set back while
     /// Metron was closed can't make new intervals overlap stored ones (E5).
-    pub fn new(mut engine: Engine, store: Store, sensors: Sensors, clock: Box<dyn Clock>) -> Result<Tracker, StoreError> {
+    pub fn new(
+        mut engine: Engine,
+        store: Store,
+        sensors: Sensors,
+        clock: Box<dyn Clock>,
+    ) -> Result<Tracker, StoreError> {
         if let Some(end) = store.last_ended_at()? {
             engine.set_floor(end);
         }
-        Ok(Tracker { engine, store, sensors, clock, uncommitted: Vec::new(), last_checkpoint: None, last_error: None })
+        Ok(Tracker {
+            engine,
+            store,
+            sensors,
+            clock,
+            uncommitted: Vec::new(),
+            last_checkpoint: None,
+            last_error: None,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -126,12 +139,20 @@ impl Tracker {
         let snapshot = self.engine.snapshot();
         // Due every CHECKPOINT_EVERY, and at once for a new interval: a boundary's commit
         // removed the previous checkpoint, and the new interval should not wait 2 s for its own.
-        let due =
-            |open: &Interval| self.last_checkpoint.is_none_or(|(at, id)| id != open.id || now.mono.saturating_sub(at) >= CHECKPOINT_EVERY);
+        let due = |open: &Interval| {
+            self.last_checkpoint.is_none_or(|(at, id)| {
+                id != open.id || now.mono.saturating_sub(at) >= CHECKPOINT_EVERY
+            })
+        };
         let result = match &snapshot {
-            Some(open) if due(open) => self.store.save_checkpoint(open, now.wall).map(|()| Some((now.mono, open.id))),
+            Some(open) if due(open) => self
+                .store
+                .save_checkpoint(open, now.wall)
+                .map(|()| Some((now.mono, open.id))),
             Some(_) => return,
-            None if self.last_checkpoint.is_some() && !self.engine.is_tracking() => self.store.clear_checkpoint().map(|()| None),
+            None if self.last_checkpoint.is_some() && !self.engine.is_tracking() => {
+                self.store.clear_checkpoint().map(|()| None)
+            }
             None => return,
         };
         match result {

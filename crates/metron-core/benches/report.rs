@@ -8,7 +8,14 @@ use metron_core::report::{daily_report, Class, Classifier, PatternKind, Rule, Ru
 use metron_core::{Counts, EndReason, Interval, WindowSegment};
 use std::hint::black_box;
 
-const APPS: [&str; 6] = ["Code", "Terminal", "Slack", "Firefox", "Thunderbird", "LibreOffice Writer"];
+const APPS: [&str; 6] = [
+    "Code",
+    "Terminal",
+    "Slack",
+    "Firefox",
+    "Thunderbird",
+    "LibreOffice Writer",
+];
 const URLS: [&str; 5] = [
     "https://docs.rust-lang.org/std/index.html",
     "https://github.com/metron/metron/pull/42",
@@ -18,21 +25,76 @@ const URLS: [&str; 5] = [
 ];
 
 fn rules() -> Vec<Rule> {
-    let rule = |target, kind, pattern: &str, class| Rule { target, kind, pattern: pattern.into(), class };
+    let rule = |target, kind, pattern: &str, class| Rule {
+        target,
+        kind,
+        pattern: pattern.into(),
+        class,
+    };
     let mut rules = vec![
-        rule(RuleTarget::Host, PatternKind::Regex, r"(www\.)?youtube\.com", Class::Unproductive),
-        rule(RuleTarget::Host, PatternKind::Glob, "*.ycombinator.com", Class::Unproductive),
-        rule(RuleTarget::Host, PatternKind::Glob, "{github.com,*.github.com}", Class::Productive),
-        rule(RuleTarget::Host, PatternKind::Regex, r"docs\.(rs|rust-lang\.org)", Class::Productive),
-        rule(RuleTarget::Host, PatternKind::Glob, "stackoverflow.com", Class::Productive),
-        rule(RuleTarget::App, PatternKind::Glob, "code*", Class::Productive),
-        rule(RuleTarget::App, PatternKind::Regex, "(gnome-)?terminal|konsole|alacritty", Class::Productive),
-        rule(RuleTarget::App, PatternKind::Glob, "libreoffice*", Class::Productive),
+        rule(
+            RuleTarget::Host,
+            PatternKind::Regex,
+            r"(www\.)?youtube\.com",
+            Class::Unproductive,
+        ),
+        rule(
+            RuleTarget::Host,
+            PatternKind::Glob,
+            "*.ycombinator.com",
+            Class::Unproductive,
+        ),
+        rule(
+            RuleTarget::Host,
+            PatternKind::Glob,
+            "{github.com,*.github.com}",
+            Class::Productive,
+        ),
+        rule(
+            RuleTarget::Host,
+            PatternKind::Regex,
+            r"docs\.(rs|rust-lang\.org)",
+            Class::Productive,
+        ),
+        rule(
+            RuleTarget::Host,
+            PatternKind::Glob,
+            "stackoverflow.com",
+            Class::Productive,
+        ),
+        rule(
+            RuleTarget::App,
+            PatternKind::Glob,
+            "code*",
+            Class::Productive,
+        ),
+        rule(
+            RuleTarget::App,
+            PatternKind::Regex,
+            "(gnome-)?terminal|konsole|alacritty",
+            Class::Productive,
+        ),
+        rule(
+            RuleTarget::App,
+            PatternKind::Glob,
+            "libreoffice*",
+            Class::Productive,
+        ),
     ];
     // Rules that match nothing here still cost a test each, as they would in an organization.
     for k in 0..6 {
-        rules.push(rule(RuleTarget::Host, PatternKind::Glob, &format!("*.social{k}.example"), Class::Unproductive));
-        rules.push(rule(RuleTarget::App, PatternKind::Regex, &format!("game{k}.*"), Class::Unproductive));
+        rules.push(rule(
+            RuleTarget::Host,
+            PatternKind::Glob,
+            &format!("*.social{k}.example"),
+            Class::Unproductive,
+        ));
+        rules.push(rule(
+            RuleTarget::App,
+            PatternKind::Regex,
+            &format!("game{k}.*"),
+            Class::Unproductive,
+        ));
     }
     assert_eq!(rules.len(), 20);
     rules
@@ -49,16 +111,23 @@ fn working_day() -> Vec<Interval> {
                     seconds,
                     app: app.to_string(),
                     title: format!("{app} document {}", k % 40),
-                    url: (app == "Firefox").then(|| URLS[(k / 6 % URLS.len() as u32) as usize].to_string()),
+                    url: (app == "Firefox")
+                        .then(|| URLS[(k / 6 % URLS.len() as u32) as usize].to_string()),
                     path: None,
                 }
             };
             let windows = if n % 2 == 0 {
                 vec![segment(0, 25, n), segment(25, 35, n + 3)]
             } else {
-                vec![segment(0, 20, n), segment(20, 15, n + 1), segment(35, 25, n + 3)]
+                vec![
+                    segment(0, 20, n),
+                    segment(20, 15, n + 1),
+                    segment(35, 25, n + 3),
+                ]
             };
-            let active: String = (0..60).map(|s| if (s + n) % 7 == 0 { '0' } else { '1' }).collect();
+            let active: String = (0..60)
+                .map(|s| if (s + n) % 7 == 0 { '0' } else { '1' })
+                .collect();
             Interval {
                 id: uuid::Uuid::nil(),
                 device_id: uuid::Uuid::nil(),
@@ -68,7 +137,12 @@ fn working_day() -> Vec<Interval> {
                 utc_offset_minutes: 180,
                 end_reason: EndReason::Boundary,
                 active,
-                counts: Counts { keys: 120, clicks: 9, scrolls: 14, moves: 800 },
+                counts: Counts {
+                    keys: 120,
+                    clicks: 9,
+                    scrolls: 14,
+                    moves: 800,
+                },
                 windows,
             }
         })
@@ -82,9 +156,10 @@ fn bench(c: &mut Criterion) {
     let report = daily_report(&intervals, date, 180, &classifier);
     assert_eq!(report.tracked_secs, 8 * 3600);
     assert!(report.productive_secs > 0 && report.unproductive_secs > 0 && !report.hosts.is_empty());
-    c.bench_function("report: daily report of 8 h (480 intervals, 20 rules)", |b| {
-        b.iter(|| black_box(daily_report(black_box(&intervals), date, 180, &classifier)))
-    });
+    c.bench_function(
+        "report: daily report of 8 h (480 intervals, 20 rules)",
+        |b| b.iter(|| black_box(daily_report(black_box(&intervals), date, 180, &classifier))),
+    );
 }
 
 criterion_group!(benches, bench);

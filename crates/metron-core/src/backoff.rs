@@ -56,7 +56,10 @@ mod tests {
         let nominal = [1u64, 2, 4, 8, 10, 10, 10, 10];
         for n in nominal {
             let wait = b.fail(&mut rng, None);
-            assert!(wait >= Duration::from_millis(n * 500) && wait <= Duration::from_secs(n), "{wait:?} for nominal {n} s");
+            assert!(
+                wait >= Duration::from_millis(n * 500) && wait <= Duration::from_secs(n),
+                "{wait:?} for nominal {n} s"
+            );
         }
         for _ in 0..100 {
             assert!(b.fail(&mut rng, None) <= CAP);
@@ -87,7 +90,10 @@ mod tests {
         }
         b.reset();
         assert!(b.fail(&mut rng, None) <= FIRST);
-        assert_eq!(b.fail(&mut rng, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(
+            b.fail(&mut rng, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
         assert_eq!(b.fail(&mut rng, Some(Duration::from_secs(120))), CAP);
         assert_eq!(b.failures(), 3);
     }

@@ -82,7 +82,10 @@ pub enum Event {
     /// the wall clock instead. The caller should warn: either the clock was set back (the new
     /// intervals may overlap old ones, which the server then refuses as `overlap`) or the old
     /// intervals were stamped by a clock that ran ahead.
-    FloorIgnored { floor: DateTime<Utc>, wall: DateTime<Utc> },
+    FloorIgnored {
+        floor: DateTime<Utc>,
+        wall: DateTime<Utc>,
+    },
     /// An interval closed: the caller must commit it to the store (S1).
     Closed(Interval),
     /// Tracking stopped.
@@ -138,7 +141,10 @@ impl OpenInterval {
 }
 
 fn same_window(segment: &WindowSegment, window: &WindowInfo) -> bool {
-    segment.app == window.app && segment.title == window.title && segment.url == window.url && segment.path == window.path
+    segment.app == window.app
+        && segment.title == window.title
+        && segment.url == window.url
+        && segment.path == window.path
 }
 
 /// One Start..stop stretch of tracking.
@@ -173,9 +179,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: EngineConfig, device_id: Uuid, rng: Box<dyn RngCore + Send>) -> Result<Self, PlannerError> {
+    pub fn new(
+        config: EngineConfig,
+        device_id: Uuid,
+        rng: Box<dyn RngCore + Send>,
+    ) -> Result<Self, PlannerError> {
         let planner = IntervalPlanner::new(config.interval_range.clone(), rng)?;
-        Ok(Engine { config, planner, device_id, session: None, floor: None })
+        Ok(Engine {
+            config,
+            planner,
+            device_id,
+            session: None,
+            floor: None,
+        })
     }
 
     /// Tells the engine where the last recorded interval ended (e.g. read from the store at
@@ -241,7 +257,12 @@ impl Engine {
             self.open_session(task_id, now, &mut events);
             return events;
         }
-        let Engine { planner, device_id, session, .. } = self;
+        let Engine {
+            planner,
+            device_id,
+            session,
+            ..
+        } = self;
         let Some(s) = session.as_mut() else {
             return events;
         };
@@ -256,7 +277,9 @@ impl Engine {
         s.task_id = task_id.to_string();
         // Switching task is input in itself.
         s.idle_run = 0;
-        events.push(Event::Started { task_id: task_id.to_string() });
+        events.push(Event::Started {
+            task_id: task_id.to_string(),
+        });
         events
     }
 
@@ -274,7 +297,11 @@ impl Engine {
             self.end_session(EndReason::Sleep, StopCause::Sleep, &mut events);
             return events;
         }
-        let window = crate::limits::clip_window(self.config.privacy.apply(sample.window.unwrap_or_else(WindowInfo::unknown)));
+        let window = crate::limits::clip_window(
+            self.config
+                .privacy
+                .apply(sample.window.unwrap_or_else(WindowInfo::unknown)),
+        );
         self.advance(now, &sample.counts, window, &mut events);
         events
     }
@@ -310,7 +337,9 @@ impl Engine {
         };
         session.open = open_interval(&mut self.planner, &session, task_id, now.utc_offset_minutes);
         self.session = Some(session);
-        events.push(Event::Started { task_id: task_id.to_string() });
+        events.push(Event::Started {
+            task_id: task_id.to_string(),
+        });
     }
 
     /// Accounts the seconds since the last tick (without input), unless the gap shows a
@@ -338,7 +367,13 @@ impl Engine {
 
     /// Appends the whole seconds between the last accounted second and `now`.
     fn advance(&mut self, now: &Now, counts: &Counts, window: WindowInfo, events: &mut Vec<Event>) {
-        let Engine { config, planner, device_id, session, .. } = self;
+        let Engine {
+            config,
+            planner,
+            device_id,
+            session,
+            ..
+        } = self;
         let Some(s) = session.as_mut() else { return };
         s.last_tick = s.last_tick.max(now.mono);
         let target = round_secs(now.mono.saturating_sub(s.anchor_mono));
@@ -358,12 +393,22 @@ impl Engine {
             // A late tick (up to the sleep gap) covers several seconds; its input is credited
             // to the last of them only, so activity is never overstated.
             let last = i + 1 == new_secs;
-            let (second_active, second_counts) = if last { (active, *counts) } else { (false, Counts::default()) };
+            let (second_active, second_counts) = if last {
+                (active, *counts)
+            } else {
+                (false, Counts::default())
+            };
             s.open.push_second(second_active, &second_counts, &window);
             s.recorded += 1;
             s.idle_run = if second_active { 0 } else { s.idle_run + 1 };
             if s.idle_run >= config.idle_limit_secs {
-                let session_end = end_session_parts(session, EndReason::Idle, StopCause::Idle, *device_id, events);
+                let session_end = end_session_parts(
+                    session,
+                    EndReason::Idle,
+                    StopCause::Idle,
+                    *device_id,
+                    events,
+                );
                 self.floor = session_end.or(self.floor);
                 return;
             }
@@ -380,7 +425,9 @@ impl Engine {
     }
 
     fn end_session(&mut self, reason: EndReason, cause: StopCause, events: &mut Vec<Event>) {
-        if let Some(end) = end_session_parts(&mut self.session, reason, cause, self.device_id, events) {
+        if let Some(end) =
+            end_session_parts(&mut self.session, reason, cause, self.device_id, events)
+        {
             self.floor = Some(end);
         }
     }
@@ -405,7 +452,12 @@ fn end_session_parts(
     Some(end)
 }
 
-fn open_interval(planner: &mut IntervalPlanner, s: &Session, task_id: &str, utc_offset_minutes: i32) -> OpenInterval {
+fn open_interval(
+    planner: &mut IntervalPlanner,
+    s: &Session,
+    task_id: &str,
+    utc_offset_minutes: i32,
+) -> OpenInterval {
     let start = s.stamp(s.recorded);
     OpenInterval {
         id: planner.next_id(start.timestamp_millis().max(0) as u64),

@@ -23,7 +23,10 @@ pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), String> {
         return Err(format!("{field} has {} bytes; at most {max}", text.len()));
     }
     if let Some(c) = text.chars().find(|c| c.is_control()) {
-        return Err(format!("{field} holds the control character U+{:04X}", c as u32));
+        return Err(format!(
+            "{field} holds the control character U+{:04X}",
+            c as u32
+        ));
     }
     Ok(())
 }
@@ -66,8 +69,12 @@ mod tests {
     #[test]
     fn texts_are_checked_for_size_and_control_characters() {
         assert!(check_text("title", "report.md", MAX_TITLE).is_ok());
-        assert!(check_text("title", &"x".repeat(MAX_TITLE + 1), MAX_TITLE).unwrap_err().contains("1025 bytes"));
-        assert!(check_text("app", "a\0b", MAX_APP).unwrap_err().contains("U+0000"));
+        assert!(check_text("title", &"x".repeat(MAX_TITLE + 1), MAX_TITLE)
+            .unwrap_err()
+            .contains("1025 bytes"));
+        assert!(check_text("app", "a\0b", MAX_APP)
+            .unwrap_err()
+            .contains("U+0000"));
         assert!(check_text("app", "a\u{1b}[31m", MAX_APP).is_err());
     }
 
@@ -78,7 +85,15 @@ mod tests {
         let cut = clip(&cyrillic, MAX_TITLE);
         assert_eq!(cut.len(), MAX_TITLE);
         assert!(cut.chars().all(|c| c == 'я'));
-        let w = clip_window(WindowInfo { app: "a".repeat(300), title: "t\0".into(), url: Some("u".repeat(3000)), path: None });
-        assert_eq!((w.app.len(), w.title.as_str(), w.url.unwrap().len()), (MAX_APP, "t ", MAX_URL));
+        let w = clip_window(WindowInfo {
+            app: "a".repeat(300),
+            title: "t\0".into(),
+            url: Some("u".repeat(3000)),
+            path: None,
+        });
+        assert_eq!(
+            (w.app.len(), w.title.as_str(), w.url.unwrap().len()),
+            (MAX_APP, "t ", MAX_URL)
+        );
     }
 }

@@ -55,7 +55,10 @@ impl WindowInfo {
     pub const UNKNOWN_APP: &'static str = "unknown";
 
     pub fn unknown() -> Self {
-        WindowInfo { app: Self::UNKNOWN_APP.to_string(), ..Default::default() }
+        WindowInfo {
+            app: Self::UNKNOWN_APP.to_string(),
+            ..Default::default()
+        }
     }
 }
 
@@ -145,15 +148,22 @@ impl Interval {
     /// a duration of 1..=900 s, one activity flag per second, window runs inside the interval.
     pub fn validate(&self) -> Result<(), InvalidInterval> {
         let bad = |why: String| Err(InvalidInterval(why));
-        if self.started_at.timestamp_subsec_nanos() != 0 || self.ended_at.timestamp_subsec_nanos() != 0 {
+        if self.started_at.timestamp_subsec_nanos() != 0
+            || self.ended_at.timestamp_subsec_nanos() != 0
+        {
             return bad("times must be whole seconds".into());
         }
         let duration = self.duration_secs();
         if duration < 1 || duration > MAX_INTERVAL_SECS as i64 {
-            return bad(format!("duration {duration} s is outside 1..={MAX_INTERVAL_SECS}"));
+            return bad(format!(
+                "duration {duration} s is outside 1..={MAX_INTERVAL_SECS}"
+            ));
         }
         if self.active.len() as i64 != duration {
-            return bad(format!("active has {} flags for a duration of {duration} s", self.active.len()));
+            return bad(format!(
+                "active has {} flags for a duration of {duration} s",
+                self.active.len()
+            ));
         }
         if self.active.bytes().any(|b| b != b'0' && b != b'1') {
             return bad("active may hold only '0' and '1'".into());
@@ -176,14 +186,19 @@ impl Interval {
         }
         // Real offsets run from UTC-12 to UTC+14; reports place the day by it.
         if !(-MAX_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&self.utc_offset_minutes) {
-            return bad(format!("utc_offset_minutes {} is outside -840..=840", self.utc_offset_minutes));
+            return bad(format!(
+                "utc_offset_minutes {} is outside -840..=840",
+                self.utc_offset_minutes
+            ));
         }
         // No person makes more than a thousand input events a second; more is a broken client,
         // and would distort (or overflow) every total it is added to.
         let limit = MAX_EVENTS_PER_SECOND * duration as u64;
         let c = &self.counts;
         if c.keys > limit || c.clicks > limit || c.scrolls > limit || c.moves > limit {
-            return bad(format!("input counts above {MAX_EVENTS_PER_SECOND} a second"));
+            return bad(format!(
+                "input counts above {MAX_EVENTS_PER_SECOND} a second"
+            ));
         }
         let mut covered: u32 = 0;
         for segment in &self.windows {
@@ -191,11 +206,17 @@ impl Interval {
                 return bad("a window segment has zero seconds".into());
             }
             if segment.offset < covered {
-                return bad(format!("window segment at offset {} overlaps the previous one", segment.offset));
+                return bad(format!(
+                    "window segment at offset {} overlaps the previous one",
+                    segment.offset
+                ));
             }
             covered = segment.offset.saturating_add(segment.seconds);
             if covered as i64 > duration {
-                return bad(format!("window segment at offset {} runs past the interval", segment.offset));
+                return bad(format!(
+                    "window segment at offset {} runs past the interval",
+                    segment.offset
+                ));
             }
         }
         Ok(())
@@ -220,8 +241,14 @@ mod tests {
         let mut i = sample_interval();
         i.counts.keys = u64::MAX;
         assert!(i.validate().unwrap_err().0.contains("input counts"));
-        let mut total = Counts { keys: u64::MAX - 1, ..Default::default() };
-        total.add(&Counts { keys: 5, ..Default::default() });
+        let mut total = Counts {
+            keys: u64::MAX - 1,
+            ..Default::default()
+        };
+        total.add(&Counts {
+            keys: 5,
+            ..Default::default()
+        });
         assert_eq!(total.keys, u64::MAX, "totals saturate");
     }
 
@@ -236,7 +263,12 @@ mod tests {
             utc_offset_minutes: 180,
             end_reason: EndReason::Boundary,
             active: "101".into(),
-            counts: Counts { keys: 2, clicks: 0, scrolls: 0, moves: 5 },
+            counts: Counts {
+                keys: 2,
+                clicks: 0,
+                scrolls: 0,
+                moves: 5,
+            },
             windows: vec![WindowSegment {
                 offset: 0,
                 seconds: 3,

@@ -50,8 +50,14 @@ pub struct IntervalPlanner {
 }
 
 impl IntervalPlanner {
-    pub fn new(range: RangeInclusive<u32>, rng: Box<dyn RngCore + Send>) -> Result<Self, PlannerError> {
-        Ok(IntervalPlanner { range: check_range(range)?, rng })
+    pub fn new(
+        range: RangeInclusive<u32>,
+        rng: Box<dyn RngCore + Send>,
+    ) -> Result<Self, PlannerError> {
+        Ok(IntervalPlanner {
+            range: check_range(range)?,
+            rng,
+        })
     }
 
     pub fn range(&self) -> RangeInclusive<u32> {
@@ -124,9 +130,18 @@ mod tests {
     fn ranges_parse_and_bad_ones_say_why() {
         assert_eq!(parse_range("2..4").unwrap(), 2..=4);
         assert_eq!(parse_range("40..=80").unwrap(), 40..=80);
-        assert!(matches!(parse_range("9..3"), Err(PlannerError::Empty { .. })));
-        assert!(matches!(parse_range("0..3"), Err(PlannerError::OutOfBounds { .. })));
-        assert!(matches!(parse_range("10..901"), Err(PlannerError::OutOfBounds { .. })));
+        assert!(matches!(
+            parse_range("9..3"),
+            Err(PlannerError::Empty { .. })
+        ));
+        assert!(matches!(
+            parse_range("0..3"),
+            Err(PlannerError::OutOfBounds { .. })
+        ));
+        assert!(matches!(
+            parse_range("10..901"),
+            Err(PlannerError::OutOfBounds { .. })
+        ));
         assert!(matches!(parse_range("ten"), Err(PlannerError::Syntax(_))));
     }
 }

@@ -31,7 +31,11 @@ pub struct PrivacyPolicy {
 
 impl Default for PrivacyPolicy {
     fn default() -> Self {
-        PrivacyPolicy { record_titles: true, urls: UrlPolicy::Full, excluded_apps: Vec::new() }
+        PrivacyPolicy {
+            record_titles: true,
+            urls: UrlPolicy::Full,
+            excluded_apps: Vec::new(),
+        }
     }
 }
 
@@ -39,23 +43,43 @@ impl PrivacyPolicy {
     /// The most private policy: no titles, no URLs. What a damaged or unreadable settings file
     /// falls back to, since a guess that records more than the person chose is worse.
     pub fn most_private() -> Self {
-        PrivacyPolicy { record_titles: false, urls: UrlPolicy::Drop, excluded_apps: Vec::new() }
+        PrivacyPolicy {
+            record_titles: false,
+            urls: UrlPolicy::Drop,
+            excluded_apps: Vec::new(),
+        }
     }
 
     /// App name recorded in place of an excluded app.
     pub const EXCLUDED_APP: &'static str = "excluded";
 
     pub fn apply(&self, window: WindowInfo) -> WindowInfo {
-        if self.excluded_apps.iter().any(|a| a.eq_ignore_ascii_case(&window.app)) {
-            return WindowInfo { app: Self::EXCLUDED_APP.to_string(), ..Default::default() };
+        if self
+            .excluded_apps
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&window.app))
+        {
+            return WindowInfo {
+                app: Self::EXCLUDED_APP.to_string(),
+                ..Default::default()
+            };
         }
-        let title = if self.record_titles { window.title } else { String::new() };
+        let title = if self.record_titles {
+            window.title
+        } else {
+            String::new()
+        };
         let url = match self.urls {
             UrlPolicy::Full => window.url.as_deref().map(url_without_secrets),
             UrlPolicy::HostOnly => window.url.as_deref().and_then(url_host).map(str::to_string),
             UrlPolicy::Drop => None,
         };
-        WindowInfo { app: window.app, title, url, path: window.path }
+        WindowInfo {
+            app: window.app,
+            title,
+            url,
+            path: window.path,
+        }
     }
 }
 
@@ -105,21 +129,39 @@ mod tests {
     #[test]
     fn default_policy_keeps_everything_but_a_urls_secrets() {
         let kept = PrivacyPolicy::default().apply(browser());
-        assert_eq!(kept.url.as_deref(), Some("https://mail.example.com:8443/inbox"));
-        assert_eq!(WindowInfo { url: browser().url, ..kept }, browser());
+        assert_eq!(
+            kept.url.as_deref(),
+            Some("https://mail.example.com:8443/inbox")
+        );
+        assert_eq!(
+            WindowInfo {
+                url: browser().url,
+                ..kept
+            },
+            browser()
+        );
     }
 
     #[test]
     fn credentials_queries_and_fragments_never_stay_in_a_url() {
         for (url, kept) in [
-            ("https://bob:hunter2@example.com/a/b?token=abc#frag", "https://example.com/a/b"),
-            ("https://example.com/search?q=salary+review", "https://example.com/search"),
+            (
+                "https://bob:hunter2@example.com/a/b?token=abc#frag",
+                "https://example.com/a/b",
+            ),
+            (
+                "https://example.com/search?q=salary+review",
+                "https://example.com/search",
+            ),
             ("http://user@[::1]:8080/x#y", "http://[::1]:8080/x"),
             ("example.com/path?x=1", "example.com/path"),
             ("https://example.com", "https://example.com"),
             ("file:///home/ann/notes.txt", "file:///home/ann/notes.txt"),
             // An @ in the path is not a credential.
-            ("https://example.com/@ann/post", "https://example.com/@ann/post"),
+            (
+                "https://example.com/@ann/post",
+                "https://example.com/@ann/post",
+            ),
         ] {
             assert_eq!(url_without_secrets(url), kept, "{url}");
         }
@@ -134,7 +176,11 @@ mod tests {
 
     #[test]
     fn titles_can_be_dropped_and_urls_reduced_to_host() {
-        let p = PrivacyPolicy { record_titles: false, urls: UrlPolicy::HostOnly, excluded_apps: vec![] };
+        let p = PrivacyPolicy {
+            record_titles: false,
+            urls: UrlPolicy::HostOnly,
+            excluded_apps: vec![],
+        };
         let w = p.apply(browser());
         assert_eq!(w.title, "");
         assert_eq!(w.url.as_deref(), Some("mail.example.com"));
@@ -143,9 +189,18 @@ mod tests {
 
     #[test]
     fn excluded_apps_leave_no_name_title_url_or_path() {
-        let p = PrivacyPolicy { excluded_apps: vec!["firefox".into()], ..Default::default() };
+        let p = PrivacyPolicy {
+            excluded_apps: vec!["firefox".into()],
+            ..Default::default()
+        };
         let w = p.apply(browser());
-        assert_eq!(w, WindowInfo { app: "excluded".into(), ..Default::default() });
+        assert_eq!(
+            w,
+            WindowInfo {
+                app: "excluded".into(),
+                ..Default::default()
+            }
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub struct Task {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewTask {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 200))]
@@ -86,19 +89,39 @@ pub struct IngestResult {
 
 impl IngestResult {
     pub fn accepted(id: String) -> Self {
-        IngestResult { id: Some(id), status: IngestStatus::Accepted, reason: None, conflicts_with: None }
+        IngestResult {
+            id: Some(id),
+            status: IngestStatus::Accepted,
+            reason: None,
+            conflicts_with: None,
+        }
     }
 
     pub fn duplicate(id: String) -> Self {
-        IngestResult { id: Some(id), status: IngestStatus::Duplicate, reason: None, conflicts_with: None }
+        IngestResult {
+            id: Some(id),
+            status: IngestStatus::Duplicate,
+            reason: None,
+            conflicts_with: None,
+        }
     }
 
     pub fn rejected(id: Option<String>, reason: impl Into<String>) -> Self {
-        IngestResult { id, status: IngestStatus::Rejected, reason: Some(reason.into()), conflicts_with: None }
+        IngestResult {
+            id,
+            status: IngestStatus::Rejected,
+            reason: Some(reason.into()),
+            conflicts_with: None,
+        }
     }
 
     pub fn overlap(id: String, conflicts_with: String) -> Self {
-        IngestResult { id: Some(id), status: IngestStatus::Rejected, reason: Some("overlap".into()), conflicts_with: Some(conflicts_with) }
+        IngestResult {
+            id: Some(id),
+            status: IngestStatus::Rejected,
+            reason: Some("overlap".into()),
+            conflicts_with: Some(conflicts_with),
+        }
     }
 }
 
@@ -110,7 +133,11 @@ pub const REASON_ENDS_IN_FUTURE: &str = "invalid: ends more than 5 min in the fu
 impl IngestResult {
     /// True for a rejection that time cures ([`REASON_ENDS_IN_FUTURE`]), so not final.
     pub fn is_rejected_for_now(&self) -> bool {
-        self.status == IngestStatus::Rejected && self.reason.as_deref().is_some_and(|r| r.starts_with(REASON_ENDS_IN_FUTURE))
+        self.status == IngestStatus::Rejected
+            && self
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(REASON_ENDS_IN_FUTURE))
     }
 }
 

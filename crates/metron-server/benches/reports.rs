@@ -28,7 +28,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn day_of(user: usize, task: &str, date: NaiveDate) -> Vec<Candidate> {
     let start = Utc.from_utc_datetime(&date.and_hms_opt(6, 0, 0).unwrap());
     let device = format!("01930000-0000-7000-8000-{:012x}", user);
-    let hosts = ["https://github.com/metron/metron/pull/7", "https://www.youtube.com/watch?v=1", "https://docs.rs/axum"];
+    let hosts = [
+        "https://github.com/metron/metron/pull/7",
+        "https://www.youtube.com/watch?v=1",
+        "https://docs.rs/axum",
+    ];
     (0..INTERVALS)
         .map(|i| {
             let at = start + Duration::seconds(60 * i as i64);
@@ -60,17 +64,41 @@ fn day_of(user: usize, task: &str, date: NaiveDate) -> Vec<Candidate> {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let url = std::env::var("METRON_BENCH_DB").unwrap_or_else(|_| dir.path().join("bench.sqlite").display().to_string());
-    let kind = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let url = std::env::var("METRON_BENCH_DB")
+        .unwrap_or_else(|_| dir.path().join("bench.sqlite").display().to_string());
+    let kind = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let state = AppState::new(db::connect(&url).await.expect("open the database"));
-    let org = state.db.organization(&format!("bench-{}", uuid::Uuid::now_v7().simple())).await.unwrap();
-    let task = state.db.create_task(&org, &metron_core::wire::NewTask { name: "Build".into(), project: "Metron".into() }).await.unwrap();
+    let org = state
+        .db
+        .organization(&format!("bench-{}", uuid::Uuid::now_v7().simple()))
+        .await
+        .unwrap();
+    let task = state
+        .db
+        .create_task(
+            &org,
+            &metron_core::wire::NewTask {
+                name: "Build".into(),
+                project: "Metron".into(),
+            },
+        )
+        .await
+        .unwrap();
     for (target, pattern, class) in [
         (RuleTarget::App, "code*", Class::Productive),
         (RuleTarget::Host, "*youtube.com", Class::Unproductive),
         (RuleTarget::Host, "*.rs", Class::Productive),
     ] {
-        let rule = Rule { target, kind: PatternKind::Glob, pattern: pattern.into(), class };
+        let rule = Rule {
+            target,
+            kind: PatternKind::Glob,
+            pattern: pattern.into(),
+            class,
+        };
         state.db.create_rule(&org, &rule).await.unwrap();
     }
     let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
@@ -81,32 +109,70 @@ async fn main() {
         // a minute for 1,000 users).
         let row = state
             .db
-            .create_user(&org, &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()), &format!("User {u:04}"), "x", false)
+            .create_user(
+                &org,
+                &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()),
+                &format!("User {u:04}"),
+                "x",
+                false,
+            )
             .await
             .unwrap();
-        let results = state.db.ingest(&row, day_of(u, &task.id, date)).await.unwrap();
-        assert!(results.iter().all(|r| r.status == metron_core::wire::IngestStatus::Accepted), "{:?}", results.first());
+        let results = state
+            .db
+            .ingest(&row, day_of(u, &task.id, date))
+            .await
+            .unwrap();
+        assert!(
+            results
+                .iter()
+                .all(|r| r.status == metron_core::wire::IngestStatus::Accepted),
+            "{:?}",
+            results.first()
+        );
         users.push(row);
     }
-    println!("{kind}: loaded {USERS} users x {INTERVALS} intervals in {:.1} s", loading.elapsed().as_secs_f64());
+    println!(
+        "{kind}: loaded {USERS} users x {INTERVALS} intervals in {:.1} s",
+        loading.elapsed().as_secs_f64()
+    );
 
-    let rules: Vec<Rule> = state.db.rules(&org).await.unwrap().into_iter().map(|r| r.rule).collect();
+    let rules: Vec<Rule> = state
+        .db
+        .rules(&org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.rule)
+        .collect();
     let classifier = Classifier::new(&rules).unwrap();
     let mut daily = Vec::new();
     for run in 0..21 {
         let t = Instant::now();
-        let (report, _) = reports::user_day(&state, &users[run % USERS].user.id, date, None, &classifier).await.unwrap();
+        let (report, _) =
+            reports::user_day(&state, &users[run % USERS].user.id, date, None, &classifier)
+                .await
+                .unwrap();
         daily.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
     }
-    println!("{kind}: daily report of one user (480 intervals, read + computed): median {:.2} ms", median(daily));
+    println!(
+        "{kind}: daily report of one user (480 intervals, read + computed): median {:.2} ms",
+        median(daily)
+    );
     let mut team = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
         let report = reports::team_report(&state, &org, date).await.unwrap();
         team.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(report.users.len(), USERS);
-        assert!(report.users.iter().all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
+        assert!(report
+            .users
+            .iter()
+            .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
     }
-    println!("{kind}: team report of {USERS} users: median {:.0} ms", median(team));
+    println!(
+        "{kind}: team report of {USERS} users: median {:.0} ms",
+        median(team)
+    );
 }

@@ -39,19 +39,34 @@ fn check_password(password: &str) -> Result<(), AccountError> {
 /// The normalized form of an email (trimmed, lower case), if it can be one.
 pub fn normalize_email(email: &str) -> Result<String, AccountError> {
     let email = email.trim().to_lowercase();
-    if email.len() < 3 || email.len() > crate::auth::MAX_EMAIL_BYTES || !email.contains('@') || email.chars().any(char::is_control) {
+    if email.len() < 3
+        || email.len() > crate::auth::MAX_EMAIL_BYTES
+        || !email.contains('@')
+        || email.chars().any(char::is_control)
+    {
         return Err(AccountError::BadEmail);
     }
     Ok(email)
 }
 
 /// Creates a user: hashes the password, creates the organization if needed.
-pub async fn add_user(state: &AppState, org: &str, email: &str, name: &str, password: &str, admin: bool) -> Result<User, AccountError> {
+pub async fn add_user(
+    state: &AppState,
+    org: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+    admin: bool,
+) -> Result<User, AccountError> {
     check_password(password)?;
     let email = normalize_email(email)?;
     let org_id = state.db.organization(org).await?;
     let hash = hash_password(password).map_err(|e| AccountError::Hashing(e.to_string()))?;
-    Ok(state.db.create_user(&org_id, &email, name, &hash, admin).await?.user)
+    Ok(state
+        .db
+        .create_user(&org_id, &email, name, &hash, admin)
+        .await?
+        .user)
 }
 
 /// The user with this email.
@@ -64,7 +79,11 @@ pub async fn find(state: &AppState, email: &str) -> Result<UserRow, AccountError
 }
 
 /// Disables (or enables) a user. Disabling revokes every token they hold, at once everywhere.
-pub async fn set_disabled(state: &AppState, user: &UserRow, disabled: bool) -> Result<(), AccountError> {
+pub async fn set_disabled(
+    state: &AppState,
+    user: &UserRow,
+    disabled: bool,
+) -> Result<(), AccountError> {
     state.db.set_disabled(&user.user.id, disabled).await?;
     if disabled {
         revoke_tokens(state, user).await?;
@@ -76,7 +95,11 @@ pub async fn set_disabled(state: &AppState, user: &UserRow, disabled: bool) -> R
 }
 
 /// Sets a new password and revokes every token signed in with the old one.
-pub async fn set_password(state: &AppState, user: &UserRow, password: &str) -> Result<(), AccountError> {
+pub async fn set_password(
+    state: &AppState,
+    user: &UserRow,
+    password: &str,
+) -> Result<(), AccountError> {
     check_password(password)?;
     let hash = hash_password(password).map_err(|e| AccountError::Hashing(e.to_string()))?;
     state.db.set_password_hash(&user.user.id, &hash).await?;
@@ -85,7 +108,10 @@ pub async fn set_password(state: &AppState, user: &UserRow, password: &str) -> R
 
 /// Revokes every token of the user; how many were live.
 pub async fn revoke_tokens(state: &AppState, user: &UserRow) -> Result<u64, AccountError> {
-    let revoked = state.db.revoke_user_tokens(&user.user.id, None, Utc::now().timestamp()).await?;
+    let revoked = state
+        .db
+        .revoke_user_tokens(&user.user.id, None, Utc::now().timestamp())
+        .await?;
     state.db.bump_revocation_epoch().await?;
     Ok(revoked)
 }

@@ -2,7 +2,9 @@
 //! and an idle lifetime), the `AuthUser` extractor with its cache checked against the
 //! revocation epoch, and the rate limiters (login failures, task creation).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -26,7 +28,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// A real argon2 hash of a password nobody has: a login with an unknown email is checked
@@ -85,7 +93,11 @@ impl AuthCache {
             inner.epoch = epoch;
             return None;
         }
-        inner.entries.get(hash).filter(|(_, at)| at.elapsed() < AUTH_TTL).map(|(t, _)| t.clone())
+        inner
+            .entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < AUTH_TTL)
+            .map(|(t, _)| t.clone())
     }
 
     fn put(&self, hash: String, token: TokenRow, epoch: i64) {
@@ -101,7 +113,11 @@ impl AuthCache {
     }
 
     pub fn evict(&self, hash: &str) {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).entries.remove(hash);
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .remove(hash);
     }
 }
 
@@ -118,7 +134,10 @@ pub fn judge_token(token: &TokenRow, now: i64, limits: &Limits) -> Result<(), To
         return Err(TokenRefusal::Disabled);
     }
     let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-    let last_used = token.last_used_at.unwrap_or(token.created_at).max(token.created_at);
+    let last_used = token
+        .last_used_at
+        .unwrap_or(token.created_at)
+        .max(token.created_at);
     if now >= token.created_at.saturating_add(secs(limits.token_lifetime))
         || now >= last_used.saturating_add(secs(limits.token_idle_lifetime))
     {
@@ -136,9 +155,20 @@ pub struct AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ApiError::Unauthorized)?;
-        let token = header.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()).ok_or(ApiError::Unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(token);
         let epoch = state.db.revocation_epoch().await?;
         let now = chrono::Utc::now().timestamp();
@@ -157,7 +187,10 @@ impl FromRequestParts<AppState> for AuthUser {
         };
         // The lifetimes run out while an entry is cached too.
         judge_token(&row, now, &state.limits).map_err(refusal)?;
-        Ok(AuthUser { user: row.user, token_hash: hash })
+        Ok(AuthUser {
+            user: row.user,
+            token_hash: hash,
+        })
     }
 }
 
@@ -176,7 +209,9 @@ impl AuthUser {
     pub async fn org_member(&self, state: &AppState, id: &str) -> Result<UserRow, ApiError> {
         match state.db.user_by_id(id).await? {
             Some(row) if row.org_id == self.user.org_id => Ok(row),
-            _ => Err(ApiError::NotFound(format!("no user {id} in your organization"))),
+            _ => Err(ApiError::NotFound(format!(
+                "no user {id} in your organization"
+            ))),
         }
     }
 }
@@ -200,15 +235,25 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: usize, window: Duration, max_keys: usize) -> Self {
-        RateLimiter { limit: limit.max(1), window, max_keys: max_keys.max(1), events: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            limit: limit.max(1),
+            window,
+            max_keys: max_keys.max(1),
+            events: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whether `key` may have another event now; if not, the seconds to wait. Records nothing.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(q) = events.get_mut(key) else { return Ok(()) };
-        while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        let Some(q) = events.get_mut(key) else {
+            return Ok(());
+        };
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             q.pop_front();
         }
         if q.len() >= self.limit {
@@ -242,7 +287,10 @@ impl RateLimiter {
 
     /// Forgets `key` (a login that succeeded).
     pub fn forget(&self, key: &str) {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     /// Keys held now.
@@ -255,13 +303,17 @@ impl RateLimiter {
     }
 
     fn make_room(&self, events: &mut HashMap<String, VecDeque<Instant>>, now: Instant) {
-        events.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < self.window));
+        events.retain(|_, q| {
+            q.back()
+                .is_some_and(|t| now.duration_since(*t) < self.window)
+        });
         if events.len() < self.max_keys {
             return;
         }
         // Still full of live keys: drop the tenth least recently seen, so this O(n) pass runs
         // once per max_keys / 10 new keys, not on every one.
-        let mut last_seen: Vec<Instant> = events.values().filter_map(|q| q.back().copied()).collect();
+        let mut last_seen: Vec<Instant> =
+            events.values().filter_map(|q| q.back().copied()).collect();
         let cut = last_seen.len() / 10;
         let (_, threshold, _) = last_seen.select_nth_unstable(cut);
         let threshold = *threshold;
@@ -327,7 +379,10 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
-        assert!(PasswordHash::new(decoy_hash()).is_ok(), "the decoy must be a real hash, or it costs no time");
+        assert!(
+            PasswordHash::new(decoy_hash()).is_ok(),
+            "the decoy must be a real hash, or it costs no time"
+        );
     }
 
     #[test]
@@ -346,12 +401,21 @@ mod tests {
             assert!(l.check("ann@x", "1.1.1.1").is_ok());
             l.failed("ann@x", "1.1.1.1");
         }
-        assert!(l.check("ann@x", "1.1.1.1").unwrap_err() > 0, "the guessing pair backs off");
-        assert!(l.check("ann@x", "2.2.2.2").is_ok(), "the owner's own address is not locked out");
+        assert!(
+            l.check("ann@x", "1.1.1.1").unwrap_err() > 0,
+            "the guessing pair backs off"
+        );
+        assert!(
+            l.check("ann@x", "2.2.2.2").is_ok(),
+            "the owner's own address is not locked out"
+        );
         assert!(l.check("bob@x", "1.1.1.1").is_ok());
         for _ in 0..100 {
             l.succeeded("carl@x", "3.3.3.3");
-            assert!(l.check("carl@x", "3.3.3.3").is_ok(), "successes never count");
+            assert!(
+                l.check("carl@x", "3.3.3.3").is_ok(),
+                "successes never count"
+            );
         }
     }
 
@@ -372,7 +436,11 @@ mod tests {
             // Distinct emails from distinct addresses (as through a trusted proxy): every key new.
             let addr = format!("10.{}.{}.{}", k >> 16, (k >> 8) & 255, k & 255);
             l.failed(&format!("user{k}@example.com"), &addr);
-            assert!(l.keys() <= 2 * LOGIN_LIMITER_KEYS, "{} keys after {k}", l.keys());
+            assert!(
+                l.keys() <= 2 * LOGIN_LIMITER_KEYS,
+                "{} keys after {k}",
+                l.keys()
+            );
         }
         assert!(l.keys() <= 2 * LOGIN_LIMITER_KEYS);
         // The newest keys are the ones kept.
@@ -385,7 +453,12 @@ mod tests {
     fn token_at(created_at: i64, last_used_at: Option<i64>, disabled: bool) -> TokenRow {
         TokenRow {
             user: UserRow {
-                user: metron_core::wire::User { id: "u".into(), email: "e".into(), name: "n".into(), admin: false },
+                user: metron_core::wire::User {
+                    id: "u".into(),
+                    email: "e".into(),
+                    name: "n".into(),
+                    admin: false,
+                },
                 org_id: "o".into(),
                 disabled,
             },
@@ -398,10 +471,27 @@ mod tests {
     fn tokens_expire_by_age_and_by_disuse() {
         let limits = Limits::default();
         let day = 86_400;
-        assert_eq!(judge_token(&token_at(0, Some(0), false), 29 * day, &limits), Ok(()));
-        assert_eq!(judge_token(&token_at(0, Some(0), false), 30 * day, &limits), Err(TokenRefusal::Expired), "30 days unused");
-        assert_eq!(judge_token(&token_at(0, Some(80 * day), false), 89 * day, &limits), Ok(()));
-        assert_eq!(judge_token(&token_at(0, Some(89 * day), false), 90 * day, &limits), Err(TokenRefusal::Expired), "90 days old");
-        assert_eq!(judge_token(&token_at(0, None, true), 1, &limits), Err(TokenRefusal::Disabled));
+        assert_eq!(
+            judge_token(&token_at(0, Some(0), false), 29 * day, &limits),
+            Ok(())
+        );
+        assert_eq!(
+            judge_token(&token_at(0, Some(0), false), 30 * day, &limits),
+            Err(TokenRefusal::Expired),
+            "30 days unused"
+        );
+        assert_eq!(
+            judge_token(&token_at(0, Some(80 * day), false), 89 * day, &limits),
+            Ok(())
+        );
+        assert_eq!(
+            judge_token(&token_at(0, Some(89 * day), false), 90 * day, &limits),
+            Err(TokenRefusal::Expired),
+            "90 days old"
+        );
+        assert_eq!(
+            judge_token(&token_at(0, None, true), 1, &limits),
+            Err(TokenRefusal::Disabled)
+        );
     }
 }

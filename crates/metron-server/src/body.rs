@@ -21,13 +21,18 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let deadline = state.limits.body_timeout;
         let read = tokio::time::timeout(deadline, Bytes::from_request(req, state));
-        let bytes = read.await.map_err(|_| ApiError::BodyTimeout(deadline.as_secs()))?.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::BadRequest(format!("unreadable body: {rejection}"))
-            }
-        })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+        let bytes = read
+            .await
+            .map_err(|_| ApiError::BodyTimeout(deadline.as_secs()))?
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!("unreadable body: {rejection}"))
+                }
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
     }
 }

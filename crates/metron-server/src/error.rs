@@ -43,7 +43,9 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError;
         match e {
-            AccountError::BadPassword | AccountError::BadEmail => ApiError::BadRequest(e.to_string()),
+            AccountError::BadPassword | AccountError::BadEmail => {
+                ApiError::BadRequest(e.to_string())
+            }
             AccountError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
             AccountError::Db(db) => db.into(),
             AccountError::Hashing(why) => ApiError::Internal(why),
@@ -57,7 +59,9 @@ impl From<crate::reports::ReportError> for ApiError {
         match e {
             ReportError::Db(db) => db.into(),
             ReportError::DateOutOfRange => ApiError::BadRequest(e.to_string()),
-            ReportError::Rules(_) | ReportError::Unreadable(_) | ReportError::Worker(_) => ApiError::Internal(e.to_string()),
+            ReportError::Rules(_) | ReportError::Unreadable(_) | ReportError::Worker(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }
@@ -89,7 +93,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::SessionExpired | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::SessionExpired | ApiError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -102,12 +108,23 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let mut response = (status, Json(ErrorBody { error: self.to_string() })).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response();
         if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.into());
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

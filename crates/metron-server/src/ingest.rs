@@ -23,13 +23,18 @@ pub enum Judged {
 /// Checks the body's shape: `{"intervals": [..]}` with 1..=500 items.
 pub fn items(body: Value) -> Result<Vec<Value>, ApiError> {
     let Value::Object(mut map) = body else {
-        return Err(ApiError::BadRequest("body must be an object {\"intervals\": [...]}".into()));
+        return Err(ApiError::BadRequest(
+            "body must be an object {\"intervals\": [...]}".into(),
+        ));
     };
     match map.remove("intervals") {
-        Some(Value::Array(items)) if items.is_empty() => Err(ApiError::BadRequest("intervals is empty: send 1 to 500".into())),
-        Some(Value::Array(items)) if items.len() > MAX_BATCH => {
-            Err(ApiError::BadRequest(format!("{} intervals in one request; at most {MAX_BATCH}", items.len())))
-        }
+        Some(Value::Array(items)) if items.is_empty() => Err(ApiError::BadRequest(
+            "intervals is empty: send 1 to 500".into(),
+        )),
+        Some(Value::Array(items)) if items.len() > MAX_BATCH => Err(ApiError::BadRequest(format!(
+            "{} intervals in one request; at most {MAX_BATCH}",
+            items.len()
+        ))),
         Some(Value::Array(items)) => Ok(items),
         Some(_) => Err(ApiError::BadRequest("intervals must be an array".into())),
         None => Err(ApiError::BadRequest("missing field intervals".into())),
@@ -47,7 +52,10 @@ pub fn judge(item: Value, now: i64) -> Judged {
         return Judged::Decided(IngestResult::rejected(id, format!("invalid: {e}")));
     }
     if interval.ended_at.timestamp() > now + MAX_FUTURE_SECS {
-        return Judged::Decided(IngestResult::rejected(id, metron_core::wire::REASON_ENDS_IN_FUTURE));
+        return Judged::Decided(IngestResult::rejected(
+            id,
+            metron_core::wire::REASON_ENDS_IN_FUTURE,
+        ));
     }
     // Canonical JSON of the parsed interval: equal content gives equal text.
     let body = serde_json::to_string(&interval).expect("an interval serializes");
@@ -84,17 +92,47 @@ mod tests {
     #[test]
     fn each_invalid_reason_is_named() {
         let now = 1_800_000_000;
-        assert_eq!(reason(judge(good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11"), now)), "accepted");
-        assert!(reason(judge(good("2026-01-01T00:00:02Z", "2026-01-01T00:00:00Z", ""), now)).contains("duration"));
-        assert!(reason(judge(good("2026-01-01T00:00:00Z", "2026-01-01T00:16:00Z", &"1".repeat(960)), now)).contains("duration"));
-        assert!(reason(judge(good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "1"), now)).contains("active has 1"));
-        assert!(reason(judge(good("2026-01-01T00:00:00.5Z", "2026-01-01T00:00:02Z", "11"), now)).contains("whole seconds"));
+        assert_eq!(
+            reason(judge(
+                good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11"),
+                now
+            )),
+            "accepted"
+        );
+        assert!(reason(judge(
+            good("2026-01-01T00:00:02Z", "2026-01-01T00:00:00Z", ""),
+            now
+        ))
+        .contains("duration"));
+        assert!(reason(judge(
+            good(
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00:16:00Z",
+                &"1".repeat(960)
+            ),
+            now
+        ))
+        .contains("duration"));
+        assert!(reason(judge(
+            good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "1"),
+            now
+        ))
+        .contains("active has 1"));
+        assert!(reason(judge(
+            good("2026-01-01T00:00:00.5Z", "2026-01-01T00:00:02Z", "11"),
+            now
+        ))
+        .contains("whole seconds"));
         let mut beyond = good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11");
         beyond["windows"] = json!([{"offset": 1, "seconds": 2, "app": "a", "title": ""}]);
         assert!(reason(judge(beyond, now)).contains("runs past the interval"));
         assert!(reason(judge(json!({"id": "x"}), now)).starts_with("invalid: "));
         let future = chrono::DateTime::from_timestamp(now + 600, 0).unwrap();
         let start = future - chrono::Duration::seconds(2);
-        assert!(reason(judge(good(&start.to_rfc3339(), &future.to_rfc3339(), "11"), now)).contains("future"));
+        assert!(reason(judge(
+            good(&start.to_rfc3339(), &future.to_rfc3339(), "11"),
+            now
+        ))
+        .contains("future"));
     }
 }

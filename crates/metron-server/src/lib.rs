@@ -67,7 +67,11 @@ impl AppState {
             auth: Arc::new(auth::AuthCache::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
-            task_limiter: Arc::new(auth::RateLimiter::new(limits.task_creations_per_minute, std::time::Duration::from_secs(60), 100_000)),
+            task_limiter: Arc::new(auth::RateLimiter::new(
+                limits.task_creations_per_minute,
+                std::time::Duration::from_secs(60),
+                100_000,
+            )),
             retention_days: retention::DEFAULT_DAYS,
             limits: Arc::new(limits),
         }

@@ -72,15 +72,23 @@ impl Limits {
     /// address of X-Forwarded-For that is not itself a trusted proxy (each proxy appends the
     /// address it saw, so the ones to the left were written by whoever connected first and can
     /// be forged; the right-most untrusted one was seen by a proxy we trust).
-    pub fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+    pub fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Option<IpAddr> {
         let peer = peer?;
         if !self.is_trusted(peer) {
             return Some(peer);
         }
-        let Some(chain) = forwarded_for else { return Some(peer) };
+        let Some(chain) = forwarded_for else {
+            return Some(peer);
+        };
         let mut client = peer;
         for hop in chain.rsplit(',') {
-            let Ok(addr) = hop.trim().parse::<IpAddr>() else { break };
+            let Ok(addr) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
             client = addr;
             if !self.is_trusted(addr) {
                 break;
@@ -105,16 +113,33 @@ mod tests {
     #[test]
     fn forwarded_for_counts_only_from_trusted_proxies() {
         let none = Limits::default();
-        assert_eq!(none.client_address(ip("203.0.113.9"), Some("10.9.9.9")), ip("203.0.113.9"), "no proxy is trusted by default");
-        let proxied = Limits { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], ..Limits::default() };
-        assert_eq!(proxied.client_address(ip("10.0.0.2"), Some("198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(
+            none.client_address(ip("203.0.113.9"), Some("10.9.9.9")),
+            ip("203.0.113.9"),
+            "no proxy is trusted by default"
+        );
+        let proxied = Limits {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            ..Limits::default()
+        };
+        assert_eq!(
+            proxied.client_address(ip("10.0.0.2"), Some("198.51.100.7")),
+            ip("198.51.100.7")
+        );
         assert_eq!(
             proxied.client_address(ip("10.0.0.2"), Some("6.6.6.6, 198.51.100.7, 10.0.0.5")),
             ip("198.51.100.7"),
             "the forged left part is ignored"
         );
         assert_eq!(proxied.client_address(ip("10.0.0.2"), None), ip("10.0.0.2"));
-        assert_eq!(proxied.client_address(ip("10.0.0.2"), Some("garbage")), ip("10.0.0.2"));
-        assert_eq!(proxied.client_address(ip("192.0.2.1"), Some("198.51.100.7")), ip("192.0.2.1"), "an untrusted peer's header is ignored");
+        assert_eq!(
+            proxied.client_address(ip("10.0.0.2"), Some("garbage")),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            proxied.client_address(ip("192.0.2.1"), Some("198.51.100.7")),
+            ip("192.0.2.1"),
+            "an untrusted peer's header is ignored"
+        );
     }
 }

@@ -42,7 +42,10 @@ pub async fn serve_router(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut make_service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -53,12 +56,15 @@ pub async fn serve_router(
             () = &mut shutdown => break,
         };
         let Ok(tower_service) = make_service.call(peer).await;
-        let service =
-            TowerToHyperService::new(tower_service.map_request(|req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new)));
+        let service = TowerToHyperService::new(
+            tower_service
+                .map_request(|req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
+        );
         let mut stream = TimeoutStream::new(stream);
         stream.set_read_timeout(Some(limits.idle_timeout));
         stream.set_write_timeout(Some(limits.idle_timeout));
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(Box::pin(stream)), service));
+        let connection =
+            graceful.watch(builder.serve_connection(TokioIo::new(Box::pin(stream)), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, "connection ended: {e}");
@@ -68,16 +74,28 @@ pub async fn serve_router(
     }
     // No new connections from here; the ones open finish their request and close.
     drop(listener);
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!("shutdown: requests still in flight after {:?} were cut", limits.shutdown_grace);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown: requests still in flight after {:?} were cut",
+            limits.shutdown_grace
+        );
     }
     Ok(())
 }
 
 /// The next connection, once a connection permit is free. Accept errors (out of file handles,
 /// a connection reset before it was taken) are logged and waited out, never fatal.
-async fn accept(listener: &TcpListener, permits: &Arc<Semaphore>) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
-    let permit = Arc::clone(permits).acquire_owned().await.expect("the semaphore is never closed");
+async fn accept(
+    listener: &TcpListener,
+    permits: &Arc<Semaphore>,
+) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {

@@ -11,7 +11,12 @@ use std::time::Duration;
 #[command(name = "metron-server", version, about = "Metron's server")]
 struct Cli {
     /// A SQLite path (default metron.sqlite), sqlite::memory:, or a postgres:// URL
-    #[arg(long, global = true, env = "METRON_DB", default_value = "metron.sqlite")]
+    #[arg(
+        long,
+        global = true,
+        env = "METRON_DB",
+        default_value = "metron.sqlite"
+    )]
     db: String,
     #[command(subcommand)]
     command: Command,
@@ -67,7 +72,11 @@ struct LimitArgs {
     #[arg(long, env = "METRON_TOKEN_IDLE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     token_idle_days: u64,
     /// A reverse proxy (CIDR, repeatable) whose X-Forwarded-For names the client
-    #[arg(long = "trusted-proxy", env = "METRON_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "METRON_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     trusted_proxies: Vec<ipnet::IpNet>,
     /// Interval bytes one person may store per day
     #[arg(long, env = "METRON_MAX_BYTES_PER_USER_DAY", default_value_t = 16 * 1024 * 1024)]
@@ -86,7 +95,10 @@ impl LimitArgs {
             body_timeout: Duration::from_secs(self.body_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            hashing_permits: self.hashing_permits.unwrap_or(defaults.hashing_permits).max(1),
+            hashing_permits: self
+                .hashing_permits
+                .unwrap_or(defaults.hashing_permits)
+                .max(1),
             token_lifetime: days(self.token_lifetime_days),
             token_idle_lifetime: days(self.token_idle_days),
             trusted_proxies: self.trusted_proxies,
@@ -153,58 +165,97 @@ async fn main() -> anyhow::Result<()> {
         libc::umask(0o077);
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let database = db::connect(&cli.db).await.with_context(|| format!("opening database {}", cli.db))?;
+    let database = db::connect(&cli.db)
+        .await
+        .with_context(|| format!("opening database {}", cli.db))?;
     let mut state = AppState::new(database);
     match cli.command {
-        Command::Serve { listen, retention_days, limits } => {
+        Command::Serve {
+            listen,
+            retention_days,
+            limits,
+        } => {
             match listener::raise_open_file_limit() {
                 Ok(n) => tracing::info!("open-file limit {n}"),
                 Err(e) => tracing::warn!("could not raise the open-file limit: {e}"),
             }
             state = AppState::with_limits(state.db, limits.limits());
             state.retention_days = retention_days;
-            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
             // Printed so scripts and tests can find a port chosen with :0.
             println!("listening on {}", listener.local_addr()?);
             metron_server::serve(listener, state, shutdown()).await?;
             tracing::info!("stopped");
         }
-        Command::User { command: UserCommand::Add { email, name, password, admin, org } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    password,
+                    admin,
+                    org,
+                },
+        } => {
             let user = accounts::add_user(&state, &org, &email, &name, &password, admin).await?;
             println!("{}", serde_json::to_string(&user)?);
         }
-        Command::User { command: UserCommand::Disable { email } } => {
+        Command::User {
+            command: UserCommand::Disable { email },
+        } => {
             accounts::set_disabled(&state, &accounts::find(&state, &email).await?, true).await?;
             println!("{email} is disabled; their tokens are revoked");
         }
-        Command::User { command: UserCommand::Enable { email } } => {
+        Command::User {
+            command: UserCommand::Enable { email },
+        } => {
             accounts::set_disabled(&state, &accounts::find(&state, &email).await?, false).await?;
             println!("{email} is enabled");
         }
-        Command::User { command: UserCommand::Passwd { email } } => {
+        Command::User {
+            command: UserCommand::Passwd { email },
+        } => {
             let user = accounts::find(&state, &email).await?;
             let password = match std::env::var("METRON_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
                     let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).context("reading the new password from standard input")?;
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the new password from standard input")?;
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
             accounts::set_password(&state, &user, &password).await?;
             println!("the password of {email} is changed; their tokens are revoked");
         }
-        Command::User { command: UserCommand::RevokeTokens { email } } => {
+        Command::User {
+            command: UserCommand::RevokeTokens { email },
+        } => {
             let n = accounts::revoke_tokens(&state, &accounts::find(&state, &email).await?).await?;
             println!("{n} tokens of {email} revoked");
         }
-        Command::Task { command: TaskCommand::Add { name, project, org } } => {
-            let org_id = state.db.organization(&org).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let task = state.db.create_task(&org_id, &NewTask { name, project }).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Command::Task {
+            command: TaskCommand::Add { name, project, org },
+        } => {
+            let org_id = state
+                .db
+                .organization(&org)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let task = state
+                .db
+                .create_task(&org_id, &NewTask { name, project })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&task)?);
         }
     }
@@ -217,7 +268,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -3,7 +3,8 @@
 use axum::Json;
 use metron_core::report;
 use metron_core::wire::{
-    ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest, LoginResponse, NewTask, Task, User,
+    ActiveDevice, ErrorBody, IngestResponse, IngestResult, IngestStatus, LoginRequest,
+    LoginResponse, NewTask, Task, User,
 };
 use metron_core::{Counts, EndReason, Interval, WindowSegment};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -23,7 +24,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

@@ -83,9 +83,13 @@ pub struct DayAggregate {
 }
 
 fn parse_date(date: Option<&str>) -> Result<NaiveDate, ApiError> {
-    let date = date.ok_or_else(|| ApiError::BadRequest("date is required, as YYYY-MM-DD".into()))?;
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| ApiError::BadRequest(format!("date must be a day such as 2026-11-23, not {date:?}")))
+    let date =
+        date.ok_or_else(|| ApiError::BadRequest("date is required, as YYYY-MM-DD".into()))?;
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!(
+            "date must be a day such as 2026-11-23, not {date:?}"
+        ))
+    })
 }
 
 fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
@@ -94,7 +98,11 @@ fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
             o.parse::<i32>()
                 .ok()
                 .filter(|m| (-840..=840).contains(m))
-                .ok_or_else(|| ApiError::BadRequest(format!("utc_offset_minutes must be a whole number from -840 to 840, not {o:?}")))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "utc_offset_minutes must be a whole number from -840 to 840, not {o:?}"
+                    ))
+                })
         })
         .transpose()
 }
@@ -120,16 +128,30 @@ pub enum ReportError {
 /// The organization's rules, compiled. A stored rule that no longer compiles (a newer regex
 /// engine, a hand edit) is a server fault, not the client's.
 async fn classifier(state: &AppState, org_id: &str) -> Result<Classifier, ReportError> {
-    let rules: Vec<Rule> = state.db.rules(org_id).await?.into_iter().map(|r| r.rule).collect();
+    let rules: Vec<Rule> = state
+        .db
+        .rules(org_id)
+        .await?
+        .into_iter()
+        .map(|r| r.rule)
+        .collect();
     Classifier::new(&rules).map_err(ReportError::Rules)
 }
 
 /// Whose report the caller may read: themselves, or (admins) anyone in their organization.
 /// Another organization's user is "not found", so ids can't be probed.
-async fn subject(state: &AppState, auth: &AuthUser, user_id: Option<&str>) -> Result<UserRow, ApiError> {
-    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else { return Ok(auth.user.clone()) };
+async fn subject(
+    state: &AppState,
+    auth: &AuthUser,
+    user_id: Option<&str>,
+) -> Result<UserRow, ApiError> {
+    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else {
+        return Ok(auth.user.clone());
+    };
     if !auth.user.user.admin {
-        return Err(ApiError::Forbidden("only an admin can read another person's report".into()));
+        return Err(ApiError::Forbidden(
+            "only an admin can read another person's report".into(),
+        ));
     }
     auth.org_member(state, id).await
 }
@@ -137,8 +159,17 @@ async fn subject(state: &AppState, auth: &AuthUser, user_id: Option<&str>) -> Re
 /// The offset a user's day is taken in: their latest interval's up to the end of that day.
 async fn offset_for(state: &AppState, user_id: &str, date: NaiveDate) -> Result<i32, ReportError> {
     // The latest any local day can end, in UTC: the next day at 14:00.
-    let latest_end = date.succ_opt().unwrap_or(date).and_hms_opt(14, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX);
-    Ok(state.db.latest_offset(user_id, latest_end).await?.unwrap_or(0))
+    let latest_end = date
+        .succ_opt()
+        .unwrap_or(date)
+        .and_hms_opt(14, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or(i64::MAX);
+    Ok(state
+        .db
+        .latest_offset(user_id, latest_end)
+        .await?
+        .unwrap_or(0))
 }
 
 /// One user's day: from the kept aggregate when the day is past retention, else computed.
@@ -150,8 +181,8 @@ pub async fn user_day(
     classifier: &Classifier,
 ) -> Result<(DailyReport, &'static str), ReportError> {
     if let Some(kept) = state.db.day_aggregate(user_id, &date.to_string()).await? {
-        let DayAggregate { mut report, usage } =
-            serde_json::from_str(&kept).map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
+        let DayAggregate { mut report, usage } = serde_json::from_str(&kept)
+            .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, classifier);
         // Kept before titles expired with the raw data: never shown past retention.
         report.titles.clear();
@@ -162,8 +193,14 @@ pub async fn user_day(
         None => offset_for(state, user_id, date).await?,
     };
     let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
-    let intervals = state.db.intervals(user_id, from.timestamp(), to.timestamp()).await?;
-    Ok((report::daily_report(&intervals, date, offset, classifier), "intervals"))
+    let intervals = state
+        .db
+        .intervals(user_id, from.timestamp(), to.timestamp())
+        .await?;
+    Ok((
+        report::daily_report(&intervals, date, offset, classifier),
+        "intervals",
+    ))
 }
 
 /// The daily report (R1) of one user in their local day.
@@ -182,15 +219,38 @@ pub async fn daily(
     Ok(Json(daily_response(&state, &auth, &q).await?))
 }
 
-async fn daily_response(state: &AppState, auth: &AuthUser, q: &DailyQuery) -> Result<DailyReportResponse, ApiError> {
+async fn daily_response(
+    state: &AppState,
+    auth: &AuthUser,
+    q: &DailyQuery,
+) -> Result<DailyReportResponse, ApiError> {
     let date = parse_date(q.date.as_deref())?;
     let offset = parse_offset(q.utc_offset_minutes.as_deref())?;
     let who = subject(state, auth, q.user_id.as_deref()).await?;
     let classifier = classifier(state, &who.org_id).await?;
     let (report, source) = user_day(state, &who.user.id, date, offset, &classifier).await?;
-    let names: HashMap<String, String> = state.db.tasks(&who.org_id).await?.into_iter().map(|t| (t.id, t.name)).collect();
-    let task_names = report.tasks.iter().filter_map(|t| names.get(&t.task_id).map(|n| (t.task_id.clone(), n.clone()))).collect();
-    Ok(DailyReportResponse { user: who.user, source: source.into(), task_names, report })
+    let names: HashMap<String, String> = state
+        .db
+        .tasks(&who.org_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let task_names = report
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            names
+                .get(&t.task_id)
+                .map(|n| (t.task_id.clone(), n.clone()))
+        })
+        .collect();
+    Ok(DailyReportResponse {
+        user: who.user,
+        source: source.into(),
+        task_names,
+        report,
+    })
 }
 
 /// The day as CSV: one row per interval of the timeline, times in the day's UTC offset.
@@ -207,9 +267,10 @@ pub async fn daily_csv(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))?;
     let day = daily_response(&state, &auth, &q).await?;
-    let offset =
-        chrono::FixedOffset::east_opt(day.report.utc_offset_minutes * 60).unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is valid"));
-    let mut csv = String::from("date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n");
+    let offset = chrono::FixedOffset::east_opt(day.report.utc_offset_minutes * 60)
+        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is valid"));
+    let mut csv =
+        String::from("date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n");
     for e in &day.report.timeline {
         let task = day.task_names.get(&e.task_id).unwrap_or(&e.task_id);
         csv.push_str(&format!(
@@ -224,8 +285,19 @@ pub async fn daily_csv(
             e.activity_pct
         ));
     }
-    let disposition = format!("attachment; filename=\"metron-{}-{}.csv\"", day.user.email.replace(['"', '/', '\\'], "_"), day.report.date);
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv).into_response())
+    let disposition = format!(
+        "attachment; filename=\"metron-{}-{}.csv\"",
+        day.user.email.replace(['"', '/', '\\'], "_"),
+        day.report.date
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 /// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
@@ -271,7 +343,11 @@ pub async fn team(
 
 /// Everyone's day in one pass: the intervals of the whole organization over the widest
 /// window any offset needs (one query), then each person's day in their own offset.
-pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Result<TeamReport, ReportError> {
+pub async fn team_report(
+    state: &AppState,
+    org_id: &str,
+    date: NaiveDate,
+) -> Result<TeamReport, ReportError> {
     let classifier = classifier(state, org_id).await?;
     let users = state.db.org_users(org_id).await?;
     let (earliest, _) = report::local_day_bounds(date, 840).ok_or(ReportError::DateOutOfRange)?;
@@ -279,14 +355,22 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
     // next morning the window below also catches.
     let mut computed: HashMap<String, DailyReport> = HashMap::new();
-    for (user, body) in state.db.org_day_aggregates(org_id, &date.to_string()).await? {
-        let DayAggregate { mut report, usage } =
-            serde_json::from_str(&body).map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
+    for (user, body) in state
+        .db
+        .org_day_aggregates(org_id, &date.to_string())
+        .await?
+    {
+        let DayAggregate { mut report, usage } = serde_json::from_str(&body)
+            .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
         computed.insert(user, report);
     }
     let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
-    for (user, body) in state.db.org_interval_bodies(org_id, earliest.timestamp(), latest.timestamp()).await? {
+    for (user, body) in state
+        .db
+        .org_interval_bodies(org_id, earliest.timestamp(), latest.timestamp())
+        .await?
+    {
         if !computed.contains_key(&user) {
             by_user.entry(user).or_default().push(body);
         }
@@ -302,28 +386,41 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
     while !people.is_empty() {
         let part: Vec<(String, Vec<String>)> = people.drain(..chunk.min(people.len())).collect();
         let classifier = std::sync::Arc::clone(&classifier);
-        parts.push(tokio::task::spawn_blocking(move || -> Result<Vec<(String, DailyReport)>, ReportError> {
-            part.into_iter()
-                .map(|(user, bodies)| {
-                    let intervals = bodies
-                        .iter()
-                        .map(|b| serde_json::from_str::<metron_core::Interval>(b))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
-                    // The person's offset that day: their latest interval's.
-                    let offset = intervals.iter().max_by_key(|i| i.started_at).map_or(0, |i| i.utc_offset_minutes);
-                    Ok((user, report::daily_report(&intervals, date, offset, &classifier)))
-                })
-                .collect()
-        }));
+        parts.push(tokio::task::spawn_blocking(
+            move || -> Result<Vec<(String, DailyReport)>, ReportError> {
+                part.into_iter()
+                    .map(|(user, bodies)| {
+                        let intervals = bodies
+                            .iter()
+                            .map(|b| serde_json::from_str::<metron_core::Interval>(b))
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
+                        // The person's offset that day: their latest interval's.
+                        let offset = intervals
+                            .iter()
+                            .max_by_key(|i| i.started_at)
+                            .map_or(0, |i| i.utc_offset_minutes);
+                        Ok((
+                            user,
+                            report::daily_report(&intervals, date, offset, &classifier),
+                        ))
+                    })
+                    .collect()
+            },
+        ));
     }
     for part in parts {
-        computed.extend(part.await.map_err(|e| ReportError::Worker(e.to_string()))??);
+        computed.extend(
+            part.await
+                .map_err(|e| ReportError::Worker(e.to_string()))??,
+        );
     }
     let mut members = Vec::with_capacity(users.len());
     for user in users {
         // Nothing that day: zeros.
-        let report = computed.remove(&user.id).unwrap_or_else(|| report::daily_report(&[], date, 0, &classifier));
+        let report = computed
+            .remove(&user.id)
+            .unwrap_or_else(|| report::daily_report(&[], date, 0, &classifier));
         members.push(TeamMember {
             user,
             utc_offset_minutes: report.utc_offset_minutes,
@@ -338,13 +435,19 @@ pub async fn team_report(state: &AppState, org_id: &str, date: NaiveDate) -> Res
             last_activity: report.last_activity,
         });
     }
-    Ok(TeamReport { date, users: members })
+    Ok(TeamReport {
+        date,
+        users: members,
+    })
 }
 
 const MANAGE_RULES: &str = "manage productivity rules";
 
 fn checked(rule: Rule) -> Result<Rule, ApiError> {
-    let rule = Rule { pattern: rule.pattern.trim().to_string(), ..rule };
+    let rule = Rule {
+        pattern: rule.pattern.trim().to_string(),
+        ..rule
+    };
     report::validate_rule(&rule).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(rule)
 }
@@ -354,7 +457,10 @@ fn checked(rule: Rule) -> Result<Rule, ApiError> {
     (status = 200, body = Vec<StoredRule>),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody)))]
-pub async fn list_rules(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Vec<StoredRule>>, ApiError> {
+pub async fn list_rules(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<Vec<StoredRule>>, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
     Ok(Json(state.db.rules(&auth.user.org_id).await?))
 }
@@ -366,9 +472,16 @@ pub async fn list_rules(State(state): State<AppState>, auth: AuthUser) -> Result
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 413, body = metron_core::wire::ErrorBody)))]
-pub async fn create_rule(State(state): State<AppState>, auth: AuthUser, JsonBody(rule): JsonBody<Rule>) -> Result<Response, ApiError> {
+pub async fn create_rule(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    JsonBody(rule): JsonBody<Rule>,
+) -> Result<Response, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
-    let created = state.db.create_rule(&auth.user.org_id, &checked(rule)?).await?;
+    let created = state
+        .db
+        .create_rule(&auth.user.org_id, &checked(rule)?)
+        .await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -388,7 +501,12 @@ pub async fn update_rule(
 ) -> Result<Json<StoredRule>, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
     let rule = checked(rule)?;
-    state.db.update_rule(&auth.user.org_id, &id, &rule).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no rule {id}")))
+    state
+        .db
+        .update_rule(&auth.user.org_id, &id, &rule)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no rule {id}")))
 }
 
 /// Delete a rule.
@@ -397,7 +515,11 @@ pub async fn update_rule(
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 404, body = metron_core::wire::ErrorBody)))]
-pub async fn delete_rule(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
     if state.db.delete_rule(&auth.user.org_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -415,19 +537,40 @@ mod tests {
         assert_eq!(csv_field("Write, review"), "\"Write, review\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-        assert_eq!(csv_field("plain"), "\"plain\"", "every text field is quoted");
-        assert_eq!(csv_field("a;=cmd|' /C calc'!A0"), "\"a;'=cmd|' /C calc'!A0\"", "a trigger after ; is defused");
+        assert_eq!(
+            csv_field("plain"),
+            "\"plain\"",
+            "every text field is quoted"
+        );
+        assert_eq!(
+            csv_field("a;=cmd|' /C calc'!A0"),
+            "\"a;'=cmd|' /C calc'!A0\"",
+            "a trigger after ; is defused"
+        );
         assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
         assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
         assert_eq!(csv_field("\tx"), "\"'\tx\"");
-        assert_eq!(csv_field("a-b"), "\"a-b\"", "a dash inside a word is left alone");
+        assert_eq!(
+            csv_field("a-b"),
+            "\"a-b\"",
+            "a dash inside a word is left alone"
+        );
     }
 
     #[test]
     fn dates_and_offsets_are_checked_with_clear_messages() {
-        assert!(parse_date(Some("2026-02-30")).unwrap_err().to_string().contains("2026-11-23"));
-        assert!(parse_date(None).unwrap_err().to_string().contains("required"));
-        assert_eq!(parse_date(Some("2026-11-23")).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert!(parse_date(Some("2026-02-30"))
+            .unwrap_err()
+            .to_string()
+            .contains("2026-11-23"));
+        assert!(parse_date(None)
+            .unwrap_err()
+            .to_string()
+            .contains("required"));
+        assert_eq!(
+            parse_date(Some("2026-11-23")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
         assert!(parse_offset(Some("900")).is_err());
         assert_eq!(parse_offset(Some("-300")).unwrap(), Some(-300));
     }

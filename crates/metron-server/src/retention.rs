@@ -31,50 +31,93 @@ pub enum RetentionError {
 
 /// One run at `now`: every day that ended more than `days` ago is aggregated (unless it is
 /// already) and its intervals deleted. An interval reaching into a day still kept stays.
-pub async fn run_once(state: &AppState, days: u32, now: DateTime<Utc>) -> Result<Cleanup, RetentionError> {
+pub async fn run_once(
+    state: &AppState,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<Cleanup, RetentionError> {
     let cutoff = now - Duration::days(i64::from(days));
     let mut done = Cleanup::default();
     // Rules don't matter for what is stored (classes are applied when read); the classifier
     // is only needed to build the report.
     let classifier = Classifier::empty();
-    for (user_id, earliest) in state.db.users_with_intervals_before(cutoff.timestamp()).await? {
-        let Some(earliest) = DateTime::from_timestamp(earliest, 0) else { continue };
+    for (user_id, earliest) in state
+        .db
+        .users_with_intervals_before(cutoff.timestamp())
+        .await?
+    {
+        let Some(earliest) = DateTime::from_timestamp(earliest, 0) else {
+            continue;
+        };
         // Days must tile without gaps or overlaps from one run to the next, so once a user has
         // a kept day, later runs keep using that day's offset (and start after it); the first
         // run takes the offset of their latest interval before the cutoff.
         let last_kept = state.db.latest_day_aggregate(&user_id).await?;
-        let kept_offset =
-            last_kept.as_ref().and_then(|(_, body)| serde_json::from_str::<DayAggregate>(body).ok()).map(|a| a.report.utc_offset_minutes);
+        let kept_offset = last_kept
+            .as_ref()
+            .and_then(|(_, body)| serde_json::from_str::<DayAggregate>(body).ok())
+            .map(|a| a.report.utc_offset_minutes);
         let offset = match kept_offset {
             Some(o) => o,
-            None => state.db.latest_offset(&user_id, cutoff.timestamp()).await?.unwrap_or(0),
+            None => state
+                .db
+                .latest_offset(&user_id, cutoff.timestamp())
+                .await?
+                .unwrap_or(0),
         };
         let local = |t: DateTime<Utc>| (t + Duration::minutes(i64::from(offset))).date_naive();
-        let after_kept = last_kept.and_then(|(day, _)| day.parse::<NaiveDate>().ok()).and_then(|d| d.succ_opt());
-        let (first_day, kept_from) = (after_kept.map_or(local(earliest), |d| d.max(local(earliest))), local(cutoff));
+        let after_kept = last_kept
+            .and_then(|(day, _)| day.parse::<NaiveDate>().ok())
+            .and_then(|d| d.succ_opt());
+        let (first_day, kept_from) = (
+            after_kept.map_or(local(earliest), |d| d.max(local(earliest))),
+            local(cutoff),
+        );
         let mut day: NaiveDate = first_day;
         while day < kept_from {
-            if state.db.day_aggregate(&user_id, &day.to_string()).await?.is_none() {
-                let (from, to) = report::local_day_bounds(day, offset).ok_or(RetentionError::DayOutOfRange(day))?;
-                let intervals = state.db.intervals(&user_id, from.timestamp(), to.timestamp()).await?;
+            if state
+                .db
+                .day_aggregate(&user_id, &day.to_string())
+                .await?
+                .is_none()
+            {
+                let (from, to) = report::local_day_bounds(day, offset)
+                    .ok_or(RetentionError::DayOutOfRange(day))?;
+                let intervals = state
+                    .db
+                    .intervals(&user_id, from.timestamp(), to.timestamp())
+                    .await?;
                 if !intervals.is_empty() {
-                    let (mut report, usage) = report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                    let (mut report, usage) =
+                        report::daily_report_with_usage(&intervals, day, offset, &classifier);
                     // Window titles expire with the raw data they came from (E6): a kept day
                     // holds times per task, app and host, never what a window said.
                     report.titles.clear();
-                    let body = serde_json::to_string(&DayAggregate { report, usage }).expect("reports serialize");
-                    state.db.store_day_aggregate(&user_id, &day.to_string(), &body).await?;
+                    let body = serde_json::to_string(&DayAggregate { report, usage })
+                        .expect("reports serialize");
+                    state
+                        .db
+                        .store_day_aggregate(&user_id, &day.to_string(), &body)
+                        .await?;
                     done.days_kept_as_aggregates += 1;
                 }
             }
             day = day.succ_opt().unwrap_or(kept_from);
         }
         // Only intervals wholly before the first day still kept: its days are all aggregated.
-        let (kept_start, _) = report::local_day_bounds(kept_from, offset).ok_or(RetentionError::DayOutOfRange(kept_from))?;
-        done.intervals_deleted += state.db.delete_intervals_ending_by(&user_id, kept_start.timestamp()).await?;
+        let (kept_start, _) = report::local_day_bounds(kept_from, offset)
+            .ok_or(RetentionError::DayOutOfRange(kept_from))?;
+        done.intervals_deleted += state
+            .db
+            .delete_intervals_ending_by(&user_id, kept_start.timestamp())
+            .await?;
     }
     if done != Cleanup::default() {
-        tracing::info!(days = done.days_kept_as_aggregates, intervals = done.intervals_deleted, "retention: old days kept as aggregates");
+        tracing::info!(
+            days = done.days_kept_as_aggregates,
+            intervals = done.intervals_deleted,
+            "retention: old days kept as aggregates"
+        );
     }
     Ok(done)
 }

@@ -30,10 +30,16 @@ async fn member(state: &AppState, auth: &AuthUser, id: &str) -> Result<UserRow, 
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 404, body = metron_core::wire::ErrorBody)))]
-pub async fn disable(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn disable(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let user = member(&state, &auth, &id).await?;
     if user.user.id == auth.user.user.id {
-        return Err(ApiError::BadRequest("you can't disable yourself; ask another admin".into()));
+        return Err(ApiError::BadRequest(
+            "you can't disable yourself; ask another admin".into(),
+        ));
     }
     accounts::set_disabled(&state, &user, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -45,7 +51,11 @@ pub async fn disable(State(state): State<AppState>, auth: AuthUser, Path(id): Pa
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 404, body = metron_core::wire::ErrorBody)))]
-pub async fn enable(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn enable(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let user = member(&state, &auth, &id).await?;
     accounts::set_disabled(&state, &user, false).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -63,9 +73,15 @@ pub struct Revoked {
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
     (status = 404, body = metron_core::wire::ErrorBody)))]
-pub async fn revoke_tokens(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> Result<Json<Revoked>, ApiError> {
+pub async fn revoke_tokens(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Revoked>, ApiError> {
     let user = member(&state, &auth, &id).await?;
-    Ok(Json(Revoked { revoked: accounts::revoke_tokens(&state, &user).await? }))
+    Ok(Json(Revoked {
+        revoked: accounts::revoke_tokens(&state, &user).await?,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -89,7 +105,9 @@ pub async fn set_password(
     JsonBody(body): JsonBody<NewPassword>,
 ) -> Result<StatusCode, ApiError> {
     let user = member(&state, &auth, &id).await?;
-    let permit = Arc::clone(&state.hashing).try_acquire_owned().map_err(|_| ApiError::Busy { retry_after: 1 })?;
+    let permit = Arc::clone(&state.hashing)
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy { retry_after: 1 })?;
     accounts::set_password(&state, &user, &body.password).await?;
     drop(permit);
     Ok(StatusCode::NO_CONTENT)
@@ -106,9 +124,14 @@ pub struct OrgSettings {
     (status = 200, body = OrgSettings),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody)))]
-pub async fn org_settings(State(state): State<AppState>, auth: AuthUser) -> Result<Json<OrgSettings>, ApiError> {
+pub async fn org_settings(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<OrgSettings>, ApiError> {
     auth.require_admin(MANAGE_PEOPLE)?;
-    Ok(Json(OrgSettings { task_creation: state.db.task_creation(&auth.user.org_id).await? }))
+    Ok(Json(OrgSettings {
+        task_creation: state.db.task_creation(&auth.user.org_id).await?,
+    }))
 }
 
 /// Change the organization's settings (admins).
@@ -124,6 +147,9 @@ pub async fn set_org_settings(
     JsonBody(body): JsonBody<OrgSettings>,
 ) -> Result<Json<OrgSettings>, ApiError> {
     auth.require_admin(MANAGE_PEOPLE)?;
-    state.db.set_task_creation(&auth.user.org_id, body.task_creation).await?;
+    state
+        .db
+        .set_task_creation(&auth.user.org_id, body.task_creation)
+        .await?;
     Ok(Json(body))
 }

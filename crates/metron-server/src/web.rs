@@ -24,19 +24,40 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 /// The routes of the page; merged into [`crate::app`].
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }))
-        .route("/index.html", get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }))
-        .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/style.css", get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }))
+        .route(
+            "/",
+            get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/index.html",
+            get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }),
+        )
 }
 
 fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
             // The files change only with the binary; revalidating is cheap and avoids a stale
             // app.js talking to a newer API after an upgrade.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),

@@ -36,32 +36,41 @@ pub enum Pushed {
 
 impl CoreClient {
     /// Connects to the socket at `path`; `on_push` runs on the reader thread.
-    pub fn connect(path: &Path, on_push: impl Fn(Pushed) + Send + 'static) -> std::io::Result<CoreClient> {
+    pub fn connect(
+        path: &Path,
+        on_push: impl Fn(Pushed) + Send + 'static,
+    ) -> std::io::Result<CoreClient> {
         let stream = UnixStream::connect(path)?;
         let reader = stream.try_clone()?;
         let pending: Pending = Arc::default();
         let replies = Arc::clone(&pending);
-        std::thread::Builder::new().name("metron-core-reader".into()).spawn(move || {
-            for line in BufReader::new(reader).lines() {
-                let Ok(line) = line else { break };
-                match serde_json::from_str::<Message>(&line) {
-                    Ok(Message::Reply { id, result }) => {
-                        if let Some(tx) = lock(&replies).remove(&id) {
-                            let _ = tx.send(result);
+        std::thread::Builder::new()
+            .name("metron-core-reader".into())
+            .spawn(move || {
+                for line in BufReader::new(reader).lines() {
+                    let Ok(line) = line else { break };
+                    match serde_json::from_str::<Message>(&line) {
+                        Ok(Message::Reply { id, result }) => {
+                            if let Some(tx) = lock(&replies).remove(&id) {
+                                let _ = tx.send(result);
+                            }
                         }
+                        Ok(Message::State { state }) => on_push(Pushed::State(state)),
+                        Ok(Message::Notice { notice }) => on_push(Pushed::Notice(notice)),
+                        Ok(Message::Show) => on_push(Pushed::Show),
+                        Ok(Message::Quit) => on_push(Pushed::Quit),
+                        Err(e) => tracing::warn!("an unreadable message from the tracker: {e}"),
                     }
-                    Ok(Message::State { state }) => on_push(Pushed::State(state)),
-                    Ok(Message::Notice { notice }) => on_push(Pushed::Notice(notice)),
-                    Ok(Message::Show) => on_push(Pushed::Show),
-                    Ok(Message::Quit) => on_push(Pushed::Quit),
-                    Err(e) => tracing::warn!("an unreadable message from the tracker: {e}"),
                 }
-            }
-            // Whoever still waits for a reply hears that it will not come.
-            lock(&replies).clear();
-            on_push(Pushed::Closed);
-        })?;
-        Ok(CoreClient { writer: Mutex::new(stream), pending, next: AtomicU64::new(1) })
+                // Whoever still waits for a reply hears that it will not come.
+                lock(&replies).clear();
+                on_push(Pushed::Closed);
+            })?;
+        Ok(CoreClient {
+            writer: Mutex::new(stream),
+            pending,
+            next: AtomicU64::new(1),
+        })
     }
 
     /// Sends `command` and waits for its reply (at most `timeout`).
@@ -79,9 +88,14 @@ impl CoreClient {
             Ok(result) => result,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 lock(&self.pending).remove(&id);
-                Err(WireError::new("internal", "the tracker did not answer in time"))
+                Err(WireError::new(
+                    "internal",
+                    "the tracker did not answer in time",
+                ))
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(gone("the connection closed")),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(gone("the connection closed"))
+            }
         }
     }
 }

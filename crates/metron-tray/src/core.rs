@@ -7,7 +7,9 @@ use metron_agent::clock::SystemClock;
 use metron_agent::delivery::{self, account, Connection, SignInOptions};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::Sensors;
-use metron_agent::service::{AccountView, AgentState, Notice, Service, ServiceConfig, ServiceEvent, ServiceHandle};
+use metron_agent::service::{
+    AccountView, AgentState, Notice, Service, ServiceConfig, ServiceEvent, ServiceHandle,
+};
 use metron_agent::store::Store;
 use metron_core::EngineConfig;
 use serde::Serialize;
@@ -100,8 +102,12 @@ impl Core {
     /// local mode. Fails (with the reason) when another tracker has the data dir (S7).
     pub fn start(options: Options, desktop: Box<dyn Desktop>) -> Result<Arc<Core>, AppError> {
         let settings_path = options.config_dir.join("settings.json");
-        metron_agent::private::private_dir(&options.data_dir)
-            .map_err(|e| AppError::Local(format!("cannot use the data dir {}: {e}", options.data_dir.display())))?;
+        metron_agent::private::private_dir(&options.data_dir).map_err(|e| {
+            AppError::Local(format!(
+                "cannot use the data dir {}: {e}",
+                options.data_dir.display()
+            ))
+        })?;
         let (mut settings, settings_notice) = settings::load(&settings_path);
         let privacy_notice = settings::load_privacy(&options.data_dir, &mut settings);
         let notice = match (settings_notice, privacy_notice) {
@@ -139,14 +145,22 @@ impl Core {
             core.desktop.notify(title, body);
         }
         let weak: Weak<Core> = Arc::downgrade(&core);
-        let config = ServiceConfig { data_dir: options.data_dir, engine, sensors: options.sensors, clock: Box::new(SystemClock::new()) };
+        let config = ServiceConfig {
+            data_dir: options.data_dir,
+            engine,
+            sensors: options.sensors,
+            clock: Box::new(SystemClock::new()),
+        };
         let service = Service::start(config, move |e| {
             if let Some(core) = weak.upgrade() {
                 core.on_service_event(e);
             }
         })?;
         if let Some(i) = &service.recovered {
-            tracing::warn!(seconds = i.duration_secs(), "recovered the interval left open when Metron last stopped unexpectedly");
+            tracing::warn!(
+                seconds = i.duration_secs(),
+                "recovered the interval left open when Metron last stopped unexpectedly"
+            );
         }
         *lock(&core.handle) = Some(service.handle());
         *lock(&core.service) = Some(service);
@@ -161,7 +175,9 @@ impl Core {
     }
 
     fn handle(&self) -> Result<ServiceHandle, AppError> {
-        lock(&self.handle).clone().ok_or_else(|| AppError::Local("the tracker is not running".into()))
+        lock(&self.handle)
+            .clone()
+            .ok_or_else(|| AppError::Local("the tracker is not running".into()))
     }
 
     fn open_store(&self) -> Result<Store, AppError> {
@@ -178,7 +194,12 @@ impl Core {
     }
 
     /// Runs one command from connection `conn` (whose writing half is `writer`).
-    pub fn handle_command(&self, conn: u64, writer: &Arc<Mutex<UnixStream>>, command: Command) -> Result<Value, AppError> {
+    pub fn handle_command(
+        &self,
+        conn: u64,
+        writer: &Arc<Mutex<UnixStream>>,
+        command: Command,
+    ) -> Result<Value, AppError> {
         match command {
             Command::OpenWindow => Ok(Value::Bool(self.attach_window(conn, writer))),
             Command::ShowWindow => {
@@ -191,7 +212,12 @@ impl Core {
                 }
                 Ok(json(&self.latest()))
             }
-            Command::SignIn { server, email, password, insecure } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
+            Command::SignIn {
+                server,
+                email,
+                password,
+                insecure,
+            } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
             Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
             Command::SignOut => {
                 let mut store = self.open_store()?;
@@ -208,8 +234,12 @@ impl Core {
                 Ok(Value::Null)
             }
             Command::Resend { id } => {
-                let id =
-                    id.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| AppError::Input(format!("{s} is not an interval id")))).transpose()?;
+                let id = id
+                    .map(|s| {
+                        uuid::Uuid::parse_str(&s)
+                            .map_err(|_| AppError::Input(format!("{s} is not an interval id")))
+                    })
+                    .transpose()?;
                 self.handle()?.resend(id);
                 Ok(Value::Null)
             }
@@ -218,7 +248,12 @@ impl Core {
                     return Err(AppError::Input("a task needs a name".into()));
                 }
                 let mut store = self.open_store()?;
-                let task = delivery::create_task(&mut store, &self.data_dir, &name, project.as_deref().unwrap_or(""))?;
+                let task = delivery::create_task(
+                    &mut store,
+                    &self.data_dir,
+                    &name,
+                    project.as_deref().unwrap_or(""),
+                )?;
                 self.handle()?.account_changed();
                 Ok(json(&task))
             }
@@ -231,7 +266,10 @@ impl Core {
                 self.handle()?.refresh();
                 Ok(json(&tasks))
             }
-            Command::GetToday => Ok(delivery::today_report(&mut self.open_store()?, &self.data_dir)?),
+            Command::GetToday => Ok(delivery::today_report(
+                &mut self.open_store()?,
+                &self.data_dir,
+            )?),
             Command::GetSettings => Ok(json(&SettingsView {
                 settings: lock(&self.settings).clone(),
                 notice: lock(&self.startup_notice).take(),
@@ -250,19 +288,42 @@ impl Core {
 
     /// Signs in to a team server. Nothing is saved when the server refuses; plain http:// to
     /// another machine needs `insecure` (the window asks the person first).
-    fn sign_in(&self, server: &str, email: &str, password: &str, insecure: bool) -> Result<AccountView, AppError> {
+    fn sign_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+        insecure: bool,
+    ) -> Result<AccountView, AppError> {
         if server.trim().is_empty() || email.trim().is_empty() || password.is_empty() {
-            return Err(AppError::Input("server, email and password are all needed".into()));
+            return Err(AppError::Input(
+                "server, email and password are all needed".into(),
+            ));
         }
         let mut store = self.open_store()?;
-        let options = SignInOptions { insecure, ..Default::default() };
-        let done = delivery::sign_in(&mut store, &self.data_dir, server, email.trim(), password, &options)?;
+        let options = SignInOptions {
+            insecure,
+            ..Default::default()
+        };
+        let done = delivery::sign_in(
+            &mut store,
+            &self.data_dir,
+            server,
+            email.trim(),
+            password,
+            &options,
+        )?;
         self.handle()?.account_changed();
         // Signed in to a team server: the built-in one is no longer needed.
         if let Some(mut local) = lock(&self.local).take() {
             local.stop();
         }
-        Ok(AccountView { server: done.server, email: done.user.email, name: done.user.name, local: false })
+        Ok(AccountView {
+            server: done.server,
+            email: done.user.email,
+            name: done.user.name,
+            local: false,
+        })
     }
 
     /// Local mode: starts the built-in server (if not running) and signs in to it.
@@ -278,24 +339,42 @@ impl Core {
             }
         };
         let mut store = self.open_store()?;
-        let options = SignInOptions { local: true, ..Default::default() };
-        delivery::sign_in(&mut store, &self.data_dir, &base, &account.email, &account.password, &options)?;
+        let options = SignInOptions {
+            local: true,
+            ..Default::default()
+        };
+        delivery::sign_in(
+            &mut store,
+            &self.data_dir,
+            &base,
+            &account.email,
+            &account.password,
+            &options,
+        )?;
         self.handle()?.account_changed();
         Ok(())
     }
 
     fn set_settings(&self, settings: Settings) -> Result<(), AppError> {
         if !["auto", "en", "ru"].contains(&settings.language.as_str()) {
-            return Err(AppError::Input(format!("unknown language {}", settings.language)));
+            return Err(AppError::Input(format!(
+                "unknown language {}",
+                settings.language
+            )));
         }
-        settings::save(&self.settings_path, &self.data_dir, &settings)
-            .map_err(|e| AppError::Local(format!("cannot save the settings to {}: {e}", self.settings_path.display())))?;
+        settings::save(&self.settings_path, &self.data_dir, &settings).map_err(|e| {
+            AppError::Local(format!(
+                "cannot save the settings to {}: {e}",
+                self.settings_path.display()
+            ))
+        })?;
         self.handle()?.set_privacy(settings.privacy.clone());
         let russian = crate::is_russian(&settings.language);
         self.desktop.settings_changed(&settings, russian);
         *lock(&self.settings) = settings;
         if let Some(state) = self.latest() {
-            self.desktop.state_changed(&state, self.last_task().is_some(), russian);
+            self.desktop
+                .state_changed(&state, self.last_task().is_some(), russian);
         }
         Ok(())
     }
@@ -325,7 +404,11 @@ impl Core {
                 return false;
             }
         }
-        *window = Some(Window { conn, writer: Arc::clone(writer), tasks_sent: None });
+        *window = Some(Window {
+            conn,
+            writer: Arc::clone(writer),
+            tasks_sent: None,
+        });
         true
     }
 
@@ -400,13 +483,16 @@ impl Core {
             ServiceEvent::State(state) => {
                 if !self.is_closing() {
                     self.remember_last_task(&state);
-                    self.desktop.state_changed(&state, self.last_task().is_some(), self.russian());
+                    self.desktop
+                        .state_changed(&state, self.last_task().is_some(), self.russian());
                     self.push_state_to_window(&state);
                 }
                 *lock(&self.latest) = Some(*state);
             }
             ServiceEvent::Notice(notice) => {
-                self.push_to_window(|| Message::Notice { notice: json(&notice) });
+                self.push_to_window(|| Message::Notice {
+                    notice: json(&notice),
+                });
                 let wants = match notice {
                     Notice::StoppedIdle | Notice::StoppedSleep => lock(&self.settings).idle_notice,
                     Notice::Rejected { .. } | Notice::OtherDevice | Notice::SessionExpired => true,
@@ -488,7 +574,10 @@ pub fn tray_state(state: &AgentState) -> &'static str {
     if state.tracking.is_some() {
         "tracking"
     } else if state.account.is_some()
-        && matches!(state.delivery.connection, Some(Connection::Offline) | Some(Connection::SignedOut))
+        && matches!(
+            state.delivery.connection,
+            Some(Connection::Offline) | Some(Connection::SignedOut)
+        )
         && state.delivery.unsent > 0
     {
         "offline"

@@ -30,7 +30,9 @@ impl AppError {
             AppError::Agent(AgentError::Server(e)) => match e {
                 ClientError::BadCredentials => "bad_credentials",
                 ClientError::BadUrl(_) => "bad_url",
-                ClientError::Connect { .. } | ClientError::Timeout { .. } | ClientError::Broken { .. } => "unreachable",
+                ClientError::Connect { .. }
+                | ClientError::Timeout { .. }
+                | ClientError::Broken { .. } => "unreachable",
                 ClientError::BadAnswer { .. } => "not_metron",
                 ClientError::Unauthorized => "signed_out",
                 // The window asks the person to confirm, then signs in again with `insecure`.
@@ -68,14 +70,24 @@ mod tests {
     #[test]
     fn every_agent_error_the_window_branches_on_has_its_words_in_both_languages() {
         let i18n = include_str!("../../../ui/i18n.js");
-        let (en, ru) = i18n.split_once("\n  ru: {").expect("ui/i18n.js has an en and a ru table");
+        let (en, ru) = i18n
+            .split_once("\n  ru: {")
+            .expect("ui/i18n.js has an en and a ru table");
         let errors = [
             AgentError::NotSignedIn,
             AgentError::NoToken,
-            AgentError::BacklogOfAnotherAccount { count: 3, owner: "a@x".into(), server: "https://x".into(), new: "b@x".into() },
+            AgentError::BacklogOfAnotherAccount {
+                count: 3,
+                owner: "a@x".into(),
+                server: "https://x".into(),
+                new: "b@x".into(),
+            },
             AgentError::UnknownTask("Design".into()),
             AgentError::LocalModeWithoutApp,
-            AgentError::AlreadyRunning { dir: "/tmp".into(), pid: Some(1) },
+            AgentError::AlreadyRunning {
+                dir: "/tmp".into(),
+                pid: Some(1),
+            },
             AgentError::Server(ClientError::Unauthorized),
         ];
         let mut codes = std::collections::HashSet::new();
@@ -83,9 +95,16 @@ mod tests {
             let e = AppError::Agent(e);
             let key = format!("err_{}:", e.code());
             assert_ne!(e.code(), "internal", "{e} has no code of its own");
-            assert!(en.contains(&key) && ru.contains(&key), "{key} is missing in English or Russian");
+            assert!(
+                en.contains(&key) && ru.contains(&key),
+                "{key} is missing in English or Russian"
+            );
             codes.insert(e.code());
         }
-        assert_eq!(codes.len(), 6, "NoToken and an expired session read alike: signed out");
+        assert_eq!(
+            codes.len(),
+            6,
+            "NoToken and an expired session read alike: signed out"
+        );
     }
 }

@@ -67,7 +67,11 @@ fn apply_autostart(on: bool) {
 fn config_dir() -> PathBuf {
     std::env::var_os("METRON_CONFIG_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("dev.metron.desktop"))
+        .unwrap_or_else(|| {
+            dirs::config_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("dev.metron.desktop")
+        })
 }
 
 /// Runs the resident process; returns the exit status.
@@ -78,7 +82,9 @@ pub fn run() -> i32 {
     std::env::set_var("GDK_GL", "disable");
     let hidden = std::env::args().any(|a| a == "--hidden");
     let _log = crate::logging::init("metron-tray");
-    let data_dir = std::env::var_os("METRON_DATA_DIR").map(PathBuf::from).unwrap_or_else(metron_agent::paths::default_data_dir);
+    let data_dir = std::env::var_os("METRON_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(metron_agent::paths::default_data_dir);
     // A second launch hands over to the running one and ends.
     if let Ok(client) = CoreClient::connect(&socket_path(&data_dir), |_| {}) {
         if !hidden {
@@ -87,16 +93,31 @@ pub fn run() -> i32 {
         return 0;
     }
     if let Err(e) = gtk::init() {
-        eprintln!("metron: no desktop to show a tray on ({e}); the headless tracker is `metron-agent`");
+        eprintln!(
+            "metron: no desktop to show a tray on ({e}); the headless tracker is `metron-agent`"
+        );
         return 1;
     }
     let mut engine = metron_core::EngineConfig::default();
-    if let Some(range) = std::env::var("METRON_INTERVAL_RANGE").ok().and_then(|r| metron_core::planner::parse_range(&r).ok()) {
+    if let Some(range) = std::env::var("METRON_INTERVAL_RANGE")
+        .ok()
+        .and_then(|r| metron_core::planner::parse_range(&r).ok())
+    {
         engine.interval_range = range;
     }
-    let options = Options { data_dir, config_dir: config_dir(), sensors: metron_agent::sensors::Sensors::system(), engine };
+    let options = Options {
+        data_dir,
+        config_dir: config_dir(),
+        sensors: metron_agent::sensors::Sensors::system(),
+        engine,
+    };
     let has_tray = Arc::new(AtomicBool::new(false));
-    let core = match Core::start(options, Box::new(GtkDesktop { has_tray: Arc::clone(&has_tray) })) {
+    let core = match Core::start(
+        options,
+        Box::new(GtkDesktop {
+            has_tray: Arc::clone(&has_tray),
+        }),
+    ) {
         Ok(core) => core,
         Err(e) => {
             // E.g. the headless agent already tracks with this data dir (S7).

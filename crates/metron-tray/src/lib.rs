@@ -27,7 +27,12 @@ pub fn os_locale() -> String {
         .iter()
         .filter_map(|k| std::env::var(k).ok())
         .find(|v| !v.is_empty())
-        .map(|v| v.split(['_', '.', '-']).next().unwrap_or("en").to_lowercase())
+        .map(|v| {
+            v.split(['_', '.', '-'])
+                .next()
+                .unwrap_or("en")
+                .to_lowercase()
+        })
         .unwrap_or_else(|| "en".into())
 }
 

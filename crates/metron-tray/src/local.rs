@@ -51,22 +51,28 @@ fn account_path(data_dir: &Path) -> PathBuf {
 /// The saved local account.
 pub fn read_account(data_dir: &Path) -> Result<LocalAccount, AppError> {
     let path = account_path(data_dir);
-    let text = std::fs::read_to_string(&path).map_err(|e| AppError::Local(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| AppError::Local(format!("{} is damaged: {e}", path.display())))
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| AppError::Local(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| AppError::Local(format!("{} is damaged: {e}", path.display())))
 }
 
 /// Starts the built-in server and makes sure the local account (and a first task) exist.
 pub async fn start(data_dir: &Path) -> Result<(LocalServer, LocalAccount), AppError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| AppError::Local(format!("cannot create {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| AppError::Local(format!("cannot create {}: {e}", data_dir.display())))?;
     let db_url = db_path(data_dir).display().to_string();
     let db = metron_server::db::connect_sized(&db_url, metron_server::db::Sizing::DESKTOP)
         .await
         .map_err(|e| AppError::Local(format!("the local database {db_url}: {e}")))?;
     let state = metron_server::AppState::new(db);
     let account = ensure_account(&state, data_dir).await?;
-    let listener =
-        tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| AppError::Local(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| AppError::Local(format!("cannot listen on 127.0.0.1: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Local(e.to_string()))?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         if let Err(e) = metron_server::serve(listener, state, async {
@@ -78,35 +84,76 @@ pub async fn start(data_dir: &Path) -> Result<(LocalServer, LocalAccount), AppEr
         }
     });
     tracing::info!(%addr, "local server started");
-    Ok((LocalServer { base: format!("http://{addr}"), shutdown: Some(tx) }, account))
+    Ok((
+        LocalServer {
+            base: format!("http://{addr}"),
+            shutdown: Some(tx),
+        },
+        account,
+    ))
 }
 
-async fn ensure_account(state: &metron_server::AppState, data_dir: &Path) -> Result<LocalAccount, AppError> {
+async fn ensure_account(
+    state: &metron_server::AppState,
+    data_dir: &Path,
+) -> Result<LocalAccount, AppError> {
     let path = account_path(data_dir);
     if let Ok(text) = std::fs::read_to_string(&path) {
         if let Ok(account) = serde_json::from_str::<LocalAccount>(&text) {
             return Ok(account);
         }
-        tracing::warn!("{} is unreadable; a new local account is made", path.display());
+        tracing::warn!(
+            "{} is unreadable; a new local account is made",
+            path.display()
+        );
     }
     use rand::distr::{Alphanumeric, SampleString};
     let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
-    let name = std::env::var("USER").ok().filter(|n| !n.is_empty()).unwrap_or_else(|| "Me".into());
+    let name = std::env::var("USER")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "Me".into());
     let org = "local";
     // A previous account file may have been lost while the database survived: start over
     // with a fresh address rather than fail.
-    let email = match metron_server::api::add_user(state, org, LOCAL_EMAIL, &name, &password, true).await {
-        Ok(_) => LOCAL_EMAIL.to_string(),
-        Err(_) => {
-            let email = format!("me-{}@localhost", uuid::Uuid::now_v7().simple());
-            metron_server::api::add_user(state, org, &email, &name, &password, true).await.map_err(|e| AppError::Local(e.to_string()))?;
-            email
-        }
-    };
-    let org_id = state.db.organization(org).await.map_err(|e| AppError::Local(e.to_string()))?;
-    if state.db.tasks(&org_id).await.map(|t| t.is_empty()).unwrap_or(false) {
-        let name = if crate::os_locale() == "ru" { "Общее" } else { "General" };
-        let _ = state.db.create_task(&org_id, &NewTask { name: name.into(), project: String::new() }).await;
+    let email =
+        match metron_server::api::add_user(state, org, LOCAL_EMAIL, &name, &password, true).await {
+            Ok(_) => LOCAL_EMAIL.to_string(),
+            Err(_) => {
+                let email = format!("me-{}@localhost", uuid::Uuid::now_v7().simple());
+                metron_server::api::add_user(state, org, &email, &name, &password, true)
+                    .await
+                    .map_err(|e| AppError::Local(e.to_string()))?;
+                email
+            }
+        };
+    let org_id = state
+        .db
+        .organization(org)
+        .await
+        .map_err(|e| AppError::Local(e.to_string()))?;
+    if state
+        .db
+        .tasks(&org_id)
+        .await
+        .map(|t| t.is_empty())
+        .unwrap_or(false)
+    {
+        let name = if crate::os_locale() == "ru" {
+            "Общее"
+        } else {
+            "General"
+        };
+        let _ = state
+            .db
+            .create_task(
+                &org_id,
+                &NewTask {
+                    name: name.into(),
+                    project: String::new(),
+                },
+            )
+            .await;
     }
     let account = LocalAccount { email, password };
     metron_agent::private::write_private(&path, &serde_json::to_vec(&account).expect("serializes"))

@@ -12,7 +12,8 @@ pub fn log_dir() -> Option<PathBuf> {
 /// Starts logging to `<log dir>/<prefix>.<date>.log`; keep the guard until exit.
 pub fn init(prefix: &str) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let file = log_dir().and_then(|dir| {
         // Logs name tasks and errors: the folder and every file in it are the owner's only
         // (new files already are, by the umask; older ones are narrowed).
@@ -33,14 +34,27 @@ pub fn init(prefix: &str) -> Option<tracing_appender::non_blocking::WorkerGuard>
         Some(appender) => {
             // The default queue holds 128,000 lines and is allocated up front (4 MB resident);
             // a desktop app logs a few lines a minute.
-            let (w, g) = tracing_appender::non_blocking::NonBlockingBuilder::default().buffered_lines_limit(4_096).finish(appender);
+            let (w, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(4_096)
+                .finish(appender);
             (Some(w), Some(g))
         }
         None => (None, None),
     };
-    let registry = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()));
+    let registry = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter()),
+    );
     let _ = match writer {
-        Some(w) => registry.with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(w).with_filter(filter())).try_init(),
+        Some(w) => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(w)
+                    .with_filter(filter()),
+            )
+            .try_init(),
         None => registry.try_init(),
     };
     guard

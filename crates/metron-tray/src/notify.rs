@@ -5,22 +5,45 @@ use metron_agent::service::Notice;
 /// The title and body for `notice`.
 pub fn text(notice: &Notice, russian: bool) -> (String, String) {
     let (title, body) = match (notice, russian) {
-        (Notice::StoppedIdle, false) => ("Tracking stopped".to_string(), "No input for 5 minutes.".to_string()),
-        (Notice::StoppedIdle, true) => ("Учёт остановлен".to_string(), "5 минут без активности.".to_string()),
-        (Notice::StoppedSleep, false) => ("Tracking stopped".to_string(), "The computer slept.".to_string()),
-        (Notice::StoppedSleep, true) => ("Учёт остановлен".to_string(), "Компьютер был в спящем режиме.".to_string()),
-        (Notice::Rejected { count, reason }, false) => (format!("{count} interval(s) rejected"), reason.clone()),
-        (Notice::Rejected { count, reason }, true) => (format!("Сервер отклонил интервалов: {count}"), reason.clone()),
-        (Notice::OtherDevice, false) => ("Another device is tracking".into(), "Another device of this account is tracking now.".into()),
-        (Notice::OtherDevice, true) => {
-            ("Учёт идёт на другом устройстве".into(), "Этот аккаунт сейчас ведёт учёт на другом устройстве.".into())
+        (Notice::StoppedIdle, false) => (
+            "Tracking stopped".to_string(),
+            "No input for 5 minutes.".to_string(),
+        ),
+        (Notice::StoppedIdle, true) => (
+            "Учёт остановлен".to_string(),
+            "5 минут без активности.".to_string(),
+        ),
+        (Notice::StoppedSleep, false) => (
+            "Tracking stopped".to_string(),
+            "The computer slept.".to_string(),
+        ),
+        (Notice::StoppedSleep, true) => (
+            "Учёт остановлен".to_string(),
+            "Компьютер был в спящем режиме.".to_string(),
+        ),
+        (Notice::Rejected { count, reason }, false) => {
+            (format!("{count} interval(s) rejected"), reason.clone())
         }
-        (Notice::SessionExpired, false) => {
-            ("Signed out: your session expired".into(), "Sign in again: unsent time is kept on this computer and delivered after.".into())
-        }
+        (Notice::Rejected { count, reason }, true) => (
+            format!("Сервер отклонил интервалов: {count}"),
+            reason.clone(),
+        ),
+        (Notice::OtherDevice, false) => (
+            "Another device is tracking".into(),
+            "Another device of this account is tracking now.".into(),
+        ),
+        (Notice::OtherDevice, true) => (
+            "Учёт идёт на другом устройстве".into(),
+            "Этот аккаунт сейчас ведёт учёт на другом устройстве.".into(),
+        ),
+        (Notice::SessionExpired, false) => (
+            "Signed out: your session expired".into(),
+            "Sign in again: unsent time is kept on this computer and delivered after.".into(),
+        ),
         (Notice::SessionExpired, true) => (
             "Выполнен выход: сеанс истёк".into(),
-            "Войдите снова: неотправленное время хранится на этом компьютере и будет отправлено.".into(),
+            "Войдите снова: неотправленное время хранится на этом компьютере и будет отправлено."
+                .into(),
         ),
     };
     (title, body)
@@ -47,7 +70,12 @@ pub fn settings_reset(russian: bool) -> (String, String) {
 /// courtesy (the window shows the same), so a failure is only logged.
 pub fn show(title: String, body: String) {
     std::thread::spawn(move || {
-        let shown = notify_rust::Notification::new().appname("Metron").summary(&title).body(&body).icon("appointment-soon").show();
+        let shown = notify_rust::Notification::new()
+            .appname("Metron")
+            .summary(&title)
+            .body(&body)
+            .icon("appointment-soon")
+            .show();
         if let Err(e) = shown {
             tracing::debug!("no notification shown: {e}");
         }

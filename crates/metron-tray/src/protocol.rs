@@ -74,7 +74,10 @@ pub struct WireError {
 
 impl WireError {
     pub fn new(code: &str, message: impl Into<String>) -> WireError {
-        WireError { code: code.into(), message: message.into() }
+        WireError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -82,9 +85,16 @@ impl WireError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Message {
-    Reply { id: u64, result: Result<Value, WireError> },
-    State { state: Value },
-    Notice { notice: Value },
+    Reply {
+        id: u64,
+        result: Result<Value, WireError>,
+    },
+    State {
+        state: Value,
+    },
+    Notice {
+        notice: Value,
+    },
     Show,
     Quit,
 }
@@ -102,10 +112,16 @@ mod tests {
         let bare: Request = serde_json::from_str(r#"{"id":8,"cmd":"stop"}"#).unwrap();
         assert!(matches!(bare.command, Command::Stop));
         assert!(serde_json::from_str::<Request>(r#"{"id":9,"cmd":"format_disk"}"#).is_err());
-        let reply = Message::Reply { id: 7, result: Err(WireError::new("input", "a task needs a name")) };
+        let reply = Message::Reply {
+            id: 7,
+            result: Err(WireError::new("input", "a task needs a name")),
+        };
         let text = serde_json::to_string(&reply).unwrap();
         match serde_json::from_str::<Message>(&text).unwrap() {
-            Message::Reply { id: 7, result: Err(e) } => assert_eq!(e.code, "input"),
+            Message::Reply {
+                id: 7,
+                result: Err(e),
+            } => assert_eq!(e.code, "input"),
             other => panic!("{other:?}"),
         }
     }

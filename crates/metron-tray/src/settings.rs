@@ -22,7 +22,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { language: "auto".into(), privacy: PrivacyPolicy::default(), idle_notice: true, autostart: false }
+        Settings {
+            language: "auto".into(),
+            privacy: PrivacyPolicy::default(),
+            idle_notice: true,
+            autostart: false,
+        }
     }
 }
 
@@ -31,22 +36,40 @@ impl Default for Settings {
 /// message for the person. The privacy read here is only a previous version's (see
 /// [`load_privacy`]).
 pub fn load(path: &Path) -> (Settings, Option<String>) {
-    let fallback = || Settings { privacy: PrivacyPolicy::most_private(), ..Settings::default() };
+    let fallback = || Settings {
+        privacy: PrivacyPolicy::most_private(),
+        ..Settings::default()
+    };
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Settings::default(), None),
-        Err(e) => return (fallback(), Some(format!("cannot read the settings file {}: {e}; defaults are used", path.display()))),
+        Err(e) => {
+            return (
+                fallback(),
+                Some(format!(
+                    "cannot read the settings file {}: {e}; defaults are used",
+                    path.display()
+                )),
+            )
+        }
     };
     match serde_json::from_str::<Settings>(&text) {
         Ok(s) => (s, None),
         Err(e) => {
-            let aside = PathBuf::from(format!("{}.corrupt-{}", path.display(), chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+            let aside = PathBuf::from(format!(
+                "{}.corrupt-{}",
+                path.display(),
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            ));
             let moved = std::fs::rename(path, &aside).is_ok();
             tracing::warn!(error = %e, "the settings file is damaged");
             let message = if moved {
                 format!("The settings file was damaged ({e}). It was set aside as {} and the defaults are used.", aside.display())
             } else {
-                format!("The settings file {} is damaged ({e}); the defaults are used.", path.display())
+                format!(
+                    "The settings file {} is damaged ({e}); the defaults are used.",
+                    path.display()
+                )
             };
             (fallback(), Some(message))
         }
@@ -61,12 +84,19 @@ pub fn load_privacy(data_dir: &Path, settings: &mut Settings) -> Option<String> 
     let loaded = metron_agent::privacy::load(data_dir);
     if loaded.missing {
         if let Err(e) = metron_agent::privacy::save(data_dir, &settings.privacy) {
-            tracing::warn!("cannot write the privacy settings to {}: {e}", data_dir.display());
+            tracing::warn!(
+                "cannot write the privacy settings to {}: {e}",
+                data_dir.display()
+            );
         }
         return None;
     }
     settings.privacy = loaded.policy;
-    loaded.problem.map(|p| format!("{p}; window titles and addresses are not recorded until you save the settings again."))
+    loaded.problem.map(|p| {
+        format!(
+            "{p}; window titles and addresses are not recorded until you save the settings again."
+        )
+    })
 }
 
 /// Saves the settings: privacy into the data dir, the rest into `path`.
@@ -80,7 +110,10 @@ pub fn save(path: &Path, data_dir: &Path, settings: &Settings) -> std::io::Resul
         // One source of truth for privacy: the data dir's file.
         fields.remove("privacy");
     }
-    metron_agent::private::write_private(path, &serde_json::to_vec_pretty(&value).expect("settings serialize"))
+    metron_agent::private::write_private(
+        path,
+        &serde_json::to_vec_pretty(&value).expect("settings serialize"),
+    )
 }
 
 #[cfg(test)]
@@ -94,32 +127,64 @@ mod tests {
         assert_eq!(load(&path), (Settings::default(), None));
         std::fs::write(&path, "{\"language\": \"ru\", \"idle_notice\": tru").unwrap();
         let (settings, notice) = load(&path);
-        assert_eq!(settings, Settings { privacy: PrivacyPolicy::most_private(), ..Settings::default() });
+        assert_eq!(
+            settings,
+            Settings {
+                privacy: PrivacyPolicy::most_private(),
+                ..Settings::default()
+            }
+        );
         assert!(notice.unwrap().contains("set aside"));
         assert!(!path.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the damaged file is kept beside");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "the damaged file is kept beside"
+        );
     }
 
     #[test]
     fn privacy_is_saved_in_the_data_dir_and_the_rest_in_the_config_file() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let (config, data) = (dir.path().join("config/settings.json"), dir.path().join("data"));
+        let (config, data) = (
+            dir.path().join("config/settings.json"),
+            dir.path().join("data"),
+        );
         let custom = Settings {
             language: "ru".into(),
             idle_notice: false,
-            privacy: PrivacyPolicy { record_titles: false, ..Default::default() },
+            privacy: PrivacyPolicy {
+                record_titles: false,
+                ..Default::default()
+            },
             ..Default::default()
         };
         save(&config, &data, &custom).unwrap();
-        assert!(!std::fs::read_to_string(&config).unwrap().contains("privacy"));
-        assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(config.parent().unwrap()).unwrap().permissions().mode() & 0o077, 0);
+        assert!(!std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("privacy"));
+        assert_eq!(
+            std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(config.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o077,
+            0
+        );
         let (mut read, notice) = load(&config);
         assert_eq!(notice, None);
         assert_eq!(load_privacy(&data, &mut read), None);
         assert_eq!(read, custom);
-        assert_eq!(metron_agent::privacy::load(&data).policy, custom.privacy, "what metron-agent track reads");
+        assert_eq!(
+            metron_agent::privacy::load(&data).policy,
+            custom.privacy,
+            "what metron-agent track reads"
+        );
     }
 
     #[test]

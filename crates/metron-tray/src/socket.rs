@@ -17,7 +17,8 @@ use crate::protocol::{socket_path, Message, Request, WireError};
 pub fn listen(core: &Arc<Core>) -> Result<PathBuf, AppError> {
     let path = socket_path(&core.data_dir);
     let _ = std::fs::remove_file(&path);
-    let listener = bind_private(&path).map_err(|e| AppError::Local(format!("cannot listen on {}: {e}", path.display())))?;
+    let listener = bind_private(&path)
+        .map_err(|e| AppError::Local(format!("cannot listen on {}: {e}", path.display())))?;
     let core = Arc::clone(core);
     std::thread::Builder::new()
         .name("metron-socket".into())
@@ -47,12 +48,16 @@ fn accept(listener: UnixListener, core: Arc<Core>) {
         let Ok(stream) = stream else { continue };
         let conn = NEXT.fetch_add(1, Ordering::Relaxed);
         let core = Arc::clone(&core);
-        let _ = std::thread::Builder::new().name(format!("metron-conn-{conn}")).spawn(move || serve(conn, stream, core));
+        let _ = std::thread::Builder::new()
+            .name(format!("metron-conn-{conn}"))
+            .spawn(move || serve(conn, stream, core));
     }
 }
 
 fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
-    let Ok(write_half) = stream.try_clone() else { return };
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
     // A window that stops reading (hung, stopped) must not block the tracker thread that
     // pushes to it: a write that can't finish in half a second fails and drops the window.
     let _ = write_half.set_write_timeout(Some(std::time::Duration::from_millis(500)));
@@ -66,17 +71,36 @@ fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
             Ok(r) => r,
             Err(e) => {
                 // Answer the error (with the id, when there is one) and go on reading.
-                let id = serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["id"].as_u64()).unwrap_or(0);
+                let id = serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|v| v["id"].as_u64())
+                    .unwrap_or(0);
                 let bad = WireError::new("input", format!("not a request: {e}"));
-                send(&writer, &Message::Reply { id, result: Err(bad) });
+                send(
+                    &writer,
+                    &Message::Reply {
+                        id,
+                        result: Err(bad),
+                    },
+                );
                 continue;
             }
         };
         let (core, writer) = (Arc::clone(&core), Arc::clone(&writer));
-        let _ = std::thread::Builder::new().name(format!("metron-req-{conn}")).spawn(move || {
-            let result = core.handle_command(conn, &writer, request.command).map_err(|e| e.to_wire());
-            send(&writer, &Message::Reply { id: request.id, result });
-        });
+        let _ = std::thread::Builder::new()
+            .name(format!("metron-req-{conn}"))
+            .spawn(move || {
+                let result = core
+                    .handle_command(conn, &writer, request.command)
+                    .map_err(|e| e.to_wire());
+                send(
+                    &writer,
+                    &Message::Reply {
+                        id: request.id,
+                        result,
+                    },
+                );
+            });
     }
     core.connection_closed(conn);
 }

@@ -47,11 +47,16 @@ fn icon(state: &str) -> Icon {
 
 /// The pixels of an 8-bit RGBA PNG.
 fn decode_rgba(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), String> {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().map_err(|e| e.to_string())?;
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .map_err(|e| e.to_string())?;
     let mut buf = vec![0; reader.output_buffer_size().ok_or("too large")?];
     let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
     if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
-        return Err(format!("{:?} {:?}, not 8-bit RGBA", info.color_type, info.bit_depth));
+        return Err(format!(
+            "{:?} {:?}, not 8-bit RGBA",
+            info.color_type, info.bit_depth
+        ));
     }
     buf.truncate(info.buffer_size());
     Ok((buf, info.width, info.height))
@@ -99,21 +104,32 @@ pub fn create(core: &Arc<Core>) -> Result<(), String> {
     let show = MenuItem::with_id("show", l.show, true, None);
     let resend = MenuItem::with_id("resend", l.resend, false, None);
     let quit = MenuItem::with_id("quit", l.quit, true, None);
-    let menu =
-        Menu::with_items(&[&current, &PredefinedMenuItem::separator(), &toggle, &show, &resend, &PredefinedMenuItem::separator(), &quit])
-            .map_err(|e| e.to_string())?;
+    let menu = Menu::with_items(&[
+        &current,
+        &PredefinedMenuItem::separator(),
+        &toggle,
+        &show,
+        &resend,
+        &PredefinedMenuItem::separator(),
+        &quit,
+    ])
+    .map_err(|e| e.to_string())?;
     let icon = TrayIconBuilder::new()
         .with_icon(icon("idle"))
         .with_tooltip("Metron")
         // libayatana reads the picture from a file: one dir per process, so two users (or two
         // test runs) never overwrite each other's icons.
-        .with_temp_dir_path(std::env::temp_dir().join(format!("metron-tray-{}", std::process::id())))
+        .with_temp_dir_path(
+            std::env::temp_dir().join(format!("metron-tray-{}", std::process::id())),
+        )
         .with_menu(Box::new(menu))
         .build()
         .map_err(|e| e.to_string())?;
     let handler_core = Arc::downgrade(core);
     MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
-        let Some(core) = handler_core.upgrade() else { return };
+        let Some(core) = handler_core.upgrade() else {
+            return;
+        };
         match event.id.as_ref() {
             "toggle" => core.toggle(),
             "show" => core.show_window(),
@@ -122,7 +138,17 @@ pub fn create(core: &Arc<Core>) -> Result<(), String> {
             _ => {}
         }
     }));
-    TRAY.with(|t| *t.borrow_mut() = Some(Tray { icon, current, toggle, show, resend, quit, shown: Shown::default() }));
+    TRAY.with(|t| {
+        *t.borrow_mut() = Some(Tray {
+            icon,
+            current,
+            toggle,
+            show,
+            resend,
+            quit,
+            shown: Shown::default(),
+        })
+    });
     if let Some(state) = core.latest() {
         update(&state, core.last_task().is_some(), core.russian());
     }
@@ -144,8 +170,16 @@ fn update(state: &AgentState, can_start: bool, russian: bool) {
             let _ = tray.icon.set_icon(Some(icon(wanted_icon)));
             tray.shown.icon = wanted_icon;
         }
-        let tracking = state.tracking.as_ref().map(|t| t.task_name.clone().unwrap_or_else(|| t.task_id.clone()));
-        let menu = (tracking, can_start, state.delivery.unsent + state.delivery.rejected > 0, russian);
+        let tracking = state
+            .tracking
+            .as_ref()
+            .map(|t| t.task_name.clone().unwrap_or_else(|| t.task_id.clone()));
+        let menu = (
+            tracking,
+            can_start,
+            state.delivery.unsent + state.delivery.rejected > 0,
+            russian,
+        );
         if tray.shown.menu.as_ref() == Some(&menu) {
             return;
         }
@@ -155,7 +189,8 @@ fn update(state: &AgentState, can_start: bool, russian: bool) {
             None => l.not_tracking.to_string(),
         };
         tray.current.set_text(current);
-        tray.toggle.set_text(if menu.0.is_some() { l.stop } else { l.start });
+        tray.toggle
+            .set_text(if menu.0.is_some() { l.stop } else { l.start });
         tray.toggle.set_enabled(menu.0.is_some() || can_start);
         tray.resend.set_enabled(menu.2);
         tray.show.set_text(l.show);

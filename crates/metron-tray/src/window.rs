@@ -15,14 +15,18 @@ fn sibling(name: &str, env: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
-    std::env::current_exe().map(|exe| exe.with_file_name(name)).unwrap_or_else(|_| PathBuf::from(name))
+    std::env::current_exe()
+        .map(|exe| exe.with_file_name(name))
+        .unwrap_or_else(|_| PathBuf::from(name))
 }
 
 /// Starts the window process (`metron`) for `data_dir`; it connects back over the socket.
 pub fn open_window(data_dir: &Path) {
     let bin = sibling("metron", "METRON_WINDOW_BIN");
     let mut cmd = Command::new(&bin);
-    cmd.env("METRON_DATA_DIR", data_dir).env_remove("GDK_GL").stdin(Stdio::null());
+    cmd.env("METRON_DATA_DIR", data_dir)
+        .env_remove("GDK_GL")
+        .stdin(Stdio::null());
     match cmd.spawn() {
         // Reaped on a thread of its own, so no zombie is left when it closes.
         Ok(mut child) => {
@@ -34,16 +38,23 @@ pub fn open_window(data_dir: &Path) {
 
 /// Connects to the resident process of `data_dir`, starting it (`metron-tray --hidden`) when
 /// none answers. Its own process group: it outlives the window and a Ctrl-C meant for it.
-pub fn connect_or_start(data_dir: &Path, on_push: impl Fn(Pushed) + Send + Clone + 'static) -> Result<CoreClient, String> {
+pub fn connect_or_start(
+    data_dir: &Path,
+    on_push: impl Fn(Pushed) + Send + Clone + 'static,
+) -> Result<CoreClient, String> {
     let socket = socket_path(data_dir);
     if let Ok(client) = CoreClient::connect(&socket, on_push.clone()) {
         return Ok(client);
     }
     let bin = sibling("metron-tray", "METRON_TRAY_BIN");
     let mut cmd = Command::new(&bin);
-    cmd.arg("--hidden").env("METRON_DATA_DIR", data_dir).stdin(Stdio::null());
+    cmd.arg("--hidden")
+        .env("METRON_DATA_DIR", data_dir)
+        .stdin(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let start = Instant::now();
     loop {
         if let Ok(client) = CoreClient::connect(&socket, on_push.clone()) {
@@ -51,10 +62,15 @@ pub fn connect_or_start(data_dir: &Path, on_push: impl Fn(Pushed) + Send + Clone
             return Ok(client);
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the tracker process ended ({status}); its message is above and in the log"));
+            return Err(format!(
+                "the tracker process ended ({status}); its message is above and in the log"
+            ));
         }
         if start.elapsed() > Duration::from_secs(20) {
-            return Err(format!("the tracker process ({}) did not answer within 20 s", bin.display()));
+            return Err(format!(
+                "the tracker process ({}) did not answer within 20 s",
+                bin.display()
+            ));
         }
         std::thread::sleep(Duration::from_millis(25));
     }

@@ -51,7 +51,10 @@ impl TaskCache {
         if let Some(t) = self.tasks.iter().find(|t| t.id == id_or_name) {
             return Some(t);
         }
-        let mut named = self.tasks.iter().filter(|t| t.name.eq_ignore_ascii_case(id_or_name.trim()));
+        let mut named = self
+            .tasks
+            .iter()
+            .filter(|t| t.name.eq_ignore_ascii_case(id_or_name.trim()));
         match (named.next(), named.next()) {
             (Some(t), None) => Some(t),
             _ => None,
@@ -95,13 +98,18 @@ pub struct DeliveryState {
 }
 
 fn read<T: DeserializeOwned>(store: &Store, key: &str) -> Result<Option<T>, StoreError> {
-    Ok(store
-        .meta(key)?
-        .and_then(|text| serde_json::from_str(&text).map_err(|e| tracing::warn!(key, error = %e, "ignoring an unreadable setting")).ok()))
+    Ok(store.meta(key)?.and_then(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| tracing::warn!(key, error = %e, "ignoring an unreadable setting"))
+            .ok()
+    }))
 }
 
 fn write<T: Serialize>(store: &mut Store, key: &str, value: &T) -> Result<(), StoreError> {
-    store.set_meta(key, &serde_json::to_string(value).expect("settings serialize"))
+    store.set_meta(
+        key,
+        &serde_json::to_string(value).expect("settings serialize"),
+    )
 }
 
 pub fn account(store: &Store) -> Result<Option<Account>, StoreError> {
@@ -134,8 +142,19 @@ pub fn tasks(store: &Store) -> Result<TaskCache, StoreError> {
     Ok(read(store, TASKS)?.unwrap_or_default())
 }
 
-pub fn save_tasks(store: &mut Store, tasks: Vec<Task>, at: DateTime<Utc>) -> Result<(), StoreError> {
-    write(store, TASKS, &TaskCache { tasks, refreshed_at: Some(at) })
+pub fn save_tasks(
+    store: &mut Store,
+    tasks: Vec<Task>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    write(
+        store,
+        TASKS,
+        &TaskCache {
+            tasks,
+            refreshed_at: Some(at),
+        },
+    )
 }
 
 pub fn delivery_state(store: &Store) -> Result<Option<DeliveryState>, StoreError> {
@@ -148,6 +167,9 @@ pub fn save_delivery_state(store: &mut Store, state: &DeliveryState) -> Result<(
 
 /// Asks a running uploader (in this or another process) to send now and start its backoff over.
 pub fn request_resend(store: &mut Store) -> Result<(), StoreError> {
-    let n: u64 = store.meta(RESEND_REQUEST)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let n: u64 = store
+        .meta(RESEND_REQUEST)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     store.set_meta(RESEND_REQUEST, &(n + 1).to_string())
 }

@@ -12,7 +12,9 @@
 //! instead), TLS trusts the system's roots plus, when given, a private CA from a PEM file
 //! (`--ca-cert`), and a failed TLS handshake is a [`ClientError::Tls`] that says so.
 
-use metron_core::wire::{ActiveDevice, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User};
+use metron_core::wire::{
+    ActiveDevice, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User,
+};
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
@@ -66,7 +68,10 @@ pub enum ClientError {
          give the server's final address",
         location.as_ref().map(|l| format!(" to {l}")).unwrap_or_default()
     )]
-    Redirected { url: String, location: Option<String> },
+    Redirected {
+        url: String,
+        location: Option<String>,
+    },
     #[error(
         "the TLS connection to {url} failed: {detail}. If the server's certificate is not trusted by this system (a \
          private or self-signed CA), give that CA's certificate with --ca-cert FILE (PEM)"
@@ -76,7 +81,9 @@ pub enum ClientError {
     CaCert { path: PathBuf, why: String },
     #[error("the server refused the request (HTTP {status}): {message}")]
     Refused { status: u16, message: String },
-    #[error("{url} answered something a Metron server does not send ({why}); is it a Metron server?")]
+    #[error(
+        "{url} answered something a Metron server does not send ({why}); is it a Metron server?"
+    )]
     BadAnswer { url: String, why: String },
 }
 
@@ -91,7 +98,10 @@ impl ClientError {
 
     /// True when the server could not be reached at all (as opposed to answering badly).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, ClientError::Connect { .. } | ClientError::Timeout { .. } | ClientError::Broken { .. })
+        matches!(
+            self,
+            ClientError::Connect { .. } | ClientError::Timeout { .. } | ClientError::Broken { .. }
+        )
     }
 }
 
@@ -107,7 +117,9 @@ pub struct ServerClient {
 
 impl fmt::Debug for ServerClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerClient").field("base", &self.base.as_str()).finish()
+        f.debug_struct("ServerClient")
+            .field("base", &self.base.as_str())
+            .finish()
     }
 }
 
@@ -125,25 +137,38 @@ impl ServerClient {
 
     /// A client for `base` that trusts the CA certificates in the PEM file `ca_cert` besides
     /// the system's roots, with this request timeout.
-    pub fn build(base: &str, ca_cert: Option<&Path>, timeout: Duration) -> Result<ServerClient, ClientError> {
+    pub fn build(
+        base: &str,
+        ca_cert: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<ServerClient, ClientError> {
         let base = normalize_base(base)?;
         let http = shared_http(ca_cert).map_err(|e| match e {
             SharedError::Client(e) => e,
             SharedError::Build(why) => ClientError::BadUrl(format!("{base} ({why})")),
         })?;
-        Ok(ServerClient { http, base, timeout })
+        Ok(ServerClient {
+            http,
+            base,
+            timeout,
+        })
     }
 
     /// The same server and CA with another request timeout.
     pub fn with_request_timeout(&self, timeout: Duration) -> Result<ServerClient, ClientError> {
-        Ok(ServerClient { timeout, ..self.clone() })
+        Ok(ServerClient {
+            timeout,
+            ..self.clone()
+        })
     }
 
     /// Refuses plain `http://` to anything but this machine unless the person confirmed it
     /// (`insecure`): on the way to another machine anyone on the network reads the password.
     pub fn check_transport(&self, insecure: bool) -> Result<(), ClientError> {
         if self.base.scheme() == "http" && !is_loopback(&self.base) && !insecure {
-            return Err(ClientError::InsecureHttp { url: self.base().to_string() });
+            return Err(ClientError::InsecureHttp {
+                url: self.base().to_string(),
+            });
         }
         Ok(())
     }
@@ -158,8 +183,17 @@ impl ServerClient {
     }
 
     /// Signs in as this device: the server revokes the token the device held before.
-    pub fn login(&self, email: &str, password: &str, device_id: &str) -> Result<LoginResponse, ClientError> {
-        let body = LoginRequest { email: email.to_string(), password: password.to_string(), device_id: Some(device_id.to_string()) };
+    pub fn login(
+        &self,
+        email: &str,
+        password: &str,
+        device_id: &str,
+    ) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest {
+            email: email.to_string(),
+            password: password.to_string(),
+            device_id: Some(device_id.to_string()),
+        };
         match self.call(self.http.post(self.url("/api/v1/login")).json(&body)) {
             Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),
             other => other,
@@ -167,7 +201,11 @@ impl ServerClient {
     }
 
     pub fn logout(&self, token: &Token) -> Result<(), ClientError> {
-        self.call_empty(self.http.post(self.url("/api/v1/logout")).bearer_auth(&token.0))
+        self.call_empty(
+            self.http
+                .post(self.url("/api/v1/logout"))
+                .bearer_auth(&token.0),
+        )
     }
 
     pub fn me(&self, token: &Token) -> Result<User, ClientError> {
@@ -175,21 +213,43 @@ impl ServerClient {
     }
 
     pub fn tasks(&self, token: &Token) -> Result<Vec<Task>, ClientError> {
-        self.call(self.http.get(self.url("/api/v1/tasks")).bearer_auth(&token.0))
+        self.call(
+            self.http
+                .get(self.url("/api/v1/tasks"))
+                .bearer_auth(&token.0),
+        )
     }
 
     pub fn create_task(&self, token: &Token, task: &NewTask) -> Result<Task, ClientError> {
-        self.call(self.http.post(self.url("/api/v1/tasks")).bearer_auth(&token.0).json(task))
+        self.call(
+            self.http
+                .post(self.url("/api/v1/tasks"))
+                .bearer_auth(&token.0)
+                .json(task),
+        )
     }
 
     /// `POST /api/v1/intervals`: one result per interval, checked to match the batch.
-    pub fn send_intervals(&self, token: &Token, batch: &[Interval]) -> Result<IngestResponse, ClientError> {
+    pub fn send_intervals(
+        &self,
+        token: &Token,
+        batch: &[Interval],
+    ) -> Result<IngestResponse, ClientError> {
         let body = serde_json::json!({ "intervals": batch });
-        let answer: IngestResponse = self.call(self.http.post(self.url("/api/v1/intervals")).bearer_auth(&token.0).json(&body))?;
+        let answer: IngestResponse = self.call(
+            self.http
+                .post(self.url("/api/v1/intervals"))
+                .bearer_auth(&token.0)
+                .json(&body),
+        )?;
         if answer.results.len() != batch.len() {
             return Err(ClientError::BadAnswer {
                 url: self.url("/api/v1/intervals"),
-                why: format!("{} results for {} intervals", answer.results.len(), batch.len()),
+                why: format!(
+                    "{} results for {} intervals",
+                    answer.results.len(),
+                    batch.len()
+                ),
             });
         }
         Ok(answer)
@@ -197,13 +257,25 @@ impl ServerClient {
 
     /// `GET /api/v1/reports/daily`: the caller's day (R1) as the server computes it, in the
     /// given UTC offset. Kept as JSON: the window draws it as it comes.
-    pub fn daily_report(&self, token: &Token, date: chrono::NaiveDate, utc_offset_minutes: i32) -> Result<serde_json::Value, ClientError> {
-        let url = format!("{}?date={date}&utc_offset_minutes={utc_offset_minutes}", self.url("/api/v1/reports/daily"));
+    pub fn daily_report(
+        &self,
+        token: &Token,
+        date: chrono::NaiveDate,
+        utc_offset_minutes: i32,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = format!(
+            "{}?date={date}&utc_offset_minutes={utc_offset_minutes}",
+            self.url("/api/v1/reports/daily")
+        );
         self.call(self.http.get(url).bearer_auth(&token.0))
     }
 
     pub fn active_devices(&self, token: &Token) -> Result<Vec<ActiveDevice>, ClientError> {
-        self.call(self.http.get(self.url("/api/v1/devices/active")).bearer_auth(&token.0))
+        self.call(
+            self.http
+                .get(self.url("/api/v1/devices/active"))
+                .bearer_auth(&token.0),
+        )
     }
 
     fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
@@ -220,21 +292,45 @@ impl ServerClient {
 
     /// Sends the request and reads the whole answer; transport failures are typed here.
     fn exchange(&self, request: RequestBuilder) -> Result<Answer, ClientError> {
-        let request = request.timeout(self.timeout).build().map_err(|e| ClientError::BadUrl(format!("{} ({e})", self.base())))?;
+        let request = request
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| ClientError::BadUrl(format!("{} ({e})", self.base())))?;
         let url = request.url().to_string();
-        let response = self.http.execute(request).map_err(|e| transport_error(&url, &e))?;
+        let response = self
+            .http
+            .execute(request)
+            .map_err(|e| transport_error(&url, &e))?;
         let status = response.status();
-        let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
-        let (content_type, retry_after, location) = (header(CONTENT_TYPE), header(RETRY_AFTER), header(LOCATION));
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (content_type, retry_after, location) =
+            (header(CONTENT_TYPE), header(RETRY_AFTER), header(LOCATION));
         // A body cut short (the connection dropped mid-answer) fails here, as a broken connection.
-        let body = response.bytes().map_err(|e| transport_error(&url, &e))?.to_vec();
-        Ok(Answer { url, status, content_type, retry_after, location, body })
+        let body = response
+            .bytes()
+            .map_err(|e| transport_error(&url, &e))?
+            .to_vec();
+        Ok(Answer {
+            url,
+            status,
+            content_type,
+            retry_after,
+            location,
+            body,
+        })
     }
 }
 
 /// A CA file by path, modification time and length; `None` for the system's roots alone.
 type ClientKey = Option<(PathBuf, Option<std::time::SystemTime>, u64)>;
-static CLIENTS: std::sync::OnceLock<std::sync::Mutex<Vec<(ClientKey, Client)>>> = std::sync::OnceLock::new();
+static CLIENTS: std::sync::OnceLock<std::sync::Mutex<Vec<(ClientKey, Client)>>> =
+    std::sync::OnceLock::new();
 
 enum SharedError {
     Client(ClientError),
@@ -250,9 +346,16 @@ fn shared_http(ca_cert: Option<&Path>) -> Result<Client, SharedError> {
     // A CA file replaced in place (a renewed private CA) is a new key: read again.
     let key: ClientKey = ca_cert.map(|p| {
         let meta = std::fs::metadata(p).ok();
-        (p.to_path_buf(), meta.as_ref().and_then(|m| m.modified().ok()), meta.map_or(0, |m| m.len()))
+        (
+            p.to_path_buf(),
+            meta.as_ref().and_then(|m| m.modified().ok()),
+            meta.map_or(0, |m| m.len()),
+        )
     });
-    let mut clients = CLIENTS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if let Some((_, client)) = clients.iter().find(|(k, _)| *k == key) {
         return Ok(client.clone());
     }
@@ -265,7 +368,9 @@ fn shared_http(ca_cert: Option<&Path>) -> Result<Client, SharedError> {
             builder = builder.add_root_certificate(cert);
         }
     }
-    let client = builder.build().map_err(|e| SharedError::Build(e.to_string()))?;
+    let client = builder
+        .build()
+        .map_err(|e| SharedError::Build(e.to_string()))?;
     clients.push((key, client.clone()));
     Ok(client)
 }
@@ -283,9 +388,18 @@ struct Answer {
 impl Answer {
     fn read<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         if self.status.is_redirection() {
-            return Err(ClientError::Redirected { url: self.url.clone(), location: self.location.clone() });
+            return Err(ClientError::Redirected {
+                url: self.url.clone(),
+                location: self.location.clone(),
+            });
         }
-        read_answer(&self.url, self.status, self.content_type.as_deref(), self.retry_after.as_deref(), &self.body)
+        read_answer(
+            &self.url,
+            self.status,
+            self.content_type.as_deref(),
+            self.retry_after.as_deref(),
+            &self.body,
+        )
     }
 }
 
@@ -301,11 +415,16 @@ pub fn is_loopback(url: &url::Url) -> bool {
 
 /// The certificates of a PEM file (one CA, or a bundle).
 fn read_ca_certs(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
-    let bad = |why: String| ClientError::CaCert { path: path.to_path_buf(), why };
+    let bad = |why: String| ClientError::CaCert {
+        path: path.to_path_buf(),
+        why,
+    };
     let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
     if certs.is_empty() {
-        return Err(bad("it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into()));
+        return Err(bad(
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        ));
     }
     Ok(certs)
 }
@@ -325,13 +444,24 @@ fn transport_error(url: &str, e: &reqwest::Error) -> ClientError {
     if let Some(tls) = tls_failure(e) {
         // The TLS library's own words ("certificate verify failed (self-signed certificate)")
         // are what a person, or their admin, needs.
-        ClientError::Tls { url: url.to_string(), detail: tls }
+        ClientError::Tls {
+            url: url.to_string(),
+            detail: tls,
+        }
     } else if e.is_timeout() {
-        ClientError::Timeout { url: url.to_string() }
+        ClientError::Timeout {
+            url: url.to_string(),
+        }
     } else if e.is_connect() {
-        ClientError::Connect { url: url.to_string(), detail }
+        ClientError::Connect {
+            url: url.to_string(),
+            detail,
+        }
     } else {
-        ClientError::Broken { url: url.to_string(), detail }
+        ClientError::Broken {
+            url: url.to_string(),
+            detail,
+        }
     }
 }
 
@@ -372,8 +502,15 @@ pub fn read_answer<T: DeserializeOwned>(
     retry_after: Option<&str>,
     body: &[u8],
 ) -> Result<T, ClientError> {
-    let bad = |why: String| ClientError::BadAnswer { url: url.to_string(), why };
-    let is_json = content_type.is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    let bad = |why: String| ClientError::BadAnswer {
+        url: url.to_string(),
+        why,
+    };
+    let is_json = content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
     let message = || -> String {
         match serde_json::from_slice::<ErrorBody>(body) {
             Ok(e) if is_json => e.error,
@@ -383,19 +520,38 @@ pub fn read_answer<T: DeserializeOwned>(
     match status.as_u16() {
         200..=299 => {
             if !is_json {
-                return Err(bad(format!("HTTP {status} with content type {}", content_type.unwrap_or("none"))));
+                return Err(bad(format!(
+                    "HTTP {status} with content type {}",
+                    content_type.unwrap_or("none")
+                )));
             }
-            serde_json::from_slice(body).map_err(|e| bad(format!("HTTP {status} with a body that does not parse: {e}")))
+            serde_json::from_slice(body).map_err(|e| {
+                bad(format!(
+                    "HTTP {status} with a body that does not parse: {e}"
+                ))
+            })
         }
         401 => Err(ClientError::Unauthorized),
-        429 => Err(ClientError::RateLimited { retry_after: retry_after.and_then(parse_retry_after) }),
+        429 => Err(ClientError::RateLimited {
+            retry_after: retry_after.and_then(parse_retry_after),
+        }),
         400 | 403 | 404 | 405 | 409 | 413 | 422 => {
             if !is_json {
-                return Err(bad(format!("HTTP {status} with content type {}: {}", content_type.unwrap_or("none"), snippet(body))));
+                return Err(bad(format!(
+                    "HTTP {status} with content type {}: {}",
+                    content_type.unwrap_or("none"),
+                    snippet(body)
+                )));
             }
-            Err(ClientError::Refused { status: status.as_u16(), message: message() })
+            Err(ClientError::Refused {
+                status: status.as_u16(),
+                message: message(),
+            })
         }
-        500..=599 => Err(ClientError::Server { status: status.as_u16(), message: message() }),
+        500..=599 => Err(ClientError::Server {
+            status: status.as_u16(),
+            message: message(),
+        }),
         _ => Err(bad(format!("HTTP {status}: {}", snippet(body)))),
     }
 }
@@ -424,27 +580,64 @@ fn snippet(body: &[u8]) -> String {
 mod tests {
     #[test]
     fn clients_share_one_http_client_per_ca_whatever_their_timeouts() {
-        for (i, base) in ["http://127.0.0.1:1", "http://127.0.0.1:2/x", "https://metron.example.com"].iter().enumerate() {
+        for (i, base) in [
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2/x",
+            "https://metron.example.com",
+        ]
+        .iter()
+        .enumerate()
+        {
             let a = ServerClient::build(base, None, Duration::from_secs(i as u64 + 1)).unwrap();
             let b = a.with_request_timeout(Duration::from_millis(10)).unwrap();
-            assert_eq!((a.timeout, b.timeout), (Duration::from_secs(i as u64 + 1), Duration::from_millis(10)));
+            assert_eq!(
+                (a.timeout, b.timeout),
+                (Duration::from_secs(i as u64 + 1), Duration::from_millis(10))
+            );
             assert_eq!(a.base(), b.base());
         }
-        let shared = CLIENTS.get().unwrap().lock().unwrap().iter().filter(|(key, _)| key.is_none()).count();
-        assert_eq!(shared, 1, "one HTTP client for the system's roots, however many server clients");
+        let shared = CLIENTS
+            .get()
+            .unwrap()
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| key.is_none())
+            .count();
+        assert_eq!(
+            shared, 1,
+            "one HTTP client for the system's roots, however many server clients"
+        );
     }
 
     use super::*;
 
     const URL: &str = "http://127.0.0.1:1/api/v1/intervals";
 
-    fn answer(status: u16, content_type: Option<&str>, retry_after: Option<&str>, body: &str) -> Result<IngestResponse, ClientError> {
-        read_answer(URL, StatusCode::from_u16(status).unwrap(), content_type, retry_after, body.as_bytes())
+    fn answer(
+        status: u16,
+        content_type: Option<&str>,
+        retry_after: Option<&str>,
+        body: &str,
+    ) -> Result<IngestResponse, ClientError> {
+        read_answer(
+            URL,
+            StatusCode::from_u16(status).unwrap(),
+            content_type,
+            retry_after,
+            body.as_bytes(),
+        )
     }
 
     #[test]
     fn a_good_answer_parses() {
-        let ok = answer(200, Some("application/json; charset=utf-8"), None, r#"{"results":[{"id":"a","status":"accepted"}]}"#).unwrap();
+        let ok = answer(
+            200,
+            Some("application/json; charset=utf-8"),
+            None,
+            r#"{"results":[{"id":"a","status":"accepted"}]}"#,
+        )
+        .unwrap();
         assert_eq!(ok.results.len(), 1);
     }
 
@@ -458,56 +651,134 @@ mod tests {
             (Some("application/json"), ""),
         ] {
             let e = answer(200, ct, None, body).unwrap_err();
-            assert!(matches!(e, ClientError::BadAnswer { .. }), "{ct:?} {body:?}: {e:?}");
+            assert!(
+                matches!(e, ClientError::BadAnswer { .. }),
+                "{ct:?} {body:?}: {e:?}"
+            );
             assert!(e.to_string().contains("is it a Metron server?"), "{e}");
         }
     }
 
     #[test]
     fn statuses_map_to_kinds() {
-        let e = answer(429, Some("application/json"), Some("7"), r#"{"error":"slow down"}"#).unwrap_err();
+        let e = answer(
+            429,
+            Some("application/json"),
+            Some("7"),
+            r#"{"error":"slow down"}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
-        assert_eq!(answer(429, None, Some("Wed, 21 Oct 2026 07:28:00 GMT"), "").unwrap_err().retry_after(), None);
-        assert_eq!(answer(401, Some("application/json"), None, r#"{"error":"no"}"#).unwrap_err(), ClientError::Unauthorized);
+        assert_eq!(
+            answer(429, None, Some("Wed, 21 Oct 2026 07:28:00 GMT"), "")
+                .unwrap_err()
+                .retry_after(),
+            None
+        );
+        assert_eq!(
+            answer(401, Some("application/json"), None, r#"{"error":"no"}"#).unwrap_err(),
+            ClientError::Unauthorized
+        );
         assert_eq!(
             answer(502, Some("text/html"), None, "<h1>Bad Gateway</h1>").unwrap_err(),
-            ClientError::Server { status: 502, message: "\"<h1>Bad Gateway</h1>\"".into() }
+            ClientError::Server {
+                status: 502,
+                message: "\"<h1>Bad Gateway</h1>\"".into()
+            }
         );
         assert_eq!(
-            answer(500, Some("application/json"), None, r#"{"error":"database is down"}"#).unwrap_err(),
-            ClientError::Server { status: 500, message: "database is down".into() }
+            answer(
+                500,
+                Some("application/json"),
+                None,
+                r#"{"error":"database is down"}"#
+            )
+            .unwrap_err(),
+            ClientError::Server {
+                status: 500,
+                message: "database is down".into()
+            }
         );
         assert_eq!(
-            answer(413, Some("application/json"), None, r#"{"error":"too big"}"#).unwrap_err(),
-            ClientError::Refused { status: 413, message: "too big".into() }
+            answer(
+                413,
+                Some("application/json"),
+                None,
+                r#"{"error":"too big"}"#
+            )
+            .unwrap_err(),
+            ClientError::Refused {
+                status: 413,
+                message: "too big".into()
+            }
         );
         // A 404 page from some other web server: not a Metron server.
-        assert!(matches!(answer(404, Some("text/html"), None, "<html>Not Found</html>").unwrap_err(), ClientError::BadAnswer { .. }));
+        assert!(matches!(
+            answer(404, Some("text/html"), None, "<html>Not Found</html>").unwrap_err(),
+            ClientError::BadAnswer { .. }
+        ));
         // A status the API never sends.
-        assert!(matches!(answer(302, None, None, "").unwrap_err(), ClientError::BadAnswer { .. }));
-        assert!(matches!(answer(418, Some("application/json"), None, "{}").unwrap_err(), ClientError::BadAnswer { .. }));
+        assert!(matches!(
+            answer(302, None, None, "").unwrap_err(),
+            ClientError::BadAnswer { .. }
+        ));
+        assert!(matches!(
+            answer(418, Some("application/json"), None, "{}").unwrap_err(),
+            ClientError::BadAnswer { .. }
+        ));
     }
 
     #[test]
     fn addresses_are_checked() {
         assert!(ServerClient::new("http://127.0.0.1:8750/").is_ok());
-        assert_eq!(ServerClient::new("https://m.example.com/metron/").unwrap().base(), "https://m.example.com/metron");
+        assert_eq!(
+            ServerClient::new("https://m.example.com/metron/")
+                .unwrap()
+                .base(),
+            "https://m.example.com/metron"
+        );
         for bad in ["", "127.0.0.1:8750", "ftp://x", "http://"] {
-            assert!(matches!(ServerClient::new(bad), Err(ClientError::BadUrl(_))), "{bad}");
+            assert!(
+                matches!(ServerClient::new(bad), Err(ClientError::BadUrl(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn plain_http_is_for_this_machine_only_unless_confirmed() {
-        let fine = ["http://127.0.0.1:8750", "http://127.8.9.10", "http://[::1]:8750", "http://localhost:8750", "http://LOCALHOST/metron"];
-        for ok in fine.into_iter().chain(["https://m.example.com", "https://10.0.0.5:8443"]) {
-            assert_eq!(ServerClient::new(ok).unwrap().check_transport(false), Ok(()), "{ok}");
-        }
-        for refused in
-            ["http://m.example.com", "http://10.0.0.5:8750", "http://[fd00::2]", "http://localhost.example.com", "http://128.0.0.1"]
+        let fine = [
+            "http://127.0.0.1:8750",
+            "http://127.8.9.10",
+            "http://[::1]:8750",
+            "http://localhost:8750",
+            "http://LOCALHOST/metron",
+        ];
+        for ok in fine
+            .into_iter()
+            .chain(["https://m.example.com", "https://10.0.0.5:8443"])
         {
+            assert_eq!(
+                ServerClient::new(ok).unwrap().check_transport(false),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for refused in [
+            "http://m.example.com",
+            "http://10.0.0.5:8750",
+            "http://[fd00::2]",
+            "http://localhost.example.com",
+            "http://128.0.0.1",
+        ] {
             let client = ServerClient::new(refused).unwrap();
-            assert!(matches!(client.check_transport(false), Err(ClientError::InsecureHttp { .. })), "{refused}");
+            assert!(
+                matches!(
+                    client.check_transport(false),
+                    Err(ClientError::InsecureHttp { .. })
+                ),
+                "{refused}"
+            );
             assert_eq!(client.check_transport(true), Ok(()), "{refused} confirmed");
         }
     }
@@ -523,8 +794,18 @@ mod tests {
             body: Vec::new(),
         };
         let e = answer.read::<IngestResponse>().unwrap_err();
-        assert_eq!(e, ClientError::Redirected { url: URL.into(), location: Some("https://elsewhere.example/login".into()) });
-        assert!(e.to_string().contains("redirect to https://elsewhere.example/login"), "{e}");
+        assert_eq!(
+            e,
+            ClientError::Redirected {
+                url: URL.into(),
+                location: Some("https://elsewhere.example/login".into())
+            }
+        );
+        assert!(
+            e.to_string()
+                .contains("redirect to https://elsewhere.example/login"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -534,7 +815,8 @@ mod tests {
         let junk = dir.join("junk.pem");
         std::fs::write(&junk, "not a certificate").unwrap();
         for path in [junk.clone(), dir.join("missing.pem")] {
-            let e = ServerClient::build("https://m.example.com", Some(&path), REQUEST_TIMEOUT).unwrap_err();
+            let e = ServerClient::build("https://m.example.com", Some(&path), REQUEST_TIMEOUT)
+                .unwrap_err();
             assert!(matches!(e, ClientError::CaCert { .. }), "{path:?}: {e:?}");
         }
         let _ = std::fs::remove_dir_all(&dir);

@@ -13,5 +13,7 @@ pub mod uploader;
 pub use account::{Account, Connection, DeliveryState, TaskCache};
 pub use client::{ClientError, ServerClient, Token, REQUEST_TIMEOUT};
 pub use secret::{TokenPlace, TokenStore};
-pub use signin::{create_task, refresh_tasks, sign_in, sign_out, signed_in, today_report, SignInOptions, SignedIn};
+pub use signin::{
+    create_task, refresh_tasks, sign_in, sign_out, signed_in, today_report, SignInOptions, SignedIn,
+};
 pub use uploader::{Attempt, DeliveryEvent, Uploader, UploaderThread, Wake};

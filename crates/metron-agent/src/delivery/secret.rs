@@ -35,7 +35,10 @@ pub struct TokenStore {
 
 impl TokenStore {
     pub fn new(data_dir: &Path, device_id: uuid::Uuid) -> TokenStore {
-        TokenStore { keyring_user: format!("device-{device_id}"), file: data_dir.join("token") }
+        TokenStore {
+            keyring_user: format!("device-{device_id}"),
+            file: data_dir.join("token"),
+        }
     }
 
     fn entry(&self) -> Option<keyring::Entry> {
@@ -51,8 +54,14 @@ impl TokenStore {
                 Ok(TokenPlace::Keyring)
             }
             failed => {
-                let why = failed.and_then(|r| r.err()).map(|e| e.to_string()).unwrap_or_else(|| "no keyring".into());
-                tracing::info!("no usable Secret Service ({why}); keeping the token in {} (mode 0600)", self.file.display());
+                let why = failed
+                    .and_then(|r| r.err())
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "no keyring".into());
+                tracing::info!(
+                    "no usable Secret Service ({why}); keeping the token in {} (mode 0600)",
+                    self.file.display()
+                );
                 self.write_file(token)?;
                 Ok(TokenPlace::File(self.file.clone()))
             }
@@ -60,7 +69,12 @@ impl TokenStore {
     }
 
     fn write_file(&self, token: &Token) -> Result<(), SecretError> {
-        crate::private::write_private(&self.file, token.0.as_bytes()).map_err(|source| SecretError { path: self.file.clone(), source })
+        crate::private::write_private(&self.file, token.0.as_bytes()).map_err(|source| {
+            SecretError {
+                path: self.file.clone(),
+                source,
+            }
+        })
     }
 
     /// The saved token, if any. The file is read first: it exists only when the keyring

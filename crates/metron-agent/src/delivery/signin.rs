@@ -49,7 +49,12 @@ pub fn sign_in(
 ) -> Result<SignedIn, AgentError> {
     // Kept as an absolute path: later runs may start in another directory.
     let ca_cert = match &options.ca_cert {
-        Some(path) => Some(std::fs::canonicalize(path).map_err(|e| ClientError::CaCert { path: path.clone(), why: e.to_string() })?),
+        Some(path) => Some(
+            std::fs::canonicalize(path).map_err(|e| ClientError::CaCert {
+                path: path.clone(),
+                why: e.to_string(),
+            })?,
+        ),
         None => None,
     };
     let client = ServerClient::build(server, ca_cert.as_deref(), REQUEST_TIMEOUT)?;
@@ -58,7 +63,8 @@ pub fn sign_in(
     let response = client.login(email, password, &store.device_id()?.to_string())?;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
     if let Some(old) = account::owner_of_backlog(store)? {
-        let same = old.user.id == response.user.id && (old.server == client.base() || (old.local && local));
+        let same = old.user.id == response.user.id
+            && (old.server == client.base() || (old.local && local));
         let waiting = store.counts()?;
         if !same && waiting.unsent + waiting.rejected > 0 {
             return Err(AgentError::BacklogOfAnotherAccount {
@@ -72,7 +78,15 @@ pub fn sign_in(
     let token = Token(response.token);
     let tokens = TokenStore::new(data_dir, store.device_id()?);
     let token_place = tokens.save(&token)?;
-    account::save_account(store, &Account { server: client.base().to_string(), user: response.user.clone(), local, ca_cert })?;
+    account::save_account(
+        store,
+        &Account {
+            server: client.base().to_string(),
+            user: response.user.clone(),
+            local,
+            ca_cert,
+        },
+    )?;
     let tasks = match client.tasks(&token) {
         Ok(tasks) => {
             account::save_tasks(store, tasks.clone(), Utc::now())?;
@@ -82,14 +96,25 @@ pub fn sign_in(
     };
     // A running uploader may be waiting for a token: let it try now.
     account::request_resend(store)?;
-    Ok(SignedIn { server: client.base().to_string(), user: response.user, tasks, token_place })
+    Ok(SignedIn {
+        server: client.base().to_string(),
+        user: response.user,
+        tasks,
+        token_place,
+    })
 }
 
 /// Signs out: revokes the token on the server when it answers within [`QUICK`], forgets it
 /// here either way. Returns the account signed out of and, if the server was not told, why.
-pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, Option<String>)>, AgentError> {
-    let Some(acct) = account::account(store)? else { return Ok(None) };
-    let revoked = signed_in(store, data_dir, QUICK).and_then(|(client, token)| Ok(client.logout(&token)?));
+pub fn sign_out(
+    store: &mut Store,
+    data_dir: &Path,
+) -> Result<Option<(Account, Option<String>)>, AgentError> {
+    let Some(acct) = account::account(store)? else {
+        return Ok(None);
+    };
+    let revoked =
+        signed_in(store, data_dir, QUICK).and_then(|(client, token)| Ok(client.logout(&token)?));
     TokenStore::new(data_dir, store.device_id()?).delete();
     account::forget_account(store)?;
     Ok(Some((acct, revoked.err().map(|e| e.to_string()))))
@@ -97,7 +122,11 @@ pub fn sign_out(store: &mut Store, data_dir: &Path) -> Result<Option<(Account, O
 
 /// The signed-in account's client (with this request timeout) and token, or a clear error
 /// (also when the account is local mode's and the app is not running).
-pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Result<(ServerClient, Token), AgentError> {
+pub fn signed_in(
+    store: &mut Store,
+    data_dir: &Path,
+    timeout: Duration,
+) -> Result<(ServerClient, Token), AgentError> {
     let Some(acct) = account::account(store)? else {
         return Err(AgentError::NotSignedIn);
     };
@@ -106,7 +135,9 @@ pub fn signed_in(store: &mut Store, data_dir: &Path, timeout: Duration) -> Resul
     if acct.local && !crate::lock::InstanceLock::is_held(data_dir) {
         return Err(AgentError::LocalModeWithoutApp);
     }
-    let token = TokenStore::new(data_dir, store.device_id()?).load().ok_or(AgentError::NoToken)?;
+    let token = TokenStore::new(data_dir, store.device_id()?)
+        .load()
+        .ok_or(AgentError::NoToken)?;
     Ok((acct.client(timeout)?, token))
 }
 
@@ -123,13 +154,28 @@ pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, Ag
 pub fn today_report(store: &mut Store, data_dir: &Path) -> Result<serde_json::Value, AgentError> {
     let (client, token) = signed_in(store, data_dir, QUICK)?;
     let now = chrono::Local::now();
-    Ok(client.daily_report(&token, now.date_naive(), now.offset().local_minus_utc() / 60)?)
+    Ok(client.daily_report(
+        &token,
+        now.date_naive(),
+        now.offset().local_minus_utc() / 60,
+    )?)
 }
 
 /// Creates a task on the server and adds it to the cached list.
-pub fn create_task(store: &mut Store, data_dir: &Path, name: &str, project: &str) -> Result<Task, AgentError> {
+pub fn create_task(
+    store: &mut Store,
+    data_dir: &Path,
+    name: &str,
+    project: &str,
+) -> Result<Task, AgentError> {
     let (client, token) = signed_in(store, data_dir, QUICK)?;
-    let task = client.create_task(&token, &NewTask { name: name.trim().to_string(), project: project.trim().to_string() })?;
+    let task = client.create_task(
+        &token,
+        &NewTask {
+            name: name.trim().to_string(),
+            project: project.trim().to_string(),
+        },
+    )?;
     let mut cache = account::tasks(store)?;
     cache.tasks.push(task.clone());
     account::save_tasks(store, cache.tasks, Utc::now())?;

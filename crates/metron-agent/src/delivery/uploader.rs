@@ -109,8 +109,10 @@ impl Wake {
     /// Waits until a flag is raised or `timeout` passes; returns and clears the flags.
     fn wait(&self, timeout: Duration) -> Flags {
         let guard = self.flags.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut guard, _) =
-            self.cv.wait_timeout_while(guard, timeout, |f| !(f.closed || f.resend || f.stop)).unwrap_or_else(|p| p.into_inner());
+        let (mut guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |f| !(f.closed || f.resend || f.stop))
+            .unwrap_or_else(|p| p.into_inner());
         let flags = *guard;
         guard.closed = false;
         guard.resend = false;
@@ -124,7 +126,11 @@ pub enum Attempt {
     /// Nothing to send.
     Idle,
     /// A batch got its answer; `more` when another batch waits.
-    Sent { sent: usize, rejected: usize, more: bool },
+    Sent {
+        sent: usize,
+        rejected: usize,
+        more: bool,
+    },
     /// Nothing was delivered; try again after `wait`.
     Failed { error: String, wait: Duration },
 }
@@ -161,7 +167,11 @@ pub struct Uploader {
 
 impl Uploader {
     /// An uploader for the data dir of `store`, delivering to `client`.
-    pub fn new(mut store: Store, client: ServerClient, tokens: TokenStore) -> Result<Uploader, StoreError> {
+    pub fn new(
+        mut store: Store,
+        client: ServerClient,
+        tokens: TokenStore,
+    ) -> Result<Uploader, StoreError> {
         let device_id = store.device_id()?;
         let token = tokens.load();
         let now = Utc::now();
@@ -221,7 +231,11 @@ impl Uploader {
             Ok(Some((sent, rejected, more))) => {
                 self.backoff.reset();
                 self.batch_limit = BATCH;
-                Attempt::Sent { sent, rejected, more }
+                Attempt::Sent {
+                    sent,
+                    rejected,
+                    more,
+                }
             }
             Err(e) => {
                 if matches!(e, TryError::Client(ClientError::Unauthorized)) {
@@ -238,7 +252,9 @@ impl Uploader {
                     TryError::Store(_) => self.backoff.fail(&mut self.rng, None),
                 };
                 let connection = match &e {
-                    TryError::Client(ClientError::Unauthorized) | TryError::NoToken => Connection::SignedOut,
+                    TryError::Client(ClientError::Unauthorized) | TryError::NoToken => {
+                        Connection::SignedOut
+                    }
                     TryError::Client(_) => Connection::Offline,
                     // The store failed, not the network: the connection state stays as it was.
                     TryError::Store(_) => self.state.connection,
@@ -269,7 +285,9 @@ impl Uploader {
         let now = Instant::now();
         self.deferred.retain(|_, due| *due > now);
         // Deferred intervals are skipped, not counted against the batch.
-        let mut batch = self.store.unsent_batch(self.batch_limit + 1 + self.deferred.len())?;
+        let mut batch = self
+            .store
+            .unsent_batch(self.batch_limit + 1 + self.deferred.len())?;
         batch.retain(|i| !self.deferred.contains_key(&i.id));
         if batch.is_empty() {
             // Nothing to send: still say whether the server is there (a person looks at the
@@ -286,7 +304,10 @@ impl Uploader {
         let batch = &batch[..batch.len().min(self.batch_limit)];
         let token = self.token()?;
         let answer = match self.client.send_intervals(&token, batch) {
-            Err(ClientError::Refused { status: 413, message }) => return self.too_large(batch, message).map(|()| Some((0, 0, true))),
+            Err(ClientError::Refused {
+                status: 413,
+                message,
+            }) => return self.too_large(batch, message).map(|()| Some((0, 0, true))),
             other => other?,
         };
         let now = Utc::now();
@@ -295,7 +316,10 @@ impl Uploader {
             if result.id.as_deref() != Some(interval.id.to_string().as_str()) {
                 return Err(ClientError::BadAnswer {
                     url: self.client.base().to_string(),
-                    why: format!("a result for {:?} where {} was expected", result.id, interval.id),
+                    why: format!(
+                        "a result for {:?} where {} was expected",
+                        result.id, interval.id
+                    ),
                 }
                 .into());
             }
@@ -334,7 +358,10 @@ impl Uploader {
             (self.on_event)(DeliveryEvent::Delivered { sent: sent.len() });
         }
         if !rejected.is_empty() {
-            if rejected.iter().any(|(_, reason)| reason.starts_with("overlap")) {
+            if rejected
+                .iter()
+                .any(|(_, reason)| reason.starts_with("overlap"))
+            {
                 self.devices_checked = None;
             }
             (self.on_event)(DeliveryEvent::Rejected(rejected.clone()));
@@ -356,7 +383,8 @@ impl Uploader {
 
     fn set_state(&mut self, connection: Connection, error: Option<String>) {
         let now = Utc::now();
-        let changed = connection != self.state.connection || (error.is_some() && error != self.state.last_error);
+        let changed = connection != self.state.connection
+            || (error.is_some() && error != self.state.last_error);
         if connection != self.state.connection {
             self.state.since = now;
         }
@@ -372,7 +400,10 @@ impl Uploader {
             tracing::debug!("cannot save the delivery state: {e}");
         }
         if changed {
-            (self.on_event)(DeliveryEvent::Connection { state: connection, error });
+            (self.on_event)(DeliveryEvent::Connection {
+                state: connection,
+                error,
+            });
         }
     }
 
@@ -399,7 +430,9 @@ impl Uploader {
             return;
         }
         let due = |last: Option<Instant>, every| last.is_none_or(|t: Instant| t.elapsed() >= every);
-        let Some(token) = self.token.clone() else { return };
+        let Some(token) = self.token.clone() else {
+            return;
+        };
         if due(self.devices_checked, DEVICES_EVERY) {
             self.devices_checked = Some(Instant::now());
             match self.client.active_devices(&token) {
@@ -411,14 +444,18 @@ impl Uploader {
             self.tasks_refreshed = Some(Instant::now());
             match self.client.tasks(&token) {
                 Ok(tasks) => {
-                    if let Err(e) = account::save_tasks(&mut self.store, tasks.clone(), Utc::now()) {
+                    if let Err(e) = account::save_tasks(&mut self.store, tasks.clone(), Utc::now())
+                    {
                         tracing::warn!("cannot cache the task list: {e}");
                     }
                     (self.on_event)(DeliveryEvent::TasksRefreshed(tasks));
                 }
                 Err(ClientError::Unauthorized) => {
                     self.session_expired();
-                    self.set_state(Connection::SignedOut, Some(ClientError::Unauthorized.to_string()));
+                    self.set_state(
+                        Connection::SignedOut,
+                        Some(ClientError::Unauthorized.to_string()),
+                    );
                 }
                 Err(e) => tracing::debug!("tasks: {e}"),
             }
@@ -428,7 +465,10 @@ impl Uploader {
     /// Records which other devices of the account track, telling the owner when that changes.
     fn note_devices(&mut self, devices: Vec<ActiveDevice>) {
         self.devices_checked = Some(Instant::now());
-        let mut others: Vec<ActiveDevice> = devices.into_iter().filter(|d| d.device_id != self.device_id.to_string()).collect();
+        let mut others: Vec<ActiveDevice> = devices
+            .into_iter()
+            .filter(|d| d.device_id != self.device_id.to_string())
+            .collect();
         others.sort_by(|a, b| a.device_id.cmp(&b.device_id));
         let ids = |d: &[ActiveDevice]| d.iter().map(|d| d.device_id.clone()).collect::<Vec<_>>();
         if ids(&others) != ids(&self.state.other_devices) {
@@ -452,7 +492,9 @@ impl Uploader {
     pub fn run(mut self, wake: &Wake) -> Uploader {
         let mut due = Instant::now();
         loop {
-            let wait = due.saturating_duration_since(Instant::now()).min(RESEND_POLL);
+            let wait = due
+                .saturating_duration_since(Instant::now())
+                .min(RESEND_POLL);
             let flags = wake.wait(wait);
             if flags.stop {
                 self.final_flush();
@@ -481,7 +523,9 @@ impl Uploader {
 
     /// On quit: a short try, so a closing `quit` interval usually leaves delivered.
     fn final_flush(&mut self) {
-        let Ok(quick) = self.client.with_request_timeout(FINAL_FLUSH) else { return };
+        let Ok(quick) = self.client.with_request_timeout(FINAL_FLUSH) else {
+            return;
+        };
         let slow = std::mem::replace(&mut self.client, quick);
         let start = Instant::now();
         while start.elapsed() < FINAL_FLUSH {
@@ -503,8 +547,14 @@ impl UploaderThread {
     pub fn spawn(uploader: Uploader) -> UploaderThread {
         let wake = Arc::new(Wake::default());
         let w = Arc::clone(&wake);
-        let thread = std::thread::Builder::new().name("metron-uploader".into()).spawn(move || uploader.run(&w)).expect("spawn a thread");
-        UploaderThread { wake, thread: Some(thread) }
+        let thread = std::thread::Builder::new()
+            .name("metron-uploader".into())
+            .spawn(move || uploader.run(&w))
+            .expect("spawn a thread");
+        UploaderThread {
+            wake,
+            thread: Some(thread),
+        }
     }
 
     /// Stops after a last short try; returns the uploader (for its final state).

@@ -33,17 +33,25 @@ impl Sensors {
         if let Some(warning) = session_warning() {
             tracing::warn!("{warning}");
         }
-        Sensors { activity: Box::new(RdevActivity::start()), window: Box::new(ActiveWindowProbe::default()) }
+        Sensors {
+            activity: Box::new(RdevActivity::start()),
+            window: Box::new(ActiveWindowProbe::default()),
+        }
     }
 
     pub fn sample(&mut self) -> Sample {
-        Sample { counts: self.activity.take(), window: self.window.current() }
+        Sample {
+            counts: self.activity.take(),
+            window: self.window.current(),
+        }
     }
 }
 
 /// A warning for sessions where the X11-based sensors can't see everything.
 pub fn session_warning() -> Option<String> {
-    let wayland = std::env::var("XDG_SESSION_TYPE").map(|v| v.eq_ignore_ascii_case("wayland")).unwrap_or(false)
+    let wayland = std::env::var("XDG_SESSION_TYPE")
+        .map(|v| v.eq_ignore_ascii_case("wayland"))
+        .unwrap_or(false)
         || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if wayland {
         return Some(

@@ -23,13 +23,22 @@ impl WindowProbe for ActiveWindowProbe {
                     tracing::info!("the foreground window is visible again");
                     self.failing = false;
                 }
-                let path = (!w.process_path.as_os_str().is_empty()).then(|| w.process_path.display().to_string());
+                let path = (!w.process_path.as_os_str().is_empty())
+                    .then(|| w.process_path.display().to_string());
                 let app = if w.app_name.is_empty() {
-                    w.process_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| WindowInfo::UNKNOWN_APP.into())
+                    w.process_path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| WindowInfo::UNKNOWN_APP.into())
                 } else {
                     w.app_name
                 };
-                Some(WindowInfo { app, title: w.title, url: None, path })
+                Some(WindowInfo {
+                    app,
+                    title: w.title,
+                    url: None,
+                    path,
+                })
             }
             Ok(Err(())) | Err(_) => {
                 if !self.failing {

@@ -4,14 +4,26 @@ use super::*;
 use std::process::{Command, Stdio};
 
 fn agent(args: &[&str]) -> std::process::Output {
-    Command::new(agent_bin()).args(args).env_remove("DISPLAY").output().unwrap()
+    Command::new(agent_bin())
+        .args(args)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn replay_prints_identical_wire_intervals_for_the_same_seed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.jsonl");
-    let lines: String = (0..500).map(|t| format!("{{\"t\":{},\"keys\":{},\"app\":\"term\"}}\n", 1_800_000_000 + t, t % 3)).collect();
+    let lines: String = (0..500)
+        .map(|t| {
+            format!(
+                "{{\"t\":{},\"keys\":{},\"app\":\"term\"}}\n",
+                1_800_000_000 + t,
+                t % 3
+            )
+        })
+        .collect();
     std::fs::write(&path, lines).unwrap();
     let a = agent(&["replay", path.to_str().unwrap(), "--seed", "7"]);
     let b = agent(&["replay", path.to_str().unwrap(), "--seed", "7"]);
@@ -19,8 +31,15 @@ fn replay_prints_identical_wire_intervals_for_the_same_seed() {
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
-    let intervals: Vec<Interval> = String::from_utf8(a.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(intervals.iter().map(Interval::duration_secs).sum::<i64>(), 500);
+    let intervals: Vec<Interval> = String::from_utf8(a.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        intervals.iter().map(Interval::duration_secs).sum::<i64>(),
+        500
+    );
     assert_eq!(intervals.last().unwrap().end_reason, EndReason::Quit);
 }
 
@@ -28,11 +47,26 @@ fn replay_prints_identical_wire_intervals_for_the_same_seed() {
 fn replay_honours_the_interval_range() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.jsonl");
-    let lines: String = (0..100).map(|t| format!("{{\"t\":{t},\"moves\":1}}\n")).collect();
+    let lines: String = (0..100)
+        .map(|t| format!("{{\"t\":{t},\"moves\":1}}\n"))
+        .collect();
     std::fs::write(&path, lines).unwrap();
-    let out = agent(&["--interval-range", "5..6", "replay", path.to_str().unwrap(), "--seed", "1"]);
-    let intervals: Vec<Interval> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(intervals[..intervals.len() - 1].iter().all(|i| (5..=6).contains(&i.duration_secs())));
+    let out = agent(&[
+        "--interval-range",
+        "5..6",
+        "replay",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    let intervals: Vec<Interval> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(intervals[..intervals.len() - 1]
+        .iter()
+        .all(|i| (5..=6).contains(&i.duration_secs())));
 }
 
 #[test]
@@ -48,11 +82,18 @@ fn a_bad_trace_line_fails_with_the_line_number() {
 
 #[test]
 fn unknown_subcommands_and_flags_print_usage() {
-    for args in [&["frobnicate"][..], &["status", "--colour"][..], &["--interval-range", "9..3", "status"][..]] {
+    for args in [
+        &["frobnicate"][..],
+        &["status", "--colour"][..],
+        &["--interval-range", "9..3", "status"][..],
+    ] {
         let out = agent(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("Usage") || err.contains("empty"), "{args:?}: {err}");
+        assert!(
+            err.contains("Usage") || err.contains("empty"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -93,7 +134,9 @@ fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
             .spawn()
             .unwrap();
         let started = std::time::Instant::now();
-        while second_child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(15) {
+        while second_child.try_wait().unwrap().is_none()
+            && started.elapsed() < std::time::Duration::from_secs(15)
+        {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         let _ = second_child.kill();
@@ -105,18 +148,26 @@ fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
         }
         let err = String::from_utf8_lossy(&second.stderr);
         assert_eq!(second.status.code(), Some(2), "{err}");
-        assert!(err.contains("already using the data dir") && err.contains(&format!("process {}", first.id())), "{err}");
+        assert!(
+            err.contains("already using the data dir")
+                && err.contains(&format!("process {}", first.id())),
+            "{err}"
+        );
         // SIGTERM closes the open interval as quit.
         std::thread::sleep(std::time::Duration::from_millis(1500));
         unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
         assert!(first.wait().unwrap().success());
         let out = agent(&["--data-dir", d, "intervals", "--json"]);
-        let last: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+        let last: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap())
+                .unwrap();
         assert_eq!(last["end_reason"], "quit");
         assert_eq!(last["status"], "unsent");
         return;
     }
-    panic!("the first tracker stalled in every attempt; the machine is too loaded to test the lock");
+    panic!(
+        "the first tracker stalled in every attempt; the machine is too loaded to test the lock"
+    );
 }
 
 #[test]
@@ -127,9 +178,14 @@ fn a_corrupt_store_is_reported_by_name_and_moved_aside() {
     let out = agent(&["--data-dir", dir.path().to_str().unwrap(), "status"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&store.display().to_string()) && err.contains("moved aside"), "{err}");
-    let moved =
-        std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains(".corrupt-"));
+    assert!(
+        err.contains(&store.display().to_string()) && err.contains("moved aside"),
+        "{err}"
+    );
+    let moved = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains(".corrupt-"));
     assert!(moved);
 }
 
@@ -140,24 +196,52 @@ fn a_local_mode_data_dir_is_refused_while_the_app_is_not_running() {
     // What the desktop app leaves behind in local mode: its account, a task list, a token.
     let spy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     spy.set_nonblocking(true).unwrap();
-    let mut store = metron_agent::store::Store::open(&metron_agent::paths::store_path(dir.path())).unwrap();
-    let user = metron_core::wire::User { id: "u1".into(), email: "me@localhost".into(), name: "Me".into(), admin: true };
+    let mut store =
+        metron_agent::store::Store::open(&metron_agent::paths::store_path(dir.path())).unwrap();
+    let user = metron_core::wire::User {
+        id: "u1".into(),
+        email: "me@localhost".into(),
+        name: "Me".into(),
+        admin: true,
+    };
     let server = format!("http://{}", spy.local_addr().unwrap());
-    account::save_account(&mut store, &Account { server, user, local: true, ca_cert: None }).unwrap();
+    account::save_account(
+        &mut store,
+        &Account {
+            server,
+            user,
+            local: true,
+            ca_cert: None,
+        },
+    )
+    .unwrap();
     account::save_tasks(
         &mut store,
-        vec![metron_core::wire::Task { id: "t1".into(), name: "General".into(), project: String::new() }],
+        vec![metron_core::wire::Task {
+            id: "t1".into(),
+            name: "General".into(),
+            project: String::new(),
+        }],
         chrono::Utc::now(),
     )
     .unwrap();
-    TokenStore::new(dir.path(), store.device_id().unwrap()).save(&Token("a-local-token".into())).unwrap();
+    TokenStore::new(dir.path(), store.device_id().unwrap())
+        .save(&Token("a-local-token".into()))
+        .unwrap();
     drop(store);
     let d = dir.path().to_str().unwrap();
-    for args in [&["tasks"][..], &["track", "--task", "t1"], &["resend", "--all"]] {
+    for args in [
+        &["tasks"][..],
+        &["track", "--task", "t1"],
+        &["resend", "--all"],
+    ] {
         let out = agent(&[&["--data-dir", d][..], args].concat());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("local mode") && err.contains("Start Metron"), "{args:?}: {err}");
+        assert!(
+            err.contains("local mode") && err.contains("Start Metron"),
+            "{args:?}: {err}"
+        );
     }
     match spy.accept() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

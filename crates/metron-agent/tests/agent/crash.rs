@@ -19,7 +19,15 @@ fn sigkill_at_random_moments_loses_no_closed_interval_and_at_most_five_seconds()
     let mut closed_before_kill: Vec<Uuid> = Vec::new();
     for trial in 0..TRIALS {
         let mut child = Command::new(agent_bin())
-            .args(["--data-dir", &d, "--interval-range", "2..4", "track", "--task", &format!("task-{trial}")])
+            .args([
+                "--data-dir",
+                &d,
+                "--interval-range",
+                "2..4",
+                "track",
+                "--task",
+                &format!("task-{trial}"),
+            ])
             .env_remove("DISPLAY")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -29,14 +37,25 @@ fn sigkill_at_random_moments_loses_no_closed_interval_and_at_most_five_seconds()
         if store.exists() {
             closed_before_kill.extend(read_intervals(&store).iter().map(|i| i.id));
         }
-        let killed_at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs_f64();
+        let killed_at = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         child.wait().unwrap();
         kills.push(killed_at);
     }
     // Opening the data dir again recovers what the last process left open.
-    let out = Command::new(agent_bin()).args(["--data-dir", &d, "status"]).env_remove("DISPLAY").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(agent_bin())
+        .args(["--data-dir", &d, "status"])
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("integrity:  ok"));
 
     let all = read_intervals(&store);
@@ -51,17 +70,44 @@ fn sigkill_at_random_moments_loses_no_closed_interval_and_at_most_five_seconds()
     for (trial, killed_at) in kills.iter().enumerate() {
         let task = format!("task-{trial}");
         let mine: Vec<&Interval> = all.iter().filter(|i| i.task_id == task).collect();
-        let end = mine.iter().map(|i| i.ended_at.timestamp()).max().expect("every trial tracked something") as f64;
-        assert!(end >= killed_at - 5.0, "trial {trial}: tracked time ends {:.1} s before the kill", killed_at - end);
-        assert!(end <= killed_at + 1.0, "trial {trial}: tracked time runs past the kill");
-        assert!(mine.iter().filter(|i| i.end_reason == EndReason::Recovered).count() <= 1);
-        assert!(mine.iter().all(|i| i.end_reason != EndReason::Quit), "nobody quit: every end is a boundary or recovered");
+        let end = mine
+            .iter()
+            .map(|i| i.ended_at.timestamp())
+            .max()
+            .expect("every trial tracked something") as f64;
+        assert!(
+            end >= killed_at - 5.0,
+            "trial {trial}: tracked time ends {:.1} s before the kill",
+            killed_at - end
+        );
+        assert!(
+            end <= killed_at + 1.0,
+            "trial {trial}: tracked time runs past the kill"
+        );
+        assert!(
+            mine.iter()
+                .filter(|i| i.end_reason == EndReason::Recovered)
+                .count()
+                <= 1
+        );
+        assert!(
+            mine.iter().all(|i| i.end_reason != EndReason::Quit),
+            "nobody quit: every end is a boundary or recovered"
+        );
     }
-    let recovered = all.iter().filter(|i| i.end_reason == EndReason::Recovered).count();
+    let recovered = all
+        .iter()
+        .filter(|i| i.end_reason == EndReason::Recovered)
+        .count();
     // A kill in the second right after a boundary finds an empty open interval (nothing to
     // recover, nothing lost), so not every trial recovers one; most must.
-    assert!(recovered >= TRIALS / 2, "only {recovered} of {TRIALS} crashes recovered an open interval");
+    assert!(
+        recovered >= TRIALS / 2,
+        "only {recovered} of {TRIALS} crashes recovered an open interval"
+    );
     let conn = rusqlite::Connection::open(&store).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
 }

@@ -30,11 +30,32 @@ impl Net {
     pub fn new() -> Net {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.sqlite");
-        server_cli(&db, &["user", "add", "--email", EMAIL, "--name", "Ann", "--password", PASSWORD]);
-        let task = server_cli(&db, &["task", "add", "--name", "Write the report"])["id"].as_str().unwrap().to_string();
+        server_cli(
+            &db,
+            &[
+                "user",
+                "add",
+                "--email",
+                EMAIL,
+                "--name",
+                "Ann",
+                "--password",
+                PASSWORD,
+            ],
+        );
+        let task = server_cli(&db, &["task", "add", "--name", "Write the report"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let server = ServerProc::start(&db, "127.0.0.1:0");
         let proxy = FaultProxy::start(server.addr);
-        Net { dir, db, server, proxy, task }
+        Net {
+            dir,
+            db,
+            server,
+            proxy,
+            task,
+        }
     }
 
     pub fn agent_dir(&self, name: &str) -> PathBuf {
@@ -43,7 +64,18 @@ impl Net {
 
     /// Signs the agent of `data_dir` in through the proxy.
     pub fn login(&self, data_dir: &Path) {
-        let out = agent(data_dir, &["login", "--server", &self.proxy.base(), "--email", EMAIL, "--password", PASSWORD]);
+        let out = agent(
+            data_dir,
+            &[
+                "login",
+                "--server",
+                &self.proxy.base(),
+                "--email",
+                EMAIL,
+                "--password",
+                PASSWORD,
+            ],
+        );
         assert!(out.status.success(), "login: {}", text(&out.stderr));
     }
 
@@ -63,7 +95,12 @@ pub fn text(bytes: &[u8]) -> String {
 /// so the token goes to the 0600 file (the keyring path has its own test).
 pub fn agent_cmd(data_dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(agent_bin());
-    c.arg("--data-dir").arg(data_dir).args(args).env_remove("DISPLAY").env_remove("DBUS_SESSION_BUS_ADDRESS").env("RUST_LOG", "warn");
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("RUST_LOG", "warn");
     c
 }
 
@@ -73,11 +110,14 @@ pub fn agent(data_dir: &Path, args: &[&str]) -> Output {
 
 /// `track` with short intervals (2-3 s), stderr captured.
 pub fn spawn_track(data_dir: &Path, task: &str) -> Child {
-    agent_cmd(data_dir, &["--interval-range", "2..3", "track", "--task", task])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    agent_cmd(
+        data_dir,
+        &["--interval-range", "2..3", "track", "--task", task],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
 }
 
 /// SIGTERM (the tracker closes as `quit` and makes a last delivery try), then its stderr.
@@ -91,20 +131,30 @@ pub fn stop(mut child: Child) -> String {
 fn wait_with_deadline(child: &mut Child, limit: Duration) -> Output {
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(start.elapsed() < limit, "the process did not exit within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "the process did not exit within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut stderr = Vec::new();
     if let Some(mut e) = child.stderr.take() {
         std::io::Read::read_to_end(&mut e, &mut stderr).unwrap();
     }
-    Output { status: child.wait().unwrap(), stdout: Vec::new(), stderr }
+    Output {
+        status: child.wait().unwrap(),
+        stdout: Vec::new(),
+        stderr,
+    }
 }
 
 pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -113,9 +163,17 @@ pub fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 /// expiry would), and checks that it now answers 401.
 pub fn revoke(base: &str, token: &str) {
     let http = reqwest::blocking::Client::new();
-    let out = http.post(format!("{base}/api/v1/logout")).bearer_auth(token).send().unwrap();
+    let out = http
+        .post(format!("{base}/api/v1/logout"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
     assert!(out.status().is_success(), "logout: {}", out.status());
-    let me = http.get(format!("{base}/api/v1/me")).bearer_auth(token).send().unwrap();
+    let me = http
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
     assert_eq!(me.status(), 401);
 }
 
@@ -146,13 +204,25 @@ fn now_secs() -> chrono::DateTime<Utc> {
 
 /// (id, status, reason) of every interval in the agent's store.
 pub fn agent_rows(data_dir: &Path) -> Vec<(String, String, Option<String>)> {
-    let conn = rusqlite::Connection::open_with_flags(store_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = conn.prepare("SELECT id, status, reason FROM intervals ORDER BY started_at").unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    let conn = rusqlite::Connection::open_with_flags(
+        store_path(data_dir),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, status, reason FROM intervals ORDER BY started_at")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 pub fn unsent(data_dir: &Path) -> usize {
-    agent_rows(data_dir).iter().filter(|r| r.1 == "unsent").count()
+    agent_rows(data_dir)
+        .iter()
+        .filter(|r| r.1 == "unsent")
+        .count()
 }
 
 /// Every interval the agent holds is sent, and the server holds exactly those plus `seeded`
@@ -162,12 +232,22 @@ fn assert_delivered_exactly_once(net: &Net, data_dir: &Path, seeded: &[String]) 
     let not_sent: Vec<_> = rows.iter().filter(|r| r.1 != "sent").take(5).collect();
     assert!(not_sent.is_empty(), "not delivered: {not_sent:?}");
     let stored = ServerProc::stored_ids(&net.db);
-    assert!(stored.iter().all(|(_, n)| *n == 1), "a duplicate on the server");
-    let made: HashSet<_> = rows.iter().map(|r| r.0.clone()).chain(seeded.iter().cloned()).collect();
+    assert!(
+        stored.iter().all(|(_, n)| *n == 1),
+        "a duplicate on the server"
+    );
+    let made: HashSet<_> = rows
+        .iter()
+        .map(|r| r.0.clone())
+        .chain(seeded.iter().cloned())
+        .collect();
     let server: HashSet<_> = stored.into_iter().map(|(id, _)| id).collect();
     let missing: Vec<_> = made.difference(&server).take(5).collect();
     let extra: Vec<_> = server.difference(&made).take(5).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing on the server: {missing:?}; unknown to the agent: {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing on the server: {missing:?}; unknown to the agent: {extra:?}"
+    );
 }
 
 #[test]
@@ -175,61 +255,161 @@ fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
     let net = Net::new();
     let dir = net.agent_dir("a");
     // Wrong password, nothing listening, a server of the wrong kind: clear, and nothing saved.
-    let wrong = agent(&dir, &["login", "--server", &net.proxy.base(), "--email", EMAIL, "--password", "wrong password"]);
+    let wrong = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &net.proxy.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            "wrong password",
+        ],
+    );
     assert!(!wrong.status.success());
-    assert!(text(&wrong.stderr).contains("refused the email or password"), "{}", text(&wrong.stderr));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let nobody = agent(&dir, &["login", "--server", &format!("http://{closed}"), "--email", EMAIL, "--password", PASSWORD]);
-    assert!(text(&nobody.stderr).contains("cannot connect to"), "{}", text(&nobody.stderr));
+    assert!(
+        text(&wrong.stderr).contains("refused the email or password"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let nobody = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &format!("http://{closed}"),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
+    assert!(
+        text(&nobody.stderr).contains("cannot connect to"),
+        "{}",
+        text(&nobody.stderr)
+    );
     net.proxy.set_default(Some(Fault::Garbage));
-    let other = agent(&dir, &["login", "--server", &net.proxy.base(), "--email", EMAIL, "--password", PASSWORD]);
-    assert!(text(&other.stderr).contains("is it a Metron server?"), "{}", text(&other.stderr));
+    let other = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &net.proxy.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
+    assert!(
+        text(&other.stderr).contains("is it a Metron server?"),
+        "{}",
+        text(&other.stderr)
+    );
     net.proxy.set_default(None);
     let status = text(&agent(&dir, &["status"]).stdout);
     assert!(status.contains("not signed in"), "{status}");
     assert!(!dir.join("token").exists());
 
-    let out = agent(&dir, &["login", "--server", &net.proxy.base(), "--email", EMAIL, "--password", PASSWORD]);
+    let out = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &net.proxy.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
     let said = text(&out.stdout);
-    assert!(out.status.success() && said.contains("as Ann <ann@example.com>") && said.contains("1 tasks"), "{said}");
+    assert!(
+        out.status.success()
+            && said.contains("as Ann <ann@example.com>")
+            && said.contains("1 tasks"),
+        "{said}"
+    );
     let token_file = dir.join("token");
     let token = std::fs::read_to_string(&token_file).unwrap();
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert!(said.contains("readable only by you") && !said.contains(token.trim()));
 
     let tasks = text(&agent(&dir, &["tasks"]).stdout);
-    assert!(tasks.contains(&net.task) && tasks.contains("Write the report"), "{tasks}");
+    assert!(
+        tasks.contains(&net.task) && tasks.contains("Write the report"),
+        "{tasks}"
+    );
     // Offline: the cached list, said to be cached.
     net.proxy.set_default(Some(Fault::Refuse));
     let cached = agent(&dir, &["tasks"]);
-    assert!(text(&cached.stdout).contains("Write the report"), "{}", text(&cached.stdout));
-    assert!(text(&cached.stderr).contains("offline"), "{}", text(&cached.stderr));
+    assert!(
+        text(&cached.stdout).contains("Write the report"),
+        "{}",
+        text(&cached.stdout)
+    );
+    assert!(
+        text(&cached.stderr).contains("offline"),
+        "{}",
+        text(&cached.stderr)
+    );
     let status = text(&agent(&dir, &["status"]).stdout);
-    assert!(status.contains("as Ann <ann@example.com>") && status.contains("connection: offline"), "{status}");
+    assert!(
+        status.contains("as Ann <ann@example.com>") && status.contains("connection: offline"),
+        "{status}"
+    );
     net.proxy.set_default(None);
     assert!(text(&agent(&dir, &["status"]).stdout).contains("connection: online"));
 
     // Tracking by the task's name, with everything logged: the token never shows.
-    let track = agent_cmd(&dir, &["--interval-range", "2..3", "track", "--task", "write the report"])
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_until(Duration::from_secs(20), "a delivered interval", || agent_rows(&dir).iter().any(|r| r.1 == "sent"));
+    let track = agent_cmd(
+        &dir,
+        &[
+            "--interval-range",
+            "2..3",
+            "track",
+            "--task",
+            "write the report",
+        ],
+    )
+    .env("RUST_LOG", "trace")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_until(Duration::from_secs(20), "a delivered interval", || {
+        agent_rows(&dir).iter().any(|r| r.1 == "sent")
+    });
     let log = stop(track);
     assert!(log.contains("server: online"), "{log}");
     assert!(!log.contains(token.trim()), "the token appeared in the log");
     assert!(agent_rows(&dir).iter().all(|r| r.1 == "sent"));
 
     let out = agent(&dir, &["logout"]);
-    assert!(text(&out.stdout).contains("signed out of"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("signed out of"),
+        "{}",
+        text(&out.stdout)
+    );
     assert!(!token_file.exists());
     let tasks = agent(&dir, &["tasks"]);
     assert!(!tasks.status.success() && text(&tasks.stderr).contains("not signed in"));
     // The revoked token no longer works on the server.
-    let me = reqwest::blocking::Client::new().get(format!("{}/api/v1/me", net.server.base())).bearer_auth(token.trim()).send().unwrap();
+    let me = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/me", net.server.base()))
+        .bearer_auth(token.trim())
+        .send()
+        .unwrap();
     assert_eq!(me.status(), 401);
 }
 
@@ -242,7 +422,10 @@ fn every_kind_of_fault_is_transient_with_a_clear_message_and_loses_nothing() {
     let cases: Vec<(Fault, &str)> = vec![
         (Fault::Refuse, "broke"),
         (Fault::ResetMidRequest, "broke"),
-        (Fault::Status(500, None), "the server failed (HTTP 500): injected 500"),
+        (
+            Fault::Status(500, None),
+            "the server failed (HTTP 500): injected 500",
+        ),
         (Fault::Status(502, None), "HTTP 502"),
         (Fault::Status(503, None), "HTTP 503"),
         (Fault::Status(429, Some(7)), "it asked to retry in 7 s"),
@@ -256,25 +439,52 @@ fn every_kind_of_fault_is_transient_with_a_clear_message_and_loses_nothing() {
         net.proxy.queue_batches([fault.clone()]);
         let out = agent(&dir, &["resend", "--all"]);
         let err = text(&out.stderr);
-        assert!(!out.status.success() && err.contains(expected), "{fault:?}: {err}");
-        assert!(err.contains("30 unsent, 0 rejected stay queued"), "{fault:?}: {err}");
+        assert!(
+            !out.status.success() && err.contains(expected),
+            "{fault:?}: {err}"
+        );
+        assert!(
+            err.contains("30 unsent, 0 rejected stay queued"),
+            "{fault:?}: {err}"
+        );
         let status = text(&agent(&dir, &["status"]).stdout);
-        assert!(status.contains("last error: ") && status.contains(expected), "{fault:?}: {status}");
+        assert!(
+            status.contains("last error: ") && status.contains(expected),
+            "{fault:?}: {status}"
+        );
         assert_eq!(unsent(&dir), 30, "{fault:?}");
     }
     // The lost answer left all 30 on the server; sending again (slowly) is harmless.
     assert_eq!(ServerProc::stored_ids(&net.db).len(), 30);
-    net.proxy.queue_batches([Fault::Delay(Duration::from_secs(1))]);
+    net.proxy
+        .queue_batches([Fault::Delay(Duration::from_secs(1))]);
     let out = agent(&dir, &["resend", "--all"]);
-    assert!(out.status.success() && text(&out.stdout).contains("30 delivered; 0 unsent, 0 rejected remain"), "{}", text(&out.stderr));
+    assert!(
+        out.status.success()
+            && text(&out.stdout).contains("30 delivered; 0 unsent, 0 rejected remain"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_delivered_exactly_once(&net, &dir, &ids);
     let batches = net.proxy.batches();
     assert_eq!(batches.len(), 11);
-    assert!(batches.iter().all(|b| b.ids == ids), "every try carried the same 30, oldest first");
-    let reached: Vec<_> = batches.iter().filter(|b| b.upstream_status == Some(200)).map(|b| b.fault.clone()).collect();
+    assert!(
+        batches.iter().all(|b| b.ids == ids),
+        "every try carried the same 30, oldest first"
+    );
+    let reached: Vec<_> = batches
+        .iter()
+        .filter(|b| b.upstream_status == Some(200))
+        .map(|b| b.fault.clone())
+        .collect();
     assert_eq!(
         reached,
-        [Fault::WrongContentType, Fault::Truncated, Fault::DropAfterCommit, Fault::Delay(Duration::from_secs(1))],
+        [
+            Fault::WrongContentType,
+            Fault::Truncated,
+            Fault::DropAfterCommit,
+            Fault::Delay(Duration::from_secs(1))
+        ],
         "the server answered these; the others never reached it"
     );
 }
@@ -288,9 +498,14 @@ fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     net.server.kill();
     // S6: it starts offline, finding the task by name in the cached list.
     let track = spawn_track(&dir, "Write the report");
-    wait_until(Duration::from_secs(20), "a few failed tries", || net.proxy.batches().len() >= 2);
+    wait_until(Duration::from_secs(20), "a few failed tries", || {
+        net.proxy.batches().len() >= 2
+    });
     let status = text(&agent(&dir, &["status"]).stdout);
-    assert!(status.contains("uploader:   offline") && status.contains("last error:"), "{status}");
+    assert!(
+        status.contains("uploader:   offline") && status.contains("last error:"),
+        "{status}"
+    );
     assert!(unsent(&dir) >= 720);
     // The backoff spaces the tries (1 s growing to 10 s), it does not hammer.
     std::thread::sleep(Duration::from_secs(6));
@@ -298,11 +513,16 @@ fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     assert!(tries <= 6, "{tries} tries in ~8 s");
 
     net.restart_server();
-    wait_until(Duration::from_secs(40), "the backlog to drain", || unsent(&dir) == 0);
+    wait_until(Duration::from_secs(40), "the backlog to drain", || {
+        unsent(&dir) == 0
+    });
     let log = stop(track);
     assert!(log.contains("server: online"), "{log}");
     assert_delivered_exactly_once(&net, &dir, &seeded);
-    assert!(ServerProc::stored_ids(&net.db).len() > 720, "live intervals were delivered too");
+    assert!(
+        ServerProc::stored_ids(&net.db).len() > 720,
+        "live intervals were delivered too"
+    );
     let stored = ServerProc::stored(&net.db);
     assert_no_overlap(&stored);
     assert!(stored.iter().all(|i| i.task_id == net.task));
@@ -317,16 +537,27 @@ fn a_manual_resend_cuts_a_long_backoff_short() {
     net.proxy.set_default(Some(Fault::Status(503, None)));
     let track = spawn_track(&dir, &net.task);
     // After four failures the next wait is at least 4 s (nominal 8 s, equal jitter).
-    wait_until(Duration::from_secs(30), "four failed tries", || net.proxy.batches().len() >= 4);
+    wait_until(Duration::from_secs(30), "four failed tries", || {
+        net.proxy.batches().len() >= 4
+    });
     let failures = net.proxy.batches().len();
-    wait_until(Duration::from_secs(15), "the next failed try", || net.proxy.batches().len() > failures);
+    wait_until(Duration::from_secs(15), "the next failed try", || {
+        net.proxy.batches().len() > failures
+    });
     let failed_at = Instant::now();
     net.proxy.set_default(None);
     let out = agent(&dir, &["resend", "--all"]);
-    assert!(text(&out.stdout).contains("the running tracker sends"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("the running tracker sends"),
+        "{}",
+        text(&out.stdout)
+    );
     wait_until(Duration::from_secs(15), "the resend", || unsent(&dir) == 0);
     let took = failed_at.elapsed();
-    assert!(took < Duration::from_millis(3500), "delivered {took:?} after the last failure: the resend did not cut the backoff");
+    assert!(
+        took < Duration::from_millis(3500),
+        "delivered {took:?} after the last failure: the resend did not cut the backoff"
+    );
     stop(track);
 }
 
@@ -338,12 +569,20 @@ fn an_answer_lost_after_commit_is_retried_by_itself_without_a_duplicate() {
     let ids = seed(&dir, &net.task, 10);
     net.proxy.queue_batches([Fault::DropAfterCommit]);
     let track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(20), "the retry", || net.proxy.batches().len() >= 2 && unsent(&dir) == 0);
+    wait_until(Duration::from_secs(20), "the retry", || {
+        net.proxy.batches().len() >= 2 && unsent(&dir) == 0
+    });
     stop(track);
     assert_delivered_exactly_once(&net, &dir, &ids);
     let batches = net.proxy.batches();
-    assert_eq!((batches[0].fault.clone(), batches[0].upstream_status), (Fault::DropAfterCommit, Some(200)));
-    assert!(ids.iter().all(|id| batches[1].ids.contains(id)), "the lost batch was sent again");
+    assert_eq!(
+        (batches[0].fault.clone(), batches[0].upstream_status),
+        (Fault::DropAfterCommit, Some(200))
+    );
+    assert!(
+        ids.iter().all(|id| batches[1].ids.contains(id)),
+        "the lost batch was sent again"
+    );
 }
 
 #[test]
@@ -354,19 +593,31 @@ fn an_agent_killed_mid_upload_loses_nothing_and_doubles_nothing() {
     let seeded = seed(&dir, &net.task, 250);
     // The first batch is held 2 s on the way to the server; the agent dies meanwhile, and the
     // server then stores the batch that no one will hear about.
-    net.proxy.queue_batches([Fault::Delay(Duration::from_secs(2))]);
+    net.proxy
+        .queue_batches([Fault::Delay(Duration::from_secs(2))]);
     let mut track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(20), "the first batch", || net.proxy.batches_read() >= 1);
+    wait_until(Duration::from_secs(20), "the first batch", || {
+        net.proxy.batches_read() >= 1
+    });
     track.kill().unwrap();
     track.wait().unwrap();
-    wait_until(Duration::from_secs(10), "the held batch to reach the server", || ServerProc::stored_ids(&net.db).len() == 100);
+    wait_until(
+        Duration::from_secs(10),
+        "the held batch to reach the server",
+        || ServerProc::stored_ids(&net.db).len() == 100,
+    );
     assert_eq!(unsent(&dir), 250, "the killed agent never heard the answer");
 
     let track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(30), "the backlog to drain", || unsent(&dir) == 0);
+    wait_until(Duration::from_secs(30), "the backlog to drain", || {
+        unsent(&dir) == 0
+    });
     stop(track);
     assert_delivered_exactly_once(&net, &dir, &seeded);
-    assert!(agent_rows(&dir).len() >= 251, "the interval open at the kill was recovered and delivered");
+    assert!(
+        agent_rows(&dir).len() >= 251,
+        "the interval open at the kill was recovered and delivered"
+    );
 }
 
 #[test]
@@ -375,16 +626,25 @@ fn a_server_killed_and_restarted_mid_batch_still_gets_everything_once() {
     let dir = net.agent_dir("a");
     net.login(&dir);
     let seeded = seed(&dir, &net.task, 250);
-    net.proxy.queue_batches([Fault::StallMidBody(Duration::from_secs(2))]);
+    net.proxy
+        .queue_batches([Fault::StallMidBody(Duration::from_secs(2))]);
     let track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(20), "the first batch", || net.proxy.batches_read() >= 1);
+    wait_until(Duration::from_secs(20), "the first batch", || {
+        net.proxy.batches_read() >= 1
+    });
     // Half a request body is in the server; kill it there and start it again.
     std::thread::sleep(Duration::from_millis(300));
     net.restart_server();
-    wait_until(Duration::from_secs(40), "the backlog to drain", || unsent(&dir) == 0);
+    wait_until(Duration::from_secs(40), "the backlog to drain", || {
+        unsent(&dir) == 0
+    });
     stop(track);
     assert_delivered_exactly_once(&net, &dir, &seeded);
-    assert_eq!(net.proxy.batches()[0].upstream_status, None, "the stalled batch never got an answer");
+    assert_eq!(
+        net.proxy.batches()[0].upstream_status,
+        None,
+        "the stalled batch never got an answer"
+    );
 }
 
 #[test]
@@ -395,13 +655,18 @@ fn two_devices_of_one_account_end_with_one_timeline_and_no_endless_retry() {
     net.login(&b);
     let (ta, tb) = (spawn_track(&a, &net.task), spawn_track(&b, &net.task));
     wait_until(Duration::from_secs(30), "both devices to deliver", || {
-        agent_rows(&a).iter().any(|r| r.1 != "unsent") && agent_rows(&b).iter().any(|r| r.1 != "unsent")
+        agent_rows(&a).iter().any(|r| r.1 != "unsent")
+            && agent_rows(&b).iter().any(|r| r.1 != "unsent")
     });
     std::thread::sleep(Duration::from_secs(6));
     // A device whose intervals came back `overlap` is told why: the other one is tracking.
     // (The server knows a device by its stored intervals, so the device that won every
     // second has nothing to see.)
-    let overlapped = |dir: &Path| agent_rows(dir).iter().any(|r| r.2.as_deref().is_some_and(|r| r.starts_with("overlap")));
+    let overlapped = |dir: &Path| {
+        agent_rows(dir)
+            .iter()
+            .any(|r| r.2.as_deref().is_some_and(|r| r.starts_with("overlap")))
+    };
     let warning = "another device of this account is tracking now";
     let mut warned = HashMap::new();
     for dir in [&a, &b] {
@@ -424,7 +689,10 @@ fn two_devices_of_one_account_end_with_one_timeline_and_no_endless_retry() {
             match status.as_str() {
                 "sent" => {}
                 "rejected" => {
-                    assert!(reason.as_deref().is_some_and(|r| r.starts_with("overlap")), "{id}: {reason:?}");
+                    assert!(
+                        reason.as_deref().is_some_and(|r| r.starts_with("overlap")),
+                        "{id}: {reason:?}"
+                    );
                     rejected += 1;
                 }
                 _ => panic!("{id} ended {status}"),
@@ -434,7 +702,11 @@ fn two_devices_of_one_account_end_with_one_timeline_and_no_endless_retry() {
     assert!(rejected > 0, "the two devices tracked the same seconds");
     let stored = ServerProc::stored(&net.db);
     assert_no_overlap(&stored);
-    let sent = agent_rows(&a).iter().chain(agent_rows(&b).iter()).filter(|r| r.1 == "sent").count();
+    let sent = agent_rows(&a)
+        .iter()
+        .chain(agent_rows(&b).iter())
+        .filter(|r| r.1 == "sent")
+        .count();
     assert_eq!(stored.len(), sent);
     // Each interval was offered once: a rejection is final until a person resends it.
     let mut offered: HashMap<String, usize> = HashMap::new();
@@ -463,73 +735,161 @@ fn a_rejected_interval_waits_for_a_manual_resend_of_one_id() {
         store.commit(&i).unwrap();
     }
     let out = agent(&dir, &["resend", "--all"]);
-    assert!(text(&out.stdout).contains("3 delivered; 0 unsent, 1 rejected remain"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 delivered; 0 unsent, 1 rejected remain"),
+        "{}",
+        text(&out.stdout)
+    );
     let rows = agent_rows(&dir);
     let bad = rows.iter().find(|r| r.1 == "rejected").unwrap().clone();
     assert!(bad.2.as_deref().unwrap().starts_with("invalid"), "{bad:?}");
     let listed = text(&agent(&dir, &["intervals", "--unsent"]).stdout);
-    assert!(listed.contains(&bad.0) && listed.contains("rejected: invalid"), "{listed}");
+    assert!(
+        listed.contains(&bad.0) && listed.contains("rejected: invalid"),
+        "{listed}"
+    );
     let status = text(&agent(&dir, &["status"]).stdout);
-    assert!(status.contains("1 rejected") && status.contains("metron-agent resend"), "{status}");
+    assert!(
+        status.contains("1 rejected") && status.contains("metron-agent resend"),
+        "{status}"
+    );
 
     // A sent id is already there; an unknown id is an error; the rejected one is tried again.
     assert!(text(&agent(&dir, &["resend", &ids[0]]).stdout).contains("already delivered"));
     let unknown = agent(&dir, &["resend", &uuid::Uuid::now_v7().to_string()]);
     assert!(!unknown.status.success() && text(&unknown.stderr).contains("no interval"));
     let again = agent(&dir, &["resend", &bad.0]);
-    assert!(text(&again.stdout).contains("1 rejected interval(s) queued again"), "{}", text(&again.stdout));
-    assert_eq!(net.proxy.batches().iter().filter(|b| b.ids.contains(&bad.0)).count(), 2);
-    assert_eq!(agent_rows(&dir).iter().filter(|r| r.1 == "rejected").count(), 1, "still invalid, still kept");
+    assert!(
+        text(&again.stdout).contains("1 rejected interval(s) queued again"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(
+        net.proxy
+            .batches()
+            .iter()
+            .filter(|b| b.ids.contains(&bad.0))
+            .count(),
+        2
+    );
+    assert_eq!(
+        agent_rows(&dir)
+            .iter()
+            .filter(|r| r.1 == "rejected")
+            .count(),
+        1,
+        "still invalid, still kept"
+    );
 }
 
 #[test]
 fn undelivered_intervals_stay_with_their_account_across_a_logout() {
     let net = Net::new();
-    server_cli(&net.db, &["user", "add", "--email", "bob@example.com", "--name", "Bob", "--password", PASSWORD]);
+    server_cli(
+        &net.db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            "--password",
+            PASSWORD,
+        ],
+    );
     let dir = net.agent_dir("a");
     net.login(&dir);
     seed(&dir, &net.task, 2);
     assert!(text(&agent(&dir, &["logout"]).stdout).contains("2 undelivered intervals stay"));
-    let bob = agent(&dir, &["login", "--server", &net.proxy.base(), "--email", "bob@example.com", "--password", PASSWORD]);
-    assert!(!bob.status.success() && text(&bob.stderr).contains("tracked as ann@example.com"), "{}", text(&bob.stderr));
+    let bob = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &net.proxy.base(),
+            "--email",
+            "bob@example.com",
+            "--password",
+            PASSWORD,
+        ],
+    );
+    assert!(
+        !bob.status.success() && text(&bob.stderr).contains("tracked as ann@example.com"),
+        "{}",
+        text(&bob.stderr)
+    );
     net.login(&dir);
     let out = agent(&dir, &["resend", "--all"]);
-    assert!(text(&out.stdout).contains("2 delivered"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 delivered"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
-fn an_expired_session_says_signed_out_and_keeps_every_interval_until_the_same_account_signs_in_again() {
+fn an_expired_session_says_signed_out_and_keeps_every_interval_until_the_same_account_signs_in_again(
+) {
     let net = Net::new();
     let dir = net.agent_dir("a");
     net.login(&dir);
     let seeded = seed(&dir, &net.task, 3);
-    revoke(&net.server.base(), std::fs::read_to_string(dir.join("token")).unwrap().trim());
+    revoke(
+        &net.server.base(),
+        std::fs::read_to_string(dir.join("token")).unwrap().trim(),
+    );
     const SAID: &str = "signed out: your session expired";
 
     let out = agent(&dir, &["resend", "--all"]);
-    assert!(!out.status.success() && text(&out.stderr).contains(SAID), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("3 unsent, 0 rejected stay queued"), "{}", text(&out.stderr));
+    assert!(
+        !out.status.success() && text(&out.stderr).contains(SAID),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("3 unsent, 0 rejected stay queued"),
+        "{}",
+        text(&out.stderr)
+    );
     let status = text(&agent(&dir, &["status"]).stdout);
-    assert!(status.contains(&format!("connection: {SAID}")) && status.contains("3 unsent interval(s) are kept"), "{status}");
+    assert!(
+        status.contains(&format!("connection: {SAID}"))
+            && status.contains("3 unsent interval(s) are kept"),
+        "{status}"
+    );
     let tasks = agent(&dir, &["tasks"]);
-    assert!(text(&tasks.stderr).contains(SAID) && text(&tasks.stdout).contains("Write the report"), "{}", text(&tasks.stderr));
+    assert!(
+        text(&tasks.stderr).contains(SAID) && text(&tasks.stdout).contains("Write the report"),
+        "{}",
+        text(&tasks.stderr)
+    );
 
     // A tracker running meanwhile says it, keeps what it tracks, and delivers everything once
     // the same account signs in again, without a restart.
     let track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(20), "intervals tracked while signed out", || unsent(&dir) >= 5);
+    wait_until(
+        Duration::from_secs(20),
+        "intervals tracked while signed out",
+        || unsent(&dir) >= 5,
+    );
     let status = text(&agent(&dir, &["status"]).stdout);
     assert!(status.contains("uploader:   signed out"), "{status}");
     assert_eq!(ServerProc::stored_ids(&net.db).len(), 0);
     net.login(&dir);
-    wait_until(Duration::from_secs(30), "the kept intervals delivered", || unsent(&dir) == 0);
+    wait_until(
+        Duration::from_secs(30),
+        "the kept intervals delivered",
+        || unsent(&dir) == 0,
+    );
     let log = stop(track);
     assert!(log.contains(&format!("server: {SAID}")), "{log}");
     assert_delivered_exactly_once(&net, &dir, &seeded);
 }
 
 #[test]
-fn an_interval_ending_in_the_future_by_the_servers_clock_is_offered_again_later_not_rejected_for_good() {
+fn an_interval_ending_in_the_future_by_the_servers_clock_is_offered_again_later_not_rejected_for_good(
+) {
     let net = Net::new();
     let dir = net.agent_dir("a");
     net.login(&dir);
@@ -544,17 +904,49 @@ fn an_interval_ending_in_the_future_by_the_servers_clock_is_offered_again_later_
     store.commit(&i).unwrap();
     let id = i.id.to_string();
     let client = ServerClient::new(&net.proxy.base()).unwrap();
-    let mut uploader = Uploader::new(store, client, TokenStore::new(&dir, device)).unwrap().future_retry(Duration::from_secs(1));
-    assert_eq!(uploader.attempt(), Attempt::Sent { sent: 0, rejected: 0, more: false });
-    assert_eq!(agent_rows(&dir)[0], (id.clone(), "unsent".to_string(), None), "kept unsent, not rejected");
+    let mut uploader = Uploader::new(store, client, TokenStore::new(&dir, device))
+        .unwrap()
+        .future_retry(Duration::from_secs(1));
+    assert_eq!(
+        uploader.attempt(),
+        Attempt::Sent {
+            sent: 0,
+            rejected: 0,
+            more: false
+        }
+    );
+    assert_eq!(
+        agent_rows(&dir)[0],
+        (id.clone(), "unsent".to_string(), None),
+        "kept unsent, not rejected"
+    );
     let note = uploader.state().last_error.clone().unwrap_or_default();
-    assert!(note.contains("in the future") && note.contains("go again in 1 s"), "{note}");
-    assert_eq!(uploader.attempt(), Attempt::Idle, "not offered again at once");
-    wait_until(Duration::from_secs(30), "the server's clock to reach it", || {
-        uploader.attempt();
-        agent_rows(&dir)[0].1 == "sent"
-    });
-    let offered = net.proxy.batches().iter().filter(|b| b.ids.contains(&id)).count();
-    assert!((2..=20).contains(&offered), "offered {offered} times: again, with a wait between tries");
+    assert!(
+        note.contains("in the future") && note.contains("go again in 1 s"),
+        "{note}"
+    );
+    assert_eq!(
+        uploader.attempt(),
+        Attempt::Idle,
+        "not offered again at once"
+    );
+    wait_until(
+        Duration::from_secs(30),
+        "the server's clock to reach it",
+        || {
+            uploader.attempt();
+            agent_rows(&dir)[0].1 == "sent"
+        },
+    );
+    let offered = net
+        .proxy
+        .batches()
+        .iter()
+        .filter(|b| b.ids.contains(&id))
+        .count();
+    assert!(
+        (2..=20).contains(&offered),
+        "offered {offered} times: again, with a wait between tries"
+    );
     assert_eq!(ServerProc::stored_ids(&net.db), vec![(id, 1)]);
 }

@@ -40,9 +40,23 @@ fn login_keeps_the_token_in_the_secret_service_and_logout_removes_it() {
     let said = text(&out.stdout);
     assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
     assert!(said.contains("the token is in the keyring"), "{said}");
-    let token = said.lines().find_map(|l| l.strip_prefix("keyring: ")).unwrap().trim();
-    assert!(token.len() >= 32, "the Secret Service holds the token: {said}");
-    assert!(said.contains("Write the report"), "tasks signed in with the token from the keyring: {said}");
+    let token = said
+        .lines()
+        .find_map(|l| l.strip_prefix("keyring: "))
+        .unwrap()
+        .trim();
+    assert!(
+        token.len() >= 32,
+        "the Secret Service holds the token: {said}"
+    );
+    assert!(
+        said.contains("Write the report"),
+        "tasks signed in with the token from the keyring: {said}"
+    );
     assert!(said.lines().any(|l| l.trim() == "after logout:"), "{said}");
-    assert_eq!(said.matches(token).count(), 1, "the token is printed by secret-tool only");
+    assert_eq!(
+        said.matches(token).count(),
+        1,
+        "the token is printed by secret-tool only"
+    );
 }

@@ -29,7 +29,12 @@ pub fn interval(start: i64, secs: i64) -> Interval {
         utc_offset_minutes: 60,
         end_reason: EndReason::Boundary,
         active: "1".repeat(secs as usize),
-        counts: Counts { keys: 10, clicks: 2, scrolls: 1, moves: 40 },
+        counts: Counts {
+            keys: 10,
+            clicks: 2,
+            scrolls: 1,
+            moves: 40,
+        },
         windows: vec![WindowSegment {
             offset: 0,
             seconds: secs as u32,
@@ -48,16 +53,26 @@ pub fn agent_bin() -> &'static str {
 
 /// Every stored interval of a store file, read directly (read-only) with SQLite.
 pub fn read_intervals(path: &std::path::Path) -> Vec<Interval> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = conn.prepare("SELECT body FROM intervals ORDER BY started_at").unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT body FROM intervals ORDER BY started_at")
+        .unwrap();
     let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-    rows.map(|b| serde_json::from_str(&b.unwrap()).unwrap()).collect()
+    rows.map(|b| serde_json::from_str(&b.unwrap()).unwrap())
+        .collect()
 }
 
 pub fn assert_no_overlap(intervals: &[Interval]) {
     let mut sorted: Vec<&Interval> = intervals.iter().collect();
     sorted.sort_by_key(|i| i.started_at);
     for pair in sorted.windows(2) {
-        assert!(pair[0].ended_at <= pair[1].started_at, "overlap:\n{:?}\n{:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].ended_at <= pair[1].started_at,
+            "overlap:\n{:?}\n{:?}",
+            pair[0],
+            pair[1]
+        );
     }
 }

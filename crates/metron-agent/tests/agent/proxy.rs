@@ -117,18 +117,29 @@ impl FaultProxy {
 
     /// The logged interval batches.
     pub fn batches(&self) -> Vec<Record> {
-        self.log().into_iter().filter(|r| r.method == "POST" && r.path == "/api/v1/intervals").collect()
+        self.log()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/v1/intervals")
+            .collect()
     }
 
     fn handle(&self, mut client: TcpStream) {
         // A server that refuses everything resets connections before reading a byte.
         if self.plan.lock().unwrap().default == Some(Fault::Refuse) {
-            let record = Record { method: "?".into(), path: "?".into(), fault: Fault::Refuse, upstream_status: None, ids: Vec::new() };
+            let record = Record {
+                method: "?".into(),
+                path: "?".into(),
+                fault: Fault::Refuse,
+                upstream_status: None,
+                ids: Vec::new(),
+            };
             self.log.lock().unwrap().push(record);
             return reset(client);
         }
         let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
-        let Some((head, body)) = read_request(&mut client) else { return };
+        let Some((head, body)) = read_request(&mut client) else {
+            return;
+        };
         let first = head.lines().next().unwrap_or_default().to_string();
         let mut parts = first.split_whitespace();
         let method = parts.next().unwrap_or_default().to_string();
@@ -139,18 +150,36 @@ impl FaultProxy {
         }
         let fault = {
             let mut plan = self.plan.lock().unwrap();
-            let queued = if is_batch { plan.batches.pop_front() } else { None };
-            queued.or_else(|| plan.default.clone()).unwrap_or(Fault::Pass)
+            let queued = if is_batch {
+                plan.batches.pop_front()
+            } else {
+                None
+            };
+            queued
+                .or_else(|| plan.default.clone())
+                .unwrap_or(Fault::Pass)
         };
-        let ids = if is_batch { batch_ids(&body) } else { Vec::new() };
-        let mut record = Record { method, path, fault: fault.clone(), upstream_status: None, ids };
+        let ids = if is_batch {
+            batch_ids(&body)
+        } else {
+            Vec::new()
+        };
+        let mut record = Record {
+            method,
+            path,
+            fault: fault.clone(),
+            upstream_status: None,
+            ids,
+        };
         let upstream = *self.upstream.lock().unwrap();
         let request = with_connection_close(&head, &body);
         match fault {
             Fault::Refuse => reset(client),
             Fault::ResetMidRequest => reset(client),
             Fault::Status(code, retry_after) => {
-                let extra = retry_after.map(|s| format!("Retry-After: {s}\r\n")).unwrap_or_default();
+                let extra = retry_after
+                    .map(|s| format!("Retry-After: {s}\r\n"))
+                    .unwrap_or_default();
                 let body = format!("{{\"error\":\"injected {code}\"}}");
                 let _ = write!(
                     client,
@@ -182,7 +211,11 @@ impl FaultProxy {
                 }
                 Err(_) => reset(client),
             },
-            Fault::Pass | Fault::Delay(_) | Fault::DropAfterCommit | Fault::WrongContentType | Fault::Truncated => {
+            Fault::Pass
+            | Fault::Delay(_)
+            | Fault::DropAfterCommit
+            | Fault::WrongContentType
+            | Fault::Truncated => {
                 if let Fault::Delay(d) = fault {
                     std::thread::sleep(d);
                 }
@@ -200,11 +233,17 @@ impl FaultProxy {
                         match fault {
                             Fault::DropAfterCommit => reset(client),
                             Fault::WrongContentType => {
-                                let text = String::from_utf8_lossy(&answer).replacen("application/json", "text/plain", 1);
+                                let text = String::from_utf8_lossy(&answer).replacen(
+                                    "application/json",
+                                    "text/plain",
+                                    1,
+                                );
                                 let _ = client.write_all(text.as_bytes());
                             }
                             Fault::Truncated => {
-                                let cut = split_head(&answer).map(|(h, b)| h + b.len().min(12)).unwrap_or(answer.len());
+                                let cut = split_head(&answer)
+                                    .map(|(h, b)| h + b.len().min(12))
+                                    .unwrap_or(answer.len());
                                 let _ = client.write_all(&answer[..cut]);
                                 let _ = client.shutdown(Shutdown::Both);
                             }
@@ -238,7 +277,11 @@ fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let length = head
         .lines()
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().to_string()))
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v.trim().to_string())
+        })
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(0);
     while buf.len() < head_end + length {
@@ -253,7 +296,9 @@ fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
 
 /// Where the head ends (after the blank line) and the rest.
 fn split_head(buf: &[u8]) -> Option<(usize, &[u8])> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p + 4, &buf[p + 4..]))
+    buf.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p + 4, &buf[p + 4..]))
 }
 
 /// The request with its Connection header replaced by `close`.
@@ -272,18 +317,32 @@ fn with_connection_close(head: &str, body: &[u8]) -> Vec<u8> {
 }
 
 fn status_of(answer: &[u8]) -> Option<u16> {
-    String::from_utf8_lossy(&answer[..answer.len().min(32)]).split_whitespace().nth(1)?.parse().ok()
+    String::from_utf8_lossy(&answer[..answer.len().min(32)])
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn batch_ids(body: &[u8]) -> Vec<String> {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    v["intervals"].as_array().map(|a| a.iter().filter_map(|i| i["id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v["intervals"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Closes with a TCP reset (SO_LINGER 0) rather than a clean FIN.
 fn reset(stream: TcpStream) {
     use std::os::fd::AsRawFd;
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     // SAFETY: a valid socket fd and a correctly sized linger struct.
     unsafe {
         libc::setsockopt(

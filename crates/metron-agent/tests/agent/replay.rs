@@ -25,12 +25,17 @@ fn a_trace_with_a_sleep_gap_replays_without_the_gap() {
     let f = trace(&lines);
     let parsed = read_trace(f.path()).unwrap();
     let intervals = replay(&parsed, EngineConfig::default(), 3).unwrap();
-    assert_eq!(intervals.iter().map(Interval::duration_secs).sum::<i64>(), 420);
+    assert_eq!(
+        intervals.iter().map(Interval::duration_secs).sum::<i64>(),
+        420
+    );
     assert!(intervals.iter().any(|i| i.end_reason == EndReason::Sleep));
     assert_eq!(intervals.last().unwrap().end_reason, EndReason::Quit);
     assert_eq!(intervals[0].started_at.timestamp(), start - 1);
     assert_no_overlap(&intervals);
-    assert!(intervals.iter().all(|i| i.task_id == "replay" && i.validate().is_ok()));
+    assert!(intervals
+        .iter()
+        .all(|i| i.task_id == "replay" && i.validate().is_ok()));
 }
 
 #[test]

@@ -26,7 +26,9 @@ fn spawn(program: &str, args: &[&str], display: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program} ({e}); run the README test command, which installs it"))
+        .unwrap_or_else(|e| {
+            panic!("cannot start {program} ({e}); run the README test command, which installs it")
+        })
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -38,12 +40,21 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
 }
 
 fn xdotool(display: &str, args: &[&str]) -> bool {
-    Command::new("xdotool").args(args).env("DISPLAY", display).stderr(Stdio::null()).status().map(|s| s.success()).unwrap_or(false)
+    Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
 }
 
 fn free_display() -> u32 {
     (90..200)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .expect("a free X display number")
 }
 
@@ -52,23 +63,55 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     let n = free_display();
     let display = format!(":{n}");
     let mut procs = Procs(Vec::new());
-    procs.0.push(spawn("Xvfb", &[&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], &display));
-    wait_until("Xvfb", Duration::from_secs(15), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+    procs.0.push(spawn(
+        "Xvfb",
+        &[&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        &display,
+    ));
+    wait_until("Xvfb", Duration::from_secs(15), || {
+        Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+    });
     procs.0.push(spawn("openbox", &[], &display));
-    let window = spawn("xmessage", &["-title", "Metron sensor test", "-geometry", "400x200+100+100", "Quarterly plan"], &display);
+    let window = spawn(
+        "xmessage",
+        &[
+            "-title",
+            "Metron sensor test",
+            "-geometry",
+            "400x200+100+100",
+            "Quarterly plan",
+        ],
+        &display,
+    );
     let window_pid = window.id().to_string();
     procs.0.push(window);
     let mut window_id = String::new();
     wait_until("the test window", Duration::from_secs(15), || {
-        let out = Command::new("xdotool").args(["search", "--name", "Metron sensor test"]).env("DISPLAY", &display).output();
-        window_id = out.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string()).unwrap_or_default();
+        let out = Command::new("xdotool")
+            .args(["search", "--name", "Metron sensor test"])
+            .env("DISPLAY", &display)
+            .output();
+        window_id = out
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .unwrap_or_default();
         !window_id.is_empty()
     });
     // xmessage is an old Athena app: give it the EWMH name and pid every GTK/Qt/Electron window
     // has, which is what active-win-pos-rs reads.
-    for (format, property, value) in [("8u", "_NET_WM_NAME", "Metron sensor test"), ("32c", "_NET_WM_PID", window_pid.as_str())] {
+    for (format, property, value) in [
+        ("8u", "_NET_WM_NAME", "Metron sensor test"),
+        ("32c", "_NET_WM_PID", window_pid.as_str()),
+    ] {
         let ok = Command::new("xprop")
-            .args(["-id", &window_id, "-f", property, format, "-set", property, value])
+            .args([
+                "-id", &window_id, "-f", property, format, "-set", property, value,
+            ])
             .env("DISPLAY", &display)
             .status()
             .map(|s| s.success())
@@ -80,7 +123,15 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let mut agent = Command::new(agent_bin())
-        .args(["--data-dir", d, "--interval-range", "3..3", "track", "--task", "t1"])
+        .args([
+            "--data-dir",
+            d,
+            "--interval-range",
+            "3..3",
+            "track",
+            "--task",
+            "t1",
+        ])
         .env("DISPLAY", &display)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -89,15 +140,37 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     // Input counts only once the tracker ticks (its first checkpoint is written by then), and
     // the listener thread needs a moment more under load.
     let store = metron_agent::paths::store_path(dir.path());
-    wait_until("the tracker's first checkpoint", Duration::from_secs(20), || {
-        let Ok(conn) = rusqlite::Connection::open_with_flags(&store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return false };
-        conn.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).map(|n| n > 0).unwrap_or(false)
-    });
+    wait_until(
+        "the tracker's first checkpoint",
+        Duration::from_secs(20),
+        || {
+            let Ok(conn) = rusqlite::Connection::open_with_flags(
+                &store,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ) else {
+                return false;
+            };
+            conn.query_row("SELECT count(*) FROM checkpoint", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        },
+    );
     std::thread::sleep(Duration::from_millis(700));
-    assert!(xdotool(&display, &["mousemove", "--window", "%1", "50", "50"]) || xdotool(&display, &["mousemove", "200", "200"]));
-    assert!(xdotool(&display, &["type", "--delay", "40", "secret words"]));
+    assert!(
+        xdotool(&display, &["mousemove", "--window", "%1", "50", "50"])
+            || xdotool(&display, &["mousemove", "200", "200"])
+    );
+    assert!(xdotool(
+        &display,
+        &["type", "--delay", "40", "secret words"]
+    ));
     for (x, y) in [(150, 150), (160, 170), (180, 150)] {
-        assert!(xdotool(&display, &["mousemove", &x.to_string(), &y.to_string()]));
+        assert!(xdotool(
+            &display,
+            &["mousemove", &x.to_string(), &y.to_string()]
+        ));
     }
     assert!(xdotool(&display, &["click", "3"]));
     assert!(xdotool(&display, &["click", "4"]));
@@ -108,14 +181,21 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     use std::io::Read;
     let _ = agent.stderr.take().unwrap().read_to_string(&mut log);
     assert!(status.success(), "{log}");
-    assert!(!log.contains("can't be"), "a sensor failed under Xvfb+openbox: {log}");
+    assert!(
+        !log.contains("can't be"),
+        "a sensor failed under Xvfb+openbox: {log}"
+    );
 
     let intervals = read_intervals(&store);
     let total = intervals.iter().fold(Counts::default(), |mut c, i| {
         c.add(&i.counts);
         c
     });
-    assert!(total.keys >= 12, "12 characters typed, {} key presses counted", total.keys);
+    assert!(
+        total.keys >= 12,
+        "12 characters typed, {} key presses counted",
+        total.keys
+    );
     assert!(total.moves >= 3, "{} moves", total.moves);
     assert!(total.clicks >= 1 && total.scrolls >= 1, "{total:?}");
     assert!(intervals.iter().any(|i| i.active.contains('1')));
@@ -127,35 +207,69 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         "the focused window is recorded: {windows:?}"
     );
     // E6: what was typed is nowhere in the store.
-    for file in std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()) {
+    for file in std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+    {
         let bytes = std::fs::read(file.path()).unwrap();
-        assert!(!bytes.windows(6).any(|w| w == b"secret"), "typed text found in {}", file.path().display());
+        assert!(
+            !bytes.windows(6).any(|w| w == b"secret"),
+            "typed text found in {}",
+            file.path().display()
+        );
     }
 
     // E6 across binaries: `track` follows the privacy file the app writes into the data dir...
     let root = tempfile::tempdir().unwrap();
     let titles_off = root.path().join("titles-off");
     std::fs::create_dir(&titles_off).unwrap();
-    std::fs::write(metron_agent::privacy::path(&titles_off), r#"{"record_titles": false, "urls": "host_only"}"#).unwrap();
+    std::fs::write(
+        metron_agent::privacy::path(&titles_off),
+        r#"{"record_titles": false, "urls": "host_only"}"#,
+    )
+    .unwrap();
     let windows = track_briefly(&display, &titles_off, &[]);
     assert!(!windows.is_empty(), "no window recorded");
-    assert!(windows.iter().all(|w| w.title.is_empty() && w.app.eq_ignore_ascii_case("xmessage")), "{windows:?}");
+    assert!(
+        windows
+            .iter()
+            .all(|w| w.title.is_empty() && w.app.eq_ignore_ascii_case("xmessage")),
+        "{windows:?}"
+    );
     // ... and its flags override it for one run.
     let fresh = root.path().join("fresh");
     let windows = track_briefly(&display, &fresh, &["--exclude", "XMessage"]);
-    assert!(!windows.is_empty() && windows.iter().all(|w| w.app == "excluded" && w.title.is_empty()), "{windows:?}");
+    assert!(
+        !windows.is_empty()
+            && windows
+                .iter()
+                .all(|w| w.app == "excluded" && w.title.is_empty()),
+        "{windows:?}"
+    );
     // Files private to their owner: the folder the agent made, and the store in it.
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&fresh), 0o700, "the data dir");
-    assert_eq!(mode(&metron_agent::paths::store_path(&fresh)), 0o600, "the store");
+    assert_eq!(
+        mode(&metron_agent::paths::store_path(&fresh)),
+        0o600,
+        "the store"
+    );
 }
 
 /// Runs `metron-agent track` on `data_dir` for a few seconds of 2-second intervals and returns
 /// the window segments it stored.
 fn track_briefly(display: &str, data_dir: &std::path::Path, flags: &[&str]) -> Vec<WindowSegment> {
     let mut agent = Command::new(agent_bin())
-        .args(["--data-dir", data_dir.to_str().unwrap(), "--interval-range", "2..2", "track", "--task", "t1"])
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--interval-range",
+            "2..2",
+            "track",
+            "--task",
+            "t1",
+        ])
         .args(flags)
         .env("DISPLAY", display)
         .stdout(Stdio::null())
@@ -163,10 +277,23 @@ fn track_briefly(display: &str, data_dir: &std::path::Path, flags: &[&str]) -> V
         .spawn()
         .unwrap();
     let store = metron_agent::paths::store_path(data_dir);
-    wait_until("the tracker's first checkpoint", Duration::from_secs(20), || {
-        let Ok(conn) = rusqlite::Connection::open_with_flags(&store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return false };
-        conn.query_row("SELECT count(*) FROM checkpoint", [], |r| r.get::<_, i64>(0)).map(|n| n > 0).unwrap_or(false)
-    });
+    wait_until(
+        "the tracker's first checkpoint",
+        Duration::from_secs(20),
+        || {
+            let Ok(conn) = rusqlite::Connection::open_with_flags(
+                &store,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ) else {
+                return false;
+            };
+            conn.query_row("SELECT count(*) FROM checkpoint", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        },
+    );
     std::thread::sleep(Duration::from_millis(3500));
     unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
     let status = agent.wait().unwrap();
@@ -174,5 +301,8 @@ fn track_briefly(display: &str, data_dir: &std::path::Path, flags: &[&str]) -> V
     use std::io::Read;
     let _ = agent.stderr.take().unwrap().read_to_string(&mut log);
     assert!(status.success(), "{log}");
-    read_intervals(&store).into_iter().flat_map(|i| i.windows).collect()
+    read_intervals(&store)
+        .into_iter()
+        .flat_map(|i| i.windows)
+        .collect()
 }

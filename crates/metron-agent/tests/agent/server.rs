@@ -21,7 +21,16 @@ pub fn server_bin() -> &'static Path {
         // with other features: minutes on two cores, in the middle of the test run.
         if std::env::var_os("METRON_WORKSPACE_BINS").is_none() {
             let mut cargo = Command::new(env!("CARGO"));
-            cargo.args(["build", "--quiet", "-p", "metron-server", "--bin", "metron-server"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+            cargo
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "metron-server",
+                    "--bin",
+                    "metron-server",
+                ])
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
             if profile_dir.ends_with("release") {
                 cargo.arg("--release");
             }
@@ -41,8 +50,18 @@ pub struct ServerProc {
 
 /// Runs the server CLI on `db`, returns stdout (JSON for `user add` / `task add`).
 pub fn server_cli(db: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(server_bin()).arg("--db").arg(db).args(args).env("RUST_LOG", "warn").output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(server_bin())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -59,8 +78,15 @@ impl ServerProc {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).parse().unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .unwrap();
         ServerProc { addr, child }
     }
 
@@ -77,16 +103,30 @@ impl ServerProc {
     /// Every interval id the server stored, with how often (the primary key makes 1 the only
     /// possible count; the query checks it rather than trusting it).
     pub fn stored_ids(db: &Path) -> Vec<(String, i64)> {
-        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let mut stmt = conn.prepare("SELECT id, count(*) FROM intervals GROUP BY id ORDER BY started_at").unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT id, count(*) FROM intervals GROUP BY id ORDER BY started_at")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 
     /// The stored intervals' bodies, in time order.
     pub fn stored(db: &Path) -> Vec<metron_core::Interval> {
-        let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let mut stmt = conn.prepare("SELECT body FROM intervals ORDER BY started_at").unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|b| serde_json::from_str(&b.unwrap()).unwrap()).collect()
+        let conn =
+            rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT body FROM intervals ORDER BY started_at")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|b| serde_json::from_str(&b.unwrap()).unwrap())
+            .collect()
     }
 }
 

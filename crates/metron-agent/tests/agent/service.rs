@@ -48,7 +48,15 @@ impl Rig {
         let dir = net.agent_dir("app");
         std::fs::create_dir_all(&dir).unwrap();
         let mut store = Store::open(&store_path(&dir)).unwrap();
-        sign_in(&mut store, &dir, &net.proxy.base(), EMAIL, PASSWORD, &SignInOptions::default()).unwrap();
+        sign_in(
+            &mut store,
+            &dir,
+            &net.proxy.base(),
+            EMAIL,
+            PASSWORD,
+            &SignInOptions::default(),
+        )
+        .unwrap();
         drop(store);
         let input = ScriptedActivity::default();
         let window = ScriptedWindow(Arc::new(Mutex::new(Some(WindowInfo {
@@ -61,22 +69,38 @@ impl Rig {
         let (tx, events) = mpsc::channel();
         let config = ServiceConfig {
             data_dir: dir.clone(),
-            engine: EngineConfig { interval_range: 2..=3, ..Default::default() },
-            sensors: Sensors { activity: Box::new(input.clone()), window: Box::new(window) },
+            engine: EngineConfig {
+                interval_range: 2..=3,
+                ..Default::default()
+            },
+            sensors: Sensors {
+                activity: Box::new(input.clone()),
+                window: Box::new(window),
+            },
             clock: Box::new(clock.clone()),
         };
         let service = Service::start(config, move |e| {
             let _ = tx.send(e);
         })
         .unwrap();
-        Rig { net, dir, service: Some(service), events, input, clock }
+        Rig {
+            net,
+            dir,
+            service: Some(service),
+            events,
+            input,
+            clock,
+        }
     }
 
     /// States and notices pushed in the next `span`.
     fn collect(&self, span: Duration) -> (Vec<AgentState>, Vec<Notice>) {
         let (mut states, mut notices) = (Vec::new(), Vec::new());
         let end = Instant::now() + span;
-        while let Ok(e) = self.events.recv_timeout(end.saturating_duration_since(Instant::now())) {
+        while let Ok(e) = self
+            .events
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
             match e {
                 ServiceEvent::State(s) => states.push(*s),
                 ServiceEvent::Notice(n) => notices.push(n),
@@ -86,10 +110,18 @@ impl Rig {
     }
 
     /// Waits for a pushed state that satisfies `pred`; returns it.
-    fn wait_state(&self, limit: Duration, what: &str, pred: impl Fn(&AgentState) -> bool) -> AgentState {
+    fn wait_state(
+        &self,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&AgentState) -> bool,
+    ) -> AgentState {
         let end = Instant::now() + limit;
         loop {
-            match self.events.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            match self
+                .events
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            {
                 Ok(ServiceEvent::State(s)) if pred(&s) => return *s,
                 Ok(_) => {}
                 Err(_) => panic!("timed out after {limit:?} waiting for {what}"),
@@ -117,30 +149,54 @@ fn the_service_tracks_delivers_and_its_counters_never_jump_at_a_boundary() {
     typist.join().unwrap();
 
     let tracking: Vec<&AgentState> = states.iter().filter(|s| s.tracking.is_some()).collect();
-    assert!(tracking.len() >= 7, "about one state a second: {}", tracking.len());
+    assert!(
+        tracking.len() >= 7,
+        "about one state a second: {}",
+        tracking.len()
+    );
     let first = tracking[0].tracking.as_ref().unwrap();
     assert_eq!(first.task_name.as_deref(), Some("Write the report"));
     for pair in tracking.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let (sa, sb) = (a.tracking.as_ref().unwrap().session_secs, b.tracking.as_ref().unwrap().session_secs);
+        let (sa, sb) = (
+            a.tracking.as_ref().unwrap().session_secs,
+            b.tracking.as_ref().unwrap().session_secs,
+        );
         assert!(sb >= sa && sb - sa <= 2, "session counter {sa} -> {sb}");
         assert!(
-            b.today.tracked_secs >= a.today.tracked_secs && b.today.tracked_secs - a.today.tracked_secs <= 2,
+            b.today.tracked_secs >= a.today.tracked_secs
+                && b.today.tracked_secs - a.today.tracked_secs <= 2,
             "today's total {} -> {}",
             a.today.tracked_secs,
             b.today.tracked_secs
         );
-        assert_eq!(b.today.tracked_secs - a.today.tracked_secs, sb - sa, "the two counters move together");
+        assert_eq!(
+            b.today.tracked_secs - a.today.tracked_secs,
+            sb - sa,
+            "the two counters move together"
+        );
     }
     let last = tracking.last().unwrap();
-    assert!(last.recent.iter().filter(|b| !b.open).count() >= 2, "at least two boundaries: {:?}", last.recent);
-    assert!(last.recent.iter().any(|b| !b.open && b.active_pct >= 50), "{:?}", last.recent);
+    assert!(
+        last.recent.iter().filter(|b| !b.open).count() >= 2,
+        "at least two boundaries: {:?}",
+        last.recent
+    );
+    assert!(
+        last.recent.iter().any(|b| !b.open && b.active_pct >= 50),
+        "{:?}",
+        last.recent
+    );
     assert!(last.tracking.as_ref().unwrap().session_secs >= 7);
-    assert!(states.iter().any(|s| s.delivery.connection == Some(Connection::Online)));
+    assert!(states
+        .iter()
+        .any(|s| s.delivery.connection == Some(Connection::Online)));
     assert_eq!(last.account.as_ref().unwrap().email, EMAIL);
 
     handle.stop();
-    let stopped = rig.wait_state(Duration::from_secs(10), "stopped and delivered", |s| s.tracking.is_none() && s.delivery.unsent == 0);
+    let stopped = rig.wait_state(Duration::from_secs(10), "stopped and delivered", |s| {
+        s.tracking.is_none() && s.delivery.unsent == 0
+    });
     assert!(stopped.today.tracked_secs >= 7);
     let mut rig = rig;
     rig.service.take().unwrap().quit();
@@ -160,13 +216,33 @@ fn a_rejection_notifies_lists_the_reason_and_resend_offers_it_again() {
         "{notices:?}"
     );
     handle.stop();
-    let state = rig.wait_state(Duration::from_secs(10), "the rejected list", |s| s.tracking.is_none() && s.delivery.unsent == 0);
+    let state = rig.wait_state(Duration::from_secs(10), "the rejected list", |s| {
+        s.tracking.is_none() && s.delivery.unsent == 0
+    });
     assert!(state.delivery.rejected >= 1);
-    let bad = state.undelivered.iter().find(|u| u.reason.as_deref().is_some_and(|r| r.contains("unknown task"))).unwrap().clone();
-    let offered = |id: &str| rig.net.proxy.batches().iter().filter(|b| b.ids.iter().any(|i| i == id)).count();
+    let bad = state
+        .undelivered
+        .iter()
+        .find(|u| {
+            u.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("unknown task"))
+        })
+        .unwrap()
+        .clone();
+    let offered = |id: &str| {
+        rig.net
+            .proxy
+            .batches()
+            .iter()
+            .filter(|b| b.ids.iter().any(|i| i == id))
+            .count()
+    };
     assert_eq!(offered(&bad.id.to_string()), 1, "not retried on its own");
     handle.resend(Some(bad.id));
-    wait_until(Duration::from_secs(10), "the resend", || offered(&bad.id.to_string()) == 2);
+    wait_until(Duration::from_secs(10), "the resend", || {
+        offered(&bad.id.to_string()) == 2
+    });
 }
 
 #[test]
@@ -174,7 +250,9 @@ fn a_machine_that_slept_stops_tracking_with_a_notice() {
     let rig = Rig::new();
     let handle = rig.service.as_ref().unwrap().handle();
     handle.start(&rig.net.task);
-    rig.wait_state(Duration::from_secs(10), "tracking", |s| s.tracking.as_ref().is_some_and(|t| t.session_secs >= 2));
+    rig.wait_state(Duration::from_secs(10), "tracking", |s| {
+        s.tracking.as_ref().is_some_and(|t| t.session_secs >= 2)
+    });
     *rig.clock.jump.lock().unwrap() = Duration::from_secs(600);
     let (states, notices) = rig.collect(Duration::from_secs(3));
     assert!(notices.contains(&Notice::StoppedSleep), "{notices:?}");
@@ -182,29 +260,66 @@ fn a_machine_that_slept_stops_tracking_with_a_notice() {
 }
 
 #[test]
-fn an_expired_session_signs_the_app_out_with_a_notice_and_keeps_every_interval_for_the_next_sign_in() {
+fn an_expired_session_signs_the_app_out_with_a_notice_and_keeps_every_interval_for_the_next_sign_in(
+) {
     let rig = Rig::new();
     let handle = rig.service.as_ref().unwrap().handle();
-    rig.wait_state(Duration::from_secs(10), "online", |s| s.delivery.connection == Some(Connection::Online));
+    rig.wait_state(Duration::from_secs(10), "online", |s| {
+        s.delivery.connection == Some(Connection::Online)
+    });
     // The token is revoked on the server (as an expiry or an admin would).
     let mut store = Store::open(&store_path(&rig.dir)).unwrap();
     let tokens = TokenStore::new(&rig.dir, store.device_id().unwrap());
     revoke(&rig.net.server.base(), &tokens.load().unwrap().0);
     handle.start(&rig.net.task);
     let (states, notices) = rig.collect(Duration::from_secs(8));
-    assert_eq!(notices.iter().filter(|n| **n == Notice::SessionExpired).count(), 1, "said once: {notices:?}");
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| **n == Notice::SessionExpired)
+            .count(),
+        1,
+        "said once: {notices:?}"
+    );
     let last = states.last().unwrap();
     assert_eq!(last.delivery.connection, Some(Connection::SignedOut));
-    assert!(last.delivery.last_error.as_deref().is_some_and(|e| e.starts_with("signed out: your session expired")), "{last:?}");
-    assert!(last.delivery.unsent >= 2, "the intervals closed meanwhile are kept: {:?}", last.delivery);
-    assert!(last.account.is_some(), "the account stays, so the same one can sign in again");
+    assert!(
+        last.delivery
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("signed out: your session expired")),
+        "{last:?}"
+    );
+    assert!(
+        last.delivery.unsent >= 2,
+        "the intervals closed meanwhile are kept: {:?}",
+        last.delivery
+    );
+    assert!(
+        last.account.is_some(),
+        "the account stays, so the same one can sign in again"
+    );
 
     handle.stop();
-    sign_in(&mut store, &rig.dir, &rig.net.proxy.base(), EMAIL, PASSWORD, &SignInOptions::default()).unwrap();
+    sign_in(
+        &mut store,
+        &rig.dir,
+        &rig.net.proxy.base(),
+        EMAIL,
+        PASSWORD,
+        &SignInOptions::default(),
+    )
+    .unwrap();
     handle.account_changed();
-    rig.wait_state(Duration::from_secs(20), "the kept intervals delivered", |s| {
-        s.tracking.is_none() && s.delivery.unsent == 0 && s.delivery.connection == Some(Connection::Online)
-    });
+    rig.wait_state(
+        Duration::from_secs(20),
+        "the kept intervals delivered",
+        |s| {
+            s.tracking.is_none()
+                && s.delivery.unsent == 0
+                && s.delivery.connection == Some(Connection::Online)
+        },
+    );
     let rows = agent_rows(&rig.dir);
     assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
     assert_eq!(ServerProc::stored_ids(&rig.net.db).len(), rows.len());

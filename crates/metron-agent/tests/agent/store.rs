@@ -33,8 +33,12 @@ fn a_committed_interval_survives_reopening_with_its_status() {
 fn the_store_is_in_wal_mode_at_the_current_schema() {
     let (dir, _store) = open_temp();
     let conn = rusqlite::Connection::open(dir.path().join("agent.sqlite")).unwrap();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(version, 1);
 }
@@ -61,7 +65,11 @@ fn past_720_the_oldest_sent_intervals_go_first() {
     }
     let kept = store.intervals(false).unwrap();
     assert_eq!(kept.len(), 720);
-    assert_eq!(store.counts().unwrap().unsent, 100, "unsent intervals are never dropped");
+    assert_eq!(
+        store.counts().unwrap().unsent,
+        100,
+        "unsent intervals are never dropped"
+    );
     // The 80 dropped are the oldest sent: intervals 100..180.
     let kept_ids: std::collections::HashSet<Uuid> = kept.iter().map(|s| s.interval.id).collect();
     assert!(all[..100].iter().all(|i| kept_ids.contains(&i.id)));
@@ -103,9 +111,15 @@ fn a_checkpoint_of_an_interval_that_closed_normally_is_not_recovered() {
     closed.active = "1".repeat(20);
     closed.windows[0].seconds = 20;
     store.commit(&closed).unwrap();
-    assert!(store.checkpoint().unwrap().is_none(), "commit clears its own checkpoint");
+    assert!(
+        store.checkpoint().unwrap().is_none(),
+        "commit clears its own checkpoint"
+    );
     assert!(store.recover().unwrap().is_none());
-    assert_eq!(store.intervals(false).unwrap()[0].interval.duration_secs(), 20);
+    assert_eq!(
+        store.intervals(false).unwrap()[0].interval.duration_secs(),
+        20
+    );
 }
 
 #[test]
@@ -114,12 +128,26 @@ fn a_garbage_file_is_moved_aside_with_a_clear_error_and_never_deleted() {
     let path = dir.path().join("agent.sqlite");
     let garbage = b"this is not a database, but it is somebody's file".repeat(200);
     std::fs::write(&path, &garbage).unwrap();
-    let err = Store::open(&path).err().expect("a corrupt store must not open");
-    let StoreError::Corrupt { moved_to, .. } = &err else { panic!("unexpected {err:?}") };
+    let err = Store::open(&path)
+        .err()
+        .expect("a corrupt store must not open");
+    let StoreError::Corrupt { moved_to, .. } = &err else {
+        panic!("unexpected {err:?}")
+    };
     let text = err.to_string();
-    assert!(text.contains(&path.display().to_string()), "names the file: {text}");
-    assert!(text.contains("moved aside") && text.contains(".recover"), "says what to do: {text}");
-    assert_eq!(std::fs::read(moved_to).unwrap(), garbage, "the old file is kept byte for byte");
+    assert!(
+        text.contains(&path.display().to_string()),
+        "names the file: {text}"
+    );
+    assert!(
+        text.contains("moved aside") && text.contains(".recover"),
+        "says what to do: {text}"
+    );
+    assert_eq!(
+        std::fs::read(moved_to).unwrap(),
+        garbage,
+        "the old file is kept byte for byte"
+    );
     // The next start gets a fresh, working store.
     let mut store = Store::open(&path).unwrap();
     store.commit(&interval(0, 60)).unwrap();
@@ -136,7 +164,10 @@ fn a_store_with_damaged_pages_is_moved_aside() {
         }
     }
     // Fold the WAL into the main file, then scribble over the middle of it.
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid..mid + 8192].fill(0xA5);
@@ -153,7 +184,10 @@ fn a_store_with_damaged_pages_is_moved_aside() {
 fn a_store_from_a_newer_metron_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agent.sqlite");
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
     let err = Store::open(&path).err().unwrap();
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
     assert!(path.exists());
@@ -210,8 +244,13 @@ fn seven_hundred_twenty_intervals_fit_in_under_a_megabyte() {
         store.commit(&i).unwrap();
     }
     drop(store);
-    rusqlite::Connection::open(dir.path().join("agent.sqlite")).unwrap().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
-    let size = std::fs::metadata(dir.path().join("agent.sqlite")).unwrap().len();
+    rusqlite::Connection::open(dir.path().join("agent.sqlite"))
+        .unwrap()
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    let size = std::fs::metadata(dir.path().join("agent.sqlite"))
+        .unwrap()
+        .len();
     println!("store of 720 intervals: {size} bytes");
     assert!(size < 1 << 20, "store of 720 intervals is {size} bytes");
 }
@@ -226,11 +265,24 @@ fn delivery_takes_unsent_intervals_oldest_first_and_rejected_ones_only_after_a_r
     store.mark_sent(&[all[0].id], Utc::now()).unwrap();
     store.mark_rejected(all[2].id, "overlap").unwrap();
     let ids = |v: Vec<Interval>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.unsent_batch(100).unwrap()), vec![all[1].id, all[3].id, all[4].id]);
-    assert_eq!(ids(store.unsent_batch(2).unwrap()), vec![all[1].id, all[3].id]);
-    assert_eq!(store.mark_for_resend(Some(all[0].id)).unwrap(), 0, "a sent interval is not resent");
+    assert_eq!(
+        ids(store.unsent_batch(100).unwrap()),
+        vec![all[1].id, all[3].id, all[4].id]
+    );
+    assert_eq!(
+        ids(store.unsent_batch(2).unwrap()),
+        vec![all[1].id, all[3].id]
+    );
+    assert_eq!(
+        store.mark_for_resend(Some(all[0].id)).unwrap(),
+        0,
+        "a sent interval is not resent"
+    );
     assert_eq!(store.mark_for_resend(Some(all[2].id)).unwrap(), 1);
-    assert_eq!(ids(store.unsent_batch(100).unwrap()), vec![all[1].id, all[2].id, all[3].id, all[4].id]);
+    assert_eq!(
+        ids(store.unsent_batch(100).unwrap()),
+        vec![all[1].id, all[2].id, all[3].id, all[4].id]
+    );
     assert_eq!(store.intervals(false).unwrap()[2].reason, None);
     store.mark_rejected(all[4].id, "invalid: x").unwrap();
     store.mark_rejected(all[3].id, "invalid: y").unwrap();

@@ -39,13 +39,29 @@ impl Rig {
             utc_offset_minutes: 180,
         })));
         let input = ScriptedActivity::default();
-        let window =
-            ScriptedWindow(Arc::new(Mutex::new(Some(WindowInfo { app: "editor".into(), title: "plan.md".into(), url: None, path: None }))));
-        let sensors = Sensors { activity: Box::new(input.clone()), window: Box::new(window) };
-        let config = EngineConfig { interval_range: range, ..Default::default() };
+        let window = ScriptedWindow(Arc::new(Mutex::new(Some(WindowInfo {
+            app: "editor".into(),
+            title: "plan.md".into(),
+            url: None,
+            path: None,
+        }))));
+        let sensors = Sensors {
+            activity: Box::new(input.clone()),
+            window: Box::new(window),
+        };
+        let config = EngineConfig {
+            interval_range: range,
+            ..Default::default()
+        };
         let engine = Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(5))).unwrap();
         let tracker = Tracker::new(engine, store, sensors, Box::new(clock.clone())).unwrap();
-        Rig { _dir: dir, path, tracker, clock, input }
+        Rig {
+            _dir: dir,
+            path,
+            tracker,
+            clock,
+            input,
+        }
     }
 
     fn second(&mut self, active: bool) -> Vec<Event> {
@@ -55,7 +71,12 @@ impl Rig {
             now.wall += chrono::Duration::seconds(1);
         }
         if active {
-            *self.input.0.lock().unwrap() = Counts { keys: 2, clicks: 0, scrolls: 0, moves: 7 };
+            *self.input.0.lock().unwrap() = Counts {
+                keys: 2,
+                clicks: 0,
+                scrolls: 0,
+                moves: 7,
+            };
         }
         self.tracker.tick()
     }
@@ -70,12 +91,26 @@ fn closed_intervals_are_committed_as_they_close_and_the_open_one_checkpointed() 
     }
     let stored = read_intervals(&rig.path);
     assert_eq!(stored.len(), 2, "two 10 s intervals closed");
-    assert!(stored.iter().all(|i| i.duration_secs() == 10 && i.counts.keys == 20));
-    let checkpoint = rig.tracker.store().checkpoint().unwrap().expect("checkpoint of the open interval");
-    assert!(checkpoint.duration_secs() >= 4, "checkpoint at most 2 s old: {} s of 5", checkpoint.duration_secs());
+    assert!(stored
+        .iter()
+        .all(|i| i.duration_secs() == 10 && i.counts.keys == 20));
+    let checkpoint = rig
+        .tracker
+        .store()
+        .checkpoint()
+        .unwrap()
+        .expect("checkpoint of the open interval");
+    assert!(
+        checkpoint.duration_secs() >= 4,
+        "checkpoint at most 2 s old: {} s of 5",
+        checkpoint.duration_secs()
+    );
     assert_eq!(checkpoint.started_at, stored[1].ended_at);
     rig.tracker.stop();
-    assert!(rig.tracker.store().checkpoint().unwrap().is_none(), "stop leaves no checkpoint");
+    assert!(
+        rig.tracker.store().checkpoint().unwrap().is_none(),
+        "stop leaves no checkpoint"
+    );
     assert_eq!(read_intervals(&rig.path).len(), 3);
 }
 
@@ -86,14 +121,21 @@ fn the_checkpoint_is_never_more_than_two_seconds_behind() {
     for k in 1..=60u64 {
         rig.second(k % 2 == 0);
         let cp = rig.tracker.store().checkpoint().unwrap().unwrap();
-        assert!(k as i64 - cp.duration_secs() <= 2, "after {k} s the checkpoint holds {} s", cp.duration_secs());
+        assert!(
+            k as i64 - cp.duration_secs() <= 2,
+            "after {k} s the checkpoint holds {} s",
+            cp.duration_secs()
+        );
     }
 }
 
 #[test]
 fn input_before_start_is_not_counted() {
     let mut rig = Rig::new(5..=5);
-    *rig.input.0.lock().unwrap() = Counts { keys: 100, ..Default::default() };
+    *rig.input.0.lock().unwrap() = Counts {
+        keys: 100,
+        ..Default::default()
+    };
     rig.tracker.start("t1");
     for _ in 0..5 {
         rig.second(false);
@@ -127,12 +169,19 @@ fn while_the_disk_is_full_closed_intervals_wait_in_memory_and_none_is_lost() {
     for _ in 0..40 {
         rig.second(true);
     }
-    assert!(!rig.tracker.uncommitted().is_empty(), "commits must be failing while the disk is full");
+    assert!(
+        !rig.tracker.uncommitted().is_empty(),
+        "commits must be failing while the disk is full"
+    );
     rig.tracker.store().set_max_pages(1 << 20).unwrap();
     rig.second(true);
     assert!(rig.tracker.uncommitted().is_empty());
     let stored = read_intervals(&rig.path);
-    assert_eq!(stored.len(), 10, "every 5 s interval of the 51 s is in the store");
+    assert_eq!(
+        stored.len(),
+        10,
+        "every 5 s interval of the 51 s is in the store"
+    );
     for pair in stored.windows(2) {
         assert_eq!(pair[0].ended_at, pair[1].started_at);
     }
@@ -144,14 +193,24 @@ fn session_after_a_stored_interval(ends_after_nine: i64) -> (Vec<Event>, Vec<Int
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agent.sqlite");
     let mut store = Store::open(&path).unwrap();
-    store.commit(&interval(3600 + ends_after_nine - 60, 60)).unwrap(); // interval() counts from 08:00
+    store
+        .commit(&interval(3600 + ends_after_nine - 60, 60))
+        .unwrap(); // interval() counts from 08:00
     let clock = ScriptedClock(Arc::new(Mutex::new(Now {
         mono: Duration::from_secs(100),
         wall: Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
         utc_offset_minutes: 0,
     })));
-    let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
-    let engine = Engine::new(EngineConfig::default(), Uuid::nil(), Box::new(StdRng::seed_from_u64(1))).unwrap();
+    let sensors = Sensors {
+        activity: Box::new(ScriptedActivity::default()),
+        window: Box::new(ScriptedWindow::default()),
+    };
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Uuid::nil(),
+        Box::new(StdRng::seed_from_u64(1)),
+    )
+    .unwrap();
     let mut tracker = Tracker::new(engine, store, sensors, Box::new(clock.clone())).unwrap();
     let events = tracker.start("t1");
     for _ in 0..2 {
@@ -168,7 +227,9 @@ fn a_new_session_never_starts_before_the_last_stored_interval_ended() {
     let (events, stored) = session_after_a_stored_interval(180);
     assert_no_overlap(&stored);
     assert_eq!(stored[1].started_at, stored[0].ended_at);
-    assert!(!events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, Event::FloorIgnored { .. })));
 }
 
 #[test]
@@ -178,6 +239,15 @@ fn a_stored_interval_ending_hours_ahead_of_the_clock_does_not_push_new_ones_into
     let (events, stored) = session_after_a_stored_interval(2 * 3600);
     let nine = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     assert_eq!(stored.len(), 2);
-    assert_eq!((stored[0].started_at, stored[0].duration_secs()), (nine, 2), "{stored:?}");
-    assert!(events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })), "{events:?}");
+    assert_eq!(
+        (stored[0].started_at, stored[0].duration_secs()),
+        (nine, 2),
+        "{stored:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::FloorIgnored { .. })),
+        "{events:?}"
+    );
 }

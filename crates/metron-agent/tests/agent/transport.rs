@@ -2,7 +2,9 @@
 //! redirects followed, and TLS through a real nginx from Debian with a certificate made by
 //! openssl at test time, trusted with `--ca-cert` and refused without it.
 
-use super::delivery::{agent, agent_rows, spawn_track, stop, text, unsent, wait_until, Net, EMAIL, PASSWORD};
+use super::delivery::{
+    agent, agent_rows, spawn_track, stop, text, unsent, wait_until, Net, EMAIL, PASSWORD,
+};
 use super::server::ServerProc;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,19 +19,68 @@ fn plain_http_to_another_machine_is_refused_unless_confirmed_and_loopback_needs_
     let net = Net::new();
     let dir = net.agent_dir("a");
     // Not a loopback address: refused before anything is sent (192.0.2.0/24 is TEST-NET-1).
-    let refused = agent(&dir, &["login", "--server", "http://192.0.2.10:8750", "--email", EMAIL, "--password", PASSWORD]);
+    let refused = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            "http://192.0.2.10:8750",
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
     let err = text(&refused.stderr);
-    assert!(!refused.status.success() && err.contains("plain http:// to another machine") && err.contains("--insecure"), "{err}");
+    assert!(
+        !refused.status.success()
+            && err.contains("plain http:// to another machine")
+            && err.contains("--insecure"),
+        "{err}"
+    );
     assert!(text(&agent(&dir, &["status"]).stdout).contains("not signed in"));
     // Confirmed: the check lets it through, and what fails is the connection (.invalid never
     // resolves), not the check.
-    let confirmed =
-        agent(&dir, &["login", "--server", "http://metron.invalid:8750", "--email", EMAIL, "--password", PASSWORD, "--insecure"]);
+    let confirmed = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            "http://metron.invalid:8750",
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+            "--insecure",
+        ],
+    );
     let err = text(&confirmed.stderr);
-    assert!(!confirmed.status.success() && !err.contains("plain http://") && err.contains("metron.invalid"), "{err}");
+    assert!(
+        !confirmed.status.success()
+            && !err.contains("plain http://")
+            && err.contains("metron.invalid"),
+        "{err}"
+    );
     // The loopback forms need no confirmation.
-    for server in [net.proxy.base(), format!("http://localhost:{}", net.proxy.base().rsplit(':').next().unwrap())] {
-        let out = agent(&dir, &["login", "--server", &server, "--email", EMAIL, "--password", PASSWORD]);
+    for server in [
+        net.proxy.base(),
+        format!(
+            "http://localhost:{}",
+            net.proxy.base().rsplit(':').next().unwrap()
+        ),
+    ] {
+        let out = agent(
+            &dir,
+            &[
+                "login",
+                "--server",
+                &server,
+                "--email",
+                EMAIL,
+                "--password",
+                PASSWORD,
+            ],
+        );
         assert!(out.status.success(), "{server}: {}", text(&out.stderr));
     }
 }
@@ -81,10 +132,24 @@ fn login_does_not_follow_a_redirect_and_says_where_it_pointed() {
     thief.set_nonblocking(true).unwrap();
     let target = format!("http://{}/api/v1/login", thief.local_addr().unwrap());
     let (addr, requests) = redirector(target.clone());
-    let out = agent(dir.path(), &["login", "--server", &format!("http://{addr}"), "--email", EMAIL, "--password", PASSWORD]);
+    let out = agent(
+        dir.path(),
+        &[
+            "login",
+            "--server",
+            &format!("http://{addr}"),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
     let err = text(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains(&format!("redirect to {target}")) && err.contains("does not follow redirects"), "{err}");
+    assert!(
+        err.contains(&format!("redirect to {target}")) && err.contains("does not follow redirects"),
+        "{err}"
+    );
     assert_eq!(requests.load(Ordering::SeqCst), 1);
     assert!(thief.accept().is_err(), "the redirect was followed");
 }
@@ -101,8 +166,24 @@ impl Nginx {
     fn start(dir: &Path, upstream: SocketAddr) -> Nginx {
         let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
         let made = Command::new(tool("openssl"))
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-            .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+            ])
             .arg(&key)
             .arg("-out")
             .arg(&cert)
@@ -110,7 +191,11 @@ impl Nginx {
             .unwrap();
         assert!(made.status.success(), "openssl: {}", text(&made.stderr));
         // A free port: bound, read, released (nginx binds it a moment later).
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let d = dir.display();
         let conf = format!(
             "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log stderr warn;\nevents {{ worker_connections 64; }}\n\
@@ -137,10 +222,18 @@ impl Nginx {
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = child.try_wait().unwrap() {
                 let mut err = String::new();
-                child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
                 panic!("nginx exited ({status}): {err}");
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "nginx did not listen on {port}");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "nginx did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Nginx { child, port, cert }
@@ -161,37 +254,86 @@ impl Drop for Nginx {
 /// A Debian tool the test needs: on PATH or in /usr/sbin (nginx lives there and root's PATH
 /// is not everyone's). Missing is a failure with the fix, never a skip.
 fn tool(name: &str) -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()));
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
     on_path
         .or_else(|| Some(Path::new("/usr/sbin").join(name)).filter(|p| p.is_file()))
-        .unwrap_or_else(|| panic!("{name} is not installed; `.ci/deps.sh test` installs it (apt-get install {name})"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is not installed; `.ci/deps.sh test` installs it (apt-get install {name})"
+            )
+        })
 }
 
 #[test]
-fn through_nginx_with_a_private_ca_the_agent_signs_in_with_ca_cert_and_delivers_and_without_it_fails_on_the_certificate() {
+fn through_nginx_with_a_private_ca_the_agent_signs_in_with_ca_cert_and_delivers_and_without_it_fails_on_the_certificate(
+) {
     let net = Net::new();
     let tls_dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::start(tls_dir.path(), net.server.addr);
     let dir = net.agent_dir("a");
 
-    let untrusted = agent(&dir, &["login", "--server", &nginx.base(), "--email", EMAIL, "--password", PASSWORD]);
+    let untrusted = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &nginx.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+        ],
+    );
     let err = text(&untrusted.stderr);
     assert!(!untrusted.status.success(), "{err}");
-    assert!(err.contains("TLS connection") && err.contains("certificate") && err.contains("--ca-cert"), "{err}");
+    assert!(
+        err.contains("TLS connection") && err.contains("certificate") && err.contains("--ca-cert"),
+        "{err}"
+    );
     assert!(text(&agent(&dir, &["status"]).stdout).contains("not signed in"));
 
     let cert = nginx.cert.display().to_string();
-    let out = agent(&dir, &["login", "--server", &nginx.base(), "--email", EMAIL, "--password", PASSWORD, "--ca-cert", &cert]);
+    let out = agent(
+        &dir,
+        &[
+            "login",
+            "--server",
+            &nginx.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+            "--ca-cert",
+            &cert,
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("1 tasks"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("1 tasks"),
+        "{}",
+        text(&out.stdout)
+    );
     // The CA is remembered with the account: later commands trust it without being told.
     let tasks = agent(&dir, &["tasks"]);
-    assert!(text(&tasks.stdout).contains("Write the report") && !text(&tasks.stderr).contains("offline"), "{}", text(&tasks.stderr));
+    assert!(
+        text(&tasks.stdout).contains("Write the report")
+            && !text(&tasks.stderr).contains("offline"),
+        "{}",
+        text(&tasks.stderr)
+    );
     let status = text(&agent(&dir, &["status"]).stdout);
     assert!(status.contains("connection: online"), "{status}");
 
     let track = spawn_track(&dir, &net.task);
-    wait_until(Duration::from_secs(20), "an interval delivered through nginx", || agent_rows(&dir).iter().any(|r| r.1 == "sent"));
+    wait_until(
+        Duration::from_secs(20),
+        "an interval delivered through nginx",
+        || agent_rows(&dir).iter().any(|r| r.1 == "sent"),
+    );
     stop(track);
     if unsent(&dir) > 0 {
         let out = agent(&dir, &["resend", "--all"]);
@@ -206,7 +348,21 @@ fn through_nginx_with_a_private_ca_the_agent_signs_in_with_ca_cert_and_delivers_
     std::fs::write(&junk, "not a certificate\n").unwrap();
     let bad = agent(
         &dir,
-        &["login", "--server", &nginx.base(), "--email", EMAIL, "--password", PASSWORD, "--ca-cert", &junk.display().to_string()],
+        &[
+            "login",
+            "--server",
+            &nginx.base(),
+            "--email",
+            EMAIL,
+            "--password",
+            PASSWORD,
+            "--ca-cert",
+            &junk.display().to_string(),
+        ],
     );
-    assert!(!bad.status.success() && text(&bad.stderr).contains("as a CA certificate"), "{}", text(&bad.stderr));
+    assert!(
+        !bad.status.success() && text(&bad.stderr).contains("as a CA certificate"),
+        "{}",
+        text(&bad.stderr)
+    );
 }

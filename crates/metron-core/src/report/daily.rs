@@ -23,9 +23,13 @@ pub const MAX_HOSTS: usize = 50;
 /// The UTC instants a local day covers: [`date` 00:00, next day 00:00) at `utc_offset_minutes`
 /// east of UTC. The server loads the intervals overlapping this range. `None` only for dates
 /// at the edge of what chrono can represent.
-pub fn local_day_bounds(date: NaiveDate, utc_offset_minutes: i32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn local_day_bounds(
+    date: NaiveDate,
+    utc_offset_minutes: i32,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let local_midnight_as_utc = date.and_time(NaiveTime::MIN).and_utc();
-    let start = local_midnight_as_utc.checked_sub_signed(Duration::minutes(i64::from(utc_offset_minutes)))?;
+    let start = local_midnight_as_utc
+        .checked_sub_signed(Duration::minutes(i64::from(utc_offset_minutes)))?;
     let end = start.checked_add_signed(Duration::days(1))?;
     Some((start, end))
 }
@@ -177,7 +181,12 @@ impl Usage {
 /// that ends before it starts adds nothing. Intervals are assumed not to overlap each other (the
 /// server refuses overlaps per user); if they do, their seconds add up and `away_secs` floors
 /// at 0.
-pub fn daily_report(intervals: &[Interval], date: NaiveDate, utc_offset_minutes: i32, classifier: &Classifier) -> DailyReport {
+pub fn daily_report(
+    intervals: &[Interval],
+    date: NaiveDate,
+    utc_offset_minutes: i32,
+    classifier: &Classifier,
+) -> DailyReport {
     daily_report_with_usage(intervals, date, utc_offset_minutes, classifier).0
 }
 
@@ -253,9 +262,10 @@ impl<'a> DayTally<'a> {
         let start = interval.started_at.max(self.day_start);
         let end = interval.ended_at.min(self.day_end);
         // Seconds [from, to) of the interval lie inside the day.
-        let (Ok(from), Ok(to)) =
-            (u64::try_from((start - interval.started_at).num_seconds()), u64::try_from((end - interval.started_at).num_seconds()))
-        else {
+        let (Ok(from), Ok(to)) = (
+            u64::try_from((start - interval.started_at).num_seconds()),
+            u64::try_from((end - interval.started_at).num_seconds()),
+        ) else {
             return;
         };
         if to <= from {
@@ -270,7 +280,11 @@ impl<'a> DayTally<'a> {
         report.tracked_secs += inside;
         report.active_secs += active;
         add_prorated(&mut report.counts, &interval.counts, inside, duration);
-        report.first_activity = Some(report.first_activity.map_or(start, |first| first.min(start)));
+        report.first_activity = Some(
+            report
+                .first_activity
+                .map_or(start, |first| first.min(start)),
+        );
         report.last_activity = Some(report.last_activity.map_or(end, |last| last.max(end)));
         report.timeline.push(TimelineEntry {
             started_at: start,
@@ -280,7 +294,10 @@ impl<'a> DayTally<'a> {
             active_secs: active,
             activity_pct: percent(active, inside),
         });
-        self.tasks.entry(interval.task_id.as_str()).or_default().add(inside, active);
+        self.tasks
+            .entry(interval.task_id.as_str())
+            .or_default()
+            .add(inside, active);
 
         // Seconds before `cursor` are attributed already: this keeps overlapping segments from
         // counting a second twice, so the three classes always sum to the tracked time.
@@ -294,7 +311,11 @@ impl<'a> DayTally<'a> {
             }
             cursor = seg_to;
             covered += seg_to - seg_from;
-            self.add_segment(segment, seg_to - seg_from, count_active(flags, seg_from, seg_to));
+            self.add_segment(
+                segment,
+                seg_to - seg_from,
+                count_active(flags, seg_from, seg_to),
+            );
         }
         self.report.neutral_secs += inside - covered;
     }
@@ -312,9 +333,18 @@ impl<'a> DayTally<'a> {
             Class::Unproductive => self.report.unproductive_secs += seconds,
             Class::Neutral => self.report.neutral_secs += seconds,
         }
-        self.pairs.entry((segment.app.as_str(), host.clone())).or_default().add(seconds, active);
-        self.apps.entry(segment.app.as_str()).or_default().add(seconds, active);
-        self.titles.entry((segment.app.as_str(), segment.title.as_str())).or_default().add(seconds, active);
+        self.pairs
+            .entry((segment.app.as_str(), host.clone()))
+            .or_default()
+            .add(seconds, active);
+        self.apps
+            .entry(segment.app.as_str())
+            .or_default()
+            .add(seconds, active);
+        self.titles
+            .entry((segment.app.as_str(), segment.title.as_str()))
+            .or_default()
+            .add(seconds, active);
         if let Some(host) = host {
             self.hosts.entry(host).or_default().add(seconds, active);
         }
@@ -323,7 +353,16 @@ impl<'a> DayTally<'a> {
     /// The day's report, its lists ranked (largest first, ties by name) and cut, and its time
     /// per (app, host) pair.
     fn finish(self) -> (DailyReport, Vec<WindowUsage>) {
-        let DayTally { mut report, classifier, tasks, apps, titles, hosts, pairs, .. } = self;
+        let DayTally {
+            mut report,
+            classifier,
+            tasks,
+            apps,
+            titles,
+            hosts,
+            pairs,
+            ..
+        } = self;
         report.idle_secs = report.tracked_secs - report.active_secs;
         report.activity_pct = percent(report.active_secs, report.tracked_secs);
         if let (Some(first), Some(last)) = (report.first_activity, report.last_activity) {
@@ -354,7 +393,9 @@ impl<'a> DayTally<'a> {
             tracked_secs: u.tracked,
             active_secs: u.active,
         });
-        report.timeline.sort_by(|a, b| (a.started_at, a.ended_at, &a.task_id).cmp(&(b.started_at, b.ended_at, &b.task_id)));
+        report.timeline.sort_by(|a, b| {
+            (a.started_at, a.ended_at, &a.task_id).cmp(&(b.started_at, b.ended_at, &b.task_id))
+        });
         let usage = ranked(pairs, usize::MAX, |(app, host), u| WindowUsage {
             app: app.to_string(),
             host,
@@ -366,7 +407,11 @@ impl<'a> DayTally<'a> {
 }
 
 /// One group's time, largest first and then by the group's key: every list of the report.
-fn ranked<K: Ord, T>(groups: HashMap<K, Usage>, limit: usize, row: impl Fn(K, Usage) -> T) -> Vec<T> {
+fn ranked<K: Ord, T>(
+    groups: HashMap<K, Usage>,
+    limit: usize,
+    row: impl Fn(K, Usage) -> T,
+) -> Vec<T> {
     let mut groups: Vec<(K, Usage)> = groups.into_iter().collect();
     groups.sort_by(|(ka, a), (kb, b)| b.tracked.cmp(&a.tracked).then_with(|| ka.cmp(kb)));
     groups.truncate(limit);
@@ -387,7 +432,9 @@ pub fn reclassify(report: &mut DailyReport, usage: &[WindowUsage], classifier: &
     }
     report.productive_secs = productive;
     report.unproductive_secs = unproductive;
-    report.neutral_secs = report.tracked_secs.saturating_sub(productive + unproductive);
+    report.neutral_secs = report
+        .tracked_secs
+        .saturating_sub(productive + unproductive);
     for app in &mut report.apps {
         app.class = classifier.classify(&app.app, None);
     }
@@ -399,7 +446,10 @@ pub fn reclassify(report: &mut DailyReport, usage: &[WindowUsage], classifier: &
 /// Seconds marked `'1'` among flags [from, to); flags past the end of a short string are idle.
 fn count_active(flags: &[u8], from: u64, to: u64) -> u64 {
     let clamp = |i: u64| usize::try_from(i).unwrap_or(usize::MAX).min(flags.len());
-    flags[clamp(from)..clamp(to)].iter().filter(|&&b| b == b'1').count() as u64
+    flags[clamp(from)..clamp(to)]
+        .iter()
+        .filter(|&&b| b == b'1')
+        .count() as u64
 }
 
 /// Adds `counts * inside / duration`, floored per counter, so a day never claims input that
@@ -436,14 +486,38 @@ mod tests {
     use uuid::Uuid;
 
     fn rule(target: RuleTarget, kind: PatternKind, pattern: &str, class: Class) -> Rule {
-        Rule { target, kind, pattern: pattern.into(), class }
+        Rule {
+            target,
+            kind,
+            pattern: pattern.into(),
+            class,
+        }
     }
 
-    fn segment(offset: u32, seconds: u32, app: &str, title: &str, url: Option<&str>) -> WindowSegment {
-        WindowSegment { offset, seconds, app: app.into(), title: title.into(), url: url.map(str::to_string), path: None }
+    fn segment(
+        offset: u32,
+        seconds: u32,
+        app: &str,
+        title: &str,
+        url: Option<&str>,
+    ) -> WindowSegment {
+        WindowSegment {
+            offset,
+            seconds,
+            app: app.into(),
+            title: title.into(),
+            url: url.map(str::to_string),
+            path: None,
+        }
     }
 
-    fn interval(task: &str, started_at: DateTime<Utc>, active: &str, counts: Counts, windows: Vec<WindowSegment>) -> Interval {
+    fn interval(
+        task: &str,
+        started_at: DateTime<Utc>,
+        active: &str,
+        counts: Counts,
+        windows: Vec<WindowSegment>,
+    ) -> Interval {
         Interval {
             id: Uuid::nil(),
             device_id: Uuid::nil(),
@@ -459,7 +533,12 @@ mod tests {
     }
 
     fn counts(keys: u64, clicks: u64, scrolls: u64, moves: u64) -> Counts {
-        Counts { keys, clicks, scrolls, moves }
+        Counts {
+            keys,
+            clicks,
+            scrolls,
+            moves,
+        }
     }
 
     fn utc(h: u32, m: u32, s: u32) -> DateTime<Utc> {
@@ -471,15 +550,24 @@ mod tests {
     }
 
     fn assert_classes_sum(report: &DailyReport) {
-        assert_eq!(report.productive_secs + report.unproductive_secs + report.neutral_secs, report.tracked_secs);
+        assert_eq!(
+            report.productive_secs + report.unproductive_secs + report.neutral_secs,
+            report.tracked_secs
+        );
         assert_eq!(report.idle_secs + report.active_secs, report.tracked_secs);
         assert!(report.active_secs <= report.tracked_secs);
     }
 
     #[test]
     fn the_local_day_runs_from_local_midnight_to_local_midnight() {
-        assert_eq!(local_day_bounds(day(), 180), Some((utc(0, 0, 0) - Duration::hours(3), utc(21, 0, 0))));
-        assert_eq!(local_day_bounds(day(), -300), Some((utc(5, 0, 0), utc(5, 0, 0) + Duration::days(1))));
+        assert_eq!(
+            local_day_bounds(day(), 180),
+            Some((utc(0, 0, 0) - Duration::hours(3), utc(21, 0, 0)))
+        );
+        assert_eq!(
+            local_day_bounds(day(), -300),
+            Some((utc(5, 0, 0), utc(5, 0, 0) + Duration::days(1)))
+        );
         assert_eq!(local_day_bounds(NaiveDate::MAX, 0), None);
         let far = daily_report(&[], NaiveDate::MAX, 0, &Classifier::empty());
         assert_eq!(far.tracked_secs, 0);
@@ -488,23 +576,63 @@ mod tests {
     #[test]
     fn intervals_are_clipped_at_local_midnight_in_the_report_offset() {
         // UTC+3: the local day 2026-11-23 is [2026-11-22 21:00Z, 2026-11-23 21:00Z).
-        let evening = interval("t", utc(20, 59, 56), "11110011", counts(0, 0, 0, 0), vec![segment(0, 8, "code", "a", None)]);
-        let morning = interval("t", utc(0, 0, 0) - Duration::hours(3) - Duration::seconds(2), "1101", counts(0, 0, 0, 0), vec![]);
+        let evening = interval(
+            "t",
+            utc(20, 59, 56),
+            "11110011",
+            counts(0, 0, 0, 0),
+            vec![segment(0, 8, "code", "a", None)],
+        );
+        let morning = interval(
+            "t",
+            utc(0, 0, 0) - Duration::hours(3) - Duration::seconds(2),
+            "1101",
+            counts(0, 0, 0, 0),
+            vec![],
+        );
         let outside = interval("t", utc(21, 0, 0), "1111", counts(0, 0, 0, 0), vec![]);
-        let report = daily_report(&[evening, morning, outside], day(), 180, &Classifier::empty());
-        assert_eq!(report.tracked_secs, 4 + 2, "4 s before midnight tonight, 2 s after midnight this morning");
+        let report = daily_report(
+            &[evening, morning, outside],
+            day(),
+            180,
+            &Classifier::empty(),
+        );
+        assert_eq!(
+            report.tracked_secs,
+            4 + 2,
+            "4 s before midnight tonight, 2 s after midnight this morning"
+        );
         assert_eq!(report.active_secs, 4 + 1);
-        assert_eq!(report.first_activity, Some(utc(21, 0, 0) - Duration::days(1)));
+        assert_eq!(
+            report.first_activity,
+            Some(utc(21, 0, 0) - Duration::days(1))
+        );
         assert_eq!(report.last_activity, Some(utc(21, 0, 0)));
         assert_eq!(report.timeline.len(), 2);
-        assert_eq!(report.timeline[0].started_at, utc(21, 0, 0) - Duration::days(1));
-        assert_eq!(report.timeline[0].ended_at, utc(21, 0, 0) - Duration::days(1) + Duration::seconds(2));
+        assert_eq!(
+            report.timeline[0].started_at,
+            utc(21, 0, 0) - Duration::days(1)
+        );
+        assert_eq!(
+            report.timeline[0].ended_at,
+            utc(21, 0, 0) - Duration::days(1) + Duration::seconds(2)
+        );
         assert_eq!(report.timeline[1].ended_at, utc(21, 0, 0));
         assert_eq!(report.apps[0].tracked_secs, 4, "the segment is clipped too");
         assert_eq!(report.neutral_secs, 6);
         // The same evening in UTC is a different day: all 8 s fall before midnight UTC.
-        let utc_report =
-            daily_report(&[interval("t", utc(20, 59, 56), "11110011", Counts::default(), vec![])], day(), 0, &Classifier::empty());
+        let utc_report = daily_report(
+            &[interval(
+                "t",
+                utc(20, 59, 56),
+                "11110011",
+                Counts::default(),
+                vec![],
+            )],
+            day(),
+            0,
+            &Classifier::empty(),
+        );
         assert_eq!(utc_report.tracked_secs, 8);
     }
 
@@ -515,7 +643,11 @@ mod tests {
         let crossing = interval("t", start, "1111111111", counts(10, 5, 1, 99), vec![]);
         let whole = interval("t", utc(9, 0, 0), "11", counts(3, 1, 1, 7), vec![]);
         let report = daily_report(&[crossing, whole], day(), 180, &Classifier::empty());
-        assert_eq!(report.counts, counts(7 + 3, 3 + 1, 1, 69 + 7), "7/10 of 10, 5, 1, 99 floored, plus the whole interval");
+        assert_eq!(
+            report.counts,
+            counts(7 + 3, 3 + 1, 1, 69 + 7),
+            "7/10 of 10, 5, 1, 99 floored, plus the whole interval"
+        );
     }
 
     #[test]
@@ -533,8 +665,18 @@ mod tests {
     #[test]
     fn the_three_classes_sum_to_tracked_time_even_with_uncovered_seconds() {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "code", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "youtube.com", Class::Unproductive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "code",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Glob,
+                "youtube.com",
+                Class::Unproductive,
+            ),
         ])
         .unwrap();
         let i = interval(
@@ -542,18 +684,38 @@ mod tests {
             utc(10, 0, 0),
             "1111100000",
             Counts::default(),
-            vec![segment(1, 3, "code", "x", None), segment(5, 2, "firefox", "v", Some("https://youtube.com/watch"))],
+            vec![
+                segment(1, 3, "code", "x", None),
+                segment(5, 2, "firefox", "v", Some("https://youtube.com/watch")),
+            ],
         );
         let report = daily_report(&[i], day(), 0, &classifier);
-        assert_eq!((report.productive_secs, report.unproductive_secs, report.neutral_secs), (3, 2, 5));
+        assert_eq!(
+            (
+                report.productive_secs,
+                report.unproductive_secs,
+                report.neutral_secs
+            ),
+            (3, 2, 5)
+        );
         assert_classes_sum(&report);
     }
 
     #[test]
     fn the_per_second_class_uses_the_app_and_the_url_host() {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "firefox", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "youtube.com", Class::Unproductive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "firefox",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Glob,
+                "youtube.com",
+                Class::Unproductive,
+            ),
         ])
         .unwrap();
         let i = interval(
@@ -569,17 +731,44 @@ mod tests {
         );
         let report = daily_report(&[i], day(), 0, &classifier);
         assert_eq!((report.productive_secs, report.unproductive_secs), (2, 4));
-        assert_eq!(report.hosts[0], HostUsage { host: "youtube.com".into(), class: Class::Unproductive, tracked_secs: 4, active_secs: 4 });
-        assert_eq!(report.hosts[1].class, Class::Neutral, "docs.rs has no host rule; the app rule doesn't apply to hosts");
-        assert!(report.apps.iter().all(|a| a.class == Class::Productive), "apps are classified by app rules alone");
+        assert_eq!(
+            report.hosts[0],
+            HostUsage {
+                host: "youtube.com".into(),
+                class: Class::Unproductive,
+                tracked_secs: 4,
+                active_secs: 4
+            }
+        );
+        assert_eq!(
+            report.hosts[1].class,
+            Class::Neutral,
+            "docs.rs has no host rule; the app rule doesn't apply to hosts"
+        );
+        assert!(
+            report.apps.iter().all(|a| a.class == Class::Productive),
+            "apps are classified by app rules alone"
+        );
         assert_eq!(report.apps.len(), 2, "app names are grouped as recorded");
     }
 
     #[test]
     fn malformed_intervals_are_counted_as_far_as_they_can_be() {
-        let short_flags = interval("t", utc(10, 0, 0), "11", Counts::default(), vec![segment(0, 2, "a", "", None)]);
-        let short_flags = Interval { ended_at: utc(10, 0, 5), ..short_flags };
-        let long_flags = Interval { ended_at: utc(10, 1, 2), ..interval("t", utc(10, 1, 0), "1x111", Counts::default(), vec![]) };
+        let short_flags = interval(
+            "t",
+            utc(10, 0, 0),
+            "11",
+            Counts::default(),
+            vec![segment(0, 2, "a", "", None)],
+        );
+        let short_flags = Interval {
+            ended_at: utc(10, 0, 5),
+            ..short_flags
+        };
+        let long_flags = Interval {
+            ended_at: utc(10, 1, 2),
+            ..interval("t", utc(10, 1, 0), "1x111", Counts::default(), vec![])
+        };
         let wild_segments = interval(
             "t",
             utc(10, 2, 0),
@@ -592,13 +781,35 @@ mod tests {
                 segment(3, 0, "empty", "", None),
             ],
         );
-        let backwards = Interval { ended_at: utc(9, 0, 0), ..interval("t", utc(10, 3, 0), "1", Counts::default(), vec![]) };
-        let report = daily_report(&[short_flags, long_flags, wild_segments, backwards], day(), 0, &Classifier::empty());
+        let backwards = Interval {
+            ended_at: utc(9, 0, 0),
+            ..interval("t", utc(10, 3, 0), "1", Counts::default(), vec![])
+        };
+        let report = daily_report(
+            &[short_flags, long_flags, wild_segments, backwards],
+            day(),
+            0,
+            &Classifier::empty(),
+        );
         assert_eq!(report.tracked_secs, 5 + 2 + 4);
-        assert_eq!(report.active_secs, 2 + 1 + 4, "missing flags are idle, surplus flags ignored, 'x' is not '1'");
-        let app = |name: &str| report.apps.iter().find(|a| a.app == name).map(|a| a.tracked_secs);
+        assert_eq!(
+            report.active_secs,
+            2 + 1 + 4,
+            "missing flags are idle, surplus flags ignored, 'x' is not '1'"
+        );
+        let app = |name: &str| {
+            report
+                .apps
+                .iter()
+                .find(|a| a.app == name)
+                .map(|a| a.tracked_secs)
+        };
         assert_eq!(app("late"), Some(2), "clipped to the interval's 4 s");
-        assert_eq!(app("overlapping"), None, "its seconds were already counted and it lies before them");
+        assert_eq!(
+            app("overlapping"),
+            None,
+            "its seconds were already counted and it lies before them"
+        );
         assert_eq!(app("beyond"), None);
         assert_eq!(report.timeline.len(), 3);
         assert_classes_sum(&report);
@@ -607,12 +818,20 @@ mod tests {
     #[test]
     fn random_malformed_intervals_never_break_the_invariants() {
         let mut rng = StdRng::seed_from_u64(7);
-        let classifier = Classifier::new(&[rule(RuleTarget::App, PatternKind::Glob, "a*", Class::Productive)]).unwrap();
+        let classifier = Classifier::new(&[rule(
+            RuleTarget::App,
+            PatternKind::Glob,
+            "a*",
+            Class::Productive,
+        )])
+        .unwrap();
         for _ in 0..200 {
             let intervals: Vec<Interval> = (0..rng.random_range(0..6))
                 .map(|_| {
                     let start = utc(0, 0, 0) + Duration::seconds(rng.random_range(-200..86_600));
-                    let flags: String = (0..rng.random_range(0..40)).map(|_| if rng.random_bool(0.5) { '1' } else { '0' }).collect();
+                    let flags: String = (0..rng.random_range(0..40))
+                        .map(|_| if rng.random_bool(0.5) { '1' } else { '0' })
+                        .collect();
                     let windows = (0..rng.random_range(0..4))
                         .map(|_| {
                             segment(
@@ -624,7 +843,13 @@ mod tests {
                             )
                         })
                         .collect();
-                    let mut i = interval("t", start, &flags, counts(rng.random_range(0..100), 0, 0, 0), windows);
+                    let mut i = interval(
+                        "t",
+                        start,
+                        &flags,
+                        counts(rng.random_range(0..100), 0, 0, 0),
+                        windows,
+                    );
                     i.ended_at = start + Duration::seconds(rng.random_range(-5..40));
                     i
                 })
@@ -632,7 +857,10 @@ mod tests {
             let report = daily_report(&intervals, day(), 0, &classifier);
             assert_classes_sum(&report);
             assert!(report.apps.iter().map(|a| a.tracked_secs).sum::<u64>() <= report.tracked_secs);
-            assert_eq!(report.tasks.iter().map(|t| t.tracked_secs).sum::<u64>(), report.tracked_secs);
+            assert_eq!(
+                report.tasks.iter().map(|t| t.tracked_secs).sum::<u64>(),
+                report.tracked_secs
+            );
         }
     }
 
@@ -649,29 +877,66 @@ mod tests {
         let (intervals, classifier) = worked_example();
         let mut reversed = intervals.clone();
         reversed.reverse();
-        assert_eq!(daily_report(&intervals, day(), 180, &classifier), daily_report(&reversed, day(), 180, &classifier));
+        assert_eq!(
+            daily_report(&intervals, day(), 180, &classifier),
+            daily_report(&reversed, day(), 180, &classifier)
+        );
     }
 
     #[test]
     fn the_apps_and_hosts_lists_keep_the_top_fifty_and_the_figures_count_all() {
-        let windows: Vec<WindowSegment> =
-            (0..80).map(|k| segment(k, 1, &format!("app {k}"), "", Some(&format!("https://h{k}.example/")))).collect();
-        let i = interval("t", utc(10, 0, 0), &"1".repeat(80), Counts::default(), windows);
+        let windows: Vec<WindowSegment> = (0..80)
+            .map(|k| {
+                segment(
+                    k,
+                    1,
+                    &format!("app {k}"),
+                    "",
+                    Some(&format!("https://h{k}.example/")),
+                )
+            })
+            .collect();
+        let i = interval(
+            "t",
+            utc(10, 0, 0),
+            &"1".repeat(80),
+            Counts::default(),
+            windows,
+        );
         let report = daily_report(&[i], day(), 0, &Classifier::empty());
-        assert_eq!((report.apps.len(), report.hosts.len()), (MAX_APPS, MAX_HOSTS));
+        assert_eq!(
+            (report.apps.len(), report.hosts.len()),
+            (MAX_APPS, MAX_HOSTS)
+        );
         assert_eq!(report.tracked_secs, 80);
         assert_eq!(report.neutral_secs, 80);
     }
 
     #[test]
     fn withheld_titles_group_as_one_and_the_list_keeps_the_top_fifty() {
-        let mut windows: Vec<WindowSegment> = (0..60).map(|k| segment(k, 1, "editor", &format!("file {k}"), None)).collect();
+        let mut windows: Vec<WindowSegment> = (0..60)
+            .map(|k| segment(k, 1, "editor", &format!("file {k}"), None))
+            .collect();
         windows.push(segment(60, 2, "editor", "", None));
         windows.push(segment(62, 3, "editor", "", None));
-        let i = interval("t", utc(10, 0, 0), &"1".repeat(65), Counts::default(), windows);
+        let i = interval(
+            "t",
+            utc(10, 0, 0),
+            &"1".repeat(65),
+            Counts::default(),
+            windows,
+        );
         let report = daily_report(&[i], day(), 0, &Classifier::empty());
         assert_eq!(report.titles.len(), MAX_TITLES);
-        assert_eq!(report.titles[0], TitleUsage { app: "editor".into(), title: String::new(), tracked_secs: 5, active_secs: 5 });
+        assert_eq!(
+            report.titles[0],
+            TitleUsage {
+                app: "editor".into(),
+                title: String::new(),
+                tracked_secs: 5,
+                active_secs: 5
+            }
+        );
         assert_eq!(report.titles[1].title, "file 0", "ties are broken by name");
     }
 
@@ -684,16 +949,37 @@ mod tests {
         assert_eq!(json["first_activity"], "2026-11-23T20:59:00Z");
         assert_eq!(json["apps"][1]["class"], "productive");
         assert_eq!(serde_json::from_value::<DailyReport>(json).unwrap(), report);
-        let parsed: Rule = serde_json::from_str(r#"{"target":"host","kind":"regex","pattern":"x","class":"unproductive"}"#).unwrap();
-        assert_eq!(parsed, rule(RuleTarget::Host, PatternKind::Regex, "x", Class::Unproductive));
+        let parsed: Rule = serde_json::from_str(
+            r#"{"target":"host","kind":"regex","pattern":"x","class":"unproductive"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            parsed,
+            rule(
+                RuleTarget::Host,
+                PatternKind::Regex,
+                "x",
+                Class::Unproductive
+            )
+        );
     }
 
     /// The intervals and rules of docs/REPORTS.md, "Worked example". Local day 2026-11-23 at
     /// UTC+3, i.e. [2026-11-22 21:00Z, 2026-11-23 21:00Z); local 23:59 is 20:59Z.
     fn worked_example() -> (Vec<Interval>, Classifier) {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "code*", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, r"(www\.)?youtube\.com", Class::Unproductive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "code*",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Regex,
+                r"(www\.)?youtube\.com",
+                Class::Unproductive,
+            ),
         ])
         .unwrap();
         let b = interval(
@@ -703,7 +989,13 @@ mod tests {
             counts(30, 2, 1, 40),
             vec![
                 segment(0, 10, "Code", "report.rs", None),
-                segment(10, 5, "Firefox", "std - Rust", Some("https://doc.rust-lang.org/std/")),
+                segment(
+                    10,
+                    5,
+                    "Firefox",
+                    "std - Rust",
+                    Some("https://doc.rust-lang.org/std/"),
+                ),
             ],
         );
         let c = interval(
@@ -711,14 +1003,23 @@ mod tests {
             utc(20, 59, 30),
             "100000000001",
             counts(0, 1, 3, 12),
-            vec![segment(0, 12, "Firefox", "Funny cats - YouTube", Some("https://www.YouTube.com/watch?v=x"))],
+            vec![segment(
+                0,
+                12,
+                "Firefox",
+                "Funny cats - YouTube",
+                Some("https://www.YouTube.com/watch?v=x"),
+            )],
         );
         let d = interval(
             "support",
             utc(20, 59, 42),
             "11000111",
             counts(5, 1, 0, 8),
-            vec![segment(0, 4, "Slack", "", None), segment(4, 4, "Firefox", "", Some("youtube.com"))],
+            vec![
+                segment(0, 4, "Slack", "", None),
+                segment(4, 4, "Firefox", "", Some("youtube.com")),
+            ],
         );
         let a = interval(
             "design",
@@ -737,31 +1038,84 @@ mod tests {
         let (mut kept, usage) = daily_report_with_usage(&intervals, date, offset, &old_rules);
         assert!(!usage.is_empty());
         let new_rules = Classifier::new(&[
-            Rule { target: RuleTarget::Host, kind: PatternKind::Glob, pattern: "*youtube.com".into(), class: Class::Productive },
-            Rule { target: RuleTarget::App, kind: PatternKind::Glob, pattern: "code*".into(), class: Class::Unproductive },
+            Rule {
+                target: RuleTarget::Host,
+                kind: PatternKind::Glob,
+                pattern: "*youtube.com".into(),
+                class: Class::Productive,
+            },
+            Rule {
+                target: RuleTarget::App,
+                kind: PatternKind::Glob,
+                pattern: "code*".into(),
+                class: Class::Unproductive,
+            },
         ])
         .unwrap();
         reclassify(&mut kept, &usage, &new_rules);
         assert_eq!(kept, daily_report(&intervals, date, offset, &new_rules));
-        assert_ne!(kept, daily_report(&intervals, date, offset, &old_rules), "the new rules changed something");
+        assert_ne!(
+            kept,
+            daily_report(&intervals, date, offset, &old_rules),
+            "the new rules changed something"
+        );
     }
 
     #[test]
     fn the_worked_example_in_docs_reports_md_holds() {
         let (intervals, classifier) = worked_example();
         let r = daily_report(&intervals, day(), 180, &classifier);
-        assert_eq!((r.tracked_secs, r.active_secs, r.idle_secs, r.activity_pct), (45, 27, 18, 60));
-        assert_eq!((r.productive_secs, r.unproductive_secs, r.neutral_secs), (20, 16, 9));
+        assert_eq!(
+            (r.tracked_secs, r.active_secs, r.idle_secs, r.activity_pct),
+            (45, 27, 18, 60)
+        );
+        assert_eq!(
+            (r.productive_secs, r.unproductive_secs, r.neutral_secs),
+            (20, 16, 9)
+        );
         assert_eq!(r.first_activity, Some(utc(20, 59, 0)));
         assert_eq!(r.last_activity, Some(utc(21, 0, 0)));
         assert_eq!(r.away_secs, 15);
         assert_eq!(r.counts, counts(47, 4, 4, 64));
 
-        let tasks: Vec<_> = r.tasks.iter().map(|t| (t.task_id.as_str(), t.tracked_secs, t.active_secs, t.activity_pct)).collect();
+        let tasks: Vec<_> = r
+            .tasks
+            .iter()
+            .map(|t| {
+                (
+                    t.task_id.as_str(),
+                    t.tracked_secs,
+                    t.active_secs,
+                    t.activity_pct,
+                )
+            })
+            .collect();
         assert_eq!(tasks, [("design", 25, 20, 80), ("support", 20, 7, 35)]);
-        let apps: Vec<_> = r.apps.iter().map(|a| (a.app.as_str(), a.class, a.tracked_secs, a.active_secs)).collect();
-        assert_eq!(apps, [("Firefox", Class::Neutral, 21, 7), ("Code", Class::Productive, 20, 18), ("Slack", Class::Neutral, 4, 2)]);
-        let titles: Vec<_> = r.titles.iter().map(|t| (t.app.as_str(), t.title.as_str(), t.tracked_secs, t.active_secs)).collect();
+        let apps: Vec<_> = r
+            .apps
+            .iter()
+            .map(|a| (a.app.as_str(), a.class, a.tracked_secs, a.active_secs))
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                ("Firefox", Class::Neutral, 21, 7),
+                ("Code", Class::Productive, 20, 18),
+                ("Slack", Class::Neutral, 4, 2)
+            ]
+        );
+        let titles: Vec<_> = r
+            .titles
+            .iter()
+            .map(|t| {
+                (
+                    t.app.as_str(),
+                    t.title.as_str(),
+                    t.tracked_secs,
+                    t.active_secs,
+                )
+            })
+            .collect();
         assert_eq!(
             titles,
             [
@@ -772,7 +1126,11 @@ mod tests {
                 ("Slack", "", 4, 2),
             ]
         );
-        let hosts: Vec<_> = r.hosts.iter().map(|h| (h.host.as_str(), h.class, h.tracked_secs, h.active_secs)).collect();
+        let hosts: Vec<_> = r
+            .hosts
+            .iter()
+            .map(|h| (h.host.as_str(), h.class, h.tracked_secs, h.active_secs))
+            .collect();
         assert_eq!(
             hosts,
             [
@@ -784,7 +1142,16 @@ mod tests {
         let timeline: Vec<_> = r
             .timeline
             .iter()
-            .map(|t| (t.started_at, t.ended_at, t.task_id.as_str(), t.tracked_secs, t.active_secs, t.activity_pct))
+            .map(|t| {
+                (
+                    t.started_at,
+                    t.ended_at,
+                    t.task_id.as_str(),
+                    t.tracked_secs,
+                    t.active_secs,
+                    t.activity_pct,
+                )
+            })
             .collect();
         assert_eq!(
             timeline,
@@ -798,14 +1165,23 @@ mod tests {
 
         // The next local day gets the rest of the interval that crossed midnight.
         let next = daily_report(&intervals, day().succ_opt().unwrap(), 180, &classifier);
-        assert_eq!((next.tracked_secs, next.active_secs, next.productive_secs), (10, 5, 10));
+        assert_eq!(
+            (next.tracked_secs, next.active_secs, next.productive_secs),
+            (10, 5, 10)
+        );
         assert_eq!(next.counts, counts(12, 0, 0, 4));
 
         // The doc's tables carry the same numbers: every row is printed from the report itself.
         let doc = include_str!("../../../../docs/REPORTS.md");
         let local = |t: DateTime<Utc>| (t + Duration::minutes(180)).format("%H:%M:%S").to_string();
         let zulu = |t: DateTime<Utc>| t.format("%H:%M:%SZ").to_string();
-        let class = |c: Class| serde_json::to_value(c).unwrap().as_str().unwrap().to_string();
+        let class = |c: Class| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
         let (first, last) = (r.first_activity.unwrap(), r.last_activity.unwrap());
         let mut rows = vec![
             format!("| tracked | {} s |", r.tracked_secs),
@@ -827,15 +1203,41 @@ mod tests {
                 next.tracked_secs, next.active_secs, next.productive_secs, next.counts.keys, next.counts.moves
             ),
         ];
-        rows.extend(
-            r.tasks.iter().map(|t| format!("| {} | {} s | {} s | {} % |", t.task_id, t.tracked_secs, t.active_secs, t.activity_pct)),
-        );
-        rows.extend(r.apps.iter().map(|a| format!("| {} | {} | {} s | {} s |", a.app, class(a.class), a.tracked_secs, a.active_secs)));
-        rows.extend(r.titles.iter().map(|t| {
-            let title = if t.title.is_empty() { "(withheld)" } else { &t.title };
-            format!("| {} | {} | {} s | {} s |", t.app, title, t.tracked_secs, t.active_secs)
+        rows.extend(r.tasks.iter().map(|t| {
+            format!(
+                "| {} | {} s | {} s | {} % |",
+                t.task_id, t.tracked_secs, t.active_secs, t.activity_pct
+            )
         }));
-        rows.extend(r.hosts.iter().map(|h| format!("| {} | {} | {} s | {} s |", h.host, class(h.class), h.tracked_secs, h.active_secs)));
+        rows.extend(r.apps.iter().map(|a| {
+            format!(
+                "| {} | {} | {} s | {} s |",
+                a.app,
+                class(a.class),
+                a.tracked_secs,
+                a.active_secs
+            )
+        }));
+        rows.extend(r.titles.iter().map(|t| {
+            let title = if t.title.is_empty() {
+                "(withheld)"
+            } else {
+                &t.title
+            };
+            format!(
+                "| {} | {} | {} s | {} s |",
+                t.app, title, t.tracked_secs, t.active_secs
+            )
+        }));
+        rows.extend(r.hosts.iter().map(|h| {
+            format!(
+                "| {} | {} | {} s | {} s |",
+                h.host,
+                class(h.class),
+                h.tracked_secs,
+                h.active_secs
+            )
+        }));
         rows.extend(r.timeline.iter().map(|t| {
             format!(
                 "| {}-{} | {} | {} s | {} s | {} % |",

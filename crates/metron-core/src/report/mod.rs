@@ -15,7 +15,10 @@ pub mod daily;
 pub mod rules;
 
 pub use daily::{
-    daily_report, daily_report_with_usage, local_day_bounds, reclassify, AppUsage, DailyReport, HostUsage, TaskUsage, TimelineEntry,
-    TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
+    daily_report, daily_report_with_usage, local_day_bounds, reclassify, AppUsage, DailyReport,
+    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
 };
-pub use rules::{url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget, MAX_PATTERN_CHARS};
+pub use rules::{
+    url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
+    MAX_PATTERN_CHARS,
+};

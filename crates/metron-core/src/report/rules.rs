@@ -98,7 +98,9 @@ fn compile_rule(rule: &Rule) -> Result<Matcher, RuleError> {
     }
     let chars = pattern.chars().count();
     if chars > MAX_PATTERN_CHARS {
-        return fail(format!("the pattern has {chars} characters; at most {MAX_PATTERN_CHARS} are allowed"));
+        return fail(format!(
+            "the pattern has {chars} characters; at most {MAX_PATTERN_CHARS} are allowed"
+        ));
     }
     if rule.class == Class::Neutral {
         return fail("the class must be productive or unproductive".into());
@@ -117,7 +119,9 @@ fn compile_rule(rule: &Rule) -> Result<Matcher, RuleError> {
             // Compiled alone first, so the error quotes the admin's text rather than our anchored
             // wrapper, and so that an unbalanced pattern like `a)|(b` cannot break out of the
             // anchors and match part of a name.
-            regex_builder(pattern).build().map_err(|e| RuleError(format!("invalid regex `{pattern}`: {}", regex_reason(&e))))?;
+            regex_builder(pattern).build().map_err(|e| {
+                RuleError(format!("invalid regex `{pattern}`: {}", regex_reason(&e)))
+            })?;
             regex_builder(&format!("^(?:{pattern})$"))
                 .build()
                 .map(Matcher::Regex)
@@ -136,10 +140,15 @@ fn regex_builder(pattern: &str) -> RegexBuilder {
 /// form shows one line, so keep the why.
 fn regex_reason(error: &regex::Error) -> String {
     match error {
-        regex::Error::Syntax(text) => {
-            text.lines().rev().find_map(|line| line.trim().strip_prefix("error: ")).unwrap_or(text.trim()).to_string()
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|line| line.trim().strip_prefix("error: "))
+            .unwrap_or(text.trim())
+            .to_string(),
+        regex::Error::CompiledTooBig(_) => {
+            "the pattern compiles to more than the 1 MiB allowed".into()
         }
-        regex::Error::CompiledTooBig(_) => "the pattern compiles to more than the 1 MiB allowed".into(),
         other => other.to_string(),
     }
 }
@@ -159,7 +168,8 @@ impl Classifier {
     pub fn new(rules: &[Rule]) -> Result<Classifier, RuleError> {
         let mut classifier = Classifier::empty();
         for (index, rule) in rules.iter().enumerate() {
-            let matcher = compile_rule(rule).map_err(|e| RuleError(format!("rule {}: {}", index + 1, e.0)))?;
+            let matcher = compile_rule(rule)
+                .map_err(|e| RuleError(format!("rule {}: {}", index + 1, e.0)))?;
             match rule.target {
                 RuleTarget::App => classifier.app_rules.push((matcher, rule.class)),
                 RuleTarget::Host => classifier.host_rules.push((matcher, rule.class)),
@@ -191,7 +201,10 @@ impl Classifier {
 }
 
 fn first_match(rules: &[(Matcher, Class)], name: &str) -> Option<Class> {
-    rules.iter().find(|(matcher, _)| matcher.is_match(name)).map(|(_, class)| *class)
+    rules
+        .iter()
+        .find(|(matcher, _)| matcher.is_match(name))
+        .map(|(_, class)| *class)
 }
 
 /// The host of a segment's URL, lowercased: `https://Docs.Rust-Lang.org:443/std` ->
@@ -208,19 +221,34 @@ pub fn url_host(url: &str) -> Option<String> {
         _ => url,
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host_port)| host_port);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host_port)| host_port);
     let (host, port) = if host_port.starts_with('[') {
         // IPv6 literal: the colons inside the brackets are not a port.
         let close = host_port.find(']')?;
         let (host, after) = host_port.split_at(close + 1);
-        let valid = host[1..close].chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        let valid = host[1..close]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
         if !valid || close == 1 {
             return None;
         }
-        (host, if after.is_empty() { "" } else { after.strip_prefix(':')? })
+        (
+            host,
+            if after.is_empty() {
+                ""
+            } else {
+                after.strip_prefix(':')?
+            },
+        )
     } else {
         let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, ""));
-        if host.is_empty() || !host.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_')) {
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
             return None;
         }
         (host, port)
@@ -233,7 +261,8 @@ pub fn url_host(url: &str) -> Option<String> {
 
 fn is_scheme(text: &str) -> bool {
     let mut chars = text.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]
@@ -241,101 +270,271 @@ mod tests {
     use super::*;
 
     fn rule(target: RuleTarget, kind: PatternKind, pattern: &str, class: Class) -> Rule {
-        Rule { target, kind, pattern: pattern.into(), class }
+        Rule {
+            target,
+            kind,
+            pattern: pattern.into(),
+            class,
+        }
     }
 
     #[test]
     fn host_rules_win_over_app_rules_and_the_first_matching_rule_wins() {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "firefox", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "*youtube.com", Class::Unproductive),
-            rule(RuleTarget::Host, PatternKind::Glob, "music.youtube.com", Class::Productive),
-            rule(RuleTarget::App, PatternKind::Glob, "fire*", Class::Unproductive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "firefox",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Glob,
+                "*youtube.com",
+                Class::Unproductive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Glob,
+                "music.youtube.com",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "fire*",
+                Class::Unproductive,
+            ),
         ])
         .unwrap();
-        assert_eq!(classifier.classify("firefox", Some("www.youtube.com")), Class::Unproductive);
-        assert_eq!(classifier.classify("firefox", Some("music.youtube.com")), Class::Unproductive, "the earlier rule wins");
-        assert_eq!(classifier.classify("firefox", Some("docs.rs")), Class::Productive, "no host rule: app rules decide");
+        assert_eq!(
+            classifier.classify("firefox", Some("www.youtube.com")),
+            Class::Unproductive
+        );
+        assert_eq!(
+            classifier.classify("firefox", Some("music.youtube.com")),
+            Class::Unproductive,
+            "the earlier rule wins"
+        );
+        assert_eq!(
+            classifier.classify("firefox", Some("docs.rs")),
+            Class::Productive,
+            "no host rule: app rules decide"
+        );
         assert_eq!(classifier.classify("firefox", None), Class::Productive);
-        assert_eq!(classifier.classify("firefox", Some("")), Class::Productive, "an empty host is no host");
+        assert_eq!(
+            classifier.classify("firefox", Some("")),
+            Class::Productive,
+            "an empty host is no host"
+        );
         assert_eq!(classifier.classify("firebird", None), Class::Unproductive);
-        assert_eq!(classifier.classify("slack", Some("slack.com")), Class::Neutral);
-        assert_eq!(classifier.classify_host("www.youtube.com"), Class::Unproductive);
-        assert_eq!(classifier.classify_host("firefox"), Class::Neutral, "host rows ignore app rules");
+        assert_eq!(
+            classifier.classify("slack", Some("slack.com")),
+            Class::Neutral
+        );
+        assert_eq!(
+            classifier.classify_host("www.youtube.com"),
+            Class::Unproductive
+        );
+        assert_eq!(
+            classifier.classify_host("firefox"),
+            Class::Neutral,
+            "host rows ignore app rules"
+        );
     }
 
     #[test]
     fn matching_ignores_case_for_globs_and_regexes() {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "CODE*", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, r"(www\.)?YouTube\.com", Class::Unproductive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "CODE*",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Regex,
+                r"(www\.)?YouTube\.com",
+                Class::Unproductive,
+            ),
         ])
         .unwrap();
         assert_eq!(classifier.classify("code", None), Class::Productive);
         assert_eq!(classifier.classify("Code - OSS", None), Class::Productive);
-        assert_eq!(classifier.classify("x", Some("WWW.youtube.COM")), Class::Unproductive);
-        assert_eq!(classifier.classify("x", Some("youtube.com")), Class::Unproductive);
+        assert_eq!(
+            classifier.classify("x", Some("WWW.youtube.COM")),
+            Class::Unproductive
+        );
+        assert_eq!(
+            classifier.classify("x", Some("youtube.com")),
+            Class::Unproductive
+        );
     }
 
     #[test]
     fn globs_and_regexes_match_the_whole_name_only() {
         let classifier = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Regex, "git", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Glob, "*.github.com", Class::Productive),
-            rule(RuleTarget::Host, PatternKind::Regex, r"[a-z]+\.slack\.com", Class::Unproductive),
-            rule(RuleTarget::App, PatternKind::Glob, "term?", Class::Productive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Regex,
+                "git",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Glob,
+                "*.github.com",
+                Class::Productive,
+            ),
+            rule(
+                RuleTarget::Host,
+                PatternKind::Regex,
+                r"[a-z]+\.slack\.com",
+                Class::Unproductive,
+            ),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "term?",
+                Class::Productive,
+            ),
         ])
         .unwrap();
         assert_eq!(classifier.classify("git", None), Class::Productive);
         assert_eq!(classifier.classify("digit", None), Class::Neutral);
         assert_eq!(classifier.classify("github desktop", None), Class::Neutral);
-        assert_eq!(classifier.classify("x", Some("api.github.com")), Class::Productive);
-        assert_eq!(classifier.classify("x", Some("github.com")), Class::Neutral, "`*.` needs a subdomain");
-        assert_eq!(classifier.classify("x", Some("api.github.com.evil.org")), Class::Neutral);
-        assert_eq!(classifier.classify("x", Some("team.slack.com")), Class::Unproductive);
-        assert_eq!(classifier.classify("x", Some("a.b.slack.com")), Class::Neutral);
+        assert_eq!(
+            classifier.classify("x", Some("api.github.com")),
+            Class::Productive
+        );
+        assert_eq!(
+            classifier.classify("x", Some("github.com")),
+            Class::Neutral,
+            "`*.` needs a subdomain"
+        );
+        assert_eq!(
+            classifier.classify("x", Some("api.github.com.evil.org")),
+            Class::Neutral
+        );
+        assert_eq!(
+            classifier.classify("x", Some("team.slack.com")),
+            Class::Unproductive
+        );
+        assert_eq!(
+            classifier.classify("x", Some("a.b.slack.com")),
+            Class::Neutral
+        );
         assert_eq!(classifier.classify("terms", None), Class::Productive);
         assert_eq!(classifier.classify("terminal", None), Class::Neutral);
     }
 
     #[test]
     fn glob_metacharacters_are_not_regex_ones_and_vice_versa() {
-        let glob = Classifier::new(&[rule(RuleTarget::Host, PatternKind::Glob, "{docs.rs,crates.io}", Class::Productive)]).unwrap();
+        let glob = Classifier::new(&[rule(
+            RuleTarget::Host,
+            PatternKind::Glob,
+            "{docs.rs,crates.io}",
+            Class::Productive,
+        )])
+        .unwrap();
         assert_eq!(glob.classify_host("crates.io"), Class::Productive);
-        assert_eq!(glob.classify_host("docsxrs"), Class::Neutral, "a glob's `.` is literal");
-        let regex = Classifier::new(&[rule(RuleTarget::Host, PatternKind::Regex, "docs.rs", Class::Productive)]).unwrap();
-        assert_eq!(regex.classify_host("docsxrs"), Class::Productive, "a regex's `.` is any character");
+        assert_eq!(
+            glob.classify_host("docsxrs"),
+            Class::Neutral,
+            "a glob's `.` is literal"
+        );
+        let regex = Classifier::new(&[rule(
+            RuleTarget::Host,
+            PatternKind::Regex,
+            "docs.rs",
+            Class::Productive,
+        )])
+        .unwrap();
+        assert_eq!(
+            regex.classify_host("docsxrs"),
+            Class::Productive,
+            "a regex's `.` is any character"
+        );
     }
 
     #[test]
     fn a_regex_cannot_break_out_of_its_anchors() {
-        let error = validate_rule(&rule(RuleTarget::App, PatternKind::Regex, "a)|(b", Class::Productive)).unwrap_err();
+        let error = validate_rule(&rule(
+            RuleTarget::App,
+            PatternKind::Regex,
+            "a)|(b",
+            Class::Productive,
+        ))
+        .unwrap_err();
         assert!(error.0.starts_with("invalid regex `a)|(b`: "), "{error}");
-        let classifier = Classifier::new(&[rule(RuleTarget::App, PatternKind::Regex, "a|b", Class::Productive)]).unwrap();
+        let classifier = Classifier::new(&[rule(
+            RuleTarget::App,
+            PatternKind::Regex,
+            "a|b",
+            Class::Productive,
+        )])
+        .unwrap();
         assert_eq!(classifier.classify("b", None), Class::Productive);
-        assert_eq!(classifier.classify("ab", None), Class::Neutral, "the alternation is inside the anchors");
+        assert_eq!(
+            classifier.classify("ab", None),
+            Class::Neutral,
+            "the alternation is inside the anchors"
+        );
     }
 
     #[test]
     fn validate_rule_explains_what_is_wrong_in_one_line() {
-        let check = |kind, pattern: &str, class| validate_rule(&rule(RuleTarget::App, kind, pattern, class)).map_err(|e| e.0);
+        let check = |kind, pattern: &str, class| {
+            validate_rule(&rule(RuleTarget::App, kind, pattern, class)).map_err(|e| e.0)
+        };
         assert_eq!(check(PatternKind::Glob, "code*", Class::Productive), Ok(()));
-        assert_eq!(check(PatternKind::Regex, r"(www\.)?youtube\.com", Class::Unproductive), Ok(()));
-        assert_eq!(check(PatternKind::Regex, "(", Class::Productive), Err("invalid regex `(`: unclosed group".into()));
+        assert_eq!(
+            check(
+                PatternKind::Regex,
+                r"(www\.)?youtube\.com",
+                Class::Unproductive
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(PatternKind::Regex, "(", Class::Productive),
+            Err("invalid regex `(`: unclosed group".into())
+        );
         assert_eq!(
             check(PatternKind::Glob, "[ab", Class::Productive),
             Err("invalid glob `[ab`: unclosed character class; missing ']'".into())
         );
-        assert_eq!(check(PatternKind::Glob, "   ", Class::Productive), Err("the pattern is empty".into()));
+        assert_eq!(
+            check(PatternKind::Glob, "   ", Class::Productive),
+            Err("the pattern is empty".into())
+        );
         assert_eq!(
             check(PatternKind::Glob, &"a".repeat(501), Class::Productive),
             Err("the pattern has 501 characters; at most 500 are allowed".into())
         );
-        assert_eq!(check(PatternKind::Glob, &format!("  {}  ", "é".repeat(500)), Class::Productive), Ok(()), "characters, trimmed");
-        assert_eq!(check(PatternKind::Glob, "code", Class::Neutral), Err("the class must be productive or unproductive".into()));
+        assert_eq!(
+            check(
+                PatternKind::Glob,
+                &format!("  {}  ", "é".repeat(500)),
+                Class::Productive
+            ),
+            Ok(()),
+            "characters, trimmed"
+        );
+        assert_eq!(
+            check(PatternKind::Glob, "code", Class::Neutral),
+            Err("the class must be productive or unproductive".into())
+        );
         let huge = check(PatternKind::Regex, "(a{1000}){1000}", Class::Productive).unwrap_err();
-        assert!(huge.ends_with("the pattern compiles to more than the 1 MiB allowed"), "{huge}");
-        for message in [check(PatternKind::Regex, "a{2,1}", Class::Productive).unwrap_err(), huge] {
+        assert!(
+            huge.ends_with("the pattern compiles to more than the 1 MiB allowed"),
+            "{huge}"
+        );
+        for message in [
+            check(PatternKind::Regex, "a{2,1}", Class::Productive).unwrap_err(),
+            huge,
+        ] {
             assert!(!message.contains('\n'), "{message}");
         }
     }
@@ -343,7 +542,12 @@ mod tests {
     #[test]
     fn the_classifier_names_the_rule_that_does_not_compile() {
         let error = Classifier::new(&[
-            rule(RuleTarget::App, PatternKind::Glob, "code", Class::Productive),
+            rule(
+                RuleTarget::App,
+                PatternKind::Glob,
+                "code",
+                Class::Productive,
+            ),
             rule(RuleTarget::Host, PatternKind::Regex, "(", Class::Productive),
         ])
         .unwrap_err();
@@ -352,26 +556,51 @@ mod tests {
 
     #[test]
     fn patterns_are_trimmed_before_matching() {
-        let classifier = Classifier::new(&[rule(RuleTarget::App, PatternKind::Glob, " slack ", Class::Unproductive)]).unwrap();
+        let classifier = Classifier::new(&[rule(
+            RuleTarget::App,
+            PatternKind::Glob,
+            " slack ",
+            Class::Unproductive,
+        )])
+        .unwrap();
         assert_eq!(classifier.classify("Slack", None), Class::Unproductive);
     }
 
     #[test]
     fn an_empty_classifier_calls_everything_neutral() {
-        assert_eq!(Classifier::empty().classify("code", Some("youtube.com")), Class::Neutral);
-        assert_eq!(Classifier::new(&[]).unwrap().classify_host("youtube.com"), Class::Neutral);
+        assert_eq!(
+            Classifier::empty().classify("code", Some("youtube.com")),
+            Class::Neutral
+        );
+        assert_eq!(
+            Classifier::new(&[]).unwrap().classify_host("youtube.com"),
+            Class::Neutral
+        );
     }
 
     #[test]
     fn url_host_keeps_only_the_lowercased_host() {
         let host = |url: &str| url_host(url);
-        assert_eq!(host("https://Docs.Rust-Lang.org:443/std"), Some("docs.rust-lang.org".into()));
-        assert_eq!(host("http://user:secret@Example.com:8080/a?b#c"), Some("example.com".into()));
+        assert_eq!(
+            host("https://Docs.Rust-Lang.org:443/std"),
+            Some("docs.rust-lang.org".into())
+        );
+        assert_eq!(
+            host("http://user:secret@Example.com:8080/a?b#c"),
+            Some("example.com".into())
+        );
         assert_eq!(host("https://example.com?q=1"), Some("example.com".into()));
         assert_eq!(host("https://example.com#top"), Some("example.com".into()));
-        assert_eq!(host("YouTube.com"), Some("youtube.com".into()), "a bare host left by E6");
+        assert_eq!(
+            host("YouTube.com"),
+            Some("youtube.com".into()),
+            "a bare host left by E6"
+        );
         assert_eq!(host("  youtube.com  "), Some("youtube.com".into()));
-        assert_eq!(host("example.com/next?to=https://evil.org"), Some("example.com".into()));
+        assert_eq!(
+            host("example.com/next?to=https://evil.org"),
+            Some("example.com".into())
+        );
         assert_eq!(host("localhost:3000"), Some("localhost".into()));
         assert_eq!(host("http://[::1]:8080/x"), Some("[::1]".into()));
         assert_eq!(host("https://Bücher.DE/"), Some("bücher.de".into()));

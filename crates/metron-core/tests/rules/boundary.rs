@@ -20,28 +20,63 @@ fn an_eight_hour_day_is_cut_into_contiguous_randomized_intervals() {
     let mean = total_secs(body) as f64 / body.len() as f64;
     assert!((mean - 60.0).abs() < 3.0, "mean interval {mean}");
     // Boundaries are not predictable: lengths vary.
-    assert!(body.windows(2).filter(|w| w[0].duration_secs() != w[1].duration_secs()).count() > body.len() / 2);
-    assert!(intervals.iter().all(|i| i.active.bytes().all(|b| b == b'1')));
-    assert_eq!(intervals.iter().map(|i| i.counts.keys).sum::<u64>(), 3 * 8 * 3600);
+    assert!(
+        body.windows(2)
+            .filter(|w| w[0].duration_secs() != w[1].duration_secs())
+            .count()
+            > body.len() / 2
+    );
+    assert!(intervals
+        .iter()
+        .all(|i| i.active.bytes().all(|b| b == b'1')));
+    assert_eq!(
+        intervals.iter().map(|i| i.counts.keys).sum::<u64>(),
+        3 * 8 * 3600
+    );
 }
 
 #[test]
 fn window_runs_cover_the_interval_and_merge_repeats() {
-    let mut sim = Sim::new(EngineConfig { interval_range: 10..=10, ..Default::default() }, 2);
+    let mut sim = Sim::new(
+        EngineConfig {
+            interval_range: 10..=10,
+            ..Default::default()
+        },
+        2,
+    );
     sim.start("t1");
     for app in ["a", "a", "a", "b", "b", "a", "a", "a", "a", "a"] {
         sim.pass_ms(1000);
-        let e = sim.engine.tick(&sim.now(), Sample { counts: Counts { keys: 1, ..Default::default() }, window: Some(window(app, "x")) });
+        let e = sim.engine.tick(
+            &sim.now(),
+            Sample {
+                counts: Counts {
+                    keys: 1,
+                    ..Default::default()
+                },
+                window: Some(window(app, "x")),
+            },
+        );
         sim.events.extend(e);
     }
     let i = &sim.intervals()[0];
-    let runs: Vec<(u32, u32, &str)> = i.windows.iter().map(|w| (w.offset, w.seconds, w.app.as_str())).collect();
+    let runs: Vec<(u32, u32, &str)> = i
+        .windows
+        .iter()
+        .map(|w| (w.offset, w.seconds, w.app.as_str()))
+        .collect();
     assert_eq!(runs, vec![(0, 3, "a"), (3, 2, "b"), (5, 5, "a")]);
 }
 
 #[test]
 fn an_unknown_window_is_recorded_as_unknown_not_dropped() {
-    let mut sim = Sim::new(EngineConfig { interval_range: 3..=3, ..Default::default() }, 2);
+    let mut sim = Sim::new(
+        EngineConfig {
+            interval_range: 3..=3,
+            ..Default::default()
+        },
+        2,
+    );
     sim.start("t1");
     for _ in 0..3 {
         sim.pass_ms(1000);
@@ -71,7 +106,9 @@ fn a_task_switch_closes_the_interval_and_continues_without_a_gap() {
     assert!(intervals[1..].iter().all(|i| i.task_id == "t2"));
     assert_eq!(intervals.last().unwrap().end_reason, EndReason::Stop);
     assert_eq!(total_secs(&intervals), 130);
-    assert!(sim.events.contains(&Event::Started { task_id: "t2".into() }));
+    assert!(sim.events.contains(&Event::Started {
+        task_id: "t2".into()
+    }));
     assert_eq!(sim.events.last(), Some(&Event::Stopped(StopCause::User)));
 }
 
@@ -102,17 +139,41 @@ fn the_same_seed_and_inputs_give_identical_intervals() {
 
 #[test]
 fn ticks_that_jitter_or_come_late_account_each_second_once() {
-    let mut sim = Sim::new(EngineConfig { interval_range: 900..=900, ..Default::default() }, 5);
+    let mut sim = Sim::new(
+        EngineConfig {
+            interval_range: 900..=900,
+            ..Default::default()
+        },
+        5,
+    );
     sim.start("t1");
     // 10 ticks that drift by tens of milliseconds around the second...
     for jitter in [980, 1030, 990, 1010, 960, 1040, 1000, 1000, 995, 1005] {
         sim.pass_ms(jitter);
-        let e = sim.engine.tick(&sim.now(), Sample { counts: Counts { keys: 1, ..Default::default() }, window: None });
+        let e = sim.engine.tick(
+            &sim.now(),
+            Sample {
+                counts: Counts {
+                    keys: 1,
+                    ..Default::default()
+                },
+                window: None,
+            },
+        );
         sim.events.extend(e);
     }
     // ...then a 3 s stall (below the 5 s sleep gap): the seconds still count, inactive but the last.
     sim.pass_ms(3000);
-    let e = sim.engine.tick(&sim.now(), Sample { counts: Counts { keys: 1, ..Default::default() }, window: None });
+    let e = sim.engine.tick(
+        &sim.now(),
+        Sample {
+            counts: Counts {
+                keys: 1,
+                ..Default::default()
+            },
+            window: None,
+        },
+    );
     sim.events.extend(e);
     sim.stop();
     let i = &sim.intervals()[0];
@@ -142,6 +203,9 @@ fn the_checkpoint_snapshot_is_the_open_interval_marked_recovered() {
     sim.run(5, |_| true);
     sim.stop();
     let closed = &sim.intervals()[0];
-    assert_eq!(closed.id, snap.id, "the recovered interval keeps the open interval's id");
+    assert_eq!(
+        closed.id, snap.id,
+        "the recovered interval keeps the open interval's id"
+    );
     assert_eq!(closed.started_at, snap.started_at);
 }

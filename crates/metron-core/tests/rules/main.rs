@@ -24,8 +24,15 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(config: EngineConfig, seed: u64) -> Self {
-        let engine = Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(seed))).unwrap();
-        Sim { engine, mono_ms: 1_000_000, wall: Utc.with_ymd_and_hms(2026, 3, 29, 0, 0, 0).unwrap(), offset: 60, events: Vec::new() }
+        let engine =
+            Engine::new(config, Uuid::nil(), Box::new(StdRng::seed_from_u64(seed))).unwrap();
+        Sim {
+            engine,
+            mono_ms: 1_000_000,
+            wall: Utc.with_ymd_and_hms(2026, 3, 29, 0, 0, 0).unwrap(),
+            offset: 60,
+            events: Vec::new(),
+        }
     }
 
     pub fn default_seeded(seed: u64) -> Self {
@@ -33,7 +40,11 @@ impl Sim {
     }
 
     pub fn now(&self) -> Now {
-        Now { mono: Duration::from_millis(self.mono_ms), wall: self.wall, utc_offset_minutes: self.offset }
+        Now {
+            mono: Duration::from_millis(self.mono_ms),
+            wall: self.wall,
+            utc_offset_minutes: self.offset,
+        }
     }
 
     /// Lets `ms` pass on both clocks.
@@ -66,38 +77,74 @@ impl Sim {
     pub fn run(&mut self, secs: u64, mut active: impl FnMut(u64) -> bool) {
         for i in 0..secs {
             self.pass_ms(1000);
-            let counts = if active(i) { Counts { keys: 3, clicks: 1, scrolls: 0, moves: 12 } } else { Counts::default() };
-            let sample = Sample { counts, window: Some(window("editor", "main.rs")) };
+            let counts = if active(i) {
+                Counts {
+                    keys: 3,
+                    clicks: 1,
+                    scrolls: 0,
+                    moves: 12,
+                }
+            } else {
+                Counts::default()
+            };
+            let sample = Sample {
+                counts,
+                window: Some(window("editor", "main.rs")),
+            };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);
         }
     }
 
     pub fn intervals(&self) -> Vec<Interval> {
-        self.events.iter().filter_map(|e| if let Event::Closed(i) = e { Some(i.clone()) } else { None }).collect()
+        self.events
+            .iter()
+            .filter_map(|e| {
+                if let Event::Closed(i) = e {
+                    Some(i.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 }
 
 pub fn window(app: &str, title: &str) -> WindowInfo {
-    WindowInfo { app: app.into(), title: title.into(), url: None, path: Some(format!("/usr/bin/{app}")) }
+    WindowInfo {
+        app: app.into(),
+        title: title.into(),
+        url: None,
+        path: Some(format!("/usr/bin/{app}")),
+    }
 }
 
 /// Every interval is well formed and no two share a second.
 pub fn assert_sound(intervals: &[Interval]) {
     for i in intervals {
-        i.validate().unwrap_or_else(|e| panic!("invalid interval {i:?}: {e}"));
+        i.validate()
+            .unwrap_or_else(|e| panic!("invalid interval {i:?}: {e}"));
     }
     let mut sorted: Vec<&Interval> = intervals.iter().collect();
     sorted.sort_by_key(|i| i.started_at);
     for pair in sorted.windows(2) {
-        assert!(pair[0].ended_at <= pair[1].started_at, "overlap: {:?} and {:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].ended_at <= pair[1].started_at,
+            "overlap: {:?} and {:?}",
+            pair[0],
+            pair[1]
+        );
     }
 }
 
 /// Each interval starts exactly where the previous one ended.
 pub fn assert_contiguous(intervals: &[Interval]) {
     for pair in intervals.windows(2) {
-        assert_eq!(pair[0].ended_at, pair[1].started_at, "gap or overlap between {} and {}", pair[0].id, pair[1].id);
+        assert_eq!(
+            pair[0].ended_at, pair[1].started_at,
+            "gap or overlap between {} and {}",
+            pair[0].id, pair[1].id
+        );
     }
 }
 

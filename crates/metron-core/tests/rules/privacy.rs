@@ -5,18 +5,58 @@ use metron_core::{PrivacyPolicy, UrlPolicy};
 
 #[test]
 fn the_engine_records_only_what_the_privacy_policy_allows() {
-    let privacy = PrivacyPolicy { record_titles: false, urls: UrlPolicy::HostOnly, excluded_apps: vec!["Signal".into()] };
-    let mut sim = Sim::new(EngineConfig { interval_range: 4..=4, privacy, ..Default::default() }, 31);
+    let privacy = PrivacyPolicy {
+        record_titles: false,
+        urls: UrlPolicy::HostOnly,
+        excluded_apps: vec!["Signal".into()],
+    };
+    let mut sim = Sim::new(
+        EngineConfig {
+            interval_range: 4..=4,
+            privacy,
+            ..Default::default()
+        },
+        31,
+    );
     sim.start("t1");
     let samples = [
-        WindowInfo { app: "firefox".into(), title: "Bank - Balance".into(), url: Some("https://bank.example/acct/1".into()), path: None },
-        WindowInfo { app: "firefox".into(), title: "Bank - Balance".into(), url: Some("https://bank.example/acct/1".into()), path: None },
-        WindowInfo { app: "signal".into(), title: "Chat with Ann".into(), url: None, path: Some("/opt/Signal/signal".into()) },
-        WindowInfo { app: "signal".into(), title: "Chat with Bob".into(), url: None, path: None },
+        WindowInfo {
+            app: "firefox".into(),
+            title: "Bank - Balance".into(),
+            url: Some("https://bank.example/acct/1".into()),
+            path: None,
+        },
+        WindowInfo {
+            app: "firefox".into(),
+            title: "Bank - Balance".into(),
+            url: Some("https://bank.example/acct/1".into()),
+            path: None,
+        },
+        WindowInfo {
+            app: "signal".into(),
+            title: "Chat with Ann".into(),
+            url: None,
+            path: Some("/opt/Signal/signal".into()),
+        },
+        WindowInfo {
+            app: "signal".into(),
+            title: "Chat with Bob".into(),
+            url: None,
+            path: None,
+        },
     ];
     for w in samples {
         sim.pass_ms(1000);
-        let e = sim.engine.tick(&sim.now(), Sample { counts: Counts { keys: 1, ..Default::default() }, window: Some(w) });
+        let e = sim.engine.tick(
+            &sim.now(),
+            Sample {
+                counts: Counts {
+                    keys: 1,
+                    ..Default::default()
+                },
+                window: Some(w),
+            },
+        );
         sim.events.extend(e);
     }
     let i = &sim.intervals()[0];

@@ -25,5 +25,11 @@ fn a_day_of_sessions_with_breaks_never_overlaps() {
     let intervals = sim.intervals();
     assert_sound(&intervals);
     assert_eq!(total_secs(&intervals), 9200);
-    assert_eq!(intervals.iter().filter(|i| i.end_reason == EndReason::Stop).count(), 3);
+    assert_eq!(
+        intervals
+            .iter()
+            .filter(|i| i.end_reason == EndReason::Stop)
+            .count(),
+        3
+    );
 }

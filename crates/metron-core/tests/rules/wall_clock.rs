@@ -35,9 +35,18 @@ fn a_clock_set_back_between_sessions_cannot_make_the_next_overlap() {
     let intervals = sim.intervals();
     assert_sound(&intervals);
     assert_eq!(total_secs(&intervals), 240);
-    let second = intervals.iter().find(|i| i.started_at >= first_end).expect("the second session");
-    assert_eq!(second.started_at, first_end, "the second session starts at the floor");
-    assert!(!sim.events.iter().any(|e| matches!(e, Event::FloorIgnored { .. })));
+    let second = intervals
+        .iter()
+        .find(|i| i.started_at >= first_end)
+        .expect("the second session");
+    assert_eq!(
+        second.started_at, first_end,
+        "the second session starts at the floor"
+    );
+    assert!(!sim
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::FloorIgnored { .. })));
 }
 
 #[test]
@@ -61,11 +70,23 @@ fn a_floor_more_than_five_minutes_ahead_is_ignored_and_reported_instead_of_stamp
     sim.start("t1");
     sim.run(10, |_| true);
     sim.stop();
-    assert_eq!(sim.intervals()[0].started_at, started_at, "stamped from the wall clock, not the floor");
-    assert!(sim.events.contains(&Event::FloorIgnored { floor: stored_end, wall: started_at }), "{:?}", sim.events);
+    assert_eq!(
+        sim.intervals()[0].started_at,
+        started_at,
+        "stamped from the wall clock, not the floor"
+    );
+    assert!(
+        sim.events.contains(&Event::FloorIgnored {
+            floor: stored_end,
+            wall: started_at
+        }),
+        "{:?}",
+        sim.events
+    );
     // One second past the leeway is past it; the leeway itself is honoured (the test above).
     let mut sim = Sim::default_seeded(27);
-    sim.engine.set_floor(sim.wall + chrono::Duration::seconds(301));
+    sim.engine
+        .set_floor(sim.wall + chrono::Duration::seconds(301));
     let started_at = sim.wall;
     sim.start("t1");
     sim.run(5, |_| true);
@@ -92,8 +113,14 @@ fn a_dst_change_mid_day_keeps_utc_time_contiguous_and_stamps_the_new_offset() {
     assert_eq!(intervals.last().unwrap().utc_offset_minutes, 120);
     let dst = Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap();
     // Offsets change only at interval boundaries: each interval keeps the offset it opened with.
-    assert!(intervals.iter().filter(|i| i.started_at < dst).all(|i| i.utc_offset_minutes == 60));
-    assert!(intervals.iter().filter(|i| i.started_at > dst + chrono::Duration::seconds(80)).all(|i| i.utc_offset_minutes == 120));
+    assert!(intervals
+        .iter()
+        .filter(|i| i.started_at < dst)
+        .all(|i| i.utc_offset_minutes == 60));
+    assert!(intervals
+        .iter()
+        .filter(|i| i.started_at > dst + chrono::Duration::seconds(80))
+        .all(|i| i.utc_offset_minutes == 120));
 }
 
 #[test]

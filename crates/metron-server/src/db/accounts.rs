@@ -18,7 +18,9 @@ pub struct TokenRow {
 }
 
 /// Who may create tasks in an organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskCreation {
     Everyone,
@@ -47,13 +49,26 @@ impl TaskCreation {
 pub trait AccountStore: Send + Sync {
     /// The organization's id, creating it if needed.
     async fn organization(&self, name: &str) -> Result<String, DbError>;
-    async fn create_user(&self, org_id: &str, email: &str, name: &str, password_hash: &str, admin: bool) -> Result<UserRow, DbError>;
+    async fn create_user(
+        &self,
+        org_id: &str,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        admin: bool,
+    ) -> Result<UserRow, DbError>;
     /// The user and their password hash.
     async fn user_by_email(&self, email: &str) -> Result<Option<(UserRow, String)>, DbError>;
     async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<(), DbError>;
     async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), DbError>;
 
-    async fn store_token(&self, token_hash: &str, user_id: &str, device_id: Option<&str>, now: i64) -> Result<(), DbError>;
+    async fn store_token(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        device_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), DbError>;
     /// A token that is not revoked, with its user (disabled or not).
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError>;
     /// Notes that the token was used at `now` (for the idle lifetime).
@@ -61,7 +76,12 @@ pub trait AccountStore: Send + Sync {
     /// Revokes one token; whether it was live.
     async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, DbError>;
     /// Revokes all of a user's tokens (or only those of one device); how many were live.
-    async fn revoke_user_tokens(&self, user_id: &str, device_id: Option<&str>, now: i64) -> Result<u64, DbError>;
+    async fn revoke_user_tokens(
+        &self,
+        user_id: &str,
+        device_id: Option<&str>,
+        now: i64,
+    ) -> Result<u64, DbError>;
     /// Tells every server instance that tokens were revoked (see `Database::revocation_epoch`).
     async fn bump_revocation_epoch(&self) -> Result<(), DbError>;
 

@@ -53,9 +53,14 @@ pub trait Database: AccountStore + ReportStore + Send + Sync + 'static {
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError>;
     /// Stores valid intervals of `user`, judging each: accepted, duplicate, id_conflict,
     /// overlap (with the stored interval it hits) or unknown task. One result per item, in order.
-    async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError>;
+    async fn ingest(
+        &self,
+        user: &UserRow,
+        items: Vec<Candidate>,
+    ) -> Result<Vec<IngestResult>, DbError>;
     /// The user's devices whose latest interval ended at or after `since` (unix seconds).
-    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError>;
+    async fn active_devices(&self, user_id: &str, since: i64)
+        -> Result<Vec<ActiveDevice>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
 }
@@ -70,7 +75,12 @@ pub trait ReportStore: Send + Sync {
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
     /// The stored bodies (JSON) of everyone's intervals in the organization that overlap
     /// [from, to), with their user. Unparsed: the team report parses them on all cores.
-    async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, DbError>;
+    async fn org_interval_bodies(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(String, String)>, DbError>;
     /// The UTC offset of the user's latest interval that started before `before`.
     async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
 
@@ -79,19 +89,37 @@ pub trait ReportStore: Send + Sync {
     /// Adds a rule after the others.
     async fn create_rule(&self, org_id: &str, rule: &Rule) -> Result<StoredRule, DbError>;
     /// Changes a rule of the organization (keeping its place); `None` if there is no such rule.
-    async fn update_rule(&self, org_id: &str, id: &str, rule: &Rule) -> Result<Option<StoredRule>, DbError>;
+    async fn update_rule(
+        &self,
+        org_id: &str,
+        id: &str,
+        rule: &Rule,
+    ) -> Result<Option<StoredRule>, DbError>;
     /// Whether the organization had the rule.
     async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError>;
 
     /// A day kept as an aggregate (JSON), once its raw intervals are gone.
     async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError>;
-    async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), DbError>;
+    async fn store_day_aggregate(
+        &self,
+        user_id: &str,
+        day: &str,
+        body: &str,
+    ) -> Result<(), DbError>;
     /// The user's latest kept day: (day, body).
-    async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, DbError>;
+    async fn latest_day_aggregate(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<(String, String)>, DbError>;
     /// The kept days of everyone in the organization on `day`: (user, body).
-    async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, DbError>;
+    async fn org_day_aggregates(
+        &self,
+        org_id: &str,
+        day: &str,
+    ) -> Result<Vec<(String, String)>, DbError>;
     /// Users with intervals that started before `before`, with the earliest start.
-    async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, DbError>;
+    async fn users_with_intervals_before(&self, before: i64)
+        -> Result<Vec<(String, i64)>, DbError>;
     /// Deletes the user's intervals that ended at or before `before`; how many.
     async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, DbError>;
 }
@@ -265,23 +293,43 @@ pub struct StoredRule {
 
 /// The text forms of a rule's enums in the database (the same as in JSON).
 pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// A rule from its stored columns.
-pub(crate) fn rule_from(id: String, target: &str, kind: &str, pattern: String, class: &str) -> Result<StoredRule, DbError> {
+pub(crate) fn rule_from(
+    id: String,
+    target: &str,
+    kind: &str,
+    pattern: String,
+    class: &str,
+) -> Result<StoredRule, DbError> {
     fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, DbError> {
-        serde_json::from_value(serde_json::Value::String(text.into())).map_err(|e| DbError::Other(format!("stored rule {what}: {e}")))
+        serde_json::from_value(serde_json::Value::String(text.into()))
+            .map_err(|e| DbError::Other(format!("stored rule {what}: {e}")))
     }
     Ok(StoredRule {
         id,
-        rule: Rule { target: parse("target", target)?, kind: parse("kind", kind)?, pattern, class: parse("class", class)? },
+        rule: Rule {
+            target: parse("target", target)?,
+            kind: parse("kind", kind)?,
+            pattern,
+            class: parse("class", class)?,
+        },
     })
 }
 
 /// Parses stored interval bodies.
 pub(crate) fn parse_bodies(rows: &[String]) -> Result<Vec<Interval>, DbError> {
-    rows.iter().map(|b| serde_json::from_str(b).map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))).collect()
+    rows.iter()
+        .map(|b| {
+            serde_json::from_str(b)
+                .map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))
+        })
+        .collect()
 }
 
 /// Opens the database named by `url`: a `postgres://` URL, `sqlite::memory:`, or a SQLite path.
@@ -300,10 +348,16 @@ pub struct Sizing {
 
 impl Sizing {
     /// A team's server: reports read in parallel, SQLite's default 2 MiB cache each.
-    pub const SERVER: Sizing = Sizing { max_readers: 4, cache_kib: 2048 };
+    pub const SERVER: Sizing = Sizing {
+        max_readers: 4,
+        cache_kib: 2048,
+    };
     /// The desktop app's local server: one person's data, in a process that stays resident
     /// all day beside everything else on the computer.
-    pub const DESKTOP: Sizing = Sizing { max_readers: 2, cache_kib: 512 };
+    pub const DESKTOP: Sizing = Sizing {
+        max_readers: 2,
+        cache_kib: 512,
+    };
 }
 
 /// [`connect`], with the SQLite sizing given.
@@ -319,7 +373,10 @@ pub async fn connect_sized(url: &str, sizing: Sizing) -> Result<Arc<dyn Database
 pub(crate) fn active_devices_from(rows: Vec<(String, i64)>) -> Vec<ActiveDevice> {
     rows.into_iter()
         .filter_map(|(device_id, end)| {
-            chrono::DateTime::from_timestamp(end, 0).map(|last_ended_at| ActiveDevice { device_id, last_ended_at })
+            chrono::DateTime::from_timestamp(end, 0).map(|last_ended_at| ActiveDevice {
+                device_id,
+                last_ended_at,
+            })
         })
         .collect()
 }
@@ -327,16 +384,20 @@ pub(crate) fn active_devices_from(rows: Vec<(String, i64)>) -> Vec<ActiveDevice>
 /// Maps sqlx errors to what the API can act on.
 pub(crate) fn classify(e: sqlx::Error) -> DbError {
     match &e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => {
-            DbError::Unavailable(e.to_string())
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => DbError::Unavailable(e.to_string()),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // SQLite: 5 busy, 6 locked, 13 full (extended codes keep the low byte).
             let sqlite_code = code.parse::<i32>().ok().map(|c| c & 0xff);
             if db.is_unique_violation() {
                 DbError::Conflict(db.message().to_string())
-            } else if matches!(sqlite_code, Some(5 | 6 | 13)) || code.starts_with("53") || code.starts_with("08") {
+            } else if matches!(sqlite_code, Some(5 | 6 | 13))
+                || code.starts_with("53")
+                || code.starts_with("08")
+            {
                 DbError::Unavailable(e.to_string())
             } else {
                 DbError::Other(e.to_string())

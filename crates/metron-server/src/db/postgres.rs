@@ -25,15 +25,30 @@ pub struct PgDb {
 
 impl PgDb {
     pub async fn open(url: &str) -> Result<PgDb, DbError> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await.map_err(classify)?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| DbError::Other(format!("migrating: {e}")))?;
-        Ok(PgDb { pool, known_tasks: Mutex::new(HashSet::new()) })
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(classify)?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| DbError::Other(format!("migrating: {e}")))?;
+        Ok(PgDb {
+            pool,
+            known_tasks: Mutex::new(HashSet::new()),
+        })
     }
 
     async fn task_exists(&self, org_id: &str, task_id: &str) -> Result<bool, DbError> {
         let key = (org_id.to_string(), task_id.to_string());
-        if self.known_tasks.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+        if self
+            .known_tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
             return Ok(true);
         }
         let found = sqlx::query("SELECT 1 FROM tasks WHERE id = $1 AND org_id = $2")
@@ -43,16 +58,27 @@ impl PgDb {
             .await
             .map_err(classify)?;
         if found.is_some() {
-            self.known_tasks.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+            self.known_tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key);
         }
         Ok(found.is_some())
     }
 
-    async fn ingest_one(&self, user: &UserRow, item: &Candidate, now: i64) -> Result<IngestResult, DbError> {
+    async fn ingest_one(
+        &self,
+        user: &UserRow,
+        item: &Candidate,
+        now: i64,
+    ) -> Result<IngestResult, DbError> {
         let i = &item.interval;
         let id = i.id.to_string();
         if !self.task_exists(&user.org_id, &i.task_id).await? {
-            return Ok(IngestResult::rejected(Some(id), format!("invalid: unknown task {}", i.task_id)));
+            return Ok(IngestResult::rejected(
+                Some(id),
+                format!("invalid: unknown task {}", i.task_id),
+            ));
         }
         let (start, end) = (i.started_at.timestamp(), i.ended_at.timestamp());
         let inserted = sqlx::query(
@@ -94,7 +120,10 @@ impl PgDb {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(classify)?;
-                Ok(IngestResult { conflicts_with: other, ..IngestResult::rejected(Some(id), "overlap") })
+                Ok(IngestResult {
+                    conflicts_with: other,
+                    ..IngestResult::rejected(Some(id), "overlap")
+                })
             }
             Err(e) => Err(classify(e)),
         }
@@ -103,7 +132,12 @@ impl PgDb {
 
 fn user_row(row: &PgRow) -> UserRow {
     UserRow {
-        user: User { id: row.get("id"), email: row.get("email"), name: row.get("name"), admin: row.get("admin") },
+        user: User {
+            id: row.get("id"),
+            email: row.get("email"),
+            name: row.get("name"),
+            admin: row.get("admin"),
+        },
         org_id: row.get("org_id"),
         disabled: row.get("disabled"),
     }
@@ -112,7 +146,10 @@ fn user_row(row: &PgRow) -> UserRow {
 #[async_trait]
 impl Database for PgDb {
     async fn revocation_epoch(&self) -> Result<i64, DbError> {
-        sqlx::query_scalar("SELECT epoch FROM revocations WHERE id = 1").fetch_one(&self.pool).await.map_err(classify)
+        sqlx::query_scalar("SELECT epoch FROM revocations WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)
     }
 
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
@@ -128,7 +165,11 @@ impl Database for PgDb {
         Ok(n.unwrap_or(0).max(0) as u64)
     }
 
-    async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError> {
+    async fn ingest(
+        &self,
+        user: &UserRow,
+        items: Vec<Candidate>,
+    ) -> Result<Vec<IngestResult>, DbError> {
         let now = chrono::Utc::now().timestamp();
         let mut results = Vec::with_capacity(items.len());
         for item in &items {
@@ -137,7 +178,11 @@ impl Database for PgDb {
         Ok(results)
     }
 
-    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError> {
+    async fn active_devices(
+        &self,
+        user_id: &str,
+        since: i64,
+    ) -> Result<Vec<ActiveDevice>, DbError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND ended_at >= $2 GROUP BY device_id ORDER BY device_id",
         )

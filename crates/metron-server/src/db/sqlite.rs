@@ -22,7 +22,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, Sizing, UserRow};
+use super::{
+    active_devices_from, classify, parse_bodies, Candidate, Database, DbError, Sizing, UserRow,
+};
 
 /// How many waiting requests one transaction takes at most.
 const MAX_GROUP: usize = 256;
@@ -47,7 +49,12 @@ impl SqliteDb {
     /// temp dir, because the reader pool and the writer thread must see one database.
     pub async fn open(url: &str, sizing: Sizing) -> Result<SqliteDb, DbError> {
         let url = if url.contains(":memory:") {
-            format!("sqlite://{}", std::env::temp_dir().join(format!("metron-{}.sqlite", Uuid::now_v7())).display())
+            format!(
+                "sqlite://{}",
+                std::env::temp_dir()
+                    .join(format!("metron-{}.sqlite", Uuid::now_v7()))
+                    .display()
+            )
         } else if url.starts_with("sqlite:") {
             url.to_string()
         } else {
@@ -64,7 +71,12 @@ impl SqliteDb {
             .foreign_keys(true)
             .pragma("cache_size", format!("-{}", sizing.cache_kib));
         let path = options.get_filename().to_path_buf();
-        make_private(&path).map_err(|e| DbError::Other(format!("creating {} for its owner only: {e}", path.display())))?;
+        make_private(&path).map_err(|e| {
+            DbError::Other(format!(
+                "creating {} for its owner only: {e}",
+                path.display()
+            ))
+        })?;
         // Each pooled connection is a thread of sqlx's with a page cache of its own: an idle one
         // is closed after a while, so a quiet server (or the desktop's local one) holds few.
         let pool = SqlitePoolOptions::new()
@@ -74,17 +86,29 @@ impl SqliteDb {
             .connect_with(options)
             .await
             .map_err(classify)?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| DbError::Other(format!("migrating: {e}")))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| DbError::Other(format!("migrating: {e}")))?;
         let conn = open_writer(&path, sizing).map_err(writer_error)?;
-        let epoch_reader =
-            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(writer_error)?;
-        epoch_reader.busy_timeout(Duration::from_secs(5)).map_err(writer_error)?;
+        let epoch_reader = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(writer_error)?;
+        epoch_reader
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(writer_error)?;
         let (tx, rx) = mpsc::channel(4096);
         std::thread::Builder::new()
             .name("metron-sqlite-writer".into())
             .spawn(move || writer(conn, rx))
             .map_err(|e| DbError::Other(format!("starting the writer thread: {e}")))?;
-        Ok(SqliteDb { pool, writer: tx, epoch_reader: std::sync::Mutex::new(epoch_reader) })
+        Ok(SqliteDb {
+            pool,
+            writer: tx,
+            epoch_reader: std::sync::Mutex::new(epoch_reader),
+        })
     }
 }
 
@@ -94,7 +118,11 @@ fn make_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     #[cfg(not(unix))]
@@ -114,9 +142,11 @@ fn open_writer(path: &Path, sizing: Sizing) -> rusqlite::Result<rusqlite::Connec
 
 fn writer_error(e: rusqlite::Error) -> DbError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::DiskFull) => {
-            DbError::Unavailable(e.to_string())
-        }
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+            | rusqlite::ErrorCode::DatabaseLocked
+            | rusqlite::ErrorCode::DiskFull,
+        ) => DbError::Unavailable(e.to_string()),
         _ => DbError::Other(e.to_string()),
     }
 }
@@ -168,7 +198,10 @@ fn run_group(
                     .query_row(params![i.task_id, job.org_id], |_| Ok(()))
                     .optional()?;
                 if found.is_none() {
-                    results.push(IngestResult::rejected(Some(id), format!("invalid: unknown task {}", i.task_id)));
+                    results.push(IngestResult::rejected(
+                        Some(id),
+                        format!("invalid: unknown task {}", i.task_id),
+                    ));
                     continue;
                 }
                 known_tasks.insert(task_key);
@@ -220,7 +253,12 @@ fn run_group(
 
 fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
     UserRow {
-        user: User { id: row.get("id"), email: row.get("email"), name: row.get("name"), admin: row.get::<i64, _>("admin") != 0 },
+        user: User {
+            id: row.get("id"),
+            email: row.get("email"),
+            name: row.get("name"),
+            admin: row.get::<i64, _>("admin") != 0,
+        },
         org_id: row.get("org_id"),
         disabled: row.get::<i64, _>("disabled") != 0,
     }
@@ -249,14 +287,32 @@ impl Database for SqliteDb {
         Ok(n.unwrap_or(0).max(0) as u64)
     }
 
-    async fn ingest(&self, user: &UserRow, items: Vec<Candidate>) -> Result<Vec<IngestResult>, DbError> {
+    async fn ingest(
+        &self,
+        user: &UserRow,
+        items: Vec<Candidate>,
+    ) -> Result<Vec<IngestResult>, DbError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { user_id: user.user.id.clone(), org_id: user.org_id.clone(), items, reply };
-        self.writer.send(job).await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
-        answer.await.map_err(|_| DbError::Unavailable("the writer stopped".into()))?
+        let job = Job {
+            user_id: user.user.id.clone(),
+            org_id: user.org_id.clone(),
+            items,
+            reply,
+        };
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?
     }
 
-    async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<ActiveDevice>, DbError> {
+    async fn active_devices(
+        &self,
+        user_id: &str,
+        since: i64,
+    ) -> Result<Vec<ActiveDevice>, DbError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = ?1 AND ended_at >= ?2 GROUP BY device_id ORDER BY device_id",
         )

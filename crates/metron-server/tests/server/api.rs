@@ -17,45 +17,102 @@ on_both!(
 );
 
 async fn health_and_openapi_answer_without_a_token(f: Fixture) {
-    assert_eq!(f.call("GET", "/api/v1/health", None, None).await, (StatusCode::OK, json!({"status": "ok"})));
+    assert_eq!(
+        f.call("GET", "/api/v1/health", None, None).await,
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
     let (status, doc) = f.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    for path in
-        ["/api/v1/login", "/api/v1/me", "/api/v1/tasks", "/api/v1/intervals", "/api/v1/logout", "/api/v1/health", "/api/v1/devices/active"]
-    {
-        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
+    for path in [
+        "/api/v1/login",
+        "/api/v1/me",
+        "/api/v1/tasks",
+        "/api/v1/intervals",
+        "/api/v1/logout",
+        "/api/v1/health",
+        "/api/v1/devices/active",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
     }
 }
 
 async fn login_gives_a_token_and_wrong_passwords_get_401(f: Fixture) {
-    let (status, body) = f.call("POST", "/api/v1/login", None, Some(json!({"email": "ann@acme.test", "password": "ann-password"}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "ann@acme.test", "password": "ann-password"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user"]["email"], "ann@acme.test");
     assert_eq!(body["user"]["name"], "Ann");
     assert!(body["user"]["id"].is_string());
-    let (status, body) = f.call("POST", "/api/v1/login", None, Some(json!({"email": "ann@acme.test", "password": "nope"}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "ann@acme.test", "password": "nope"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].is_string());
-    let (status, _) = f.call("POST", "/api/v1/login", None, Some(json!({"email": "nobody@acme.test", "password": "nope"}))).await;
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "nobody@acme.test", "password": "nope"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 async fn tokens_are_checked_and_logout_revokes_them(f: Fixture) {
     let token = f.login("ann@acme.test", "ann-password").await;
     let (status, me) = f.call("GET", "/api/v1/me", Some(&token), None).await;
-    assert_eq!((status, me["email"].clone()), (StatusCode::OK, json!("ann@acme.test")));
-    assert_eq!(f.call("GET", "/api/v1/me", None, None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(f.call("GET", "/api/v1/me", Some("forged"), None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(f.call("POST", "/api/v1/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(f.call("GET", "/api/v1/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (status, me["email"].clone()),
+        (StatusCode::OK, json!("ann@acme.test"))
+    );
+    assert_eq!(
+        f.call("GET", "/api/v1/me", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        f.call("GET", "/api/v1/me", Some("forged"), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        f.call("POST", "/api/v1/logout", Some(&token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        f.call("GET", "/api/v1/me", Some(&token), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn the_eleventh_login_in_a_minute_is_refused_with_retry_after(f: Fixture) {
     for _ in 0..10 {
-        f.call("POST", "/api/v1/login", None, Some(json!({"email": "ann@acme.test", "password": "bad"}))).await;
+        f.call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "ann@acme.test", "password": "bad"})),
+        )
+        .await;
     }
-    let req =
-        Request::post("/api/v1/login").body(Body::from(json!({"email": "ann@acme.test", "password": "ann-password"}).to_string())).unwrap();
+    let req = Request::post("/api/v1/login")
+        .body(Body::from(
+            json!({"email": "ann@acme.test", "password": "ann-password"}).to_string(),
+        ))
+        .unwrap();
     let response = f.app.clone().oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(response.headers().get("retry-after").is_some());
@@ -67,12 +124,29 @@ async fn tasks_are_listed_per_organization_and_validated(f: Fixture) {
     let eve = f.login("eve@other.test", "eve-password").await;
     let id = f.task(&ann).await;
     let (_, tasks) = f.call("GET", "/api/v1/tasks", Some(&boss), None).await;
-    assert_eq!(tasks, json!([{"id": id, "name": "Write report", "project": "Q4"}]));
+    assert_eq!(
+        tasks,
+        json!([{"id": id, "name": "Write report", "project": "Q4"}])
+    );
     let (_, tasks) = f.call("GET", "/api/v1/tasks", Some(&eve), None).await;
     assert_eq!(tasks, json!([]));
-    let (status, body) = f.call("POST", "/api/v1/tasks", Some(&ann), Some(json!({"name": "  "}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/tasks",
+            Some(&ann),
+            Some(json!({"name": "  "})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, _) = f.call("POST", "/api/v1/tasks", Some(&ann), Some(json!({"nom": "x"}))).await;
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/tasks",
+            Some(&ann),
+            Some(json!({"nom": "x"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -104,12 +178,25 @@ async fn ingest_judges_each_item_in_request_order(f: Fixture) {
     assert_eq!(r[3]["reason"], "id_conflict");
     assert_eq!(r[4]["reason"], "overlap");
     assert_eq!(r[4]["conflicts_with"], a["id"]);
-    assert!(r[5]["reason"].as_str().unwrap().starts_with("invalid: active has 59"));
-    assert!(r[6]["reason"].as_str().unwrap().starts_with("invalid: unknown task"));
+    assert!(r[5]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid: active has 59"));
+    assert!(r[6]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid: unknown task"));
     assert!(r[7]["reason"].as_str().unwrap().starts_with("invalid: "));
     assert!(r[7]["id"].is_null());
     // What was accepted stays accepted: exactly a and b are stored.
-    let (_, stored) = f.call("GET", "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z", Some(&ann), None).await;
+    let (_, stored) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(stored.as_array().unwrap().len(), 2);
     assert_eq!(stored[0], a);
 }
@@ -118,43 +205,112 @@ async fn a_resent_batch_is_all_duplicates_and_stores_nothing_twice(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
     let batch: Vec<Value> = (0..100).map(|k| interval(&task, k * 60, 60)).collect();
-    let (_, first) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({ "intervals": batch }))).await;
-    let (_, again) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({ "intervals": batch }))).await;
-    assert!(first["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"));
-    assert!(again["results"].as_array().unwrap().iter().all(|r| r["status"] == "duplicate"));
-    let (_, stored) = f.call("GET", "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z", Some(&ann), None).await;
+    let (_, first) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({ "intervals": batch })),
+        )
+        .await;
+    let (_, again) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({ "intervals": batch })),
+        )
+        .await;
+    assert!(first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "accepted"));
+    assert!(again["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "duplicate"));
+    let (_, stored) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(stored.as_array().unwrap().len(), 100);
 }
 
 async fn malformed_bodies_get_400_json_and_huge_ones_413(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
-    for body in ["not json", "[]", "{}", "{\"intervals\": 5}", "{\"intervals\": []}"] {
-        let req = Request::post("/api/v1/intervals").header("authorization", format!("Bearer {ann}")).body(Body::from(body)).unwrap();
+    for body in [
+        "not json",
+        "[]",
+        "{}",
+        "{\"intervals\": 5}",
+        "{\"intervals\": []}",
+    ] {
+        let req = Request::post("/api/v1/intervals")
+            .header("authorization", format!("Bearer {ann}"))
+            .body(Body::from(body))
+            .unwrap();
         let (status, answer) = f.send(req).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(answer["error"].is_string(), "{body}: {answer}");
     }
-    let (status, _) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({"intervals": vec![json!({}); 501]}))).await;
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": vec![json!({}); 501]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let huge = format!("{{\"intervals\": [\"{}\"]}}", "x".repeat(5 * 1024 * 1024));
-    let req = Request::post("/api/v1/intervals").header("authorization", format!("Bearer {ann}")).body(Body::from(huge)).unwrap();
+    let req = Request::post("/api/v1/intervals")
+        .header("authorization", format!("Bearer {ann}"))
+        .body(Body::from(huge))
+        .unwrap();
     let (status, answer) = f.send(req).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(answer["error"].is_string());
     let (status, answer) = f.call("GET", "/api/v1/nowhere", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(answer["error"].is_string());
-    let (status, _) = f.call("GET", "/api/v1/intervals?from=yesterday&to=2026-11-24T00:00:00Z", Some(&ann), None).await;
+    let (status, _) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=yesterday&to=2026-11-24T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = f.call("GET", "/api/v1/intervals", Some(&ann), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 async fn intervals_post_requires_a_valid_token(f: Fixture) {
-    let (status, body) = f.call("POST", "/api/v1/intervals", None, Some(json!({"intervals": [interval("t", 0, 60)]}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            None,
+            Some(json!({"intervals": [interval("t", 0, 60)]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].is_string());
-    let (status, _) = f.call("POST", "/api/v1/intervals", Some("wrong"), Some(json!({"intervals": [interval("t", 0, 60)]}))).await;
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some("wrong"),
+            Some(json!({"intervals": [interval("t", 0, 60)]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -164,19 +320,49 @@ async fn no_user_reads_or_overwrites_another_users_intervals(f: Fixture) {
     let eve = f.login("eve@other.test", "eve-password").await;
     let task = f.task(&ann).await;
     let a = interval(&task, 0, 60);
-    f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({"intervals": [a.clone()]}))).await;
+    f.call(
+        "POST",
+        "/api/v1/intervals",
+        Some(&ann),
+        Some(json!({"intervals": [a.clone()]})),
+    )
+    .await;
     let range = "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z";
     // Boss (same organization) and Eve (another) see none of Ann's intervals in their own lists.
     assert_eq!(f.call("GET", range, Some(&boss), None).await.1, json!([]));
     assert_eq!(f.call("GET", range, Some(&eve), None).await.1, json!([]));
     // Resending Ann's interval as Boss is an id_conflict, not a duplicate: it is not Boss's.
-    let (_, r) = f.call("POST", "/api/v1/intervals", Some(&boss), Some(json!({"intervals": [a.clone()]}))).await;
+    let (_, r) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&boss),
+            Some(json!({"intervals": [a.clone()]})),
+        )
+        .await;
     assert_eq!(r["results"][0]["reason"], "id_conflict");
     // Eve can't book on Ann's organization's task.
-    let (_, r) = f.call("POST", "/api/v1/intervals", Some(&eve), Some(json!({"intervals": [interval(&task, 0, 60)]}))).await;
-    assert!(r["results"][0]["reason"].as_str().unwrap().contains("unknown task"));
+    let (_, r) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&eve),
+            Some(json!({"intervals": [interval(&task, 0, 60)]})),
+        )
+        .await;
+    assert!(r["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("unknown task"));
     // Boss's own interval at the same time as Ann's is fine: overlap is per user.
-    let (_, r) = f.call("POST", "/api/v1/intervals", Some(&boss), Some(json!({"intervals": [interval(&task, 0, 60)]}))).await;
+    let (_, r) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&boss),
+            Some(json!({"intervals": [interval(&task, 0, 60)]})),
+        )
+        .await;
     assert_eq!(r["results"][0]["status"], "accepted");
     assert_eq!(f.call("GET", range, Some(&ann), None).await.1, json!([a]));
 }
@@ -186,7 +372,11 @@ async fn devices_that_delivered_in_the_last_three_minutes_are_active(f: Fixture)
     let boss = f.login("boss@acme.test", "boss-password").await;
     let task = f.task(&ann).await;
     let now = chrono::Utc::now().timestamp();
-    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     let recent = |device: &str, start: i64| {
         let mut i = interval(&task, 0, 60);
         i["device_id"] = json!(device);
@@ -198,13 +388,37 @@ async fn devices_that_delivered_in_the_last_three_minutes_are_active(f: Fixture)
     let desktop = "01930000-0000-7000-8000-0000000000a2";
     let old = "01930000-0000-7000-8000-0000000000a3";
     let batch = json!({"intervals": [recent(old, now - 3600), recent(laptop, now - 150), recent(desktop, now - 70)]});
-    let (_, r) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(batch)).await;
-    assert!(r["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{r}");
-    let (status, active) = f.call("GET", "/api/v1/devices/active", Some(&ann), None).await;
+    let (_, r) = f
+        .call("POST", "/api/v1/intervals", Some(&ann), Some(batch))
+        .await;
+    assert!(
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{r}"
+    );
+    let (status, active) = f
+        .call("GET", "/api/v1/devices/active", Some(&ann), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let ids: Vec<&str> = active.as_array().unwrap().iter().map(|d| d["device_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = active
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![laptop, desktop]);
     assert_eq!(active[1]["last_ended_at"], json!(at(now - 10)));
-    assert_eq!(f.call("GET", "/api/v1/devices/active", Some(&boss), None).await.1, json!([]));
-    assert_eq!(f.call("GET", "/api/v1/devices/active", None, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        f.call("GET", "/api/v1/devices/active", Some(&boss), None)
+            .await
+            .1,
+        json!([])
+    );
+    assert_eq!(
+        f.call("GET", "/api/v1/devices/active", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -15,12 +15,22 @@ fn addr(server: &Server) -> String {
 async fn health_within(addr: &str, limit: Duration) -> Result<String, String> {
     let ask = async {
         let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.map_err(|e| e.to_string())?;
+        s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
         let mut answer = Vec::new();
-        s.read_to_end(&mut answer).await.map_err(|e| e.to_string())?;
-        Ok(String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string())
+        s.read_to_end(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string())
     };
-    tokio::time::timeout(limit, ask).await.map_err(|_| format!("no answer within {limit:?}"))?
+    tokio::time::timeout(limit, ask)
+        .await
+        .map_err(|_| format!("no answer within {limit:?}"))?
 }
 
 /// Opens `n` connections that never send a byte.
@@ -46,8 +56,14 @@ async fn trickling_connections(addr: &str, n: usize) -> Vec<TcpStream> {
 
 /// Sends one more byte on each trickling connection every second (for two minutes, or until
 /// aborted); the read halves are returned to see what the server answers.
-fn keep_trickling(held: Vec<TcpStream>) -> (tokio::task::JoinHandle<()>, Vec<tokio::net::tcp::OwnedReadHalf>) {
-    let (readers, mut writers): (Vec<_>, Vec<_>) = held.into_iter().map(TcpStream::into_split).unzip();
+fn keep_trickling(
+    held: Vec<TcpStream>,
+) -> (
+    tokio::task::JoinHandle<()>,
+    Vec<tokio::net::tcp::OwnedReadHalf>,
+) {
+    let (readers, mut writers): (Vec<_>, Vec<_>) =
+        held.into_iter().map(TcpStream::into_split).unzip();
     let task = tokio::spawn(async move {
         for _ in 0..120 {
             for w in &mut writers {
@@ -76,7 +92,19 @@ async fn closed_by_server(s: &mut (impl AsyncReadExt + Unpin), within: Duration)
 
 fn users_db(dir: &tempfile::TempDir) -> String {
     let db = dir.path().join("held.sqlite").display().to_string();
-    cli(&db, &["user", "add", "--email", "ann@acme.test", "--name", "Ann", "--password", "ann-password"]);
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+        ],
+    );
     db
 }
 
@@ -84,15 +112,31 @@ fn users_db(dir: &tempfile::TempDir) -> String {
 async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeouts() {
     metron_server::listener::raise_open_file_limit().expect("raising this test's open-file limit");
     let dir = tempfile::tempdir().unwrap();
-    let server = serve_with(&users_db(&dir), &["--header-timeout", "4", "--body-timeout", "6", "--idle-timeout", "20"]);
+    let server = serve_with(
+        &users_db(&dir),
+        &[
+            "--header-timeout",
+            "4",
+            "--body-timeout",
+            "6",
+            "--idle-timeout",
+            "20",
+        ],
+    );
     let addr = addr(&server);
     let started = Instant::now();
     let mut idle = idle_connections(&addr, 2_000).await;
     let (trickle, mut trickled) = keep_trickling(trickling_connections(&addr, 200).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // Everything is held and the fresh client is still served at once.
-    assert!(started.elapsed() < Duration::from_secs(4), "opening the connections took {:?}", started.elapsed());
-    let status = health_within(&addr, Duration::from_secs(1)).await.expect("health under load");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "opening the connections took {:?}",
+        started.elapsed()
+    );
+    let status = health_within(&addr, Duration::from_secs(1))
+        .await
+        .expect("health under load");
     assert_eq!(status, "HTTP/1.1 200 OK");
     // The connections that never sent a byte are cut at the header timeout.
     let mut cut = 0;
@@ -101,9 +145,16 @@ async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeou
             cut += 1;
         }
     }
-    assert_eq!(cut, 20, "idle connections still open {:?} after they opened", started.elapsed());
+    assert_eq!(
+        cut,
+        20,
+        "idle connections still open {:?} after they opened",
+        started.elapsed()
+    );
     // The trickling bodies get 408 at the body timeout, and their connections close.
-    let said = closed_by_server(&mut trickled[0], Duration::from_secs(10)).await.expect("a trickling body is cut");
+    let said = closed_by_server(&mut trickled[0], Duration::from_secs(10))
+        .await
+        .expect("a trickling body is cut");
     assert!(said.starts_with("HTTP/1.1 408"), "{said}");
     let mut cut = 1;
     for r in trickled.iter_mut().skip(1) {
@@ -113,7 +164,10 @@ async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeou
     }
     trickle.abort();
     assert_eq!(cut, 200, "trickling bodies cut");
-    assert_eq!(health_within(&addr, Duration::from_secs(1)).await.unwrap(), "HTTP/1.1 200 OK");
+    assert_eq!(
+        health_within(&addr, Duration::from_secs(1)).await.unwrap(),
+        "HTTP/1.1 200 OK"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,14 +175,25 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve_with(&users_db(&dir), &["--header-timeout", "2"]);
     let mut s = TcpStream::connect(addr(&server)).await.unwrap();
-    s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut buf = vec![0u8; 1024];
     let n = s.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // Kept alive, then left idle: closed within the timeout (and a little).
     let at = Instant::now();
-    assert!(closed_by_server(&mut s, Duration::from_secs(6)).await.is_some(), "still open after 6 s idle");
-    assert!(at.elapsed() >= Duration::from_millis(1_500), "closed too early: {:?}", at.elapsed());
+    assert!(
+        closed_by_server(&mut s, Duration::from_secs(6))
+            .await
+            .is_some(),
+        "still open after 6 s idle"
+    );
+    assert!(
+        at.elapsed() >= Duration::from_millis(1_500),
+        "closed too early: {:?}",
+        at.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +212,10 @@ async fn sigterm_ends_the_server_within_10_s_whatever_clients_hold() {
         if let Some(status) = server.child.try_wait().unwrap() {
             break status;
         }
-        assert!(at.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        assert!(
+            at.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(status.success(), "exit {status:?}");
@@ -155,7 +223,8 @@ async fn sigterm_ends_the_server_within_10_s_whatever_clients_hold() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and_the_server_small() {
+async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and_the_server_small()
+{
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("flood.sqlite").display().to_string();
     // A 100-person organization (one password hash for all: hashing 100 would only cost time).
@@ -163,12 +232,28 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
         let database = db::connect(&db_path).await.unwrap();
         let org = database.organization("acme").await.unwrap();
         let hash = metron_server::auth::hash_password("long password").unwrap();
-        database.create_user(&org, "boss@acme.test", "Boss", &hash, true).await.unwrap();
+        database
+            .create_user(&org, "boss@acme.test", "Boss", &hash, true)
+            .await
+            .unwrap();
         for k in 0..99 {
-            database.create_user(&org, &format!("p{k:02}@acme.test"), &format!("Person {k:02}"), &hash, false).await.unwrap();
+            database
+                .create_user(
+                    &org,
+                    &format!("p{k:02}@acme.test"),
+                    &format!("Person {k:02}"),
+                    &hash,
+                    false,
+                )
+                .await
+                .unwrap();
         }
     }
-    let task: Value = serde_json::from_str(&cli(&db_path, &["task", "add", "--name", "Flood", "--org", "acme"])).unwrap();
+    let task: Value = serde_json::from_str(&cli(
+        &db_path,
+        &["task", "add", "--name", "Flood", "--org", "acme"],
+    ))
+    .unwrap();
     let task = task["id"].as_str().unwrap().to_string();
     let server = serve_with(&db_path, &[]);
     let client = reqwest::Client::new();
@@ -198,14 +283,26 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
             .unwrap();
         match r["results"][0]["status"].as_str() {
             Some("accepted") => accepted += 1,
-            _ => assert!(r["results"][0]["reason"].as_str().unwrap().contains("bytes one person may store a day"), "{r}"),
+            _ => assert!(
+                r["results"][0]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("bytes one person may store a day"),
+                "{r}"
+            ),
         }
     }
-    assert!((3..12).contains(&accepted), "{accepted} of the 12 largest intervals accepted");
+    assert!(
+        (3..12).contains(&accepted),
+        "{accepted} of the 12 largest intervals accepted"
+    );
     let boss = login(&client, &server.base, "boss@acme.test", "long password").await;
     let at = Instant::now();
     let team: Value = client
-        .get(format!("{}/api/v1/reports/team?date=2026-11-23", server.base))
+        .get(format!(
+            "{}/api/v1/reports/team?date=2026-11-23",
+            server.base
+        ))
         .bearer_auth(&boss)
         .send()
         .await
@@ -215,17 +312,40 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
         .unwrap();
     let took = at.elapsed();
     assert_eq!(team["users"].as_array().unwrap().len(), 100);
-    let flooded = team["users"].as_array().unwrap().iter().find(|u| u["user"]["email"] == "p00@acme.test").unwrap();
+    let flooded = team["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"]["email"] == "p00@acme.test")
+        .unwrap();
     assert_eq!(flooded["tracked_secs"], 900 * accepted);
-    eprintln!("team report of 100 people after the flood: {took:?}, server peak {} MB", peak_kb_of(&server) / 1024);
+    eprintln!(
+        "team report of 100 people after the flood: {took:?}, server peak {} MB",
+        peak_kb_of(&server) / 1024
+    );
     // The bound for this machine: the report under 1 s, the server under 300 MB.
-    assert!(took < Duration::from_secs(1), "the team report took {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "the team report took {took:?}"
+    );
     let peak_kb = peak_kb_of(&server);
-    assert!(peak_kb < 300 * 1024, "the server peaked at {} MB", peak_kb / 1024);
+    assert!(
+        peak_kb < 300 * 1024,
+        "the server peaked at {} MB",
+        peak_kb / 1024
+    );
 }
 
 /// The server process's peak resident memory (VmHWM), in kB.
 fn peak_kb_of(server: &Server) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
-    status.lines().find(|l| l.starts_with("VmHWM:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
 }

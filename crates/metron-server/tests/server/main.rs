@@ -40,8 +40,15 @@ pub async fn fresh_postgres() -> String {
     let admin = std::env::var("METRON_TEST_PG")
         .expect("METRON_TEST_PG is not set: run the tests with `bash .ci/test.sh`, which installs and starts PostgreSQL");
     let name = format!("metron_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("connecting to the test PostgreSQL");
-    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connecting to the test PostgreSQL");
+    sqlx::Executor::execute(
+        &mut conn,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .unwrap();
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")
 }
@@ -67,19 +74,59 @@ impl Fixture {
         };
         let state = AppState::with_limits(db::connect(&url).await.unwrap(), limits);
         let _ = std::fs::write(dir.path().join("url"), &url);
-        server_api::add_user(&state, "acme", "ann@acme.test", "Ann", "ann-password", false).await.unwrap();
-        server_api::add_user(&state, "acme", "boss@acme.test", "Boss", "boss-password", true).await.unwrap();
-        server_api::add_user(&state, "other", "eve@other.test", "Eve", "eve-password", false).await.unwrap();
-        Fixture { app: server_api::app(state.clone()), state, _dir: dir }
+        server_api::add_user(
+            &state,
+            "acme",
+            "ann@acme.test",
+            "Ann",
+            "ann-password",
+            false,
+        )
+        .await
+        .unwrap();
+        server_api::add_user(
+            &state,
+            "acme",
+            "boss@acme.test",
+            "Boss",
+            "boss-password",
+            true,
+        )
+        .await
+        .unwrap();
+        server_api::add_user(
+            &state,
+            "other",
+            "eve@other.test",
+            "Eve",
+            "eve-password",
+            false,
+        )
+        .await
+        .unwrap();
+        Fixture {
+            app: server_api::app(state.clone()),
+            state,
+            _dir: dir,
+        }
     }
 
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
         self.send(req).await
@@ -89,8 +136,11 @@ impl Fixture {
         let response = self.app.clone().oneshot(req).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let value =
-            if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}")) };
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
+        };
         (status, value)
     }
 
@@ -100,13 +150,27 @@ impl Fixture {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let (status, body) = self.call("POST", "/api/v1/login", None, Some(json!({"email": email, "password": password}))).await;
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_string()
     }
 
     pub async fn task(&self, token: &str) -> String {
-        let (status, body) = self.call("POST", "/api/v1/tasks", Some(token), Some(json!({"name": "Write report", "project": "Q4"}))).await;
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/tasks",
+                Some(token),
+                Some(json!({"name": "Write report", "project": "Q4"})),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_str().unwrap().to_string()
     }
@@ -114,8 +178,14 @@ impl Fixture {
 
 /// A valid interval JSON of `secs` seconds starting `start` seconds after 2026-11-23 08:00 UTC.
 pub fn interval(task: &str, start: i64, secs: i64) -> Value {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap().timestamp();
-    let at = |t: i64| chrono::DateTime::from_timestamp(t0 + t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+        .unwrap()
+        .timestamp();
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t0 + t, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     json!({
         "id": uuid::Uuid::now_v7().to_string(),
         "device_id": "01930000-0000-7000-8000-00000000d001",

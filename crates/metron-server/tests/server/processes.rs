@@ -17,8 +17,16 @@ impl Drop for Server {
 }
 
 pub fn cli(db: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_metron-server")).args(["--db", db]).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_metron-server"))
+        .args(["--db", db])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -37,9 +45,18 @@ pub fn serve_with(db: &str, options: &[&str]) -> Server {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-    Server { child, base: format!("http://{addr}") }
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server {
+        child,
+        base: format!("http://{addr}"),
+    }
 }
 
 /// Signs in over HTTP; the token.
@@ -53,13 +70,24 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: 
         .json()
         .await
         .unwrap();
-    r["token"].as_str().unwrap_or_else(|| panic!("login {email}: {r}")).to_string()
+    r["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login {email}: {r}"))
+        .to_string()
 }
 
 /// The user's intervals on the test day, 2026-11-23 (UTC).
 async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
     let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");
-    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -76,8 +104,24 @@ async fn fifty_racing_requests_to_two_server_processes_on_one_postgres_store_exa
 /// 50 mutually overlapping intervals of one user sent at once, spread over `instances` server
 /// processes sharing the database `db`: exactly one may be stored.
 async fn race(db: &str, instances: usize) {
-    cli(db, &["user", "add", "--email", "ann@acme.test", "--name", "Ann", "--password", "ann-password"]);
-    let task: Value = serde_json::from_str(&cli(db, &["task", "add", "--name", "Race", "--project", "P"])).unwrap();
+    cli(
+        db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let task: Value = serde_json::from_str(&cli(
+        db,
+        &["task", "add", "--name", "Race", "--project", "P"],
+    ))
+    .unwrap();
     let task = task["id"].as_str().unwrap().to_string();
     let servers: Vec<Server> = (0..instances).map(|_| serve(db)).collect();
     let server = &servers[0];
@@ -85,12 +129,24 @@ async fn race(db: &str, instances: usize) {
     let token = login(&client, &server.base, "ann@acme.test", "ann-password").await;
     let mut handles = Vec::new();
     for k in 0..50 {
-        let (client, base, token) = (client.clone(), servers[k as usize % instances].base.clone(), token.clone());
+        let (client, base, token) = (
+            client.clone(),
+            servers[k as usize % instances].base.clone(),
+            token.clone(),
+        );
         // All overlap each other: same user, starts 1 s apart, 60 s long.
         let body = json!({"intervals": [interval(&task, k, 60)]});
         handles.push(tokio::spawn(async move {
-            let r: Value =
-                client.post(format!("{base}/api/v1/intervals")).bearer_auth(token).json(&body).send().await.unwrap().json().await.unwrap();
+            let r: Value = client
+                .post(format!("{base}/api/v1/intervals"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             r["results"][0].clone()
         }));
     }
@@ -98,7 +154,10 @@ async fn race(db: &str, instances: usize) {
     for h in handles {
         results.push(h.await.unwrap());
     }
-    let accepted: Vec<&Value> = results.iter().filter(|r| r["status"] == "accepted").collect();
+    let accepted: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["status"] == "accepted")
+        .collect();
     assert_eq!(accepted.len(), 1, "{results:?}");
     assert!(results
         .iter()
@@ -112,13 +171,31 @@ async fn race(db: &str, instances: usize) {
 async fn sigterm_stops_the_server_cleanly_and_data_stays() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("stop.sqlite").display().to_string();
-    cli(&db, &["user", "add", "--email", "ann@acme.test", "--name", "Ann", "--password", "ann-password"]);
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+        ],
+    );
     let task: Value = serde_json::from_str(&cli(&db, &["task", "add", "--name", "T"])).unwrap();
     let mut server = serve(&db);
     let client = reqwest::Client::new();
     let token = login(&client, &server.base, "ann@acme.test", "ann-password").await;
-    let batch: Vec<Value> = (0..300).map(|k| interval(task["id"].as_str().unwrap(), k * 60, 60)).collect();
-    let request = client.post(format!("{}/api/v1/intervals", server.base)).bearer_auth(&token).json(&json!({ "intervals": batch })).send();
+    let batch: Vec<Value> = (0..300)
+        .map(|k| interval(task["id"].as_str().unwrap(), k * 60, 60))
+        .collect();
+    let request = client
+        .post(format!("{}/api/v1/intervals", server.base))
+        .bearer_auth(&token)
+        .json(&json!({ "intervals": batch }))
+        .send();
     let pid = server.child.id() as i32;
     let (response, _) = tokio::join!(request, async {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -134,22 +211,62 @@ async fn sigterm_stops_the_server_cleanly_and_data_stays() {
     let again = serve(&db);
     let stored = stored_that_day(&client, &again.base, &token).await;
     let n = stored.as_array().unwrap().len();
-    assert!(n == 0 || n == 300, "a batch is stored whole or not at all, found {n}");
+    assert!(
+        n == 0 || n == 300,
+        "a batch is stored whole or not at all, found {n}"
+    );
 }
 
 #[test]
 fn the_cli_refuses_a_duplicate_user_and_a_short_password() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.sqlite").display().to_string();
-    cli(&db, &["user", "add", "--email", "ann@acme.test", "--name", "Ann", "--password", "ann-password", "--admin"]);
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+            "--admin",
+        ],
+    );
     let bin = env!("CARGO_BIN_EXE_metron-server");
     let dup = Command::new(bin)
-        .args(["--db", &db, "user", "add", "--email", "ann@acme.test", "--name", "A", "--password", "whatever1"])
+        .args([
+            "--db",
+            &db,
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "A",
+            "--password",
+            "whatever1",
+        ])
         .output()
         .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"));
-    let short =
-        Command::new(bin).args(["--db", &db, "user", "add", "--email", "b@acme.test", "--name", "B", "--password", "x"]).output().unwrap();
+    let short = Command::new(bin)
+        .args([
+            "--db",
+            &db,
+            "user",
+            "add",
+            "--email",
+            "b@acme.test",
+            "--name",
+            "B",
+            "--password",
+            "x",
+        ])
+        .output()
+        .unwrap();
     assert!(!short.status.success());
 }

@@ -29,9 +29,18 @@ async fn ann_tracks(f: &Fixture) -> (String, String) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
     let batch = json!({"intervals": [mixed(&task, 0), mixed(&task, 60), mixed(&task, 600)]});
-    let (status, body) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(batch)).await;
+    let (status, body) = f
+        .call("POST", "/api/v1/intervals", Some(&ann), Some(batch))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{body}");
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{body}"
+    );
     (ann, task)
 }
 
@@ -42,8 +51,18 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
     let boss = f.login("boss@acme.test", "boss-password").await;
     let (status, r) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK, "{r}");
-    assert_eq!((r["tracked_secs"].as_u64(), r["active_secs"].as_u64(), r["activity_pct"].as_u64()), (Some(180), Some(120), Some(67)));
-    assert_eq!(r["utc_offset_minutes"], 60, "her day is taken in her own offset");
+    assert_eq!(
+        (
+            r["tracked_secs"].as_u64(),
+            r["active_secs"].as_u64(),
+            r["activity_pct"].as_u64()
+        ),
+        (Some(180), Some(120), Some(67))
+    );
+    assert_eq!(
+        r["utc_offset_minutes"], 60,
+        "her day is taken in her own offset"
+    );
     assert_eq!(r["first_activity"], "2026-11-23T08:00:00Z");
     assert_eq!(r["away_secs"], 480);
     assert_eq!(r["neutral_secs"], 180, "no rules yet");
@@ -51,37 +70,84 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
     assert_eq!(r["source"], "intervals");
     assert_eq!(r["hosts"][0]["host"], "www.youtube.com");
 
-    let rule =
-        |target: &str, kind: &str, pattern: &str, class: &str| json!({"target": target, "kind": kind, "pattern": pattern, "class": class});
-    let (status, editor) = f.call("POST", "/api/v1/rules", Some(&boss), Some(rule("app", "glob", "edit*", "productive"))).await;
+    let rule = |target: &str, kind: &str, pattern: &str, class: &str| json!({"target": target, "kind": kind, "pattern": pattern, "class": class});
+    let (status, editor) = f
+        .call(
+            "POST",
+            "/api/v1/rules",
+            Some(&boss),
+            Some(rule("app", "glob", "edit*", "productive")),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{editor}");
-    let (_, video) =
-        f.call("POST", "/api/v1/rules", Some(&boss), Some(rule("host", "regex", r"(www\.)?youtube\.com", "unproductive"))).await;
+    let (_, video) = f
+        .call(
+            "POST",
+            "/api/v1/rules",
+            Some(&boss),
+            Some(rule(
+                "host",
+                "regex",
+                r"(www\.)?youtube\.com",
+                "unproductive",
+            )),
+        )
+        .await;
     let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(
-        (r["productive_secs"].as_u64(), r["unproductive_secs"].as_u64(), r["neutral_secs"].as_u64()),
+        (
+            r["productive_secs"].as_u64(),
+            r["unproductive_secs"].as_u64(),
+            r["neutral_secs"].as_u64()
+        ),
         (Some(120), Some(60), Some(0))
     );
-    assert_eq!(r["apps"][0], json!({"app": "editor", "class": "productive", "tracked_secs": 120, "active_secs": 120}));
+    assert_eq!(
+        r["apps"][0],
+        json!({"app": "editor", "class": "productive", "tracked_secs": 120, "active_secs": 120})
+    );
 
     // Changed: the same stored day now reads otherwise.
     let id = video["id"].as_str().unwrap();
-    let (status, changed) =
-        f.call("PUT", &format!("/api/v1/rules/{id}"), Some(&boss), Some(rule("host", "glob", "*youtube.com", "productive"))).await;
+    let (status, changed) = f
+        .call(
+            "PUT",
+            &format!("/api/v1/rules/{id}"),
+            Some(&boss),
+            Some(rule("host", "glob", "*youtube.com", "productive")),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     let (_, listed) = f.call("GET", "/api/v1/rules", Some(&boss), None).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
-    assert_eq!(listed[1]["pattern"], "*youtube.com", "a changed rule keeps its place");
+    assert_eq!(
+        listed[1]["pattern"], "*youtube.com",
+        "a changed rule keeps its place"
+    );
     let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(r["productive_secs"], 180);
-    let (status, _) = f.call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None).await;
+    let (status, _) = f
+        .call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = f.call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None).await;
+    let (status, _) = f
+        .call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
-    assert_eq!((r["productive_secs"].as_u64(), r["neutral_secs"].as_u64()), (Some(120), Some(60)));
+    assert_eq!(
+        (r["productive_secs"].as_u64(), r["neutral_secs"].as_u64()),
+        (Some(120), Some(60))
+    );
     // The day before and after hold nothing of it.
-    let (_, before) = f.call("GET", "/api/v1/reports/daily?date=2026-11-22", Some(&ann), None).await;
+    let (_, before) = f
+        .call(
+            "GET",
+            "/api/v1/reports/daily?date=2026-11-22",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(before["tracked_secs"], 0);
 }
 
@@ -96,23 +162,64 @@ async fn people_read_their_own_day_and_admins_their_organizations(f: Fixture) {
 
     let (status, body) = f.call("GET", &of(&boss_me), Some(&ann), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body["error"].as_str().unwrap().contains("only an admin"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("only an admin"),
+        "{body}"
+    );
     let (status, r) = f.call("GET", &of(&me), Some(&boss), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((r["user"]["email"].as_str(), r["tracked_secs"].as_u64()), (Some("ann@acme.test"), Some(180)));
+    assert_eq!(
+        (r["user"]["email"].as_str(), r["tracked_secs"].as_u64()),
+        (Some("ann@acme.test"), Some(180))
+    );
     let (status, _) = f.call("GET", &of(&eve_me), Some(&boss), None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another organization's user is not found");
-    let (status, _) = f.call("GET", &format!("{DAY}&user_id=nobody"), Some(&boss), None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another organization's user is not found"
+    );
+    let (status, _) = f
+        .call("GET", &format!("{DAY}&user_id=nobody"), Some(&boss), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, _) = f.call("GET", "/api/v1/reports/team?date=2026-11-23", Some(&ann), None).await;
+    let (status, _) = f
+        .call(
+            "GET",
+            "/api/v1/reports/team?date=2026-11-23",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, team) = f.call("GET", "/api/v1/reports/team?date=2026-11-23", Some(&boss), None).await;
+    let (status, team) = f
+        .call(
+            "GET",
+            "/api/v1/reports/team?date=2026-11-23",
+            Some(&boss),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{team}");
     let users = team["users"].as_array().unwrap();
-    assert_eq!(users.iter().map(|u| u["user"]["name"].as_str().unwrap()).collect::<Vec<_>>(), ["Ann", "Boss"]);
-    assert_eq!((users[0]["tracked_secs"].as_u64(), users[0]["activity_pct"].as_u64()), (Some(180), Some(67)));
-    assert_eq!(users[0]["first_activity"], r["first_activity"], "the team line agrees with her day");
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u["user"]["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Ann", "Boss"]
+    );
+    assert_eq!(
+        (
+            users[0]["tracked_secs"].as_u64(),
+            users[0]["activity_pct"].as_u64()
+        ),
+        (Some(180), Some(67))
+    );
+    assert_eq!(
+        users[0]["first_activity"], r["first_activity"],
+        "the team line agrees with her day"
+    );
     assert_eq!(users[1]["tracked_secs"], 0);
     let (status, _) = f.call("GET", "/api/v1/rules", Some(&ann), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -123,26 +230,51 @@ async fn bad_report_and_rule_input_gets_a_clear_400(f: Fixture) {
     for (path, words) in [
         ("/api/v1/reports/daily?date=2026-13-01", "a day such as"),
         ("/api/v1/reports/daily", "date is required"),
-        ("/api/v1/reports/daily?date=2026-11-23&utc_offset_minutes=9999", "from -840 to 840"),
+        (
+            "/api/v1/reports/daily?date=2026-11-23&utc_offset_minutes=9999",
+            "from -840 to 840",
+        ),
         ("/api/v1/reports/team?date=yesterday", "a day such as"),
     ] {
         let (status, body) = f.call("GET", path, Some(&boss), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(words), "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(words),
+            "{path}: {body}"
+        );
     }
     for (rule, words) in [
-        (json!({"target": "app", "kind": "regex", "pattern": "(", "class": "productive"}), "invalid regex"),
-        (json!({"target": "app", "kind": "glob", "pattern": "  ", "class": "productive"}), "empty"),
-        (json!({"target": "app", "kind": "glob", "pattern": "x", "class": "neutral"}), "productive or unproductive"),
-        (json!({"target": "window", "kind": "glob", "pattern": "x", "class": "productive"}), "expected `app` or `host`"),
+        (
+            json!({"target": "app", "kind": "regex", "pattern": "(", "class": "productive"}),
+            "invalid regex",
+        ),
+        (
+            json!({"target": "app", "kind": "glob", "pattern": "  ", "class": "productive"}),
+            "empty",
+        ),
+        (
+            json!({"target": "app", "kind": "glob", "pattern": "x", "class": "neutral"}),
+            "productive or unproductive",
+        ),
+        (
+            json!({"target": "window", "kind": "glob", "pattern": "x", "class": "productive"}),
+            "expected `app` or `host`",
+        ),
         (json!({"pattern": "x"}), "missing field"),
     ] {
-        let (status, body) = f.call("POST", "/api/v1/rules", Some(&boss), Some(rule.clone())).await;
+        let (status, body) = f
+            .call("POST", "/api/v1/rules", Some(&boss), Some(rule.clone()))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{rule}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(words), "{rule}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(words),
+            "{rule}: {body}"
+        );
     }
     let good = json!({"target": "app", "kind": "glob", "pattern": "x", "class": "productive"});
-    let (status, _) = f.call("PUT", "/api/v1/rules/no-such-rule", Some(&boss), Some(good)).await;
+    let (status, _) = f
+        .call("PUT", "/api/v1/rules/no-such-rule", Some(&boss), Some(good))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, rules) = f.call("GET", "/api/v1/rules", Some(&boss), None).await;
     assert_eq!(rules, json!([]), "nothing was saved");
@@ -156,12 +288,30 @@ async fn a_day_exports_as_csv_one_row_per_interval(f: Fixture) {
         .unwrap();
     let response = f.app.clone().oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("metron-ann@acme.test-2026-11-23.csv"));
-    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("metron-ann@acme.test-2026-11-23.csv"));
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
-    assert_eq!(lines[0], "date,user,start,end,task,tracked_secs,active_secs,activity_pct");
+    assert_eq!(
+        lines[0],
+        "date,user,start,end,task,tracked_secs,active_secs,activity_pct"
+    );
     assert_eq!(lines[1], "2026-11-23,\"ann@acme.test\",2026-11-23T09:00:00+01:00,2026-11-23T09:01:00+01:00,\"Write report\",60,40,67");
 }
 
@@ -169,12 +319,31 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     let (ann, _) = ann_tracks(&f).await;
     let (_, before) = f.call("GET", DAY, Some(&ann), None).await;
     // 399 days on, the day is still kept raw.
-    let at = |days: i64| chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().to_utc() + chrono::Duration::days(days);
-    let nothing = metron_server::retention::run_once(&f.state, 400, at(399)).await.unwrap();
+    let at = |days: i64| {
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .to_utc()
+            + chrono::Duration::days(days)
+    };
+    let nothing = metron_server::retention::run_once(&f.state, 400, at(399))
+        .await
+        .unwrap();
     assert_eq!(nothing, Default::default());
-    let done = metron_server::retention::run_once(&f.state, 400, at(402)).await.unwrap();
-    assert_eq!((done.days_kept_as_aggregates, done.intervals_deleted), (1, 3));
-    let (_, raw) = f.call("GET", "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z", Some(&ann), None).await;
+    let done = metron_server::retention::run_once(&f.state, 400, at(402))
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.days_kept_as_aggregates, done.intervals_deleted),
+        (1, 3)
+    );
+    let (_, raw) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(raw, json!([]), "the raw intervals are gone");
     let (status, after) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -183,15 +352,28 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     assert!(!before["titles"].as_array().unwrap().is_empty());
     assert_eq!(after["titles"], json!([]), "{after}");
     let ann_id = before["user"]["id"].as_str().unwrap();
-    let kept = f.state.db.day_aggregate(ann_id, "2026-11-23").await.unwrap().unwrap();
+    let kept = f
+        .state
+        .db
+        .day_aggregate(ann_id, "2026-11-23")
+        .await
+        .unwrap()
+        .unwrap();
     let title = before["titles"][0]["title"].as_str().unwrap();
-    assert!(!title.is_empty() && !kept.contains(title), "the stored aggregate holds the title {title:?}: {kept}");
+    assert!(
+        !title.is_empty() && !kept.contains(title),
+        "the stored aggregate holds the title {title:?}: {kept}"
+    );
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("source");
         v.as_object_mut().unwrap().remove("titles");
         v
     };
-    assert_eq!(strip(after), strip(before), "the kept day reports as it did, titles aside");
+    assert_eq!(
+        strip(after),
+        strip(before),
+        "the kept day reports as it did, titles aside"
+    );
     // Rules still apply to a kept day.
     let boss = f.login("boss@acme.test", "boss-password").await;
     f.call(
@@ -204,17 +386,33 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     let (_, ruled) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(ruled["productive_secs"], 120);
     assert_eq!(ruled["apps"][0]["class"], "productive");
-    let again = metron_server::retention::run_once(&f.state, 400, at(403)).await.unwrap();
-    assert_eq!(again, Default::default(), "a second run finds nothing to do");
+    let again = metron_server::retention::run_once(&f.state, 400, at(403))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Default::default(),
+        "a second run finds nothing to do"
+    );
     // The team's day takes the kept day too.
-    let (_, team) = f.call("GET", "/api/v1/reports/team?date=2026-11-23", Some(&boss), None).await;
+    let (_, team) = f
+        .call(
+            "GET",
+            "/api/v1/reports/team?date=2026-11-23",
+            Some(&boss),
+            None,
+        )
+        .await;
     assert_eq!(team["users"][0]["tracked_secs"], 180, "{team}");
 }
 
 /// `i` moved by `secs` seconds and given the UTC offset `offset` (minutes).
 fn moved(mut i: Value, secs: i64, offset: i64) -> Value {
     for key in ["started_at", "ended_at"] {
-        let t = chrono::DateTime::parse_from_rfc3339(i[key].as_str().unwrap()).unwrap().to_utc() + chrono::Duration::seconds(secs);
+        let t = chrono::DateTime::parse_from_rfc3339(i[key].as_str().unwrap())
+            .unwrap()
+            .to_utc()
+            + chrono::Duration::seconds(secs);
         i[key] = json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
     i["utc_offset_minutes"] = json!(offset);
@@ -232,26 +430,64 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
         moved(mixed(&task, 0), -2 * day + 14 * 3600 + 1800, 60),
         moved(mixed(&task, 0), -day + 12 * 3600, 120),
     ]});
-    let (_, body) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(batch)).await;
-    assert!(body["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{body}");
+    let (_, body) = f
+        .call("POST", "/api/v1/intervals", Some(&ann), Some(batch))
+        .await;
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{body}"
+    );
     let at = |days: i64, hours: i64| {
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z").unwrap().to_utc()
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+            .unwrap()
+            .to_utc()
             + chrono::Duration::days(days)
             + chrono::Duration::hours(hours)
     };
     // First run: only the 21st is past the limit (the cutoff falls on the 22nd).
-    let first = metron_server::retention::run_once(&f.state, 400, at(399, 3)).await.unwrap();
-    assert_eq!((first.days_kept_as_aggregates, first.intervals_deleted), (1, 2));
+    let first = metron_server::retention::run_once(&f.state, 400, at(399, 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.days_kept_as_aggregates, first.intervals_deleted),
+        (1, 2)
+    );
     // A later run: the next days, in the kept days' offset whatever her newer intervals carry.
-    let second = metron_server::retention::run_once(&f.state, 400, at(402, 0)).await.unwrap();
+    let second = metron_server::retention::run_once(&f.state, 400, at(402, 0))
+        .await
+        .unwrap();
     assert_eq!(second.intervals_deleted, 1, "{second:?}");
     let mut kept = 0;
-    for date in ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"] {
-        let (_, r) = f.call("GET", &format!("/api/v1/reports/daily?date={date}"), Some(&ann), None).await;
+    for date in [
+        "2026-11-20",
+        "2026-11-21",
+        "2026-11-22",
+        "2026-11-23",
+        "2026-11-24",
+    ] {
+        let (_, r) = f
+            .call(
+                "GET",
+                &format!("/api/v1/reports/daily?date={date}"),
+                Some(&ann),
+                None,
+            )
+            .await;
         kept += r["tracked_secs"].as_u64().unwrap();
     }
     assert_eq!(kept, 180, "every second is in exactly one kept day");
-    let (_, raw) = f.call("GET", "/api/v1/intervals?from=2026-11-20T00:00:00Z&to=2026-11-30T00:00:00Z", Some(&ann), None).await;
+    let (_, raw) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=2026-11-20T00:00:00Z&to=2026-11-30T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
     assert_eq!(raw, json!([]));
 }
 
@@ -259,9 +495,24 @@ async fn an_interval_older_than_retention_is_refused(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
     let now = chrono::Utc::now().timestamp();
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z").unwrap().timestamp();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+        .unwrap()
+        .timestamp();
     let old = moved(interval(&task, 0, 60), now - t0 - 401 * 86_400, 60);
-    let (status, body) = f.call("POST", "/api/v1/intervals", Some(&ann), Some(json!({"intervals": [old]}))).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": [old]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body["results"][0]["reason"].as_str().unwrap().contains("older than the 400 days"), "{body}");
+    assert!(
+        body["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("older than the 400 days"),
+        "{body}"
+    );
 }

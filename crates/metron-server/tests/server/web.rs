@@ -24,7 +24,11 @@ struct Driver {
 impl Driver {
     async fn start() -> Driver {
         use std::os::unix::process::CommandExt;
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -37,11 +41,17 @@ impl Driver {
         let start = Instant::now();
         loop {
             if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true) {
+                if r.json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true)
+                {
                     break;
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "chromedriver never became ready");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromedriver never became ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Driver { child, base }
@@ -65,7 +75,10 @@ struct Browser {
 
 impl Browser {
     async fn open(driver: &Driver, downloads: &Path) -> Browser {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -77,10 +90,30 @@ impl Browser {
                 "prefs": {"download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false}
             }
         }}});
-        let answer: Value = http.post(format!("{}/session", driver.base)).json(&caps).send().await.unwrap().json().await.unwrap();
-        let id = answer["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {answer}")).to_string();
-        let browser = Browser { http, session: format!("{}/session/{id}", driver.base), _profile: profile };
-        browser.cdp("Browser.setDownloadBehavior", json!({"behavior": "allow", "downloadPath": downloads.display().to_string()})).await;
+        let answer: Value = http
+            .post(format!("{}/session", driver.base))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = answer["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {answer}"))
+            .to_string();
+        let browser = Browser {
+            http,
+            session: format!("{}/session/{id}", driver.base),
+            _profile: profile,
+        };
+        browser
+            .cdp(
+                "Browser.setDownloadBehavior",
+                json!({"behavior": "allow", "downloadPath": downloads.display().to_string()}),
+            )
+            .await;
         browser
     }
 
@@ -89,7 +122,13 @@ impl Browser {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req.send().await.unwrap_or_else(|e| panic!("WebDriver {path}: {e}")).json().await.unwrap();
+        let v: Value = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+            .json()
+            .await
+            .unwrap();
         if v["value"]["error"].is_string() {
             panic!("WebDriver {path}: {}", v["value"]);
         }
@@ -98,20 +137,36 @@ impl Browser {
 
     /// A Chrome DevTools command through chromedriver's vendor endpoint.
     async fn cdp(&self, cmd: &str, params: Value) -> Value {
-        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({"cmd": cmd, "params": params}))).await
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+        .await
     }
 
     async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
     }
 
     /// Runs `js` (a function body; `return` gives the value) in the page.
     async fn script(&self, js: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": js, "args": []}))).await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
+        .await
     }
 
     async fn find(&self, css: &str) -> Option<String> {
-        let v = self.http.post(format!("{}/element", self.session)).json(&json!({"using": "css selector", "value": css})).send().await;
+        let v = self
+            .http
+            .post(format!("{}/element", self.session))
+            .json(&json!({"using": "css selector", "value": css}))
+            .send()
+            .await;
         let v: Value = v.ok()?.json().await.ok()?;
         v["value"][ELEMENT].as_str().map(str::to_string)
     }
@@ -124,51 +179,104 @@ impl Browser {
             if !(v.is_null() || v == false || v == "" || v == 0) {
                 return v;
             }
-            let page = self.script("return document.body ? document.body.innerText.slice(0, 600) : ''").await;
-            assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}; the page says: {page}");
+            let page = self
+                .script("return document.body ? document.body.innerText.slice(0, 600) : ''")
+                .await;
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {what}; the page says: {page}"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
 
     async fn element(&self, css: &str) -> String {
-        self.wait_for(css, &format!("return !!document.querySelector({})", json!(css))).await;
-        self.find(css).await.unwrap_or_else(|| panic!("no element {css}"))
+        self.wait_for(
+            css,
+            &format!("return !!document.querySelector({})", json!(css)),
+        )
+        .await;
+        self.find(css)
+            .await
+            .unwrap_or_else(|| panic!("no element {css}"))
     }
 
     async fn click(&self, css: &str) {
         let e = self.element(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/click"), Some(json!({}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.element(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/clear"), Some(json!({}))).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text}))).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     /// The rendered text of the first element matching `css` ("" when absent).
     async fn text(&self, css: &str) -> String {
-        let v = self.script(&format!("const e = document.querySelector({}); return e ? e.innerText : ''", json!(css))).await;
+        let v = self
+            .script(&format!(
+                "const e = document.querySelector({}); return e ? e.innerText : ''",
+                json!(css)
+            ))
+            .await;
         v.as_str().unwrap_or_default().trim().to_string()
     }
 
     async fn visible(&self, css: &str) -> bool {
-        let js = format!("const e = document.querySelector({}); return !!e && e.getClientRects().length > 0", json!(css));
+        let js = format!(
+            "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0",
+            json!(css)
+        );
         self.script(&js).await == true
     }
 
     /// The whole page (not just the window) as PNG, through DevTools.
     async fn screenshot(&self, path: &Path) {
-        let shot = self.cdp("Page.captureScreenshot", json!({"format": "png", "captureBeyondViewport": true})).await;
-        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).unwrap();
+        let shot = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, png).unwrap();
     }
 
     /// Messages the page logged (errors, CSP violations) since the last call.
     async fn console(&self) -> Vec<String> {
-        let v = self.call(reqwest::Method::POST, "/se/log", Some(json!({"type": "browser"}))).await;
-        v.as_array().map(|a| a.iter().map(|m| format!("{} {}", m["level"], m["message"])).collect()).unwrap_or_default()
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/se/log",
+                Some(json!({"type": "browser"})),
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|m| format!("{} {}", m["level"], m["message"]))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     async fn sign_in(&self, email: &str, password: &str) {
@@ -214,7 +322,8 @@ fn thousands(n: u64) -> String {
 
 /// "09:12" of an RFC 3339 instant in the report's offset.
 fn clock(rfc3339: &str, offset_min: i64) -> String {
-    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap() + chrono::Duration::minutes(offset_min);
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap()
+        + chrono::Duration::minutes(offset_min);
     t.naive_utc().format("%H:%M").to_string()
 }
 
@@ -223,16 +332,32 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
 /// An interval of `secs` seconds from local time `local` (seconds after 2026-11-23 00:00 at
 /// +180) with about `busy` of its seconds active, in the given window segments.
-fn work(task: &str, local: i64, secs: i64, busy: f64, windows: &[(&str, &str, Option<&str>, i64)], rng: &mut Lcg) -> Value {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00+03:00").unwrap().timestamp();
-    let at = |t: i64| chrono::DateTime::from_timestamp(t0 + t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+fn work(
+    task: &str,
+    local: i64,
+    secs: i64,
+    busy: f64,
+    windows: &[(&str, &str, Option<&str>, i64)],
+    rng: &mut Lcg,
+) -> Value {
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00+03:00")
+        .unwrap()
+        .timestamp();
+    let at = |t: i64| {
+        chrono::DateTime::from_timestamp(t0 + t, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     // Input comes in runs of 10 s, like real work.
     let mut active = String::new();
     while (active.len() as i64) < secs {
@@ -244,7 +369,11 @@ fn work(task: &str, local: i64, secs: i64, busy: f64, windows: &[(&str, &str, Op
     let mut offset = 0;
     let mut segments = Vec::new();
     for (k, (app, title, url, share)) in windows.iter().enumerate() {
-        let seconds = if k + 1 == windows.len() { secs - offset } else { secs * share / 100 };
+        let seconds = if k + 1 == windows.len() {
+            secs - offset
+        } else {
+            secs * share / 100
+        };
         if seconds <= 0 {
             continue;
         }
@@ -272,36 +401,80 @@ fn work(task: &str, local: i64, secs: i64, busy: f64, windows: &[(&str, &str, Op
 fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
     let mut rng = Lcg(7);
     let code = ("Code", "report.rs — metron", None, 0);
-    let docs = ("Firefox", "std - Rust", Some("https://doc.rust-lang.org/std/index.html"), 0);
-    let youtube = ("Firefox", "Funny cats - YouTube", Some("https://www.youtube.com/watch?v=x"), 0);
+    let docs = (
+        "Firefox",
+        "std - Rust",
+        Some("https://doc.rust-lang.org/std/index.html"),
+        0,
+    );
+    let youtube = (
+        "Firefox",
+        "Funny cats - YouTube",
+        Some("https://www.youtube.com/watch?v=x"),
+        0,
+    );
     let slack = ("Slack", "#support", None, 0);
     let h = |hours: i64, minutes: i64| hours * 3600 + minutes * 60;
     let mut intervals = Vec::new();
-    let busy = [0.92, 0.85, 0.7, 0.95, 0.55, 0.8, 0.35, 0.9, 0.75, 0.6, 0.15, 0.88];
+    let busy = [
+        0.92, 0.85, 0.7, 0.95, 0.55, 0.8, 0.35, 0.9, 0.75, 0.6, 0.15, 0.88,
+    ];
     let mut slot = |start: i64, task: &str, k: usize, rng: &mut Lcg| {
         let windows: Vec<(&str, &str, Option<&str>, i64)> = match k % 5 {
             0 | 3 => vec![(code.0, code.1, code.2, 70), (docs.0, docs.1, docs.2, 30)],
-            1 => vec![(code.0, code.1, code.2, 55), (slack.0, slack.1, slack.2, 25), (docs.0, docs.1, docs.2, 20)],
-            2 => vec![(slack.0, slack.1, slack.2, 60), (code.0, code.1, code.2, 40)],
-            _ => vec![(code.0, code.1, code.2, 50), (youtube.0, youtube.1, youtube.2, 50)],
+            1 => vec![
+                (code.0, code.1, code.2, 55),
+                (slack.0, slack.1, slack.2, 25),
+                (docs.0, docs.1, docs.2, 20),
+            ],
+            2 => vec![
+                (slack.0, slack.1, slack.2, 60),
+                (code.0, code.1, code.2, 40),
+            ],
+            _ => vec![
+                (code.0, code.1, code.2, 50),
+                (youtube.0, youtube.1, youtube.2, 50),
+            ],
         };
         intervals.push(work(task, start, 600, busy[k % busy.len()], &windows, rng));
     };
     // 08:57-12:37 with a coffee break at 10:37-10:52, then 13:20-17:40.
     let mut k = 0;
-    for start in (0..22).map(|i| h(8, 57) + i * 600).filter(|&s| !(h(10, 37)..h(10, 52)).contains(&s)) {
+    for start in (0..22)
+        .map(|i| h(8, 57) + i * 600)
+        .filter(|&s| !(h(10, 37)..h(10, 52)).contains(&s))
+    {
         slot(start, if k % 4 == 2 { support } else { write }, k, &mut rng);
         k += 1;
     }
     for start in (0..26).map(|i| h(13, 20) + i * 600) {
-        slot(start, if (8..14).contains(&k) { support } else { write }, k, &mut rng);
+        slot(
+            start,
+            if (8..14).contains(&k) { support } else { write },
+            k,
+            &mut rng,
+        );
         k += 1;
     }
     // 23:55 local on the 23rd to 00:05 on the 24th: cut at midnight.
-    intervals.push(work(support, h(23, 55), 600, 0.5, &[(slack.0, slack.1, slack.2, 100)], &mut rng));
+    intervals.push(work(
+        support,
+        h(23, 55),
+        600,
+        0.5,
+        &[(slack.0, slack.1, slack.2, 100)],
+        &mut rng,
+    ));
     let in_day = intervals.len();
     // 00:10-00:20 local on the 24th = 21:10-21:20 UTC on the 23rd.
-    intervals.push(work(support, h(24, 10), 600, 0.5, &[(slack.0, slack.1, slack.2, 100)], &mut rng));
+    intervals.push(work(
+        support,
+        h(24, 10),
+        600,
+        0.5,
+        &[(slack.0, slack.1, slack.2, 100)],
+        &mut rng,
+    ));
     (intervals, in_day)
 }
 
@@ -312,7 +485,14 @@ fn screenshots_dir() -> PathBuf {
 
 /// `GET url` with a bearer token, as JSON.
 async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
-    http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -321,28 +501,65 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     let db = dir.path().join("web.sqlite").display().to_string();
     let admin: Value = serde_json::from_str(&cli(
         &db,
-        &["user", "add", "--email", "maria@acme.test", "--name", "Maria Manager", "--password", "maria-password", "--admin"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "maria@acme.test",
+            "--name",
+            "Maria Manager",
+            "--password",
+            "maria-password",
+            "--admin",
+        ],
     ))
     .unwrap();
     let ann: Value = serde_json::from_str(&cli(
         &db,
-        &["user", "add", "--email", "ann@acme.test", "--name", "Ann Employee", "--password", "ann-password"],
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann Employee",
+            "--password",
+            "ann-password",
+        ],
     ))
     .unwrap();
-    let write: Value = serde_json::from_str(&cli(&db, &["task", "add", "--name", "Write report", "--project", "Q4"])).unwrap();
-    let support: Value = serde_json::from_str(&cli(&db, &["task", "add", "--name", "Customer support"])).unwrap();
+    let write: Value = serde_json::from_str(&cli(
+        &db,
+        &["task", "add", "--name", "Write report", "--project", "Q4"],
+    ))
+    .unwrap();
+    let support: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "Customer support"])).unwrap();
     let (admin_id, ann_id) = (admin["id"].as_str().unwrap(), ann["id"].as_str().unwrap());
     let server = serve(&db);
     let base = server.base.clone();
     let http = reqwest::Client::new();
 
     // The page and its files come with their types and a CSP that forbids inline code.
-    for (path, kind) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
         let csp = r.headers()["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
     }
 
     // Rules, so the day has all three classes; then Ann's day through the API.
@@ -351,11 +568,20 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         json!({"target": "app", "kind": "glob", "pattern": "code*", "class": "productive"}),
         json!({"target": "host", "kind": "regex", "pattern": r"(www\.)?youtube\.com", "class": "unproductive"}),
     ] {
-        let r = http.post(format!("{base}/api/v1/rules")).bearer_auth(&admin_token).json(&rule).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/api/v1/rules"))
+            .bearer_auth(&admin_token)
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
     let ann_token = login(&http, &base, "ann@acme.test", "ann-password").await;
-    let (intervals, in_day) = annes_day(write["id"].as_str().unwrap(), support["id"].as_str().unwrap());
+    let (intervals, in_day) = annes_day(
+        write["id"].as_str().unwrap(),
+        support["id"].as_str().unwrap(),
+    );
     let answer: Value = http
         .post(format!("{base}/api/v1/intervals"))
         .bearer_auth(&ann_token)
@@ -366,12 +592,27 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .json()
         .await
         .unwrap();
-    assert!(answer["results"].as_array().unwrap().iter().all(|r| r["status"] == "accepted"), "{answer}");
-    let report = get_json(&http, &format!("{base}/api/v1/reports/daily?date={DAY}&user_id={ann_id}"), &admin_token).await;
+    assert!(
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{answer}"
+    );
+    let report = get_json(
+        &http,
+        &format!("{base}/api/v1/reports/daily?date={DAY}&user_id={ann_id}"),
+        &admin_token,
+    )
+    .await;
     assert_eq!(report["utc_offset_minutes"], OFFSET_MIN, "{report}");
     let timeline = report["timeline"].as_array().unwrap();
     assert_eq!(timeline.len(), in_day);
-    assert!(report["productive_secs"].as_u64().unwrap() > 0 && report["unproductive_secs"].as_u64().unwrap() > 0);
+    assert!(
+        report["productive_secs"].as_u64().unwrap() > 0
+            && report["unproductive_secs"].as_u64().unwrap() > 0
+    );
 
     let driver = Driver::start().await;
     let downloads = tempfile::tempdir().unwrap();
@@ -387,38 +628,96 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .await;
     let ann_row = format!("#team-table tbody tr[data-user-id='{ann_id}']");
     browser.element(&ann_row).await;
-    assert!(browser.visible(&format!("#team-table tbody tr[data-user-id='{admin_id}']")).await);
-    assert_eq!(browser.text(&format!("{ann_row} td.tracked")).await, duration(report["tracked_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text(&format!("{ann_row} td.activity")).await, format!("{} %", report["activity_pct"]));
-    browser.wait_for("Maria's own (empty) day", "return !document.getElementById('empty').hidden").await;
+    assert!(
+        browser
+            .visible(&format!("#team-table tbody tr[data-user-id='{admin_id}']"))
+            .await
+    );
+    assert_eq!(
+        browser.text(&format!("{ann_row} td.tracked")).await,
+        duration(report["tracked_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text(&format!("{ann_row} td.activity")).await,
+        format!("{} %", report["activity_pct"])
+    );
+    browser
+        .wait_for(
+            "Maria's own (empty) day",
+            "return !document.getElementById('empty').hidden",
+        )
+        .await;
     assert_eq!(browser.text("#empty").await, "Nothing tracked on this day.");
     browser.screenshot(&shots.join("admin-team.png")).await;
 
     // A click on Ann's row opens her day: the figures are the API's.
     browser.click(&ann_row).await;
-    browser.wait_for("Ann's day", "return document.getElementById('day-title').textContent.startsWith('Ann Employee')").await;
-    browser.wait_for("the figures", "return !document.getElementById('day-body').hidden").await;
-    assert!(browser.script("return location.hash").await.as_str().unwrap().contains(ann_id));
-    assert_eq!(browser.text("#fig-tracked .value").await, duration(report["tracked_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text("#fig-active .value").await, duration(report["active_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text("#fig-idle .value").await, duration(report["idle_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text("#fig-away .value").await, duration(report["away_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text("#fig-activity .value").await, format!("{} %", report["activity_pct"]));
-    let (first, last) = (report["first_activity"].as_str().unwrap(), report["last_activity"].as_str().unwrap());
-    assert_eq!(browser.text("#fig-span .value").await, format!("{} – {}", clock(first, OFFSET_MIN), clock(last, OFFSET_MIN)));
+    browser
+        .wait_for(
+            "Ann's day",
+            "return document.getElementById('day-title').textContent.startsWith('Ann Employee')",
+        )
+        .await;
+    browser
+        .wait_for(
+            "the figures",
+            "return !document.getElementById('day-body').hidden",
+        )
+        .await;
+    assert!(browser
+        .script("return location.hash")
+        .await
+        .as_str()
+        .unwrap()
+        .contains(ann_id));
+    assert_eq!(
+        browser.text("#fig-tracked .value").await,
+        duration(report["tracked_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#fig-active .value").await,
+        duration(report["active_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#fig-idle .value").await,
+        duration(report["idle_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#fig-away .value").await,
+        duration(report["away_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#fig-activity .value").await,
+        format!("{} %", report["activity_pct"])
+    );
+    let (first, last) = (
+        report["first_activity"].as_str().unwrap(),
+        report["last_activity"].as_str().unwrap(),
+    );
+    assert_eq!(
+        browser.text("#fig-span .value").await,
+        format!("{} – {}", clock(first, OFFSET_MIN), clock(last, OFFSET_MIN))
+    );
     // The offset is the report's, not the browser's: Ann started at 08:57 and ended at midnight.
     assert_eq!(clock(first, OFFSET_MIN), "08:57");
     assert_eq!(clock(last, OFFSET_MIN), "00:00");
     let tracked = report["tracked_secs"].as_u64().unwrap();
     for class in ["productive", "neutral", "unproductive"] {
         let secs = report[format!("{class}_secs")].as_u64().unwrap();
-        let legend = browser.text(&format!("#class-legend li[data-class='{class}']")).await;
+        let legend = browser
+            .text(&format!("#class-legend li[data-class='{class}']"))
+            .await;
         let share = (200 * secs + tracked) / (2 * tracked);
-        assert!(legend.contains(&duration(secs)) && legend.contains(&format!("{share} %")), "{class}: {legend}");
+        assert!(
+            legend.contains(&duration(secs)) && legend.contains(&format!("{share} %")),
+            "{class}: {legend}"
+        );
     }
 
     // One timeline block per interval of the day, each with its time, task and activity.
-    let blocks = browser.script("return [...document.querySelectorAll('#timeline .block')].map(b => b.title)").await;
+    let blocks = browser
+        .script("return [...document.querySelectorAll('#timeline .block')].map(b => b.title)")
+        .await;
     let blocks = blocks.as_array().unwrap();
     assert_eq!(blocks.len(), timeline.len());
     let e = &timeline[0];
@@ -426,31 +725,68 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         "{}–{} · {} · {} %",
         clock(e["started_at"].as_str().unwrap(), OFFSET_MIN),
         clock(e["ended_at"].as_str().unwrap(), OFFSET_MIN),
-        report["task_names"][e["task_id"].as_str().unwrap()].as_str().unwrap(),
+        report["task_names"][e["task_id"].as_str().unwrap()]
+            .as_str()
+            .unwrap(),
         e["activity_pct"]
     );
-    assert!(blocks[0].as_str().unwrap().starts_with(&expected), "{} vs {expected}", blocks[0]);
-    assert!(blocks.last().unwrap().as_str().unwrap().starts_with("23:55–00:00 · Customer support"), "{}", blocks.last().unwrap());
-    let bars = browser.script("return document.querySelectorAll('#activity .hour').length").await;
+    assert!(
+        blocks[0].as_str().unwrap().starts_with(&expected),
+        "{} vs {expected}",
+        blocks[0]
+    );
+    assert!(
+        blocks
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .starts_with("23:55–00:00 · Customer support"),
+        "{}",
+        blocks.last().unwrap()
+    );
+    let bars = browser
+        .script("return document.querySelectorAll('#activity .hour').length")
+        .await;
     assert_eq!(bars, 16, "one bar per hour 08:00-24:00");
 
     // Apps, hosts and tasks in the API's order, with the rules' classes.
     assert_eq!(report["apps"][0]["app"], "Code");
-    assert_eq!(browser.text("#apps tbody tr:first-child td.name").await, "Code");
-    assert_eq!(browser.text("#apps tbody tr:first-child .badge").await, "productive");
-    assert_eq!(browser.text("#apps tbody tr:first-child td.num").await, duration(report["apps"][0]["tracked_secs"].as_u64().unwrap()));
-    assert_eq!(browser.text("#hosts tbody tr:first-child td.name").await, report["hosts"][0]["host"].as_str().unwrap());
+    assert_eq!(
+        browser.text("#apps tbody tr:first-child td.name").await,
+        "Code"
+    );
+    assert_eq!(
+        browser.text("#apps tbody tr:first-child .badge").await,
+        "productive"
+    );
+    assert_eq!(
+        browser.text("#apps tbody tr:first-child td.num").await,
+        duration(report["apps"][0]["tracked_secs"].as_u64().unwrap())
+    );
+    assert_eq!(
+        browser.text("#hosts tbody tr:first-child td.name").await,
+        report["hosts"][0]["host"].as_str().unwrap()
+    );
     let youtube_badge = browser
         .script("return [...document.querySelectorAll('#hosts tbody tr')].find(r => r.innerText.includes('www.youtube.com')).querySelector('.badge').textContent")
         .await;
     assert_eq!(youtube_badge, "unproductive");
-    assert_eq!(browser.text("#tasks tbody tr:first-child td.name").await, "Write report");
-    assert_eq!(browser.text("#counts [data-key='keys'] dd").await, thousands(report["counts"]["keys"].as_u64().unwrap()));
+    assert_eq!(
+        browser.text("#tasks tbody tr:first-child td.name").await,
+        "Write report"
+    );
+    assert_eq!(
+        browser.text("#counts [data-key='keys'] dd").await,
+        thousands(report["counts"]["keys"].as_u64().unwrap())
+    );
     browser.screenshot(&shots.join("employee-day.png")).await;
 
     // Export CSV: the button saves what the endpoint answers, one row per timeline entry.
     let csv = http
-        .get(format!("{base}/api/v1/reports/daily.csv?date={DAY}&user_id={ann_id}"))
+        .get(format!(
+            "{base}/api/v1/reports/daily.csv?date={DAY}&user_id={ann_id}"
+        ))
         .bearer_auth(&admin_token)
         .send()
         .await
@@ -460,13 +796,17 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .unwrap();
     assert_eq!(csv.lines().count(), timeline.len() + 1, "{csv}");
     browser.click("#export-csv").await;
-    let saved = downloads.path().join(format!("metron-ann@acme.test-{DAY}.csv"));
+    let saved = downloads
+        .path()
+        .join(format!("metron-ann@acme.test-{DAY}.csv"));
     let start = Instant::now();
     while !saved.exists() {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "no download in {:?}",
-            std::fs::read_dir(downloads.path()).unwrap().collect::<Vec<_>>()
+            std::fs::read_dir(downloads.path())
+                .unwrap()
+                .collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -474,44 +814,119 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     assert_eq!(std::fs::read_to_string(&saved).unwrap(), csv);
 
     // The same day in dark mode.
-    browser.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]})).await;
-    let background = browser.script("return getComputedStyle(document.body).backgroundColor").await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
+    let background = browser
+        .script("return getComputedStyle(document.body).backgroundColor")
+        .await;
     assert_ne!(background, "rgb(244, 245, 248)", "the dark theme applies");
-    browser.screenshot(&shots.join("employee-day-dark.png")).await;
-    browser.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]})).await;
+    browser
+        .screenshot(&shots.join("employee-day-dark.png"))
+        .await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+        )
+        .await;
 
     // Ann signs in: her own day, no team table, and Maria's day is refused with the API's reason.
     browser.click("#signout").await;
     browser.sign_in("ann@acme.test", "ann-password").await;
     assert_eq!(browser.text("#me-name").await, "Ann Employee");
     browser.goto(&format!("{base}/#date={DAY}")).await;
-    browser.wait_for("Ann's own day", "return document.getElementById('day-title').textContent.startsWith('My day')").await;
-    browser.wait_for("her figures", "return !document.getElementById('day-body').hidden").await;
+    browser
+        .wait_for(
+            "Ann's own day",
+            "return document.getElementById('day-title').textContent.startsWith('My day')",
+        )
+        .await;
+    browser
+        .wait_for(
+            "her figures",
+            "return !document.getElementById('day-body').hidden",
+        )
+        .await;
     assert_eq!(browser.text("#fig-tracked .value").await, duration(tracked));
     assert!(!browser.visible("#team").await && !browser.visible("#person-picker").await);
-    browser.screenshot(&shots.join("employee-own-day.png")).await;
+    browser
+        .screenshot(&shots.join("employee-own-day.png"))
+        .await;
 
     // The next day in local time holds the rest of the midnight interval and the 00:10 one,
     // though that one is still the 23rd in UTC.
-    let next = get_json(&http, &format!("{base}/api/v1/reports/daily?date=2026-11-24"), &ann_token).await;
+    let next = get_json(
+        &http,
+        &format!("{base}/api/v1/reports/daily?date=2026-11-24"),
+        &ann_token,
+    )
+    .await;
     browser.click("#next-day").await;
-    browser.wait_for("the 24th", "return document.getElementById('day-title').textContent.includes('24 November 2026')").await;
-    browser.wait_for("its figures", "return !document.getElementById('day-body').hidden").await;
-    assert_eq!(browser.text("#fig-tracked .value").await, duration(next["tracked_secs"].as_u64().unwrap()));
+    browser
+        .wait_for(
+            "the 24th",
+            "return document.getElementById('day-title').textContent.includes('24 November 2026')",
+        )
+        .await;
+    browser
+        .wait_for(
+            "its figures",
+            "return !document.getElementById('day-body').hidden",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#fig-tracked .value").await,
+        duration(next["tracked_secs"].as_u64().unwrap())
+    );
     assert_eq!(browser.text("#fig-span .value").await, "00:00 – 00:20");
-    assert_eq!(browser.script("return document.querySelectorAll('#timeline .block').length").await, 2);
-    let refused =
-        http.get(format!("{base}/api/v1/reports/daily?date={DAY}&user_id={admin_id}")).bearer_auth(&ann_token).send().await.unwrap();
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('#timeline .block').length")
+            .await,
+        2
+    );
+    let refused = http
+        .get(format!(
+            "{base}/api/v1/reports/daily?date={DAY}&user_id={admin_id}"
+        ))
+        .bearer_auth(&ann_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 403);
-    let reason = refused.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
-    browser.goto(&format!("{base}/#date={DAY}&user={admin_id}")).await;
-    let banner = browser.wait_for("the refusal", "const e = document.getElementById('error'); return !e.hidden && e.textContent").await;
+    let reason = refused.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .goto(&format!("{base}/#date={DAY}&user={admin_id}"))
+        .await;
+    let banner = browser
+        .wait_for(
+            "the refusal",
+            "const e = document.getElementById('error'); return !e.hidden && e.textContent",
+        )
+        .await;
     let banner = banner.as_str().unwrap();
-    assert!(banner.contains(&reason) && banner.contains("403"), "{banner}");
+    assert!(
+        banner.contains(&reason) && banner.contains("403"),
+        "{banner}"
+    );
     assert!(!browser.visible("#day-body").await && !browser.visible("#team").await);
-    browser.screenshot(&shots.join("employee-forbidden.png")).await;
+    browser
+        .screenshot(&shots.join("employee-forbidden.png"))
+        .await;
 
     let console = browser.console().await;
-    assert!(!console.iter().any(|m| m.contains("Content Security Policy") || m.contains("Uncaught")), "{console:#?}");
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Uncaught")),
+        "{console:#?}"
+    );
     browser.close().await;
 }

@@ -19,7 +19,12 @@ struct Recorded(Arc<Mutex<Vec<&'static str>>>);
 
 impl Recorded {
     fn count(&self, what: &str) -> usize {
-        self.0.lock().unwrap().iter().filter(|w| **w == what).count()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|w| **w == what)
+            .count()
     }
 }
 
@@ -48,13 +53,25 @@ impl Running {
 
     /// A core on `dir`'s data and config dirs (a later one may start on the same).
     fn start_in(dir: Arc<tempfile::TempDir>) -> Running {
-        let sensors = Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) };
-        let options =
-            Options { data_dir: dir.path().join("data"), config_dir: dir.path().join("config"), sensors, engine: EngineConfig::default() };
+        let sensors = Sensors {
+            activity: Box::new(ScriptedActivity::default()),
+            window: Box::new(ScriptedWindow::default()),
+        };
+        let options = Options {
+            data_dir: dir.path().join("data"),
+            config_dir: dir.path().join("config"),
+            sensors,
+            engine: EngineConfig::default(),
+        };
         let desktop = Recorded::default();
         let core = Core::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
         let socket = metron_tray::socket::listen(&core).unwrap();
-        Running { _dir: dir, core, socket, desktop }
+        Running {
+            _dir: dir,
+            core,
+            socket,
+            desktop,
+        }
     }
 
     /// A client whose pushed messages are collected.
@@ -85,7 +102,10 @@ impl Drop for Running {
 fn wait(what: &str, ok: impl Fn() -> bool) {
     let start = Instant::now();
     while !ok() {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -95,7 +115,11 @@ const T: Duration = Duration::from_secs(20);
 #[test]
 fn only_the_owner_can_connect_to_the_socket() {
     let running = Running::start();
-    let mode = std::fs::metadata(&running.socket).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(&running.socket)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
 }
 
@@ -105,15 +129,34 @@ fn one_window_at_a_time_a_second_brings_the_first_forward() {
     let (first, first_seen) = running.connect();
     assert_eq!(first.call(Command::OpenWindow, T).unwrap(), true);
     // The window hears the tracker's state every second.
-    wait("a state pushed to the window", || first_seen.lock().unwrap().iter().any(|m| m == "state"));
+    wait("a state pushed to the window", || {
+        first_seen.lock().unwrap().iter().any(|m| m == "state")
+    });
     let (second, second_seen) = running.connect();
-    assert_eq!(second.call(Command::OpenWindow, T).unwrap(), false, "a second window is refused");
-    wait("show sent to the first window", || first_seen.lock().unwrap().iter().any(|m| m == "show"));
+    assert_eq!(
+        second.call(Command::OpenWindow, T).unwrap(),
+        false,
+        "a second window is refused"
+    );
+    wait("show sent to the first window", || {
+        first_seen.lock().unwrap().iter().any(|m| m == "show")
+    });
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(!second_seen.lock().unwrap().iter().any(|m| m == "state"), "only the window gets states");
+    assert!(
+        !second_seen.lock().unwrap().iter().any(|m| m == "state"),
+        "only the window gets states"
+    );
     // ShowWindow with a window open brings it forward; no new window process.
     second.call(Command::ShowWindow, T).unwrap();
-    wait("a second show", || first_seen.lock().unwrap().iter().filter(|m| *m == "show").count() == 2);
+    wait("a second show", || {
+        first_seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| *m == "show")
+            .count()
+            == 2
+    });
     assert_eq!(running.desktop.count("open_window"), 0);
 }
 
@@ -130,22 +173,54 @@ fn the_task_list_reaches_the_window_only_when_it_changes() {
     .unwrap();
     assert_eq!(window.call(Command::OpenWindow, T).unwrap(), true);
     // Local mode's first task arrives with the first state that has it.
-    wait("the task list", || states.lock().unwrap().iter().any(|s| s["tasks"].as_array().is_some_and(|t| !t.is_empty())));
-    let task = states.lock().unwrap().iter().find_map(|s| s["tasks"][0]["id"].as_str().map(String::from)).unwrap();
+    wait("the task list", || {
+        states
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s["tasks"].as_array().is_some_and(|t| !t.is_empty()))
+    });
+    let task = states
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|s| s["tasks"][0]["id"].as_str().map(String::from))
+        .unwrap();
     window.call(Command::Start { task_id: task }, T).unwrap();
     // Tracking pushes a state a second; none of them repeats the unchanged list.
     let seen = states.lock().unwrap().len();
-    wait("three more states", || states.lock().unwrap().len() >= seen + 3);
-    let with_tasks = states.lock().unwrap()[seen..].iter().filter(|s| s.get("tasks").is_some()).count();
+    wait("three more states", || {
+        states.lock().unwrap().len() >= seen + 3
+    });
+    let with_tasks = states.lock().unwrap()[seen..]
+        .iter()
+        .filter(|s| s.get("tasks").is_some())
+        .count();
     assert_eq!(with_tasks, 0, "the unchanged task list was sent again");
     // A new task changes the list: the next state carries it, once.
-    window.call(Command::CreateTask { name: "Second".into(), project: None }, T).unwrap();
+    window
+        .call(
+            Command::CreateTask {
+                name: "Second".into(),
+                project: None,
+            },
+            T,
+        )
+        .unwrap();
     wait("the changed list", || {
-        states.lock().unwrap().iter().any(|s| s["tasks"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "Second")))
+        states.lock().unwrap().iter().any(|s| {
+            s["tasks"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["name"] == "Second"))
+        })
     });
     let after = states.lock().unwrap().len();
-    wait("two more states", || states.lock().unwrap().len() >= after + 2);
-    assert!(states.lock().unwrap()[after..].iter().all(|s| s.get("tasks").is_none()));
+    wait("two more states", || {
+        states.lock().unwrap().len() >= after + 2
+    });
+    assert!(states.lock().unwrap()[after..]
+        .iter()
+        .all(|s| s.get("tasks").is_none()));
     window.call(Command::Stop, T).unwrap();
 }
 
@@ -155,7 +230,11 @@ fn with_no_window_show_starts_one_window_process_however_often_it_is_asked() {
     let (client, _) = running.connect();
     client.call(Command::ShowWindow, T).unwrap();
     client.call(Command::ShowWindow, T).unwrap();
-    assert_eq!(running.desktop.count("open_window"), 1, "a double click starts one window, not two");
+    assert_eq!(
+        running.desktop.count("open_window"),
+        1,
+        "a double click starts one window, not two"
+    );
 }
 
 #[test]
@@ -164,14 +243,18 @@ fn without_a_tray_closing_the_window_quits_and_quit_tells_the_window() {
     let (window, seen) = running.connect();
     assert_eq!(window.call(Command::OpenWindow, T).unwrap(), true);
     drop(window);
-    wait("quit after the window closed", || running.desktop.count("quit") == 1);
+    wait("quit after the window closed", || {
+        running.desktop.count("quit") == 1
+    });
 
     let running = Running::start();
     let (window, seen_quit) = running.connect();
     window.call(Command::OpenWindow, T).unwrap();
     let (other, _) = running.connect();
     other.call(Command::Quit, T).unwrap();
-    wait("quit pushed to the window", || seen_quit.lock().unwrap().iter().any(|m| m == "quit"));
+    wait("quit pushed to the window", || {
+        seen_quit.lock().unwrap().iter().any(|m| m == "quit")
+    });
     assert_eq!(running.desktop.count("quit"), 1);
     drop(seen);
 }
@@ -182,17 +265,29 @@ fn a_malformed_request_gets_a_clear_error_and_the_connection_still_works() {
     let mut raw = std::os::unix::net::UnixStream::connect(&running.socket).unwrap();
     let mut lines = BufReader::new(raw.try_clone().unwrap()).lines();
     raw.write_all(b"{\"id\":3,\"cmd\":\"format_disk\"}\nnot json at all\n{\"id\":4,\"cmd\":\"start\",\"args\":{}}\n").unwrap();
-    let mut replies: Vec<serde_json::Value> = (0..3).map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap()).collect();
+    let mut replies: Vec<serde_json::Value> = (0..3)
+        .map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap())
+        .collect();
     replies.sort_by_key(|r| r["id"].as_u64());
     assert_eq!(replies[0]["id"], 0, "no id to answer to: {replies:?}");
     for r in &replies {
         assert_eq!(r["result"]["Err"]["code"], "input", "{r}");
     }
-    assert!(replies[2]["result"]["Err"]["message"].as_str().unwrap().contains("task_id"), "{replies:?}");
+    assert!(
+        replies[2]["result"]["Err"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("task_id"),
+        "{replies:?}"
+    );
     // Still served.
-    raw.write_all(b"{\"id\":5,\"cmd\":\"get_settings\"}\n").unwrap();
+    raw.write_all(b"{\"id\":5,\"cmd\":\"get_settings\"}\n")
+        .unwrap();
     let reply: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    assert_eq!(reply["result"]["Ok"]["settings"]["language"], "auto", "{reply}");
+    assert_eq!(
+        reply["result"]["Ok"]["settings"]["language"], "auto",
+        "{reply}"
+    );
 }
 
 #[test]
@@ -201,7 +296,10 @@ fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
     let options = Options {
         data_dir: running.core.data_dir.clone(),
         config_dir: running._dir.path().join("config"),
-        sensors: Sensors { activity: Box::new(ScriptedActivity::default()), window: Box::new(ScriptedWindow::default()) },
+        sensors: Sensors {
+            activity: Box::new(ScriptedActivity::default()),
+            window: Box::new(ScriptedWindow::default()),
+        },
         engine: EngineConfig::default(),
     };
     let err = match Core::start(options, Box::new(RecordingDesktop(Recorded::default()))) {
@@ -213,7 +311,12 @@ fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
 
 /// Local mode's server address once the core has signed in to it.
 fn local_server(running: &Running) -> String {
-    wait("the local sign-in", || running.core.latest().is_some_and(|s| s.account.is_some_and(|a| a.local)));
+    wait("the local sign-in", || {
+        running
+            .core
+            .latest()
+            .is_some_and(|s| s.account.is_some_and(|a| a.local))
+    });
     running.core.latest().unwrap().account.unwrap().server
 }
 
@@ -226,7 +329,9 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
     let data = dir.path().join("data");
     let first = Running::start_in(Arc::clone(&dir));
     let old = local_server(&first);
-    wait("the task list", || first.core.latest().is_some_and(|s| !s.tasks.is_empty()));
+    wait("the task list", || {
+        first.core.latest().is_some_and(|s| !s.tasks.is_empty())
+    });
     let task = first.core.latest().unwrap().tasks[0].id.clone();
     drop(first);
     // Another user of this machine now listens on the port Metron's local server had.
@@ -241,7 +346,9 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
     // The last start's token, and an interval waiting to be delivered.
     let mut store = Store::open(&store_path(&data)).unwrap();
     let device = store.device_id().unwrap();
-    let old_token = TokenStore::new(&data, device).load().expect("the first start's token");
+    let old_token = TokenStore::new(&data, device)
+        .load()
+        .expect("the first start's token");
     let now = chrono::Utc::now().timestamp();
     let ended = chrono::DateTime::from_timestamp(now - 60, 0).unwrap();
     let waiting = metron_core::Interval {
@@ -253,7 +360,10 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
         utc_offset_minutes: 0,
         end_reason: metron_core::EndReason::Stop,
         active: "1".repeat(30),
-        counts: metron_core::Counts { keys: 3, ..Default::default() },
+        counts: metron_core::Counts {
+            keys: 3,
+            ..Default::default()
+        },
         windows: vec![],
     };
     store.commit(&waiting).unwrap();
@@ -262,16 +372,25 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
     let second = Running::start_in(Arc::clone(&dir));
     let new = local_server(&second);
     assert_ne!(new, old, "a fresh port");
-    wait("the waiting interval delivered to this start's server", || second.core.latest().is_some_and(|s| s.delivery.unsent == 0));
+    wait(
+        "the waiting interval delivered to this start's server",
+        || second.core.latest().is_some_and(|s| s.delivery.unsent == 0),
+    );
     // The old token is revoked on the server: it was replaced, not copied.
     let client = metron_agent::delivery::ServerClient::new(&new).unwrap();
     let me = client.me(&old_token);
-    assert!(matches!(me, Err(metron_agent::delivery::ClientError::Unauthorized)), "the previous start's token still works: {me:?}");
+    assert!(
+        matches!(me, Err(metron_agent::delivery::ClientError::Unauthorized)),
+        "the previous start's token still works: {me:?}"
+    );
     drop(second);
     // With the app gone, the agent's requests refuse local mode instead of trying its address.
     let mut store = Store::open(&store_path(&data)).unwrap();
     let refused = delivery::refresh_tasks(&mut store, &data).unwrap_err();
-    assert!(matches!(refused, metron_agent::AgentError::LocalModeWithoutApp), "{refused}");
+    assert!(
+        matches!(refused, metron_agent::AgentError::LocalModeWithoutApp),
+        "{refused}"
+    );
     assert!(refused.to_string().contains("Start Metron"), "{refused}");
     match spy.accept() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -1,13 +1,21 @@
 //! `login`, `logout`, `tasks` and `resend`: the agent's account on a server.
 
-use metron_agent::delivery::{self, account, ClientError, SignInOptions, TokenPlace, TokenStore, Uploader, REQUEST_TIMEOUT};
+use metron_agent::delivery::{
+    self, account, ClientError, SignInOptions, TokenPlace, TokenStore, Uploader, REQUEST_TIMEOUT,
+};
 use metron_agent::error::AgentError;
 use metron_agent::store::{DeliveryStatus, Store};
 use std::path::Path;
 
 use crate::show::{local, open_for_reading};
 
-pub fn login(data_dir: &Path, server: &str, email: &str, password: Option<String>, options: &SignInOptions) -> Result<(), AgentError> {
+pub fn login(
+    data_dir: &Path,
+    server: &str,
+    email: &str,
+    password: Option<String>,
+    options: &SignInOptions,
+) -> Result<(), AgentError> {
     let password = match password {
         Some(p) => p,
         None => read_password()?,
@@ -20,19 +28,29 @@ pub fn login(data_dir: &Path, server: &str, email: &str, password: Option<String
     };
     let kept = match done.token_place {
         TokenPlace::Keyring => "the token is in the keyring".to_string(),
-        TokenPlace::File(path) => format!("no keyring service runs, so the token is in {} (readable only by you)", path.display()),
+        TokenPlace::File(path) => format!(
+            "no keyring service runs, so the token is in {} (readable only by you)",
+            path.display()
+        ),
     };
-    println!("signed in to {} as {} <{}>; {tasks}; {kept}", done.server, done.user.name, done.user.email);
+    println!(
+        "signed in to {} as {} <{}>; {tasks}; {kept}",
+        done.server, done.user.name, done.user.email
+    );
     Ok(())
 }
 
 fn read_password() -> Result<String, AgentError> {
     eprint!("password: ");
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).map_err(|e| AgentError::Config(format!("cannot read the password: {e}")))?;
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| AgentError::Config(format!("cannot read the password: {e}")))?;
     let password = line.trim_end_matches(['\n', '\r']).to_string();
     if password.is_empty() {
-        return Err(AgentError::Config("no password given (--password, METRON_PASSWORD or stdin)".into()));
+        return Err(AgentError::Config(
+            "no password given (--password, METRON_PASSWORD or stdin)".into(),
+        ));
     }
     Ok(password)
 }
@@ -48,7 +66,10 @@ pub fn logout(data_dir: &Path) -> Result<(), AgentError> {
     }
     let counts = store.counts()?;
     if counts.unsent + counts.rejected > 0 {
-        println!("{} undelivered intervals stay on this machine and go after the next login", counts.unsent + counts.rejected);
+        println!(
+            "{} undelivered intervals stay on this machine and go after the next login",
+            counts.unsent + counts.rejected
+        );
     }
     Ok(())
 }
@@ -56,16 +77,23 @@ pub fn logout(data_dir: &Path) -> Result<(), AgentError> {
 pub fn tasks(data_dir: &Path) -> Result<(), AgentError> {
     let (mut store, _) = open_for_reading(data_dir)?;
     if account::account(&store)?.is_none() {
-        return Err(AgentError::Config("not signed in: run metron-agent login to get the task list".into()));
+        return Err(AgentError::Config(
+            "not signed in: run metron-agent login to get the task list".into(),
+        ));
     }
     match delivery::refresh_tasks(&mut store, data_dir) {
         Ok(_) => {}
         Err(e @ AgentError::LocalModeWithoutApp) => return Err(e),
         Err(e) => {
             let cache = account::tasks(&store)?;
-            let when = cache.refreshed_at.map(|t| local(&t)).unwrap_or_else(|| "never".into());
+            let when = cache
+                .refreshed_at
+                .map(|t| local(&t))
+                .unwrap_or_else(|| "never".into());
             match e {
-                AgentError::Server(ClientError::Unauthorized) => eprintln!("{e}; the task list as cached {when}:"),
+                AgentError::Server(ClientError::Unauthorized) => {
+                    eprintln!("{e}; the task list as cached {when}:")
+                }
                 e => eprintln!("offline ({e}); the task list as cached {when}:"),
             }
         }
@@ -82,12 +110,18 @@ pub fn tasks(data_dir: &Path) -> Result<(), AgentError> {
 
 pub fn resend(data_dir: &Path, id: Option<uuid::Uuid>, all: bool) -> Result<(), AgentError> {
     if id.is_none() && !all {
-        return Err(AgentError::Config("say which: metron-agent resend ID, or metron-agent resend --all".into()));
+        return Err(AgentError::Config(
+            "say which: metron-agent resend ID, or metron-agent resend --all".into(),
+        ));
     }
     let (mut store, running) = open_for_reading(data_dir)?;
     if let Some(id) = id {
         match store.status_of(id)? {
-            None => return Err(AgentError::Config(format!("no interval {id} in the store (see metron-agent intervals --unsent)"))),
+            None => {
+                return Err(AgentError::Config(format!(
+                    "no interval {id} in the store (see metron-agent intervals --unsent)"
+                )))
+            }
             Some(DeliveryStatus::Sent) => {
                 println!("interval {id} is already delivered");
                 return Ok(());
@@ -102,7 +136,10 @@ pub fn resend(data_dir: &Path, id: Option<uuid::Uuid>, all: bool) -> Result<(), 
         println!("{requeued} rejected interval(s) queued again");
     }
     if running.is_some() {
-        println!("the running tracker sends {} unsent interval(s) now", counts.unsent);
+        println!(
+            "the running tracker sends {} unsent interval(s) now",
+            counts.unsent
+        );
         return Ok(());
     }
     deliver_now(data_dir, store)
@@ -111,7 +148,9 @@ pub fn resend(data_dir: &Path, id: Option<uuid::Uuid>, all: bool) -> Result<(), 
 /// With no tracker running, `resend` delivers itself and says what happened.
 fn deliver_now(data_dir: &Path, mut store: Store) -> Result<(), AgentError> {
     let Some(acct) = account::account(&store)? else {
-        return Err(AgentError::Config("not signed in: run metron-agent login first; the intervals stay queued".into()));
+        return Err(AgentError::Config(
+            "not signed in: run metron-agent login first; the intervals stay queued".into(),
+        ));
     };
     if acct.local {
         // No tracker runs, so neither does the app whose server local mode's address was.
@@ -122,9 +161,15 @@ fn deliver_now(data_dir: &Path, mut store: Store) -> Result<(), AgentError> {
     let result = uploader.drain();
     let counts = uploader.store().counts()?;
     match result {
-        Ok(sent) => println!("{sent} delivered; {} unsent, {} rejected remain", counts.unsent, counts.rejected),
+        Ok(sent) => println!(
+            "{sent} delivered; {} unsent, {} rejected remain",
+            counts.unsent, counts.rejected
+        ),
         Err(e) => {
-            return Err(AgentError::Config(format!("{e}; {} unsent, {} rejected stay queued", counts.unsent, counts.rejected)));
+            return Err(AgentError::Config(format!(
+                "{e}; {} unsent, {} rejected stay queued",
+                counts.unsent, counts.rejected
+            )));
         }
     }
     Ok(())

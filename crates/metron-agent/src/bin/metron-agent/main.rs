@@ -20,7 +20,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "metron-agent", version, about = "Metron's time tracker without a window")]
+#[command(
+    name = "metron-agent",
+    version,
+    about = "Metron's time tracker without a window"
+)]
 struct Cli {
     /// Where the store and lock live [default: $XDG_DATA_HOME/metron]
     #[arg(long, global = true, env = "METRON_DATA_DIR")]
@@ -101,9 +105,16 @@ fn parse_range_arg(text: &str) -> Result<RangeInclusive<u32>, String> {
 fn main() -> ExitCode {
     metron_agent::process::init();
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Track { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Track { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -117,11 +128,24 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), AgentError> {
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
-    let config = EngineConfig { interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE), ..Default::default() };
+    let config = EngineConfig {
+        interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE),
+        ..Default::default()
+    };
     match cli.command {
         Command::Track { task, privacy } => track::track(&data_dir, config, &task, &privacy),
-        Command::Login { server, email, password, insecure, ca_cert } => {
-            let options = metron_agent::delivery::SignInOptions { local: false, insecure, ca_cert };
+        Command::Login {
+            server,
+            email,
+            password,
+            insecure,
+            ca_cert,
+        } => {
+            let options = metron_agent::delivery::SignInOptions {
+                local: false,
+                insecure,
+                ca_cert,
+            };
             account::login(&data_dir, &server, &email, password, &options)
         }
         Command::Logout => account::logout(&data_dir),
@@ -133,7 +157,11 @@ fn run(cli: Cli) -> Result<(), AgentError> {
             let lines = read_trace(&trace)?;
             let mut out = std::io::stdout().lock();
             for interval in replay(&lines, config, seed)? {
-                let _ = writeln!(out, "{}", serde_json::to_string(&interval).expect("an interval serializes"));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&interval).expect("an interval serializes")
+                );
             }
             Ok(())
         }

@@ -17,7 +17,10 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
     let (mut store, running) = open_for_reading(data_dir)?;
     println!("data dir:   {}", data_dir.display());
     match &running {
-        Some(pid) => println!("tracker:    running{}", pid.map(|p| format!(" (process {p})")).unwrap_or_default()),
+        Some(pid) => println!(
+            "tracker:    running{}",
+            pid.map(|p| format!(" (process {p})")).unwrap_or_default()
+        ),
         None => println!("tracker:    not running"),
     }
     if running.is_some() {
@@ -34,12 +37,18 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
     let counts = store.counts()?;
     let delivery = account::delivery_state(&store)?;
     match account::account(&store)? {
-        None => println!("server:     not signed in: intervals stay on this machine (metron-agent login)"),
+        None => println!(
+            "server:     not signed in: intervals stay on this machine (metron-agent login)"
+        ),
         Some(acct) => {
-            println!("server:     {} as {} <{}>", acct.server, acct.user.name, acct.user.email);
+            println!(
+                "server:     {} as {} <{}>",
+                acct.server, acct.user.name, acct.user.email
+            );
             let device_id = store.device_id()?;
             // A live look: is the server there, and does another device of this account track?
-            let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK).and_then(|(client, token)| Ok(client.active_devices(&token)?));
+            let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK)
+                .and_then(|(client, token)| Ok(client.active_devices(&token)?));
             match &live {
                 Ok(_) => println!("connection: online"),
                 // The token expired or was revoked: nothing is lost, a login delivers it.
@@ -54,14 +63,21 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
             }
             if let Some(state) = &delivery {
                 if running.is_some() {
-                    println!("uploader:   {} since {}", state.connection.as_str(), local(&state.since));
+                    println!(
+                        "uploader:   {} since {}",
+                        state.connection.as_str(),
+                        local(&state.since)
+                    );
                 }
                 if let Some(at) = state.last_delivery_at {
                     println!("delivered:  last at {}", local(&at));
                 }
             }
             if let Ok(devices) = &live {
-                for other in devices.iter().filter(|d| d.device_id != device_id.to_string()) {
+                for other in devices
+                    .iter()
+                    .filter(|d| d.device_id != device_id.to_string())
+                {
                     println!(
                         "warning:    another device of this account is tracking now (device {}, last interval ended {})",
                         other.device_id,
@@ -71,7 +87,10 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
             }
         }
     }
-    println!("stored:     {} intervals ({} unsent, {} rejected, {} sent)", counts.total, counts.unsent, counts.rejected, counts.sent);
+    println!(
+        "stored:     {} intervals ({} unsent, {} rejected, {} sent)",
+        counts.total, counts.unsent, counts.rejected, counts.sent
+    );
     if counts.total > metron_agent::store::DEFAULT_CAPACITY {
         println!(
             "warning:    the store holds more than {} intervals because undelivered ones are never dropped",
@@ -97,7 +116,11 @@ pub fn intervals(data_dir: &Path, unsent: bool, json: bool) -> Result<(), AgentE
     let (store, _) = open_for_reading(data_dir)?;
     let mut out = std::io::stdout().lock();
     for stored in store.intervals(unsent)? {
-        let line = if json { serde_json::to_string(&stored).expect("an interval serializes") } else { describe_stored(&stored) };
+        let line = if json {
+            serde_json::to_string(&stored).expect("an interval serializes")
+        } else {
+            describe_stored(&stored)
+        };
         let _ = writeln!(out, "{line}");
     }
     Ok(())
@@ -109,13 +132,17 @@ pub fn intervals(data_dir: &Path, unsent: bool, json: bool) -> Result<(), AgentE
 pub fn open_for_reading(data_dir: &Path) -> Result<(Store, Option<Option<u32>>), AgentError> {
     match OwnedDataDir::open(data_dir, Duration::ZERO) {
         Ok(owned) => Ok((owned.store, None)),
-        Err(AgentError::AlreadyRunning { pid, .. }) => Ok((Store::open(&store_path(data_dir))?, Some(pid))),
+        Err(AgentError::AlreadyRunning { pid, .. }) => {
+            Ok((Store::open(&store_path(data_dir))?, Some(pid)))
+        }
         Err(e) => Err(e),
     }
 }
 
 pub fn local(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn activity_pct(i: &Interval) -> u32 {

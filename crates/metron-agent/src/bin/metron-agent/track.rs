@@ -2,7 +2,9 @@
 
 use metron_agent::clock::SystemClock;
 use metron_agent::data_dir::OwnedDataDir;
-use metron_agent::delivery::{account, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread, REQUEST_TIMEOUT};
+use metron_agent::delivery::{
+    account, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread, REQUEST_TIMEOUT,
+};
 use metron_agent::error::AgentError;
 use metron_agent::sensors::Sensors;
 use metron_agent::tracker::Tracker;
@@ -55,11 +57,20 @@ impl PrivacyFlags {
     }
 }
 
-pub fn track(data_dir: &Path, mut config: EngineConfig, task: &str, privacy: &PrivacyFlags) -> Result<(), AgentError> {
+pub fn track(
+    data_dir: &Path,
+    mut config: EngineConfig,
+    task: &str,
+    privacy: &PrivacyFlags,
+) -> Result<(), AgentError> {
     // A `status` or `intervals` run may hold the lock for a moment: wait for it, briefly.
     let owned = OwnedDataDir::open(data_dir, Duration::from_secs(3))?;
     if let Some(i) = &owned.recovered {
-        eprintln!("recovered {} s of task {} left open when Metron last stopped unexpectedly", i.duration_secs(), i.task_id);
+        eprintln!(
+            "recovered {} s of task {} left open when Metron last stopped unexpectedly",
+            i.duration_secs(),
+            i.task_id
+        );
     }
     // `_lock` lives to the end of this function, after the tracker and its store are dropped.
     let (mut store, _lock) = owned.into_parts();
@@ -71,11 +82,18 @@ pub fn track(data_dir: &Path, mut config: EngineConfig, task: &str, privacy: &Pr
         Some(acct) => {
             let tokens = TokenStore::new(data_dir, device_id);
             if tokens.load().is_none() {
-                eprintln!("signed out of {}: intervals queue here until metron-agent login", acct.server);
+                eprintln!(
+                    "signed out of {}: intervals queue here until metron-agent login",
+                    acct.server
+                );
             }
             // S6: no network needed to start; the uploader connects when it can.
-            let uploader =
-                Uploader::new(metron_agent::store::Store::open(store.path())?, acct.client(REQUEST_TIMEOUT)?, tokens)?.on_event(report);
+            let uploader = Uploader::new(
+                metron_agent::store::Store::open(store.path())?,
+                acct.client(REQUEST_TIMEOUT)?,
+                tokens,
+            )?
+            .on_event(report);
             Some(UploaderThread::spawn(uploader))
         }
         None => {
@@ -89,10 +107,16 @@ pub fn track(data_dir: &Path, mut config: EngineConfig, task: &str, privacy: &Pr
     }
     config.privacy = privacy.apply(settings.policy);
     let engine = Engine::new(config, device_id, Box::new(StdRng::from_os_rng()))?;
-    let mut tracker = Tracker::new(engine, store, Sensors::system(), Box::new(SystemClock::new()))?;
+    let mut tracker = Tracker::new(
+        engine,
+        store,
+        Sensors::system(),
+        Box::new(SystemClock::new()),
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|e| AgentError::Config(format!("cannot handle signals: {e}")))?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| AgentError::Config(format!("cannot handle signals: {e}")))?;
     }
     tracker.start(&task_id);
     eprintln!("tracking task {task_id}; Ctrl-C to stop");
@@ -147,14 +171,24 @@ fn resolve_task(store: &metron_agent::store::Store, task: &str) -> Result<String
 /// What the uploader says, for the person at the terminal.
 fn report(event: DeliveryEvent) {
     match event {
-        DeliveryEvent::Connection { state: Connection::Online, .. } => eprintln!("server: online"),
+        DeliveryEvent::Connection {
+            state: Connection::Online,
+            ..
+        } => eprintln!("server: online"),
         // The error says it (a session expired, or no token saved); the intervals stay.
-        DeliveryEvent::Connection { state: Connection::SignedOut, error } => eprintln!(
+        DeliveryEvent::Connection {
+            state: Connection::SignedOut,
+            error,
+        } => eprintln!(
             "server: {}; intervals queue here and go after metron-agent login",
             error.unwrap_or_else(|| Connection::SignedOut.as_str().into())
         ),
         DeliveryEvent::Connection { state, error } => {
-            eprintln!("server: {}{}; intervals queue here", state.as_str(), error.map(|e| format!(" ({e})")).unwrap_or_default())
+            eprintln!(
+                "server: {}{}; intervals queue here",
+                state.as_str(),
+                error.map(|e| format!(" ({e})")).unwrap_or_default()
+            )
         }
         DeliveryEvent::Delivered { sent } => tracing::debug!(sent, "delivered"),
         DeliveryEvent::Rejected(items) => {
@@ -171,7 +205,9 @@ fn report(event: DeliveryEvent) {
                 );
             }
         }
-        DeliveryEvent::TasksRefreshed(tasks) => tracing::debug!(count = tasks.len(), "task list refreshed"),
+        DeliveryEvent::TasksRefreshed(tasks) => {
+            tracing::debug!(count = tasks.len(), "task list refreshed")
+        }
         // Printed with the connection change that follows it.
         DeliveryEvent::SessionExpired => {}
     }
