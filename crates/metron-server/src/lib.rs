@@ -9,16 +9,16 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
-pub mod body;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod ingest;
 pub mod limits;
 pub mod listener;
 pub mod openapi;
 pub mod reports;
 pub mod retention;
-pub mod users;
+pub mod routes;
 pub mod web;
 
 use std::sync::Arc;

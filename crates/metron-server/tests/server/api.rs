@@ -37,6 +37,33 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
             "{path} missing from OpenAPI"
         );
     }
+    // The document and the router are one table: every documented method of every documented
+    // path reaches a handler (which may refuse a missing token or body, but is never the
+    // fallback's "no such endpoint" or "method not allowed"), and query parameters are
+    // documented as such.
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 17, "{:?}", paths.keys().collect::<Vec<_>>());
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().unwrap() {
+            let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let (status, body) = f.call(&method.to_uppercase(), &concrete, None, None).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                body["error"] != "no such endpoint",
+                "{method} {path} is documented but not routed"
+            );
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let placed = parameter["in"].as_str().unwrap();
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    placed,
+                    if in_path { "path" } else { "query" },
+                    "{method} {path} {name}"
+                );
+            }
+        }
+    }
 }
 
 async fn login_gives_a_token_and_wrong_passwords_get_401(f: Fixture) {

@@ -5,15 +5,25 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts;
 use crate::auth::AuthUser;
-use crate::body::JsonBody;
 use crate::db::{TaskCreation, UserRow};
 use crate::error::ApiError;
+use crate::extract::JsonBody;
 use crate::AppState;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(revoke_tokens))
+        .routes(routes!(set_password))
+        .routes(routes!(org_settings, set_org_settings))
+}
 
 const MANAGE_PEOPLE: &str = "manage people and the organization";
 
@@ -24,7 +34,7 @@ async fn member(state: &AppState, auth: &AuthUser, id: &str) -> Result<UserRow, 
 }
 
 /// Disable a person: they can't sign in, and every token they hold answers 401 at once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
+#[utoipa::path(post, tag = "users", path = "/api/v1/users/{id}/disable", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
     (status = 204),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
@@ -46,7 +56,7 @@ pub async fn disable(
 }
 
 /// Enable a disabled person again (they sign in anew).
-#[utoipa::path(post, path = "/api/v1/users/{id}/enable", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
+#[utoipa::path(post, tag = "users", path = "/api/v1/users/{id}/enable", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
     (status = 204),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
@@ -68,7 +78,7 @@ pub struct Revoked {
 }
 
 /// Revoke every token a person holds (a lost laptop): their devices must sign in again.
-#[utoipa::path(post, path = "/api/v1/users/{id}/revoke-tokens", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
+#[utoipa::path(post, tag = "users", path = "/api/v1/users/{id}/revoke-tokens", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses(
     (status = 200, body = Revoked),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
@@ -91,7 +101,7 @@ pub struct NewPassword {
 }
 
 /// Set a person's password; their tokens are revoked.
-#[utoipa::path(put, path = "/api/v1/users/{id}/password", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), request_body = NewPassword, responses(
+#[utoipa::path(put, tag = "users", path = "/api/v1/users/{id}/password", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), request_body = NewPassword, responses(
     (status = 204),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
@@ -120,7 +130,7 @@ pub struct OrgSettings {
 }
 
 /// The organization's settings (admins).
-#[utoipa::path(get, path = "/api/v1/organization/settings", security(("bearer" = [])), responses(
+#[utoipa::path(get, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), responses(
     (status = 200, body = OrgSettings),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody)))]
@@ -135,7 +145,7 @@ pub async fn org_settings(
 }
 
 /// Change the organization's settings (admins).
-#[utoipa::path(put, path = "/api/v1/organization/settings", security(("bearer" = [])), request_body = OrgSettings, responses(
+#[utoipa::path(put, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), request_body = OrgSettings, responses(
     (status = 200, body = OrgSettings),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),

@@ -1,0 +1,150 @@
+//! Signing in and out, who is signed in, and the server's health.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use metron_core::wire::{LoginRequest, LoginResponse, User};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::accounts;
+use crate::auth::{decoy_hash, new_token, token_hash, verify_password, AuthUser, MAX_EMAIL_BYTES};
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+/// Health of the server.
+#[utoipa::path(get, tag = "auth", path = "/api/v1/health", responses((status = 200, description = "The server is up", body = Value, example = json!({"status": "ok"}))))]
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The client's address: the peer's, or through a trusted proxy the one it forwarded. Absent in
+/// oneshot tests that set no connect info.
+fn client_address(state: &AppState, parts: &axum::http::request::Parts) -> String {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    state
+        .limits
+        .client_address(peer, forwarded)
+        .map_or_else(|| "unknown".into(), |a| a.to_string())
+}
+
+/// Sign in with email and password; answers a bearer token.
+#[utoipa::path(post, tag = "auth", path = "/api/v1/login", request_body = LoginRequest, responses(
+    (status = 200, body = LoginResponse),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 413, body = metron_core::wire::ErrorBody),
+    (status = 429, body = metron_core::wire::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    // Refused before any state is kept: a megabyte of email would otherwise sit in the limiter.
+    if req.email.len() > MAX_EMAIL_BYTES || req.password.len() > accounts::MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "an email has at most {MAX_EMAIL_BYTES} bytes and a password at most {} bytes",
+            accounts::MAX_PASSWORD_BYTES
+        )));
+    }
+    if req.device_id.as_ref().is_some_and(|d| d.len() > 64) {
+        return Err(ApiError::BadRequest(
+            "device_id has at most 64 bytes".into(),
+        ));
+    }
+    let email = req.email.trim().to_lowercase();
+    let address = client_address(&state, &parts);
+    state
+        .login_limiter
+        .check(&email, &address)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    // argon2 takes tens of ms and megabytes: a few at once, the rest told to come back.
+    let permit = tokio::time::timeout(
+        state.limits.hashing_wait,
+        Arc::clone(&state.hashing).acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::Busy { retry_after: 1 })?
+    .map_err(|_| ApiError::Busy { retry_after: 1 })?;
+    let found = state.db.user_by_email(&email).await?;
+    let hash = found
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_string(), |(_, hash)| hash.clone());
+    let password = req.password;
+    // Off the async workers. Unknown emails pay it too (decoy_hash).
+    let ok = tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, &hash);
+        drop(permit);
+        ok
+    })
+    .await
+    .unwrap_or(false);
+    // A disabled user is told no more than a wrong password would tell.
+    let Some((row, _)) = found.filter(|(row, _)| ok && !row.disabled) else {
+        state.login_limiter.failed(&email, &address);
+        return Err(ApiError::BadCredentials);
+    };
+    state.login_limiter.succeeded(&email, &address);
+    let now = Utc::now().timestamp();
+    if let Some(device) = req.device_id.as_deref() {
+        if state
+            .db
+            .revoke_user_tokens(&row.user.id, Some(device), now)
+            .await?
+            > 0
+        {
+            state.db.bump_revocation_epoch().await?;
+        }
+    }
+    let token = new_token();
+    state
+        .db
+        .store_token(
+            &token_hash(&token),
+            &row.user.id,
+            req.device_id.as_deref(),
+            now,
+        )
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        user: row.user,
+    }))
+}
+
+/// Revoke the token used for this request.
+#[utoipa::path(post, tag = "auth", path = "/api/v1/logout", security(("bearer" = [])), responses((status = 204), (status = 401, body = metron_core::wire::ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
+    state
+        .db
+        .revoke_token(&auth.token_hash, Utc::now().timestamp())
+        .await?;
+    state.auth.evict(&auth.token_hash);
+    state.db.bump_revocation_epoch().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, tag = "auth", path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = metron_core::wire::ErrorBody)))]
+pub async fn me(auth: AuthUser) -> Json<User> {
+    Json(auth.user.user)
+}

@@ -1,0 +1,273 @@
+//! The report endpoints (SPEC §5): a person's day, as JSON and as CSV, and the team's day. The
+//! figures come from `crate::reports`; this module checks who may read what and shapes answers.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::AuthUser;
+use crate::db::UserRow;
+use crate::error::ApiError;
+use crate::extract::QueryParams;
+use crate::reports::{classifier, team_report, user_day, DailyReportResponse, TeamReport};
+use crate::AppState;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(daily))
+        .routes(routes!(daily_csv))
+        .routes(routes!(team))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyQuery {
+    /// The local day, `YYYY-MM-DD`.
+    #[param(format = Date, example = "2026-11-23", required = true)]
+    date: Option<String>,
+    /// Whose day (admins: anyone in their organization); default the caller.
+    user_id: Option<String>,
+    /// The UTC offset of the day in minutes (-840..=840); default the offset of the user's
+    /// latest interval up to that day, else 0.
+    #[param(value_type = Option<i32>, minimum = -840, maximum = 840)]
+    utc_offset_minutes: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeamQuery {
+    /// The local day, `YYYY-MM-DD` (each person's in their own UTC offset).
+    #[param(format = Date, example = "2026-11-23", required = true)]
+    date: Option<String>,
+}
+
+fn parse_date(date: Option<&str>) -> Result<NaiveDate, ApiError> {
+    let date =
+        date.ok_or_else(|| ApiError::BadRequest("date is required, as YYYY-MM-DD".into()))?;
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!(
+            "date must be a day such as 2026-11-23, not {date:?}"
+        ))
+    })
+}
+
+fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
+    offset
+        .map(|o| {
+            o.parse::<i32>()
+                .ok()
+                .filter(|m| (-840..=840).contains(m))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "utc_offset_minutes must be a whole number from -840 to 840, not {o:?}"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// Whose report the caller may read: themselves, or (admins) anyone in their organization.
+/// Another organization's user is "not found", so ids can't be probed.
+async fn subject(
+    state: &AppState,
+    auth: &AuthUser,
+    user_id: Option<&str>,
+) -> Result<UserRow, ApiError> {
+    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else {
+        return Ok(auth.user.clone());
+    };
+    if !auth.user.user.admin {
+        return Err(ApiError::Forbidden(
+            "only an admin can read another person's report".into(),
+        ));
+    }
+    auth.org_member(state, id).await
+}
+
+/// The daily report (R1) of one user in their local day.
+#[utoipa::path(get, tag = "reports", path = "/api/v1/reports/daily", security(("bearer" = [])), params(DailyQuery), responses(
+    (status = 200, body = DailyReportResponse),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 404, body = metron_core::wire::ErrorBody)))]
+pub async fn daily(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    QueryParams(q): QueryParams<DailyQuery>,
+) -> Result<Json<DailyReportResponse>, ApiError> {
+    Ok(Json(daily_response(&state, &auth, &q).await?))
+}
+
+async fn daily_response(
+    state: &AppState,
+    auth: &AuthUser,
+    q: &DailyQuery,
+) -> Result<DailyReportResponse, ApiError> {
+    let date = parse_date(q.date.as_deref())?;
+    let offset = parse_offset(q.utc_offset_minutes.as_deref())?;
+    let who = subject(state, auth, q.user_id.as_deref()).await?;
+    let classifier = classifier(state, &who.org_id).await?;
+    let (report, source) = user_day(state, &who.user.id, date, offset, &classifier).await?;
+    let names: HashMap<String, String> = state
+        .db
+        .tasks(&who.org_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let task_names = report
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            names
+                .get(&t.task_id)
+                .map(|n| (t.task_id.clone(), n.clone()))
+        })
+        .collect();
+    Ok(DailyReportResponse {
+        user: who.user,
+        source: source.into(),
+        task_names,
+        report,
+    })
+}
+
+/// The day as CSV: one row per interval of the timeline, times in the day's UTC offset.
+#[utoipa::path(get, tag = "reports", path = "/api/v1/reports/daily.csv", security(("bearer" = [])), params(DailyQuery), responses(
+    (status = 200, content_type = "text/csv", body = String),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 404, body = metron_core::wire::ErrorBody)))]
+pub async fn daily_csv(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    QueryParams(q): QueryParams<DailyQuery>,
+) -> Result<Response, ApiError> {
+    let day = daily_response(&state, &auth, &q).await?;
+    let offset = chrono::FixedOffset::east_opt(day.report.utc_offset_minutes * 60)
+        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is valid"));
+    let mut csv =
+        String::from("date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n");
+    for e in &day.report.timeline {
+        let task = day.task_names.get(&e.task_id).unwrap_or(&e.task_id);
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\r\n",
+            day.report.date,
+            csv_field(&day.user.email),
+            e.started_at.with_timezone(&offset).to_rfc3339(),
+            e.ended_at.with_timezone(&offset).to_rfc3339(),
+            csv_field(task),
+            e.tracked_secs,
+            e.active_secs,
+            e.activity_pct
+        ));
+    }
+    let disposition = format!(
+        "attachment; filename=\"metron-{}-{}.csv\"",
+        day.user.email.replace(['"', '/', '\\'], "_"),
+        day.report.date
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
+/// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
+/// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
+/// another separator splits the field there). Leading tab and CR are defused too.
+fn csv_field(text: &str) -> String {
+    const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
+    const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    let mut cell_start = true;
+    for c in text.chars() {
+        if cell_start && (TRIGGERS.contains(&c) || (out.len() == 1 && (c == '\t' || c == '\r'))) {
+            out.push('\'');
+        }
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+        cell_start = SPLITS.contains(&c);
+    }
+    out.push('"');
+    out
+}
+
+/// The team's day (admins): each person's figures in their own local day.
+#[utoipa::path(get, tag = "reports", path = "/api/v1/reports/team", security(("bearer" = [])), params(TeamQuery), responses(
+    (status = 200, body = TeamReport),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody)))]
+pub async fn team(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    QueryParams(q): QueryParams<TeamQuery>,
+) -> Result<Json<TeamReport>, ApiError> {
+    let date = parse_date(q.date.as_deref())?;
+    auth.require_admin("read the team's report")?;
+    Ok(Json(team_report(&state, &auth.user.org_id, date).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("Write, review"), "\"Write, review\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(
+            csv_field("plain"),
+            "\"plain\"",
+            "every text field is quoted"
+        );
+        assert_eq!(
+            csv_field("a;=cmd|' /C calc'!A0"),
+            "\"a;'=cmd|' /C calc'!A0\"",
+            "a trigger after ; is defused"
+        );
+        assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
+        assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
+        assert_eq!(csv_field("\tx"), "\"'\tx\"");
+        assert_eq!(
+            csv_field("a-b"),
+            "\"a-b\"",
+            "a dash inside a word is left alone"
+        );
+    }
+
+    #[test]
+    fn dates_and_offsets_are_checked_with_clear_messages() {
+        assert!(parse_date(Some("2026-02-30"))
+            .unwrap_err()
+            .to_string()
+            .contains("2026-11-23"));
+        assert!(parse_date(None)
+            .unwrap_err()
+            .to_string()
+            .contains("required"));
+        assert_eq!(
+            parse_date(Some("2026-11-23")).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
+        assert!(parse_offset(Some("900")).is_err());
+        assert_eq!(parse_offset(Some("-300")).unwrap(), Some(-300));
+    }
+}
