@@ -58,18 +58,19 @@ pub trait Database: AccountStore + ReportStore + Send + Sync + 'static {
         user: &UserRow,
         items: Vec<Candidate>,
     ) -> Result<Vec<IngestResult>, DbError>;
+}
+
+/// The reads of reports and clients (users, intervals, active devices), rules, kept days and
+/// retention. The SQL is the same on both
+/// backends (sqlx's SQLite reads `$N` placeholders too), so the `report_store!` macro writes it once
+/// for each; only the row type behind `user_row` differs.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
     /// The user's devices whose latest interval ended at or after `since` (unix seconds).
     async fn active_devices(&self, user_id: &str, since: i64)
         -> Result<Vec<ActiveDevice>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
-}
-
-/// The reports' storage: users, rules, kept days, retention. The SQL is the same on both
-/// backends (sqlx's SQLite reads `$N` placeholders too), so the `report_store!` macro writes it once
-/// for each; only the row type behind `user_row` differs.
-#[async_trait]
-pub trait ReportStore: Send + Sync {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
@@ -267,6 +268,33 @@ macro_rules! report_store {
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::db::classify)
+            }
+
+            async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<metron_core::wire::ActiveDevice>, $crate::db::DbError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND ended_at >= $2 GROUP BY device_id ORDER BY device_id",
+                )
+                .bind(user_id)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok($crate::db::active_devices_from(rows))
+            }
+
+            async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<metron_core::Interval>, $crate::db::DbError> {
+                let rows: Vec<String> = sqlx::query_scalar(
+                    // started_at >= from - 900 (the longest interval) lets the index bound the scan.
+                    "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900 AND started_at < $3 AND ended_at > $2
+                     ORDER BY started_at LIMIT 100000",
+                )
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                $crate::db::parse_bodies(&rows)
             }
 
             async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, $crate::db::DbError> {

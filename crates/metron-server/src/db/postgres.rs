@@ -4,15 +4,14 @@
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::wire::{ActiveDevice, IngestResult, User};
-use metron_core::Interval;
+use metron_core::wire::{IngestResult, User};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{active_devices_from, classify, parse_bodies, Candidate, Database, DbError, UserRow};
+use super::{classify, Candidate, Database, DbError, UserRow};
 
 /// SQLSTATE of an exclusion-constraint violation.
 const EXCLUSION_VIOLATION: &str = "23P01";
@@ -176,37 +175,6 @@ impl Database for PgDb {
             results.push(self.ingest_one(user, item, now).await?);
         }
         Ok(results)
-    }
-
-    async fn active_devices(
-        &self,
-        user_id: &str,
-        since: i64,
-    ) -> Result<Vec<ActiveDevice>, DbError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND ended_at >= $2 GROUP BY device_id ORDER BY device_id",
-        )
-        .bind(user_id)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(active_devices_from(rows))
-    }
-
-    async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            // started_at >= from - 900 (the longest interval) lets the index bound the scan.
-            "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900 AND started_at < $3 AND ended_at > $2
-             ORDER BY started_at LIMIT 100000",
-        )
-        .bind(user_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
-        parse_bodies(&rows)
     }
 }
 

@@ -6,6 +6,7 @@ mod connections;
 mod hardening;
 mod processes;
 mod reports;
+mod schema;
 mod web;
 
 use axum::body::Body;
