@@ -105,6 +105,10 @@ pub async fn get_settings(core: State<'_, Core>) -> Result<Value, WireError> {
 }
 
 #[tauri::command]
-pub async fn set_settings(core: State<'_, Core>, settings: Settings) -> Result<Value, WireError> {
+pub async fn set_settings(core: State<'_, Core>, settings: Value) -> Result<Value, WireError> {
+    // Read here rather than by Tauri, so a bad value (an unknown language) is an `input` error
+    // the window can show, like every other refusal.
+    let settings: Settings = serde_json::from_value(settings)
+        .map_err(|e| WireError::new("input", format!("settings: {e}")))?;
     forward(core, Command::SetSettings { settings }).await
 }

@@ -23,14 +23,14 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::error::AppError;
 use crate::local::{self, LocalServer};
 use crate::protocol::{Command, Message};
-use crate::settings::{self, Settings};
+use crate::settings::{self, Settings, Speaks};
 
 /// What the core asks of the desktop around it. The real one is [`crate::gui::GtkDesktop`];
 /// tests use one that does nothing.
 pub trait Desktop: Send + Sync {
     /// A new state: the tray follows it. Called on the tracker thread, so it must not wait.
     /// `can_start`: there is a task the tray's Start would start.
-    fn state_changed(&self, _state: &AgentState, _can_start: bool, _russian: bool) {}
+    fn state_changed(&self, _state: &AgentState, _can_start: bool, _speaks: Speaks) {}
     /// A desktop notification; failing quietly where no notification daemon runs.
     fn notify(&self, _title: String, _body: String) {}
     /// Starts a window process (none is connected).
@@ -42,7 +42,7 @@ pub trait Desktop: Send + Sync {
         false
     }
     /// The settings changed: autostart and the tray's language follow.
-    fn settings_changed(&self, _settings: &Settings, _russian: bool) {}
+    fn settings_changed(&self, _settings: &Settings, _speaks: Speaks) {}
 }
 
 /// What the core runs on: real sensors and the user's dirs, or a test's.
@@ -141,7 +141,7 @@ impl Core {
         });
         if reset {
             // Said now, not only when a window opens: the app may run in the tray for days.
-            let (title, body) = crate::notify::settings_reset(core.russian());
+            let (title, body) = crate::notify::settings_reset(core.speaks());
             core.desktop.notify(title, body);
         }
         let weak: Weak<Core> = Arc::downgrade(&core);
@@ -184,8 +184,9 @@ impl Core {
         Ok(Store::open(&store_path(&self.data_dir))?)
     }
 
-    pub fn russian(&self) -> bool {
-        crate::is_russian(&lock(&self.settings).language)
+    /// The language the tray, notifications and window speak now.
+    pub fn speaks(&self) -> Speaks {
+        lock(&self.settings).language.speaks()
     }
 
     /// The latest state the tracker pushed.
@@ -356,12 +357,6 @@ impl Core {
     }
 
     fn set_settings(&self, settings: Settings) -> Result<(), AppError> {
-        if !["auto", "en", "ru"].contains(&settings.language.as_str()) {
-            return Err(AppError::Input(format!(
-                "unknown language {}",
-                settings.language
-            )));
-        }
         settings::save(&self.settings_path, &self.data_dir, &settings).map_err(|e| {
             AppError::Local(format!(
                 "cannot save the settings to {}: {e}",
@@ -369,12 +364,12 @@ impl Core {
             ))
         })?;
         self.handle()?.set_privacy(settings.privacy.clone());
-        let russian = crate::is_russian(&settings.language);
-        self.desktop.settings_changed(&settings, russian);
+        let speaks = settings.language.speaks();
+        self.desktop.settings_changed(&settings, speaks);
         *lock(&self.settings) = settings;
         if let Some(state) = self.latest() {
             self.desktop
-                .state_changed(&state, self.last_task().is_some(), russian);
+                .state_changed(&state, self.last_task().is_some(), speaks);
         }
         Ok(())
     }
@@ -484,7 +479,7 @@ impl Core {
                 if !self.is_closing() {
                     self.remember_last_task(&state);
                     self.desktop
-                        .state_changed(&state, self.last_task().is_some(), self.russian());
+                        .state_changed(&state, self.last_task().is_some(), self.speaks());
                     self.push_state_to_window(&state);
                 }
                 *lock(&self.latest) = Some(*state);
@@ -498,7 +493,7 @@ impl Core {
                     Notice::Rejected { .. } | Notice::OtherDevice | Notice::SessionExpired => true,
                 };
                 if wants {
-                    let (title, body) = crate::notify::text(&notice, self.russian());
+                    let (title, body) = crate::notify::text(&notice, self.speaks());
                     self.desktop.notify(title, body);
                 }
             }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::client::CoreClient;
 use crate::core::{Core, Desktop, Options};
 use crate::protocol::{socket_path, Command};
-use crate::settings::Settings;
+use crate::settings::{Settings, Speaks};
 
 /// [`Desktop`] on GTK.
 pub struct GtkDesktop {
@@ -17,9 +17,9 @@ pub struct GtkDesktop {
 }
 
 impl Desktop for GtkDesktop {
-    fn state_changed(&self, state: &AgentState, can_start: bool, russian: bool) {
+    fn state_changed(&self, state: &AgentState, can_start: bool, speaks: Speaks) {
         if self.has_tray() {
-            crate::tray::post_update(state.clone(), can_start, russian);
+            crate::tray::post_update(state.clone(), can_start, speaks);
         }
     }
 
@@ -39,7 +39,7 @@ impl Desktop for GtkDesktop {
         self.has_tray.load(Ordering::Relaxed)
     }
 
-    fn settings_changed(&self, settings: &Settings, _russian: bool) {
+    fn settings_changed(&self, settings: &Settings, _speaks: Speaks) {
         apply_autostart(settings.autostart);
     }
 }

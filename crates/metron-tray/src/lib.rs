@@ -35,8 +35,3 @@ pub fn os_locale() -> String {
         })
         .unwrap_or_else(|| "en".into())
 }
-
-/// Whether the UI speaks Russian under the `language` setting.
-pub fn is_russian(language: &str) -> bool {
-    language == "ru" || (language == "auto" && os_locale() == "ru")
-}

@@ -2,8 +2,11 @@
 
 use metron_agent::service::Notice;
 
+use crate::settings::Speaks;
+
 /// The title and body for `notice`.
-pub fn text(notice: &Notice, russian: bool) -> (String, String) {
+pub fn text(notice: &Notice, speaks: Speaks) -> (String, String) {
+    let russian = speaks == Speaks::Russian;
     let (title, body) = match (notice, russian) {
         (Notice::StoppedIdle, false) => (
             "Tracking stopped".to_string(),
@@ -51,8 +54,8 @@ pub fn text(notice: &Notice, russian: bool) -> (String, String) {
 
 /// The title and body when a damaged or unreadable settings file was replaced by the most
 /// private settings (the window shows the details).
-pub fn settings_reset(russian: bool) -> (String, String) {
-    if russian {
+pub fn settings_reset(speaks: Speaks) -> (String, String) {
+    if speaks == Speaks::Russian {
         (
             "Настройки Metron сброшены".into(),
             "Файл настроек повреждён: заголовки окон и адреса не записываются, пока вы не проверите настройки.".into(),

@@ -8,11 +8,38 @@ use metron_core::PrivacyPolicy;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The language setting: "auto" (the OS locale's), "en" or "ru" in the file and on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Auto,
+    En,
+    Ru,
+}
+
+/// The language the app speaks now: the setting, with "auto" resolved from the OS locale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaks {
+    English,
+    Russian,
+}
+
+impl Language {
+    pub fn speaks(self) -> Speaks {
+        match self {
+            Language::Ru => Speaks::Russian,
+            Language::En => Speaks::English,
+            Language::Auto if crate::os_locale() == "ru" => Speaks::Russian,
+            Language::Auto => Speaks::English,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// "auto" (from the OS locale), "en" or "ru".
-    pub language: String,
+    pub language: Language,
     pub privacy: PrivacyPolicy,
     /// Notify when tracking stops for idle or sleep.
     pub idle_notice: bool,
@@ -23,7 +50,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            language: "auto".into(),
+            language: Language::Auto,
             privacy: PrivacyPolicy::default(),
             idle_notice: true,
             autostart: false,
@@ -152,7 +179,7 @@ mod tests {
             dir.path().join("data"),
         );
         let custom = Settings {
-            language: "ru".into(),
+            language: Language::Ru,
             idle_notice: false,
             privacy: PrivacyPolicy {
                 record_titles: false,

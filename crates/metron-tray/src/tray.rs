@@ -12,6 +12,7 @@ use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
 use crate::core::{tray_state, Core};
+use crate::settings::Speaks;
 
 struct Tray {
     icon: TrayIcon,
@@ -27,8 +28,8 @@ struct Tray {
 #[derive(Default, Clone, PartialEq)]
 struct Shown {
     icon: &'static str,
-    /// (tracking task name, something to start, anything to resend, Russian)
-    menu: Option<(Option<String>, bool, bool, bool)>,
+    /// (tracking task name, something to start, anything to resend, language)
+    menu: Option<(Option<String>, bool, bool, Speaks)>,
 }
 
 thread_local! {
@@ -72,8 +73,8 @@ struct Labels {
     quit: &'static str,
 }
 
-fn labels(russian: bool) -> Labels {
-    if russian {
+fn labels(speaks: Speaks) -> Labels {
+    if speaks == Speaks::Russian {
         Labels {
             not_tracking: "Учёт не идёт",
             tracking: "Учёт",
@@ -98,7 +99,7 @@ fn labels(russian: bool) -> Labels {
 
 /// Creates the tray icon and its menu (on the main thread, after `gtk::init`).
 pub fn create(core: &Arc<Core>) -> Result<(), String> {
-    let l = labels(core.russian());
+    let l = labels(core.speaks());
     let current = MenuItem::with_id("current", l.not_tracking, false, None);
     let toggle = MenuItem::with_id("toggle", l.start, false, None);
     let show = MenuItem::with_id("show", l.show, true, None);
@@ -150,18 +151,18 @@ pub fn create(core: &Arc<Core>) -> Result<(), String> {
         })
     });
     if let Some(state) = core.latest() {
-        update(&state, core.last_task().is_some(), core.russian());
+        update(&state, core.last_task().is_some(), core.speaks());
     }
     Ok(())
 }
 
 /// From any thread: the tray follows `state` on the main loop's next turn.
-pub fn post_update(state: AgentState, can_start: bool, russian: bool) {
-    glib::idle_add_once(move || update(&state, can_start, russian));
+pub fn post_update(state: AgentState, can_start: bool, speaks: Speaks) {
+    glib::idle_add_once(move || update(&state, can_start, speaks));
 }
 
 /// Follows the service's state: the icon, the current task, the menu's language.
-fn update(state: &AgentState, can_start: bool, russian: bool) {
+fn update(state: &AgentState, can_start: bool, speaks: Speaks) {
     TRAY.with(|t| {
         let mut t = t.borrow_mut();
         let Some(tray) = t.as_mut() else { return };
@@ -178,12 +179,12 @@ fn update(state: &AgentState, can_start: bool, russian: bool) {
             tracking,
             can_start,
             state.delivery.unsent + state.delivery.rejected > 0,
-            russian,
+            speaks,
         );
         if tray.shown.menu.as_ref() == Some(&menu) {
             return;
         }
-        let l = labels(russian);
+        let l = labels(speaks);
         let current = match &menu.0 {
             Some(name) => format!("{}: {name}", l.tracking),
             None => l.not_tracking.to_string(),
