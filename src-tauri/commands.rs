@@ -2,8 +2,8 @@
 //! over its socket and answers with what it answered: the logic lives there, where it keeps
 //! running after this window closes.
 
-use metron_tray::client::CoreClient;
-use metron_tray::protocol::{Command, WireError};
+use metron_tray::link::client::ResidentLink;
+use metron_tray::link::protocol::{Command, WireError};
 use metron_tray::settings::Settings;
 use serde_json::Value;
 use std::sync::Arc;
@@ -11,14 +11,14 @@ use std::time::Duration;
 use tauri::State;
 
 /// The connection to the resident process, managed by the app.
-pub struct Core(pub Arc<CoreClient>);
+pub struct Link(pub Arc<ResidentLink>);
 
 /// A sign-in may wait for a slow server (15 s request timeout); everything else is quick.
 const TIMEOUT: Duration = Duration::from_secs(40);
 
 /// Forwards on the blocking pool, so the window's thread never waits on the socket.
-async fn forward(core: State<'_, Core>, command: Command) -> Result<Value, WireError> {
-    let client = Arc::clone(&core.0);
+async fn forward(link: State<'_, Link>, command: Command) -> Result<Value, WireError> {
+    let client = Arc::clone(&link.0);
     tauri::async_runtime::spawn_blocking(move || client.call(command, TIMEOUT))
         .await
         .map_err(|e| WireError::new("internal", format!("a background task failed: {e}")))?
@@ -26,22 +26,22 @@ async fn forward(core: State<'_, Core>, command: Command) -> Result<Value, WireE
 
 /// The latest state (the window asks once at load; then it listens to `state` events).
 #[tauri::command]
-pub async fn get_state(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::GetState).await
+pub async fn get_state(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::GetState).await
 }
 
 /// Signs in to a team server. Nothing is saved when the server refuses. `insecure`: the person
 /// confirmed plain http:// to another machine (asked after an `insecure_http` error).
 #[tauri::command]
 pub async fn sign_in(
-    core: State<'_, Core>,
+    link: State<'_, Link>,
     server: String,
     email: String,
     password: String,
     insecure: Option<bool>,
 ) -> Result<Value, WireError> {
     forward(
-        core,
+        link,
         Command::SignIn {
             server,
             email,
@@ -54,61 +54,61 @@ pub async fn sign_in(
 
 /// Local mode: the built-in server and its local account.
 #[tauri::command]
-pub async fn work_locally(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::WorkLocally).await
+pub async fn work_locally(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::WorkLocally).await
 }
 
 #[tauri::command]
-pub async fn sign_out(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::SignOut).await
+pub async fn sign_out(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::SignOut).await
 }
 
 #[tauri::command]
-pub async fn start(core: State<'_, Core>, task_id: String) -> Result<Value, WireError> {
-    forward(core, Command::Start { task_id }).await
+pub async fn start(link: State<'_, Link>, task_id: String) -> Result<Value, WireError> {
+    forward(link, Command::Start { task_id }).await
 }
 
 #[tauri::command]
-pub async fn stop(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::Stop).await
+pub async fn stop(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::Stop).await
 }
 
 /// Resends one undelivered interval (by id), or all of them (no id).
 #[tauri::command]
-pub async fn resend(core: State<'_, Core>, id: Option<String>) -> Result<Value, WireError> {
-    forward(core, Command::Resend { id }).await
+pub async fn resend(link: State<'_, Link>, id: Option<String>) -> Result<Value, WireError> {
+    forward(link, Command::Resend { id }).await
 }
 
 #[tauri::command]
 pub async fn create_task(
-    core: State<'_, Core>,
+    link: State<'_, Link>,
     name: String,
     project: Option<String>,
 ) -> Result<Value, WireError> {
-    forward(core, Command::CreateTask { name, project }).await
+    forward(link, Command::CreateTask { name, project }).await
 }
 
 #[tauri::command]
-pub async fn refresh_tasks(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::RefreshTasks).await
+pub async fn refresh_tasks(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::RefreshTasks).await
 }
 
 /// Today's report from the server (local mode's built-in one included).
 #[tauri::command]
-pub async fn get_today(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::GetToday).await
+pub async fn get_today(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::GetToday).await
 }
 
 #[tauri::command]
-pub async fn get_settings(core: State<'_, Core>) -> Result<Value, WireError> {
-    forward(core, Command::GetSettings).await
+pub async fn get_settings(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::GetSettings).await
 }
 
 #[tauri::command]
-pub async fn set_settings(core: State<'_, Core>, settings: Value) -> Result<Value, WireError> {
+pub async fn set_settings(link: State<'_, Link>, settings: Value) -> Result<Value, WireError> {
     // Read here rather than by Tauri, so a bad value (an unknown language) is an `input` error
     // the window can show, like every other refusal.
     let settings: Settings = serde_json::from_value(settings)
         .map_err(|e| WireError::new("input", format!("settings: {e}")))?;
-    forward(core, Command::SetSettings { settings }).await
+    forward(link, Command::SetSettings { settings }).await
 }

@@ -9,8 +9,8 @@
 
 pub mod commands;
 
-use metron_tray::client::{CoreClient, Pushed};
-use metron_tray::protocol::Command;
+use metron_tray::link::client::{Pushed, ResidentLink};
+use metron_tray::link::protocol::Command;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +36,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 }
 
 /// Gives the commands their connection to the resident process.
-pub fn attach<R: Runtime>(app: &AppHandle<R>, client: Arc<CoreClient>) {
-    app.manage(commands::Core(client));
+pub fn attach<R: Runtime>(app: &AppHandle<R>, client: Arc<ResidentLink>) {
+    app.manage(commands::Link(client));
 }
 
 /// What a pushed message does to the app.

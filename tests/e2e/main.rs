@@ -393,18 +393,21 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
 
     // The autostart setting writes and removes an XDG autostart entry that starts the resident
     // process to the tray (what the settings' checkbox sends, over the window's socket).
-    let core =
-        metron_tray::client::CoreClient::connect(&tmp.path().join("data/desktop.sock"), |_| {})
-            .unwrap();
-    let call = |c: metron_tray::protocol::Command| core.call(c, Duration::from_secs(10)).unwrap();
+    let core = metron_tray::link::client::ResidentLink::connect(
+        &tmp.path().join("data/desktop.sock"),
+        |_| {},
+    )
+    .unwrap();
+    let call =
+        |c: metron_tray::link::protocol::Command| core.call(c, Duration::from_secs(10)).unwrap();
     let mut settings: metron_tray::settings::Settings = serde_json::from_value(
-        call(metron_tray::protocol::Command::GetSettings)["settings"].clone(),
+        call(metron_tray::link::protocol::Command::GetSettings)["settings"].clone(),
     )
     .unwrap();
     let entry = tmp.path().join(".config/autostart/Metron.desktop");
     assert!(!settings.autostart && !entry.exists());
     settings.autostart = true;
-    call(metron_tray::protocol::Command::SetSettings {
+    call(metron_tray::link::protocol::Command::SetSettings {
         settings: settings.clone(),
     });
     let text = std::fs::read_to_string(&entry).expect("an autostart entry");
@@ -413,7 +416,7 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
         "{text}"
     );
     settings.autostart = false;
-    call(metron_tray::protocol::Command::SetSettings { settings });
+    call(metron_tray::link::protocol::Command::SetSettings { settings });
     assert!(!entry.exists(), "autostart off removes the entry");
     drop(core);
     desktop.click_tray_item(resident, "Quit");

@@ -1,5 +1,5 @@
 //! The window's commands over Tauri's mock runtime, forwarded over the real socket to a real
-//! resident core (metron-tray's `Core`, in this process without its GTK desktop): the real
+//! resident core (metron-tray's `Resident`, in this process without its GTK desktop): the real
 //! tracker service with scripted sensors, the real built-in server (local mode) on 127.0.0.1,
 //! real files. No display needed; the real window is driven by the end-to-end tests.
 
@@ -17,12 +17,12 @@ use tauri::WebviewWindow;
 
 /// The resident core without a desktop: no tray, notifications or window processes.
 struct Headless;
-impl metron_tray::core::Desktop for Headless {}
+impl metron_tray::resident::Desktop for Headless {}
 
 struct App {
     _dir: tempfile::TempDir,
     data_dir: std::path::PathBuf,
-    core: std::sync::Arc<metron_tray::core::Core>,
+    core: std::sync::Arc<metron_tray::resident::Resident>,
     _app: tauri::App<MockRuntime>,
     webview: WebviewWindow<MockRuntime>,
     input: ScriptedActivity,
@@ -47,7 +47,7 @@ impl App {
             activity: Box::new(input.clone()),
             window: Box::new(window),
         };
-        let options = metron_tray::core::Options {
+        let options = metron_tray::resident::Options {
             data_dir: data_dir.clone(),
             config_dir,
             sensors,
@@ -56,13 +56,13 @@ impl App {
                 ..Default::default()
             },
         };
-        let core = metron_tray::core::Core::start(options, Box::new(Headless)).unwrap();
-        let socket = metron_tray::socket::listen(&core).unwrap();
+        let core = metron_tray::resident::Resident::start(options, Box::new(Headless)).unwrap();
+        let socket = metron_tray::link::socket::listen(&core).unwrap();
         let app = metron_app::configure(mock_builder())
             .build(mock_context(noop_assets()))
             .unwrap();
         let handle = app.handle().clone();
-        let client = metron_tray::client::CoreClient::connect(&socket, move |p| {
+        let client = metron_tray::link::client::ResidentLink::connect(&socket, move |p| {
             metron_app::on_pushed(&handle, p)
         })
         .unwrap();

@@ -21,8 +21,8 @@ pub mod private;
 pub mod process;
 pub mod replay;
 pub mod sensors;
-pub mod service;
 pub mod store;
 pub mod tracker;
+pub mod tracker_thread;
 
 pub use error::AgentError;

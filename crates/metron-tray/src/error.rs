@@ -4,7 +4,7 @@
 use metron_agent::delivery::ClientError;
 use metron_agent::AgentError;
 
-use crate::protocol::WireError;
+use crate::link::protocol::WireError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -1,14 +1,14 @@
 //! The resident process on a real desktop: GTK's main loop for the tray, D-Bus notifications,
 //! autostart, window processes, and signals that end it cleanly.
 
-use metron_agent::service::AgentState;
+use metron_agent::tracker_thread::TrackerView;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::client::CoreClient;
-use crate::core::{Core, Desktop, Options};
-use crate::protocol::{socket_path, Command};
+use crate::link::client::ResidentLink;
+use crate::link::protocol::{socket_path, Command};
+use crate::resident::{Desktop, Options, Resident};
 use crate::settings::{Settings, Speaks};
 
 /// [`Desktop`] on GTK.
@@ -17,7 +17,7 @@ pub struct GtkDesktop {
 }
 
 impl Desktop for GtkDesktop {
-    fn state_changed(&self, state: &AgentState, can_start: bool, speaks: Speaks) {
+    fn state_changed(&self, state: &TrackerView, can_start: bool, speaks: Speaks) {
         if self.has_tray() {
             crate::tray::post_update(state.clone(), can_start, speaks);
         }
@@ -86,7 +86,7 @@ pub fn run() -> i32 {
         .map(PathBuf::from)
         .unwrap_or_else(metron_agent::paths::default_data_dir);
     // A second launch hands over to the running one and ends.
-    if let Ok(client) = CoreClient::connect(&socket_path(&data_dir), |_| {}) {
+    if let Ok(client) = ResidentLink::connect(&socket_path(&data_dir), |_| {}) {
         if !hidden {
             let _ = client.call(Command::ShowWindow, std::time::Duration::from_secs(5));
         }
@@ -112,7 +112,7 @@ pub fn run() -> i32 {
         engine,
     };
     let has_tray = Arc::new(AtomicBool::new(false));
-    let core = match Core::start(
+    let core = match Resident::start(
         options,
         Box::new(GtkDesktop {
             has_tray: Arc::clone(&has_tray),
@@ -126,7 +126,7 @@ pub fn run() -> i32 {
             return 2;
         }
     };
-    match crate::socket::listen(&core) {
+    match crate::link::socket::listen(&core) {
         Ok(_) => {}
         Err(e) => {
             eprintln!("metron: {e}");

@@ -5,19 +5,17 @@
 //! the settings. It links no WebKit, so closed to the tray Metron costs tens of megabytes, not
 //! hundreds. The window (`metron`, the Tauri shell) is a process of its own, started on
 //! "Show window" and gone when closed; it reaches this one over a Unix socket in the data dir
-//! ([`protocol`], [`client`]). [`core::Core`] holds the logic behind a [`core::Desktop`] trait,
+//! ([`protocol`], [`client`]). [`core::Resident`] holds the logic behind a [`core::Desktop`] trait,
 //! so the commands are tested without a display.
 
-pub mod client;
-pub mod core;
 pub mod error;
 pub mod gui;
+pub mod link;
 pub mod local;
 pub mod logging;
 pub mod notify;
-pub mod protocol;
+pub mod resident;
 pub mod settings;
-pub mod socket;
 pub mod tray;
 pub mod window;
 

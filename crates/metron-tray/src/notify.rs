@@ -1,6 +1,6 @@
 //! Desktop notifications (U3): what they say, in the UI's language.
 
-use metron_agent::service::Notice;
+use metron_agent::tracker_thread::Notice;
 
 use crate::settings::Speaks;
 

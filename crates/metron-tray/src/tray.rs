@@ -5,13 +5,13 @@
 //! GTK objects live on the main thread only: the tray sits in a thread-local there, and other
 //! threads post their updates to the main loop ([`post_update`]).
 
-use metron_agent::service::AgentState;
+use metron_agent::tracker_thread::TrackerView;
 use std::cell::RefCell;
 use std::sync::Arc;
 use tray_icon::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
-use crate::core::{tray_state, Core};
+use crate::resident::{tray_state, Resident};
 use crate::settings::Speaks;
 
 struct Tray {
@@ -98,7 +98,7 @@ fn labels(speaks: Speaks) -> Labels {
 }
 
 /// Creates the tray icon and its menu (on the main thread, after `gtk::init`).
-pub fn create(core: &Arc<Core>) -> Result<(), String> {
+pub fn create(core: &Arc<Resident>) -> Result<(), String> {
     let l = labels(core.speaks());
     let current = MenuItem::with_id("current", l.not_tracking, false, None);
     let toggle = MenuItem::with_id("toggle", l.start, false, None);
@@ -157,12 +157,12 @@ pub fn create(core: &Arc<Core>) -> Result<(), String> {
 }
 
 /// From any thread: the tray follows `state` on the main loop's next turn.
-pub fn post_update(state: AgentState, can_start: bool, speaks: Speaks) {
+pub fn post_update(state: TrackerView, can_start: bool, speaks: Speaks) {
     glib::idle_add_once(move || update(&state, can_start, speaks));
 }
 
 /// Follows the service's state: the icon, the current task, the menu's language.
-fn update(state: &AgentState, can_start: bool, speaks: Speaks) {
+fn update(state: &TrackerView, can_start: bool, speaks: Speaks) {
     TRAY.with(|t| {
         let mut t = t.borrow_mut();
         let Some(tray) = t.as_mut() else { return };

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::client::{CoreClient, Pushed};
-use crate::protocol::socket_path;
+use crate::link::client::{Pushed, ResidentLink};
+use crate::link::protocol::socket_path;
 
 /// A binary beside the running one, or the path in `env` when set.
 fn sibling(name: &str, env: &str) -> PathBuf {
@@ -41,9 +41,9 @@ pub fn open_window(data_dir: &Path) {
 pub fn connect_or_start(
     data_dir: &Path,
     on_push: impl Fn(Pushed) + Send + Clone + 'static,
-) -> Result<CoreClient, String> {
+) -> Result<ResidentLink, String> {
     let socket = socket_path(data_dir);
-    if let Ok(client) = CoreClient::connect(&socket, on_push.clone()) {
+    if let Ok(client) = ResidentLink::connect(&socket, on_push.clone()) {
         return Ok(client);
     }
     let bin = sibling("metron-tray", "METRON_TRAY_BIN");
@@ -57,7 +57,7 @@ pub fn connect_or_start(
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let start = Instant::now();
     loop {
-        if let Ok(client) = CoreClient::connect(&socket, on_push.clone()) {
+        if let Ok(client) = ResidentLink::connect(&socket, on_push.clone()) {
             std::thread::spawn(move || child.wait());
             return Ok(client);
         }

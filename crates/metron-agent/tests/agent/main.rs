@@ -8,9 +8,9 @@ mod proxy;
 mod replay;
 mod sensors_x11;
 mod server;
-mod service;
 mod store;
 mod tracker;
+mod tracker_thread;
 mod transport;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,7 +1,7 @@
-//! The tracker as a long-lived service, for the desktop app: one thread owns the data dir's
+//! The tracker on a thread of its own (`TrackerThread`), for the desktop app: one thread owns the data dir's
 //! store and the tracker, takes commands (start, stop, resend, account changed, quit) over a
 //! channel, ticks once a second while tracking, runs the uploader beside it, and pushes an
-//! [`AgentState`] whenever what a person would see changes.
+//! a [`TrackerView`] whenever what a person would see changes; a [`TrackerHandle`] sends it commands.
 //!
 //! The counters come from one place so they can't disagree: the session counter is the
 //! engine's, and today's total is the sum of today's *committed* intervals plus the open one,
@@ -32,7 +32,7 @@ pub const RECENT_BARS: usize = 12;
 /// How many undelivered intervals the list carries (the counts are always complete).
 pub const UNDELIVERED_SHOWN: usize = 200;
 
-pub struct ServiceConfig {
+pub struct TrackerConfig {
     pub data_dir: PathBuf,
     pub engine: EngineConfig,
     pub sensors: Sensors,
@@ -41,7 +41,7 @@ pub struct ServiceConfig {
 
 /// Everything the employee's window shows, as one value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AgentState {
+pub struct TrackerView {
     pub tracking: Option<Tracking>,
     pub today: Today,
     /// Today's latest intervals, oldest first, the open one last.
@@ -123,8 +123,8 @@ pub enum Notice {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum ServiceEvent {
-    State(Box<AgentState>),
+pub enum TrackerEvent {
+    State(Box<TrackerView>),
     Notice(Notice),
 }
 
@@ -141,11 +141,11 @@ enum Cmd {
 
 /// The handle: cheap to clone, usable from any thread.
 #[derive(Clone)]
-pub struct ServiceHandle {
+pub struct TrackerHandle {
     tx: Sender<Cmd>,
 }
 
-impl ServiceHandle {
+impl TrackerHandle {
     fn send(&self, cmd: Cmd) {
         // The thread only ends on Quit; a send after that has nothing left to do.
         let _ = self.tx.send(cmd);
@@ -182,20 +182,20 @@ impl ServiceHandle {
 }
 
 /// The running service; `quit` closes the open interval as `quit` and stops both threads.
-pub struct Service {
-    handle: ServiceHandle,
+pub struct TrackerThread {
+    handle: TrackerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     /// What a crashed predecessor left open, committed as `recovered` at start.
     pub recovered: Option<metron_core::Interval>,
 }
 
-impl Service {
+impl TrackerThread {
     /// Takes the data dir (S7: fails if another tracker has it), recovers a crashed session,
     /// and starts the service thread. `on_event` is called on that thread.
     pub fn start(
-        config: ServiceConfig,
-        on_event: impl Fn(ServiceEvent) + Send + 'static,
-    ) -> Result<Service, AgentError> {
+        config: TrackerConfig,
+        on_event: impl Fn(TrackerEvent) + Send + 'static,
+    ) -> Result<TrackerThread, AgentError> {
         let owned = OwnedDataDir::open(&config.data_dir, Duration::from_secs(3))?;
         let recovered = owned.recovered.clone();
         let (mut store, lock) = owned.into_parts();
@@ -209,7 +209,7 @@ impl Service {
         }
         let engine = Engine::new(config.engine, device_id, Box::new(StdRng::from_os_rng()))?;
         let (tx, rx) = mpsc::channel();
-        let handle = ServiceHandle { tx: tx.clone() };
+        let handle = TrackerHandle { tx: tx.clone() };
         let data_dir = config.data_dir.clone();
         // Everything that might fail is checked before the thread starts, so the caller hears it.
         let tracker = Tracker::new(engine, store, config.sensors, config.clock)?;
@@ -224,14 +224,14 @@ impl Service {
                 what: "tracker thread",
                 source,
             })?;
-        Ok(Service {
+        Ok(TrackerThread {
             handle,
             thread: Some(thread),
             recovered,
         })
     }
 
-    pub fn handle(&self) -> ServiceHandle {
+    pub fn handle(&self) -> TrackerHandle {
         self.handle.clone()
     }
 
@@ -248,7 +248,7 @@ impl Service {
     }
 }
 
-impl Drop for Service {
+impl Drop for TrackerThread {
     fn drop(&mut self) {
         self.shutdown();
     }
@@ -259,7 +259,7 @@ struct Worker {
     data_dir: PathBuf,
     device_id: Uuid,
     tx: Sender<Cmd>,
-    on_event: Box<dyn Fn(ServiceEvent) + Send>,
+    on_event: Box<dyn Fn(TrackerEvent) + Send>,
     uploader: Option<UploaderThread>,
     /// Today's committed intervals (local day), refreshed when the store changes.
     today: Vec<StoredInterval>,
@@ -271,7 +271,7 @@ struct Worker {
     connection: Option<Connection>,
     last_error: Option<String>,
     other_devices: usize,
-    last_state: Option<AgentState>,
+    last_state: Option<TrackerView>,
 }
 
 impl Worker {
@@ -280,7 +280,7 @@ impl Worker {
         data_dir: PathBuf,
         device_id: Uuid,
         tx: Sender<Cmd>,
-        on_event: Box<dyn Fn(ServiceEvent) + Send>,
+        on_event: Box<dyn Fn(TrackerEvent) + Send>,
     ) -> Worker {
         let mut w = Worker {
             tracker,
@@ -374,10 +374,10 @@ impl Worker {
             match event {
                 Event::Closed(_) => closed = true,
                 Event::Stopped(StopCause::Idle) => {
-                    (self.on_event)(ServiceEvent::Notice(Notice::StoppedIdle))
+                    (self.on_event)(TrackerEvent::Notice(Notice::StoppedIdle))
                 }
                 Event::Stopped(StopCause::Sleep) => {
-                    (self.on_event)(ServiceEvent::Notice(Notice::StoppedSleep))
+                    (self.on_event)(TrackerEvent::Notice(Notice::StoppedSleep))
                 }
                 _ => {}
             }
@@ -401,7 +401,7 @@ impl Worker {
             DeliveryEvent::Delivered { .. } => self.reload(),
             DeliveryEvent::Rejected(items) => {
                 let reason = items.first().map(|(_, r)| r.clone()).unwrap_or_default();
-                (self.on_event)(ServiceEvent::Notice(Notice::Rejected {
+                (self.on_event)(TrackerEvent::Notice(Notice::Rejected {
                     count: items.len(),
                     reason,
                 }));
@@ -409,13 +409,13 @@ impl Worker {
             }
             DeliveryEvent::OtherDevices(devices) => {
                 if !devices.is_empty() && self.other_devices == 0 {
-                    (self.on_event)(ServiceEvent::Notice(Notice::OtherDevice));
+                    (self.on_event)(TrackerEvent::Notice(Notice::OtherDevice));
                 }
                 self.other_devices = devices.len();
             }
             DeliveryEvent::TasksRefreshed(tasks) => self.tasks = tasks,
             DeliveryEvent::SessionExpired => {
-                (self.on_event)(ServiceEvent::Notice(Notice::SessionExpired))
+                (self.on_event)(TrackerEvent::Notice(Notice::SessionExpired))
             }
         }
     }
@@ -509,7 +509,7 @@ impl Worker {
         self.today_date = Some(today);
     }
 
-    fn state(&self) -> AgentState {
+    fn state(&self) -> TrackerView {
         let progress = self.tracker.engine().progress();
         let open = self.tracker.engine().snapshot();
         let mut tracked: u64 = self
@@ -539,7 +539,7 @@ impl Worker {
                 .find(|t| t.id == id)
                 .map(|t| t.name.clone())
         };
-        AgentState {
+        TrackerView {
             tracking: progress.map(|p| Tracking {
                 task_name: task_name(&p.task_id),
                 interval_active_pct: p.interval_active_secs * 100 / p.interval_secs.max(1),
@@ -574,7 +574,7 @@ impl Worker {
     fn publish(&mut self) {
         let state = self.state();
         if self.last_state.as_ref() != Some(&state) {
-            (self.on_event)(ServiceEvent::State(Box::new(state.clone())));
+            (self.on_event)(TrackerEvent::State(Box::new(state.clone())));
             self.last_state = Some(state);
         }
     }

@@ -7,10 +7,10 @@ use metron_agent::clock::SystemClock;
 use metron_agent::delivery::{self, account, Connection, SignInOptions};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::Sensors;
-use metron_agent::service::{
-    AccountView, AgentState, Notice, Service, ServiceConfig, ServiceEvent, ServiceHandle,
-};
 use metron_agent::store::Store;
+use metron_agent::tracker_thread::{
+    AccountView, Notice, TrackerConfig, TrackerEvent, TrackerHandle, TrackerThread, TrackerView,
+};
 use metron_core::EngineConfig;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::AppError;
+use crate::link::protocol::{Command, Message};
 use crate::local::{self, LocalServer};
-use crate::protocol::{Command, Message};
 use crate::settings::{self, Settings, Speaks};
 
 /// What the core asks of the desktop around it. The real one is [`crate::gui::GtkDesktop`];
@@ -30,12 +30,12 @@ use crate::settings::{self, Settings, Speaks};
 pub trait Desktop: Send + Sync {
     /// A new state: the tray follows it. Called on the tracker thread, so it must not wait.
     /// `can_start`: there is a task the tray's Start would start.
-    fn state_changed(&self, _state: &AgentState, _can_start: bool, _speaks: Speaks) {}
+    fn state_changed(&self, _state: &TrackerView, _can_start: bool, _speaks: Speaks) {}
     /// A desktop notification; failing quietly where no notification daemon runs.
     fn notify(&self, _title: String, _body: String) {}
     /// Starts a window process (none is connected).
     fn open_window(&self, _data_dir: &std::path::Path) {}
-    /// Ends the main loop; the caller then runs [`Core::shutdown`].
+    /// Ends the main loop; the caller then runs [`Resident::shutdown`].
     fn quit(&self) {}
     /// Whether a tray icon exists (without one, closing the window quits).
     fn has_tray(&self) -> bool {
@@ -63,15 +63,15 @@ struct Window {
     tasks_sent: Option<Vec<metron_core::wire::Task>>,
 }
 
-pub struct Core {
+pub struct Resident {
     pub data_dir: PathBuf,
     settings_path: PathBuf,
     settings: Mutex<Settings>,
     /// Shown once by the window: e.g. "the settings file was damaged and set aside".
     startup_notice: Mutex<Option<String>>,
-    service: Mutex<Option<Service>>,
-    handle: Mutex<Option<ServiceHandle>>,
-    latest: Mutex<Option<AgentState>>,
+    service: Mutex<Option<TrackerThread>>,
+    handle: Mutex<Option<TrackerHandle>>,
+    latest: Mutex<Option<TrackerView>>,
     /// The task the tray's Start starts: the one tracked last, else the first of the list.
     last_task: Mutex<Option<String>>,
     local: Mutex<Option<LocalServer>>,
@@ -97,10 +97,10 @@ pub struct SettingsView {
     pub locale: String,
 }
 
-impl Core {
+impl Resident {
     /// Loads the settings, starts the tracker service and, when no team server is configured,
     /// local mode. Fails (with the reason) when another tracker has the data dir (S7).
-    pub fn start(options: Options, desktop: Box<dyn Desktop>) -> Result<Arc<Core>, AppError> {
+    pub fn start(options: Options, desktop: Box<dyn Desktop>) -> Result<Arc<Resident>, AppError> {
         let settings_path = options.config_dir.join("settings.json");
         metron_agent::private::private_dir(&options.data_dir).map_err(|e| {
             AppError::Local(format!(
@@ -123,7 +123,7 @@ impl Core {
             .enable_all()
             .build()
             .map_err(|e| AppError::Local(format!("cannot start the async runtime: {e}")))?;
-        let core = Arc::new(Core {
+        let core = Arc::new(Resident {
             data_dir: options.data_dir.clone(),
             settings_path,
             settings: Mutex::new(settings),
@@ -144,14 +144,14 @@ impl Core {
             let (title, body) = crate::notify::settings_reset(core.speaks());
             core.desktop.notify(title, body);
         }
-        let weak: Weak<Core> = Arc::downgrade(&core);
-        let config = ServiceConfig {
+        let weak: Weak<Resident> = Arc::downgrade(&core);
+        let config = TrackerConfig {
             data_dir: options.data_dir,
             engine,
             sensors: options.sensors,
             clock: Box::new(SystemClock::new()),
         };
-        let service = Service::start(config, move |e| {
+        let service = TrackerThread::start(config, move |e| {
             if let Some(core) = weak.upgrade() {
                 core.on_service_event(e);
             }
@@ -174,7 +174,7 @@ impl Core {
         Ok(core)
     }
 
-    fn handle(&self) -> Result<ServiceHandle, AppError> {
+    fn handle(&self) -> Result<TrackerHandle, AppError> {
         lock(&self.handle)
             .clone()
             .ok_or_else(|| AppError::Local("the tracker is not running".into()))
@@ -190,7 +190,7 @@ impl Core {
     }
 
     /// The latest state the tracker pushed.
-    pub fn latest(&self) -> Option<AgentState> {
+    pub fn latest(&self) -> Option<TrackerView> {
         lock(&self.latest).clone()
     }
 
@@ -437,7 +437,7 @@ impl Core {
     }
 
     /// Quit (tray menu, or a window without a tray closed): the window goes, the main loop
-    /// ends, and its caller runs [`Core::shutdown`].
+    /// ends, and its caller runs [`Resident::shutdown`].
     pub fn request_quit(&self) {
         if self.closing.swap(true, Ordering::SeqCst) {
             return;
@@ -448,7 +448,7 @@ impl Core {
         // Gone from the file system now, while the data dir is still ours: a launch during the
         // shutdown then starts afresh instead of talking to a process that is ending, and no
         // later process's socket is removed by this one.
-        let _ = std::fs::remove_file(crate::protocol::socket_path(&self.data_dir));
+        let _ = std::fs::remove_file(crate::link::protocol::socket_path(&self.data_dir));
         self.desktop.quit();
     }
 
@@ -473,9 +473,9 @@ impl Core {
     }
 
     /// The service's callback: runs on the tracker thread.
-    fn on_service_event(&self, event: ServiceEvent) {
+    fn on_service_event(&self, event: TrackerEvent) {
         match event {
-            ServiceEvent::State(state) => {
+            TrackerEvent::State(state) => {
                 if !self.is_closing() {
                     self.remember_last_task(&state);
                     self.desktop
@@ -484,7 +484,7 @@ impl Core {
                 }
                 *lock(&self.latest) = Some(*state);
             }
-            ServiceEvent::Notice(notice) => {
+            TrackerEvent::Notice(notice) => {
                 self.push_to_window(|| Message::Notice {
                     notice: json(&notice),
                 });
@@ -500,7 +500,7 @@ impl Core {
         }
     }
 
-    fn remember_last_task(&self, state: &AgentState) {
+    fn remember_last_task(&self, state: &TrackerView) {
         let mut last = lock(&self.last_task);
         let next = state
             .tracking
@@ -518,7 +518,7 @@ impl Core {
     }
 
     /// Sends the state to the window, with the task list only when this window hasn't got it.
-    fn push_state_to_window(&self, state: &AgentState) {
+    fn push_state_to_window(&self, state: &TrackerView) {
         let failed = {
             let mut window = lock(&self.window);
             match window.as_mut() {
@@ -565,7 +565,7 @@ pub fn send(writer: &Mutex<UnixStream>, message: &Message) -> bool {
 }
 
 /// Which tray icon a state calls for.
-pub fn tray_state(state: &AgentState) -> &'static str {
+pub fn tray_state(state: &TrackerView) -> &'static str {
     if state.tracking.is_some() {
         "tracking"
     } else if state.account.is_some()

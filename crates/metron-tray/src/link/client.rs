@@ -11,13 +11,13 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::core::lock;
-use crate::protocol::{Command, Message, Request, WireError};
+use crate::link::protocol::{Command, Message, Request, WireError};
+use crate::resident::lock;
 
 type Pending = Arc<Mutex<HashMap<u64, Sender<Result<Value, WireError>>>>>;
 
 /// A connection to the resident process. Cheap to share between threads.
-pub struct CoreClient {
+pub struct ResidentLink {
     writer: Mutex<UnixStream>,
     pending: Pending,
     next: AtomicU64,
@@ -34,12 +34,12 @@ pub enum Pushed {
     Closed,
 }
 
-impl CoreClient {
+impl ResidentLink {
     /// Connects to the socket at `path`; `on_push` runs on the reader thread.
     pub fn connect(
         path: &Path,
         on_push: impl Fn(Pushed) + Send + 'static,
-    ) -> std::io::Result<CoreClient> {
+    ) -> std::io::Result<ResidentLink> {
         let stream = UnixStream::connect(path)?;
         let reader = stream.try_clone()?;
         let pending: Pending = Arc::default();
@@ -66,7 +66,7 @@ impl CoreClient {
                 lock(&replies).clear();
                 on_push(Pushed::Closed);
             })?;
-        Ok(CoreClient {
+        Ok(ResidentLink {
             writer: Mutex::new(stream),
             pending,
             next: AtomicU64::new(1),
@@ -104,7 +104,7 @@ fn gone(why: &str) -> WireError {
     WireError::new("internal", format!("the tracker process is gone ({why})"))
 }
 
-impl Drop for CoreClient {
+impl Drop for ResidentLink {
     /// Closes the connection (the reader thread holds a clone of the stream, which alone
     /// would keep it open): the resident process sees the window go.
     fn drop(&mut self) {

@@ -5,9 +5,9 @@
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
 use metron_core::EngineConfig;
-use metron_tray::client::{CoreClient, Pushed};
-use metron_tray::core::{Core, Desktop, Options};
-use metron_tray::protocol::Command;
+use metron_tray::link::client::{Pushed, ResidentLink};
+use metron_tray::link::protocol::Command;
+use metron_tray::resident::{Desktop, Options, Resident};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
@@ -41,7 +41,7 @@ impl Desktop for RecordingDesktop {
 
 struct Running {
     _dir: Arc<tempfile::TempDir>,
-    core: Arc<Core>,
+    core: Arc<Resident>,
     socket: std::path::PathBuf,
     desktop: Recorded,
 }
@@ -64,8 +64,8 @@ impl Running {
             engine: EngineConfig::default(),
         };
         let desktop = Recorded::default();
-        let core = Core::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
-        let socket = metron_tray::socket::listen(&core).unwrap();
+        let core = Resident::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
+        let socket = metron_tray::link::socket::listen(&core).unwrap();
         Running {
             _dir: dir,
             core,
@@ -75,10 +75,10 @@ impl Running {
     }
 
     /// A client whose pushed messages are collected.
-    fn connect(&self) -> (CoreClient, Arc<Mutex<Vec<String>>>) {
+    fn connect(&self) -> (ResidentLink, Arc<Mutex<Vec<String>>>) {
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
         let log = Arc::clone(&seen);
-        let client = CoreClient::connect(&self.socket, move |p| {
+        let client = ResidentLink::connect(&self.socket, move |p| {
             let name = match p {
                 Pushed::State(_) => "state",
                 Pushed::Notice(_) => "notice",
@@ -165,7 +165,7 @@ fn the_task_list_reaches_the_window_only_when_it_changes() {
     let running = Running::start();
     let states: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
     let log = Arc::clone(&states);
-    let window = CoreClient::connect(&running.socket, move |p| {
+    let window = ResidentLink::connect(&running.socket, move |p| {
         if let Pushed::State(s) = p {
             log.lock().unwrap().push(s);
         }
@@ -302,7 +302,7 @@ fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
         },
         engine: EngineConfig::default(),
     };
-    let err = match Core::start(options, Box::new(RecordingDesktop(Recorded::default()))) {
+    let err = match Resident::start(options, Box::new(RecordingDesktop(Recorded::default()))) {
         Ok(_) => panic!("two trackers on one data dir"),
         Err(e) => e.to_string(),
     };

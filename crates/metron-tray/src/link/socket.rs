@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::core::{send, Core};
 use crate::error::AppError;
-use crate::protocol::{socket_path, Message, Request, WireError};
+use crate::link::protocol::{socket_path, Message, Request, WireError};
+use crate::resident::{send, Resident};
 
 /// Listens on the data dir's socket. The caller owns the data dir (its store lock), so a
 /// socket file left there is a crashed predecessor's and is replaced.
-pub fn listen(core: &Arc<Core>) -> Result<PathBuf, AppError> {
+pub fn listen(core: &Arc<Resident>) -> Result<PathBuf, AppError> {
     let path = socket_path(&core.data_dir);
     let _ = std::fs::remove_file(&path);
     let listener = bind_private(&path)
@@ -39,7 +39,7 @@ fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
     Ok(listener)
 }
 
-fn accept(listener: UnixListener, core: Arc<Core>) {
+fn accept(listener: UnixListener, core: Arc<Resident>) {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     for stream in listener.incoming() {
         if core.is_closing() {
@@ -54,7 +54,7 @@ fn accept(listener: UnixListener, core: Arc<Core>) {
     }
 }
 
-fn serve(conn: u64, stream: UnixStream, core: Arc<Core>) {
+fn serve(conn: u64, stream: UnixStream, core: Arc<Resident>) {
     let Ok(write_half) = stream.try_clone() else {
         return;
     };

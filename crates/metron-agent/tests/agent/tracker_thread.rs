@@ -8,8 +8,10 @@ use metron_agent::delivery::{sign_in, Connection, SignInOptions, TokenStore};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
-use metron_agent::service::{AgentState, Notice, Service, ServiceConfig, ServiceEvent};
 use metron_agent::store::Store;
+use metron_agent::tracker_thread::{
+    Notice, TrackerConfig, TrackerEvent, TrackerThread, TrackerView,
+};
 use metron_core::{EngineConfig, Now, WindowInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -36,8 +38,8 @@ impl Clock for JumpClock {
 struct Rig {
     net: Net,
     dir: std::path::PathBuf,
-    service: Option<Service>,
-    events: Receiver<ServiceEvent>,
+    service: Option<TrackerThread>,
+    events: Receiver<TrackerEvent>,
     input: ScriptedActivity,
     clock: JumpClock,
 }
@@ -67,7 +69,7 @@ impl Rig {
         }))));
         let clock = JumpClock::default();
         let (tx, events) = mpsc::channel();
-        let config = ServiceConfig {
+        let config = TrackerConfig {
             data_dir: dir.clone(),
             engine: EngineConfig {
                 interval_range: 2..=3,
@@ -79,7 +81,7 @@ impl Rig {
             },
             clock: Box::new(clock.clone()),
         };
-        let service = Service::start(config, move |e| {
+        let service = TrackerThread::start(config, move |e| {
             let _ = tx.send(e);
         })
         .unwrap();
@@ -94,7 +96,7 @@ impl Rig {
     }
 
     /// States and notices pushed in the next `span`.
-    fn collect(&self, span: Duration) -> (Vec<AgentState>, Vec<Notice>) {
+    fn collect(&self, span: Duration) -> (Vec<TrackerView>, Vec<Notice>) {
         let (mut states, mut notices) = (Vec::new(), Vec::new());
         let end = Instant::now() + span;
         while let Ok(e) = self
@@ -102,8 +104,8 @@ impl Rig {
             .recv_timeout(end.saturating_duration_since(Instant::now()))
         {
             match e {
-                ServiceEvent::State(s) => states.push(*s),
-                ServiceEvent::Notice(n) => notices.push(n),
+                TrackerEvent::State(s) => states.push(*s),
+                TrackerEvent::Notice(n) => notices.push(n),
             }
         }
         (states, notices)
@@ -114,15 +116,15 @@ impl Rig {
         &self,
         limit: Duration,
         what: &str,
-        pred: impl Fn(&AgentState) -> bool,
-    ) -> AgentState {
+        pred: impl Fn(&TrackerView) -> bool,
+    ) -> TrackerView {
         let end = Instant::now() + limit;
         loop {
             match self
                 .events
                 .recv_timeout(end.saturating_duration_since(Instant::now()))
             {
-                Ok(ServiceEvent::State(s)) if pred(&s) => return *s,
+                Ok(TrackerEvent::State(s)) if pred(&s) => return *s,
                 Ok(_) => {}
                 Err(_) => panic!("timed out after {limit:?} waiting for {what}"),
             }
@@ -148,7 +150,7 @@ fn the_service_tracks_delivers_and_its_counters_never_jump_at_a_boundary() {
     typing.store(false, Ordering::Relaxed);
     typist.join().unwrap();
 
-    let tracking: Vec<&AgentState> = states.iter().filter(|s| s.tracking.is_some()).collect();
+    let tracking: Vec<&TrackerView> = states.iter().filter(|s| s.tracking.is_some()).collect();
     assert!(
         tracking.len() >= 7,
         "about one state a second: {}",
