@@ -1,7 +1,7 @@
-//! The tracker on a thread of its own (`TrackerThread`), for the desktop app: one thread owns the data dir's
-//! store and the tracker, takes commands (start, stop, resend, account changed, quit) over a
-//! channel, ticks once a second while tracking, runs the uploader beside it, and pushes an
-//! a [`TrackerView`] whenever what a person would see changes; a [`TrackerHandle`] sends it commands.
+//! The tracker on a thread of its own, for the desktop app: [`TrackerThread`] owns the data
+//! dir's store and the tracker, takes commands (start, stop, resend, account changed, quit)
+//! from a [`TrackerHandle`] over a channel, ticks once a second while tracking, runs the
+//! uploader beside it, and pushes a [`TrackerView`] whenever what a person would see changes.
 //!
 //! The counters come from one place so they can't disagree: the session counter is the
 //! engine's, and today's total is the sum of today's *committed* intervals plus the open one,
