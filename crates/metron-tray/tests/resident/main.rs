@@ -37,6 +37,9 @@ impl Desktop for RecordingDesktop {
     fn quit(&self) {
         self.0 .0.lock().unwrap().push("quit");
     }
+    fn notify(&self, _title: String, _body: String) {
+        self.0 .0.lock().unwrap().push("notify");
+    }
 }
 
 struct Running {
@@ -396,4 +399,32 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
         other => panic!("the previous port got a connection: {other:?}"),
     }
+}
+
+#[test]
+fn damaged_settings_mean_the_most_private_ones_and_a_notification_with_no_window_open() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        metron_agent::privacy::path(&dir.path().join("data")),
+        "{\"record_titles\": tr",
+    )
+    .unwrap();
+    let running = Running::start_in(Arc::clone(&dir));
+    assert_eq!(
+        running.desktop.count("notify"),
+        1,
+        "said at start, without a window"
+    );
+    let (client, _) = running.connect();
+    let view = client.call(Command::GetSettings, T).unwrap();
+    assert_eq!(
+        view["settings"]["privacy"]["record_titles"], false,
+        "{view}"
+    );
+    assert_eq!(view["settings"]["privacy"]["urls"], "drop", "{view}");
+    assert!(
+        view["notice"].as_str().unwrap().contains("privacy"),
+        "{view}"
+    );
 }
