@@ -107,7 +107,7 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     // A new task, started.
     s.type_into("#new-task-name", "Write the quarterly report");
     s.click("#new-task-form button[type=submit]");
-    s.wait_text("#tasks", "the new task", Duration::from_secs(10), |t| {
+    s.wait_text("#tasks", "the new task", Duration::from_secs(20), |t| {
         t.contains("Write the quarterly report")
     });
     s.click("#tasks li:first-child button");

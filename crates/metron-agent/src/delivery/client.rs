@@ -327,6 +327,9 @@ impl ServerClient {
     }
 }
 
+/// How long an idle connection stays in the shared client's pool.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// A CA file by path, modification time and length; `None` for the system's roots alone.
 type ClientKey = Option<(PathBuf, Option<std::time::SystemTime>, u64)>;
 static CLIENTS: std::sync::OnceLock<std::sync::Mutex<Vec<(ClientKey, Client)>>> =
@@ -361,6 +364,11 @@ fn shared_http(ca_cert: Option<&Path>) -> Result<Client, SharedError> {
     }
     let mut builder = Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
+        // A shared client keeps connections for the next request. A server ends an idle one
+        // after a while (metron-server after its 10 s header timeout, nginx after 75 s); one
+        // picked from the pool as the server closes it fails the request. Four idle seconds
+        // stay clear of that, and a tracker's requests a minute apart open a fresh one anyway.
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("metron-agent/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = ca_cert {
