@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod daily_bytes;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -54,6 +55,8 @@ pub struct AppState {
     /// Days of raw intervals kept (older days stay as daily aggregates).
     pub retention_days: u32,
     pub limits: Arc<limits::Limits>,
+    /// Bytes stored per person and day, for the daily cap.
+    pub daily_bytes: Arc<daily_bytes::DailyBytes>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             db,
             auth: Arc::new(auth::AuthCache::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
+            daily_bytes: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(
                 limits.task_creations_per_minute,

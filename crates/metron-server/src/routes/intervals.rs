@@ -13,7 +13,7 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::ingest::{self, Judged};
 use crate::AppState;
 use chrono::{DateTime, Utc};
-use metron_core::wire::{ActiveDevice, IngestResponse, IngestResult};
+use metron_core::wire::{ActiveDevice, IngestResponse, IngestResult, IngestStatus};
 use metron_core::Interval;
 use serde::Deserialize;
 
@@ -70,8 +70,15 @@ pub async fn post_intervals(
     )
     .await?;
     if !candidates.is_empty() {
+        let sizes: Vec<(i64, u64)> = candidates
+            .iter()
+            .map(|c| (utc_day(&c.interval), c.body.len() as u64))
+            .collect();
         let stored = state.db.ingest(&auth.user, candidates).await?;
-        for (slot, result) in slots.into_iter().zip(stored) {
+        for ((slot, result), (day, size)) in slots.into_iter().zip(stored).zip(sizes) {
+            if result.status == IngestStatus::Accepted {
+                state.daily_bytes.add(&auth.user.user.id, day, size);
+            }
             results[slot] = Some(result);
         }
     }
@@ -81,6 +88,11 @@ pub async fn post_intervals(
             .map(|r| r.expect("every slot is filled"))
             .collect(),
     }))
+}
+
+/// The UTC day (its first second) an interval counts in for the byte cap: the day it starts.
+fn utc_day(interval: &Interval) -> i64 {
+    interval.started_at.timestamp().div_euclid(86_400) * 86_400
 }
 
 /// Keeps the candidates that fit the user's stored bytes for their UTC day (by start); the
@@ -98,10 +110,15 @@ async fn within_daily_bytes(
     let mut kept = Vec::with_capacity(candidates.len());
     let mut kept_slots = Vec::with_capacity(slots.len());
     for (candidate, slot) in candidates.into_iter().zip(slots.drain(..)) {
-        let day = candidate.interval.started_at.timestamp().div_euclid(86_400) * 86_400;
+        let day = utc_day(&candidate.interval);
         let so_far = match used.get(&day) {
             Some(n) => *n,
-            None => state.db.stored_bytes(user_id, day, day + 86_400).await?,
+            None => {
+                state
+                    .daily_bytes
+                    .stored(state.db.as_ref(), user_id, day)
+                    .await?
+            }
         };
         let size = candidate.body.len() as u64;
         if so_far.saturating_add(size) > cap {
