@@ -523,9 +523,7 @@ impl Uploader {
 
     /// On quit: a short try, so a closing `quit` interval usually leaves delivered.
     fn final_flush(&mut self) {
-        let Ok(quick) = self.client.with_request_timeout(FINAL_FLUSH) else {
-            return;
-        };
+        let quick = self.client.with_request_timeout(FINAL_FLUSH);
         let slow = std::mem::replace(&mut self.client, quick);
         let start = Instant::now();
         while start.elapsed() < FINAL_FLUSH {
