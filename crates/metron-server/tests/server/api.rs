@@ -67,36 +67,15 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
 }
 
 async fn login_gives_a_token_and_wrong_passwords_get_401(f: Fixture) {
-    let (status, body) = f
-        .call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "ann@acme.test", "password": "ann-password"})),
-        )
-        .await;
+    let (status, body) = f.try_login("ann@acme.test", "ann-password").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user"]["email"], "ann@acme.test");
     assert_eq!(body["user"]["name"], "Ann");
     assert!(body["user"]["id"].is_string());
-    let (status, body) = f
-        .call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "ann@acme.test", "password": "nope"})),
-        )
-        .await;
+    let (status, body) = f.try_login("ann@acme.test", "nope").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].is_string());
-    let (status, _) = f
-        .call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "nobody@acme.test", "password": "nope"})),
-        )
-        .await;
+    let (status, _) = f.try_login("nobody@acme.test", "nope").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -127,13 +106,7 @@ async fn tokens_are_checked_and_logout_revokes_them(f: Fixture) {
 
 async fn the_eleventh_login_in_a_minute_is_refused_with_retry_after(f: Fixture) {
     for _ in 0..10 {
-        f.call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "ann@acme.test", "password": "bad"})),
-        )
-        .await;
+        f.try_login("ann@acme.test", "bad").await;
     }
     let req = Request::post("/api/v1/login")
         .body(Body::from(

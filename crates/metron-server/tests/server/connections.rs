@@ -1,7 +1,7 @@
 //! A real `metron-server` process under what a hostile network sends it: thousands of idle
 //! connections, bodies trickling in a byte a second, a flood of the largest valid intervals.
 
-use super::processes::{cli, login, serve_with, Server};
+use super::processes::{cli, db_with_ann, login, serve_with, Server};
 use super::*;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -90,30 +90,12 @@ async fn closed_by_server(s: &mut (impl AsyncReadExt + Unpin), within: Duration)
     }
 }
 
-fn users_db(dir: &tempfile::TempDir) -> String {
-    let db = dir.path().join("held.sqlite").display().to_string();
-    cli(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "ann@acme.test",
-            "--name",
-            "Ann",
-            "--password",
-            "ann-password",
-        ],
-    );
-    db
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeouts() {
     metron_server::listener::raise_open_file_limit().expect("raising this test's open-file limit");
     let dir = tempfile::tempdir().unwrap();
     let server = serve_with(
-        &users_db(&dir),
+        &db_with_ann(&dir, "held.sqlite"),
         &[
             "--header-timeout",
             "4",
@@ -173,7 +155,10 @@ async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve_with(&users_db(&dir), &["--header-timeout", "2"]);
+    let server = serve_with(
+        &db_with_ann(&dir, "held.sqlite"),
+        &["--header-timeout", "2"],
+    );
     let mut s = TcpStream::connect(addr(&server)).await.unwrap();
     s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -201,7 +186,7 @@ async fn sigterm_ends_the_server_within_10_s_whatever_clients_hold() {
     metron_server::listener::raise_open_file_limit().expect("raising this test's open-file limit");
     let dir = tempfile::tempdir().unwrap();
     // Default timeouts: nobody is cut before the signal.
-    let mut server = serve_with(&users_db(&dir), &[]);
+    let mut server = serve_with(&db_with_ann(&dir, "held.sqlite"), &[]);
     let addr = addr(&server);
     let _idle = idle_connections(&addr, 500).await;
     let (trickle, _readers) = keep_trickling(trickling_connections(&addr, 200).await);

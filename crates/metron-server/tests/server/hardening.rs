@@ -253,14 +253,7 @@ async fn a_disabled_user_is_refused_at_once_on_every_instance(f: Fixture) {
         f.call("GET", "/api/v1/me", Some(&ann), None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (status, _) = f
-        .call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "ann@acme.test", "password": "ann-password"})),
-        )
-        .await;
+    let (status, _) = f.try_login("ann@acme.test", "ann-password").await;
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -451,14 +444,7 @@ async fn a_password_change_revokes_every_token(f: Fixture) {
         f.call("GET", "/api/v1/me", Some(&ann), None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (status, _) = f
-        .call(
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(json!({"email": "ann@acme.test", "password": "ann-password"})),
-        )
-        .await;
+    let (status, _) = f.try_login("ann@acme.test", "ann-password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     f.login("ann@acme.test", "a new long one").await;
 }

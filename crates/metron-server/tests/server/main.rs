@@ -150,15 +150,19 @@ impl Fixture {
         std::fs::read_to_string(self._dir.path().join("url")).unwrap()
     }
 
+    /// `POST /api/v1/login` with this email and password, whatever the answer.
+    pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let (status, body) = self
-            .call(
-                "POST",
-                "/api/v1/login",
-                None,
-                Some(json!({"email": email, "password": password})),
-            )
-            .await;
+        let (status, body) = self.try_login(email, password).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_string()
     }

@@ -16,6 +16,25 @@ impl Drop for Server {
     }
 }
 
+/// A SQLite database `file` in `dir` holding one user, ann@acme.test (password "ann-password").
+pub fn db_with_ann(dir: &tempfile::TempDir, file: &str) -> String {
+    let db = dir.path().join(file).display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+        ],
+    );
+    db
+}
+
 pub fn cli(db: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_metron-server"))
         .args(["--db", db])
@@ -159,10 +178,13 @@ async fn race(db: &str, instances: usize) {
         .filter(|r| r["status"] == "accepted")
         .collect();
     assert_eq!(accepted.len(), 1, "{results:?}");
-    assert!(results
-        .iter()
-        .filter(|r| r["status"] != "accepted")
-        .all(|r| r["reason"] == "overlap" && r["conflicts_with"] == accepted[0]["id"]));
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["status"] != "accepted")
+            .all(|r| r["reason"] == "overlap" && r["conflicts_with"] == accepted[0]["id"]),
+        "{results:?}"
+    );
     let stored = stored_that_day(&client, &server.base, &token).await;
     assert_eq!(stored.as_array().unwrap().len(), 1);
 }
@@ -170,20 +192,7 @@ async fn race(db: &str, instances: usize) {
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly_and_data_stays() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("stop.sqlite").display().to_string();
-    cli(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "ann@acme.test",
-            "--name",
-            "Ann",
-            "--password",
-            "ann-password",
-        ],
-    );
+    let db = db_with_ann(&dir, "stop.sqlite");
     let task: Value = serde_json::from_str(&cli(&db, &["task", "add", "--name", "T"])).unwrap();
     let mut server = serve(&db);
     let client = reqwest::Client::new();
