@@ -339,12 +339,12 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
     drop(first);
     // Another user of this machine now listens on the port Metron's local server had.
     // (It is free once the stopped server has let go of it.)
-    let spy = Arc::new(Mutex::new(None));
+    let spy = std::cell::OnceCell::new();
     wait("the old port free", || {
-        *spy.lock().unwrap() = std::net::TcpListener::bind(old.trim_start_matches("http://")).ok();
-        spy.lock().unwrap().is_some()
+        std::net::TcpListener::bind(old.trim_start_matches("http://"))
+            .is_ok_and(|listener| spy.set(listener).is_ok())
     });
-    let spy = spy.lock().unwrap().take().unwrap();
+    let spy = spy.into_inner().unwrap();
     spy.set_nonblocking(true).unwrap();
     // The last start's token, and an interval waiting to be delivered.
     let mut store = Store::open(&store_path(&data)).unwrap();
