@@ -64,18 +64,7 @@ impl Net {
 
     /// Signs the agent of `data_dir` in through the proxy.
     pub fn login(&self, data_dir: &Path) {
-        let out = agent(
-            data_dir,
-            &[
-                "login",
-                "--server",
-                &self.proxy.base(),
-                "--email",
-                EMAIL,
-                "--password",
-                PASSWORD,
-            ],
-        );
+        let out = agent_login(data_dir, &self.proxy.base(), PASSWORD);
         assert!(out.status.success(), "login: {}", text(&out.stderr));
     }
 
@@ -106,6 +95,22 @@ pub fn agent_cmd(data_dir: &Path, args: &[&str]) -> Command {
 
 pub fn agent(data_dir: &Path, args: &[&str]) -> Output {
     agent_cmd(data_dir, args).output().unwrap()
+}
+
+/// `metron-agent login` to `server` as the test account, with this password.
+pub fn agent_login(data_dir: &Path, server: &str, password: &str) -> Output {
+    agent(
+        data_dir,
+        &[
+            "login",
+            "--server",
+            server,
+            "--email",
+            EMAIL,
+            "--password",
+            password,
+        ],
+    )
 }
 
 /// `track` with short intervals (2-3 s), stderr captured.
@@ -255,18 +260,7 @@ fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
     let net = Net::new();
     let dir = net.agent_dir("a");
     // Wrong password, nothing listening, a server of the wrong kind: clear, and nothing saved.
-    let wrong = agent(
-        &dir,
-        &[
-            "login",
-            "--server",
-            &net.proxy.base(),
-            "--email",
-            EMAIL,
-            "--password",
-            "wrong password",
-        ],
-    );
+    let wrong = agent_login(&dir, &net.proxy.base(), "wrong password");
     assert!(!wrong.status.success());
     assert!(
         text(&wrong.stderr).contains("refused the email or password"),
@@ -277,36 +271,14 @@ fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let nobody = agent(
-        &dir,
-        &[
-            "login",
-            "--server",
-            &format!("http://{closed}"),
-            "--email",
-            EMAIL,
-            "--password",
-            PASSWORD,
-        ],
-    );
+    let nobody = agent_login(&dir, &format!("http://{closed}"), PASSWORD);
     assert!(
         text(&nobody.stderr).contains("cannot connect to"),
         "{}",
         text(&nobody.stderr)
     );
     net.proxy.set_default(Some(Fault::Garbage));
-    let other = agent(
-        &dir,
-        &[
-            "login",
-            "--server",
-            &net.proxy.base(),
-            "--email",
-            EMAIL,
-            "--password",
-            PASSWORD,
-        ],
-    );
+    let other = agent_login(&dir, &net.proxy.base(), PASSWORD);
     assert!(
         text(&other.stderr).contains("is it a Metron server?"),
         "{}",
@@ -317,18 +289,7 @@ fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
     assert!(status.contains("not signed in"), "{status}");
     assert!(!dir.join("token").exists());
 
-    let out = agent(
-        &dir,
-        &[
-            "login",
-            "--server",
-            &net.proxy.base(),
-            "--email",
-            EMAIL,
-            "--password",
-            PASSWORD,
-        ],
-    );
+    let out = agent_login(&dir, &net.proxy.base(), PASSWORD);
     let said = text(&out.stdout);
     assert!(
         out.status.success()
