@@ -442,7 +442,15 @@ impl Uploader {
         }
         if due(self.tasks_refreshed, TASKS_EVERY) {
             self.tasks_refreshed = Some(Instant::now());
+            let asked = Utc::now();
             match self.client.tasks(&token) {
+                // A task created here (or a list fetched) while this request was out is newer
+                // than this answer: the answer must not put the older list back.
+                Ok(_)
+                    if account::tasks(&self.store)
+                        .ok()
+                        .and_then(|cache| cache.refreshed_at)
+                        .is_some_and(|at| at > asked) => {}
                 Ok(tasks) => {
                     if let Err(e) = account::save_tasks(&mut self.store, tasks.clone(), Utc::now())
                     {
