@@ -15,15 +15,17 @@ pub fn init() {
     tune_malloc();
 }
 
-/// Blocks from this size up are mmapped, and unmapped when freed.
-const MMAP_THRESHOLD: i32 = 1 << 20;
-
+/// glibc's tunables as above; other C libraries (and Windows' heap) have no such habits.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tunables; called before other threads start.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        // Setting it also turns off glibc's raising of it (and of the trim threshold).
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    {
+        /// Blocks from this size up are mmapped, and unmapped when freed.
+        const MMAP_THRESHOLD: i32 = 1 << 20;
+        // SAFETY: mallopt only changes allocator tunables; called before other threads start.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+            // Setting it also turns off glibc's raising of it (and of the trim threshold).
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Input activity from rdev (X11 RECORD on Linux).
+//! Input activity from rdev: X11 RECORD on Linux, low-level keyboard and mouse hooks on
+//! Windows, a CGEventTap on macOS.
 //!
 //! `rdev::listen` blocks forever, can't be stopped and keeps one global callback, so it runs
 //! once per process on its own thread, and the callback does nothing but bump atomic counters.

@@ -4,6 +4,8 @@
 //! warning and reports "unknown"; it never panics and never blocks the tick.
 
 mod input;
+#[cfg(windows)]
+mod last_input_windows;
 mod window;
 
 use metron_core::{Counts, Sample, WindowInfo};
@@ -33,8 +35,14 @@ impl Sensors {
         if let Some(warning) = session_warning() {
             tracing::warn!("{warning}");
         }
+        // rdev: X11 RECORD on Linux, low-level hooks on Windows (checked against the
+        // system's last-input time there), a CGEventTap on macOS.
+        #[cfg(windows)]
+        let activity = Box::new(last_input_windows::CrossChecked::new(RdevActivity::start()));
+        #[cfg(not(windows))]
+        let activity = Box::new(RdevActivity::start());
         Sensors {
-            activity: Box::new(RdevActivity::start()),
+            activity,
             window: Box::new(ActiveWindowProbe::default()),
         }
     }

@@ -97,6 +97,10 @@ fn unknown_subcommands_and_flags_print_usage() {
     }
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
     // On a loaded machine the first tracker can stall for over 5 s, which the engine rightly
@@ -106,7 +110,7 @@ fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         let log = std::fs::File::create(dir.path().join("first.log")).unwrap();
-        let mut first = Command::new(agent_bin())
+        let mut first = agent_command()
             .args(["--data-dir", d, "track", "--task", "t1"])
             .env_remove("DISPLAY")
             .stdout(Stdio::null())
@@ -153,9 +157,9 @@ fn a_second_tracker_on_the_same_data_dir_is_refused_clearly() {
                 && err.contains(&format!("process {}", first.id())),
             "{err}"
         );
-        // SIGTERM closes the open interval as quit.
+        // SIGTERM (Ctrl-Break on Windows) closes the open interval as quit.
         std::thread::sleep(std::time::Duration::from_millis(1500));
-        unsafe { libc::kill(first.id() as i32, libc::SIGTERM) };
+        terminate(&first);
         assert!(first.wait().unwrap().success());
         let out = agent(&["--data-dir", d, "intervals", "--json"]);
         let last: serde_json::Value =

@@ -83,7 +83,7 @@ pub fn text(bytes: &[u8]) -> String {
 /// Runs `metron-agent --data-dir DIR ARGS`. No DISPLAY (unknown samples) and no session bus,
 /// so the token goes to the 0600 file (the keyring path has its own test).
 pub fn agent_cmd(data_dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(agent_bin());
+    let mut c = agent_command();
     c.arg("--data-dir")
         .arg(data_dir)
         .args(args)
@@ -125,9 +125,10 @@ pub fn spawn_track(data_dir: &Path, task: &str) -> Child {
     .unwrap()
 }
 
-/// SIGTERM (the tracker closes as `quit` and makes a last delivery try), then its stderr.
+/// [`terminate`] (the tracker closes as `quit` and makes a last delivery try), then its
+/// stderr.
 pub fn stop(mut child: Child) -> String {
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    terminate(&child);
     let out = wait_with_deadline(&mut child, Duration::from_secs(20));
     assert!(out.status.success(), "track failed: {}", text(&out.stderr));
     text(&out.stderr)
@@ -255,6 +256,10 @@ fn assert_delivered_exactly_once(net: &Net, data_dir: &Path, seeded: &[String]) 
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
     let net = Net::new();
@@ -299,11 +304,14 @@ fn login_tasks_logout_with_clear_errors_and_a_private_token_file() {
     );
     let token_file = dir.join("token");
     let token = std::fs::read_to_string(&token_file).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
     assert!(said.contains("readable only by you") && !said.contains(token.trim()));
 
     let tasks = text(&agent(&dir, &["tasks"]).stdout);
@@ -450,6 +458,10 @@ fn every_kind_of_fault_is_transient_with_a_clear_message_and_loses_nothing() {
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     let mut net = Net::new();
@@ -489,6 +501,10 @@ fn a_720_interval_backlog_waits_out_a_dead_server_and_arrives_exactly_once() {
     assert!(stored.iter().all(|i| i.task_id == net.task));
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn a_manual_resend_cuts_a_long_backoff_short() {
     let net = Net::new();
@@ -522,6 +538,10 @@ fn a_manual_resend_cuts_a_long_backoff_short() {
     stop(track);
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn an_answer_lost_after_commit_is_retried_by_itself_without_a_duplicate() {
     let net = Net::new();
@@ -546,6 +566,10 @@ fn an_answer_lost_after_commit_is_retried_by_itself_without_a_duplicate() {
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn an_agent_killed_mid_upload_loses_nothing_and_doubles_nothing() {
     let net = Net::new();
@@ -581,6 +605,10 @@ fn an_agent_killed_mid_upload_loses_nothing_and_doubles_nothing() {
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn a_server_killed_and_restarted_mid_batch_still_gets_everything_once() {
     let mut net = Net::new();
@@ -608,6 +636,10 @@ fn a_server_killed_and_restarted_mid_batch_still_gets_everything_once() {
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn two_devices_of_one_account_end_with_one_timeline_and_no_endless_retry() {
     let net = Net::new();
@@ -789,6 +821,10 @@ fn undelivered_intervals_stay_with_their_account_across_a_logout() {
     );
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[test]
 fn an_expired_session_says_signed_out_and_keeps_every_interval_until_the_same_account_signs_in_again(
 ) {

@@ -6,6 +6,7 @@ mod delivery;
 mod keyring;
 mod proxy;
 mod replay;
+#[cfg(target_os = "linux")]
 mod sensors_x11;
 mod server;
 mod store;
@@ -49,6 +50,36 @@ pub fn interval(start: i64, secs: i64) -> Interval {
 /// The built `metron-agent` binary.
 pub fn agent_bin() -> &'static str {
     env!("CARGO_BIN_EXE_metron-agent")
+}
+
+/// A `metron-agent` command that [`terminate`] can stop: on Windows in a process group of
+/// its own, the unit a console control event addresses.
+pub fn agent_command() -> std::process::Command {
+    #[allow(unused_mut)]
+    let mut command = std::process::Command::new(agent_bin());
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP);
+    }
+    command
+}
+
+/// Asks a `track` started by [`agent_command`] to stop as a user would: SIGTERM on Unix,
+/// Ctrl-Break on Windows. Either closes the open interval as `quit`.
+pub fn terminate(child: &std::process::Child) {
+    #[cfg(unix)]
+    // SAFETY: a signal to a child this test started and has not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    #[cfg(windows)]
+    // SAFETY: a console control event to the child's own process group.
+    unsafe {
+        use windows_sys::Win32::System::Console::{GenerateConsoleCtrlEvent, CTRL_BREAK_EVENT};
+        GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, child.id());
+    }
 }
 
 /// Every stored interval of a store file, read directly (read-only) with SQLite.

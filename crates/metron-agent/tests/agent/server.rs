@@ -37,7 +37,7 @@ pub fn server_bin() -> &'static Path {
             let status = cargo.status().expect("run cargo to build metron-server");
             assert!(status.success(), "building metron-server failed");
         }
-        let bin = profile_dir.join("metron-server");
+        let bin = profile_dir.join(format!("metron-server{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.exists(), "{} is missing after the build", bin.display());
         bin
     })

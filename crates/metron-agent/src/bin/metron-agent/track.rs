@@ -114,7 +114,17 @@ pub fn track(
         Box::new(SystemClock::new()),
     )?;
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    // Ctrl-C and SIGTERM; on Windows also Ctrl-Break, the console event another program can
+    // send to a process group of its own (GenerateConsoleCtrlEvent).
+    #[cfg(windows)]
+    let signals = [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGBREAK,
+    ];
+    #[cfg(not(windows))]
+    let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    for signal in signals {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| AgentError::Config(format!("cannot handle signals: {e}")))?;
     }
