@@ -2,6 +2,11 @@
 //! resident core (metron-tray's `Resident`, in this process without its GTK desktop): the real
 //! tracker service with scripted sensors, the real built-in server (local mode) on 127.0.0.1,
 //! real files. No display needed; the real window is driven by the end-to-end tests.
+//!
+//! Not on Windows: Tauri's test runtime still loads WebView2, which Wine lacks (the tests
+//! hang there); the same commands reach the same `Resident` in metron-tray's tests, which do
+//! run under Wine.
+#![cfg(not(windows))]
 
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;

@@ -1,5 +1,6 @@
-//! The resident process on a real desktop: GTK's main loop for the tray, D-Bus notifications,
-//! autostart, window processes, and signals that end it cleanly.
+//! The resident process on a real desktop: the main thread's event loop for the tray
+//! ([`crate::event_loop`]), notifications, autostart, window processes, and the session's end
+//! handled cleanly. Written once for every OS.
 
 use metron_agent::tracker_thread::TrackerView;
 use std::path::PathBuf;
@@ -11,12 +12,12 @@ use crate::link::protocol::{socket_path, Command};
 use crate::resident::{Desktop, Options, Resident};
 use crate::settings::{Settings, Speaks};
 
-/// [`Desktop`] on GTK.
-pub struct GtkDesktop {
+/// [`Desktop`] on the OS's desktop.
+pub struct SystemDesktop {
     has_tray: Arc<AtomicBool>,
 }
 
-impl Desktop for GtkDesktop {
+impl Desktop for SystemDesktop {
     fn state_changed(&self, state: &TrackerView, can_start: bool, speaks: Speaks) {
         if self.has_tray() {
             crate::tray::post_update(state.clone(), can_start, speaks);
@@ -32,7 +33,7 @@ impl Desktop for GtkDesktop {
     }
 
     fn quit(&self) {
-        glib::idle_add_once(gtk::main_quit);
+        crate::event_loop::quit();
     }
 
     fn has_tray(&self) -> bool {
@@ -40,38 +41,16 @@ impl Desktop for GtkDesktop {
     }
 
     fn settings_changed(&self, settings: &Settings, _speaks: Speaks) {
-        apply_autostart(settings.autostart);
+        crate::autostart::apply(settings.autostart);
     }
 }
 
-/// Turns start-at-login on or off: an XDG autostart entry that starts this binary to the
-/// tray (`--hidden`).
-fn apply_autostart(on: bool) {
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => return tracing::warn!("autostart: no path to this program: {e}"),
-    };
-    let launcher = auto_launch::AutoLaunchBuilder::new()
-        .set_app_name("Metron")
-        .set_app_path(&exe.display().to_string())
-        .set_args(&["--hidden"])
-        .set_linux_launch_mode(auto_launch::LinuxLaunchMode::XdgAutostart)
-        .build();
-    let result = launcher.and_then(|l| if on { l.enable() } else { l.disable() });
-    if let Err(e) = result {
-        tracing::warn!("autostart: {e}");
-    }
-}
-
-/// The settings' dir: `METRON_CONFIG_DIR`, else `~/.config/dev.metron.desktop`.
+/// The settings' dir: `METRON_CONFIG_DIR`, else the OS's place for it
+/// ([`metron_agent::paths::default_config_dir`]).
 fn config_dir() -> PathBuf {
     std::env::var_os("METRON_CONFIG_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::config_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("dev.metron.desktop")
-        })
+        .unwrap_or_else(metron_agent::paths::default_config_dir)
 }
 
 /// Runs the resident process; returns the exit status.
@@ -79,6 +58,7 @@ pub fn run() -> i32 {
     metron_agent::process::init();
     // GTK probes OpenGL visuals when it opens the display, which loads the GL driver (with
     // Mesa's software renderer, 48 MB of LLVM). A tray never draws with GL.
+    #[cfg(target_os = "linux")]
     std::env::set_var("GDK_GL", "disable");
     let hidden = std::env::args().any(|a| a == "--hidden");
     let _log = crate::logging::init("metron-tray");
@@ -92,7 +72,7 @@ pub fn run() -> i32 {
         }
         return 0;
     }
-    if let Err(e) = gtk::init() {
+    if let Err(e) = crate::event_loop::init() {
         eprintln!(
             "metron: no desktop to show a tray on ({e}); the headless tracker is `metron-agent`"
         );
@@ -114,7 +94,7 @@ pub fn run() -> i32 {
     let has_tray = Arc::new(AtomicBool::new(false));
     let core = match Resident::start(
         options,
-        Box::new(GtkDesktop {
+        Box::new(SystemDesktop {
             has_tray: Arc::clone(&has_tray),
         }),
     ) {
@@ -139,18 +119,13 @@ pub fn run() -> i32 {
         Ok(()) => has_tray.store(true, Ordering::Relaxed),
         Err(e) => tracing::warn!("no tray icon: {e}; closing the window will quit"),
     }
-    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        let core = Arc::clone(&core);
-        glib::unix_signal_add(signal, move || {
-            core.request_quit();
-            glib::ControlFlow::Continue
-        });
-    }
+    let ending = Arc::clone(&core);
+    crate::event_loop::on_termination(move || ending.request_quit());
     if !hidden {
         core.show_window();
     }
-    gtk::main();
-    // request_quit has removed the socket (see there).
+    crate::event_loop::run();
+    // request_quit has removed the endpoint (see there).
     core.shutdown();
     0
 }

@@ -109,7 +109,9 @@ async fn ensure_account(
     }
     use rand::distr::{Alphanumeric, SampleString};
     let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
+    // The login name: USER on Unix, USERNAME on Windows.
     let name = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
         .ok()
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "Me".into());

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-/// The log dir: `METRON_LOG_DIR`, else `~/.local/share/dev.metron.desktop/logs`.
+/// The log dir: `METRON_LOG_DIR`, else the OS's place for it
+/// ([`metron_agent::paths::default_log_dir`]).
 pub fn log_dir() -> Option<PathBuf> {
     std::env::var_os("METRON_LOG_DIR")
         .map(PathBuf::from)
-        .or_else(|| dirs::data_local_dir().map(|d| d.join("dev.metron.desktop").join("logs")))
+        .or_else(metron_agent::paths::default_log_dir)
 }
 
 /// Starts logging to `<log dir>/<prefix>.<date>.log`; keep the guard until exit.

@@ -68,19 +68,60 @@ pub fn settings_reset(speaks: Speaks) -> (String, String) {
     }
 }
 
-/// Shows a notification through the desktop's notification daemon (D-Bus), on a thread of
-/// its own: a call to a missing daemon can take its timeout, and a notification is a
-/// courtesy (the window shows the same), so a failure is only logged.
+/// Shows a notification (D-Bus on Linux, a toast on Windows, Notification Center on macOS) on
+/// a thread of its own: a call to a missing daemon can take its timeout, and a notification
+/// is a courtesy (the window shows the same), so a failure is only logged.
 pub fn show(title: String, body: String) {
     std::thread::spawn(move || {
-        let shown = notify_rust::Notification::new()
-            .appname("Metron")
-            .summary(&title)
-            .body(&body)
-            .icon("appointment-soon")
-            .show();
-        if let Err(e) = shown {
+        if let Err(e) = post(&title, &body) {
             tracing::debug!("no notification shown: {e}");
         }
     });
+}
+
+#[cfg(not(target_os = "macos"))]
+fn post(title: &str, body: &str) -> Result<(), String> {
+    let mut notification = notify_rust::Notification::new();
+    notification
+        .appname("Metron")
+        .summary(title)
+        .body(body)
+        .icon("appointment-soon");
+    #[cfg(windows)]
+    notification.app_id(windows_app_id());
+    notification.show().map(drop).map_err(|e| e.to_string())
+}
+
+/// The AppUserModelID Metron's toasts carry (else Windows shows them as PowerShell's). An
+/// unpackaged program makes its id known under HKCU\Software\Classes\AppUserModelId; done
+/// once per process (the installer writes the same key, with the icon).
+#[cfg(windows)]
+fn windows_app_id() -> &'static str {
+    const ID: &str = "dev.metron.desktop";
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        let key = winreg::RegKey::predef(winreg::enums::HKEY_CURRENT_USER)
+            .create_subkey(format!(r"Software\Classes\AppUserModelId\{ID}"));
+        if let Err(e) = key.and_then(|(key, _)| key.set_value("DisplayName", &"Metron")) {
+            tracing::debug!("the toasts' app id is not registered: {e}");
+        }
+    });
+    ID
+}
+
+/// macOS: through AppleScript's `display notification` (notify-rust's macOS backend compiles
+/// Objective-C at build time, which the Linux machine that checks the macOS build can't).
+/// The texts travel as arguments, never inside the script.
+#[cfg(target_os = "macos")]
+fn post(title: &str, body: &str) -> Result<(), String> {
+    let script =
+        "on run argv\ndisplay notification (item 2 of argv) with title (item 1 of argv)\nend run";
+    let status = std::process::Command::new("osascript")
+        .args(["-e", script, title, body])
+        .status()
+        .map_err(|e| e.to_string())?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| status.to_string())
 }

@@ -15,13 +15,13 @@ use metron_core::EngineConfig;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
-use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::AppError;
 use crate::link::protocol::{Command, Message};
+use crate::link::transport::Stream;
 use crate::local::{self, LocalServer};
 use crate::settings::{self, Settings, Speaks};
 
@@ -58,7 +58,7 @@ pub struct Options {
 /// The connected window: the writing half of its socket.
 struct Window {
     conn: u64,
-    writer: Arc<Mutex<UnixStream>>,
+    writer: Arc<Mutex<Stream>>,
     /// The task list this window has: a state repeats it only when it changed.
     tasks_sent: Option<Vec<metron_core::wire::Task>>,
 }
@@ -198,7 +198,7 @@ impl Resident {
     pub fn handle_command(
         &self,
         conn: u64,
-        writer: &Arc<Mutex<UnixStream>>,
+        writer: &Arc<Mutex<Stream>>,
         command: Command,
     ) -> Result<Value, AppError> {
         match command {
@@ -392,7 +392,7 @@ impl Resident {
     }
 
     /// Makes `conn` the window, unless one is connected: that one is told to come forward.
-    fn attach_window(&self, conn: u64, writer: &Arc<Mutex<UnixStream>>) -> bool {
+    fn attach_window(&self, conn: u64, writer: &Arc<Mutex<Stream>>) -> bool {
         let mut window = lock(&self.window);
         if let Some(w) = window.as_ref() {
             if w.conn != conn && send(&w.writer, &Message::Show) {
@@ -558,7 +558,7 @@ impl Resident {
 }
 
 /// Writes one message line; false when the peer is gone.
-pub fn send(writer: &Mutex<UnixStream>, message: &Message) -> bool {
+pub fn send(writer: &Mutex<Stream>, message: &Message) -> bool {
     let mut line = serde_json::to_vec(message).expect("messages serialize");
     line.push(b'\n');
     lock(writer).write_all(&line).is_ok()

@@ -1,9 +1,11 @@
 //! The tray icon (U2): its picture says idle, tracking, or offline with a backlog; its menu
 //! shows the current task and offers Start/Stop, Show window, Resend unsent and Quit.
-//! Linux sends no clicks on the icon itself, so everything is in the menu.
+//! Linux sends no clicks on the icon itself, so everything is in the menu (on every OS, so
+//! they all work alike).
 //!
-//! GTK objects live on the main thread only: the tray sits in a thread-local there, and other
-//! threads post their updates to the main loop ([`post_update`]).
+//! The tray's objects live on the main thread only (GTK's and Win32's rules alike): the tray
+//! sits in a thread-local there, and other threads post their updates to the event loop
+//! ([`post_update`]).
 
 use metron_agent::tracker_thread::TrackerView;
 use std::cell::RefCell;
@@ -97,7 +99,7 @@ fn labels(speaks: Speaks) -> Labels {
     }
 }
 
-/// Creates the tray icon and its menu (on the main thread, after `gtk::init`).
+/// Creates the tray icon and its menu (on the main thread, after `event_loop::init`).
 pub fn create(core: &Arc<Resident>) -> Result<(), String> {
     let l = labels(core.speaks());
     let current = MenuItem::with_id("current", l.not_tracking, false, None);
@@ -158,7 +160,7 @@ pub fn create(core: &Arc<Resident>) -> Result<(), String> {
 
 /// From any thread: the tray follows `state` on the main loop's next turn.
 pub fn post_update(state: TrackerView, can_start: bool, speaks: Speaks) {
-    glib::idle_add_once(move || update(&state, can_start, speaks));
+    crate::event_loop::post(move || update(&state, can_start, speaks));
 }
 
 /// Follows the service's state: the icon, the current task, the menu's language.

@@ -1,7 +1,7 @@
 //! The two processes find each other. The resident process starts a window process
 //! ([`open_window`]) for "Show window"; a window started on its own (the desktop's launcher,
 //! WebDriver) starts the resident process if none runs for its data dir ([`connect_or_start`]).
-//! Both binaries sit side by side (`metron` and `metron-tray`).
+//! Both binaries sit side by side (`metron` and `metron-tray`, `.exe` on Windows).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,9 +15,10 @@ fn sibling(name: &str, env: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
     std::env::current_exe()
-        .map(|exe| exe.with_file_name(name))
-        .unwrap_or_else(|_| PathBuf::from(name))
+        .map(|exe| exe.with_file_name(&file))
+        .unwrap_or_else(|_| PathBuf::from(file))
 }
 
 /// Starts the window process (`metron`) for `data_dir`; it connects back over the socket.
@@ -51,7 +52,7 @@ pub fn connect_or_start(
     cmd.arg("--hidden")
         .env("METRON_DATA_DIR", data_dir)
         .stdin(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    detach(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
@@ -73,5 +74,19 @@ pub fn connect_or_start(
             ));
         }
         std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Puts the resident process out of the window's reach: its own process group on Unix, so a
+/// Ctrl-C meant for the window spares it; on Windows a new process group, no console.
+fn detach(cmd: &mut Command) {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        cmd.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
     }
 }

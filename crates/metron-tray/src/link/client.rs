@@ -1,10 +1,9 @@
-//! The window's end of the socket: requests with replies matched by id, and a reader thread
+//! The window's end of the link: requests with replies matched by id, and a reader thread
 //! that hands pushed messages (state, notice, show, quit) to a callback.
 
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -12,13 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::link::protocol::{Command, Message, Request, WireError};
+use crate::link::transport::{self, Stream};
 use crate::resident::lock;
 
 type Pending = Arc<Mutex<HashMap<u64, Sender<Result<Value, WireError>>>>>;
 
 /// A connection to the resident process. Cheap to share between threads.
 pub struct ResidentLink {
-    writer: Mutex<UnixStream>,
+    writer: Mutex<Stream>,
     pending: Pending,
     next: AtomicU64,
 }
@@ -35,12 +35,12 @@ pub enum Pushed {
 }
 
 impl ResidentLink {
-    /// Connects to the socket at `path`; `on_push` runs on the reader thread.
+    /// Connects to the endpoint at `path`; `on_push` runs on the reader thread.
     pub fn connect(
         path: &Path,
         on_push: impl Fn(Pushed) + Send + 'static,
     ) -> std::io::Result<ResidentLink> {
-        let stream = UnixStream::connect(path)?;
+        let stream = transport::connect(path)?;
         let reader = stream.try_clone()?;
         let pending: Pending = Arc::default();
         let replies = Arc::clone(&pending);

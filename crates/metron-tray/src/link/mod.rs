@@ -1,7 +1,9 @@
 //! The link between the resident process and its window: one JSON object per line over a
-//! Unix socket in the data dir that only its owner can open. [`protocol`] is what crosses it,
-//! [`socket`] the resident process's end, [`client`] the window's.
+//! local connection only its owner can open (a Unix socket in the data dir, a named pipe on
+//! Windows: [`transport`]). [`protocol`] is what crosses it, [`socket`] the resident
+//! process's end, [`client`] the window's.
 
 pub mod client;
 pub mod protocol;
 pub mod socket;
+pub mod transport;

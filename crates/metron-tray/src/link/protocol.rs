@@ -1,5 +1,5 @@
 //! The wire between the resident process and a window process: one JSON object per line over
-//! a Unix socket in the data dir (mode 0600, so only its owner can connect). The window sends
+//! a connection only its owner can open (see [`crate::link::transport`]). The window sends
 //! [`Request`]s; the resident process answers each with a [`Message::Reply`] carrying the same
 //! id, and pushes `state` and `notice` messages, `show` (bring the window forward) and `quit`.
 
@@ -9,9 +9,14 @@ use std::path::{Path, PathBuf};
 
 use crate::settings::Settings;
 
-/// The socket a data dir's resident process listens on.
+/// The endpoint of a data dir's resident process: its Unix socket, or on Windows the file
+/// naming its pipe.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("desktop.sock")
+    data_dir.join(if cfg!(windows) {
+        "desktop.pipe"
+    } else {
+        "desktop.sock"
+    })
 }
 
 /// What a window (or a second launch) asks of the resident process.

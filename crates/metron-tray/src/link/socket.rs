@@ -1,23 +1,21 @@
-//! The resident process's end of the socket: one thread accepts, one reads each connection,
+//! The resident process's end of the link: one thread accepts, one reads each connection,
 //! and each request runs on a thread of its own, so a slow sign-in never holds up a Stop.
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::AppError;
 use crate::link::protocol::{socket_path, Message, Request, WireError};
+use crate::link::transport::{Listener, Stream};
 use crate::resident::{send, Resident};
 
-/// Listens on the data dir's socket. The caller owns the data dir (its store lock), so a
-/// socket file left there is a crashed predecessor's and is replaced.
+/// Listens on the data dir's endpoint. The caller owns the data dir (its store lock), so an
+/// endpoint left there is a crashed predecessor's and is replaced.
 pub fn listen(core: &Arc<Resident>) -> Result<PathBuf, AppError> {
     let path = socket_path(&core.data_dir);
-    let _ = std::fs::remove_file(&path);
-    let listener = bind_private(&path)
+    let listener = Listener::bind_private(&path)
         .map_err(|e| AppError::Local(format!("cannot listen on {}: {e}", path.display())))?;
     let core = Arc::clone(core);
     std::thread::Builder::new()
@@ -27,19 +25,7 @@ pub fn listen(core: &Arc<Resident>) -> Result<PathBuf, AppError> {
     Ok(path)
 }
 
-/// Binds with a umask that leaves the socket to its owner from the first moment (a chmod
-/// after bind would leave a window in which anyone could connect).
-fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
-    // SAFETY: umask only swaps the process's file mode mask; restored right after.
-    let old = unsafe { libc::umask(0o077) };
-    let bound = UnixListener::bind(path);
-    unsafe { libc::umask(old) };
-    let listener = bound?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
-}
-
-fn accept(listener: UnixListener, core: Arc<Resident>) {
+fn accept(listener: Listener, core: Arc<Resident>) {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     for stream in listener.incoming() {
         if core.is_closing() {
@@ -54,7 +40,7 @@ fn accept(listener: UnixListener, core: Arc<Resident>) {
     }
 }
 
-fn serve(conn: u64, stream: UnixStream, core: Arc<Resident>) {
+fn serve(conn: u64, stream: Stream, core: Arc<Resident>) {
     let Ok(write_half) = stream.try_clone() else {
         return;
     };

@@ -9,9 +9,11 @@ use metron_tray::link::client::{Pushed, ResidentLink};
 use metron_tray::link::protocol::Command;
 use metron_tray::resident::{Desktop, Options, Resident};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[cfg(windows)]
+mod windows;
 
 /// What the core asked of the desktop.
 #[derive(Clone, Default)]
@@ -115,8 +117,10 @@ fn wait(what: &str, ok: impl Fn() -> bool) {
 
 const T: Duration = Duration::from_secs(20);
 
+#[cfg(unix)]
 #[test]
 fn only_the_owner_can_connect_to_the_socket() {
+    use std::os::unix::fs::PermissionsExt;
     let running = Running::start();
     let mode = std::fs::metadata(&running.socket)
         .unwrap()
@@ -124,6 +128,19 @@ fn only_the_owner_can_connect_to_the_socket() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+/// On Windows the endpoint file names a pipe whose DACL is protected (nothing inherited) and
+/// holds one entry, for this process's user.
+#[cfg(windows)]
+#[test]
+fn only_the_owner_can_connect_to_the_pipe() {
+    let running = Running::start();
+    let name = std::fs::read_to_string(&running.socket).unwrap();
+    assert!(name.starts_with(r"\\.\pipe\metron-"), "{name}");
+    let sddl = windows::pipe_dacl(&name);
+    let user = windows::current_user_sid().unwrap();
+    assert_eq!(sddl, format!("D:P(A;;FA;;;{user})"));
 }
 
 #[test]
@@ -265,7 +282,7 @@ fn without_a_tray_closing_the_window_quits_and_quit_tells_the_window() {
 #[test]
 fn a_malformed_request_gets_a_clear_error_and_the_connection_still_works() {
     let running = Running::start();
-    let mut raw = std::os::unix::net::UnixStream::connect(&running.socket).unwrap();
+    let mut raw = metron_tray::link::transport::connect(&running.socket).unwrap();
     let mut lines = BufReader::new(raw.try_clone().unwrap()).lines();
     raw.write_all(b"{\"id\":3,\"cmd\":\"format_disk\"}\nnot json at all\n{\"id\":4,\"cmd\":\"start\",\"args\":{}}\n").unwrap();
     let mut replies: Vec<serde_json::Value> = (0..3)
