@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API until SIGTERM or Ctrl-C (in-flight requests finish)
+    /// Serve the API until SIGTERM or Ctrl-C (Ctrl-Break on Windows; in-flight requests finish)
     Serve {
         #[arg(long, default_value = "127.0.0.1:8750")]
         listen: String,
@@ -273,7 +273,15 @@ async fn shutdown() {
             s.recv().await;
         }
     };
-    #[cfg(not(unix))]
+    // Windows: Ctrl-Break, the console event another program can send to a process group of
+    // its own (GenerateConsoleCtrlEvent); a service manager's stop arrives the same way.
+    #[cfg(windows)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::windows::ctrl_break() {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(any(unix, windows)))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: finishing in-flight requests");

@@ -7,6 +7,7 @@ mod hardening;
 mod processes;
 mod reports;
 mod schema;
+#[cfg(target_os = "linux")]
 mod web;
 
 use axum::body::Body;
@@ -16,6 +17,36 @@ use http_body_util::BodyExt;
 use metron_server::{api as server_api, db, AppState};
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+/// A `metron-server` command that [`terminate`] can stop: on Windows in a process group of
+/// its own, the unit a console control event addresses.
+pub fn server_command() -> std::process::Command {
+    #[allow(unused_mut)]
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_metron-server"));
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP);
+    }
+    command
+}
+
+/// Asks a server started by [`server_command`] to stop as an operator would: SIGTERM on
+/// Unix, Ctrl-Break on Windows.
+pub fn terminate(child: &std::process::Child) {
+    #[cfg(unix)]
+    // SAFETY: a signal to a child this test started and has not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    #[cfg(windows)]
+    // SAFETY: a console control event to the child's own process group.
+    unsafe {
+        use windows_sys::Win32::System::Console::{GenerateConsoleCtrlEvent, CTRL_BREAK_EVENT};
+        GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, child.id());
+    }
+}
 
 /// Each test of the shared suite runs once per backend.
 macro_rules! on_both {

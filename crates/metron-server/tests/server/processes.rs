@@ -55,7 +55,7 @@ pub fn serve(db: &str) -> Server {
 
 /// A server process with more `serve` options.
 pub fn serve_with(db: &str, options: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_metron-server"))
+    let mut child = server_command()
         .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
         .args(options)
         .env("RUST_LOG", "warn")
@@ -189,6 +189,10 @@ async fn race(db: &str, instances: usize) {
     assert_eq!(stored.as_array().unwrap().len(), 1);
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "needs Ctrl-Break, which Wine cannot send without a console"
+)]
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly_and_data_stays() {
     let dir = tempfile::tempdir().unwrap();
@@ -205,10 +209,9 @@ async fn sigterm_stops_the_server_cleanly_and_data_stays() {
         .bearer_auth(&token)
         .json(&json!({ "intervals": batch }))
         .send();
-    let pid = server.child.id() as i32;
     let (response, _) = tokio::join!(request, async {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        terminate(&server.child);
     });
     let status = server.child.wait().unwrap();
     assert!(status.success(), "exit {status:?}");
