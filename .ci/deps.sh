@@ -2,6 +2,7 @@
 # Installs the Debian/Ubuntu packages Metron needs, only those missing.
 #   .ci/deps.sh build   what building and running the app needs
 #   .ci/deps.sh test    that, plus what the test suite needs (Xvfb, a window manager, xdotool, ...)
+#   .ci/deps.sh windows what building for Windows and testing under Wine needs (.ci/windows.sh)
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
@@ -9,8 +10,16 @@ build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev lib
 test_pkgs=(xvfb openbox xdotool x11-utils webkit2gtk-driver dbus-x11 sqlite3 postgresql postgresql-contrib python3-venv dbus systemd gnome-keyring libsecret-tools dunst
   chromium chromium-driver nginx openssl)
 
-want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then want+=("${test_pkgs[@]}"); fi
+# Debian's Rust with the standard library's sources (rustup's toolchain here has no Windows
+# std), the mingw linker, Wine to run the results, NSIS for the installer.
+windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xdotool)
+
+case "${1:-build}" in
+  build) want=("${build_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  windows) want=("${windows_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|windows" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

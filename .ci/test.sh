@@ -2,7 +2,8 @@
 # Runs every test of Metron: installs what is missing, then the whole workspace's tests
 # (engine rules, store, crash test, real sensors under Xvfb, delivery through a fault proxy, the
 # server on SQLite and PostgreSQL, the desktop shell's IPC, and the app end to end in a real
-# window under Xvfb through tauri-driver).
+# window under Xvfb through tauri-driver), then all of it built for Windows and tested under
+# Wine, with the installer (.ci/windows.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test
@@ -22,3 +23,6 @@ trap pg_test_stop EXIT
 export METRON_WORKSPACE_BINS=1
 cargo test --workspace --locked 2>&1
 bash .ci/schemathesis.sh
+# Windows: the workspace cross-built, its tests under Wine, the Windows agent's replay against
+# the Linux one just built, the installer (PostgreSQL is still up for the server's suite).
+bash .ci/windows.sh

@@ -405,6 +405,8 @@ async function init() {
   const s = await invoke("get_settings");
   settings = s.settings;
   osLocale = s.locale;
+  // macOS asks the person for two permissions the sensors need: say which and why.
+  $("permissions").hidden = s.platform !== "macos";
   translateStatic();
   if (s.notice) banner(s.notice);
   await listen("state", (ev) => {

@@ -79,7 +79,6 @@ pub fn show(title: String, body: String) {
     });
 }
 
-#[cfg(not(target_os = "macos"))]
 fn post(title: &str, body: &str) -> Result<(), String> {
     let mut notification = notify_rust::Notification::new();
     notification
@@ -107,21 +106,4 @@ fn windows_app_id() -> &'static str {
         }
     });
     ID
-}
-
-/// macOS: through AppleScript's `display notification` (notify-rust's macOS backend compiles
-/// Objective-C at build time, which the Linux machine that checks the macOS build can't).
-/// The texts travel as arguments, never inside the script.
-#[cfg(target_os = "macos")]
-fn post(title: &str, body: &str) -> Result<(), String> {
-    let script =
-        "on run argv\ndisplay notification (item 2 of argv) with title (item 1 of argv)\nend run";
-    let status = std::process::Command::new("osascript")
-        .args(["-e", script, title, body])
-        .status()
-        .map_err(|e| e.to_string())?;
-    status
-        .success()
-        .then_some(())
-        .ok_or_else(|| status.to_string())
 }

@@ -95,6 +95,8 @@ pub struct SettingsView {
     pub notice: Option<String>,
     /// The OS locale, for "auto".
     pub locale: String,
+    /// `linux`, `windows`, `macos`: what the settings explain (macOS's permission prompts).
+    pub platform: &'static str,
 }
 
 impl Resident {
@@ -275,6 +277,7 @@ impl Resident {
                 settings: lock(&self.settings).clone(),
                 notice: lock(&self.startup_notice).take(),
                 locale: crate::os_locale(),
+                platform: std::env::consts::OS,
             })),
             Command::SetSettings { settings } => {
                 self.set_settings(settings)?;

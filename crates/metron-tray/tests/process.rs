@@ -7,7 +7,7 @@
 use metron_tray::link::client::ResidentLink;
 use metron_tray::link::protocol::{socket_path, Command};
 use serde_json::Value;
-use std::process::{Command as Process, Stdio};
+use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(30);
@@ -24,16 +24,15 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn the_resident_process_tracks_30_s_in_local_mode_and_delivers_every_interval() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// `metron-tray` on a fresh data dir in `dir`, and the link to it once it answers.
+fn start_resident(dir: &std::path::Path, interval_range: &str) -> (Child, ResidentLink) {
+    let data = dir.join("data");
     let mut child = Process::new(env!("CARGO_BIN_EXE_metron-tray"))
         .arg("--hidden")
         .env("METRON_DATA_DIR", &data)
-        .env("METRON_CONFIG_DIR", dir.path().join("config"))
-        .env("METRON_LOG_DIR", dir.path().join("logs"))
-        .env("METRON_INTERVAL_RANGE", "5..10")
+        .env("METRON_CONFIG_DIR", dir.join("config"))
+        .env("METRON_LOG_DIR", dir.join("logs"))
+        .env("METRON_INTERVAL_RANGE", interval_range)
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
@@ -43,17 +42,28 @@ fn the_resident_process_tracks_30_s_in_local_mode_and_delivers_every_interval() 
         link.is_some() || matches!(child.try_wait(), Ok(Some(_)))
     });
     let link = link.unwrap_or_else(|| panic!("metron-tray ended: {:?}", child.try_wait()));
+    (child, link)
+}
 
-    call(&link, Command::WorkLocally);
+/// Local mode, a new task, and Start.
+fn start_tracking(link: &ResidentLink) {
+    call(link, Command::WorkLocally);
     let task = call(
-        &link,
+        link,
         Command::CreateTask {
             name: "Windows port".into(),
             project: None,
         },
     );
     let task_id = task["id"].as_str().unwrap().to_string();
-    call(&link, Command::Start { task_id });
+    call(link, Command::Start { task_id });
+}
+
+#[test]
+fn the_resident_process_tracks_30_s_in_local_mode_and_delivers_every_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, link) = start_resident(dir.path(), "5..10");
+    start_tracking(&link);
     std::thread::sleep(Duration::from_secs(30));
     call(&link, Command::Stop);
 
@@ -81,5 +91,23 @@ fn the_resident_process_tracks_30_s_in_local_mode_and_delivers_every_interval() 
     wait_for("metron-tray to end", T, || {
         matches!(child.try_wait(), Ok(Some(_)))
     });
+    assert!(child.wait().unwrap().success());
+}
+
+/// Not a check: `scripts/wine-perf.sh` runs it (`--ignored`) and measures the process from
+/// outside while it tracks for METRON_PERF_SECS (default 70) with the default intervals.
+#[test]
+#[ignore = "a workload for scripts/wine-perf.sh, which measures it"]
+fn tracking_for_the_performance_script() {
+    let secs = std::env::var("METRON_PERF_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(70);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, link) = start_resident(dir.path(), "40..80");
+    start_tracking(&link);
+    println!("tracking");
+    std::thread::sleep(Duration::from_secs(secs));
+    call(&link, Command::Quit);
     assert!(child.wait().unwrap().success());
 }

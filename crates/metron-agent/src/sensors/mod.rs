@@ -4,8 +4,8 @@
 //! warning and reports "unknown"; it never panics and never blocks the tick.
 
 mod input;
-#[cfg(windows)]
-mod last_input_windows;
+#[cfg(any(windows, target_os = "macos"))]
+mod last_input;
 mod window;
 
 use metron_core::{Counts, Sample, WindowInfo};
@@ -35,11 +35,11 @@ impl Sensors {
         if let Some(warning) = session_warning() {
             tracing::warn!("{warning}");
         }
-        // rdev: X11 RECORD on Linux, low-level hooks on Windows (checked against the
-        // system's last-input time there), a CGEventTap on macOS.
-        #[cfg(windows)]
-        let activity = Box::new(last_input_windows::CrossChecked::new(RdevActivity::start()));
-        #[cfg(not(windows))]
+        // rdev: X11 RECORD on Linux; low-level hooks on Windows and an event tap on macOS,
+        // both checked against the OS's idle time.
+        #[cfg(any(windows, target_os = "macos"))]
+        let activity = Box::new(last_input::CrossChecked::new(RdevActivity::start()));
+        #[cfg(not(any(windows, target_os = "macos")))]
         let activity = Box::new(RdevActivity::start());
         Sensors {
             activity,

@@ -2,7 +2,10 @@
 
 mod cli;
 mod crash;
+#[cfg(windows)]
+mod credential_manager;
 mod delivery;
+#[cfg(target_os = "linux")]
 mod keyring;
 mod proxy;
 mod replay;

@@ -90,6 +90,10 @@ async fn closed_by_server(s: &mut (impl AsyncReadExt + Unpin), within: Duration)
     }
 }
 
+#[cfg_attr(
+    windows,
+    ignore = "times 2,200 held sockets; under Wine 8 it fails, Windows unknown"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_connections_dont_starve_a_fresh_client_and_are_cut_by_their_timeouts() {
     metron_server::listener::raise_open_file_limit().expect("raising this test's open-file limit");
@@ -211,6 +215,8 @@ async fn sigterm_ends_the_server_within_10_s_whatever_clients_hold() {
     trickle.abort();
 }
 
+/// Linux only: it reads the server's peak memory from /proc.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and_the_server_small()
 {
@@ -326,6 +332,7 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
 }
 
 /// The server process's peak resident memory (VmHWM), in kB.
+#[cfg(target_os = "linux")]
 fn peak_kb_of(server: &Server) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
     status

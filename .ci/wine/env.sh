@@ -1,0 +1,32 @@
+# Sourced by .ci/windows.sh and scripts/wine-perf.sh: Debian's Rust for Windows, and Wine to
+# run what it builds. Expects the packages of `.ci/deps.sh windows` and the repo as cwd.
+#   $cargo[@], $build_std[@]   cargo and the flags of every Windows build
+#   wine_up                    a Wine prefix with the ProcessPrng shim, on an Xvfb display
+T=x86_64-pc-windows-gnu
+export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc
+# Its own target dir: these builds use another compiler and std than the Linux ones.
+export CARGO_TARGET_DIR="$PWD/target/windows"
+export RUSTFLAGS="-D warnings"
+cargo=(/usr/bin/cargo)
+build_std=(-Zbuild-std=std,panic_abort --target "$T" --locked)
+export WINEPREFIX="$CARGO_TARGET_DIR/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/.ci/wine/run.sh"
+
+wine_up() {
+  # Rust's std needs ProcessPrng, which Wine 8 lacks: the test-only stand-in goes where
+  # Windows looks for system DLLs, so every program of the prefix finds it.
+  local shim="$CARGO_TARGET_DIR/bcryptprimitives.dll"
+  x86_64-w64-mingw32-gcc -shared -O2 -o "$shim" .ci/wine/processprng.c .ci/wine/processprng.def -ladvapi32
+  local display=":$((90 + RANDOM % 9))"
+  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  wine_xvfb=$!
+  export DISPLAY=$display
+  /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
+  /usr/lib/wine/wineserver -w
+  cp "$shim" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+}
+
+wine_down() {
+  /usr/lib/wine/wineserver -k 2>/dev/null || true
+  kill "${wine_xvfb:-}" 2>/dev/null || true
+}
