@@ -1,7 +1,7 @@
 //! A real `metron-server` process under what a hostile network sends it: thousands of idle
 //! connections, bodies trickling in a byte a second, a flood of the largest valid intervals.
 
-use super::processes::{cli, db_with_ann, login, serve_with, Server};
+use super::processes::{db_with_ann, serve_with, Server};
 use super::*;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -244,7 +244,7 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
                 .unwrap();
         }
     }
-    let task: Value = serde_json::from_str(&cli(
+    let task: Value = serde_json::from_str(&super::processes::cli(
         &db_path,
         &["task", "add", "--name", "Flood", "--org", "acme"],
     ))
@@ -252,7 +252,8 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
     let task = task["id"].as_str().unwrap().to_string();
     let server = serve_with(&db_path, &[]);
     let client = reqwest::Client::new();
-    let flooder = login(&client, &server.base, "p00@acme.test", "long password").await;
+    let flooder =
+        super::processes::login(&client, &server.base, "p00@acme.test", "long password").await;
     // The largest interval a client may send: 900 s in 800 window segments, each with an app,
     // title, URL and path at their size limits (about 3.5 MB of JSON).
     let largest = |k: i64| {
@@ -291,7 +292,8 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
         (3..12).contains(&accepted),
         "{accepted} of the 12 largest intervals accepted"
     );
-    let boss = login(&client, &server.base, "boss@acme.test", "long password").await;
+    let boss =
+        super::processes::login(&client, &server.base, "boss@acme.test", "long password").await;
     let at = Instant::now();
     let team: Value = client
         .get(format!(
