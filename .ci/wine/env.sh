@@ -3,7 +3,8 @@
 #   $cargo[@], $build_std[@]   cargo and the flags of every Windows build
 #   wine_up                    a Wine prefix with the ProcessPrng shim, on an Xvfb display
 T=x86_64-pc-windows-gnu
-export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc
+# Debian's rustc and rustdoc (doc tests are built for the target too), not rustup's on PATH.
+export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 # Its own target dir: these builds use another compiler and std than the Linux ones.
 export CARGO_TARGET_DIR="$PWD/target/windows"
 export RUSTFLAGS="-D warnings"
