@@ -12,7 +12,7 @@ test_pkgs=(xvfb openbox xdotool x11-utils webkit2gtk-driver dbus-x11 sqlite3 pos
 
 # Debian's Rust with the standard library's sources (rustup's toolchain here has no Windows
 # std), the mingw linker, Wine to run the results, NSIS for the installer.
-windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xdotool)
+windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xdotool openbox)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;

@@ -6,7 +6,8 @@
 #      metron-tray.exe tracking in local mode (the window's own tests are Linux-only);
 #   3. the Windows agent's `replay` of a 2-hour trace compared byte for byte with the Linux
 #      build's (target/debug/metron-agent, built by the Linux tests before this runs);
-#   4. the installer built with makensis, installed silently under Wine, run from its
+#   4. the Windows sensors seeing xdotool input into Wine's notepad under openbox;
+#   5. the installer built with makensis, installed silently under Wine, run from its
 #      install path, and uninstalled (the data dir stays);
 # macOS is not checked here: see docs/WINDOWS.md for what stops `cargo check` without an SDK.
 # `bash .ci/windows.sh package` builds only the release installer into target/packages/.
@@ -49,6 +50,9 @@ python3 .ci/wine/make_trace.py > "$trace"
   > "$CARGO_TARGET_DIR/replay-windows.jsonl"
 cmp "$CARGO_TARGET_DIR/replay-linux.jsonl" "$CARGO_TARGET_DIR/replay-windows.jsonl"
 echo "identical: $(wc -l < "$CARGO_TARGET_DIR/replay-linux.jsonl") intervals"
+
+step "sensors under Wine: xdotool input and a Wine window"
+bash .ci/wine/sensors-test.sh "$CARGO_TARGET_DIR/$T/debug"
 
 step "installer"
 bash .ci/wine/installer-test.sh "$CARGO_TARGET_DIR/$T/debug" "$version"
