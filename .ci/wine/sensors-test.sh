@@ -29,7 +29,7 @@ sleep 6
 # The tracker has no console to get Ctrl-Break from under Wine: its closed intervals are
 # committed, so it is simply ended (as Windows' TerminateProcess would), notepad with it.
 pkill -f 'metron-agent\.exe.*track' || true
-pkill -f 'notepad' || true
+pkill -f 'notepad\.exe' || true
 python3 - "$work/intervals.json" "$work/data/agent.sqlite" <<'PY'
 import json, sys
 intervals = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
