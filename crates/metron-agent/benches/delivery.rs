@@ -42,6 +42,7 @@ fn seeded_store(dir: &std::path::Path, task: &str, token: &str, k: i64) -> Store
                     scrolls: 2,
                     moves: 300,
                 },
+                counts_measured: true,
                 windows: (0..4)
                     .map(|w| WindowSegment {
                         offset: w * 15,

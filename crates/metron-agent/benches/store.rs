@@ -25,6 +25,7 @@ fn interval(k: i64) -> Interval {
             scrolls: 2,
             moves: 300,
         },
+        counts_measured: true,
         windows: (0..4)
             .map(|w| WindowSegment {
                 offset: w * 15,

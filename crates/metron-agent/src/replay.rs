@@ -57,7 +57,10 @@ impl TraceLine {
             url: self.url.clone(),
             path: self.path.clone(),
         });
-        Sample { counts, window }
+        Sample {
+            input: counts.into(),
+            window,
+        }
     }
 }
 
@@ -119,7 +122,7 @@ pub fn replay(
         if engine.is_tracking() {
             events.extend(engine.tick(&now(line.t), sample.clone()));
         }
-        if !engine.is_tracking() && sample.counts.any() {
+        if !engine.is_tracking() && sample.input.active() {
             events.extend(engine.start(REPLAY_TASK, &now(line.t - 1)));
             events.extend(engine.tick(&now(line.t), sample));
         }

@@ -44,7 +44,7 @@ fn eight_hours() -> usize {
             }
         };
         let sample = Sample {
-            counts,
+            input: counts.into(),
             window: Some(apps[(s / 30 % 5) as usize].clone()),
         };
         closed += engine.tick(&now(s), sample).len();

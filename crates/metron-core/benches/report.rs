@@ -143,6 +143,7 @@ fn working_day() -> Vec<Interval> {
                     scrolls: 14,
                     moves: 800,
                 },
+                counts_measured: true,
                 windows,
             }
         })

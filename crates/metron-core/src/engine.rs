@@ -15,7 +15,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::model::{Counts, EndReason, Interval, Sample, WindowInfo, WindowSegment};
+use crate::model::{Counts, EndReason, Input, Interval, Sample, WindowInfo, WindowSegment};
 use crate::planner::{IntervalPlanner, PlannerError, DEFAULT_RANGE};
 use crate::privacy::PrivacyPolicy;
 
@@ -114,6 +114,7 @@ struct OpenInterval {
     utc_offset_minutes: i32,
     active: String,
     counts: Counts,
+    counts_measured: bool,
     windows: Vec<WindowSegment>,
 }
 
@@ -122,10 +123,22 @@ impl OpenInterval {
         self.active.len() as u32
     }
 
-    fn push_second(&mut self, active: bool, counts: &Counts, window: &WindowInfo) {
+    /// One second not counted makes the interval's counts "not measured": a partial total
+    /// would read as a lower figure than the truth.
+    fn add_input(&mut self, input: &Input) {
+        match input {
+            Input::Counted(counts) => self.counts.add(counts),
+            Input::Seen(_) => self.counts_measured = false,
+        }
+        if !self.counts_measured {
+            self.counts = Counts::default();
+        }
+    }
+
+    fn push_second(&mut self, input: &Input, window: &WindowInfo) {
         let offset = self.len();
-        self.active.push(if active { '1' } else { '0' });
-        self.counts.add(counts);
+        self.active.push(if input.active() { '1' } else { '0' });
+        self.add_input(input);
         match self.windows.last_mut() {
             Some(last) if same_window(last, window) => last.seconds += 1,
             _ => self.windows.push(WindowSegment {
@@ -302,7 +315,7 @@ impl Engine {
                 .privacy
                 .apply(sample.window.unwrap_or_else(WindowInfo::unknown)),
         );
-        self.advance(now, &sample.counts, window, &mut events);
+        self.advance(now, &sample.input, window, &mut events);
         events
     }
 
@@ -353,7 +366,7 @@ impl Engine {
             return false;
         }
         let window = s.last_window.clone();
-        self.advance(now, &Counts::default(), window, events);
+        self.advance(now, &Input::default(), window, events);
         self.session.is_some()
     }
 
@@ -366,7 +379,7 @@ impl Engine {
     }
 
     /// Appends the whole seconds between the last accounted second and `now`.
-    fn advance(&mut self, now: &Now, counts: &Counts, window: WindowInfo, events: &mut Vec<Event>) {
+    fn advance(&mut self, now: &Now, input: &Input, window: WindowInfo, events: &mut Vec<Event>) {
         let Engine {
             config,
             planner,
@@ -379,28 +392,23 @@ impl Engine {
         let target = round_secs(now.mono.saturating_sub(s.anchor_mono));
         if target <= s.recorded {
             // No new whole second (a tick came early): fold the input into the last second.
-            if counts.any() && s.open.len() > 0 {
-                s.open.counts.add(counts);
+            if input.active() && s.open.len() > 0 {
+                s.open.add_input(input);
                 s.open.active.pop();
                 s.open.active.push('1');
                 s.idle_run = 0;
             }
             return;
         }
-        let active = counts.any();
         let new_secs = target - s.recorded;
         for i in 0..new_secs {
             // A late tick (up to the sleep gap) covers several seconds; its input is credited
             // to the last of them only, so activity is never overstated.
             let last = i + 1 == new_secs;
-            let (second_active, second_counts) = if last {
-                (active, *counts)
-            } else {
-                (false, Counts::default())
-            };
-            s.open.push_second(second_active, &second_counts, &window);
+            let second = if last { *input } else { Input::default() };
+            s.open.push_second(&second, &window);
             s.recorded += 1;
-            s.idle_run = if second_active { 0 } else { s.idle_run + 1 };
+            s.idle_run = if second.active() { 0 } else { s.idle_run + 1 };
             if s.idle_run >= config.idle_limit_secs {
                 let session_end = end_session_parts(
                     session,
@@ -467,6 +475,7 @@ fn open_interval(
         utc_offset_minutes,
         active: String::new(),
         counts: Counts::default(),
+        counts_measured: true,
         windows: Vec::new(),
     }
 }
@@ -480,6 +489,7 @@ fn placeholder_interval() -> OpenInterval {
         utc_offset_minutes: 0,
         active: String::new(),
         counts: Counts::default(),
+        counts_measured: true,
         windows: Vec::new(),
     }
 }
@@ -500,6 +510,7 @@ fn close(open: OpenInterval, s: &Session, reason: EndReason, device_id: Uuid) ->
         end_reason: reason,
         active: open.active,
         counts: open.counts,
+        counts_measured: open.counts_measured,
         windows: open.windows,
     })
 }

@@ -20,7 +20,9 @@ pub mod report;
 pub mod wire;
 
 pub use engine::{Engine, EngineConfig, Event, Now, StopCause};
-pub use model::{Counts, EndReason, Interval, InvalidInterval, Sample, WindowInfo, WindowSegment};
+pub use model::{
+    Counts, EndReason, Input, Interval, InvalidInterval, Sample, WindowInfo, WindowSegment,
+};
 pub use planner::{IntervalPlanner, PlannerError};
 pub use privacy::{PrivacyPolicy, UrlPolicy};
 pub use report::{daily_report, Class, Classifier, DailyReport, Rule, RuleError};

@@ -62,10 +62,42 @@ impl WindowInfo {
     }
 }
 
+/// What the activity sensor saw in one second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// Events counted by kind (X11 RECORD, Windows hooks, a macOS event tap).
+    Counted(Counts),
+    /// Only whether the session saw input (Wayland's idle protocols, GNOME's idle monitor):
+    /// the second's activity is known, its counts are not measured.
+    Seen(bool),
+}
+
+impl Input {
+    /// The definition of an "active" second (E1): any input at all.
+    pub fn active(&self) -> bool {
+        match self {
+            Input::Counted(counts) => counts.any(),
+            Input::Seen(seen) => *seen,
+        }
+    }
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input::Counted(Counts::default())
+    }
+}
+
+impl From<Counts> for Input {
+    fn from(counts: Counts) -> Self {
+        Input::Counted(counts)
+    }
+}
+
 /// One second of observation (SPEC E1). `window: None` means the sensor could not tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sample {
-    pub counts: Counts,
+    pub input: Input,
     pub window: Option<WindowInfo>,
 }
 
@@ -124,8 +156,22 @@ pub struct Interval {
     pub end_reason: EndReason,
     /// One '0' or '1' per second: whether any input happened in that second.
     pub active: String,
+    /// Input totals; all zero and meaningless when `counts_measured` is false.
     pub counts: Counts,
+    /// False when the activity source could only tell active from idle (Wayland): reports say
+    /// "not measured" rather than 0 keys. Absent on the wire means true, so intervals of older
+    /// clients read as measured and older servers accept intervals that omit it.
+    #[serde(default = "measured", skip_serializing_if = "is_measured")]
+    pub counts_measured: bool,
     pub windows: Vec<WindowSegment>,
+}
+
+fn measured() -> bool {
+    true
+}
+
+fn is_measured(measured: &bool) -> bool {
+    *measured
 }
 
 /// Why an interval breaks the rules of E4 (the server answers `invalid: <why>`).
@@ -269,6 +315,7 @@ mod tests {
                 scrolls: 0,
                 moves: 5,
             },
+            counts_measured: true,
             windows: vec![WindowSegment {
                 offset: 0,
                 seconds: 3,
@@ -287,8 +334,23 @@ mod tests {
         assert_eq!(json["end_reason"], "boundary");
         assert_eq!(json["counts"]["moves"], 5);
         assert_eq!(json["windows"][0]["seconds"], 3);
+        assert!(
+            json.get("counts_measured").is_none(),
+            "measured counts keep the old wire format"
+        );
         let back: Interval = serde_json::from_value(json).unwrap();
         assert_eq!(back, sample_interval());
+    }
+
+    #[test]
+    fn unmeasured_counts_are_said_on_the_wire() {
+        let mut i = sample_interval();
+        i.counts = Counts::default();
+        i.counts_measured = false;
+        let json = serde_json::to_value(&i).unwrap();
+        assert_eq!(json["counts_measured"], false);
+        let back: Interval = serde_json::from_value(json).unwrap();
+        assert!(!back.counts_measured);
     }
 
     #[test]

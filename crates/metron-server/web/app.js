@@ -625,6 +625,11 @@ function renderCounts(r) {
   const c = r.counts || {};
   const dl = $("counts");
   dl.replaceChildren();
+  // Wayland sessions tell active from idle but can't count input: those seconds have no
+  // counts, and showing 0 keys for them would be a lie.
+  const measured = r.counts_measured_secs ?? r.tracked_secs;
+  const none = r.tracked_secs > 0 && measured === 0;
+  const partial = measured > 0 && measured < r.tracked_secs;
   const activeHours = r.active_secs / 3600;
   for (const [key, label] of [
     ["keys", "Key presses"],
@@ -632,8 +637,15 @@ function renderCounts(r) {
     ["scrolls", "Scrolls"],
     ["moves", "Mouse moves"],
   ]) {
-    const rate = activeHours > 0 ? `${number(Math.round((c[key] || 0) / activeHours))} per active hour` : "";
-    dl.append(el("div", { class: "count", dataset: { key } }, el("dt", { text: label }), el("dd", { text: number(c[key]) }), el("span", { class: "muted small", text: rate })));
+    let value = number(c[key]);
+    let note = activeHours > 0 ? `${number(Math.round((c[key] || 0) / activeHours))} per active hour` : "";
+    if (none) {
+      value = "not measured";
+      note = "this desktop reports activity, not counts";
+    } else if (partial) {
+      note = `counted in ${duration(measured)} of ${duration(r.tracked_secs)}`;
+    }
+    dl.append(el("div", { class: "count", dataset: { key } }, el("dt", { text: label }), el("dd", { text: value }), el("span", { class: "muted small", text: note })));
   }
 }
 

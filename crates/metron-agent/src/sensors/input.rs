@@ -5,7 +5,7 @@
 //! once per process on its own thread, and the callback does nothing but bump atomic counters.
 //! rdev hands the callback the typed character in `Event.name`; it is never looked at (E6).
 
-use metron_core::Counts;
+use metron_core::{Counts, Input};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Once;
 
@@ -56,12 +56,12 @@ impl RdevActivity {
 }
 
 impl ActivityProbe for RdevActivity {
-    fn take(&mut self) -> Counts {
-        Counts {
+    fn take(&mut self) -> Input {
+        Input::Counted(Counts {
             keys: KEYS.swap(0, Ordering::Relaxed),
             clicks: CLICKS.swap(0, Ordering::Relaxed),
             scrolls: SCROLLS.swap(0, Ordering::Relaxed),
             moves: MOVES.swap(0, Ordering::Relaxed),
-        }
+        })
     }
 }

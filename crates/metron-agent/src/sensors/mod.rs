@@ -8,14 +8,14 @@ mod input;
 mod last_input;
 mod window;
 
-use metron_core::{Counts, Sample, WindowInfo};
+use metron_core::{Counts, Input, Sample, WindowInfo};
 
 pub use input::RdevActivity;
 pub use window::ActiveWindowProbe;
 
-/// Counts input events; `take` returns the counts since the previous call.
+/// Watches input; `take` returns what it saw since the previous call.
 pub trait ActivityProbe: Send {
-    fn take(&mut self) -> Counts;
+    fn take(&mut self) -> Input;
 }
 
 /// Tells which window is in front; `None` when it can't.
@@ -49,7 +49,7 @@ impl Sensors {
 
     pub fn sample(&mut self) -> Sample {
         Sample {
-            counts: self.activity.take(),
+            input: self.activity.take(),
             window: self.window.current(),
         }
     }
@@ -84,8 +84,8 @@ pub mod fake {
     pub struct ScriptedActivity(pub Arc<Mutex<Counts>>);
 
     impl ActivityProbe for ScriptedActivity {
-        fn take(&mut self) -> Counts {
-            std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        fn take(&mut self) -> Input {
+            std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner())).into()
         }
     }
 

@@ -39,6 +39,7 @@ pub fn interval(start: i64, secs: i64) -> Interval {
             scrolls: 1,
             moves: 40,
         },
+        counts_measured: true,
         windows: vec![WindowSegment {
             offset: 0,
             seconds: secs as u32,

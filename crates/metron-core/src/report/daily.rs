@@ -60,8 +60,13 @@ pub struct DailyReport {
     pub last_activity: Option<DateTime<Utc>>,
     /// Untracked seconds between `first_activity` and `last_activity`.
     pub away_secs: u64,
-    /// Input totals; an interval crossing the day's edge adds its share (floored).
+    /// Input totals of the intervals whose counts were measured; an interval crossing the
+    /// day's edge adds its share (floored).
     pub counts: Counts,
+    /// Tracked seconds whose input was counted. Less than `tracked_secs` when some time came
+    /// from a sensor that only tells active from idle (Wayland): 0 means "not measured", and
+    /// `counts` must then not be read as "no input".
+    pub counts_measured_secs: u64,
     /// By tracked time, largest first.
     pub tasks: Vec<TaskUsage>,
     /// By tracked time, largest first.
@@ -144,6 +149,7 @@ impl DailyReport {
             last_activity: None,
             away_secs: 0,
             counts: Counts::default(),
+            counts_measured_secs: 0,
             tasks: Vec::new(),
             apps: Vec::new(),
             titles: Vec::new(),
@@ -279,7 +285,10 @@ impl<'a> DayTally<'a> {
         let report = &mut self.report;
         report.tracked_secs += inside;
         report.active_secs += active;
-        add_prorated(&mut report.counts, &interval.counts, inside, duration);
+        if interval.counts_measured {
+            add_prorated(&mut report.counts, &interval.counts, inside, duration);
+            report.counts_measured_secs += inside;
+        }
         report.first_activity = Some(
             report
                 .first_activity
@@ -528,6 +537,7 @@ mod tests {
             end_reason: EndReason::Boundary,
             active: active.into(),
             counts,
+            counts_measured: true,
             windows,
         }
     }
@@ -647,6 +657,32 @@ mod tests {
             report.counts,
             counts(7 + 3, 3 + 1, 1, 69 + 7),
             "7/10 of 10, 5, 1, 99 floored, plus the whole interval"
+        );
+        assert_eq!(report.counts_measured_secs, 7 + 2);
+    }
+
+    #[test]
+    fn unmeasured_counts_stay_out_of_the_totals() {
+        let counted = interval("t", utc(9, 0, 0), "11", counts(3, 1, 0, 7), vec![]);
+        let wayland = Interval {
+            counts_measured: false,
+            ..interval("t", utc(10, 0, 0), "1101", Counts::default(), vec![])
+        };
+        let report = daily_report(
+            &[counted, wayland.clone()],
+            day(),
+            180,
+            &Classifier::empty(),
+        );
+        assert_eq!(report.tracked_secs, 6);
+        assert_eq!(report.active_secs, 2 + 3, "activity is measured either way");
+        assert_eq!(report.counts, counts(3, 1, 0, 7));
+        assert_eq!(report.counts_measured_secs, 2);
+        let only_wayland = daily_report(&[wayland], day(), 180, &Classifier::empty());
+        assert_eq!(only_wayland.active_secs, 3);
+        assert_eq!(
+            only_wayland.counts_measured_secs, 0,
+            "0 keys would be a lie: not measured"
         );
     }
 

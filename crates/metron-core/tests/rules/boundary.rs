@@ -50,10 +50,11 @@ fn window_runs_cover_the_interval_and_merge_repeats() {
         let e = sim.engine.tick(
             &sim.now(),
             Sample {
-                counts: Counts {
+                input: Counts {
                     keys: 1,
                     ..Default::default()
-                },
+                }
+                .into(),
                 window: Some(window(app, "x")),
             },
         );
@@ -153,10 +154,11 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
         let e = sim.engine.tick(
             &sim.now(),
             Sample {
-                counts: Counts {
+                input: Counts {
                     keys: 1,
                     ..Default::default()
-                },
+                }
+                .into(),
                 window: None,
             },
         );
@@ -167,10 +169,11 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
     let e = sim.engine.tick(
         &sim.now(),
         Sample {
-            counts: Counts {
+            input: Counts {
                 keys: 1,
                 ..Default::default()
-            },
+            }
+            .into(),
             window: None,
         },
     );

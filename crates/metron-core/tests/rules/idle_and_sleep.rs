@@ -80,3 +80,29 @@ fn a_stop_after_a_sleep_closes_at_the_last_tick() {
     assert_eq!(total_secs(&intervals), 20);
     assert_eq!(intervals.last().unwrap().end_reason, EndReason::Sleep);
 }
+
+#[test]
+fn input_seen_without_counts_gives_the_same_flags_and_idle_stop() {
+    // Wayland's idle protocols tell only whether a second had input.
+    let pattern = |i: u64| i < 100 || (150..160).contains(&i);
+    let mut counted = Sim::default_seeded(12);
+    counted.start("t1");
+    counted.run(600, pattern);
+    let mut seen = Sim::default_seeded(12);
+    seen.start("t1");
+    seen.run_input(600, |i| Input::Seen(pattern(i)));
+    let (a, b) = (counted.intervals(), seen.intervals());
+    assert_sound(&b);
+    let flags = |v: &[Interval]| v.iter().map(|i| i.active.clone()).collect::<String>();
+    assert_eq!(flags(&a), flags(&b));
+    assert_eq!(
+        b.last().unwrap().end_reason,
+        EndReason::Idle,
+        "the 5-minute rule holds"
+    );
+    assert_eq!(total_secs(&b), 160 + 300);
+    assert!(a.iter().all(|i| i.counts_measured));
+    assert!(b
+        .iter()
+        .all(|i| !i.counts_measured && i.counts == Counts::default()));
+}

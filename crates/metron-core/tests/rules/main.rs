@@ -8,7 +8,7 @@ mod sessions;
 mod wall_clock;
 
 use chrono::{DateTime, TimeZone, Utc};
-use metron_core::{Counts, Engine, EngineConfig, Event, Interval, Now, Sample, WindowInfo};
+use metron_core::{Counts, Engine, EngineConfig, Event, Input, Interval, Now, Sample, WindowInfo};
 use rand::{rngs::StdRng, SeedableRng};
 use std::time::Duration;
 use uuid::Uuid;
@@ -73,6 +73,19 @@ impl Sim {
         self.events.extend(e);
     }
 
+    /// `secs` one-second ticks, each with the input `input` gives for it.
+    pub fn run_input(&mut self, secs: u64, mut input: impl FnMut(u64) -> Input) {
+        for i in 0..secs {
+            self.pass_ms(1000);
+            let sample = Sample {
+                input: input(i),
+                window: Some(window("editor", "main.rs")),
+            };
+            let e = self.engine.tick(&self.now(), sample);
+            self.events.extend(e);
+        }
+    }
+
     /// `secs` one-second ticks; `active` decides for each second whether there was input.
     pub fn run(&mut self, secs: u64, mut active: impl FnMut(u64) -> bool) {
         for i in 0..secs {
@@ -88,7 +101,7 @@ impl Sim {
                 Counts::default()
             };
             let sample = Sample {
-                counts,
+                input: counts.into(),
                 window: Some(window("editor", "main.rs")),
             };
             let e = self.engine.tick(&self.now(), sample);

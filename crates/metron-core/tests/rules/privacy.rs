@@ -50,10 +50,11 @@ fn the_engine_records_only_what_the_privacy_policy_allows() {
         let e = sim.engine.tick(
             &sim.now(),
             Sample {
-                counts: Counts {
+                input: Counts {
                     keys: 1,
                     ..Default::default()
-                },
+                }
+                .into(),
                 window: Some(w),
             },
         );

@@ -393,6 +393,7 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
             keys: 3,
             ..Default::default()
         },
+        counts_measured: true,
         windows: vec![],
     };
     store.commit(&waiting).unwrap();

@@ -8,7 +8,7 @@
 //! which the OS saw input and rdev counted none is recorded active, as one mouse move: the
 //! kind of input is unknown, and one event is the least that is true.
 
-use metron_core::Counts;
+use metron_core::{Counts, Input};
 use std::time::Instant;
 
 use super::ActivityProbe;
@@ -38,13 +38,16 @@ impl<P: ActivityProbe> CrossChecked<P> {
 }
 
 impl<P: ActivityProbe> ActivityProbe for CrossChecked<P> {
-    fn take(&mut self) -> Counts {
-        let mut counts = self.events.take();
+    fn take(&mut self) -> Input {
+        let input = self.events.take();
         let since_last_take = self.last_take.elapsed().as_secs_f64();
         self.last_take = Instant::now();
-        if !counts.any() && os::idle_secs().is_some_and(|idle| idle < since_last_take) {
-            counts.moves = 1;
+        if !input.active() && os::idle_secs().is_some_and(|idle| idle < since_last_take) {
+            return Input::Counted(Counts {
+                moves: 1,
+                ..Counts::default()
+            });
         }
-        counts
+        input
     }
 }
