@@ -3,6 +3,7 @@
 #   .ci/deps.sh build   what building and running the app needs
 #   .ci/deps.sh test    that, plus what the test suite needs (Xvfb, a window manager, xdotool, ...)
 #   .ci/deps.sh windows what building for Windows and testing under Wine needs (.ci/windows.sh)
+#   .ci/deps.sh wayland the headless compositors and Wayland clients of .ci/wayland.sh
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
@@ -14,11 +15,16 @@ test_pkgs=(xvfb openbox xdotool x11-utils webkit2gtk-driver dbus-x11 sqlite3 pos
 # std), the mingw linker, Wine to run the results, NSIS for the installer.
 windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 nsis xvfb xdotool openbox)
 
+# Headless compositors (sway: wlroots; kwin_wayland; mutter) and the Wayland clients that
+# type (wtype) and show a window (foot) in them.
+wayland_pkgs=(sway wtype foot wayland-utils dbus)
+
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   windows) want=("${windows_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|windows" >&2; exit 2 ;;
+  wayland) want=("${wayland_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|windows|wayland" >&2; exit 2 ;;
 esac
 
 missing=()

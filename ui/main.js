@@ -407,6 +407,9 @@ async function init() {
   osLocale = s.locale;
   // macOS asks the person for two permissions the sensors need: say which and why.
   $("permissions").hidden = s.platform !== "macos";
+  // Which sources the sensors read (on Wayland: the compositor's, and input is not counted).
+  $("sensors-line").hidden = !s.sensors;
+  $("sensors").textContent = s.sensors || "";
   translateStatic();
   if (s.notice) banner(s.notice);
   await listen("state", (ev) => {

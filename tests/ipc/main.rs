@@ -51,6 +51,7 @@ impl App {
         let sensors = Sensors {
             activity: Box::new(input.clone()),
             window: Box::new(window),
+            sources: metron_agent::sensors::fake::sources(),
         };
         let options = metron_tray::resident::Options {
             data_dir: data_dir.clone(),

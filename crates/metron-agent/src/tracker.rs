@@ -29,18 +29,23 @@ pub struct Tracker {
     last_error: Option<String>,
 }
 
+/// The store's meta key holding what the running tracker's sensors read.
+pub const SENSORS_META: &str = "sensors";
+
 impl Tracker {
     /// Builds a tracker; the engine's floor is set from the store so a clock set back while
     /// Metron was closed can't make new intervals overlap stored ones (E5).
     pub fn new(
         mut engine: Engine,
-        store: Store,
+        mut store: Store,
         sensors: Sensors,
         clock: Box<dyn Clock>,
     ) -> Result<Tracker, StoreError> {
         if let Some(end) = store.last_ended_at()? {
             engine.set_floor(end);
         }
+        // For `status` and the app's settings, which run in other processes or threads.
+        store.set_meta(SENSORS_META, &sensors.sources.to_string())?;
         Ok(Tracker {
             engine,
             store,

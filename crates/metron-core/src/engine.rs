@@ -189,6 +189,9 @@ pub struct Engine {
     /// No interval may start before this (unix seconds): the end of the last one recorded,
     /// unless it lies more than [`FLOOR_LEEWAY_SECS`] ahead of the wall clock at Start.
     floor: Option<i64>,
+    /// An empty second of the kind the sensors last gave: seconds without a sample (catch-up,
+    /// a late tick) keep the interval's counts "not measured" on Wayland.
+    no_input: Input,
 }
 
 impl Engine {
@@ -204,6 +207,7 @@ impl Engine {
             device_id,
             session: None,
             floor: None,
+            no_input: Input::default(),
         })
     }
 
@@ -315,6 +319,10 @@ impl Engine {
                 .privacy
                 .apply(sample.window.unwrap_or_else(WindowInfo::unknown)),
         );
+        self.no_input = match sample.input {
+            Input::Counted(_) => Input::default(),
+            Input::Seen(_) => Input::Seen(false),
+        };
         self.advance(now, &sample.input, window, &mut events);
         events
     }
@@ -366,7 +374,8 @@ impl Engine {
             return false;
         }
         let window = s.last_window.clone();
-        self.advance(now, &Input::default(), window, events);
+        let none = self.no_input;
+        self.advance(now, &none, window, events);
         self.session.is_some()
     }
 
@@ -385,6 +394,7 @@ impl Engine {
             planner,
             device_id,
             session,
+            no_input,
             ..
         } = self;
         let Some(s) = session.as_mut() else { return };
@@ -405,7 +415,7 @@ impl Engine {
             // A late tick (up to the sleep gap) covers several seconds; its input is credited
             // to the last of them only, so activity is never overstated.
             let last = i + 1 == new_secs;
-            let second = if last { *input } else { Input::default() };
+            let second = if last { *input } else { *no_input };
             s.open.push_second(&second, &window);
             s.recorded += 1;
             s.idle_run = if second.active() { 0 } else { s.idle_run + 1 };

@@ -97,6 +97,8 @@ pub struct SettingsView {
     pub locale: String,
     /// `linux`, `windows`, `macos`: what the settings explain (macOS's permission prompts).
     pub platform: &'static str,
+    /// What the sensors read (e.g. Wayland's idle notifications), as the tracker recorded it.
+    pub sensors: Option<String>,
 }
 
 impl Resident {
@@ -278,6 +280,9 @@ impl Resident {
                 notice: lock(&self.startup_notice).take(),
                 locale: crate::os_locale(),
                 platform: std::env::consts::OS,
+                sensors: self
+                    .open_store()?
+                    .meta(metron_agent::tracker::SENSORS_META)?,
             })),
             Command::SetSettings { settings } => {
                 self.set_settings(settings)?;

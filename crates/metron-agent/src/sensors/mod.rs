@@ -6,6 +6,9 @@
 mod input;
 #[cfg(any(windows, target_os = "macos"))]
 mod last_input;
+mod system;
+#[cfg(target_os = "linux")]
+pub mod wayland;
 mod window;
 
 use metron_core::{Counts, Input, Sample, WindowInfo};
@@ -27,24 +30,39 @@ pub trait WindowProbe: Send {
 pub struct Sensors {
     pub activity: Box<dyn ActivityProbe>,
     pub window: Box<dyn WindowProbe>,
+    /// What feeds them, for `metron-agent status` and the app's settings.
+    pub sources: Sources,
+}
+
+/// The names of the sources the sensors read, chosen once at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources {
+    pub activity: String,
+    pub window: String,
+    /// Whether input is counted by kind, or only seen (Wayland).
+    pub counts: bool,
+}
+
+impl std::fmt::Display for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "activity from {}{}, window from {}",
+            self.activity,
+            if self.counts {
+                ""
+            } else {
+                " (input not counted)"
+            },
+            self.window
+        )
+    }
 }
 
 impl Sensors {
-    /// The real sensors of this desktop.
+    /// The real sensors of this desktop (see `system.rs` for the order they are tried in).
     pub fn system() -> Sensors {
-        if let Some(warning) = session_warning() {
-            tracing::warn!("{warning}");
-        }
-        // rdev: X11 RECORD on Linux; low-level hooks on Windows and an event tap on macOS,
-        // both checked against the OS's idle time.
-        #[cfg(any(windows, target_os = "macos"))]
-        let activity = Box::new(last_input::CrossChecked::new(RdevActivity::start()));
-        #[cfg(not(any(windows, target_os = "macos")))]
-        let activity = Box::new(RdevActivity::start());
-        Sensors {
-            activity,
-            window: Box::new(ActiveWindowProbe::default()),
-        }
+        system::sensors()
     }
 
     pub fn sample(&mut self) -> Sample {
@@ -55,29 +73,19 @@ impl Sensors {
     }
 }
 
-/// A warning for sessions where the X11-based sensors can't see everything.
-pub fn session_warning() -> Option<String> {
-    let wayland = std::env::var("XDG_SESSION_TYPE")
-        .map(|v| v.eq_ignore_ascii_case("wayland"))
-        .unwrap_or(false)
-        || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if wayland {
-        return Some(
-            "this is a Wayland session: input and windows of native Wayland apps are invisible to Metron's X11 sensors; \
-             time is still tracked, with activity and apps from X11 apps only (or 'unknown')"
-                .into(),
-        );
-    }
-    if std::env::var_os("DISPLAY").is_none() {
-        return Some("no DISPLAY is set: input activity and windows can't be seen; time is tracked with 'unknown' samples".into());
-    }
-    None
-}
-
 /// Fakes for tests of the tracker and of this crate's users.
 pub mod fake {
     use super::*;
     use std::sync::{Arc, Mutex};
+
+    /// The sources of scripted sensors.
+    pub fn sources() -> Sources {
+        Sources {
+            activity: "a script".into(),
+            window: "a script".into(),
+            counts: true,
+        }
+    }
 
     /// Returns whatever the test put in the shared cell, then resets it.
     #[derive(Clone, Default)]

@@ -10,6 +10,8 @@ mod keyring;
 mod proxy;
 mod replay;
 #[cfg(target_os = "linux")]
+mod sensors_wayland;
+#[cfg(target_os = "linux")]
 mod sensors_x11;
 mod server;
 mod store;

@@ -48,6 +48,7 @@ impl Rig {
         let sensors = Sensors {
             activity: Box::new(input.clone()),
             window: Box::new(window),
+            sources: metron_agent::sensors::fake::sources(),
         };
         let config = EngineConfig {
             interval_range: range,
@@ -204,6 +205,7 @@ fn session_after_a_stored_interval(ends_after_nine: i64) -> (Vec<Event>, Vec<Int
     let sensors = Sensors {
         activity: Box::new(ScriptedActivity::default()),
         window: Box::new(ScriptedWindow::default()),
+        sources: metron_agent::sensors::fake::sources(),
     };
     let engine = Engine::new(
         EngineConfig::default(),

@@ -78,6 +78,7 @@ impl Rig {
             sensors: Sensors {
                 activity: Box::new(input.clone()),
                 window: Box::new(window),
+                sources: metron_agent::sensors::fake::sources(),
             },
             clock: Box::new(clock.clone()),
         };

@@ -106,3 +106,23 @@ fn input_seen_without_counts_gives_the_same_flags_and_idle_stop() {
         .iter()
         .all(|i| !i.counts_measured && i.counts == Counts::default()));
 }
+
+#[test]
+fn seconds_without_a_sample_keep_counts_unmeasured() {
+    // A Stop 3 s after the last tick: the catch-up seconds, in intervals of their own, are of
+    // the sensors' kind too.
+    let config = EngineConfig {
+        interval_range: 2..=2,
+        ..EngineConfig::default()
+    };
+    let mut sim = Sim::new(config, 13);
+    sim.start("t1");
+    sim.run_input(2, |_| Input::Seen(true));
+    sim.pass_ms(3000);
+    sim.stop();
+    let intervals = sim.intervals();
+    let flags: String = intervals.iter().map(|i| i.active.as_str()).collect();
+    assert_eq!(flags, "11000");
+    assert_eq!(intervals.len(), 3);
+    assert!(intervals.iter().all(|i| !i.counts_measured));
+}

@@ -61,6 +61,7 @@ impl Running {
         let sensors = Sensors {
             activity: Box::new(ScriptedActivity::default()),
             window: Box::new(ScriptedWindow::default()),
+            sources: metron_agent::sensors::fake::sources(),
         };
         let options = Options {
             data_dir: dir.path().join("data"),
@@ -328,6 +329,7 @@ fn a_data_dir_another_tracker_has_is_refused_with_the_reason() {
         sensors: Sensors {
             activity: Box::new(ScriptedActivity::default()),
             window: Box::new(ScriptedWindow::default()),
+            sources: metron_agent::sensors::fake::sources(),
         },
         engine: EngineConfig::default(),
     };

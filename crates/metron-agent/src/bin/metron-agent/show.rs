@@ -24,6 +24,9 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
         None => println!("tracker:    not running"),
     }
     if running.is_some() {
+        if let Some(sensors) = store.meta(metron_agent::tracker::SENSORS_META)? {
+            println!("sensors:    {sensors}");
+        }
         if let Some(open) = store.checkpoint()? {
             println!(
                 "open:       task {} since {} ({} s, {}% active)",
