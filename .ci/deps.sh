@@ -17,7 +17,7 @@ windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 
 
 # Headless compositors (sway: wlroots; kwin_wayland; mutter) and the Wayland clients that
 # type (wtype) and show a window (foot) in them.
-wayland_pkgs=(sway wtype foot wayland-utils dbus)
+wayland_pkgs=(sway wtype foot wayland-utils dbus mutter kwin-wayland gnome-shell python3-gi)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;

@@ -3,6 +3,10 @@
 //! A sensor that fails (no display, no EWMH window manager, Wayland, an X error) logs one
 //! warning and reports "unknown"; it never panics and never blocks the tick.
 
+#[cfg(target_os = "linux")]
+mod gnome;
+#[cfg(target_os = "linux")]
+mod idle_time;
 mod input;
 #[cfg(any(windows, target_os = "macos"))]
 mod last_input;

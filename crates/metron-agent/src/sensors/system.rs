@@ -56,21 +56,7 @@ fn wayland_sensors() -> Sensors {
             window: None,
         }
     });
-    let (activity, activity_name, counts): (Box<dyn ActivityProbe>, String, bool) = match wayland
-        .activity
-    {
-        Some((probe, name)) => (Box::new(probe), format!("{name} (Wayland)"), false),
-        None => {
-            tracing::warn!(
-                    "this Wayland compositor offers no idle notifications: activity is seen only in X11 (XWayland) apps"
-                );
-            (
-                Box::new(RdevActivity::start()),
-                format!("{RDEV_X11} (XWayland apps only)"),
-                true,
-            )
-        }
-    };
+    let (activity, activity_name, counts) = wayland_activity(wayland.activity);
     let (window, window_name): (Box<dyn WindowProbe>, String) = match wayland.window {
         Some((probe, name)) => (
             Box::new(FirstOf(probe, ActiveWindowProbe::default())),
@@ -94,6 +80,35 @@ fn wayland_sensors() -> Sensors {
             window: window_name,
             counts,
         },
+    }
+}
+
+/// Activity on Wayland: the compositor's idle notifications, else GNOME's idle monitor,
+/// else the X11 listener, which sees XWayland apps only.
+#[cfg(target_os = "linux")]
+fn wayland_activity(
+    notifications: Option<(super::wayland::WaylandActivity, &'static str)>,
+) -> (Box<dyn ActivityProbe>, String, bool) {
+    if let Some((probe, name)) = notifications {
+        return (Box::new(probe), format!("{name} (Wayland)"), false);
+    }
+    match super::gnome::MutterIdle::connect() {
+        Ok(mutter) => (
+            Box::new(super::idle_time::IdleTimeActivity::new(mutter)),
+            format!("{} (GNOME)", super::gnome::MUTTER_IDLE),
+            false,
+        ),
+        Err(why) => {
+            tracing::warn!(
+                "this Wayland session offers no idle notifications and no GNOME idle monitor ({why}): \
+                 activity is seen only in X11 (XWayland) apps"
+            );
+            (
+                Box::new(RdevActivity::start()),
+                format!("{RDEV_X11} (XWayland apps only)"),
+                true,
+            )
+        }
     }
 }
 

@@ -1,8 +1,12 @@
-//! The Wayland sensors in a real compositor: sway (wlroots) headless, a real window (foot)
-//! and real input typed by wtype through the virtual-keyboard protocol. sway refuses to run
-//! as root, so it runs as a system user of its own (made here if missing, which needs root:
-//! the test command runs as root). The packages come from `.ci/deps.sh wayland`; a missing
-//! one fails the test, it never skips.
+//! The Wayland sensors in real headless compositors from Debian's packages:
+//! - sway (wlroots): idle notifications and the toplevel list, a real window (foot) and real
+//!   input typed by wtype through the virtual-keyboard protocol. sway refuses to run as root,
+//!   so it runs as a system user of its own (made here if missing, which needs root: the test
+//!   command runs as root);
+//! - mutter (GNOME): the idle monitor on a session bus of the test's own, with input sent
+//!   through mutter's RemoteDesktop API (`tests/wayland/mutter_input.py`).
+//!
+//! The packages come from `.ci/deps.sh wayland`; a missing one fails the test, never skips it.
 
 use super::*;
 use std::os::unix::fs::PermissionsExt;
@@ -10,62 +14,84 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const USER: &str = "metron-wayland";
+const SWAY_USER: &str = "metron-wayland";
 const APP_ID: &str = "metron-test-editor";
+/// Every run tracks at least this long (the issue asks for 60 s).
+const RUN: Duration = Duration::from_secs(64);
 
-/// The compositor and its clients, ended however the test ends.
-struct Session {
+/// A compositor and its clients, ended however the test ends.
+struct Compositor {
     runtime: tempfile::TempDir,
     display: String,
+    bus: Option<String>,
     children: Vec<Child>,
+    user: Option<&'static str>,
 }
 
-impl Drop for Session {
+impl Drop for Compositor {
     fn drop(&mut self) {
         for child in self.children.iter_mut().rev() {
-            let _ = child.kill();
+            // Each child leads a process group (see `spawn_group`): the signal reaches what it
+            // started too (dbus-run-session's bus and mutter).
+            // SAFETY: kill has no memory preconditions; the group is our child's.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+            let start = Instant::now();
+            while child.try_wait().ok().flatten().is_none()
+                && start.elapsed() < Duration::from_secs(3)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // SAFETY: as above.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
             let _ = child.wait();
         }
-        // runuser does not pass SIGKILL on to sway: end whatever the test user still runs.
-        let _ = Command::new("pkill").args(["-KILL", "-u", USER]).status();
+        // runuser does not pass a kill on to sway: end whatever the test user still runs.
+        if let Some(user) = self.user {
+            let _ = Command::new("pkill").args(["-KILL", "-u", user]).status();
+        }
     }
 }
 
-impl Session {
+impl Compositor {
     fn env<'a>(&self, command: &'a mut Command) -> &'a mut Command {
         command
             .env_remove("DISPLAY")
             .env("XDG_RUNTIME_DIR", self.runtime.path())
-            .env("WAYLAND_DISPLAY", &self.display)
+            .env("WAYLAND_DISPLAY", &self.display);
+        match &self.bus {
+            Some(bus) => command.env("DBUS_SESSION_BUS_ADDRESS", bus),
+            None => command.env_remove("DBUS_SESSION_BUS_ADDRESS"),
+        }
+    }
+
+    fn wait_for_socket(&mut self) {
+        let dir = self.runtime.path().to_path_buf();
+        let mut found = String::new();
+        wait_until(
+            "the compositor's Wayland socket",
+            Duration::from_secs(30),
+            || {
+                found = socket_in(&dir).unwrap_or_default();
+                !found.is_empty()
+            },
+        );
+        self.display = found;
     }
 }
 
-fn ensure_user() {
-    // SAFETY: getuid has no preconditions.
-    assert_eq!(
-        unsafe { libc::getuid() },
-        0,
-        "the Wayland test runs sway as a user of its own and needs root to do so (the test command runs as root)"
-    );
-    let exists = Command::new("id")
-        .arg(USER)
+/// Spawns `command` as the leader of a new process group, so the test can end all of it.
+fn spawn_group(command: &mut Command, program: &str) -> Child {
+    use std::os::unix::process::CommandExt;
+    command
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !exists {
-        let made = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                USER,
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(made, "useradd {USER} failed");
-    }
+        .spawn()
+        .unwrap_or_else(|e| installed(program, e))
+}
+
+fn installed(program: &str, e: std::io::Error) -> ! {
+    panic!("cannot run {program} ({e}); run the README test command, which installs it")
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
@@ -74,54 +100,6 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn start_sway() -> Session {
-    ensure_user();
-    let runtime = tempfile::tempdir().unwrap();
-    let chown = Command::new("chown")
-        .args([USER, runtime.path().to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(chown.success());
-    std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let config = runtime.path().join("sway.conf");
-    std::fs::write(
-        &config,
-        "xwayland disable\noutput HEADLESS-1 resolution 1024x768\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let sway = Command::new("runuser")
-        .args(["-u", USER, "--", "env"])
-        .arg(format!("XDG_RUNTIME_DIR={}", runtime.path().display()))
-        .args([
-            "WLR_BACKENDS=headless",
-            "WLR_LIBINPUT_NO_DEVICES=1",
-            "WLR_RENDERER=pixman",
-            "sway",
-            "-c",
-        ])
-        .arg(&config)
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start sway ({e}); run the README test command, which installs it")
-        });
-    let mut session = Session {
-        runtime,
-        display: String::new(),
-        children: vec![sway],
-    };
-    let dir = session.runtime.path().to_path_buf();
-    wait_until("sway's Wayland socket", Duration::from_secs(20), || {
-        session.display = socket_in(&dir).unwrap_or_default();
-        !session.display.is_empty()
-    });
-    session
 }
 
 fn socket_in(dir: &Path) -> Option<String> {
@@ -134,18 +112,6 @@ fn socket_in(dir: &Path) -> Option<String> {
         })
 }
 
-fn wtype(session: &Session, args: &[&str]) {
-    let ok = session
-        .env(&mut Command::new("wtype"))
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("cannot run wtype ({e}); run the README test command, which installs it")
-        })
-        .success();
-    assert!(ok, "wtype {args:?} failed");
-}
-
 fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -153,42 +119,157 @@ fn unix_now() -> f64 {
         .as_secs_f64()
 }
 
-#[test]
-fn idle_notifications_and_the_toplevel_list_of_sway_reach_the_intervals_but_never_the_keys() {
-    let mut session = start_sway();
-    let foot = session
-        .env(&mut Command::new("foot"))
-        .args([
-            "--app-id",
-            APP_ID,
-            "--title",
-            "Quarterly plan",
-            "sleep",
-            "600",
-        ])
+fn ensure_user(user: &str) {
+    // SAFETY: getuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::getuid() },
+        0,
+        "the Wayland test runs sway as a user of its own and needs root to do so (the test command runs as root)"
+    );
+    let exists = Command::new("id")
+        .arg(user)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start foot ({e}); run the README test command, which installs it")
-        });
-    session.children.push(foot);
-    // foot maps its window within a second or two; swaymsg would need sway's IPC socket path,
-    // so the agent's own record says whether it was seen.
-    std::thread::sleep(Duration::from_secs(2));
+        .status()
+        .is_ok_and(|s| s.success());
+    if !exists {
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                user,
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "useradd {user} failed");
+    }
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let data: PathBuf = dir.path().to_path_buf();
-    let mut agent = session
+fn start_sway() -> Compositor {
+    ensure_user(SWAY_USER);
+    let runtime = tempfile::tempdir().unwrap();
+    let chown = Command::new("chown")
+        .args([SWAY_USER, runtime.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = runtime.path().join("sway.conf");
+    std::fs::write(
+        &config,
+        "xwayland disable\noutput HEADLESS-1 resolution 1024x768\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut sway = Command::new("runuser");
+    sway.args(["-u", SWAY_USER, "--", "env"])
+        .arg(format!("XDG_RUNTIME_DIR={}", runtime.path().display()))
+        .args([
+            "WLR_BACKENDS=headless",
+            "WLR_LIBINPUT_NO_DEVICES=1",
+            "WLR_RENDERER=pixman",
+            "sway",
+            "-c",
+        ])
+        .arg(&config)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    let sway = spawn_group(&mut sway, "sway");
+    let mut sway = Compositor {
+        runtime,
+        display: String::new(),
+        bus: None,
+        children: vec![sway],
+        user: Some(SWAY_USER),
+    };
+    sway.wait_for_socket();
+    sway
+}
+
+/// mutter as GNOME Shell runs it, headless, on a session bus of its own (which also holds
+/// its idle monitor and RemoteDesktop API). mutter runs as root.
+fn start_mutter() -> Compositor {
+    let runtime = tempfile::tempdir().unwrap();
+    let bus_file = runtime.path().join("bus");
+    let mut mutter = Command::new("dbus-run-session");
+    mutter
+        .args(["--", "sh", "-c"])
+        .arg(format!(
+            "echo \"$DBUS_SESSION_BUS_ADDRESS\" > {} && exec mutter --headless --wayland --no-x11 --virtual-monitor 1024x768",
+            bus_file.display()
+        ))
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    let mutter = spawn_group(&mut mutter, "dbus-run-session");
+    let mut mutter = Compositor {
+        runtime,
+        display: String::new(),
+        bus: None,
+        children: vec![mutter],
+        user: None,
+    };
+    mutter.wait_for_socket();
+    wait_until("mutter's session bus", Duration::from_secs(10), || {
+        std::fs::read_to_string(&bus_file).is_ok_and(|b| !b.trim().is_empty())
+    });
+    mutter.bus = Some(
+        std::fs::read_to_string(&bus_file)
+            .unwrap()
+            .trim()
+            .to_string(),
+    );
+    // The idle monitor is there once mutter answers on the bus.
+    let bus = mutter.bus.clone().unwrap();
+    wait_until("mutter's idle monitor", Duration::from_secs(20), || {
+        Command::new("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.gnome.Mutter.IdleMonitor",
+                "--object-path",
+                "/org/gnome/Mutter/IdleMonitor/Core",
+                "--method",
+                "org.gnome.Mutter.IdleMonitor.GetIdletime",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    mutter
+}
+
+/// What a tracked run recorded, and when the input was made.
+struct Run {
+    intervals: Vec<Interval>,
+    status: String,
+    /// (first, last) unix times of a dense burst (an event every 0.4 s), then of one event.
+    burst: (f64, f64),
+    single: (f64, f64),
+    data: tempfile::TempDir,
+}
+
+/// Tracks for [`RUN`] in `compositor`; `input` is called 8 s in and returns the burst's and
+/// the single event's times.
+fn track(compositor: &Compositor, input: impl FnOnce() -> ((f64, f64), (f64, f64))) -> Run {
+    let data = tempfile::tempdir().unwrap();
+    let dir: PathBuf = data.path().to_path_buf();
+    let started = Instant::now();
+    let mut agent = compositor
         .env(&mut Command::new(agent_bin()))
         .arg("--data-dir")
-        .arg(&data)
+        .arg(&dir)
         .args(["--interval-range", "10..10", "track", "--task", "t1"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let store = metron_agent::paths::store_path(&data);
+    let store = metron_agent::paths::store_path(&dir);
     wait_until(
         "the tracker's first checkpoint",
         Duration::from_secs(20),
@@ -207,29 +288,14 @@ fn idle_notifications_and_the_toplevel_list_of_sway_reach_the_intervals_but_neve
     );
     let status = Command::new(agent_bin())
         .arg("--data-dir")
-        .arg(&data)
+        .arg(&dir)
         .arg("status")
         .output()
         .unwrap();
     let status = String::from_utf8_lossy(&status.stdout).into_owned();
-    assert!(
-        status.contains("org_kde_kwin_idle") && status.contains("wlr-foreign-toplevel"),
-        "status names the Wayland sources: {status}"
-    );
-
-    // Quiet, then 10 s of typing (a key every 0.4 s), quiet, one key, quiet: 64 s in all.
     std::thread::sleep(Duration::from_secs(8));
-    let burst_start = unix_now();
-    wtype(&session, &["-d", "400", "secret words, more words"]);
-    let burst_end = unix_now();
-    std::thread::sleep(Duration::from_secs(20));
-    let key_start = unix_now();
-    wtype(&session, &["k"]);
-    let key_end = unix_now();
-    std::thread::sleep(
-        Duration::from_secs(64) - Duration::from_secs_f64(key_end - burst_start + 8.0),
-    );
-
+    let (burst, single) = input();
+    std::thread::sleep(RUN.saturating_sub(started.elapsed()));
     // SAFETY: kill has no memory preconditions; the pid is our child's.
     unsafe { libc::kill(agent.id() as i32, libc::SIGTERM) };
     let exit = agent.wait().unwrap();
@@ -237,75 +303,182 @@ fn idle_notifications_and_the_toplevel_list_of_sway_reach_the_intervals_but_neve
     use std::io::Read;
     let _ = agent.stderr.take().unwrap().read_to_string(&mut log);
     assert!(exit.success(), "{log}");
-
     let intervals = read_intervals(&store);
     assert_no_overlap(&intervals);
-    let tracked: i64 = intervals.iter().map(|i| i.duration_secs()).sum();
-    assert!(tracked >= 60, "tracked {tracked} s");
-    // One (second's start, active) pair per tracked second.
-    let seconds: Vec<(i64, bool)> = intervals
-        .iter()
-        .flat_map(|i| {
-            let start = i.started_at.timestamp();
-            i.active
-                .bytes()
-                .enumerate()
-                .map(move |(k, b)| (start + k as i64, b == b'1'))
-        })
-        .collect();
-    // A recorded second is stamped with whole seconds from the session's start, so the real
-    // second it stands for began up to one second after its stamp: second `s` covers some part
-    // of [s, s+2). It must be active when all of that lies inside the burst (a key every
-    // 0.4 s), and idle when none of it comes near any input.
-    let inside_burst = |s: i64| s as f64 >= burst_start && s as f64 + 2.0 <= burst_end;
-    let away_from_input = |s: i64| {
-        [(burst_start, burst_end), (key_start, key_end)]
+    Run {
+        intervals,
+        status,
+        burst,
+        single,
+        data,
+    }
+}
+
+impl Run {
+    /// The recorded activity matches the input made, and the counts say "not measured".
+    fn assert_activity(&self) {
+        let tracked: i64 = self.intervals.iter().map(|i| i.duration_secs()).sum();
+        assert!(tracked >= 60, "tracked {tracked} s");
+        // One (second's stamp, active) pair per tracked second.
+        let seconds: Vec<(i64, bool)> = self
+            .intervals
             .iter()
-            .all(|(a, b)| s as f64 + 2.0 <= a - 0.5 || s as f64 >= b + 0.5)
+            .flat_map(|i| {
+                let start = i.started_at.timestamp();
+                i.active
+                    .bytes()
+                    .enumerate()
+                    .map(move |(k, b)| (start + k as i64, b == b'1'))
+            })
+            .collect();
+        let ((b0, b1), (k0, k1)) = (self.burst, self.single);
+        // A recorded second is stamped with whole seconds from the session's start, so the
+        // real second it stands for began up to one second after its stamp: second `s` covers
+        // some part of [s, s+2). It must be active when all of that lies inside the burst,
+        // and idle when none of it comes near any input.
+        let inside_burst = |s: i64| s as f64 >= b0 && s as f64 + 2.0 <= b1;
+        let away_from_input = |s: i64| {
+            [(b0, b1), (k0, k1)]
+                .iter()
+                .all(|(a, b)| s as f64 + 2.0 <= a - 0.5 || s as f64 >= b + 0.5)
+        };
+        let wrong: Vec<String> = seconds
+            .iter()
+            .filter(|(s, active)| (inside_burst(*s) && !active) || (away_from_input(*s) && *active))
+            .map(|(s, active)| format!("{s}: recorded {}", if *active { "active" } else { "idle" }))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "activity differs from the input made (burst {b0:.1}..{b1:.1}, single {k0:.1}): {wrong:?}"
+        );
+        assert!(
+            seconds.iter().filter(|(s, _)| inside_burst(*s)).count() >= 3,
+            "the burst covers whole seconds"
+        );
+        let active = seconds.iter().filter(|(_, a)| *a).count();
+        assert!(
+            (8..=14).contains(&active),
+            "{active} active seconds for a 10-s burst and one event"
+        );
+        assert!(
+            seconds
+                .iter()
+                .any(|(s, a)| *a && *s as f64 <= k0 && k0 < *s as f64 + 2.0),
+            "the single event made its second active"
+        );
+        // Wayland can't count input: the counts say so rather than claiming 0 keys.
+        assert!(self
+            .intervals
+            .iter()
+            .all(|i| !i.counts_measured && !i.counts.any()));
+    }
+
+    /// E6: what was typed is nowhere in the store.
+    fn assert_nothing_typed_is_stored(&self, typed: &[u8]) {
+        for file in std::fs::read_dir(self.data.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+        {
+            let bytes = std::fs::read(file.path()).unwrap();
+            assert!(
+                !bytes.windows(typed.len()).any(|w| w == typed),
+                "typed text found in {}",
+                file.path().display()
+            );
+        }
+    }
+
+    fn windows(&self) -> Vec<&WindowSegment> {
+        self.intervals.iter().flat_map(|i| &i.windows).collect()
+    }
+}
+
+#[test]
+fn sway_idle_notifications_and_toplevel_list_reach_the_intervals_but_never_the_keys() {
+    let mut sway = start_sway();
+    let foot = sway
+        .env(&mut Command::new("foot"))
+        .args([
+            "--app-id",
+            APP_ID,
+            "--title",
+            "Quarterly plan",
+            "sleep",
+            "600",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| installed("foot", e));
+    sway.children.push(foot);
+    // foot maps its window within a second or two; the agent's record says whether it was.
+    std::thread::sleep(Duration::from_secs(2));
+    let wtype = |args: &[&str]| {
+        let ok = sway
+            .env(&mut Command::new("wtype"))
+            .args(args)
+            .status()
+            .unwrap_or_else(|e| installed("wtype", e))
+            .success();
+        assert!(ok, "wtype {args:?} failed");
     };
-    let wrong: Vec<String> = seconds
-        .iter()
-        .filter(|(s, active)| (inside_burst(*s) && !active) || (away_from_input(*s) && *active))
-        .map(|(s, active)| format!("{s}: recorded {}", if *active { "active" } else { "idle" }))
-        .collect();
+    let run = track(&sway, || {
+        // 24 keys 0.4 s apart, quiet, one key.
+        let b0 = unix_now();
+        wtype(&["-d", "400", "secret words, more words"]);
+        let burst = (b0, unix_now());
+        std::thread::sleep(Duration::from_secs(20));
+        let k0 = unix_now();
+        wtype(&["k"]);
+        (burst, (k0, unix_now()))
+    });
     assert!(
-        wrong.is_empty(),
-        "activity differs from the input typed (burst {burst_start:.1}..{burst_end:.1}, key {key_start:.1}..{key_end:.1}): {wrong:?}"
+        run.status.contains("org_kde_kwin_idle") && run.status.contains("wlr-foreign-toplevel"),
+        "status names the Wayland sources: {}",
+        run.status
     );
-    assert!(
-        seconds.iter().filter(|(s, _)| inside_burst(*s)).count() >= 3,
-        "the burst covers whole seconds"
-    );
-    let active = seconds.iter().filter(|(_, a)| *a).count();
-    assert!(
-        (8..=14).contains(&active),
-        "{active} active seconds for a 10-s burst and one key"
-    );
-    assert!(
-        seconds
-            .iter()
-            .any(|(s, a)| *a && *s as f64 <= key_start && key_start < *s as f64 + 2.0),
-        "the single key made its second active"
-    );
-    // Wayland can't count input: the counts say so rather than claiming 0 keys.
-    assert!(intervals
-        .iter()
-        .all(|i| !i.counts_measured && !i.counts.any()));
-    // The window in front, by its app id and title.
-    let windows: Vec<&WindowSegment> = intervals.iter().flat_map(|i| &i.windows).collect();
+    run.assert_activity();
+    let windows = run.windows();
     assert!(
         windows
             .iter()
             .all(|w| w.app == APP_ID && w.title == "Quarterly plan"),
-        "{windows:?}"
+        "the window in front, by its app id and title: {windows:?}"
     );
-    // E6: what was typed is nowhere in the store.
-    for file in std::fs::read_dir(&data).unwrap().filter_map(|e| e.ok()) {
-        let bytes = std::fs::read(file.path()).unwrap();
+    run.assert_nothing_typed_is_stored(b"secret");
+}
+
+#[test]
+fn gnome_idle_monitor_gives_the_activity_of_a_mutter_session() {
+    let mutter = start_mutter();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/mutter_input.py");
+    let run = track(&mutter, || {
+        // 25 pointer moves 0.4 s apart, quiet, one move.
+        let out = mutter
+            .env(&mut Command::new("/usr/bin/python3"))
+            .arg(&script)
+            .args(["burst:25:0.4", "sleep:20", "burst:1:0"])
+            .output()
+            .unwrap_or_else(|e| installed("python3 (with python3-gi)", e));
+        let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            !bytes.windows(6).any(|w| w == b"secret"),
-            "typed text found in {}",
-            file.path().display()
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-    }
+        let times: Vec<(f64, f64)> = text
+            .lines()
+            .map(|l| {
+                let (a, b) = l.split_once(' ').unwrap();
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect();
+        (times[0], times[1])
+    });
+    assert!(
+        run.status.contains("org.gnome.Mutter.IdleMonitor"),
+        "status names GNOME's idle monitor: {}",
+        run.status
+    );
+    run.assert_activity();
 }
