@@ -3,7 +3,7 @@
 #   .ci/deps.sh build   what building and running the app needs
 #   .ci/deps.sh test    that, plus what the test suite needs (Xvfb, a window manager, xdotool, ...)
 #   .ci/deps.sh windows what building for Windows and testing under Wine needs (.ci/windows.sh)
-#   .ci/deps.sh wayland the headless compositors and Wayland clients of .ci/wayland.sh
+#   .ci/deps.sh wayland the headless compositors and Wayland clients of the Wayland sensor tests
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev

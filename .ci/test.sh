@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of Metron: installs what is missing, then the whole workspace's tests
-# (engine rules, store, crash test, real sensors under Xvfb, delivery through a fault proxy, the
+# (engine rules, store, crash test, real sensors under Xvfb and in headless Wayland compositors, delivery through a fault proxy, the
 # server on SQLite and PostgreSQL, the desktop shell's IPC, and the app end to end in a real
 # window under Xvfb through tauri-driver), then all of it built for Windows and tested under
 # Wine, with the installer (.ci/windows.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test
+# Headless sway, mutter and kwin_wayland for the Wayland sensor tests.
+bash .ci/deps.sh wayland
 export PATH="$HOME/.cargo/bin:$PATH"
 # Gates: the code is formatted (rustfmt's defaults) and clippy finds nothing, warnings
 # included, in every crate and test (the lints are [workspace.lints] in Cargo.toml).

@@ -8,6 +8,8 @@ mod gnome;
 #[cfg(target_os = "linux")]
 mod idle_time;
 mod input;
+#[cfg(target_os = "linux")]
+mod kwin;
 #[cfg(any(windows, target_os = "macos"))]
 mod last_input;
 mod system;

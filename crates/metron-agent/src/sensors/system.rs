@@ -1,12 +1,13 @@
 //! Which sensors this desktop gets, chosen once at start.
 //!
-//! - Wayland (Linux with `WAYLAND_DISPLAY`): the compositor's idle notifications and toplevel
-//!   list first; the X11 sensors after them, which still see XWayland apps.
+//! - Wayland (Linux with `WAYLAND_DISPLAY`): activity from the compositor's idle notifications
+//!   (ext-idle-notify-v1, org_kde_kwin_idle), else GNOME's idle monitor; the window from the
+//!   wlroots toplevel list, else a KWin script. Where a session has none of these, the X11
+//!   sensors, which see XWayland apps only. docs/WAYLAND.md has the table by desktop.
 //! - X11: rdev's RECORD listener and active-win-pos-rs.
 //! - Windows and macOS: rdev's hooks or event tap, checked against the OS's idle time.
 
 use super::{ActiveWindowProbe, ActivityProbe, RdevActivity, Sensors, Sources, WindowProbe};
-use metron_core::WindowInfo;
 
 const RDEV_X11: &str = "X11 RECORD";
 const ACTIVE_WIN: &str = "the X11 active window";
@@ -57,21 +58,7 @@ fn wayland_sensors() -> Sensors {
         }
     });
     let (activity, activity_name, counts) = wayland_activity(wayland.activity);
-    let (window, window_name): (Box<dyn WindowProbe>, String) = match wayland.window {
-        Some((probe, name)) => (
-            Box::new(FirstOf(probe, ActiveWindowProbe::default())),
-            format!("{name} (Wayland), then {ACTIVE_WIN}"),
-        ),
-        None => {
-            tracing::warn!(
-                "this Wayland compositor offers no toplevel list: windows are seen only for X11 (XWayland) apps"
-            );
-            (
-                Box::new(ActiveWindowProbe::default()),
-                format!("{ACTIVE_WIN} (XWayland apps only)"),
-            )
-        }
-    };
+    let (window, window_name) = wayland_window(wayland.window);
     Sensors {
         activity,
         window,
@@ -112,14 +99,31 @@ fn wayland_activity(
     }
 }
 
-/// The first probe's window, or the second's when the first sees none: the Wayland list
-/// first, then the X11 path for XWayland apps.
-struct FirstOf<A, B>(A, B);
-
-impl<A: WindowProbe, B: WindowProbe> WindowProbe for FirstOf<A, B> {
-    fn current(&mut self) -> Option<WindowInfo> {
-        self.0.current().or_else(|| self.1.current())
+/// The window on Wayland: the compositor's toplevel list (wlroots), else a KWin script. Both
+/// list XWayland windows too, so the X11 path is taken only when neither is there (GNOME).
+#[cfg(target_os = "linux")]
+fn wayland_window(
+    toplevels: Option<(super::wayland::WaylandWindow, &'static str)>,
+) -> (Box<dyn WindowProbe>, String) {
+    if let Some((probe, name)) = toplevels {
+        return (Box::new(probe), format!("{name} (Wayland)"));
     }
+    match super::kwin::KwinWindow::start() {
+        Ok(kwin) => {
+            return (
+                Box::new(kwin),
+                format!("{} (KDE)", super::kwin::KWIN_SCRIPT),
+            )
+        }
+        Err(why) => tracing::info!("KWin's scripting: {why}"),
+    }
+    tracing::warn!(
+        "this Wayland session offers no window list Metron can read: windows are seen only for X11 (XWayland) apps"
+    );
+    (
+        Box::new(ActiveWindowProbe::default()),
+        format!("{ACTIVE_WIN} (XWayland apps only)"),
+    )
 }
 
 #[cfg(target_os = "linux")]

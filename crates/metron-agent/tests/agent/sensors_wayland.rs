@@ -4,7 +4,9 @@
 //!   so it runs as a system user of its own (made here if missing, which needs root: the test
 //!   command runs as root);
 //! - mutter (GNOME): the idle monitor on a session bus of the test's own, with input sent
-//!   through mutter's RemoteDesktop API (`tests/wayland/mutter_input.py`).
+//!   through mutter's RemoteDesktop API (`tests/wayland/mutter_input.py`);
+//! - kwin_wayland (KDE Plasma 5.27): ext-idle-notify-v1 and the KWin script, with input sent
+//!   through KWin's fake-input protocol and a GTK window (`tests/wayland/window.py`).
 //!
 //! The packages come from `.ci/deps.sh wayland`; a missing one fails the test, never skips it.
 
@@ -26,6 +28,8 @@ struct Compositor {
     bus: Option<String>,
     children: Vec<Child>,
     user: Option<&'static str>,
+    /// Folders that must outlive the compositor (a copied binary).
+    keep: Vec<tempfile::TempDir>,
 }
 
 impl Drop for Compositor {
@@ -43,6 +47,7 @@ impl Drop for Compositor {
             }
             // SAFETY: as above.
             unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.kill();
             let _ = child.wait();
         }
         // runuser does not pass a kill on to sway: end whatever the test user still runs.
@@ -183,57 +188,57 @@ fn start_sway() -> Compositor {
         bus: None,
         children: vec![sway],
         user: Some(SWAY_USER),
+        keep: Vec::new(),
     };
     sway.wait_for_socket();
     sway
 }
 
-/// mutter as GNOME Shell runs it, headless, on a session bus of its own (which also holds
-/// its idle monitor and RemoteDesktop API). mutter runs as root.
-fn start_mutter() -> Compositor {
+/// Runs `compositor` (a shell command line) as root on a session bus of its own, and waits
+/// until it has a Wayland socket and answers `method` of `dest` at `path` on the bus.
+fn start_on_bus(compositor: &str, env: &[(&str, &str)], probe: [&str; 3]) -> Compositor {
     let runtime = tempfile::tempdir().unwrap();
     let bus_file = runtime.path().join("bus");
-    let mut mutter = Command::new("dbus-run-session");
-    mutter
+    let mut command = Command::new("dbus-run-session");
+    command
         .args(["--", "sh", "-c"])
         .arg(format!(
-            "echo \"$DBUS_SESSION_BUS_ADDRESS\" > {} && exec mutter --headless --wayland --no-x11 --virtual-monitor 1024x768",
+            "echo \"$DBUS_SESSION_BUS_ADDRESS\" > {} && exec {compositor}",
             bus_file.display()
         ))
         .env("XDG_RUNTIME_DIR", runtime.path())
+        .envs(env.iter().copied())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
-    let mutter = spawn_group(&mut mutter, "dbus-run-session");
-    let mut mutter = Compositor {
+    let child = spawn_group(&mut command, "dbus-run-session");
+    let mut session = Compositor {
         runtime,
         display: String::new(),
         bus: None,
-        children: vec![mutter],
+        children: vec![child],
         user: None,
+        keep: Vec::new(),
     };
-    mutter.wait_for_socket();
-    wait_until("mutter's session bus", Duration::from_secs(10), || {
+    session.wait_for_socket();
+    wait_until("the session bus", Duration::from_secs(10), || {
         std::fs::read_to_string(&bus_file).is_ok_and(|b| !b.trim().is_empty())
     });
-    mutter.bus = Some(
-        std::fs::read_to_string(&bus_file)
-            .unwrap()
-            .trim()
-            .to_string(),
-    );
-    // The idle monitor is there once mutter answers on the bus.
-    let bus = mutter.bus.clone().unwrap();
-    wait_until("mutter's idle monitor", Duration::from_secs(20), || {
+    let bus = std::fs::read_to_string(&bus_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let [dest, path, method] = probe;
+    wait_until(dest, Duration::from_secs(30), || {
         Command::new("gdbus")
             .args([
                 "call",
                 "--session",
                 "--dest",
-                "org.gnome.Mutter.IdleMonitor",
+                dest,
                 "--object-path",
-                "/org/gnome/Mutter/IdleMonitor/Core",
+                path,
                 "--method",
-                "org.gnome.Mutter.IdleMonitor.GetIdletime",
+                method,
             ])
             .env("DBUS_SESSION_BUS_ADDRESS", &bus)
             .stdout(Stdio::null())
@@ -241,7 +246,101 @@ fn start_mutter() -> Compositor {
             .status()
             .is_ok_and(|s| s.success())
     });
-    mutter
+    session.bus = Some(bus);
+    session
+}
+
+/// mutter as GNOME Shell runs it, headless; its bus holds the idle monitor and the
+/// RemoteDesktop API. mutter runs as root.
+fn start_mutter() -> Compositor {
+    start_on_bus(
+        "mutter --headless --wayland --no-x11 --virtual-monitor 1024x768",
+        &[],
+        [
+            "org.gnome.Mutter.IdleMonitor",
+            "/org/gnome/Mutter/IdleMonitor/Core",
+            "org.gnome.Mutter.IdleMonitor.GetIdletime",
+        ],
+    )
+}
+
+/// kwin_wayland on its virtual backend, as root. Its fake-input protocol is for privileged
+/// clients only; KWIN_WAYLAND_NO_PERMISSION_CHECKS lets the test's input client bind it.
+fn start_kwin() -> Compositor {
+    // Debian gives kwin_wayland a file capability (cap_sys_resource), and a container that
+    // may not grant it refuses to exec the file ("Operation not permitted"); a copy has none.
+    let bin = tempfile::tempdir().unwrap();
+    let kwin = bin.path().join("kwin_wayland");
+    std::fs::copy("/usr/bin/kwin_wayland", &kwin).unwrap_or_else(|e| installed("kwin_wayland", e));
+    let mut session = start_on_bus(
+        &format!(
+            "{} --virtual --no-lockscreen --width 1024 --height 768",
+            kwin.display()
+        ),
+        &[("KWIN_WAYLAND_NO_PERMISSION_CHECKS", "1")],
+        [
+            "org.kde.KWin",
+            "/Scripting",
+            "org.freedesktop.DBus.Peer.Ping",
+        ],
+    );
+    session.keep.push(bin);
+    session
+}
+
+/// Pointer moves through KWin's fake-input protocol, `gap` apart; returns the first's and
+/// the last's unix times.
+fn kwin_pointer_moves(kwin: &Compositor, n: usize, gap: Duration) -> (f64, f64) {
+    use wayland_client::globals::{registry_queue_init, GlobalListContents};
+    use wayland_client::protocol::wl_registry::WlRegistry;
+    use wayland_client::{Connection, Dispatch, Proxy, QueueHandle};
+    use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input::OrgKdeKwinFakeInput;
+
+    struct Quiet;
+    impl Dispatch<WlRegistry, GlobalListContents> for Quiet {
+        fn event(
+            _: &mut Self,
+            _: &WlRegistry,
+            _: <WlRegistry as Proxy>::Event,
+            _: &GlobalListContents,
+            _: &Connection,
+            _: &QueueHandle<Self>,
+        ) {
+        }
+    }
+    impl Dispatch<OrgKdeKwinFakeInput, ()> for Quiet {
+        fn event(
+            _: &mut Self,
+            _: &OrgKdeKwinFakeInput,
+            _: <OrgKdeKwinFakeInput as Proxy>::Event,
+            _: &(),
+            _: &Connection,
+            _: &QueueHandle<Self>,
+        ) {
+        }
+    }
+
+    let socket = kwin.runtime.path().join(&kwin.display);
+    let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    let conn = Connection::from_socket(stream).unwrap();
+    let (globals, mut queue) = registry_queue_init::<Quiet>(&conn).unwrap();
+    let qh = queue.handle();
+    let fake: OrgKdeKwinFakeInput = globals
+        .bind(&qh, 1..=4, ())
+        .expect("KWin offers org_kde_kwin_fake_input");
+    fake.authenticate("Metron tests".into(), "input for the sensor test".into());
+    queue.roundtrip(&mut Quiet).unwrap();
+    let first = unix_now();
+    for k in 0..n {
+        if k > 0 {
+            std::thread::sleep(gap);
+        }
+        fake.pointer_motion(if k % 2 == 0 { 3.0 } else { -3.0 }, 2.0);
+        conn.flush().unwrap();
+    }
+    let last = unix_now();
+    queue.roundtrip(&mut Quiet).unwrap();
+    (first, last)
 }
 
 /// What a tracked run recorded, and when the input was made.
@@ -396,20 +495,17 @@ impl Run {
 #[test]
 fn sway_idle_notifications_and_toplevel_list_reach_the_intervals_but_never_the_keys() {
     let mut sway = start_sway();
-    let foot = sway
-        .env(&mut Command::new("foot"))
-        .args([
+    let foot = spawn_group(
+        sway.env(&mut Command::new("foot")).args([
             "--app-id",
             APP_ID,
             "--title",
             "Quarterly plan",
             "sleep",
             "600",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| installed("foot", e));
+        ]),
+        "foot",
+    );
     sway.children.push(foot);
     // foot maps its window within a second or two; the agent's record says whether it was.
     std::thread::sleep(Duration::from_secs(2));
@@ -481,4 +577,37 @@ fn gnome_idle_monitor_gives_the_activity_of_a_mutter_session() {
         run.status
     );
     run.assert_activity();
+}
+
+#[test]
+fn kwin_idle_notifications_and_script_reach_the_intervals() {
+    let mut kwin = start_kwin();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
+    let window = spawn_group(
+        kwin.env(&mut Command::new("/usr/bin/python3"))
+            .env("GDK_BACKEND", "wayland")
+            .arg(&script)
+            .args([APP_ID, "Quarterly plan"]),
+        "python3 (with python3-gi)",
+    );
+    kwin.children.push(window);
+    std::thread::sleep(Duration::from_secs(2));
+    let run = track(&kwin, || {
+        let burst = kwin_pointer_moves(&kwin, 25, Duration::from_millis(400));
+        std::thread::sleep(Duration::from_secs(20));
+        (burst, kwin_pointer_moves(&kwin, 1, Duration::ZERO))
+    });
+    assert!(
+        run.status.contains("ext-idle-notify-v1") && run.status.contains("KWin script"),
+        "status names KWin's sources: {}",
+        run.status
+    );
+    run.assert_activity();
+    let windows = run.windows();
+    assert!(
+        windows.iter().all(|w| w.app == APP_ID
+            && w.title == "Quarterly plan"
+            && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
+        "the active window from the KWin script, with its program from /proc: {windows:?}"
+    );
 }

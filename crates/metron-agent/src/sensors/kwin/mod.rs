@@ -1,0 +1,165 @@
+//! KDE Plasma on Wayland: the window in front from a KWin script.
+//!
+//! KWin tells no Wayland client which window is active. It runs scripts, though, loaded over
+//! D-Bus (`org.kde.KWin` `/Scripting`), and a script may call D-Bus. Metron loads
+//! `window.js`, which calls back into this process (at its unique bus name) with the active
+//! window's class, title and process id each time it or its title changes. The script is
+//! unloaded when the probe is dropped.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dbus::blocking::Connection;
+use dbus::channel::MatchingReceiver;
+use dbus::message::MatchRule;
+use metron_core::WindowInfo;
+
+use super::WindowProbe;
+
+pub const KWIN_SCRIPT: &str = "a KWin script";
+const SCRIPT: &str = include_str!("window.js");
+const KWIN: &str = "org.kde.KWin";
+const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest title or class taken from the script (the engine clips further).
+const MAX_FIELD: usize = 4096;
+
+#[derive(Default)]
+struct Front {
+    window: Option<WindowInfo>,
+}
+
+/// The active window as KWin's script last reported it.
+pub struct KwinWindow {
+    front: Arc<Mutex<Front>>,
+    alive: Arc<AtomicBool>,
+    plugin: String,
+    script: PathBuf,
+}
+
+impl KwinWindow {
+    /// Loads the script into the KWin of this session and starts listening for its calls.
+    pub fn start() -> Result<KwinWindow, String> {
+        let conn = Connection::new_session().map_err(|e| format!("no session bus: {e}"))?;
+        let service = conn.unique_name().to_string();
+        let front = Arc::new(Mutex::new(Front::default()));
+        let sink = Arc::clone(&front);
+        conn.start_receive(
+            MatchRule::new_method_call().with_path("/dev/metron/KWin"),
+            Box::new(move |msg, conn| {
+                if let Ok((class, title, pid)) = msg.read3::<&str, &str, &str>() {
+                    let window = (!class.is_empty() || !title.is_empty())
+                        .then(|| to_window(class, title, pid));
+                    lock(&sink).window = window;
+                }
+                let _ = dbus::channel::Sender::send(conn, msg.method_return());
+                true
+            }),
+        );
+        // A private file for KWin to read: the runtime dir is the user's own.
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let plugin = format!("metron-window-{}", std::process::id());
+        let script = dir.join(format!("{plugin}.js"));
+        std::fs::write(&script, SCRIPT.replace("__SERVICE__", &service))
+            .map_err(|e| format!("cannot write the KWin script to {}: {e}", script.display()))?;
+        let loaded = load(&conn, &script, &plugin);
+        if let Err(e) = loaded {
+            let _ = std::fs::remove_file(&script);
+            return Err(e);
+        }
+        let alive = Arc::new(AtomicBool::new(true));
+        let running = Arc::clone(&alive);
+        std::thread::Builder::new()
+            .name("metron-kwin".into())
+            .spawn(move || {
+                while running.load(Ordering::Relaxed) {
+                    if let Err(e) = conn.process(Duration::from_secs(1)) {
+                        tracing::warn!("the session bus connection for KWin ended ({e})");
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| format!("could not start the KWin thread: {e}"))?;
+        Ok(KwinWindow {
+            front,
+            alive,
+            plugin,
+            script,
+        })
+    }
+}
+
+/// `loadScript`, then run it: KWin 6 runs one script by its object, KWin 5 starts all.
+fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(), String> {
+    let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);
+    // A script of an earlier run of this pid would make loadScript refuse the name.
+    let _: Result<(bool,), _> =
+        scripting.method_call("org.kde.kwin.Scripting", "unloadScript", (plugin,));
+    let (id,): (i32,) = scripting
+        .method_call(
+            "org.kde.kwin.Scripting",
+            "loadScript",
+            (script.to_string_lossy().as_ref(), plugin),
+        )
+        .map_err(|e| format!("{KWIN} does not load scripts: {e}"))?;
+    if id < 0 {
+        return Err(format!("KWin refused the script {}", script.display()));
+    }
+    let object = conn.with_proxy(KWIN, format!("/Scripting/Script{id}"), CALL_TIMEOUT);
+    let run: Result<(), _> = object.method_call("org.kde.kwin.Script", "run", ());
+    if run.is_err() {
+        scripting
+            .method_call::<(), _, _, _>("org.kde.kwin.Scripting", "start", ())
+            .map_err(|e| format!("KWin did not start the script: {e}"))?;
+    }
+    Ok(())
+}
+
+fn to_window(class: &str, title: &str, pid: &str) -> WindowInfo {
+    let clip = |s: &str| s.chars().take(MAX_FIELD).collect::<String>();
+    // The process id is the compositor's word for it; /proc says which program that is.
+    let path = pid
+        .parse::<u32>()
+        .ok()
+        .filter(|p| *p > 0)
+        .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
+        .map(|p| p.display().to_string());
+    WindowInfo {
+        app: if class.is_empty() {
+            WindowInfo::UNKNOWN_APP.into()
+        } else {
+            clip(class)
+        },
+        title: clip(title),
+        url: None,
+        path,
+    }
+}
+
+fn lock(front: &Mutex<Front>) -> std::sync::MutexGuard<'_, Front> {
+    front.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl WindowProbe for KwinWindow {
+    fn current(&mut self) -> Option<WindowInfo> {
+        lock(&self.front).window.clone()
+    }
+}
+
+impl Drop for KwinWindow {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Relaxed);
+        if let Ok(conn) = Connection::new_session() {
+            let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);
+            let _: Result<(bool,), _> = scripting.method_call(
+                "org.kde.kwin.Scripting",
+                "unloadScript",
+                (self.plugin.as_str(),),
+            );
+        }
+        let _ = std::fs::remove_file(&self.script);
+    }
+}
