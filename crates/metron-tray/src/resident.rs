@@ -84,6 +84,9 @@ pub struct Resident {
     runtime: tokio::runtime::Runtime,
 }
 
+/// The store's meta key for the sensors' hint last told (GNOME's extension).
+const SENSOR_HINT_META: &str = "sensor_hint_told";
+
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -148,6 +151,9 @@ impl Resident {
             let (title, body) = crate::notify::settings_reset(core.speaks());
             core.desktop.notify(title, body);
         }
+        if let Some(hint) = options.sensors.sources.hint.clone() {
+            core.tell_once(SENSOR_HINT_META, hint);
+        }
         let weak: Weak<Resident> = Arc::downgrade(&core);
         let config = TrackerConfig {
             data_dir: options.data_dir,
@@ -182,6 +188,28 @@ impl Resident {
         lock(&self.handle)
             .clone()
             .ok_or_else(|| AppError::Local("the tracker is not running".into()))
+    }
+
+    /// Shows `text` in the window's banner and as a notification, unless it was told before
+    /// (the store remembers the last text told under `key`).
+    fn tell_once(&self, key: &str, text: String) {
+        let Ok(mut store) = self.open_store() else {
+            return;
+        };
+        if store.meta(key).ok().flatten().as_deref() == Some(text.as_str()) {
+            return;
+        }
+        {
+            let mut notice = lock(&self.startup_notice);
+            *notice = Some(match notice.take() {
+                Some(earlier) => format!("{earlier} {text}"),
+                None => text.clone(),
+            });
+        }
+        self.desktop.notify("Metron".into(), text.clone());
+        if let Err(e) = store.set_meta(key, &text) {
+            tracing::warn!("cannot remember that a notice was shown: {e}");
+        }
     }
 
     fn open_store(&self) -> Result<Store, AppError> {

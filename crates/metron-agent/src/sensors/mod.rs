@@ -4,7 +4,7 @@
 //! warning and reports "unknown"; it never panics and never blocks the tick.
 
 #[cfg(target_os = "linux")]
-mod gnome;
+pub mod gnome;
 #[cfg(target_os = "linux")]
 mod idle_time;
 mod input;
@@ -47,6 +47,8 @@ pub struct Sources {
     pub window: String,
     /// Whether input is counted by kind, or only seen (Wayland).
     pub counts: bool,
+    /// What the person can do to let the sensors see more, told once (GNOME's extension).
+    pub hint: Option<String>,
 }
 
 impl std::fmt::Display for Sources {
@@ -79,6 +81,29 @@ impl Sensors {
     }
 }
 
+/// A window as a compositor's own channel reports it (KWin's script, the GNOME extension):
+/// an app id or class, a title, and a process id whose program /proc names.
+#[cfg(target_os = "linux")]
+fn window_from_compositor(app: &str, title: &str, pid: u32) -> WindowInfo {
+    // Bounded before the engine clips them: these strings come from another process.
+    const MAX_FIELD: usize = 4096;
+    let clip = |s: &str| s.chars().take(MAX_FIELD).collect::<String>();
+    let path = (pid > 0)
+        .then(|| std::fs::read_link(format!("/proc/{pid}/exe")).ok())
+        .flatten()
+        .map(|p| p.display().to_string());
+    WindowInfo {
+        app: if app.is_empty() {
+            WindowInfo::UNKNOWN_APP.into()
+        } else {
+            clip(app)
+        },
+        title: clip(title),
+        url: None,
+        path,
+    }
+}
+
 /// Fakes for tests of the tracker and of this crate's users.
 pub mod fake {
     use super::*;
@@ -90,6 +115,7 @@ pub mod fake {
             activity: "a script".into(),
             window: "a script".into(),
             counts: true,
+            hint: None,
         }
     }
 

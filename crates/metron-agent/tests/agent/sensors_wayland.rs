@@ -6,7 +6,9 @@
 //! - mutter (GNOME): the idle monitor on a session bus of the test's own, with input sent
 //!   through mutter's RemoteDesktop API (`tests/wayland/mutter_input.py`);
 //! - kwin_wayland (KDE Plasma 5.27): ext-idle-notify-v1 and the KWin script, with input sent
-//!   through KWin's fake-input protocol and a GTK window (`tests/wayland/window.py`).
+//!   through KWin's fake-input protocol and a GTK window (`tests/wayland/window.py`);
+//! - gnome-shell 43 (GNOME): the idle monitor and Metron's Shell extension, installed and
+//!   enabled in a home folder of the test's own.
 //!
 //! The packages come from `.ci/deps.sh wayland`; a missing one fails the test, never skips it.
 
@@ -194,16 +196,16 @@ fn start_sway() -> Compositor {
     sway
 }
 
-/// Runs `compositor` (a shell command line) as root on a session bus of its own, and waits
-/// until it has a Wayland socket and answers `method` of `dest` at `path` on the bus.
-fn start_on_bus(compositor: &str, env: &[(&str, &str)], probe: [&str; 3]) -> Compositor {
+/// Runs `script` (shell, ending in `exec` of the compositor) as root on a session bus of its
+/// own, and waits until it has a Wayland socket and answers `method` of `dest` at `path`.
+fn start_on_bus(script: &str, env: &[(&str, &str)], probe: [&str; 3]) -> Compositor {
     let runtime = tempfile::tempdir().unwrap();
     let bus_file = runtime.path().join("bus");
     let mut command = Command::new("dbus-run-session");
     command
         .args(["--", "sh", "-c"])
         .arg(format!(
-            "echo \"$DBUS_SESSION_BUS_ADDRESS\" > {} && exec {compositor}",
+            "echo \"$DBUS_SESSION_BUS_ADDRESS\" > {} && {script}",
             bus_file.display()
         ))
         .env("XDG_RUNTIME_DIR", runtime.path())
@@ -254,7 +256,7 @@ fn start_on_bus(compositor: &str, env: &[(&str, &str)], probe: [&str; 3]) -> Com
 /// RemoteDesktop API. mutter runs as root.
 fn start_mutter() -> Compositor {
     start_on_bus(
-        "mutter --headless --wayland --no-x11 --virtual-monitor 1024x768",
+        "exec mutter --headless --wayland --no-x11 --virtual-monitor 1024x768",
         &[],
         [
             "org.gnome.Mutter.IdleMonitor",
@@ -274,7 +276,7 @@ fn start_kwin() -> Compositor {
     std::fs::copy("/usr/bin/kwin_wayland", &kwin).unwrap_or_else(|e| installed("kwin_wayland", e));
     let mut session = start_on_bus(
         &format!(
-            "{} --virtual --no-lockscreen --width 1024 --height 768",
+            "exec {} --virtual --no-lockscreen --width 1024 --height 768",
             kwin.display()
         ),
         &[("KWIN_WAYLAND_NO_PERMISSION_CHECKS", "1")],
@@ -286,6 +288,67 @@ fn start_kwin() -> Compositor {
     );
     session.keep.push(bin);
     session
+}
+
+/// GNOME Shell 43, headless, with Metron's extension installed and enabled in a home of its
+/// own. The shell wants a system bus (logind) too: a private one stands in for it.
+fn start_gnome_shell() -> Compositor {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home
+        .path()
+        .join(".local/share/gnome-shell/extensions")
+        .join(metron_agent::sensors::gnome::EXTENSION_UUID);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in metron_agent::sensors::gnome::extension_files(43) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let system_bus = home.path().join("system-bus");
+    let script = format!(
+        "dbus-daemon --session --nofork --print-address=3 3>{sys} & \
+         while [ ! -s {sys} ]; do sleep 0.1; done; \
+         export DBUS_SYSTEM_BUS_ADDRESS=$(head -1 {sys}) && \
+         gsettings set org.gnome.shell enabled-extensions \"['{uuid}']\" && \
+         exec gnome-shell --headless --wayland --no-x11 --virtual-monitor 1024x768",
+        sys = system_bus.display(),
+        uuid = metron_agent::sensors::gnome::EXTENSION_UUID,
+    );
+    let home_str = home.path().to_str().unwrap().to_string();
+    let mut session = start_on_bus(
+        &script,
+        &[("HOME", &home_str)],
+        [
+            "org.gnome.Shell",
+            "/dev/metron/Shell",
+            "dev.metron.Shell.FocusedWindow",
+        ],
+    );
+    session.keep.push(home);
+    session
+}
+
+/// 25 pointer moves 0.4 s apart, quiet, one move, through mutter's RemoteDesktop API; returns
+/// the burst's and the single move's times.
+fn remote_desktop_input(session: &Compositor, script: &Path) -> ((f64, f64), (f64, f64)) {
+    let out = session
+        .env(&mut Command::new("/usr/bin/python3"))
+        .arg(script)
+        .args(["burst:25:0.4", "sleep:20", "burst:1:0"])
+        .output()
+        .unwrap_or_else(|e| installed("python3 (with python3-gi)", e));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let times: Vec<(f64, f64)> = text
+        .lines()
+        .map(|l| {
+            let (a, b) = l.split_once(' ').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    (times[0], times[1])
 }
 
 /// Pointer moves through KWin's fake-input protocol, `gap` apart; returns the first's and
@@ -548,29 +611,7 @@ fn sway_idle_notifications_and_toplevel_list_reach_the_intervals_but_never_the_k
 fn gnome_idle_monitor_gives_the_activity_of_a_mutter_session() {
     let mutter = start_mutter();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/mutter_input.py");
-    let run = track(&mutter, || {
-        // 25 pointer moves 0.4 s apart, quiet, one move.
-        let out = mutter
-            .env(&mut Command::new("/usr/bin/python3"))
-            .arg(&script)
-            .args(["burst:25:0.4", "sleep:20", "burst:1:0"])
-            .output()
-            .unwrap_or_else(|e| installed("python3 (with python3-gi)", e));
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let times: Vec<(f64, f64)> = text
-            .lines()
-            .map(|l| {
-                let (a, b) = l.split_once(' ').unwrap();
-                (a.parse().unwrap(), b.parse().unwrap())
-            })
-            .collect();
-        (times[0], times[1])
-    });
+    let run = track(&mutter, || remote_desktop_input(&mutter, &script));
     assert!(
         run.status.contains("org.gnome.Mutter.IdleMonitor"),
         "status names GNOME's idle monitor: {}",
@@ -609,5 +650,64 @@ fn kwin_idle_notifications_and_script_reach_the_intervals() {
             && w.title == "Quarterly plan"
             && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
         "the active window from the KWin script, with its program from /proc: {windows:?}"
+    );
+}
+
+#[test]
+fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
+    let mut shell = start_gnome_shell();
+    let window = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
+    let window = spawn_group(
+        shell
+            .env(&mut Command::new("/usr/bin/python3"))
+            .env("GDK_BACKEND", "wayland")
+            .arg(&window)
+            .args([APP_ID, "Quarterly plan"]),
+        "python3 (with python3-gi)",
+    );
+    shell.children.push(window);
+    // GNOME starts in the overview, where no window has focus: leave it, as a person would.
+    let gdbus = |args: &[&str]| {
+        shell
+            .env(&mut Command::new("gdbus"))
+            .args(["call", "--session", "--dest", "org.gnome.Shell"])
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    wait_until("the window to have focus", Duration::from_secs(20), || {
+        gdbus(&[
+            "--object-path",
+            "/org/gnome/Shell",
+            "--method",
+            "org.freedesktop.DBus.Properties.Set",
+            "org.gnome.Shell",
+            "OverviewActive",
+            "<false>",
+        ]);
+        gdbus(&[
+            "--object-path",
+            "/dev/metron/Shell",
+            "--method",
+            "dev.metron.Shell.FocusedWindow",
+        ])
+        .contains(APP_ID)
+    });
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/mutter_input.py");
+    let run = track(&shell, || remote_desktop_input(&shell, &input));
+    assert!(
+        run.status.contains("org.gnome.Mutter.IdleMonitor")
+            && run.status.contains("GNOME Shell extension"),
+        "status names GNOME's sources: {}",
+        run.status
+    );
+    run.assert_activity();
+    let windows = run.windows();
+    assert!(
+        windows.iter().all(|w| w.app == APP_ID
+            && w.title == "Quarterly plan"
+            && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
+        "the focused window from the extension, with its program from /proc: {windows:?}"
     );
 }

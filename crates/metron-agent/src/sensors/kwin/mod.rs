@@ -22,8 +22,6 @@ pub const KWIN_SCRIPT: &str = "a KWin script";
 const SCRIPT: &str = include_str!("window.js");
 const KWIN: &str = "org.kde.KWin";
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest title or class taken from the script (the engine clips further).
-const MAX_FIELD: usize = 4096;
 
 #[derive(Default)]
 struct Front {
@@ -49,8 +47,9 @@ impl KwinWindow {
             MatchRule::new_method_call().with_path("/dev/metron/KWin"),
             Box::new(move |msg, conn| {
                 if let Ok((class, title, pid)) = msg.read3::<&str, &str, &str>() {
+                    let pid = pid.parse().unwrap_or(0);
                     let window = (!class.is_empty() || !title.is_empty())
-                        .then(|| to_window(class, title, pid));
+                        .then(|| crate::sensors::window_from_compositor(class, title, pid));
                     lock(&sink).window = window;
                 }
                 let _ = dbus::channel::Sender::send(conn, msg.method_return());
@@ -116,27 +115,6 @@ fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(),
             .map_err(|e| format!("KWin did not start the script: {e}"))?;
     }
     Ok(())
-}
-
-fn to_window(class: &str, title: &str, pid: &str) -> WindowInfo {
-    let clip = |s: &str| s.chars().take(MAX_FIELD).collect::<String>();
-    // The process id is the compositor's word for it; /proc says which program that is.
-    let path = pid
-        .parse::<u32>()
-        .ok()
-        .filter(|p| *p > 0)
-        .and_then(|p| std::fs::read_link(format!("/proc/{p}/exe")).ok())
-        .map(|p| p.display().to_string());
-    WindowInfo {
-        app: if class.is_empty() {
-            WindowInfo::UNKNOWN_APP.into()
-        } else {
-            clip(class)
-        },
-        title: clip(title),
-        url: None,
-        path,
-    }
 }
 
 fn lock(front: &Mutex<Front>) -> std::sync::MutexGuard<'_, Front> {
