@@ -114,10 +114,21 @@ pub fn run() -> i32 {
             return 1;
         }
     };
-    // Without a tray (no libayatana) closing the window quits.
-    match crate::tray::create(&core) {
-        Ok(()) => has_tray.store(true, Ordering::Relaxed),
-        Err(e) => tracing::warn!("no tray icon: {e}; closing the window will quit"),
+    // Without a tray (no libayatana, or a Wayland panel with no tray host) closing the
+    // window quits.
+    #[cfg(target_os = "linux")]
+    let host_missing = crate::tray_host::wayland_without_host() == Some(true);
+    #[cfg(not(target_os = "linux"))]
+    let host_missing = false;
+    if host_missing {
+        tracing::warn!("no tray host on this Wayland desktop; closing the window will quit");
+        #[cfg(target_os = "linux")]
+        core.tell_once("tray_hint_told", crate::tray_host::NO_HOST_HINT.into());
+    } else {
+        match crate::tray::create(&core) {
+            Ok(()) => has_tray.store(true, Ordering::Relaxed),
+            Err(e) => tracing::warn!("no tray icon: {e}; closing the window will quit"),
+        }
     }
     let ending = Arc::clone(&core);
     crate::event_loop::on_termination(move || ending.request_quit());

@@ -21,6 +21,8 @@ pub mod notify;
 pub mod resident;
 pub mod settings;
 pub mod tray;
+#[cfg(target_os = "linux")]
+pub mod tray_host;
 pub mod window;
 
 /// The OS locale's language ("ru", "en", ...): from LC_ALL / LC_MESSAGES / LANG, else (on

@@ -192,7 +192,7 @@ impl Resident {
 
     /// Shows `text` in the window's banner and as a notification, unless it was told before
     /// (the store remembers the last text told under `key`).
-    fn tell_once(&self, key: &str, text: String) {
+    pub fn tell_once(&self, key: &str, text: String) {
         let Ok(mut store) = self.open_store() else {
             return;
         };
