@@ -54,6 +54,21 @@ pub struct DayAggregate {
     pub usage: Vec<WindowUsage>,
 }
 
+impl DayAggregate {
+    /// Reads a kept day. Days kept before input could go uncounted (Wayland) have no
+    /// `counts_measured_secs`: all their time was counted.
+    pub fn parse(body: &str) -> Result<DayAggregate, serde_json::Error> {
+        let mut value: serde_json::Value = serde_json::from_str(body)?;
+        if let Some(report) = value.get_mut("report").and_then(|r| r.as_object_mut()) {
+            if !report.contains_key("counts_measured_secs") {
+                let tracked = report.get("tracked_secs").cloned().unwrap_or_default();
+                report.insert("counts_measured_secs".into(), tracked);
+            }
+        }
+        serde_json::from_value(value)
+    }
+}
+
 /// Why a report could not be computed. Reports are also computed outside a request (the
 /// benchmarks, retention's kept days), so this says what went wrong and `error.rs` decides what
 /// a client hears.
@@ -110,7 +125,7 @@ pub async fn user_day(
     classifier: &Classifier,
 ) -> Result<(DailyReport, &'static str), ReportError> {
     if let Some(kept) = state.db.day_aggregate(user_id, &date.to_string()).await? {
-        let DayAggregate { mut report, usage } = serde_json::from_str(&kept)
+        let DayAggregate { mut report, usage } = DayAggregate::parse(&kept)
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, classifier);
         // Kept before titles expired with the raw data: never shown past retention.
@@ -151,7 +166,7 @@ pub async fn team_report(
         .org_day_aggregates(org_id, &date.to_string())
         .await?
     {
-        let DayAggregate { mut report, usage } = serde_json::from_str(&body)
+        let DayAggregate { mut report, usage } = DayAggregate::parse(&body)
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
         computed.insert(user, report);
@@ -230,4 +245,31 @@ pub async fn team_report(
         date,
         users: members,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_kept_before_uncounted_input_reads_as_all_counted() {
+        let report = report::daily_report(
+            &[],
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            0,
+            &Classifier::empty(),
+        );
+        let mut old = serde_json::to_value(DayAggregate {
+            report,
+            usage: Vec::new(),
+        })
+        .unwrap();
+        old["report"]["tracked_secs"] = 3600.into();
+        old["report"]
+            .as_object_mut()
+            .unwrap()
+            .remove("counts_measured_secs");
+        let kept = DayAggregate::parse(&old.to_string()).unwrap();
+        assert_eq!(kept.report.counts_measured_secs, 3600);
+    }
 }

@@ -55,7 +55,7 @@ pub async fn run_once(
         let last_kept = state.db.latest_day_aggregate(&user_id).await?;
         let kept_offset = last_kept
             .as_ref()
-            .and_then(|(_, body)| serde_json::from_str::<DayAggregate>(body).ok())
+            .and_then(|(_, body)| DayAggregate::parse(body).ok())
             .map(|a| a.report.utc_offset_minutes);
         let offset = match kept_offset {
             Some(o) => o,

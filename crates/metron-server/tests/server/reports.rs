@@ -10,7 +10,8 @@ on_both!(
     a_day_exports_as_csv_one_row_per_interval,
     retention_keeps_old_days_as_aggregates_that_report_the_same,
     retention_days_tile_across_runs_when_the_offset_changes,
-    an_interval_older_than_retention_is_refused
+    an_interval_older_than_retention_is_refused,
+    counts_a_desktop_did_not_measure_are_reported_as_not_measured
 );
 
 /// An interval with an editor window then a browser on a video site, like `interval` otherwise.
@@ -515,4 +516,42 @@ async fn an_interval_older_than_retention_is_refused(f: Fixture) {
             .contains("older than the 400 days"),
         "{body}"
     );
+}
+
+async fn counts_a_desktop_did_not_measure_are_reported_as_not_measured(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    // An X11 minute with counts, then a Wayland minute: activity known, counts not.
+    let counted = mixed(&task, 0);
+    let mut wayland = mixed(&task, 60);
+    wayland["counts"] = json!({"keys": 0, "clicks": 0, "scrolls": 0, "moves": 0});
+    wayland["counts_measured"] = json!(false);
+    let batch = json!({"intervals": [counted.clone(), wayland]});
+    let (status, body) = f
+        .call("POST", "/api/v1/intervals", Some(&ann), Some(batch))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
+    assert_eq!(r["tracked_secs"], 120);
+    assert_eq!(r["active_secs"], 80, "activity is measured either way");
+    assert_eq!(r["counts_measured_secs"], 60);
+    assert_eq!(
+        r["counts"], counted["counts"],
+        "only the counted minute's counts"
+    );
+    let (_, raw) = f
+        .call(
+            "GET",
+            "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z",
+            Some(&ann),
+            None,
+        )
+        .await;
+    let flags: Vec<Value> = raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.get("counts_measured").cloned().unwrap_or(json!(true)))
+        .collect();
+    assert_eq!(flags, [json!(true), json!(false)], "{raw}");
 }
