@@ -641,7 +641,8 @@ function renderCounts(r) {
     let note = activeHours > 0 ? `${number(Math.round((c[key] || 0) / activeHours))} per active hour` : "";
     if (none) {
       value = "not measured";
-      note = "this desktop reports activity, not counts";
+      // Said once for the card: the desktop (Wayland) reports activity, not counts.
+      note = key === "keys" ? "this desktop reports activity, not counts" : "";
     } else if (partial) {
       note = `counted in ${duration(measured)} of ${duration(r.tracked_secs)}`;
     }

@@ -834,6 +834,47 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         )
         .await;
 
+    // A day tracked on Wayland: activity known, input not counted. The page says so instead
+    // of showing 0 key presses.
+    let wayland_day = "2026-11-25";
+    let mut wayland = work(
+        write["id"].as_str().unwrap(),
+        2 * 86400 + 10 * 3600,
+        600,
+        0.8,
+        &[("org.gnome.TextEditor", "notes.txt", None, 100)],
+        &mut Lcg(11),
+    );
+    wayland["counts"] = json!({"keys": 0, "clicks": 0, "scrolls": 0, "moves": 0});
+    wayland["counts_measured"] = json!(false);
+    let answer: Value = http
+        .post(format!("{base}/api/v1/intervals"))
+        .bearer_auth(&ann_token)
+        .json(&json!({ "intervals": [wayland] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    browser
+        .script(&format!("const d = document.getElementById('date'); d.value = '{wayland_day}'; d.dispatchEvent(new Event('change')); return true"))
+        .await;
+    browser
+        .wait_for(
+            "the Wayland day's counts",
+            "const dd = document.querySelector(\"#counts [data-key='keys'] dd\"); return dd && dd.textContent === 'not measured'",
+        )
+        .await;
+    assert!(browser
+        .text("#counts")
+        .await
+        .contains("reports activity, not counts"));
+    browser
+        .screenshot(&shots.join("employee-day-wayland.png"))
+        .await;
+
     // Ann signs in: her own day, no team table, and Maria's day is refused with the API's reason.
     browser.click("#signout").await;
     browser.sign_in("ann@acme.test", "ann-password").await;
