@@ -6,10 +6,14 @@
 //! which does not exist under Wine (docs/WINDOWS.md), so there it is compile-checked only.
 #![cfg(target_os = "linux")]
 
+#[allow(dead_code)]
+#[path = "../../crates/metron-agent/tests/agent/compositor.rs"]
+mod compositor;
 mod desktop;
 #[allow(dead_code)]
 #[path = "../../crates/metron-agent/tests/agent/server.rs"]
 mod server;
+mod wayland;
 mod webdriver;
 
 use desktop::{app_pid, tray_bin, wait_gone, Desktop};

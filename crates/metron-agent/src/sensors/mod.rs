@@ -53,17 +53,12 @@ pub struct Sources {
 
 impl std::fmt::Display for Sources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "activity from {}{}, window from {}",
-            self.activity,
-            if self.counts {
-                ""
-            } else {
-                " (input not counted)"
-            },
-            self.window
-        )
+        let activity = match (self.counts, self.activity.strip_suffix(')')) {
+            (true, _) => self.activity.clone(),
+            (false, Some(open)) => format!("{open}; input not counted)"),
+            (false, None) => format!("{} (input not counted)", self.activity),
+        };
+        write!(f, "activity from {activity}, window from {}", self.window)
     }
 }
 
@@ -137,5 +132,29 @@ pub mod fake {
         fn current(&mut self) -> Option<WindowInfo> {
             self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sources;
+
+    #[test]
+    fn sources_say_when_input_is_not_counted() {
+        let mut sources = Sources {
+            activity: "org_kde_kwin_idle (Wayland)".into(),
+            window: "wlr-foreign-toplevel-management (Wayland)".into(),
+            counts: false,
+            hint: None,
+        };
+        assert_eq!(
+            sources.to_string(),
+            "activity from org_kde_kwin_idle (Wayland; input not counted), window from wlr-foreign-toplevel-management (Wayland)"
+        );
+        sources.activity = "X11 RECORD".into();
+        sources.counts = true;
+        assert!(sources
+            .to_string()
+            .starts_with("activity from X11 RECORD, window"));
     }
 }

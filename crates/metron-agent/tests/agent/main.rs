@@ -1,6 +1,8 @@
 //! metron-agent's tests on real SQLite files and real processes. One binary, several modules.
 
 mod cli;
+#[cfg(target_os = "linux")]
+mod compositor;
 mod crash;
 #[cfg(windows)]
 mod credential_manager;
