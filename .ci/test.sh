@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of Metron: installs what is missing, then the whole workspace's tests
-# (engine rules, store, crash test, real sensors under Xvfb and in headless Wayland compositors, delivery through a fault proxy, the
-# server on SQLite and PostgreSQL, the desktop shell's IPC, and the app end to end in a real
-# window under Xvfb through tauri-driver), then all of it built for Windows and tested under
-# Wine, with the installer (.ci/windows.sh).
+# (engine rules, store, crash test, real sensors under Xvfb and in headless Wayland
+# compositors, delivery through a fault proxy, the server on SQLite and PostgreSQL, the
+# desktop shell's IPC, and the app end to end in a real window under Xvfb and in sway through
+# tauri-driver), then all of it built for Windows and tested under Wine, with the installer
+# (.ci/windows.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test

@@ -166,6 +166,14 @@ pub fn extension_files(major: u32) -> [(&'static str, String); 2] {
 /// a new extension at the next login, and only once the person enabled it.
 pub fn install_extension(major: u32) -> Result<(std::path::PathBuf, bool), String> {
     let data = dirs::data_dir().ok_or("no data folder for this user")?;
+    install_extension_in(&data, major)
+}
+
+/// [`install_extension`] into the data folder `data` (`~/.local/share`).
+pub fn install_extension_in(
+    data: &std::path::Path,
+    major: u32,
+) -> Result<(std::path::PathBuf, bool), String> {
     let dir = data.join("gnome-shell/extensions").join(EXTENSION_UUID);
     let files = extension_files(major);
     let current = files
@@ -190,4 +198,34 @@ pub fn enable_hint(dir: &std::path::Path) -> String {
          (or run: gnome-extensions enable {EXTENSION_UUID}). Until then, windows read 'unknown'; activity is recorded.",
         dir.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_is_written_once_in_the_shells_format() {
+        let home = tempfile::tempdir().unwrap();
+        let (dir, written) = install_extension_in(home.path(), 43).unwrap();
+        assert!(written);
+        assert!(dir.ends_with("gnome-shell/extensions/metron@metron.dev"));
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("metadata.json")).unwrap())
+                .unwrap();
+        assert_eq!(meta["uuid"], EXTENSION_UUID);
+        assert_eq!(meta["shell-version"], serde_json::json!(["43", "44"]));
+        let code = std::fs::read_to_string(dir.join("extension.js")).unwrap();
+        assert!(code.contains("function init()") && !code.contains("export default"));
+        assert!(
+            !install_extension_in(home.path(), 43).unwrap().1,
+            "unchanged: not rewritten"
+        );
+        // GNOME 45 takes an ES module: the files are replaced.
+        assert!(install_extension_in(home.path(), 46).unwrap().1);
+        let code = std::fs::read_to_string(dir.join("extension.js")).unwrap();
+        assert!(code.contains("export default class") && !code.contains("function init()"));
+        let meta = std::fs::read_to_string(dir.join("metadata.json")).unwrap();
+        assert!(meta.contains(r#""45", "46""#));
+    }
 }

@@ -39,14 +39,23 @@ pub struct KwinWindow {
 impl KwinWindow {
     /// Loads the script into the KWin of this session and starts listening for its calls.
     pub fn start() -> Result<KwinWindow, String> {
+        // Only the user's own runtime dir: a script file in /tmp could be planted or read.
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .ok_or("XDG_RUNTIME_DIR is not set")?;
         let conn = Connection::new_session().map_err(|e| format!("no session bus: {e}"))?;
         let service = conn.unique_name().to_string();
+        // Only KWin's own calls count: another program of the session must not name windows.
+        let kwin = kwin_owner(&conn)?;
         let front = Arc::new(Mutex::new(Front::default()));
         let sink = Arc::clone(&front);
         conn.start_receive(
             MatchRule::new_method_call().with_path("/dev/metron/KWin"),
             Box::new(move |msg, conn| {
-                if let Ok((class, title, pid)) = msg.read3::<&str, &str, &str>() {
+                let from_kwin = msg.sender().is_some_and(|s| *s == *kwin);
+                if let (true, Ok((class, title, pid))) =
+                    (from_kwin, msg.read3::<&str, &str, &str>())
+                {
                     let pid = pid.parse().unwrap_or(0);
                     let window = (!class.is_empty() || !title.is_empty())
                         .then(|| crate::sensors::window_from_compositor(class, title, pid));
@@ -56,10 +65,6 @@ impl KwinWindow {
                 true
             }),
         );
-        // A private file for KWin to read: the runtime dir is the user's own.
-        let dir = std::env::var_os("XDG_RUNTIME_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
         let plugin = format!("metron-window-{}", std::process::id());
         let script = dir.join(format!("{plugin}.js"));
         std::fs::write(&script, SCRIPT.replace("__SERVICE__", &service))
@@ -89,6 +94,19 @@ impl KwinWindow {
             script,
         })
     }
+}
+
+/// The unique bus name of the process that owns `org.kde.KWin`.
+fn kwin_owner(conn: &Connection) -> Result<String, String> {
+    let bus = conn.with_proxy(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        CALL_TIMEOUT,
+    );
+    let (owner,): (String,) = bus
+        .method_call("org.freedesktop.DBus", "GetNameOwner", (KWIN,))
+        .map_err(|e| format!("{KWIN} is not on the session bus: {e}"))?;
+    Ok(owner)
 }
 
 /// `loadScript`, then run it: KWin 6 runs one script by its object, KWin 5 starts all.
