@@ -21,10 +21,16 @@ wine_up() {
   # Windows looks for system DLLs, so every program of the prefix finds it.
   local shim="$CARGO_TARGET_DIR/bcryptprimitives.dll"
   x86_64-w64-mingw32-gcc -shared -O2 -o "$shim" .ci/wine/processprng.c .ci/wine/processprng.def -ladvapi32
-  local display=":$((90 + RANDOM % 9))"
-  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  # Xvfb picks a free display itself (-displayfd): a fixed or random number can meet another
+  # X server, or a stale lock whose pid now belongs to another process.
+  local displayfd
+  displayfd=$(mktemp)
+  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$displayfd" >/dev/null 2>&1 &
   wine_xvfb=$!
-  export DISPLAY=$display
+  for _ in $(seq 1 100); do [ -s "$displayfd" ] && break; sleep 0.1; done
+  [ -s "$displayfd" ] || { echo "Xvfb did not start" >&2; return 1; }
+  export DISPLAY=":$(head -1 "$displayfd")"
+  rm -f "$displayfd"
   /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
   /usr/lib/wine/wineserver -w
   cp "$shim" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"

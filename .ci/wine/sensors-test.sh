@@ -12,18 +12,20 @@ openbox >/dev/null 2>&1 &
 wm=$!
 trap 'kill $wm 2>/dev/null || true; rm -rf "$work"' EXIT
 "$wine" notepad >/dev/null 2>&1 &
-for _ in $(seq 1 60); do
-  xdotool search --name Notepad >/dev/null 2>&1 && break
-  sleep 0.5
-done
+# Under load (the Wine test run just before) notepad can take a while: wait for it, and fail
+# clearly rather than type into nothing.
+up() { for _ in $(seq 1 120); do "$@" && return 0; sleep 0.5; done; return 1; }
+up xdotool search --name Notepad >/dev/null 2>&1 || { echo "notepad did not open" >&2; exit 1; }
 "$wine" "$bin/metron-agent.exe" --data-dir "$work/data" --interval-range 5..6 track --task t \
   > "$work/track.log" 2>&1 &
+up test -s "$work/data/agent.sqlite" || { echo "the tracker did not start: $(cat "$work/track.log")" >&2; exit 1; }
 sleep 3
 for i in $(seq 1 12); do
   xdotool search --name Notepad windowactivate --sync >/dev/null 2>&1 || true
   xdotool mousemove $((100 + i * 20)) 200 type "qz"
   sleep 1
 done
+echo "active window while typing: $(xdotool getactivewindow getwindowname 2>/dev/null || echo none)"
 sleep 6
 "$wine" "$bin/metron-agent.exe" --data-dir "$work/data" intervals --json > "$work/intervals.json"
 # The tracker has no console to get Ctrl-Break from under Wine: its closed intervals are
