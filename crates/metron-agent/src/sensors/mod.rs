@@ -99,6 +99,12 @@ fn window_from_compositor(app: &str, title: &str, pid: u32) -> WindowInfo {
     }
 }
 
+/// Locks state a sensor thread shares with its probe. A panic while holding it loses at most
+/// one sample, so a poisoned lock is taken as it is rather than stopping the tracker.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Fakes for tests of the tracker and of this crate's users.
 pub mod fake {
     use super::*;
@@ -120,7 +126,7 @@ pub mod fake {
 
     impl ActivityProbe for ScriptedActivity {
         fn take(&mut self) -> Input {
-            std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner())).into()
+            std::mem::take(&mut *lock(&self.0)).into()
         }
     }
 
@@ -130,7 +136,7 @@ pub mod fake {
 
     impl WindowProbe for ScriptedWindow {
         fn current(&mut self) -> Option<WindowInfo> {
-            self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+            lock(&self.0).clone()
         }
     }
 }

@@ -16,21 +16,16 @@ use dbus::channel::MatchingReceiver;
 use dbus::message::MatchRule;
 use metron_core::WindowInfo;
 
-use super::WindowProbe;
+use super::{lock, WindowProbe};
 
 pub const KWIN_SCRIPT: &str = "a KWin script";
 const SCRIPT: &str = include_str!("window.js");
 const KWIN: &str = "org.kde.KWin";
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[derive(Default)]
-struct Front {
-    window: Option<WindowInfo>,
-}
-
 /// The active window as KWin's script last reported it.
 pub struct KwinWindow {
-    front: Arc<Mutex<Front>>,
+    front: Arc<Mutex<Option<WindowInfo>>>,
     alive: Arc<AtomicBool>,
     plugin: String,
     script: PathBuf,
@@ -47,7 +42,7 @@ impl KwinWindow {
         let service = conn.unique_name().to_string();
         // Only KWin's own calls count: another program of the session must not name windows.
         let kwin = kwin_owner(&conn)?;
-        let front = Arc::new(Mutex::new(Front::default()));
+        let front = Arc::new(Mutex::new(None));
         let sink = Arc::clone(&front);
         conn.start_receive(
             MatchRule::new_method_call().with_path("/dev/metron/KWin"),
@@ -59,7 +54,7 @@ impl KwinWindow {
                     let pid = pid.parse().unwrap_or(0);
                     let window = (!class.is_empty() || !title.is_empty())
                         .then(|| crate::sensors::window_from_compositor(class, title, pid));
-                    lock(&sink).window = window;
+                    *lock(&sink) = window;
                 }
                 let _ = dbus::channel::Sender::send(conn, msg.method_return());
                 true
@@ -109,12 +104,18 @@ fn kwin_owner(conn: &Connection) -> Result<String, String> {
     Ok(owner)
 }
 
-/// `loadScript`, then run it: KWin 6 runs one script by its object, KWin 5 starts all.
-fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(), String> {
+/// Unloads the script `plugin`, if KWin has it (it answers false otherwise).
+fn unload(conn: &Connection, plugin: &str) {
     let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);
-    // A script of an earlier run of this pid would make loadScript refuse the name.
     let _: Result<(bool,), _> =
         scripting.method_call("org.kde.kwin.Scripting", "unloadScript", (plugin,));
+}
+
+/// `loadScript`, then run it: KWin 6 runs one script by its object, KWin 5 starts all.
+fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(), String> {
+    // A script of an earlier run of this pid would make loadScript refuse the name.
+    unload(conn, plugin);
+    let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);
     let (id,): (i32,) = scripting
         .method_call(
             "org.kde.kwin.Scripting",
@@ -135,13 +136,9 @@ fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(),
     Ok(())
 }
 
-fn lock(front: &Mutex<Front>) -> std::sync::MutexGuard<'_, Front> {
-    front.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl WindowProbe for KwinWindow {
     fn current(&mut self) -> Option<WindowInfo> {
-        lock(&self.front).window.clone()
+        lock(&self.front).clone()
     }
 }
 
@@ -149,12 +146,7 @@ impl Drop for KwinWindow {
     fn drop(&mut self) {
         self.alive.store(false, Ordering::Relaxed);
         if let Ok(conn) = Connection::new_session() {
-            let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);
-            let _: Result<(bool,), _> = scripting.method_call(
-                "org.kde.kwin.Scripting",
-                "unloadScript",
-                (self.plugin.as_str(),),
-            );
+            unload(&conn, &self.plugin);
         }
         let _ = std::fs::remove_file(&self.script);
     }

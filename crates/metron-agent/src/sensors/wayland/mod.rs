@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use metron_core::{Input, WindowInfo};
 
-use super::{ActivityProbe, WindowProbe};
+use super::{lock, ActivityProbe, WindowProbe};
 pub use protocol::{EXT_IDLE, KWIN_IDLE, WLR_TOPLEVELS};
 
 /// The probes the compositor could feed; either may be missing.
@@ -58,7 +58,7 @@ pub struct WaylandActivity {
 
 impl ActivityProbe for WaylandActivity {
     fn take(&mut self) -> Input {
-        let mut observed = protocol::lock(&self.shared);
+        let mut observed = lock(&self.shared);
         let active = observed.idle.take(Instant::now());
         Input::Seen(active && observed.connected)
     }
@@ -71,7 +71,7 @@ pub struct WaylandWindow {
 
 impl WindowProbe for WaylandWindow {
     fn current(&mut self) -> Option<WindowInfo> {
-        let observed = protocol::lock(&self.shared);
+        let observed = lock(&self.shared);
         observed.window.clone().filter(|_| observed.connected)
     }
 }

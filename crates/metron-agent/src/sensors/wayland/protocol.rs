@@ -30,6 +30,7 @@ use wayland_protocols_wlr::foreign_toplevel::v1::client::{
 };
 
 use super::idle::{IdleTracker, TIMEOUT};
+use crate::sensors::lock;
 
 /// What the compositor told us, read by the probes once a second.
 #[derive(Debug)]
@@ -114,10 +115,6 @@ pub fn start(shared: Arc<Mutex<Observed>>) -> Result<Offered, String> {
         })
         .map_err(|e| format!("could not start the Wayland thread: {e}"))?;
     Ok(offered)
-}
-
-pub fn lock(shared: &Mutex<Observed>) -> std::sync::MutexGuard<'_, Observed> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A toplevel's properties, applied on its `done` event (the protocol's atomic update).
