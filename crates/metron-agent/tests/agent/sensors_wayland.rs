@@ -255,9 +255,35 @@ impl Run {
         }
     }
 
+    /// Every second was in the window of [`open_gtk_window`], named by app id and title, with
+    /// its program from /proc (the desktop gave its pid). `source` says who named it.
+    fn assert_gtk_window(&self, source: &str) {
+        let windows = self.windows();
+        assert!(
+            windows.iter().all(|w| w.app == APP_ID
+                && w.title == "Quarterly plan"
+                && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
+            "{source}, with its program from /proc: {windows:?}"
+        );
+    }
+
     fn windows(&self) -> Vec<&WindowSegment> {
         self.intervals.iter().flat_map(|i| &i.windows).collect()
     }
+}
+
+/// A native GTK window (`tests/wayland/window.py`) with the app id [`APP_ID`], in front.
+fn open_gtk_window(compositor: &mut Compositor) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
+    let window = spawn_group(
+        compositor
+            .env(&mut Command::new("/usr/bin/python3"))
+            .env("GDK_BACKEND", "wayland")
+            .arg(&script)
+            .args([APP_ID, "Quarterly plan"]),
+        "python3 (with python3-gi)",
+    );
+    compositor.children.push(window);
 }
 
 #[test]
@@ -328,15 +354,7 @@ fn gnome_idle_monitor_gives_the_activity_of_a_mutter_session() {
 #[test]
 fn kwin_idle_notifications_and_script_reach_the_intervals() {
     let mut kwin = start_kwin();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
-    let window = spawn_group(
-        kwin.env(&mut Command::new("/usr/bin/python3"))
-            .env("GDK_BACKEND", "wayland")
-            .arg(&script)
-            .args([APP_ID, "Quarterly plan"]),
-        "python3 (with python3-gi)",
-    );
-    kwin.children.push(window);
+    open_gtk_window(&mut kwin);
     std::thread::sleep(Duration::from_secs(2));
     let run = track(&kwin, || {
         let burst = kwin_pointer_moves(&kwin, 25, Duration::from_millis(400));
@@ -349,28 +367,13 @@ fn kwin_idle_notifications_and_script_reach_the_intervals() {
         run.status
     );
     run.assert_activity();
-    let windows = run.windows();
-    assert!(
-        windows.iter().all(|w| w.app == APP_ID
-            && w.title == "Quarterly plan"
-            && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
-        "the active window from the KWin script, with its program from /proc: {windows:?}"
-    );
+    run.assert_gtk_window("the active window from the KWin script");
 }
 
 #[test]
 fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
     let mut shell = start_gnome_shell();
-    let window = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
-    let window = spawn_group(
-        shell
-            .env(&mut Command::new("/usr/bin/python3"))
-            .env("GDK_BACKEND", "wayland")
-            .arg(&window)
-            .args([APP_ID, "Quarterly plan"]),
-        "python3 (with python3-gi)",
-    );
-    shell.children.push(window);
+    open_gtk_window(&mut shell);
     // GNOME starts in the overview, where no window has focus: leave it, as a person would.
     let gdbus = |args: &[&str]| {
         shell
@@ -408,11 +411,5 @@ fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
         run.status
     );
     run.assert_activity();
-    let windows = run.windows();
-    assert!(
-        windows.iter().all(|w| w.app == APP_ID
-            && w.title == "Quarterly plan"
-            && w.path.as_deref().is_some_and(|p| p.contains("python3"))),
-        "the focused window from the extension, with its program from /proc: {windows:?}"
-    );
+    run.assert_gtk_window("the focused window from the extension");
 }

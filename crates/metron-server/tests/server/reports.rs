@@ -46,6 +46,8 @@ async fn ann_tracks(f: &Fixture) -> (String, String) {
 }
 
 const DAY: &str = "/api/v1/reports/daily?date=2026-11-23";
+/// The raw intervals stored around [`DAY`].
+const RAW_AROUND_DAY: &str = "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z";
 
 async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
     let (ann, task) = ann_tracks(&f).await;
@@ -337,14 +339,7 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         (done.days_kept_as_aggregates, done.intervals_deleted),
         (1, 3)
     );
-    let (_, raw) = f
-        .call(
-            "GET",
-            "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z",
-            Some(&ann),
-            None,
-        )
-        .await;
+    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
     assert_eq!(raw, json!([]), "the raw intervals are gone");
     let (status, after) = f.call("GET", DAY, Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -539,14 +534,7 @@ async fn counts_a_desktop_did_not_measure_are_reported_as_not_measured(f: Fixtur
         r["counts"], counted["counts"],
         "only the counted minute's counts"
     );
-    let (_, raw) = f
-        .call(
-            "GET",
-            "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z",
-            Some(&ann),
-            None,
-        )
-        .await;
+    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
     let flags: Vec<Value> = raw
         .as_array()
         .unwrap()

@@ -478,6 +478,24 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
     (intervals, in_day)
 }
 
+/// `POST /api/v1/intervals` with `intervals` (a JSON array); the server's answer.
+async fn post_intervals(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    intervals: Value,
+) -> Value {
+    http.post(format!("{base}/api/v1/intervals"))
+        .bearer_auth(token)
+        .json(&json!({ "intervals": intervals }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots")
@@ -582,16 +600,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         write["id"].as_str().unwrap(),
         support["id"].as_str().unwrap(),
     );
-    let answer: Value = http
-        .post(format!("{base}/api/v1/intervals"))
-        .bearer_auth(&ann_token)
-        .json(&json!({ "intervals": intervals }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_intervals(&http, &base, &ann_token, json!(intervals)).await;
     assert!(
         answer["results"]
             .as_array()
@@ -847,16 +856,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     );
     wayland["counts"] = json!({"keys": 0, "clicks": 0, "scrolls": 0, "moves": 0});
     wayland["counts_measured"] = json!(false);
-    let answer: Value = http
-        .post(format!("{base}/api/v1/intervals"))
-        .bearer_auth(&ann_token)
-        .json(&json!({ "intervals": [wayland] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_intervals(&http, &base, &ann_token, json!([wayland])).await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
     browser
         .script(&format!("const d = document.getElementById('date'); d.value = '{wayland_day}'; d.dispatchEvent(new Event('change')); return true"))
