@@ -3,21 +3,20 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::NewTask;
-use metron_server::limits::Limits;
+use metron_server::config::{self, CommandLine, ServeArgs};
 use metron_server::{accounts, db, listener, AppState};
-use std::time::Duration;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(name = "metron-server", version, about = "Metron's server")]
 struct Cli {
-    /// A SQLite path (default metron.sqlite), sqlite::memory:, or a postgres:// URL
-    #[arg(
-        long,
-        global = true,
-        env = "METRON_DB",
-        default_value = "metron.sqlite"
-    )]
-    db: String,
+    /// The settings file (TOML; flags and environment variables win over it)
+    /// [default: /etc/metron/server.toml when it exists]
+    #[arg(long, global = true, env = "METRON_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A SQLite path, sqlite::memory:, or a postgres:// URL [default: metron.sqlite]
+    #[arg(long, global = true, env = "METRON_DB")]
+    db: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,16 +24,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API until SIGTERM or Ctrl-C (Ctrl-Break on Windows; in-flight requests finish)
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8750")]
-        listen: String,
-        /// Days of raw intervals kept; older days stay as daily aggregates (reports unchanged,
-        /// window titles and the timeline included)
-        #[arg(long, env = "METRON_RETENTION_DAYS", default_value_t = metron_server::retention::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
-        retention_days: u32,
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
+    Serve(ServeArgs),
+    /// Print the settings in effect (file, environment and flags merged) as JSON, and exit;
+    /// fails, naming the file and the key, when the file is wrong
+    ShowConfig(ServeArgs),
     /// Manage users
     User {
         #[command(subcommand)]
@@ -45,68 +38,6 @@ enum Command {
         #[command(subcommand)]
         command: TaskCommand,
     },
-}
-
-/// The limits kept against hostile clients (docs/SECURITY.md).
-#[derive(clap::Args)]
-struct LimitArgs {
-    /// Seconds a connection may take to send a request's headers (also ends idle keep-alive)
-    #[arg(long, env = "METRON_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    header_timeout: u64,
-    /// Seconds a request may take to send its body
-    #[arg(long, env = "METRON_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    body_timeout: u64,
-    /// Seconds a connection may move no byte either way before it is closed
-    #[arg(long, env = "METRON_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    idle_timeout: u64,
-    /// Connections open at once
-    #[arg(long, env = "METRON_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_connections: u64,
-    /// Password checks at once (default: one per core)
-    #[arg(long, env = "METRON_HASHING_PERMITS")]
-    hashing_permits: Option<usize>,
-    /// Days a token lives at most
-    #[arg(long, env = "METRON_TOKEN_LIFETIME_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..))]
-    token_lifetime_days: u64,
-    /// Days a token lives unused
-    #[arg(long, env = "METRON_TOKEN_IDLE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    token_idle_days: u64,
-    /// A reverse proxy (CIDR, repeatable) whose X-Forwarded-For names the client
-    #[arg(
-        long = "trusted-proxy",
-        env = "METRON_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
-    trusted_proxies: Vec<ipnet::IpNet>,
-    /// Interval bytes one person may store per day
-    #[arg(long, env = "METRON_MAX_BYTES_PER_USER_DAY", default_value_t = 16 * 1024 * 1024)]
-    max_bytes_per_user_day: u64,
-    /// Tasks an organization may have
-    #[arg(long, env = "METRON_MAX_TASKS_PER_ORG", default_value_t = 10_000)]
-    max_tasks_per_org: u64,
-}
-
-impl LimitArgs {
-    fn limits(self) -> Limits {
-        let defaults = Limits::default();
-        let days = |d: u64| Duration::from_secs(d.saturating_mul(86_400));
-        Limits {
-            header_timeout: Duration::from_secs(self.header_timeout),
-            body_timeout: Duration::from_secs(self.body_timeout),
-            idle_timeout: Duration::from_secs(self.idle_timeout),
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            hashing_permits: self
-                .hashing_permits
-                .unwrap_or(defaults.hashing_permits)
-                .max(1),
-            token_lifetime: days(self.token_lifetime_days),
-            token_idle_lifetime: days(self.token_idle_days),
-            trusted_proxies: self.trusted_proxies,
-            max_bytes_per_user_day: self.max_bytes_per_user_day,
-            max_tasks_per_org: self.max_tasks_per_org,
-            ..defaults
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -171,23 +102,36 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let database = db::connect(&cli.db)
+    let serve_args = match &cli.command {
+        Command::Serve(args) | Command::ShowConfig(args) => args.clone(),
+        _ => ServeArgs::default(),
+    };
+    let settings = config::load(
+        config::file_to_read(cli.config.as_deref()).as_deref(),
+        &CommandLine {
+            database: cli.db.clone(),
+            serve: serve_args,
+        },
+    )?;
+    if let Command::ShowConfig(_) = cli.command {
+        println!("{}", serde_json::to_string_pretty(&settings.redacted())?);
+        return Ok(());
+    }
+    let database = db::connect(&settings.database)
         .await
-        .with_context(|| format!("opening database {}", cli.db))?;
+        .with_context(|| format!("opening database {}", settings.redacted().database))?;
     let mut state = AppState::new(database);
     match cli.command {
-        Command::Serve {
-            listen,
-            retention_days,
-            limits,
-        } => {
+        Command::ShowConfig(_) => {}
+        Command::Serve(_) => {
             match listener::raise_open_file_limit() {
                 Ok(n) => tracing::info!("open-file limit {n}"),
                 Err(e) => tracing::warn!("could not raise the open-file limit: {e}"),
             }
-            state = AppState::with_limits(state.db, limits.limits());
-            state.retention_days = retention_days;
-            let listener = tokio::net::TcpListener::bind(&listen)
+            state = AppState::with_limits(state.db, settings.limits());
+            state.retention_days = settings.retention_days;
+            let listen = &settings.listen;
+            let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
             // Printed so scripts and tests can find a port chosen with :0.
