@@ -29,7 +29,8 @@ pub enum AccountError {
     Hashing(String),
 }
 
-fn check_password(password: &str) -> Result<(), AccountError> {
+/// Whether a password is of an accepted length.
+pub fn check_password(password: &str) -> Result<(), AccountError> {
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
         return Err(AccountError::BadPassword);
     }

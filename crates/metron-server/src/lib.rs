@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod ingest;
+pub mod init;
 pub mod limits;
 pub mod listener;
 pub mod openapi;

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::NewTask;
 use metron_server::config::{self, CommandLine, ServeArgs};
-use metron_server::{accounts, db, listener, AppState};
+use metron_server::{accounts, db, init, listener, AppState};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -25,6 +25,19 @@ struct Cli {
 enum Command {
     /// Serve the API until SIGTERM or Ctrl-C (Ctrl-Break on Windows; in-flight requests finish)
     Serve(ServeArgs),
+    /// Set up a fresh install: the database, the organization's first admin and a task
+    /// "General"; prints how to sign in. The password comes from METRON_PASSWORD, or is made up
+    /// and printed once. Refuses an organization that already has a user
+    Init {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+        #[command(flatten)]
+        listen: config::ListenArg,
+    },
     /// Print the settings in effect (file, environment and flags merged) as JSON, and exit;
     /// fails, naming the file and the key, when the file is wrong
     ShowConfig(ServeArgs),
@@ -104,6 +117,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let serve_args = match &cli.command {
         Command::Serve(args) | Command::ShowConfig(args) => args.clone(),
+        Command::Init { listen, .. } => ServeArgs {
+            listen: listen.clone(),
+            ..ServeArgs::default()
+        },
         _ => ServeArgs::default(),
     };
     let settings = config::load(
@@ -138,6 +155,39 @@ async fn main() -> anyhow::Result<()> {
             println!("listening on {}", listener.local_addr()?);
             metron_server::serve(listener, state, shutdown()).await?;
             tracing::info!("stopped");
+        }
+        Command::Init {
+            email, name, org, ..
+        } => {
+            let (password, generated) = match std::env::var("METRON_PASSWORD") {
+                Ok(p) => (p, false),
+                Err(_) => (init::generate_password(&mut rand::rng()), true),
+            };
+            let done = init::init(&state, &org, &email, &name, &password).await?;
+            let admin = &done.admin;
+            print!(
+                "Metron is set up: organization {org:?} with its first admin, {} <{}>",
+                admin.name, admin.email
+            );
+            if done.made_first_task {
+                print!(", and the task {:?}", init::FIRST_TASK);
+            }
+            println!(".\n");
+            if generated {
+                println!(
+                    "The password of {}, shown this once (change it with `metron-server user passwd --email {}`):\n\n    {password}\n",
+                    admin.email, admin.email
+                );
+            } else {
+                println!(
+                    "The password of {} is the one in METRON_PASSWORD.\n",
+                    admin.email
+                );
+            }
+            print!(
+                "{}",
+                init::sign_in_instructions(&settings.listen, &admin.email)
+            );
         }
         Command::User {
             command:

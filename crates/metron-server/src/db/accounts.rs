@@ -49,6 +49,8 @@ impl TaskCreation {
 pub trait AccountStore: Send + Sync {
     /// The organization's id, creating it if needed.
     async fn organization(&self, name: &str) -> Result<String, DbError>;
+    /// The organization's id, if it exists.
+    async fn find_organization(&self, name: &str) -> Result<Option<String>, DbError>;
     async fn create_user(
         &self,
         org_id: &str,
@@ -108,6 +110,14 @@ macro_rules! account_store {
                 sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
                     .bind(name)
                     .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn find_organization(&self, name: &str) -> Result<Option<String>, $crate::db::DbError> {
+                sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
                     .await
                     .map_err($crate::db::classify)
             }

@@ -5,6 +5,7 @@ mod api;
 mod config;
 mod connections;
 mod hardening;
+mod init;
 mod processes;
 mod reports;
 mod schema;
