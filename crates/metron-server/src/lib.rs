@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod daily_bytes;
 pub mod db;

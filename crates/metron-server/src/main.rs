@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::NewTask;
 use metron_server::config::{self, CommandLine, ServeArgs};
-use metron_server::{accounts, db, init, listener, AppState};
+use metron_server::{accounts, backup, db, init, listener, AppState};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -37,6 +37,13 @@ enum Command {
         org: String,
         #[command(flatten)]
         listen: config::ListenArg,
+    },
+    /// Copy the SQLite database into a new file (mode 0600), consistently even while a server
+    /// is serving it, and check the copy. For PostgreSQL use pg_dump
+    Backup {
+        /// The new file (an existing one is never overwritten)
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
     },
     /// Print the settings in effect (file, environment and flags merged) as JSON, and exit;
     /// fails, naming the file and the key, when the file is wrong
@@ -130,16 +137,31 @@ async fn main() -> anyhow::Result<()> {
             serve: serve_args,
         },
     )?;
-    if let Command::ShowConfig(_) = cli.command {
-        println!("{}", serde_json::to_string_pretty(&settings.redacted())?);
-        return Ok(());
+    match &cli.command {
+        Command::ShowConfig(_) => {
+            println!("{}", serde_json::to_string_pretty(&settings.redacted())?);
+            return Ok(());
+        }
+        // Before the database is opened the usual way, which would create and migrate it.
+        Command::Backup { to } => {
+            let done = backup::backup(&settings.database, to)?;
+            println!(
+                "backed up {} to {}: {} ({} bytes), integrity ok",
+                done.from.display(),
+                to.display(),
+                backup::human_size(done.bytes),
+                done.bytes
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let database = db::connect(&settings.database)
         .await
         .with_context(|| format!("opening database {}", settings.redacted().database))?;
     let mut state = AppState::new(database);
     match cli.command {
-        Command::ShowConfig(_) => {}
+        Command::ShowConfig(_) | Command::Backup { .. } => {}
         Command::Serve(_) => {
             match listener::raise_open_file_limit() {
                 Ok(n) => tracing::info!("open-file limit {n}"),

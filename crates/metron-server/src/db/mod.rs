@@ -388,9 +388,14 @@ impl Sizing {
     };
 }
 
+/// Whether `url` names a PostgreSQL database (anything else is SQLite).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// [`connect`], with the SQLite sizing given.
 pub async fn connect_sized(url: &str, sizing: Sizing) -> Result<Arc<dyn Database>, DbError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if is_postgres(url) {
         Ok(Arc::new(postgres::PgDb::open(url).await?))
     } else {
         Ok(Arc::new(sqlite::SqliteDb::open(url, sizing).await?))

@@ -53,13 +53,10 @@ impl SqliteDb {
                     .join(format!("metron-{}.sqlite", Uuid::now_v7()))
                     .display()
             )
-        } else if url.starts_with("sqlite:") {
-            url.to_string()
         } else {
-            format!("sqlite://{url}")
+            url.to_string()
         };
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|e| DbError::Other(format!("bad SQLite address {url}: {e}")))?
+        let options = connect_options(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: an interval the server acknowledged must survive a power cut, since the
@@ -108,6 +105,25 @@ impl SqliteDb {
             epoch_reader: std::sync::Mutex::new(epoch_reader),
         })
     }
+}
+
+/// sqlx's options for a SQLite path or `sqlite:` URL.
+fn connect_options(url: &str) -> Result<SqliteConnectOptions, DbError> {
+    let url = if url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    };
+    SqliteConnectOptions::from_str(&url)
+        .map_err(|e| DbError::Other(format!("bad SQLite address {url}: {e}")))
+}
+
+/// The file of a SQLite path or `sqlite:` URL, as [`SqliteDb::open`] would open it.
+pub fn file_of(url: &str) -> Result<PathBuf, DbError> {
+    if url.contains(":memory:") {
+        return Err(DbError::Other(format!("{url} is in memory, not a file")));
+    }
+    Ok(connect_options(url)?.get_filename().to_path_buf())
 }
 
 /// The database holds every employee's window titles: it is created readable by its owner only

@@ -2,6 +2,7 @@
 //! processes on 127.0.0.1 for races and shutdown. One binary, several modules.
 
 mod api;
+mod backup;
 mod config;
 mod connections;
 mod hardening;
