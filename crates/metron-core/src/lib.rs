@@ -2,9 +2,10 @@
 //!
 //! It owns the tracking engine (a state machine advanced once per second, rules E1-E5 of
 //! SPEC.md), the randomized boundary planner (E2), the interval model and its wire format (E4),
-//! the privacy filter applied to every window sample (E6), the API v1 wire types, the retry
-//! backoff of delivery (S4), and the report math: the daily report (R1) and the productivity
-//! rules it classifies time by (R2), computed from stored intervals without touching storage.
+//! the privacy filter applied to every window sample (E6), the API v1 wire types and the checks
+//! of an announced client release, the retry backoff of delivery (S4), and the report math: the
+//! daily report (R1) and the productivity rules it classifies time by (R2), computed from stored
+//! intervals without touching storage.
 //!
 //! It must stay pure: no tokio, no SQL, no HTTP, no OS calls and no clock or entropy reads.
 //! Time comes in as values (`Now`), randomness as an injected `RngCore`, so every rule is
@@ -16,6 +17,7 @@ pub mod limits;
 pub mod model;
 pub mod planner;
 pub mod privacy;
+pub mod release;
 pub mod report;
 pub mod wire;
 

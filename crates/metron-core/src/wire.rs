@@ -158,6 +158,49 @@ pub struct ActiveDevice {
     pub last_ended_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// `GET /api/v1/client-version`: the release of Metron's desktop app and agent that the
+/// organization's admins announce (`crate::release` checks it). Clients only tell their person
+/// about it; they never download or install anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClientVersion {
+    /// The newest version (semver, e.g. `0.2.0`); null when none is announced.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64, example = "0.2.0"))]
+    pub latest: Option<String>,
+    /// Where to get it: an http(s) address of at most 2,048 bytes.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    pub download_url: Option<String>,
+    /// What is new: at most 2,000 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub notes: Option<String>,
+    /// When an admin last set it; null if never.
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `PUT /api/v1/client-version`: `latest` and `download_url` together (with optional `notes`),
+/// or all null to withdraw the announcement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClientVersionUpdate {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            example = "0.2.0",
+            pattern = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+        )
+    )]
+    pub latest: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2048, pattern = r"^[hH][tT][tT][pP][sS]?://[^\s/?#\\]+[^\s\\]*$")
+    )]
+    pub download_url: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
 /// Every error body of the API: `{"error": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

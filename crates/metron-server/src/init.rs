@@ -101,17 +101,40 @@ pub fn sign_in_address(listen: &str) -> String {
     format!("http://{host_port}")
 }
 
-/// How to sign in, for the person who ran `init`.
-pub fn sign_in_instructions(listen: &str, email: &str) -> String {
+/// What `init` tells the person who ran it: what it made, the password if it made one up
+/// (shown this once), and how to sign in.
+pub fn summary(
+    org: &str,
+    done: &Initialized,
+    generated_password: Option<&str>,
+    listen: &str,
+) -> String {
+    let admin = &done.admin;
+    let email = &admin.email;
+    let mut text = format!(
+        "Metron is set up: organization {org:?} with its first admin, {} <{email}>",
+        admin.name
+    );
+    if done.made_first_task {
+        text += &format!(", and the task {FIRST_TASK:?}");
+    }
+    text += ".\n\n";
+    text += &match generated_password {
+        Some(password) => format!(
+            "The password of {email}, shown this once (change it with `metron-server user passwd --email {email}`):\n\n    {password}\n\n"
+        ),
+        None => format!("The password of {email} is the one in METRON_PASSWORD.\n\n"),
+    };
     let address = sign_in_address(listen);
-    format!(
+    text += &format!(
         "Sign in
   in a browser:     {address}/
                     (behind a reverse proxy that terminates TLS: the proxy's https:// address)
   the desktop app:  Settings → Sign in to a team server, with that address
   a terminal:       metron-agent login --server {address} --email {email}
 "
-    )
+    );
+    text
 }
 
 #[cfg(test)]

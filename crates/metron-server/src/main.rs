@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use metron_core::wire::NewTask;
+use metron_core::wire::{ClientVersionUpdate, NewTask};
 use metron_server::config::{self, CommandLine, ServeArgs};
+use metron_server::routes::client_version;
 use metron_server::{accounts, backup, db, init, listener, AppState};
 use std::path::PathBuf;
 
@@ -57,6 +58,35 @@ enum Command {
     Task {
         #[command(subcommand)]
         command: TaskCommand,
+    },
+    /// Announce a release of the desktop app and agent to an organization's clients
+    ClientVersion {
+        #[command(subcommand)]
+        command: ClientVersionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientVersionCommand {
+    /// Announce a release: the clients older than it tell their person where to download it
+    /// (they never download anything themselves)
+    Set {
+        /// The version, semver (e.g. 0.2.0)
+        #[arg(long)]
+        latest: String,
+        /// Where to download it (http or https)
+        #[arg(long)]
+        url: String,
+        /// What is new (at most 2,000 characters)
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Withdraw the announcement
+    Clear {
+        #[arg(long, default_value = "default")]
+        org: String,
     },
 }
 
@@ -186,30 +216,8 @@ async fn main() -> anyhow::Result<()> {
                 Err(_) => (init::generate_password(&mut rand::rng()), true),
             };
             let done = init::init(&state, &org, &email, &name, &password).await?;
-            let admin = &done.admin;
-            print!(
-                "Metron is set up: organization {org:?} with its first admin, {} <{}>",
-                admin.name, admin.email
-            );
-            if done.made_first_task {
-                print!(", and the task {:?}", init::FIRST_TASK);
-            }
-            println!(".\n");
-            if generated {
-                println!(
-                    "The password of {}, shown this once (change it with `metron-server user passwd --email {}`):\n\n    {password}\n",
-                    admin.email, admin.email
-                );
-            } else {
-                println!(
-                    "The password of {} is the one in METRON_PASSWORD.\n",
-                    admin.email
-                );
-            }
-            print!(
-                "{}",
-                init::sign_in_instructions(&settings.listen, &admin.email)
-            );
+            let shown = generated.then_some(password.as_str());
+            print!("{}", init::summary(&org, &done, shown, &settings.listen));
         }
         Command::User {
             command:
@@ -258,6 +266,32 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let n = accounts::revoke_tokens(&state, &accounts::find(&state, &email).await?).await?;
             println!("{n} tokens of {email} revoked");
+        }
+        Command::ClientVersion { command } => {
+            let (org, update) = match command {
+                ClientVersionCommand::Set {
+                    latest,
+                    url,
+                    notes,
+                    org,
+                } => (
+                    org,
+                    ClientVersionUpdate {
+                        latest: Some(latest),
+                        download_url: Some(url),
+                        notes,
+                    },
+                ),
+                ClientVersionCommand::Clear { org } => (org, ClientVersionUpdate::default()),
+            };
+            let org_id = state
+                .db
+                .find_organization(&org)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no organization {org:?}"))?;
+            let stored = client_version::announce(&state, &org_id, update).await?;
+            println!("{}", serde_json::to_string(&stored)?);
         }
         Command::Task {
             command: TaskCommand::Add { name, project, org },

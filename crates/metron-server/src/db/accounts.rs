@@ -4,7 +4,7 @@
 //! boolean columns, differs and is in scope where the macro is invoked.
 
 use async_trait::async_trait;
-use metron_core::wire::{NewTask, Task};
+use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task};
 
 use super::{DbError, UserRow};
 
@@ -92,6 +92,16 @@ pub trait AccountStore: Send + Sync {
     async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
     async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError>;
     async fn set_task_creation(&self, org_id: &str, who: TaskCreation) -> Result<(), DbError>;
+
+    /// The client release the organization announces (all none if it never set one).
+    async fn client_version(&self, org_id: &str) -> Result<ClientVersion, DbError>;
+    /// Replaces the organization's announcement (checked by the caller) as of `now`.
+    async fn set_client_version(
+        &self,
+        org_id: &str,
+        update: &ClientVersionUpdate,
+        now: i64,
+    ) -> Result<ClientVersion, DbError>;
 }
 
 /// Implements [`AccountStore`] for a backend with a `pool` field and a `user_row` function in
@@ -311,6 +321,51 @@ macro_rules! account_store {
                     .await
                     .map(drop)
                     .map_err($crate::db::classify)
+            }
+
+            async fn client_version(&self, org_id: &str) -> Result<metron_core::wire::ClientVersion, $crate::db::DbError> {
+                let row: Option<(Option<String>, Option<String>, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT latest, download_url, notes, updated_at FROM client_versions WHERE org_id = $1",
+                )
+                .bind(org_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok(row.map_or_else(Default::default, |(latest, download_url, notes, updated_at)| {
+                    metron_core::wire::ClientVersion {
+                        latest,
+                        download_url,
+                        notes,
+                        updated_at: chrono::DateTime::from_timestamp(updated_at, 0),
+                    }
+                }))
+            }
+
+            async fn set_client_version(
+                &self,
+                org_id: &str,
+                update: &metron_core::wire::ClientVersionUpdate,
+                now: i64,
+            ) -> Result<metron_core::wire::ClientVersion, $crate::db::DbError> {
+                sqlx::query(
+                    "INSERT INTO client_versions (org_id, latest, download_url, notes, updated_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (org_id) DO UPDATE SET latest = excluded.latest, download_url = excluded.download_url,
+                         notes = excluded.notes, updated_at = excluded.updated_at",
+                )
+                .bind(org_id)
+                .bind(&update.latest)
+                .bind(&update.download_url)
+                .bind(&update.notes)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok(metron_core::wire::ClientVersion {
+                    latest: update.latest.clone(),
+                    download_url: update.download_url.clone(),
+                    notes: update.notes.clone(),
+                    updated_at: chrono::DateTime::from_timestamp(now, 0),
+                })
             }
         }
     };

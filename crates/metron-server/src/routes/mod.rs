@@ -4,6 +4,7 @@
 //! `crate::api::app` puts them together with the web page, the fallbacks and the limits.
 
 pub mod auth;
+pub mod client_version;
 pub mod intervals;
 pub mod reports;
 pub mod rules;
@@ -24,4 +25,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(reports::routes())
         .merge(rules::routes())
         .merge(users::routes())
+        .merge(client_version::routes())
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod backup;
+mod client_version;
 mod config;
 mod connections;
 mod hardening;
