@@ -154,6 +154,13 @@ impl Resident {
         if let Some(hint) = options.sensors.sources.hint.clone() {
             core.tell_once(SENSOR_HINT_META, hint);
         }
+        // Applied at every start, not only when changed: the autostart entry then names this
+        // program where it is now (/usr/bin/metron-tray once a package replaced a build from
+        // source, or after an upgrade moved it).
+        let applied = lock(&core.settings).clone();
+        if applied.autostart {
+            core.desktop.settings_changed(&applied, core.speaks());
+        }
         let weak: Weak<Resident> = Arc::downgrade(&core);
         let config = TrackerConfig {
             data_dir: options.data_dir,
