@@ -40,7 +40,13 @@ const MIGRATIONS: &[&str] = &[
         saved_at    INTEGER NOT NULL
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v2 (0.2.0): the Metron version that recorded each interval, so a store that went
+    // through upgrades with unsent intervals says which release made each (NULL: before 0.2.0).
+    "ALTER TABLE intervals ADD COLUMN recorded_by TEXT;",
 ];
+
+/// The version written into `recorded_by` of each interval this build commits.
+const RECORDED_BY: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,6 +104,8 @@ pub struct StoredInterval {
     pub interval: Interval,
     pub status: DeliveryStatus,
     pub reason: Option<String>,
+    /// The Metron version that recorded it; `None` for intervals from before 0.2.0.
+    pub recorded_by: Option<String>,
 }
 
 /// How many intervals the store holds, by status.
@@ -262,9 +270,16 @@ impl Store {
         let e = |e| classify(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
         tx.execute(
-            "INSERT INTO intervals (id, started_at, ended_at, task_id, body) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO NOTHING",
-            params![interval.id.to_string(), interval.started_at.timestamp(), interval.ended_at.timestamp(), interval.task_id, body],
+            "INSERT INTO intervals (id, started_at, ended_at, task_id, body, recorded_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            params![
+                interval.id.to_string(),
+                interval.started_at.timestamp(),
+                interval.ended_at.timestamp(),
+                interval.task_id,
+                body,
+                RECORDED_BY
+            ],
         )
         .map_err(e)?;
         tx.execute(
@@ -368,10 +383,10 @@ impl Store {
     /// Closed intervals in time order; with `unsent_only`, those not yet delivered (incl. rejected).
     pub fn intervals(&self, unsent_only: bool) -> Result<Vec<StoredInterval>, StoreError> {
         if unsent_only {
-            self.query_stored("SELECT body, status, reason FROM intervals WHERE status != 'sent' ORDER BY started_at", [])
+            self.query_stored("SELECT body, status, reason, recorded_by FROM intervals WHERE status != 'sent' ORDER BY started_at", [])
         } else {
             self.query_stored(
-                "SELECT body, status, reason FROM intervals ORDER BY started_at",
+                "SELECT body, status, reason, recorded_by FROM intervals ORDER BY started_at",
                 [],
             )
         }
@@ -380,12 +395,12 @@ impl Store {
     /// Closed intervals that started at or after `since`, in time order (e.g. today's).
     pub fn intervals_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredInterval>, StoreError> {
         self.query_stored(
-            "SELECT body, status, reason FROM intervals WHERE started_at >= ?1 ORDER BY started_at",
+            "SELECT body, status, reason, recorded_by FROM intervals WHERE started_at >= ?1 ORDER BY started_at",
             [since.timestamp()],
         )
     }
 
-    /// Runs a `SELECT body, status, reason` query.
+    /// Runs a `SELECT body, status, reason, recorded_by` query.
     fn query_stored(
         &self,
         sql: &str,
@@ -398,17 +413,19 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (body, status, reason) = row.map_err(|e| self.err(e))?;
+            let (body, status, reason, recorded_by) = row.map_err(|e| self.err(e))?;
             if let Some(interval) = parse_stored(&body) {
                 out.push(StoredInterval {
                     interval,
                     status: DeliveryStatus::parse(&status),
                     reason,
+                    recorded_by,
                 });
             }
         }

@@ -40,7 +40,71 @@ fn the_store_is_in_wal_mode_at_the_current_schema() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
+}
+
+/// 0.1.0's store (schema v1) with an unsent and a sent interval, as that release left it.
+const V1_SCHEMA: &str = "CREATE TABLE intervals (
+        id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, ended_at INTEGER NOT NULL,
+        task_id TEXT NOT NULL, body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'unsent' CHECK (status IN ('unsent', 'sent', 'rejected')),
+        reason TEXT, sent_at INTEGER);
+    CREATE INDEX intervals_by_status ON intervals (status, ended_at);
+    CREATE INDEX intervals_by_start ON intervals (started_at);
+    CREATE TABLE checkpoint (slot INTEGER PRIMARY KEY CHECK (slot = 0), interval_id TEXT NOT NULL,
+        body TEXT NOT NULL, saved_at INTEGER NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    PRAGMA user_version = 1;";
+
+#[test]
+fn a_store_of_0_1_0_is_migrated_with_its_unsent_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.sqlite");
+    let (old_unsent, old_sent) = (interval(0, 60), interval(60, 60));
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(V1_SCHEMA).unwrap();
+        for (i, status) in [(&old_unsent, "unsent"), (&old_sent, "sent")] {
+            conn.execute(
+                "INSERT INTO intervals (id, started_at, ended_at, task_id, body, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    i.id.to_string(),
+                    i.started_at.timestamp(),
+                    i.ended_at.timestamp(),
+                    i.task_id,
+                    serde_json::to_string(i).unwrap(),
+                    status
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path).unwrap();
+    let new = interval(120, 60);
+    store.commit(&new).unwrap();
+    let all = store.intervals(false).unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        (&all[0].interval, all[0].status),
+        (&old_unsent, DeliveryStatus::Unsent)
+    );
+    assert_eq!(
+        (&all[1].interval, all[1].status),
+        (&old_sent, DeliveryStatus::Sent)
+    );
+    assert_eq!(all[0].recorded_by, None, "0.1.0 did not record its version");
+    assert_eq!(
+        all[2].recorded_by.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(store.unsent_batch(10).unwrap().len(), 2);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
 }
 
 #[test]
