@@ -4,6 +4,7 @@
 #   .ci/deps.sh test    that, plus what the test suite needs (Xvfb, a window manager, xdotool, ...)
 #   .ci/deps.sh windows what building for Windows and testing under Wine needs (.ci/windows.sh)
 #   .ci/deps.sh wayland the headless compositors and Wayland clients of the Wayland sensor tests
+#   .ci/deps.sh package building the .deb and .rpm packages and their install test
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
@@ -19,12 +20,17 @@ windows_pkgs=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 
 # type (wtype) and show a window (foot) in them.
 wayland_pkgs=(sway wtype foot wayland-utils dbus mutter kwin-wayland gnome-shell python3-gi)
 
+# Building the packages (dpkg-shlibdeps, rpmbuild) and installing them on a clean Debian 12
+# root (debootstrap); the desktop entry's and the service unit's checks.
+package_pkgs=(dpkg-dev rpm debootstrap desktop-file-utils systemd binutils curl)
+
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   windows) want=("${windows_pkgs[@]}") ;;
   wayland) want=("${wayland_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test|windows|wayland" >&2; exit 2 ;;
+  package) want=("${package_pkgs[@]}") ;;
+  *) echo "usage: $0 build|test|windows|wayland|package" >&2; exit 2 ;;
 esac
 
 missing=()

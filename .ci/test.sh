@@ -3,8 +3,8 @@
 # (engine rules, store, crash test, real sensors under Xvfb and in headless Wayland
 # compositors, delivery through a fault proxy, the server on SQLite and PostgreSQL, the
 # desktop shell's IPC, and the app end to end in a real window under Xvfb and in sway through
-# tauri-driver), then all of it built for Windows and tested under Wine, with the installer
-# (.ci/windows.sh).
+# tauri-driver), the Linux packages installed on clean Debian 12 roots, then all of it built
+# for Windows and tested under Wine, with the installer (.ci/windows.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh test
@@ -26,6 +26,11 @@ trap pg_test_stop EXIT
 export METRON_WORKSPACE_BINS=1
 cargo test --workspace --locked 2>&1
 bash .ci/schemathesis.sh
+# The Linux packages (.deb and .rpm of the app, .deb of the server) built in release, then
+# installed with apt on clean Debian 12 roots (debootstrap): a fresh install, and an upgrade
+# from the previous release tag's packages with data on both sides.
+bash .ci/package.sh
+bash .ci/install-test.sh
 # Windows: the workspace cross-built, its tests under Wine, the Windows agent's replay against
 # the Linux one just built, the installer (PostgreSQL is still up for the server's suite).
 bash .ci/windows.sh

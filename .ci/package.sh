@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds every Linux package of Metron into target/packages/ (or $METRON_PACKAGES_DIR):
+# the desktop app as .deb and .rpm, the server as .deb (packaging/linux/pack.sh says what
+# each holds). The version is the workspace's (Cargo.toml).
+#
+#   bash .ci/package.sh              this checkout, release build
+#   bash .ci/package.sh --tag TAG    the packages of an earlier release, built from the tag's
+#                                    sources (the upgrade test installs them first); into
+#                                    target/packages/TAG/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+bash .ci/deps.sh build
+bash .ci/deps.sh package
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The version in a checkout's Cargo.toml: [workspace.package] since 0.2.0, [package] before.
+version_of() {
+  sed -n 's/^version = "\(.*\)"/\1/p' "$1/Cargo.toml" | head -1
+}
+
+if [ "${1:-}" = --tag ]; then
+  tag=${2:?usage: $0 --tag TAG}
+  git rev-parse -q --verify "refs/tags/$tag" >/dev/null ||
+    { echo "package: no tag $tag in this clone (git fetch --tags)" >&2; exit 1; }
+  out=${METRON_PACKAGES_DIR:-$repo/target/packages/$tag}
+  src=$repo/target/release-src/$tag
+  if [ ! -d "$src" ]; then
+    git worktree prune
+    git worktree add --detach --force "$src" "$tag" >/dev/null
+  fi
+  if [ -f "$src/.ci/package.sh" ]; then
+    # A tag that packs itself: its own recipe, sharing this target dir (dependencies built
+    # once).
+    METRON_PACKAGES_DIR=$out CARGO_TARGET_DIR=$repo/target bash "$src/.ci/package.sh"
+    exit 0
+  fi
+  # 0.1.0 predates packaging: its binaries, packed by today's recipe at its version.
+  (cd "$src" && CARGO_TARGET_DIR=$repo/target cargo build --release --locked \
+    -p metron -p metron-tray -p metron-agent -p metron-server)
+  version=$(version_of "$src")
+else
+  out=${METRON_PACKAGES_DIR:-$repo/target/packages}
+  # custom-protocol: the window serves its embedded UI as a production build (what
+  # `tauri build` turns on).
+  cargo build --release --locked -p metron -p metron-tray -p metron-agent -p metron-server \
+    --features metron/custom-protocol
+  version=$(version_of "$repo")
+fi
+
+# The binaries are copied out first: a later build in this target dir replaces them.
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+target=${CARGO_TARGET_DIR:-$repo/target}
+cp "$target"/release/{metron,metron-tray,metron-agent,metron-server} "$bins/"
+bash packaging/linux/pack.sh "$bins" "$version" "$out"
+ls -l "$out"
