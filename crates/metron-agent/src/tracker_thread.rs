@@ -21,11 +21,14 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::data_dir::OwnedDataDir;
-use crate::delivery::{account, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread};
+use crate::delivery::{
+    account, client_version, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread,
+};
 use crate::error::AgentError;
 use crate::sensors::Sensors;
 use crate::store::{DeliveryStatus, Store, StoredInterval};
 use crate::tracker::Tracker;
+use metron_core::release::Offer;
 
 /// How many of today's intervals the activity bars show.
 pub const RECENT_BARS: usize = 12;
@@ -50,6 +53,9 @@ pub struct TrackerView {
     pub delivery: DeliveryView,
     pub undelivered: Vec<Undelivered>,
     pub tasks: Vec<Task>,
+    /// A newer release the organization announces: the window says where to download it, and
+    /// the desktop notifies once per version.
+    pub release: Option<Offer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -271,6 +277,7 @@ struct Worker {
     connection: Option<Connection>,
     last_error: Option<String>,
     other_devices: usize,
+    release: Option<Offer>,
     last_state: Option<TrackerView>,
 }
 
@@ -298,6 +305,7 @@ impl Worker {
             connection: None,
             last_error: None,
             other_devices: 0,
+            release: None,
             last_state: None,
         };
         w.restart_uploader();
@@ -417,6 +425,8 @@ impl Worker {
             DeliveryEvent::SessionExpired => {
                 (self.on_event)(TrackerEvent::Notice(Notice::SessionExpired))
             }
+            // In the view: the desktop tells its person once per version (metron-tray).
+            DeliveryEvent::ClientVersion(offer) => self.release = offer,
         }
     }
 
@@ -436,6 +446,8 @@ impl Worker {
         self.last_error = None;
         self.other_devices = 0;
         let store = self.tracker.store();
+        // What this account's server announced before (a sign-in forgot it).
+        self.release = client_version::offer(store);
         let Ok(Some(acct)) = account::account(store) else {
             return;
         };
@@ -568,6 +580,7 @@ impl Worker {
             },
             undelivered: self.undelivered.clone(),
             tasks: self.tasks.clone(),
+            release: self.release.clone(),
         }
     }
 

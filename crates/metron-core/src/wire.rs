@@ -193,7 +193,10 @@ pub struct ClientVersionUpdate {
     pub latest: Option<String>,
     #[cfg_attr(
         feature = "openapi",
-        schema(max_length = 2048, pattern = r"^[hH][tT][tT][pP][sS]?://[^\s/?#\\]+[^\s\\]*$")
+        schema(
+            max_length = 2048,
+            pattern = r"^[hH][tT][tT][pP][sS]?://[^\s/?#\\]+[^\s\\]*$"
+        )
     )]
     pub download_url: Option<String>,
     #[serde(default)]

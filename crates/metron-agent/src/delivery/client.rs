@@ -13,7 +13,8 @@
 //! (`--ca-cert`), and a failed TLS handshake is a [`ClientError::Tls`] that says so.
 
 use metron_core::wire::{
-    ActiveDevice, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask, Task, User,
+    ActiveDevice, ClientVersion, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask,
+    Task, User,
 };
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -29,6 +30,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a whole request may take: a batch of 100 intervals is ~100 KB and the server
 /// answers in milliseconds, so 15 s only expires when something is wrong on the way.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The largest `GET /api/v1/client-version` answer read: its fields hold at most about 11 KB
+/// (a 64-byte version, a 2,048-byte address, 2,000 characters of notes), so anything longer is
+/// not a Metron server's answer and is not read to its end.
+pub const MAX_CLIENT_VERSION_BYTES: u64 = 16 * 1024;
 
 /// A bearer token. Its `Debug` hides it, so it can't reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -278,6 +284,17 @@ impl ServerClient {
         )
     }
 
+    /// `GET /api/v1/client-version`: the release the organization announces, unchecked (see
+    /// `metron_core::release`), its answer read up to [`MAX_CLIENT_VERSION_BYTES`].
+    pub fn client_version(&self, token: &Token) -> Result<ClientVersion, ClientError> {
+        let request = self
+            .http
+            .get(self.url("/api/v1/client-version"))
+            .bearer_auth(&token.0);
+        self.exchange_at_most(request, Some(MAX_CLIENT_VERSION_BYTES))?
+            .read()
+    }
+
     fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
         self.exchange(request)?.read()
     }
@@ -292,6 +309,16 @@ impl ServerClient {
 
     /// Sends the request and reads the whole answer; transport failures are typed here.
     fn exchange(&self, request: RequestBuilder) -> Result<Answer, ClientError> {
+        self.exchange_at_most(request, None)
+    }
+
+    /// [`Self::exchange`], refusing an answer longer than `limit` bytes (if given) before
+    /// reading past it.
+    fn exchange_at_most(
+        &self,
+        request: RequestBuilder,
+        limit: Option<u64>,
+    ) -> Result<Answer, ClientError> {
         let request = request
             .timeout(self.timeout)
             .build()
@@ -312,10 +339,30 @@ impl ServerClient {
         let (content_type, retry_after, location) =
             (header(CONTENT_TYPE), header(RETRY_AFTER), header(LOCATION));
         // A body cut short (the connection dropped mid-answer) fails here, as a broken connection.
-        let body = response
-            .bytes()
-            .map_err(|e| transport_error(&url, &e))?
-            .to_vec();
+        let body = match limit {
+            None => response
+                .bytes()
+                .map_err(|e| transport_error(&url, &e))?
+                .to_vec(),
+            Some(limit) => {
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(response, limit + 1),
+                    &mut body,
+                )
+                .map_err(|e| ClientError::Broken {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                })?;
+                if body.len() as u64 > limit {
+                    return Err(ClientError::BadAnswer {
+                        url,
+                        why: format!("an answer of more than {limit} bytes"),
+                    });
+                }
+                body
+            }
+        };
         Ok(Answer {
             url,
             status,

@@ -1,11 +1,13 @@
-//! Delivery (SPEC S1, S3-S6): the account and its token, the HTTP client, and the uploader
-//! that moves committed intervals to the server with retry.
+//! Delivery (SPEC S1, S3-S6): the account and its token, the HTTP client, the uploader
+//! that moves committed intervals to the server with retry, and the release the organization
+//! announces, which the uploader asks about now and then.
 //!
 //! The store is the queue: an interval is committed before any send (S1) and marked sent only
 //! after the server answered, so nothing here holds tracked time that isn't on disk.
 
 pub mod account;
 pub mod client;
+pub mod client_version;
 pub mod secret;
 pub mod signin;
 pub mod uploader;

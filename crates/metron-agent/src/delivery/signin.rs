@@ -87,6 +87,8 @@ pub fn sign_in(
             ca_cert,
         },
     )?;
+    // This account's server announces its own release: ask it at once.
+    super::client_version::forget(store)?;
     let tasks = match client.tasks(&token) {
         Ok(tasks) => {
             account::save_tasks(store, tasks.clone(), Utc::now())?;

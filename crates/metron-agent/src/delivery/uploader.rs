@@ -20,6 +20,7 @@
 
 use chrono::Utc;
 use metron_core::backoff::{Backoff, CAP};
+use metron_core::release::Offer;
 use metron_core::wire::{ActiveDevice, IngestStatus, Task};
 use metron_core::Interval;
 use rand::rngs::StdRng;
@@ -31,6 +32,7 @@ use uuid::Uuid;
 
 use super::account::{self, Connection, DeliveryState, RESEND_REQUEST};
 use super::client::{ClientError, ServerClient, Token};
+use super::client_version;
 use super::secret::TokenStore;
 use crate::store::{Store, StoreError};
 
@@ -41,6 +43,9 @@ pub const BATCH: usize = 100;
 pub const DEVICES_EVERY: Duration = Duration::from_secs(30);
 /// How often, while online, the task list is refreshed.
 pub const TASKS_EVERY: Duration = Duration::from_secs(300);
+/// How long the question about the announced release may take: it runs between deliveries,
+/// so a slow server holds them up this long at most, once every few hours.
+pub const CLIENT_VERSION_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the last try on quit may take.
 pub const FINAL_FLUSH: Duration = Duration::from_secs(3);
 /// How long an interval the server found ending in the future waits before it is offered again.
@@ -65,6 +70,9 @@ pub enum DeliveryEvent {
     /// The set of other devices of this account that are tracking changed.
     OtherDevices(Vec<ActiveDevice>),
     TasksRefreshed(Vec<Task>),
+    /// The organization's announced release was asked for: the one newer than this program,
+    /// or none.
+    ClientVersion(Option<Offer>),
     /// The server refused the token (HTTP 401: it expired or was revoked). Intervals are kept
     /// and go after a new sign-in as the same account. Said once per sign-out.
     SessionExpired,
@@ -424,7 +432,8 @@ impl Uploader {
         }
     }
 
-    /// While online: which other devices track, and a fresh task list, each on its period.
+    /// While online: which other devices track, a fresh task list and the announced release,
+    /// each on its period.
     fn housekeeping(&mut self) {
         if self.state.connection != Connection::Online {
             return;
@@ -467,6 +476,21 @@ impl Uploader {
                 }
                 Err(e) => tracing::debug!("tasks: {e}"),
             }
+        }
+        self.ask_client_version(&token);
+    }
+
+    /// Asks for the organization's announced release when it is due. A failure changes nothing
+    /// but the debug log: the next try is a period later, and delivery goes on either way.
+    fn ask_client_version(&mut self, token: &Token) {
+        let now = Utc::now();
+        if !client_version::due(&self.store, now) {
+            return;
+        }
+        let client = self.client.with_request_timeout(CLIENT_VERSION_TIMEOUT);
+        match client_version::check(&mut self.store, &client, token, now) {
+            Ok(offer) => (self.on_event)(DeliveryEvent::ClientVersion(offer)),
+            Err(e) => tracing::debug!("the announced client version: {e}"),
         }
     }
 

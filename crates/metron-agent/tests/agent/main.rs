@@ -1,6 +1,7 @@
 //! metron-agent's tests on real SQLite files and real processes. One binary, several modules.
 
 mod cli;
+mod client_version;
 #[cfg(target_os = "linux")]
 mod compositor;
 mod crash;

@@ -90,6 +90,17 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
             }
         }
     }
+    // What the organization's server announced when the uploader last asked (never fetched
+    // here: `status` reads, the tracker's uploader asks every few hours).
+    if let Some(offer) = delivery::client_version::offer(&store) {
+        println!(
+            "update:     Metron {} is available: {}",
+            offer.version, offer.download_url
+        );
+        if let Some(notes) = &offer.notes {
+            println!("            {}", metron_core::limits::clip(notes, 300));
+        }
+    }
     println!(
         "stored:     {} intervals ({} unsent, {} rejected, {} sent)",
         counts.total, counts.unsent, counts.rejected, counts.sent

@@ -220,5 +220,10 @@ fn report(event: DeliveryEvent) {
         }
         // Printed with the connection change that follows it.
         DeliveryEvent::SessionExpired => {}
+        DeliveryEvent::ClientVersion(Some(offer)) => eprintln!(
+            "update: Metron {} is available: {}",
+            offer.version, offer.download_url
+        ),
+        DeliveryEvent::ClientVersion(None) => {}
     }
 }
