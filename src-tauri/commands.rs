@@ -112,3 +112,10 @@ pub async fn set_settings(link: State<'_, Link>, settings: Value) -> Result<Valu
         .map_err(|e| WireError::new("input", format!("settings: {e}")))?;
     forward(link, Command::SetSettings { settings }).await
 }
+
+/// Opens the download page of the newer release the organization announces, in the browser.
+/// The window names no address: the resident process opens the one it checked and kept.
+#[tauri::command]
+pub async fn open_download(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::OpenDownload).await
+}

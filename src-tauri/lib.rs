@@ -32,6 +32,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::get_today,
         commands::get_settings,
         commands::set_settings,
+        commands::open_download,
     ])
 }
 

@@ -51,6 +51,8 @@ window.METRON_I18N = {
     notice_rejected: "The server rejected {n} interval(s): {reason}",
     notice_other: "Another device of this account is tracking now.",
     notice_session_expired: "Signed out: your session expired. Sign in again; unsent time is kept and delivered after.",
+    release_available: "Metron {version} is available — download it from",
+    err_no_release: "No newer Metron is announced any more.",
   },
   ru: {
     welcome: "Добро пожаловать в Metron",
@@ -102,5 +104,7 @@ window.METRON_I18N = {
     notice_rejected: "Сервер отклонил интервалов: {n}. {reason}",
     notice_other: "Этот аккаунт сейчас ведёт учёт на другом устройстве.",
     notice_session_expired: "Выполнен выход: сеанс истёк. Войдите снова — неотправленное время сохранено и будет отправлено.",
+    release_available: "Доступен Metron {version} — скачайте его по адресу",
+    err_no_release: "Более новый Metron больше не объявлен.",
   },
 };

@@ -111,6 +111,7 @@ function render(force = false) {
       renderToday();
     }
   }
+  if (changed("release", [state.release, lang()])) renderRelease();
   if (view === "main") maybeRefreshToday();
   if (changed("today", [lang()])) renderToday();
 }
@@ -192,6 +193,17 @@ function renderDelivery() {
           el("div", { className: "reason small", textContent: status })),
         button));
   }
+}
+
+// A newer release the organization announces. The address is shown as text; a click asks the
+// resident process to open the one it checked and kept, so the window itself never navigates.
+function renderRelease() {
+  const r = state.release;
+  $("release").hidden = !r;
+  if (!r) return;
+  $("release-text").textContent = t("release_available", { version: r.version });
+  $("release-link").textContent = r.download_url;
+  $("release-link").title = r.notes || "";
 }
 
 function renderAccount() {
@@ -367,6 +379,7 @@ function wire() {
   });
   $("stop").addEventListener("click", () => invoke("stop"));
   $("resend-all").addEventListener("click", () => invoke("resend", { id: null }));
+  $("release-link").addEventListener("click", () => invoke("open_download").catch((e) => banner(errorText(e))));
   $("task-search").addEventListener("input", renderTasks);
   $("new-task-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -332,3 +332,12 @@ fn a_damaged_settings_file_is_set_aside_with_a_notice_and_settings_save() {
         "input"
     );
 }
+
+#[test]
+fn the_download_page_of_a_release_opens_only_when_one_is_announced() {
+    let app = App::start(|_| {});
+    let state = app.wait_state("local mode", |s| s["account"]["local"] == true);
+    assert!(state["release"].is_null(), "{state}");
+    let err = app.invoke("open_download", json!({})).unwrap_err();
+    assert_eq!(err["code"], "no_release", "{err}");
+}

@@ -16,6 +16,10 @@ pub enum AppError {
     Local(String),
     #[error("{0}")]
     Input(String),
+    /// The window asked to open the download page of a newer release, and none is announced
+    /// (any more).
+    #[error("no newer release of Metron is announced")]
+    NoRelease,
 }
 
 impl From<ClientError> for AppError {
@@ -49,6 +53,7 @@ impl AppError {
             AppError::Agent(AgentError::AlreadyRunning { .. }) => "already_running",
             AppError::Store(metron_agent::store::StoreError::Corrupt { .. }) => "store_corrupt",
             AppError::Input(_) => "input",
+            AppError::NoRelease => "no_release",
             _ => "internal",
         }
     }

@@ -43,6 +43,14 @@ impl Desktop for SystemDesktop {
     fn settings_changed(&self, settings: &Settings, _speaks: Speaks) {
         crate::autostart::apply(settings.autostart);
     }
+
+    fn open_url(&self, url: &str) {
+        // The system's handler for http(s) (xdg-open and kin, ShellExecute, `open`), not
+        // waited for: the browser may take a while, or stay.
+        if let Err(e) = open::that_detached(url) {
+            tracing::warn!("cannot open {url} in the browser: {e}");
+        }
+    }
 }
 
 /// The settings' dir: `METRON_CONFIG_DIR`, else the OS's place for it

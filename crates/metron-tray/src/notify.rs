@@ -52,6 +52,24 @@ pub fn text(notice: &Notice, speaks: Speaks) -> (String, String) {
     (title, body)
 }
 
+/// The title and body telling of a newer release the organization announces. Metron never
+/// downloads it: the window has the link.
+pub fn release(offer: &metron_core::release::Offer, speaks: Speaks) -> (String, String) {
+    let version = &offer.version;
+    let url = &offer.download_url;
+    if speaks == Speaks::Russian {
+        (
+            format!("Доступен Metron {version}"),
+            format!("Скачайте его по адресу {url}"),
+        )
+    } else {
+        (
+            format!("Metron {version} is available"),
+            format!("Download it from {url}"),
+        )
+    }
+}
+
 /// The title and body when a damaged or unreadable settings file was replaced by the most
 /// private settings (the window shows the details).
 pub fn settings_reset(speaks: Speaks) -> (String, String) {

@@ -43,6 +43,8 @@ pub trait Desktop: Send + Sync {
     }
     /// The settings changed: autostart and the tray's language follow.
     fn settings_changed(&self, _settings: &Settings, _speaks: Speaks) {}
+    /// Opens an http(s) address in the person's browser.
+    fn open_url(&self, _url: &str) {}
 }
 
 /// What the core runs on: real sensors and the user's dirs, or a test's.
@@ -79,6 +81,9 @@ pub struct Resident {
     /// When a window process was last started, so a double click starts one, not two.
     window_started: Mutex<Option<std::time::Instant>>,
     closing: AtomicBool,
+    /// The release version whose notification is settled (told now or before), so a state
+    /// every second costs no store read.
+    release_told: Mutex<Option<String>>,
     desktop: Box<dyn Desktop>,
     /// Local mode's server (axum) runs here; the rest of the core is plain threads.
     runtime: tokio::runtime::Runtime,
@@ -86,6 +91,8 @@ pub struct Resident {
 
 /// The store's meta key for the sensors' hint last told (GNOME's extension).
 const SENSOR_HINT_META: &str = "sensor_hint_told";
+/// The store's meta key for the newest release a notification told of.
+const RELEASE_TOLD_META: &str = "release_told";
 
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -143,6 +150,7 @@ impl Resident {
             window: Mutex::new(None),
             window_started: Mutex::new(None),
             closing: AtomicBool::new(false),
+            release_told: Mutex::new(None),
             desktop,
             runtime,
         });
@@ -323,11 +331,40 @@ impl Resident {
                 self.set_settings(settings)?;
                 Ok(Value::Null)
             }
+            Command::OpenDownload => {
+                let offer = delivery::client_version::offer(&self.open_store()?)
+                    .ok_or(AppError::NoRelease)?;
+                self.desktop.open_url(&offer.download_url);
+                Ok(Value::Null)
+            }
             Command::Quit => {
                 self.request_quit();
                 Ok(Value::Null)
             }
         }
+    }
+
+    /// A newer release in the state: a notification, once per version (the store remembers
+    /// the last version told, across starts). The window shows it for as long as it is newer.
+    fn tell_of_release(&self, state: &TrackerView) {
+        let Some(offer) = &state.release else {
+            return;
+        };
+        let mut settled = lock(&self.release_told);
+        if settled.as_deref() == Some(offer.version.as_str()) {
+            return;
+        }
+        let Ok(mut store) = self.open_store() else {
+            return;
+        };
+        if store.meta(RELEASE_TOLD_META).ok().flatten().as_deref() != Some(&offer.version) {
+            let (title, body) = crate::notify::release(offer, self.speaks());
+            self.desktop.notify(title, body);
+            if let Err(e) = store.set_meta(RELEASE_TOLD_META, &offer.version) {
+                tracing::warn!("cannot remember that a release was told of: {e}");
+            }
+        }
+        *settled = Some(offer.version.clone());
     }
 
     /// Signs in to a team server. Nothing is saved when the server refuses; plain http:// to
@@ -520,6 +557,7 @@ impl Resident {
         match event {
             TrackerEvent::State(state) => {
                 if !self.is_closing() {
+                    self.tell_of_release(&state);
                     self.remember_last_task(&state);
                     self.desktop
                         .state_changed(&state, self.last_task().is_some(), self.speaks());

@@ -58,6 +58,10 @@ pub enum Command {
     SetSettings {
         settings: Settings,
     },
+    /// Open the download page of the newer release the organization announces, in the
+    /// browser. The address is the one the resident process checked and kept, never one the
+    /// window sends.
+    OpenDownload,
     /// Stop tracking and end the resident process (and its window).
     Quit,
 }

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 #[cfg(windows)]
 mod windows;
 
-/// What the core asked of the desktop.
+/// What the core asked of the desktop, and with what (a notification's title, an address).
 #[derive(Clone, Default)]
-struct Recorded(Arc<Mutex<Vec<&'static str>>>);
+struct Recorded(Arc<Mutex<Vec<&'static str>>>, Arc<Mutex<Vec<String>>>);
 
 impl Recorded {
     fn count(&self, what: &str) -> usize {
@@ -39,8 +39,13 @@ impl Desktop for RecordingDesktop {
     fn quit(&self) {
         self.0 .0.lock().unwrap().push("quit");
     }
-    fn notify(&self, _title: String, _body: String) {
+    fn notify(&self, title: String, _body: String) {
         self.0 .0.lock().unwrap().push("notify");
+        self.0 .1.lock().unwrap().push(title);
+    }
+    fn open_url(&self, url: &str) {
+        self.0 .0.lock().unwrap().push("open_url");
+        self.0 .1.lock().unwrap().push(url.to_string());
     }
 }
 
@@ -456,4 +461,86 @@ fn damaged_settings_mean_the_most_private_ones_and_a_notification_with_no_window
         view["notice"].as_str().unwrap().contains("privacy"),
         "{view}"
     );
+}
+
+/// The local organization's admin announces `latest` (through the server's own checks, on
+/// the local server's database).
+fn announce(data_dir: &std::path::Path, latest: &str, url: &str) {
+    let db_url = data_dir.join("local-server.sqlite").display().to_string();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let state =
+            metron_server::AppState::new(metron_server::db::connect(&db_url).await.unwrap());
+        let org = state.db.find_organization("local").await.unwrap().unwrap();
+        let update = metron_core::wire::ClientVersionUpdate {
+            latest: Some(latest.into()),
+            download_url: Some(url.into()),
+            notes: None,
+        };
+        metron_server::routes::client_version::announce(&state, &org, update)
+            .await
+            .unwrap();
+    });
+}
+
+/// The version of the release in the latest state.
+fn release_shown(running: &Running) -> Option<String> {
+    running
+        .core
+        .latest()
+        .and_then(|s| s.release)
+        .map(|r| r.version)
+}
+
+#[test]
+fn a_newer_release_is_told_once_per_version_and_its_page_opens_only_when_asked() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let data = dir.path().join("data");
+    let first = Running::start_in(Arc::clone(&dir));
+    local_server(&first);
+    let (client, _) = first.connect();
+    let refused = client.call(Command::OpenDownload, T).unwrap_err();
+    assert_eq!(refused.code, "no_release", "{refused:?}");
+
+    announce(&data, "99.0.0", "https://example.com/metron/99.0.0");
+    // A sign-in asks the server at once.
+    client.call(Command::WorkLocally, T).unwrap();
+    wait("the release in the state", || {
+        release_shown(&first).as_deref() == Some("99.0.0")
+    });
+    wait("the notification", || first.desktop.count("notify") == 1);
+    assert!(
+        first.desktop.1.lock().unwrap()[0].contains("Metron 99.0.0 is available"),
+        "{:?}",
+        first.desktop.1
+    );
+    assert_eq!(
+        first.desktop.count("open_url"),
+        0,
+        "nothing opens by itself"
+    );
+    client.call(Command::OpenDownload, T).unwrap();
+    assert_eq!(first.desktop.count("open_url"), 1);
+    assert_eq!(
+        first.desktop.1.lock().unwrap().last().unwrap(),
+        "https://example.com/metron/99.0.0"
+    );
+    drop(client);
+    drop(first);
+
+    // Started again: still shown, not told again.
+    let second = Running::start_in(Arc::clone(&dir));
+    wait("the release in the state after a restart", || {
+        release_shown(&second).as_deref() == Some("99.0.0")
+    });
+    // A state's notification comes before the core keeps that state as its latest.
+    assert_eq!(second.desktop.count("notify"), 0, "told once per version");
+
+    // A newer one is told of again.
+    announce(&data, "99.1.0", "https://example.com/metron/99.1.0");
+    let (client, _) = second.connect();
+    client.call(Command::WorkLocally, T).unwrap();
+    wait("99.1.0 in the state", || {
+        release_shown(&second).as_deref() == Some("99.1.0")
+    });
+    wait("its notification", || second.desktop.count("notify") == 1);
 }
