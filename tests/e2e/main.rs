@@ -72,6 +72,18 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
+    // The organization announces a newer desktop release: the app says so after sign-in.
+    server_cli(
+        &db,
+        &[
+            "client-version",
+            "set",
+            "--latest",
+            "9.0.0",
+            "--url",
+            "https://metron.example.com/download",
+        ],
+    );
     let mut server = ServerProc::start(&db, &listen);
     let desktop = Desktop::start(
         &[
@@ -111,6 +123,13 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     s.wait_text("#connection", "online", Duration::from_secs(20), |t| {
         t == "Online"
     });
+    s.wait_text(
+        "#release",
+        "the announced release",
+        Duration::from_secs(20),
+        |t| t.contains("9.0.0") && t.contains("https://metron.example.com/download"),
+    );
+    s.screenshot(&dir.join("03-release-available.png"));
 
     // A new task, started.
     s.type_into("#new-task-name", "Write the quarterly report");
