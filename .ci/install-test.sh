@@ -232,13 +232,19 @@ every_interval_on_server() {
 # --- 2. A fresh install --------------------------------------------------------------------
 step "fresh install of metron-server and metron $version with apt"
 root=$(new_root)
-before_kb=$(du -sx --exclude=var/cache/apt/archives "$root" | cut -f1)
-apt_install "$root" "$server_deb" "$app_deb"
-after_kb=$(du -sx --exclude=var/cache/apt/archives "$root" | cut -f1)
-# For docs/PERFORMANCE.md: what the install adds to a minimal Debian 12, dependencies included.
-echo "footprint: metron $(dpkg-deb -f "$app_deb" Installed-Size) KiB, metron-server" \
-  "$(dpkg-deb -f "$server_deb" Installed-Size) KiB installed; with their dependencies the" \
-  "minimal root grew by $(((after_kb - before_kb) / 1024)) MiB" | tee "$log/footprint.txt"
+# For docs/PERFORMANCE.md: what each install adds to a minimal Debian 12, dependencies included.
+size_kb() { du -sx --exclude=var/cache/apt/archives --exclude=var/lib/apt/lists "$root" | cut -f1; }
+kb0=$(size_kb)
+apt_install "$root" "$server_deb"
+kb1=$(size_kb)
+apt_install "$root" "$app_deb"
+kb2=$(size_kb)
+{
+  echo "footprint: metron-server $(dpkg-deb -f "$server_deb" Installed-Size) KiB installed," \
+    "the root grew by $(((kb1 - kb0) / 1024)) MiB with its dependencies"
+  echo "footprint: metron $(dpkg-deb -f "$app_deb" Installed-Size) KiB installed," \
+    "the root grew by $(((kb2 - kb1) / 1024)) MiB with its dependencies"
+} | tee "$log/footprint.txt"
 missing_libs=$(chroot "$root" sh -c \
   'ldd /usr/bin/metron /usr/bin/metron-tray /usr/bin/metron-agent /usr/bin/metron-server' |
   grep 'not found' || true)
