@@ -2,7 +2,8 @@
 //!
 //! It owns the tracking engine (a state machine advanced once per second, rules E1-E5 of
 //! SPEC.md), the randomized boundary planner (E2), the interval model and its wire format (E4),
-//! the privacy filter applied to every window sample (E6), the API v1 wire types and the checks
+//! the privacy filter applied to every window sample (E6), the window and input events a
+//! task miner reads (open/switch/update, and HID events by the 1-minute rule), the API v1 wire types and the checks
 //! of an announced client release, the retry backoff of delivery (S4), and the report math: the
 //! daily report (R1) and the productivity rules it classifies time by (R2), computed from stored
 //! intervals without touching storage.
@@ -13,6 +14,7 @@
 
 pub mod backoff;
 pub mod engine;
+pub mod events;
 pub mod limits;
 pub mod model;
 pub mod planner;
