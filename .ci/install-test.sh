@@ -107,6 +107,10 @@ cleanup() {
     done
     rm -rf --one-file-system "$root"
   done
+  # Nothing of a root may outlive the test (a mount left behind would outlive it for good).
+  if grep -q ' /var/tmp/metron-root\.' <<<"$(mount)"; then
+    echo "install-test: a root's mount was left behind: $(grep /var/tmp/metron-root. <<<"$(mount)")" >&2
+  fi
 }
 trap cleanup EXIT
 base=$(mktemp -d /var/tmp/metron-root.XXXXXX)
@@ -115,9 +119,9 @@ step "debootstrap bookworm from $mirror"
 debootstrap --variant=minbase --cache-dir="$cache/debootstrap" bookworm "$base" "$mirror" \
   >"$log/debootstrap.txt" 2>&1 || fail "debootstrap failed: $(tail -5 "$log/debootstrap.txt")"
 
-# A copy of the clean root, ready for apt: proc, the shared download cache, the packages.
+# A copy of the clean root in $root, ready for apt: proc, the shared download cache, the
+# packages. Called directly, never in $(...): the cleanup must learn of the new root.
 new_root() {
-  local root
   root=$(mktemp -d /var/tmp/metron-root.XXXXXX)
   roots+=("$root")
   cp -a "$base/." "$root/"
@@ -126,7 +130,6 @@ new_root() {
   mount --bind "$cache/apt" "$root/var/cache/apt/archives"
   mkdir -p "$root/tmp/packages"
   chroot "$root" apt-get update -q >/dev/null
-  echo "$root"
 }
 # apt_install ROOT DEB...: with apt, so Depends resolve from Debian; no Recommends.
 apt_install() {
@@ -231,7 +234,7 @@ every_interval_on_server() {
 
 # --- 2. A fresh install --------------------------------------------------------------------
 step "fresh install of metron-server and metron $version with apt"
-root=$(new_root)
+new_root
 # For docs/PERFORMANCE.md: what each install adds to a minimal Debian 12, dependencies included.
 size_kb() { du -sx --exclude=var/cache/apt/archives --exclude=var/lib/apt/lists "$root" | cut -f1; }
 kb0=$(size_kb)
@@ -294,7 +297,8 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-ins
 # X's abstract sockets are shared with this machine: a display number nobody uses here.
 display=$(python3 -c 'import random; print(random.randint(300, 900))')
 while grep -q "@/tmp/.X11-unix/X$display\b" /proc/net/unix; do display=$((display + 1)); done
-as "$root" ann Xvfb ":$display" -nolisten tcp >"$log/xvfb.txt" 2>&1 &
+chroot --userspec=ann:ann "$root" /usr/bin/env -i HOME=/home/ann PATH=/usr/bin:/bin \
+  Xvfb ":$display" -nolisten tcp >"$log/xvfb.txt" 2>&1 &
 xvfb_pid=$!
 config_dir=$root/home/ann/.config/dev.metron.desktop
 mkdir -p "$config_dir" && echo '{"autostart": true}' >"$config_dir/settings.json"
@@ -320,7 +324,7 @@ step "upgrade from $prev"
   fail "building $prev's packages failed: $(tail -5 "$log/package-$prev.txt")"
 old_app=$(ls "$pkgs/$prev"/metron_*_amd64.deb)
 old_server=$(ls "$pkgs/$prev"/metron-server_*_amd64.deb)
-root=$(new_root)
+new_root
 apt_install "$root" "$old_server" "$old_app"
 chroot "$root" useradd --create-home ann
 port=$(free_port)
