@@ -118,7 +118,13 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
             .unwrap_or(false);
         assert!(ok, "xprop could not set {property}");
     }
-    assert!(xdotool(&display, &["windowactivate", "--sync", &window_id]));
+    // openbox may still be starting (under load it takes seconds): until it manages the
+    // screen there is no active window to set.
+    wait_until(
+        "openbox to activate the window",
+        Duration::from_secs(20),
+        || xdotool(&display, &["windowactivate", "--sync", &window_id]),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
