@@ -4,11 +4,17 @@ use super::processes::{login, serve};
 use super::*;
 use std::process::{Command, Output};
 
-/// `metron-server --db DB init ...`, with METRON_PASSWORD as given (unset when `None`).
+/// `metron-server --db DB init ...`, with METRON_PASSWORD as given (unset when `None`), and an
+/// empty settings file beside the database: the defaults, whatever /etc/metron/server.toml
+/// holds on this machine. (A real empty file: Windows' NUL device can't be read as a file.)
 fn init(db: &str, password: Option<&str>, args: &[&str]) -> Output {
+    let config = std::path::Path::new(db).with_file_name("empty-settings.toml");
+    std::fs::write(&config, "").unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_metron-server"));
     command
-        .args(["--config", null_file(), "--db", db, "init"])
+        .arg("--config")
+        .arg(&config)
+        .args(["--db", db, "init"])
         .args(args)
         .env_remove("METRON_LISTEN")
         .env("RUST_LOG", "warn");
@@ -17,15 +23,6 @@ fn init(db: &str, password: Option<&str>, args: &[&str]) -> Output {
         None => command.env_remove("METRON_PASSWORD"),
     };
     command.output().unwrap()
-}
-
-/// An empty settings file: the defaults, whatever /etc/metron/server.toml holds on this machine.
-fn null_file() -> &'static str {
-    if cfg!(windows) {
-        "NUL"
-    } else {
-        "/dev/null"
-    }
 }
 
 fn stdout(out: &Output) -> String {
