@@ -1,6 +1,6 @@
 //! `metron-server backup`: a copy of the live SQLite database that another server serves alike.
 
-use super::processes::{cli, db_with_ann, login, serve};
+use super::processes::{cli, db_with_ann, login, post_intervals, serve};
 use super::*;
 use std::process::{Command, Output};
 
@@ -35,16 +35,7 @@ async fn a_backup_taken_while_the_server_runs_serves_the_same_day_report() {
     let client = reqwest::Client::new();
     let token = login(&client, &live.base, "ann@acme.test", "ann-password").await;
     let batch: Vec<Value> = (0..40).map(|k| interval(task, k * 300, 240)).collect();
-    let stored: Value = client
-        .post(format!("{}/api/v1/intervals", live.base))
-        .bearer_auth(&token)
-        .json(&json!({ "intervals": batch }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = post_intervals(&client, &live.base, &token, json!(batch)).await;
     assert!(
         stored["results"]
             .as_array()

@@ -95,6 +95,24 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: 
         .to_string()
 }
 
+/// `POST /api/v1/intervals` with `intervals` (a JSON array); the server's answer.
+pub async fn post_intervals(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    intervals: Value,
+) -> Value {
+    http.post(format!("{base}/api/v1/intervals"))
+        .bearer_auth(token)
+        .json(&json!({ "intervals": intervals }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The user's intervals on the test day, 2026-11-23 (UTC).
 async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
     let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");

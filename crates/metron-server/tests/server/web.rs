@@ -3,7 +3,7 @@
 //! is checked against the JSON of the report API for the same day; screenshots go to
 //! `target/web-screenshots/` for a person to look at.
 
-use super::processes::{cli, login, serve};
+use super::processes::{cli, login, post_intervals, serve};
 use super::*;
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
@@ -476,24 +476,6 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
         &mut rng,
     ));
     (intervals, in_day)
-}
-
-/// `POST /api/v1/intervals` with `intervals` (a JSON array); the server's answer.
-async fn post_intervals(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    intervals: Value,
-) -> Value {
-    http.post(format!("{base}/api/v1/intervals"))
-        .bearer_auth(token)
-        .json(&json!({ "intervals": intervals }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 fn screenshots_dir() -> PathBuf {
