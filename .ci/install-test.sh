@@ -161,32 +161,41 @@ start_server() {
   chroot --userspec="$user:$user" "$root" /bin/sh -c "cd $dir && umask 077 && exec $exec $*" \
     >>"$log/server.txt" 2>&1 &
   server_pid=$!
+  wait_server "$port"
+}
+# wait_server PORT: until the server started as $server_pid answers on PORT (20 s at most).
+wait_server() {
   for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && return 0
+    curl -sf "http://127.0.0.1:$1/api/v1/health" >/dev/null && return 0
     kill -0 "$server_pid" 2>/dev/null || fail "the server exited: $(tail -5 "$log/server.txt")"
     sleep 0.2
   done
-  fail "the server did not answer on port $port: $(tail -5 "$log/server.txt")"
+  fail "the server did not answer on port $1: $(tail -5 "$log/server.txt")"
 }
 stop_server() {
   kill -TERM "$server_pid"
   wait "$server_pid" || true
 }
-# as ROOT USER CMD...: a command as a person of the root, with a clean environment.
+# person ROOT USER: sets $person to the command line that runs what follows it as a person of
+# the root, with a clean environment (more VAR=value may follow). chroot and env exec, so a
+# command started with it in the background has its own pid in $!.
+person() {
+  person=(chroot --userspec="$2:$2" "$1" /usr/bin/env -i HOME="/home/$2" PATH=/usr/bin:/bin
+    LANG=C.UTF-8)
+}
+# as ROOT USER CMD...: a command as a person of the root.
 as() {
-  local root=$1 user=$2
+  person "$1" "$2"
   shift 2
-  chroot --userspec="$user:$user" "$root" /usr/bin/env -i HOME="/home/$user" \
-    PATH=/usr/bin:/bin LANG=C.UTF-8 "$@"
+  "${person[@]}" "$@"
 }
 # track ROOT USER SECONDS ARGS...: metron-agent track for SECONDS, ended with SIGTERM (as
-# Ctrl-C: the open interval closes as "quit"). chroot and env exec, so $! is the agent.
+# Ctrl-C: the open interval closes as "quit").
 track() {
-  local root=$1 user=$2 secs=$3
+  person "$1" "$2"
+  local secs=$3
   shift 3
-  chroot --userspec="$user:$user" "$root" /usr/bin/env -i HOME="/home/$user" \
-    PATH=/usr/bin:/bin LANG=C.UTF-8 metron-agent track --interval-range 4..6 "$@" \
-    >>"$log/agent.txt" 2>&1 &
+  "${person[@]}" metron-agent track --interval-range 4..6 "$@" >>"$log/agent.txt" 2>&1 &
   local pid=$!
   sleep "$secs"
   kill -TERM "$pid"
@@ -194,15 +203,15 @@ track() {
 }
 # The agent's intervals as "id status" lines.
 stored() {
-  as "$1" "$2" "${3:-metron-agent}" intervals --json |
+  as "$1" "$2" metron-agent intervals --json |
     python3 -c 'import json,sys
 for l in sys.stdin:
     s = json.loads(l); print(s["id"], s["status"])'
 }
-# wait_delivered ROOT USER [AGENT]: sends what is left (the interval Ctrl-C closed may not
+# wait_delivered ROOT USER: sends what is left (the interval Ctrl-C closed may not
 # have gone before the agent ended), then waits until the store has nothing unsent.
 wait_delivered() {
-  as "$1" "$2" "${3:-metron-agent}" resend --all >>"$log/agent.txt" 2>&1 ||
+  as "$1" "$2" metron-agent resend --all >>"$log/agent.txt" 2>&1 ||
     fail "metron-agent resend failed: $(tail -3 "$log/agent.txt")"
   for _ in $(seq 1 60); do
     grep -q ' unsent$' <<<"$(stored "$@")" || return 0
@@ -224,10 +233,10 @@ server_ids() {
     python3 -c 'import json,sys
 for i in json.load(sys.stdin): print(i["id"])' | sort
 }
-# every_interval_on_server ROOT USER PORT TOKEN [AGENT]: each stored id is on the server.
+# every_interval_on_server ROOT USER PORT TOKEN: each stored id is on the server.
 every_interval_on_server() {
   local missing
-  missing=$(comm -23 <(stored "$1" "$2" "${5:-metron-agent}" | cut -d' ' -f1 | sort) \
+  missing=$(comm -23 <(stored "$1" "$2" | cut -d' ' -f1 | sort) \
     <(server_ids "$3" "$4"))
   [ -z "$missing" ] || fail "intervals missing on the server: $missing"
 }
@@ -297,15 +306,14 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-ins
 # X's abstract sockets are shared with this machine: a display number nobody uses here.
 display=$(python3 -c 'import random; print(random.randint(300, 900))')
 while grep -q "@/tmp/.X11-unix/X$display\b" /proc/net/unix; do display=$((display + 1)); done
-chroot --userspec=ann:ann "$root" /usr/bin/env -i HOME=/home/ann PATH=/usr/bin:/bin \
-  Xvfb ":$display" -nolisten tcp >"$log/xvfb.txt" 2>&1 &
+person "$root" ann
+"${person[@]}" Xvfb ":$display" -nolisten tcp >"$log/xvfb.txt" 2>&1 &
 xvfb_pid=$!
 config_dir=$root/home/ann/.config/dev.metron.desktop
 mkdir -p "$config_dir" && echo '{"autostart": true}' >"$config_dir/settings.json"
 chroot "$root" chown -R ann:ann /home/ann/.config
 sleep 1
-chroot --userspec=ann:ann "$root" /usr/bin/env -i HOME=/home/ann PATH=/usr/bin:/bin \
-  LANG=C.UTF-8 DISPLAY=":$display" metron-tray --hidden >"$log/tray.txt" 2>&1 &
+"${person[@]}" DISPLAY=":$display" metron-tray --hidden >"$log/tray.txt" 2>&1 &
 tray_pid=$!
 entry=$root/home/ann/.config/autostart/Metron.desktop
 for _ in $(seq 1 50); do [ -f "$entry" ] && break; sleep 0.2; done
@@ -396,7 +404,7 @@ chroot --userspec=metron:metron "$root" /bin/sh -c \
   "cd /var/lib/metron-old && exec /opt/old/metron-server serve --listen 127.0.0.1:$port" \
   >>"$log/server.txt" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.2; done
+wait_server "$port"
 chroot "$root" useradd --create-home bob
 as "$root" bob metron-agent login --server "http://127.0.0.1:$port" --email bob@example.com \
   --password "$password" >>"$log/agent.txt" 2>&1 || fail "new agent: login to the old server failed"
