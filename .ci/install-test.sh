@@ -166,7 +166,7 @@ start_server() {
 # wait_server PORT: until the server started as $server_pid answers on PORT (20 s at most).
 wait_server() {
   for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$1/api/v1/health" >/dev/null && return 0
+    curl -sf --max-time 2 "http://127.0.0.1:$1/api/v1/health" >/dev/null && return 0
     kill -0 "$server_pid" 2>/dev/null || fail "the server exited: $(tail -5 "$log/server.txt")"
     sleep 0.2
   done
@@ -220,7 +220,7 @@ wait_delivered() {
   fail "intervals stayed unsent: $(stored "$@" | grep -c ' unsent$')"
 }
 token_of() {
-  curl -sf "http://127.0.0.1:$1/api/v1/login" -H 'content-type: application/json' \
+  curl -sf --max-time 20 "http://127.0.0.1:$1/api/v1/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$2\",\"password\":\"$3\"}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
@@ -229,7 +229,7 @@ server_ids() {
   local from to
   from=$(date -u -d '-2 days' +%Y-%m-%dT%H:%M:%SZ)
   to=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
-  curl -sf "http://127.0.0.1:$1/api/v1/intervals?from=$from&to=$to" -H "authorization: Bearer $2" |
+  curl -sf --max-time 20 "http://127.0.0.1:$1/api/v1/intervals?from=$from&to=$to" -H "authorization: Bearer $2" |
     python3 -c 'import json,sys
 for i in json.load(sys.stdin): print(i["id"])' | sort
 }
@@ -291,7 +291,7 @@ n=$(stored "$root" ann | wc -l)
 token=$(token_of "$port" ann@example.com "$password")
 every_interval_on_server "$root" ann "$port" "$token"
 today=$(date +%F)
-report=$(curl -sf "http://127.0.0.1:$port/api/v1/reports/daily?date=$today" -H "authorization: Bearer $token")
+report=$(curl -sf --max-time 20 "http://127.0.0.1:$port/api/v1/reports/daily?date=$today" -H "authorization: Bearer $token")
 tracked=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["tracked_secs"])' "$report")
 echo "fresh install: $n intervals delivered, the day's report says $tracked s tracked"
 [ "$tracked" -ge 25 ] && [ "$tracked" -le 35 ] || fail "30 s tracked but the report says $tracked s"
