@@ -6,7 +6,7 @@
 #   2. a fresh install with apt (only Depends, no Recommends): the server started from its
 #      unit's ExecStart as the unit's user, `metron-server init`, the agent signed in and
 #      tracking headless for 30 s, every interval delivered, the report read over HTTP;
-#   3. an upgrade from the previous release tag's packages with data in both places: unsent
+#   3. an upgrade from the previous release's packages with data in both places: unsent
 #      intervals in the agent's store and the old server's database, each side upgraded in
 #      turn (an old agent delivering to the new server, a new agent to the old server), and
 #      nothing lost.
@@ -325,10 +325,14 @@ wait "$tray_pid" || fail "metron-tray did not end cleanly on SIGTERM: $(tail -5 
 kill "$xvfb_pid" && wait "$xvfb_pid" || true
 
 # --- 3. Upgrade from the previous release --------------------------------------------------
-prev=$(git tag --list 'v*' --sort=-v:refname | grep -vx "v$version" | head -1)
-[ -n "$prev" ] || fail "no earlier release tag (v*) in this clone: git fetch --tags"
+# The newest release before this version (packaging/releases lists them by commit, so a
+# clone without tags finds it too).
+prev_version=$(awk -v v="$version" '!/^#/ && NF && $1 != v { last = $1 } END { print last }' \
+  packaging/releases)
+[ -n "$prev_version" ] || fail "packaging/releases names no release before $version"
+prev=v$prev_version
 step "upgrade from $prev"
-[ -d "$pkgs/$prev" ] || bash .ci/package.sh --tag "$prev" >"$log/package-$prev.txt" 2>&1 ||
+[ -d "$pkgs/$prev" ] || bash .ci/package.sh --release "$prev_version" >"$log/package-$prev.txt" 2>&1 ||
   fail "building $prev's packages failed: $(tail -5 "$log/package-$prev.txt")"
 old_app=$(ls "$pkgs/$prev"/metron_*_amd64.deb)
 old_server=$(ls "$pkgs/$prev"/metron-server_*_amd64.deb)

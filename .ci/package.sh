@@ -4,9 +4,9 @@
 # each holds). The version is the workspace's (Cargo.toml).
 #
 #   bash .ci/package.sh              this checkout, release build
-#   bash .ci/package.sh --tag TAG    the packages of an earlier release, built from the tag's
-#                                    sources (the upgrade test installs them first); into
-#                                    target/packages/TAG/
+#   bash .ci/package.sh --release V  the packages of an earlier release, built from its
+#                                    commit in packaging/releases (the upgrade test installs
+#                                    them first); into target/packages/vV/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -19,15 +19,23 @@ version_of() {
   sed -n 's/^version = "\(.*\)"/\1/p' "$1/Cargo.toml" | head -1
 }
 
-if [ "${1:-}" = --tag ]; then
-  tag=${2:?usage: $0 --tag TAG}
-  git rev-parse -q --verify "refs/tags/$tag" >/dev/null ||
-    { echo "package: no tag $tag in this clone (git fetch --tags)" >&2; exit 1; }
+if [ "${1:-}" = --release ]; then
+  release=${2:?usage: $0 --release VERSION}
+  tag=v$release
+  commit=$(awk -v v="$release" '$1 == v { print $2 }' packaging/releases)
+  [ -n "$commit" ] || { echo "package: $release is not in packaging/releases" >&2; exit 1; }
+  git cat-file -e "$commit^{commit}" 2>/dev/null ||
+    { echo "package: commit $commit of $release is not in this clone (a shallow clone?)" >&2; exit 1; }
+  # Where the tag exists it must name the same commit: the file and the tags never disagree.
+  if tagged=$(git rev-parse -q --verify "refs/tags/$tag^{commit}"); then
+    [ "$tagged" = "$commit" ] ||
+      { echo "package: tag $tag is $tagged but packaging/releases says $commit" >&2; exit 1; }
+  fi
   out=${METRON_PACKAGES_DIR:-$repo/target/packages/$tag}
   src=$repo/target/release-src/$tag
   if [ ! -d "$src" ]; then
     git worktree prune
-    git worktree add --detach --force "$src" "$tag" >/dev/null
+    git worktree add --detach --force "$src" "$commit" >/dev/null
   fi
   if [ -f "$src/.ci/package.sh" ]; then
     # A tag that packs itself: its own recipe, sharing this target dir (dependencies built

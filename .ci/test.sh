@@ -28,7 +28,7 @@ cargo test --workspace --locked 2>&1
 bash .ci/schemathesis.sh
 # The Linux packages (.deb and .rpm of the app, .deb of the server) built in release, then
 # installed with apt on clean Debian 12 roots (debootstrap): a fresh install, and an upgrade
-# from the previous release tag's packages with data on both sides.
+# from the previous release's packages with data on both sides.
 bash .ci/package.sh
 bash .ci/install-test.sh
 # Windows: the workspace cross-built, its tests under Wine, the Windows agent's replay against
