@@ -113,11 +113,9 @@ pub async fn post_intervals(
         .unwrap()
 }
 
-/// The user's intervals on the test day, 2026-11-23 (UTC).
-async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
-    let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");
-    client
-        .get(url)
+/// `GET url` with a bearer token, as JSON.
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    http.get(url)
         .bearer_auth(token)
         .send()
         .await
@@ -125,6 +123,12 @@ async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> V
         .json()
         .await
         .unwrap()
+}
+
+/// The user's intervals on the test day, 2026-11-23 (UTC).
+async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
+    let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");
+    get_json(client, &url, token).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

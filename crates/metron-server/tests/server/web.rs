@@ -3,7 +3,7 @@
 //! is checked against the JSON of the report API for the same day; screenshots go to
 //! `target/web-screenshots/` for a person to look at.
 
-use super::processes::{cli, login, post_intervals, serve};
+use super::processes::{cli, get_json, login, post_intervals, serve};
 use super::*;
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
@@ -481,18 +481,6 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
 fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots")
-}
-
-/// `GET url` with a bearer token, as JSON.
-async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
-    http.get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
