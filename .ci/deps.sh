@@ -9,8 +9,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev libxtst-dev libx11-dev libxi-dev libdbus-1-dev)
-test_pkgs=(xvfb openbox xdotool x11-utils webkit2gtk-driver dbus-x11 sqlite3 postgresql postgresql-contrib python3-venv dbus systemd gnome-keyring libsecret-tools dunst
-  chromium chromium-driver nginx openssl)
+test_pkgs=(xvfb openbox xdotool xautomation x11-utils webkit2gtk-driver dbus-x11 sqlite3 postgresql postgresql-contrib python3-venv dbus systemd gnome-keyring libsecret-tools dunst
+  chromium chromium-driver firefox-esr zip nginx openssl)
 
 # Debian's Rust with the standard library's sources (rustup's toolchain here has no Windows
 # std), the mingw linker, Wine to run the results, NSIS for the installer.

@@ -54,7 +54,9 @@ grep -q "webkit\|gtk" <<<"$server_depends" && fail "the server depends on a desk
 files=$(dpkg-deb -c "$app_deb" | awk '{print $6}' | sed 's|^\./|/|' | grep -v '/$' | sort)
 for want in /usr/bin/metron /usr/bin/metron-tray /usr/bin/metron-agent \
   /usr/share/applications/metron.desktop /usr/share/icons/hicolor/256x256/apps/metron.png \
-  /usr/share/doc/metron/copyright; do
+  /usr/share/doc/metron/copyright /usr/share/metron/browser-extension/manifest.json \
+  /etc/chromium/native-messaging-hosts/app.metron.browser.json \
+  /usr/lib/mozilla/native-messaging-hosts/app.metron.browser.json; do
   grep -qx "$want" <<<"$files" || fail "the app's .deb lacks $want"
 done
 rpm_files=$(rpm -qlp "$app_rpm" 2>/dev/null | sort)
@@ -73,6 +75,8 @@ done
 grep -qx /etc/metron/server.toml <<<"$(dpkg-deb -I "$server_deb" conffiles)" || fail "server.toml is not a conffile"
 unpacked=$log/unpacked
 dpkg-deb -x "$app_deb" "$unpacked" && dpkg-deb -x "$server_deb" "$unpacked"
+grep -q '"path": "/usr/bin/metron-agent"' "$unpacked/etc/chromium/native-messaging-hosts/app.metron.browser.json" ||
+  fail "the browser host's manifest does not name /usr/bin/metron-agent"
 desktop-file-validate "$unpacked/usr/share/applications/metron.desktop" ||
   fail "the desktop entry is not valid"
 # verify checks the unit's syntax, its dependencies and that ExecStart exists: in a scratch
@@ -290,6 +294,15 @@ n=$(stored "$root" ann | wc -l)
 [ "$n" -ge 4 ] || fail "30 s of tracking gave $n intervals"
 token=$(token_of "$port" ann@example.com "$password")
 every_interval_on_server "$root" ann "$port" "$token"
+# The agent reported who and where it is; the server lists the device.
+devices=$(curl -sf --max-time 20 "http://127.0.0.1:$port/api/v1/devices" -H "authorization: Bearer $token")
+python3 - "$devices" <<'PY' || fail "the device did not report itself: $devices"
+import json, sys
+d = json.loads(sys.argv[1])
+assert len(d) == 1 and d[0]["info"]["os_user"] == "ann", d
+i = d[0]["info"]
+print(f"fresh install: the device reported {i['host_name']} as {i['os_user']}, {i['os_name']}, {i['time_zone']}")
+PY
 today=$(date +%F)
 report=$(curl -sf --max-time 20 "http://127.0.0.1:$port/api/v1/reports/daily?date=$today" -H "authorization: Bearer $token")
 tracked=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["tracked_secs"])' "$report")
@@ -332,7 +345,9 @@ prev_version=$(awk -v v="$version" '!/^#/ && NF && $1 != v { last = $1 } END { p
 [ -n "$prev_version" ] || fail "packaging/releases names no release before $version"
 prev=v$prev_version
 step "upgrade from $prev"
-[ -d "$pkgs/$prev" ] || bash .ci/package.sh --release "$prev_version" >"$log/package-$prev.txt" 2>&1 ||
+# Built unless both packages are there (a failed earlier build can leave the folder empty).
+{ ls "$pkgs/$prev"/metron_*_amd64.deb && ls "$pkgs/$prev"/metron-server_*_amd64.deb; } >/dev/null 2>&1 ||
+  bash .ci/package.sh --release "$prev_version" >"$log/package-$prev.txt" 2>&1 ||
   fail "building $prev's packages failed: $(tail -5 "$log/package-$prev.txt")"
 old_app=$(ls "$pkgs/$prev"/metron_*_amd64.deb)
 old_server=$(ls "$pkgs/$prev"/metron-server_*_amd64.deb)
@@ -365,6 +380,10 @@ wait_delivered "$root" ann
 token=$(token_of "$port" ann@example.com "$password")
 every_interval_on_server "$root" ann "$port" "$token"
 echo "old agent -> new server: every interval delivered"
+# The migration found the old agent's device in its intervals (it predates device reports).
+devices=$(curl -sf --max-time 20 "http://127.0.0.1:$port/api/v1/devices" -H "authorization: Bearer $token")
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert len(d)==1 and d[0]["info"] is None, d' "$devices" ||
+  fail "the old agent's device is not listed from its intervals: $devices"
 migrations=$(sqlite3 "$root/var/lib/metron/metron.sqlite" 'SELECT count(*) FROM _sqlx_migrations')
 known=$(ls "$repo/crates/metron-server/migrations/sqlite" | wc -l)
 [ "$migrations" = "$known" ] || fail "the server database has $migrations of $known migrations"

@@ -10,7 +10,8 @@
 #   5. the installer built with makensis, installed silently under Wine, run from its
 #      install path, and uninstalled (the data dir stays);
 # macOS is not checked here: see docs/WINDOWS.md for what stops `cargo check` without an SDK.
-# `bash .ci/windows.sh package` builds only the release installer into target/packages/.
+# `bash .ci/windows.sh package` builds only the release installer into target/packages/;
+# `bash .ci/windows.sh build` only step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh windows
@@ -28,9 +29,12 @@ if [ "${1:-test}" = package ]; then
   exit 0
 fi
 
+# The whole workspace in one build, so features unify once (a build of one package apart
+# compiles the dependencies it shares again). `bash .ci/windows.sh build` stops here.
 step "build for Windows"
 "${cargo[@]}" build "${build_std[@]}" --workspace --all-targets
 "${cargo[@]}" test --no-run "${build_std[@]}" --workspace
+[ "${1:-test}" = build ] && { step "built"; exit 0; }
 
 step "wine prefix"
 trap wine_down EXIT

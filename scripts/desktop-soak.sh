@@ -49,9 +49,10 @@ for m in $(seq 0 "$MINUTES"); do
     close_window "$S"
     opened=$((opened + 1))
   fi
-  # Input every 20 s for the rest of the minute: the tracker must not stop for idle.
+  # Input every 20 s for the rest of the minute: the tracker must not stop for idle. A key
+  # press through XTEST (a pointer warp, xdotool's mousemove, is no input to XInput 2).
   end=$(( $(date +%s) + 60 - 10 ))
-  while [ "$(date +%s)" -lt "$end" ]; do xdotool mousemove $((RANDOM % 800 + 100)) $((RANDOM % 600 + 100)); sleep 20; done
+  while [ "$(date +%s)" -lt "$end" ]; do xdotool key shift; sleep 20; done
   sleep 10
 done | tee "$TMP/soak.txt"
 echo "windows opened and closed: $CYCLES; tracking: $(python3 - "$METRON_DATA_DIR" <<'PY'

@@ -11,6 +11,9 @@ export RUSTFLAGS="-D warnings"
 # Line tables are enough for a failing test's backtrace; full debug info would double the
 # target dir (to ~18 GB) and the mingw link times.
 export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+# Debian's compiler builds here: the Linux test run's clippy wrapper (rustup's toolchain)
+# must not wrap it.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 cargo=(/usr/bin/cargo)
 build_std=(-Zbuild-std=std,panic_abort --target "$T" --locked)
 export WINEPREFIX="$CARGO_TARGET_DIR/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="

@@ -30,6 +30,13 @@ done
 "$wine" reg query "$run_key" /v Metron | grep -q 'metron-tray.exe" --hidden' || fail "no autostart Run value"
 "$wine" reg query "$uninstall_key" /v DisplayVersion | grep -q "$version" || fail "no uninstall entry"
 
+# The browser host is registered for Chrome, with a manifest naming the installed agent.
+chrome_host='HKCU\Software\Google\Chrome\NativeMessagingHosts\app.metron.browser'
+"$wine" reg query "$chrome_host" /ve | grep -qi 'browser.chromium.app.metron.browser.json' ||
+  fail "the browser host is not registered for Chrome: $("$wine" reg query "$chrome_host" /ve 2>&1)"
+grep -q 'metron-agent.exe' "$local_app/Metron/browser/chromium/app.metron.browser.json" ||
+  fail "the browser host's manifest does not name the agent"
+[ -f "$prog/browser-extension/manifest.json" ] || fail "no browser extension installed"
 out=$("$wine" "$prog/metron-agent.exe" --version | tr -d '\r')
 echo "installed: $out"
 [ "$out" = "metron-agent $version" ] || fail "metron-agent --version said: $out"
@@ -44,4 +51,5 @@ echo "installed: $out"
 if "$wine" reg query "$run_key" /v Metron >/dev/null 2>&1; then fail "the Run value is still there"; fi
 if "$wine" reg query "$uninstall_key" >/dev/null 2>&1; then fail "the uninstall entry is still there"; fi
 [ -f "$local_app/Metron/data/agent.sqlite" ] || fail "the uninstaller removed the data"
+if "$wine" reg query "$chrome_host" >/dev/null 2>&1; then fail "the browser host is still registered"; fi
 echo "installer test: installed, ran, uninstalled; the data dir stayed"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Windows sensors under Wine (called by .ci/windows.sh, after wine_up): Wine's notepad in
 # front under openbox, xdotool typing into it and moving the mouse, and the Windows
-# `metron-agent.exe track` recording. rdev's low-level hooks must count the keys and moves,
+# `metron-agent.exe track` recording. Metron's low-level hooks must count the keys and moves,
 # and active-win-pos-rs must name the window's program; nothing typed may be stored.
 #   .ci/wine/sensors-test.sh BIN_DIR
 set -euo pipefail
@@ -42,6 +42,13 @@ apps = {w["app"] for i in intervals for w in i["windows"]}
 print(f"sensors under Wine: {len(intervals)} intervals, {keys} keys, {moves} moves, apps {sorted(apps)}")
 assert keys > 0 and moves > 0, "the hooks saw no xdotool input"
 assert "notepad" in apps, f"the foreground window was not notepad: {apps}"
+# Metron's hooks tell origins apart: the intervals carry the injected part of their counts.
+# xdotool's XTEST input reaches Wine as X device events, so Wine (and the hooks) see it as
+# hardware; SendInput's injected flag has its own test (tests/agent/win_hooks.rs).
+told = [i for i in intervals if i.get("injected_counts") is not None]
+assert told, "no interval told hardware from injected input"
+print(f"sensors under Wine: {len(told)} intervals told origins apart, "
+      f"{sum(i['injected_counts']['keys'] for i in told)} injected keys")
 store = open(sys.argv[2], "rb").read()
 assert b"qzqz" not in store, "typed text reached the store"
 PY
