@@ -144,6 +144,10 @@ fn working_day() -> Vec<Interval> {
                     moves: 800,
                 },
                 counts_measured: true,
+                injected: None,
+                injected_counts: None,
+                passive: None,
+                events: Vec::new(),
                 windows,
             }
         })

@@ -15,7 +15,10 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::model::{Counts, EndReason, Input, Interval, Sample, WindowInfo, WindowSegment};
+use crate::events::{EventType, Hid, HidKind, HidThinner, Origin, WindowEvents};
+use crate::model::{
+    Counts, EndReason, Input, Interval, IntervalEvent, Sample, WindowInfo, WindowSegment,
+};
 use crate::planner::{IntervalPlanner, PlannerError, DEFAULT_RANGE};
 use crate::privacy::PrivacyPolicy;
 
@@ -30,12 +33,20 @@ pub struct Now {
     pub utc_offset_minutes: i32,
 }
 
+/// The longest stretch of passive presence (no input under an idle inhibitor) the idle stop
+/// waits for: 2 hours. A forgotten paused video must not keep tracking going all night.
+pub const MAX_PASSIVE_LIMIT_SECS: u32 = 2 * 3600;
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// E2: planned interval lengths are drawn from this range (seconds, inclusive).
     pub interval_range: RangeInclusive<u32>,
     /// E3: this many consecutive seconds without input stop tracking.
     pub idle_limit_secs: u32,
+    /// How long seconds without input count as passive presence while an idle inhibitor is
+    /// held (a call, a video) before the idle stop counts again; at most
+    /// [`MAX_PASSIVE_LIMIT_SECS`] (a larger value is read as that).
+    pub passive_limit_secs: u32,
     /// E3: a gap between ticks larger than this means the machine slept.
     pub sleep_gap: Duration,
     /// E6: applied to every window sample.
@@ -47,6 +58,7 @@ impl Default for EngineConfig {
         EngineConfig {
             interval_range: DEFAULT_RANGE,
             idle_limit_secs: 300,
+            passive_limit_secs: MAX_PASSIVE_LIMIT_SECS,
             sleep_gap: Duration::from_secs(5),
             privacy: PrivacyPolicy::default(),
         }
@@ -74,6 +86,9 @@ pub const FLOOR_LEEWAY_SECS: i64 = 300;
 
 /// What the engine reports back from a command or a tick.
 #[derive(Debug, Clone, PartialEq)]
+// An Event lives for one tick and a Closed one comes once a minute: boxing the interval
+// would buy nothing but a pointer chase at every match.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// Tracking of a task began (on Start, or on a switch to another task).
     Started { task_id: String },
@@ -116,6 +131,13 @@ struct OpenInterval {
     counts: Counts,
     counts_measured: bool,
     windows: Vec<WindowSegment>,
+    /// Per-second injected flags while every second told origins apart; `None` once one
+    /// did not.
+    injected: Option<String>,
+    injected_counts: Counts,
+    /// Per-second passive flags, begun at the first passive second (empty: none so far).
+    passive: String,
+    events: Vec<IntervalEvent>,
 }
 
 impl OpenInterval {
@@ -126,18 +148,32 @@ impl OpenInterval {
     /// One second not counted makes the interval's counts "not measured": a partial total
     /// would read as a lower figure than the truth.
     fn add_input(&mut self, input: &Input) {
-        match input {
-            Input::Counted(counts) => self.counts.add(counts),
-            Input::Seen(_) => self.counts_measured = false,
+        match input.counts() {
+            Some(counts) => self.counts.add(&counts),
+            None => self.counts_measured = false,
         }
         if !self.counts_measured {
             self.counts = Counts::default();
         }
+        match input.injected() {
+            Some(injected) => self.injected_counts.add(&injected),
+            None => self.injected = None,
+        }
     }
 
-    fn push_second(&mut self, input: &Input, window: &WindowInfo) {
+    fn push_second(&mut self, input: &Input, window: &WindowInfo, passive: bool) {
         let offset = self.len();
+        // Flags begin at the first passive second, with '0' for the seconds before it.
+        if passive || !self.passive.is_empty() {
+            while self.passive.len() < offset as usize {
+                self.passive.push('0');
+            }
+            self.passive.push(if passive { '1' } else { '0' });
+        }
         self.active.push(if input.active() { '1' } else { '0' });
+        if let (Some(flags), Some(injected)) = (self.injected.as_mut(), input.injected()) {
+            flags.push(if injected.any() { '1' } else { '0' });
+        }
         self.add_input(input);
         match self.windows.last_mut() {
             Some(last) if same_window(last, window) => last.seconds += 1,
@@ -170,13 +206,52 @@ struct Session {
     recorded: u64,
     last_tick: Duration,
     idle_run: u32,
+    /// Consecutive seconds of passive presence (no input, an inhibitor held).
+    passive_run: u32,
     last_window: WindowInfo,
     open: OpenInterval,
+    /// Input events by the 1-minute rule; what it holds back is written when the session ends.
+    hid: HidThinner,
 }
 
 impl Session {
     fn stamp(&self, sec: u64) -> DateTime<Utc> {
         DateTime::from_timestamp(self.anchor_wall + sec as i64, 0).unwrap_or(DateTime::UNIX_EPOCH)
+    }
+
+    /// An event of the open interval at `at`.
+    fn event_at(&self, at: DateTime<Utc>, kind: EventType) -> IntervalEvent {
+        let offset = (at - self.stamp(self.open.start_sec)).num_seconds();
+        IntervalEvent {
+            offset: i32::try_from(offset).unwrap_or(i32::MIN),
+            kind,
+        }
+    }
+
+    /// The input events of one second that starts at `at`, thinned, into the open interval.
+    /// Only where the sensor tells origins apart: an event's type names its origin.
+    fn record_hid(&mut self, at: DateTime<Utc>, input: &Input) {
+        let Input::Split { hardware, injected } = input else {
+            return;
+        };
+        for (counts, origin) in [(hardware, Origin::Hardware), (injected, Origin::Injected)] {
+            for (n, kind) in [
+                (counts.keys, HidKind::Keyboard),
+                (counts.clicks, HidKind::MouseClick),
+                (counts.scrolls, HidKind::MouseScroll),
+            ] {
+                if n > 0 {
+                    let written = self.hid.push(Hid {
+                        at,
+                        kind: EventType::hid(kind, origin),
+                    });
+                    for h in written {
+                        let event = self.event_at(h.at, h.kind);
+                        self.open.events.push(event);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -192,6 +267,10 @@ pub struct Engine {
     /// An empty second of the kind the sensors last gave: seconds without a sample (catch-up,
     /// a late tick) keep the interval's counts "not measured" on Wayland.
     no_input: Input,
+    /// Window events (open, switch, update); it remembers documents across sessions.
+    window_events: WindowEvents,
+    /// Whether the last sample saw an idle inhibitor held (seconds without a sample keep it).
+    inhibited: bool,
 }
 
 impl Engine {
@@ -208,6 +287,8 @@ impl Engine {
             session: None,
             floor: None,
             no_input: Input::default(),
+            window_events: WindowEvents::new(),
+            inhibited: false,
         })
     }
 
@@ -322,7 +403,12 @@ impl Engine {
         self.no_input = match sample.input {
             Input::Counted(_) => Input::default(),
             Input::Seen(_) => Input::Seen(false),
+            Input::Split { .. } => Input::Split {
+                hardware: Counts::default(),
+                injected: Counts::default(),
+            },
         };
+        self.inhibited = sample.inhibited;
         self.advance(now, &sample.input, window, &mut events);
         events
     }
@@ -353,8 +439,10 @@ impl Engine {
             recorded: 0,
             last_tick: now.mono,
             idle_run: 0,
+            passive_run: 0,
             last_window: WindowInfo::unknown(),
             open: placeholder_interval(),
+            hid: HidThinner::new(),
         };
         session.open = open_interval(&mut self.planner, &session, task_id, now.utc_offset_minutes);
         self.session = Some(session);
@@ -395,6 +483,8 @@ impl Engine {
             device_id,
             session,
             no_input,
+            window_events,
+            inhibited,
             ..
         } = self;
         let Some(s) = session.as_mut() else { return };
@@ -406,6 +496,19 @@ impl Engine {
                 s.open.add_input(input);
                 s.open.active.pop();
                 s.open.active.push('1');
+                // An input second is never passive.
+                if s.open.passive.pop().is_some() {
+                    s.open.passive.push('0');
+                }
+                if let (Some(flags), Some(injected)) = (s.open.injected.as_mut(), input.injected())
+                {
+                    if injected.any() {
+                        flags.pop();
+                        flags.push('1');
+                    }
+                }
+                let at = s.stamp(s.recorded.saturating_sub(1));
+                s.record_hid(at, input);
                 s.idle_run = 0;
             }
             return;
@@ -416,9 +519,31 @@ impl Engine {
             // to the last of them only, so activity is never overstated.
             let last = i + 1 == new_secs;
             let second = if last { *input } else { *no_input };
-            s.open.push_second(&second, &window);
+            let at = s.stamp(s.recorded);
+            if window.app != WindowInfo::UNKNOWN_APP {
+                if let Some(kind) = window_events.observe(&window) {
+                    let event = s.event_at(at, kind);
+                    s.open.events.push(event);
+                }
+            }
+            s.last_window = window.clone();
+            s.record_hid(at, &second);
+            // No input under an idle inhibitor is passive presence, and the idle stop waits,
+            // for at most the passive limit.
+            let passive_limit = config.passive_limit_secs.min(MAX_PASSIVE_LIMIT_SECS);
+            let passive = !second.active() && *inhibited && s.passive_run < passive_limit;
+            s.open.push_second(&second, &window, passive);
             s.recorded += 1;
-            s.idle_run = if second.active() { 0 } else { s.idle_run + 1 };
+            if second.active() {
+                (s.idle_run, s.passive_run) = (0, 0);
+            } else if passive {
+                (s.idle_run, s.passive_run) = (0, s.passive_run + 1);
+            } else {
+                s.idle_run += 1;
+                if !*inhibited {
+                    s.passive_run = 0;
+                }
+            }
             if s.idle_run >= config.idle_limit_secs {
                 let session_end = end_session_parts(
                     session,
@@ -462,6 +587,11 @@ fn end_session_parts(
 ) -> Option<i64> {
     let mut s = session.take()?;
     let end = s.anchor_wall + s.recorded as i64;
+    // The input the 1-minute rule held back ends here: written into the last interval.
+    if let Some(last) = s.hid.flush() {
+        let event = s.event_at(last.at, last.kind);
+        s.open.events.push(event);
+    }
     let open = std::mem::replace(&mut s.open, placeholder_interval());
     if let Some(interval) = close(open, &s, reason, device_id) {
         events.push(Event::Closed(interval));
@@ -487,6 +617,10 @@ fn open_interval(
         counts: Counts::default(),
         counts_measured: true,
         windows: Vec::new(),
+        injected: Some(String::new()),
+        injected_counts: Counts::default(),
+        passive: String::new(),
+        events: Vec::new(),
     }
 }
 
@@ -501,6 +635,10 @@ fn placeholder_interval() -> OpenInterval {
         counts: Counts::default(),
         counts_measured: true,
         windows: Vec::new(),
+        injected: Some(String::new()),
+        injected_counts: Counts::default(),
+        passive: String::new(),
+        events: Vec::new(),
     }
 }
 
@@ -522,6 +660,10 @@ fn close(open: OpenInterval, s: &Session, reason: EndReason, device_id: Uuid) ->
         counts: open.counts,
         counts_measured: open.counts_measured,
         windows: open.windows,
+        injected_counts: open.injected.as_ref().map(|_| open.injected_counts),
+        injected: open.injected,
+        passive: Some(open.passive).filter(|p| p.contains('1')),
+        events: open.events,
     })
 }
 

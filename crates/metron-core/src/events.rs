@@ -8,8 +8,11 @@
 //! - Input (HID) events, thinned by the 1-minute rule (see [`HidThinner`]): enough to show
 //!   when input began and ended around each pause, never one record per key.
 //!
-//! Pure: times come in as values, nothing is read from the OS. Window fields arrive already
-//! through the privacy filter (E6), so a withheld title is empty here too.
+//! Intervals carry each event as a time and a type ([`crate::model::IntervalEvent`]); the
+//! window it happened in is the window segment covering that second, so [`Event`], with the
+//! window's fields, is what an event log is made of when it is read (the server's
+//! `/api/v1/events`). Pure: times come in as values, nothing is read from the OS. Window fields
+//! arrive already through the privacy filter (E6), so a withheld title is empty here too.
 
 use std::collections::HashSet;
 
@@ -125,6 +128,16 @@ impl HidThinner {
         HidThinner { last, last_written }
     }
 
+    /// The last event if it was held back (input ends here: a session stops).
+    pub fn flush(&mut self) -> Option<Hid> {
+        let last = self.last?;
+        if self.last_written == Some(last.at) {
+            return None;
+        }
+        self.last_written = Some(last.at);
+        Some(last)
+    }
+
     /// Takes one event; returns those to write, oldest first.
     pub fn push(&mut self, event: Hid) -> Vec<Hid> {
         let mut out = Vec::new();
@@ -168,8 +181,8 @@ impl WindowEvents {
         Self::default()
     }
 
-    /// The window in front at `at`; an event when it is not the one already in front.
-    pub fn observe(&mut self, at: DateTime<Utc>, window: &WindowInfo) -> Option<Event> {
+    /// The window in front; an event type when it is not the one already in front.
+    pub fn observe(&mut self, window: &WindowInfo) -> Option<EventType> {
         let document = (window.app.clone(), document_of(window));
         let kind = match &self.current {
             Some((app, doc, title)) if (app, doc) == (&document.0, &document.1) => {
@@ -186,7 +199,7 @@ impl WindowEvents {
         }
         self.seen.insert(document.clone());
         self.current = Some((document.0, document.1, window.title.clone()));
-        Some(Event::new(at, kind, window))
+        Some(kind)
     }
 }
 
@@ -306,7 +319,6 @@ mod tests {
     #[test]
     fn new_documents_open_known_ones_switch_and_decorated_titles_update() {
         let mut w = WindowEvents::new();
-        let t = at(11, 0, 0);
         let kinds: Vec<Option<EventType>> = [
             window("code", "main.rs - Code", None),
             window("code", "main.rs - Code", None),
@@ -321,7 +333,7 @@ mod tests {
             window("chromium", "Docs", Some("https://a.example/x")),
         ]
         .iter()
-        .map(|win| w.observe(t, win).map(|e| e.kind))
+        .map(|win| w.observe(win))
         .collect();
         use EventType::*;
         assert_eq!(
@@ -344,10 +356,10 @@ mod tests {
 
     #[test]
     fn an_event_carries_the_window_as_filtered_and_serializes_with_its_type_name() {
-        let mut w = WindowEvents::new();
-        let e = w
-            .observe(at(12, 0, 0), &window("code", "", None))
+        let kind = WindowEvents::new()
+            .observe(&window("code", "", None))
             .expect("first window opens");
+        let e = Event::new(at(12, 0, 0), kind, &window("code", "", None));
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["type"], "WindowOpen");
         assert_eq!(json["app"], "code");

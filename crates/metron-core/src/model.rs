@@ -70,6 +70,10 @@ pub enum Input {
     /// Only whether the session saw input (Wayland's idle protocols, GNOME's idle monitor):
     /// the second's activity is known, its counts are not measured.
     Seen(bool),
+    /// Events counted by kind and told apart by where they came from: a device (hardware)
+    /// or a program (injected: XTEST on X11, which xdotool, jigglers and remote-control tools
+    /// use; SendInput on Windows).
+    Split { hardware: Counts, injected: Counts },
 }
 
 impl Input {
@@ -78,6 +82,28 @@ impl Input {
         match self {
             Input::Counted(counts) => counts.any(),
             Input::Seen(seen) => *seen,
+            Input::Split { hardware, injected } => hardware.any() || injected.any(),
+        }
+    }
+
+    /// The second's counts, whatever their origin; `None` when not measured.
+    pub fn counts(&self) -> Option<Counts> {
+        match self {
+            Input::Counted(counts) => Some(*counts),
+            Input::Seen(_) => None,
+            Input::Split { hardware, injected } => {
+                let mut all = *hardware;
+                all.add(injected);
+                Some(all)
+            }
+        }
+    }
+
+    /// The injected part of the second's counts; `None` when the sensor can't tell.
+    pub fn injected(&self) -> Option<Counts> {
+        match self {
+            Input::Split { injected, .. } => Some(*injected),
+            _ => None,
         }
     }
 }
@@ -99,6 +125,9 @@ impl From<Counts> for Input {
 pub struct Sample {
     pub input: Input,
     pub window: Option<WindowInfo>,
+    /// Something holds an idle inhibitor (a video call, a playing video): a second without
+    /// input is then passive presence, not idleness (issue 15). False where it can't be seen.
+    pub inhibited: bool,
 }
 
 /// Why an interval closed (SPEC E3). Serialized in snake_case on the wire.
@@ -164,6 +193,34 @@ pub struct Interval {
     #[serde(default = "measured", skip_serializing_if = "is_measured")]
     pub counts_measured: bool,
     pub windows: Vec<WindowSegment>,
+    /// One '0' or '1' per second: whether any injected input (from a program, not a device)
+    /// happened in it. Absent when the sensor could not tell (X11 without XInput2, Wayland,
+    /// older clients): reports say "not measured".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
+    /// The injected part of `counts` (the rest came from devices); present with `injected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected_counts: Option<Counts>,
+    /// One '0' or '1' per second: passive presence, a second without input while an idle
+    /// inhibitor was held (a call, a video), '1' only where `active` is '0'. Absent when the
+    /// interval had no passive second (or the client can't see inhibitors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive: Option<String>,
+    /// Window and input events as task-mining tools record them (`events` module): a time
+    /// and a type each. The window an event happened in is the segment covering its second
+    /// (here, or in an earlier interval for an input event that ends a pause), so nothing of
+    /// a window is stored twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<IntervalEvent>,
+}
+
+/// An event of an interval: seconds from the interval's start (negative: before it) and type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IntervalEvent {
+    pub offset: i32,
+    #[serde(rename = "type")]
+    pub kind: crate::events::EventType,
 }
 
 fn measured() -> bool {
@@ -246,6 +303,7 @@ impl Interval {
                 "input counts above {MAX_EVENTS_PER_SECOND} a second"
             ));
         }
+        self.validate_evidence(duration)?;
         let mut covered: u32 = 0;
         for segment in &self.windows {
             if segment.seconds == 0 {
@@ -262,6 +320,69 @@ impl Interval {
                 return bad(format!(
                     "window segment at offset {} runs past the interval",
                     segment.offset
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The injected flags and counts, and the events (issue 15): consistent with the rest and
+    /// bounded in size.
+    fn validate_evidence(&self, duration: i64) -> Result<(), InvalidInterval> {
+        let bad = |why: String| Err(InvalidInterval(why));
+        match (&self.injected, &self.injected_counts) {
+            (None, None) => {}
+            (Some(flags), Some(counts)) => {
+                if flags.len() as i64 != duration {
+                    return bad(format!(
+                        "injected has {} flags for a duration of {duration} s",
+                        flags.len()
+                    ));
+                }
+                if flags
+                    .bytes()
+                    .zip(self.active.bytes())
+                    .any(|(i, a)| !(i == b'0' || (i == b'1' && a == b'1')))
+                {
+                    return bad("injected may hold '1' only where active does, else '0'".into());
+                }
+                let c = &self.counts;
+                if counts.keys > c.keys
+                    || counts.clicks > c.clicks
+                    || counts.scrolls > c.scrolls
+                    || counts.moves > c.moves
+                {
+                    return bad("injected_counts exceed counts".into());
+                }
+            }
+            _ => return bad("injected and injected_counts come together".into()),
+        }
+        if let Some(flags) = &self.passive {
+            if flags.len() as i64 != duration {
+                return bad(format!(
+                    "passive has {} flags for a duration of {duration} s",
+                    flags.len()
+                ));
+            }
+            if flags
+                .bytes()
+                .zip(self.active.bytes())
+                .any(|(p, a)| !(p == b'0' || (p == b'1' && a == b'0')))
+            {
+                return bad("passive may hold '1' only where active holds '0', else '0'".into());
+            }
+        }
+        // At most a window event and six input events (three kinds, two origins) a second,
+        // none after the end; an input event may predate the interval by the pause it closes
+        // (under an hour).
+        if self.events.len() as i64 > 7 * duration + 7 {
+            return bad(format!("{} events for {duration} s", self.events.len()));
+        }
+        for e in &self.events {
+            if i64::from(e.offset) >= duration || e.offset < -3600 {
+                return bad(format!(
+                    "an event at offset {} lies outside the interval",
+                    e.offset
                 ));
             }
         }
@@ -298,6 +419,78 @@ mod tests {
         assert_eq!(total.keys, u64::MAX, "totals saturate");
     }
 
+    #[test]
+    fn injected_flags_and_counts_must_agree_with_the_rest() {
+        let mut i = sample_interval();
+        i.injected = Some("100".into());
+        i.injected_counts = Some(Counts {
+            keys: 1,
+            ..Default::default()
+        });
+        assert_eq!(i.validate(), Ok(()));
+        let mut bad = i.clone();
+        bad.injected = Some("010".into());
+        assert!(bad.validate().unwrap_err().0.contains("only where active"));
+        let mut bad = i.clone();
+        bad.injected = Some("10".into());
+        assert!(bad.validate().unwrap_err().0.contains("2 flags"));
+        let mut bad = i.clone();
+        bad.injected_counts = Some(Counts {
+            keys: 3,
+            ..Default::default()
+        });
+        assert!(bad.validate().unwrap_err().0.contains("exceed"));
+        let mut bad = i.clone();
+        bad.injected_counts = None;
+        assert!(bad.validate().unwrap_err().0.contains("together"));
+        let mut bad = i.clone();
+        let event = |offset| IntervalEvent {
+            offset,
+            kind: crate::events::EventType::WindowOpen,
+        };
+        bad.events = vec![event(3)];
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .0
+            .contains("outside the interval"));
+        bad.events = vec![event(-3601)];
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .0
+            .contains("outside the interval"));
+        bad.events = vec![event(-3600), event(2)];
+        assert_eq!(bad.validate(), Ok(()));
+        bad.events = vec![event(0); 29];
+        assert!(bad.validate().unwrap_err().0.contains("29 events"));
+    }
+
+    #[test]
+    fn passive_flags_mark_only_seconds_without_input() {
+        let mut i = sample_interval();
+        i.passive = Some("010".into());
+        assert_eq!(i.validate(), Ok(()));
+        i.passive = Some("110".into());
+        assert!(i
+            .validate()
+            .unwrap_err()
+            .0
+            .contains("only where active holds '0'"));
+        i.passive = Some("01".into());
+        assert!(i.validate().unwrap_err().0.contains("2 flags"));
+        i.passive = Some("0x0".into());
+        assert!(i.validate().is_err());
+    }
+
+    #[test]
+    fn an_interval_without_evidence_keeps_the_old_wire_format() {
+        let json = serde_json::to_value(sample_interval()).unwrap();
+        for key in ["injected", "injected_counts", "events", "passive"] {
+            assert!(json.get(key).is_none(), "{key} is left out when absent");
+        }
+    }
+
     fn sample_interval() -> Interval {
         let start = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
         Interval {
@@ -316,6 +509,10 @@ mod tests {
                 moves: 5,
             },
             counts_measured: true,
+            injected: None,
+            injected_counts: None,
+            passive: None,
+            events: Vec::new(),
             windows: vec![WindowSegment {
                 offset: 0,
                 seconds: 3,

@@ -14,8 +14,10 @@ use crate::model::WindowInfo;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UrlPolicy {
-    #[default]
     Full,
+    /// The default: which site, not which page (a page's path names documents, searches and
+    /// people); the person or an admin can choose the full address.
+    #[default]
     HostOnly,
     Drop,
 }
@@ -33,7 +35,7 @@ impl Default for PrivacyPolicy {
     fn default() -> Self {
         PrivacyPolicy {
             record_titles: true,
-            urls: UrlPolicy::Full,
+            urls: UrlPolicy::HostOnly,
             excluded_apps: Vec::new(),
         }
     }
@@ -127,8 +129,25 @@ mod tests {
     }
 
     #[test]
-    fn default_policy_keeps_everything_but_a_urls_secrets() {
+    fn default_policy_keeps_titles_and_the_sites_host() {
         let kept = PrivacyPolicy::default().apply(browser());
+        assert_eq!(kept.url.as_deref(), Some("mail.example.com"));
+        assert_eq!(
+            WindowInfo {
+                url: browser().url,
+                ..kept
+            },
+            browser()
+        );
+    }
+
+    #[test]
+    fn the_full_address_keeps_everything_but_a_urls_secrets() {
+        let full = PrivacyPolicy {
+            urls: UrlPolicy::Full,
+            ..PrivacyPolicy::default()
+        };
+        let kept = full.apply(browser());
         assert_eq!(
             kept.url.as_deref(),
             Some("https://mail.example.com:8443/inbox")

@@ -46,8 +46,18 @@ pub struct DailyReport {
     pub tracked_secs: u64,
     /// Tracked seconds with any input (keys, clicks, scrolls or moves).
     pub active_secs: u64,
-    /// Tracked seconds without input: `tracked_secs - active_secs`.
+    /// Tracked seconds without input and without presence: `tracked_secs - active_secs -
+    /// passive_secs`.
     pub idle_secs: u64,
+    /// Tracked seconds without input while an idle inhibitor was held (a video call, a
+    /// playing video): passive presence, neither active nor idle. Activity % leaves them out
+    /// of its numerator: it measures input.
+    #[serde(default)]
+    pub passive_secs: u64,
+    /// Manual time in force that day (added, not tracked): counted apart from tracked time and
+    /// left out of activity %. Absent from reports of older servers.
+    #[serde(default)]
+    pub manual_secs: u64,
     /// `round(100 * active / tracked)`; 0 when nothing was tracked.
     pub activity_pct: u32,
     /// Tracked seconds by the class of the window in front; the three sum to `tracked_secs`.
@@ -67,6 +77,21 @@ pub struct DailyReport {
     /// from a sensor that only tells active from idle (Wayland): 0 means "not measured", and
     /// `counts` must then not be read as "no input".
     pub counts_measured_secs: u64,
+    /// Tracked seconds whose input was told apart by origin (hardware or injected); 0 means
+    /// "not measured" (older clients, X11 without XInput 2, Wayland).
+    #[serde(default)]
+    pub origin_measured_secs: u64,
+    /// Of those, the seconds with injected input: from a program (XTEST, SendInput) rather
+    /// than a device. A jiggler or a remote-control tool shows here.
+    #[serde(default)]
+    pub injected_secs: u64,
+    /// The injected part of `counts`, over the intervals that told origins apart.
+    #[serde(default)]
+    pub injected_counts: Counts,
+    /// The devices that tracked this day, by tracked time, largest first (empty in days
+    /// kept as totals before devices were counted).
+    #[serde(default)]
+    pub devices: Vec<DeviceUsage>,
     /// By tracked time, largest first.
     pub tasks: Vec<TaskUsage>,
     /// By tracked time, largest first.
@@ -77,6 +102,18 @@ pub struct DailyReport {
     pub hosts: Vec<HostUsage>,
     /// One entry per interval with time in the day, in time order.
     pub timeline: Vec<TimelineEntry>,
+    /// Unusual activity (docs/REPORTS.md), assessed by the organization's thresholds when the
+    /// report is read (a kept day: when it was kept). Absent where nothing assessed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unusual: Option<super::unusual::Unusual>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceUsage {
+    /// As in the intervals and `GET /api/v1/devices`.
+    pub device_id: String,
+    pub tracked_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +123,9 @@ pub struct TaskUsage {
     pub tracked_secs: u64,
     pub active_secs: u64,
     pub activity_pct: u32,
+    /// The task's manual time that day.
+    #[serde(default)]
+    pub manual_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +181,8 @@ impl DailyReport {
             tracked_secs: 0,
             active_secs: 0,
             idle_secs: 0,
+            passive_secs: 0,
+            manual_secs: 0,
             activity_pct: 0,
             productive_secs: 0,
             unproductive_secs: 0,
@@ -150,11 +192,16 @@ impl DailyReport {
             away_secs: 0,
             counts: Counts::default(),
             counts_measured_secs: 0,
+            origin_measured_secs: 0,
+            injected_secs: 0,
+            injected_counts: Counts::default(),
+            devices: Vec::new(),
             tasks: Vec::new(),
             apps: Vec::new(),
             titles: Vec::new(),
             hosts: Vec::new(),
             timeline: Vec::new(),
+            unusual: None,
         }
     }
 }
@@ -236,6 +283,7 @@ struct DayTally<'a> {
     /// each pair goes through the rules once.
     classes: HashMap<(&'a str, Option<String>), Class>,
     tasks: HashMap<&'a str, Usage>,
+    devices: HashMap<uuid::Uuid, Usage>,
     apps: HashMap<&'a str, Usage>,
     titles: HashMap<(&'a str, &'a str), Usage>,
     hosts: HashMap<String, Usage>,
@@ -256,6 +304,7 @@ impl<'a> DayTally<'a> {
             classifier,
             classes: HashMap::new(),
             tasks: HashMap::new(),
+            devices: HashMap::new(),
             apps: HashMap::new(),
             titles: HashMap::new(),
             hosts: HashMap::new(),
@@ -289,6 +338,14 @@ impl<'a> DayTally<'a> {
             add_prorated(&mut report.counts, &interval.counts, inside, duration);
             report.counts_measured_secs += inside;
         }
+        if let Some(passive) = &interval.passive {
+            report.passive_secs += count_active(passive.as_bytes(), from, to);
+        }
+        if let (Some(injected), Some(counts)) = (&interval.injected, &interval.injected_counts) {
+            report.origin_measured_secs += inside;
+            report.injected_secs += count_active(injected.as_bytes(), from, to);
+            add_prorated(&mut report.injected_counts, counts, inside, duration);
+        }
         report.first_activity = Some(
             report
                 .first_activity
@@ -305,6 +362,10 @@ impl<'a> DayTally<'a> {
         });
         self.tasks
             .entry(interval.task_id.as_str())
+            .or_default()
+            .add(inside, active);
+        self.devices
+            .entry(interval.device_id)
             .or_default()
             .add(inside, active);
 
@@ -366,13 +427,16 @@ impl<'a> DayTally<'a> {
             mut report,
             classifier,
             tasks,
+            devices,
             apps,
             titles,
             hosts,
             pairs,
             ..
         } = self;
-        report.idle_secs = report.tracked_secs - report.active_secs;
+        report.idle_secs = report
+            .tracked_secs
+            .saturating_sub(report.active_secs + report.passive_secs);
         report.activity_pct = percent(report.active_secs, report.tracked_secs);
         if let (Some(first), Some(last)) = (report.first_activity, report.last_activity) {
             let span = u64::try_from((last - first).num_seconds()).unwrap_or(0);
@@ -383,6 +447,11 @@ impl<'a> DayTally<'a> {
             tracked_secs: u.tracked,
             active_secs: u.active,
             activity_pct: percent(u.active, u.tracked),
+            manual_secs: 0,
+        });
+        report.devices = ranked(devices, usize::MAX, |device, u| DeviceUsage {
+            device_id: device.to_string(),
+            tracked_secs: u.tracked,
         });
         report.apps = ranked(apps, MAX_APPS, |app, u| AppUsage {
             app: app.to_string(),
@@ -478,7 +547,7 @@ fn add_prorated(total: &mut Counts, counts: &Counts, inside: u64, duration: u64)
 }
 
 /// `round(100 * part / whole)` with halves rounded up; 0 for an empty whole.
-fn percent(part: u64, whole: u64) -> u32 {
+pub(crate) fn percent(part: u64, whole: u64) -> u32 {
     if whole == 0 {
         return 0;
     }
@@ -538,6 +607,10 @@ mod tests {
             active: active.into(),
             counts,
             counts_measured: true,
+            injected: None,
+            injected_counts: None,
+            passive: None,
+            events: Vec::new(),
             windows,
         }
     }
@@ -659,6 +732,89 @@ mod tests {
             "7/10 of 10, 5, 1, 99 floored, plus the whole interval"
         );
         assert_eq!(report.counts_measured_secs, 7 + 2);
+    }
+
+    #[test]
+    fn injected_seconds_and_counts_come_from_the_intervals_that_told_origins() {
+        let told = Interval {
+            injected: Some("0110".into()),
+            injected_counts: Some(counts(0, 2, 0, 10)),
+            ..interval("t", utc(9, 0, 0), "1111", counts(4, 2, 0, 20), vec![])
+        };
+        let untold = interval("t", utc(10, 0, 0), "11", counts(3, 1, 0, 7), vec![]);
+        let report = daily_report(&[told, untold], day(), 180, &Classifier::empty());
+        assert_eq!(report.tracked_secs, 6);
+        assert_eq!(report.origin_measured_secs, 4);
+        assert_eq!(report.injected_secs, 2);
+        assert_eq!(report.injected_counts, counts(0, 2, 0, 10));
+        // A day kept before origins were told reads as not measured.
+        let mut json = serde_json::to_value(&report).unwrap();
+        for key in ["origin_measured_secs", "injected_secs", "injected_counts"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        let old: DailyReport = serde_json::from_value(json).unwrap();
+        assert_eq!((old.origin_measured_secs, old.injected_secs), (0, 0));
+    }
+
+    #[test]
+    fn passive_seconds_are_neither_active_nor_idle() {
+        let call = Interval {
+            passive: Some("0111100".into()),
+            ..interval("t", utc(9, 0, 0), "1000001", Counts::default(), vec![])
+        };
+        let report = daily_report(&[call], day(), 180, &Classifier::empty());
+        assert_eq!(
+            (
+                report.tracked_secs,
+                report.active_secs,
+                report.passive_secs,
+                report.idle_secs
+            ),
+            (7, 2, 4, 1)
+        );
+        assert_eq!(report.activity_pct, 29, "activity measures input: 2 of 7");
+        // Kept days from before passive presence read as none.
+        let mut json = serde_json::to_value(&report).unwrap();
+        json.as_object_mut().unwrap().remove("passive_secs");
+        let old: DailyReport = serde_json::from_value(json).unwrap();
+        assert_eq!(old.passive_secs, 0);
+    }
+
+    #[test]
+    fn the_devices_of_the_day_are_ranked_by_their_tracked_time() {
+        let laptop = Uuid::from_u128(1);
+        let desktop = Uuid::from_u128(2);
+        let on = |device, at, active: &str| Interval {
+            device_id: device,
+            ..interval("t", at, active, Counts::default(), vec![])
+        };
+        let report = daily_report(
+            &[
+                on(laptop, utc(9, 0, 0), "11"),
+                on(desktop, utc(10, 0, 0), "101"),
+                on(laptop, utc(11, 0, 0), "1111"),
+            ],
+            day(),
+            180,
+            &Classifier::empty(),
+        );
+        let devices: Vec<_> = report
+            .devices
+            .iter()
+            .map(|d| (d.device_id.as_str(), d.tracked_secs))
+            .collect();
+        assert_eq!(
+            devices,
+            [
+                (laptop.to_string().as_str(), 6),
+                (desktop.to_string().as_str(), 3)
+            ]
+        );
+        // A day kept before devices were counted reads as none.
+        let mut json = serde_json::to_value(&report).unwrap();
+        json.as_object_mut().unwrap().remove("devices");
+        let old: DailyReport = serde_json::from_value(json).unwrap();
+        assert!(old.devices.is_empty());
     }
 
     #[test]

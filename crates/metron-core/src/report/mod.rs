@@ -5,7 +5,9 @@
 //! rules into a [`Classifier`], [`daily`] adds a day up. Classification happens here, each time
 //! a report is computed, and never at ingest: intervals store what the user worked in, not a
 //! verdict, so a changed rule re-classifies all history and a mistaken rule leaves nothing to
-//! repair. Every figure is defined for managers in docs/REPORTS.md.
+//! repair. [`unusual`] assesses a day for the patterns of jigglers and macros the same way,
+//! under thresholds an organization sets. Every figure is defined for managers in
+//! docs/REPORTS.md.
 //!
 //! Intervals reach this module after the server validated them (E4), but the math does not
 //! rely on it: a malformed interval is counted as far as it can be and never causes a panic
@@ -13,12 +15,15 @@
 
 pub mod daily;
 pub mod rules;
+pub mod unusual;
 
 pub use daily::{
     daily_report, daily_report_with_usage, local_day_bounds, reclassify, AppUsage, DailyReport,
-    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
+    DeviceUsage, HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS,
+    MAX_TITLES,
 };
 pub use rules::{
     url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
     MAX_PATTERN_CHARS,
 };
+pub use unusual::{assess, Flag, FlagKind, Span, Thresholds, Unusual};

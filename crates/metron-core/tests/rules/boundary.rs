@@ -56,6 +56,7 @@ fn window_runs_cover_the_interval_and_merge_repeats() {
                 }
                 .into(),
                 window: Some(window(app, "x")),
+                inhibited: false,
             },
         );
         sim.events.extend(e);
@@ -160,6 +161,7 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
                 }
                 .into(),
                 window: None,
+                inhibited: false,
             },
         );
         sim.events.extend(e);
@@ -175,6 +177,7 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
             }
             .into(),
             window: None,
+            inhibited: false,
         },
     );
     sim.events.extend(e);

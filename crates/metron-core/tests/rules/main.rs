@@ -2,7 +2,9 @@
 //! seeded RNG. A single test binary keeps link time down on two cores.
 
 mod boundary;
+mod evidence;
 mod idle_and_sleep;
+mod passive;
 mod privacy;
 mod sessions;
 mod wall_clock;
@@ -80,6 +82,27 @@ impl Sim {
             let sample = Sample {
                 input: input(i),
                 window: Some(window("editor", "main.rs")),
+                inhibited: false,
+            };
+            let e = self.engine.tick(&self.now(), sample);
+            self.events.extend(e);
+        }
+    }
+
+    /// `secs` one-second ticks; for each, whether there was input and whether an idle
+    /// inhibitor was held.
+    pub fn run_presence(&mut self, secs: u64, mut state: impl FnMut(u64) -> (bool, bool)) {
+        for i in 0..secs {
+            self.pass_ms(1000);
+            let (active, inhibited) = state(i);
+            let sample = Sample {
+                input: Counts {
+                    keys: u64::from(active),
+                    ..Counts::default()
+                }
+                .into(),
+                window: Some(window("meet", "Standup")),
+                inhibited,
             };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);
@@ -103,6 +126,7 @@ impl Sim {
             let sample = Sample {
                 input: counts.into(),
                 window: Some(window("editor", "main.rs")),
+                inhibited: false,
             };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);

@@ -1,0 +1,1001 @@
+//! Unusual activity (issue 15): the patterns a mouse jiggler, an auto-clicker or a replayed
+//! macro leave in a day, each flagged with its evidence and a threshold admins can change.
+//!
+//! Like the rest of the report math this reads the stored per-second data, so a changed
+//! threshold re-assesses history. The day is first cut into its 1,440 local minutes (tracked,
+//! active and injected seconds, input counts at their interval's rate, the window in front);
+//! every rule then looks at runs of *whole* tracked minutes: a minute with any untracked
+//! second is a break. Runs do not cross the local midnight. docs/REPORTS.md gives the rules
+//! to managers in words; a flag is evidence to look at, not a verdict.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use super::daily::local_day_bounds;
+use crate::model::Interval;
+
+/// Minutes in the local day the report covers.
+const DAY_MINUTES: usize = 24 * 60;
+/// Spans listed per flag; a day rarely has more than a few, and the list stays readable.
+pub const MAX_SPANS: usize = 20;
+/// The longest run a rule may ask for: a whole day.
+pub const MAX_RULE_MINUTES: u32 = DAY_MINUTES as u32;
+
+/// The organization's thresholds (admins change them with `PUT /api/v1/unusual/thresholds`).
+/// The defaults are issue 15's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// `high_activity`: at least this activity % ...
+    pub high_activity_pct: u32,
+    /// ... over at least this many minutes without a break.
+    pub high_activity_minutes: u32,
+    /// `steady_activity`: every minute's activity % within this many points of each other ...
+    pub steady_spread_pct: u32,
+    /// ... over at least this many minutes (with input in each).
+    pub steady_minutes: u32,
+    /// `mouse_only`: mouse movement in every minute with at most this many key presses a
+    /// minute ...
+    pub mouse_only_max_keys_per_minute: u32,
+    /// ... over at least this many minutes.
+    pub mouse_only_minutes: u32,
+    /// `same_window`: no window change, with input in every minute, for this many minutes.
+    pub same_window_minutes: u32,
+    /// `injected_input`: at least this many seconds with injected input in the day.
+    pub injected_min_secs: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            high_activity_pct: 95,
+            high_activity_minutes: 45,
+            steady_spread_pct: 4,
+            steady_minutes: 60,
+            mouse_only_max_keys_per_minute: 2,
+            mouse_only_minutes: 30,
+            same_window_minutes: 30,
+            injected_min_secs: 1,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Percentages within 0..=100, runs of 1 minute up to a day, an injected threshold of at
+    /// least 1 s (0 would flag every day) and at most a day.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, pct) in [
+            ("high_activity_pct", self.high_activity_pct),
+            ("steady_spread_pct", self.steady_spread_pct),
+        ] {
+            if pct > 100 {
+                return Err(format!("{name} {pct} is outside 0..=100"));
+            }
+        }
+        for (name, minutes) in [
+            ("high_activity_minutes", self.high_activity_minutes),
+            ("steady_minutes", self.steady_minutes),
+            ("mouse_only_minutes", self.mouse_only_minutes),
+            ("same_window_minutes", self.same_window_minutes),
+        ] {
+            if !(1..=MAX_RULE_MINUTES).contains(&minutes) {
+                return Err(format!(
+                    "{name} {minutes} is outside 1..={MAX_RULE_MINUTES}"
+                ));
+            }
+        }
+        if self.mouse_only_max_keys_per_minute > 60 * 1000 {
+            return Err("mouse_only_max_keys_per_minute is above 60000".into());
+        }
+        if !(1..=86_400).contains(&self.injected_min_secs) {
+            return Err(format!(
+                "injected_min_secs {} is outside 1..=86400",
+                self.injected_min_secs
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a flag is about. Serialized in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    /// Near-constant input for a long stretch: people pause; a jiggler doesn't.
+    HighActivity,
+    /// Every minute's activity nearly the same for an hour: input on a timer.
+    SteadyActivity,
+    /// The mouse moving every minute with next to no typing.
+    MouseOnly,
+    /// One window in front, with input every minute, for a long stretch.
+    SameWindow,
+    /// Input from a program (XTEST, SendInput) rather than a device.
+    InjectedInput,
+}
+
+/// The day's unusual activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Unusual {
+    /// Of the active seconds whose input was told apart by origin, the % with injected input;
+    /// null when no second was (older clients, Wayland, X11 without XInput 2).
+    pub injected_pct: Option<u32>,
+    /// The flags the day trips, in the order of [`FlagKind`]; empty when none.
+    pub flags: Vec<Flag>,
+    /// The thresholds the day was assessed by.
+    pub thresholds: Thresholds,
+}
+
+impl Unusual {
+    /// Drops the window titles from the evidence: a day kept past retention keeps no title
+    /// (E6), and `same_window` then names the app alone.
+    pub fn forget_titles(&mut self) {
+        for span in self.flags.iter_mut().flat_map(|f| f.spans.iter_mut()) {
+            span.title = None;
+        }
+    }
+}
+
+/// One tripped rule and where it tripped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Flag {
+    pub kind: FlagKind,
+    /// The rule in words, with the thresholds applied ("at least 95 % activity for 45 min
+    /// without a break").
+    pub rule: String,
+    /// The stretches that trip it, in time order; at most [`MAX_SPANS`].
+    pub spans: Vec<Span>,
+    /// Spans beyond [`MAX_SPANS`], not listed.
+    pub more_spans: u32,
+}
+
+/// A stretch of the day and what happened in it: the evidence a manager reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Span {
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    /// Tracked seconds in the span.
+    pub tracked_secs: u64,
+    /// `round(100 * active / tracked)` over the span.
+    pub activity_pct: u32,
+    /// The least and most active of its minutes (% of the minute).
+    pub min_minute_pct: u32,
+    pub max_minute_pct: u32,
+    /// Key presses and mouse moves in the span (each interval's counts spread evenly over its
+    /// seconds); null when the sensor did not count input.
+    pub keys: Option<u64>,
+    pub moves: Option<u64>,
+    /// Seconds with injected input in the span.
+    pub injected_secs: u64,
+    /// The window in front, for `same_window` (as stored: titles may be withheld).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Minutes [from, to) of the local day, by index.
+type Minutes = (usize, usize);
+
+/// One local minute of the day.
+#[derive(Debug, Clone, Copy, Default)]
+struct Minute {
+    tracked: u32,
+    active: u32,
+    injected: u32,
+    /// Seconds whose input was counted, and the counts at their interval's rate.
+    counted: u32,
+    keys: f64,
+    moves: f64,
+    window: Window,
+}
+
+/// The window in front for a whole minute, if one was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Window {
+    #[default]
+    Unseen,
+    One(usize),
+    /// More than one window, or a second no window covered.
+    Broken,
+}
+
+impl Minute {
+    fn whole(&self) -> bool {
+        self.tracked >= 60
+    }
+
+    fn see(&mut self, window: Option<usize>) {
+        self.window = match (self.window, window) {
+            (Window::Unseen, Some(w)) => Window::One(w),
+            (Window::One(a), Some(b)) if a == b => Window::One(a),
+            _ => Window::Broken,
+        };
+    }
+}
+
+/// Assesses one person's local day `date` (at `utc_offset_minutes`) from their `intervals`.
+/// Tolerates malformed intervals as [`super::daily_report`] does: what can't be read counts
+/// as no input.
+pub fn assess(
+    intervals: &[Interval],
+    date: NaiveDate,
+    utc_offset_minutes: i32,
+    thresholds: &Thresholds,
+) -> Unusual {
+    let mut unusual = Unusual {
+        injected_pct: None,
+        flags: Vec::new(),
+        thresholds: *thresholds,
+    };
+    let Some((day_start, day_end)) = local_day_bounds(date, utc_offset_minutes) else {
+        return unusual;
+    };
+    let day = Day::build(intervals, day_start, day_end);
+    unusual.injected_pct = (day.origin_active > 0)
+        .then(|| super::daily::percent(day.injected_total, day.origin_active));
+    let t = thresholds;
+    let rules: [(FlagKind, String, Vec<Minutes>); 5] = [
+        (
+            FlagKind::HighActivity,
+            format!(
+                "at least {} % activity for {} min without a break",
+                t.high_activity_pct, t.high_activity_minutes
+            ),
+            day.high_activity(t.high_activity_pct, t.high_activity_minutes),
+        ),
+        (
+            FlagKind::SteadyActivity,
+            format!(
+                "every minute's activity within {} points for {} min",
+                t.steady_spread_pct, t.steady_minutes
+            ),
+            day.steady(t.steady_spread_pct, t.steady_minutes),
+        ),
+        (
+            FlagKind::MouseOnly,
+            format!(
+                "mouse moves with at most {} key presses a minute for {} min",
+                t.mouse_only_max_keys_per_minute, t.mouse_only_minutes
+            ),
+            day.mouse_only(t.mouse_only_max_keys_per_minute, t.mouse_only_minutes),
+        ),
+        (
+            FlagKind::SameWindow,
+            format!(
+                "no window change, with input every minute, for {} min",
+                t.same_window_minutes
+            ),
+            day.same_window(t.same_window_minutes),
+        ),
+        (
+            FlagKind::InjectedInput,
+            format!(
+                "at least {} s of injected input in tracked time",
+                t.injected_min_secs
+            ),
+            day.injected(t.injected_min_secs),
+        ),
+    ];
+    for (kind, rule, runs) in rules {
+        if runs.is_empty() {
+            continue;
+        }
+        let more_spans = runs.len().saturating_sub(MAX_SPANS) as u32;
+        let spans = runs
+            .into_iter()
+            .take(MAX_SPANS)
+            .map(|(from, to)| day.span(kind, from, to))
+            .collect();
+        unusual.flags.push(Flag {
+            kind,
+            rule,
+            spans,
+            more_spans,
+        });
+    }
+    unusual
+}
+
+/// The day as minutes, with the windows they saw.
+struct Day<'a> {
+    start: DateTime<Utc>,
+    minutes: Vec<Minute>,
+    windows: Vec<(&'a str, &'a str)>,
+    /// Active seconds of intervals that told origins apart, and of those the injected ones.
+    origin_active: u64,
+    injected_total: u64,
+}
+
+impl<'a> Day<'a> {
+    fn build(intervals: &'a [Interval], start: DateTime<Utc>, end: DateTime<Utc>) -> Day<'a> {
+        let mut day = Day {
+            start,
+            minutes: vec![Minute::default(); DAY_MINUTES],
+            windows: Vec::new(),
+            origin_active: 0,
+            injected_total: 0,
+        };
+        let mut ids: HashMap<(&'a str, &'a str, Option<&'a str>), usize> = HashMap::new();
+        for interval in intervals {
+            let duration = interval.duration_secs();
+            if duration <= 0 {
+                continue;
+            }
+            let from = (start - interval.started_at).num_seconds().max(0);
+            let to = (end - interval.started_at).num_seconds().min(duration);
+            if to <= from {
+                continue;
+            }
+            let active = interval.active.as_bytes();
+            let injected = interval.injected.as_ref().map(|s| s.as_bytes());
+            let measured = interval.counts_measured;
+            let keys_rate = interval.counts.keys as f64 / duration as f64;
+            let moves_rate = interval.counts.moves as f64 / duration as f64;
+            // The window of each second: segments are in order and don't overlap (E4), but a
+            // malformed interval only loses its window, never panics.
+            let mut segments = interval.windows.iter().peekable();
+            for s in from..to {
+                let second_of_day = (interval.started_at - start).num_seconds() + s;
+                let Ok(index) = usize::try_from(second_of_day / 60) else {
+                    continue;
+                };
+                let Some(minute) = day.minutes.get_mut(index) else {
+                    continue;
+                };
+                let flag = |flags: &[u8]| flags.get(s as usize) == Some(&b'1');
+                let is_active = flag(active);
+                minute.tracked += 1;
+                minute.active += u32::from(is_active);
+                if let Some(injected) = injected {
+                    let is_injected = flag(injected);
+                    minute.injected += u32::from(is_injected);
+                    day.origin_active += u64::from(is_active);
+                    day.injected_total += u64::from(is_injected && is_active);
+                }
+                if measured {
+                    minute.counted += 1;
+                    minute.keys += keys_rate;
+                    minute.moves += moves_rate;
+                }
+                while segments
+                    .peek()
+                    .is_some_and(|w| i64::from(w.offset) + i64::from(w.seconds) <= s)
+                {
+                    segments.next();
+                }
+                let window = segments
+                    .peek()
+                    .filter(|w| i64::from(w.offset) <= s)
+                    .map(|w| {
+                        let key = (w.app.as_str(), w.title.as_str(), w.url.as_deref());
+                        let next = ids.len();
+                        let id = *ids.entry(key).or_insert(next);
+                        if id == day.windows.len() {
+                            day.windows.push((w.app.as_str(), w.title.as_str()));
+                        }
+                        id
+                    });
+                minute.see(window);
+            }
+        }
+        day
+    }
+
+    /// Runs of consecutive whole minutes where `ok` holds, as [from, to) minute indexes.
+    fn runs(&self, ok: impl Fn(&Minute) -> bool) -> Vec<Minutes> {
+        let mut runs = Vec::new();
+        let mut from = None;
+        for (i, m) in self.minutes.iter().enumerate() {
+            match (m.whole() && ok(m), from) {
+                (true, None) => from = Some(i),
+                (false, Some(f)) => {
+                    runs.push((f, i));
+                    from = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(f) = from {
+            runs.push((f, self.minutes.len()));
+        }
+        runs
+    }
+
+    /// The minutes covered by some window of `len` minutes inside a run for which `ok` holds,
+    /// merged into spans: a sliding window over each run.
+    fn windows_of(
+        &self,
+        len: u32,
+        runs: Vec<Minutes>,
+        mut ok: impl FnMut(usize, usize) -> bool,
+    ) -> Vec<Minutes> {
+        let len = len as usize;
+        let mut spans: Vec<Minutes> = Vec::new();
+        for (from, to) in runs {
+            if to - from < len {
+                continue;
+            }
+            for start in from..=to - len {
+                if !ok(start, start + len) {
+                    continue;
+                }
+                match spans.last_mut() {
+                    Some(last) if last.1 >= start => last.1 = start + len,
+                    _ => spans.push((start, start + len)),
+                }
+            }
+        }
+        spans
+    }
+
+    fn high_activity(&self, pct: u32, len: u32) -> Vec<Minutes> {
+        let mut sums = vec![0u64; self.minutes.len() + 1];
+        for (i, m) in self.minutes.iter().enumerate() {
+            sums[i + 1] = sums[i] + u64::from(m.active);
+        }
+        let runs = self.runs(|_| true);
+        self.windows_of(len, runs, |from, to| {
+            let active = sums[to] - sums[from];
+            let tracked = 60 * (to - from) as u64;
+            100 * active >= u64::from(pct) * tracked
+        })
+    }
+
+    fn steady(&self, spread_pct: u32, len: u32) -> Vec<Minutes> {
+        let runs = self.runs(|m| m.active > 0);
+        // Sliding min and max of the minutes' active seconds (monotonic queues of indexes).
+        let (mut lows, mut highs) = (VecDeque::new(), VecDeque::<usize>::new());
+        let mut next = 0;
+        let active = |i: usize| self.minutes[i].active;
+        self.windows_of(len, runs, |from, to| {
+            if next < from || next > to {
+                lows.clear();
+                highs.clear();
+                next = from;
+            }
+            while next < to {
+                while lows.back().is_some_and(|&j| active(j) >= active(next)) {
+                    lows.pop_back();
+                }
+                lows.push_back(next);
+                while highs.back().is_some_and(|&j| active(j) <= active(next)) {
+                    highs.pop_back();
+                }
+                highs.push_back(next);
+                next += 1;
+            }
+            while lows.front().is_some_and(|&j| j < from) {
+                lows.pop_front();
+            }
+            while highs.front().is_some_and(|&j| j < from) {
+                highs.pop_front();
+            }
+            let (low, high) = (active(lows[0]), active(highs[0]));
+            // Within `spread_pct` points of a minute: 100 * (high - low) / 60 <= spread.
+            100 * (high - low) <= spread_pct * 60
+        })
+    }
+
+    fn mouse_only(&self, max_keys: u32, len: u32) -> Vec<Minutes> {
+        // A rate spread over seconds leaves rounding dust: half a key press is no press.
+        let runs =
+            self.runs(|m| m.counted >= 60 && m.moves >= 0.5 && m.keys <= f64::from(max_keys) + 0.5);
+        self.windows_of(len, runs, |_, _| true)
+    }
+
+    fn same_window(&self, len: u32) -> Vec<Minutes> {
+        let mut runs = Vec::new();
+        for (from, to) in self.runs(|m| m.active > 0 && matches!(m.window, Window::One(_))) {
+            // Split each run where the window changes between minutes.
+            let mut start = from;
+            for i in from + 1..to {
+                if self.minutes[i].window != self.minutes[i - 1].window {
+                    runs.push((start, i));
+                    start = i;
+                }
+            }
+            runs.push((start, to));
+        }
+        self.windows_of(len, runs, |_, _| true)
+    }
+
+    /// Minutes with injected input, whole or not, merged where they touch; none unless the
+    /// day's injected seconds reach `min_secs`.
+    fn injected(&self, min_secs: u32) -> Vec<Minutes> {
+        let total: u64 = self.minutes.iter().map(|m| u64::from(m.injected)).sum();
+        if total < u64::from(min_secs) {
+            return Vec::new();
+        }
+        let mut spans: Vec<Minutes> = Vec::new();
+        for (i, m) in self.minutes.iter().enumerate() {
+            if m.injected == 0 {
+                continue;
+            }
+            match spans.last_mut() {
+                Some(last) if last.1 == i => last.1 = i + 1,
+                _ => spans.push((i, i + 1)),
+            }
+        }
+        spans
+    }
+
+    /// The evidence of minutes [from, to).
+    fn span(&self, kind: FlagKind, from: usize, to: usize) -> Span {
+        let minutes = &self.minutes[from..to];
+        let tracked: u64 = minutes.iter().map(|m| u64::from(m.tracked)).sum();
+        let active: u64 = minutes.iter().map(|m| u64::from(m.active)).sum();
+        let pct = |m: &Minute| super::daily::percent(m.active.into(), m.tracked.max(1).into());
+        let tracked_minutes = minutes.iter().filter(|m| m.tracked > 0);
+        let counted = minutes.iter().any(|m| m.counted > 0);
+        let window = match (kind, minutes[0].window) {
+            (FlagKind::SameWindow, Window::One(id)) => Some(self.windows[id]),
+            _ => None,
+        };
+        // Spans are whole local minutes; `tracked_secs` says how much of them was tracked.
+        Span {
+            started_at: self.start + Duration::minutes(from as i64),
+            ended_at: self.start + Duration::minutes(to as i64),
+            tracked_secs: tracked,
+            activity_pct: super::daily::percent(active, tracked),
+            min_minute_pct: tracked_minutes.clone().map(pct).min().unwrap_or(0),
+            max_minute_pct: tracked_minutes.map(pct).max().unwrap_or(0),
+            keys: counted.then(|| minutes.iter().map(|m| m.keys).sum::<f64>().round() as u64),
+            moves: counted.then(|| minutes.iter().map(|m| m.moves).sum::<f64>().round() as u64),
+            injected_secs: minutes.iter().map(|m| u64::from(m.injected)).sum(),
+            app: window.map(|(app, _)| app.to_string()),
+            title: window.map(|(_, title)| title.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Counts, EndReason, WindowSegment};
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    /// One synthetic minute: `active` seconds with input (the first ones), `keys` and `moves`
+    /// in it, the window in front, and `injected` seconds of the active ones from a program.
+    #[derive(Clone)]
+    struct Spec {
+        active: usize,
+        keys: u64,
+        moves: u64,
+        window: (&'static str, &'static str),
+        injected: Option<usize>,
+    }
+
+    fn typing(active: usize) -> Spec {
+        Spec {
+            active,
+            keys: 40,
+            moves: 200,
+            window: ("code", "main.rs"),
+            injected: Some(0),
+        }
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0).unwrap()
+    }
+
+    /// Minute-long intervals from `start`, one per spec, back to back (an interval is 60 s
+    /// here; the engine draws its length at random, which the minutes don't depend on).
+    fn minutes(start: DateTime<Utc>, specs: impl IntoIterator<Item = Spec>) -> Vec<Interval> {
+        specs
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let started_at = start + Duration::minutes(i as i64);
+                let flags = |n: usize| "1".repeat(n) + &"0".repeat(60 - n);
+                Interval {
+                    id: Uuid::nil(),
+                    device_id: Uuid::nil(),
+                    task_id: "t".into(),
+                    started_at,
+                    ended_at: started_at + Duration::seconds(60),
+                    utc_offset_minutes: 0,
+                    end_reason: EndReason::Boundary,
+                    active: flags(spec.active),
+                    counts: Counts {
+                        keys: spec.keys,
+                        clicks: 0,
+                        scrolls: 0,
+                        moves: spec.moves,
+                    },
+                    counts_measured: true,
+                    windows: vec![WindowSegment {
+                        offset: 0,
+                        seconds: 60,
+                        app: spec.window.0.into(),
+                        title: spec.window.1.into(),
+                        url: None,
+                        path: None,
+                    }],
+                    injected: spec.injected.map(flags),
+                    injected_counts: spec.injected.map(|_| Counts::default()),
+                    passive: None,
+                    events: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    fn kinds(unusual: &Unusual) -> Vec<FlagKind> {
+        unusual.flags.iter().map(|f| f.kind).collect()
+    }
+
+    fn assess_default(intervals: &[Interval]) -> Unusual {
+        assess(intervals, day(), 0, &Thresholds::default())
+    }
+
+    /// An ordinary working morning: activity between 20 and 85 %, typing most minutes, a new
+    /// window every few minutes.
+    fn human_morning() -> Vec<Interval> {
+        let windows = [
+            ("code", "main.rs"),
+            ("firefox", "docs"),
+            ("code", "lib.rs"),
+            ("slack", "team"),
+        ];
+        minutes(
+            at(9, 0),
+            (0..180).map(|i| Spec {
+                active: [12, 51, 30, 44, 25, 38, 49][i % 7],
+                keys: [0, 80, 35, 5, 60, 20][i % 6],
+                moves: 150,
+                window: windows[(i / 7) % windows.len()],
+                injected: Some(0),
+            }),
+        )
+    }
+
+    #[test]
+    fn an_ordinary_day_trips_nothing() {
+        let unusual = assess_default(&human_morning());
+        assert_eq!(kinds(&unusual), vec![]);
+        assert_eq!(unusual.injected_pct, Some(0));
+        assert_eq!(unusual.thresholds, Thresholds::default());
+    }
+
+    #[test]
+    fn near_constant_input_without_a_break_trips_high_activity() {
+        // 58 of 60 s active (97 %) for 50 minutes.
+        let mut specs = vec![typing(58); 50];
+        for (i, s) in specs.iter_mut().enumerate() {
+            s.window = [("code", "a"), ("code", "b"), ("term", "c")][i % 3];
+            s.active = 57 + i % 3;
+        }
+        let unusual = assess_default(&minutes(at(10, 0), specs));
+        assert_eq!(kinds(&unusual), vec![FlagKind::HighActivity]);
+        let span = &unusual.flags[0].spans[0];
+        assert_eq!((span.started_at, span.ended_at), (at(10, 0), at(10, 50)));
+        assert_eq!(span.tracked_secs, 3000);
+        assert_eq!(span.activity_pct, 97);
+        assert_eq!((span.min_minute_pct, span.max_minute_pct), (95, 98));
+        assert_eq!(span.keys, Some(40 * 50));
+        assert_eq!(
+            unusual.flags[0].rule,
+            "at least 95 % activity for 45 min without a break"
+        );
+    }
+
+    #[test]
+    fn high_activity_needs_the_share_and_the_length_and_no_break() {
+        // Around `mean` seconds a minute, 5 s apart at most: not steady.
+        let varied = |mean: usize, n: usize| {
+            (0..n)
+                .map(|i| Spec {
+                    window: [("code", "a"), ("term", "b")][i % 2],
+                    ..typing(mean + [0, 2, 1, 0, 0][i % 5] - [0, 0, 0, 3, 0][i % 5])
+                })
+                .collect::<Vec<_>>()
+        };
+        // 93 %: below the share.
+        assert_eq!(
+            kinds(&assess_default(&minutes(at(10, 0), varied(56, 60)))),
+            vec![]
+        );
+        // 44 minutes: too short.
+        assert_eq!(
+            kinds(&assess_default(&minutes(at(10, 0), varied(58, 44)))),
+            vec![]
+        );
+        // 40 + 40 minutes with a 10-second gap between them: a break.
+        let mut both = minutes(at(10, 0), varied(58, 40));
+        let mut after = minutes(at(10, 40), varied(58, 40));
+        after[0].started_at += Duration::seconds(10);
+        after[0].active.truncate(50);
+        both.append(&mut after);
+        assert_eq!(kinds(&assess_default(&both)), vec![]);
+        // The same 93 % under a 90 % threshold is flagged.
+        let lower = Thresholds {
+            high_activity_pct: 90,
+            ..Thresholds::default()
+        };
+        let unusual = assess(&minutes(at(10, 0), varied(56, 60)), day(), 0, &lower);
+        assert_eq!(kinds(&unusual), vec![FlagKind::HighActivity]);
+        assert_eq!(unusual.thresholds.high_activity_pct, 90);
+    }
+
+    #[test]
+    fn the_same_activity_every_minute_for_an_hour_trips_steady_activity() {
+        // A jiggler's rhythm: 30 or 32 s of every minute (3.3 points apart), for 70 minutes.
+        let specs: Vec<Spec> = (0..70)
+            .map(|i| Spec {
+                window: [("code", "a"), ("term", "b")][i % 2],
+                ..typing(30 + 2 * (i % 2))
+            })
+            .collect();
+        let unusual = assess_default(&minutes(at(13, 0), specs));
+        assert_eq!(kinds(&unusual), vec![FlagKind::SteadyActivity]);
+        let span = &unusual.flags[0].spans[0];
+        assert_eq!((span.started_at, span.ended_at), (at(13, 0), at(14, 10)));
+        assert_eq!((span.min_minute_pct, span.max_minute_pct), (50, 53));
+        // 30 or 33 s: 5 points apart, more than 4.
+        let specs: Vec<Spec> = (0..70)
+            .map(|i| Spec {
+                window: [("code", "a"), ("term", "b")][i % 2],
+                ..typing(30 + 3 * (i % 2))
+            })
+            .collect();
+        assert_eq!(kinds(&assess_default(&minutes(at(13, 0), specs))), vec![]);
+    }
+
+    #[test]
+    fn steady_activity_is_found_inside_a_longer_varied_stretch() {
+        // 20 varied minutes, then 65 steady ones, then 20 varied: the span is the steady part.
+        let varied = |i: usize| Spec {
+            window: [("code", "a"), ("term", "b")][i % 2],
+            ..typing([10, 40, 25][i % 3])
+        };
+        let specs: Vec<Spec> = (0..20)
+            .map(varied)
+            .chain((0..65).map(|i| Spec {
+                window: [("code", "a"), ("term", "b")][i % 2],
+                ..typing(20)
+            }))
+            .chain((0..20).map(varied))
+            .collect();
+        let unusual = assess_default(&minutes(at(8, 0), specs));
+        assert_eq!(kinds(&unusual), vec![FlagKind::SteadyActivity]);
+        let spans = &unusual.flags[0].spans;
+        assert_eq!(spans.len(), 1);
+        // The 65 steady minutes; a neighbour at 25 s is 8 points away, at 10 s 17.
+        assert_eq!(
+            (spans[0].started_at, spans[0].ended_at),
+            (at(8, 20), at(9, 25))
+        );
+    }
+
+    #[test]
+    fn mouse_moves_with_almost_no_typing_trip_mouse_only() {
+        let mouse = |keys: u64, n: usize| {
+            (0..n)
+                .map(|i| Spec {
+                    keys,
+                    moves: 300,
+                    window: [("firefox", "a"), ("files", "b")][i % 2],
+                    ..typing([20, 45, 33][i % 3])
+                })
+                .collect::<Vec<_>>()
+        };
+        let unusual = assess_default(&minutes(at(15, 0), mouse(2, 35)));
+        assert_eq!(kinds(&unusual), vec![FlagKind::MouseOnly]);
+        let span = &unusual.flags[0].spans[0];
+        assert_eq!((span.keys, span.moves), (Some(70), Some(300 * 35)));
+        // Typing a few words a minute, or only 29 minutes of it: nothing.
+        assert_eq!(
+            kinds(&assess_default(&minutes(at(15, 0), mouse(10, 35)))),
+            vec![]
+        );
+        assert_eq!(
+            kinds(&assess_default(&minutes(at(15, 0), mouse(0, 29)))),
+            vec![]
+        );
+        // Uncounted input (Wayland) can't be judged.
+        let mut uncounted = minutes(at(15, 0), mouse(0, 35));
+        for i in &mut uncounted {
+            i.counts_measured = false;
+        }
+        assert_eq!(kinds(&assess_default(&uncounted)), vec![]);
+    }
+
+    #[test]
+    fn one_window_with_input_for_half_an_hour_trips_same_window() {
+        let specs: Vec<Spec> = (0..31)
+            .map(|i| Spec {
+                window: ("libreoffice", "report.odt"),
+                ..typing([20, 45, 33][i % 3])
+            })
+            .collect();
+        let unusual = assess_default(&minutes(at(11, 0), specs.clone()));
+        assert_eq!(kinds(&unusual), vec![FlagKind::SameWindow]);
+        let span = &unusual.flags[0].spans[0];
+        assert_eq!(span.app.as_deref(), Some("libreoffice"));
+        assert_eq!(span.title.as_deref(), Some("report.odt"));
+        assert_eq!((span.started_at, span.ended_at), (at(11, 0), at(11, 31)));
+        // A title change halfway, or a minute without input: nothing.
+        let mut retitled = specs.clone();
+        retitled[15].window = ("libreoffice", "report (2).odt");
+        assert_eq!(
+            kinds(&assess_default(&minutes(at(11, 0), retitled))),
+            vec![]
+        );
+        let mut paused = specs;
+        paused[15].active = 0;
+        assert_eq!(kinds(&assess_default(&minutes(at(11, 0), paused))), vec![]);
+        // A second switch inside a minute breaks it too.
+        let mut switched = minutes(
+            at(11, 0),
+            (0..31).map(|i| Spec {
+                window: ("libreoffice", "report.odt"),
+                ..typing([20, 45, 33][i % 3])
+            }),
+        );
+        switched[10].windows[0].seconds = 30;
+        switched[10].windows.push(WindowSegment {
+            offset: 30,
+            seconds: 30,
+            app: "slack".into(),
+            title: "team".into(),
+            url: None,
+            path: None,
+        });
+        assert_eq!(kinds(&assess_default(&switched)), vec![]);
+    }
+
+    #[test]
+    fn any_injected_input_trips_injected_input_with_its_minutes() {
+        let mut day_ = human_morning();
+        // 5 injected seconds at 09:30 and 3 at 09:31, 9 at 11:00.
+        day_[30].injected = Some("1".repeat(5) + &"0".repeat(55));
+        day_[31].injected = Some("1".repeat(3) + &"0".repeat(57));
+        day_[120].injected = Some("1".repeat(9) + &"0".repeat(51));
+        let unusual = assess_default(&day_);
+        assert_eq!(kinds(&unusual), vec![FlagKind::InjectedInput]);
+        let spans = &unusual.flags[0].spans;
+        assert_eq!(spans.len(), 2);
+        assert_eq!(
+            (spans[0].started_at, spans[0].ended_at),
+            (at(9, 30), at(9, 32))
+        );
+        assert_eq!(spans[0].injected_secs, 8);
+        assert_eq!(spans[1].injected_secs, 9);
+        let active: u64 = day_.iter().map(|i| u64::from(i.active_secs())).sum();
+        assert_eq!(
+            unusual.injected_pct,
+            Some(super::super::daily::percent(17, active))
+        );
+        // Under a threshold of 20 s, 17 s are not flagged; the share is still given.
+        let lenient = Thresholds {
+            injected_min_secs: 20,
+            ..Thresholds::default()
+        };
+        let unusual = assess(&day_, day(), 0, &lenient);
+        assert_eq!(kinds(&unusual), vec![]);
+        assert!(unusual.injected_pct.is_some());
+    }
+
+    #[test]
+    fn days_without_origins_have_no_injected_share() {
+        let mut day_ = human_morning();
+        for i in &mut day_ {
+            i.injected = None;
+            i.injected_counts = None;
+        }
+        let unusual = assess_default(&day_);
+        assert_eq!(unusual.injected_pct, None);
+        assert_eq!(kinds(&unusual), vec![]);
+    }
+
+    #[test]
+    fn a_jiggler_day_trips_every_rule_it_should() {
+        // XTEST moves every 30 s in one window for 90 minutes: steady, mouse only, same window
+        // and injected; its 2 s a minute are far from high activity.
+        let specs: Vec<Spec> = (0..90)
+            .map(|_| Spec {
+                active: 2,
+                keys: 0,
+                moves: 2,
+                window: ("firefox", "news"),
+                injected: Some(2),
+            })
+            .collect();
+        let unusual = assess_default(&minutes(at(14, 0), specs));
+        assert_eq!(
+            kinds(&unusual),
+            vec![
+                FlagKind::SteadyActivity,
+                FlagKind::MouseOnly,
+                FlagKind::SameWindow,
+                FlagKind::InjectedInput
+            ]
+        );
+        assert_eq!(unusual.injected_pct, Some(100));
+        for flag in &unusual.flags {
+            assert_eq!(
+                (flag.spans[0].started_at, flag.spans[0].ended_at),
+                (at(14, 0), at(15, 30)),
+                "{:?}",
+                flag.kind
+            );
+        }
+    }
+
+    #[test]
+    fn spans_are_cut_at_the_local_day_and_listed_up_to_the_cap() {
+        // Injected input every other minute all day: 720 spans, 20 listed.
+        let specs: Vec<Spec> = (0..1440)
+            .map(|i| Spec {
+                injected: Some(i % 2),
+                ..typing(30 + (i % 7))
+            })
+            .collect();
+        let unusual = assess_default(&minutes(at(0, 0) - Duration::minutes(5), specs));
+        let injected = unusual
+            .flags
+            .iter()
+            .find(|f| f.kind == FlagKind::InjectedInput)
+            .unwrap();
+        assert_eq!(injected.spans.len(), MAX_SPANS);
+        assert_eq!(injected.more_spans as usize, 1435 / 2 + 1 - MAX_SPANS);
+        assert!(injected.spans[0].started_at >= at(0, 0));
+    }
+
+    #[test]
+    fn thresholds_are_checked() {
+        assert_eq!(Thresholds::default().validate(), Ok(()));
+        let bad = [
+            Thresholds {
+                high_activity_pct: 101,
+                ..Thresholds::default()
+            },
+            Thresholds {
+                steady_minutes: 0,
+                ..Thresholds::default()
+            },
+            Thresholds {
+                same_window_minutes: MAX_RULE_MINUTES + 1,
+                ..Thresholds::default()
+            },
+            Thresholds {
+                injected_min_secs: 0,
+                ..Thresholds::default()
+            },
+        ];
+        for t in bad {
+            assert!(t.validate().is_err(), "{t:?}");
+        }
+        // A partial update keeps the other defaults; unknown fields are refused.
+        let t: Thresholds = serde_json::from_str(r#"{"same_window_minutes": 60}"#).unwrap();
+        assert_eq!(t.same_window_minutes, 60);
+        assert_eq!(t.high_activity_pct, 95);
+        assert!(serde_json::from_str::<Thresholds>(r#"{"same_window": 60}"#).is_err());
+    }
+
+    #[test]
+    fn malformed_intervals_count_as_far_as_they_can() {
+        let mut broken = minutes(at(9, 0), vec![typing(30); 3]);
+        broken[0].active.truncate(10);
+        broken[1].ended_at = broken[1].started_at - Duration::seconds(5);
+        broken[2].windows[0].offset = 90;
+        let unusual = assess_default(&broken);
+        assert_eq!(kinds(&unusual), vec![]);
+    }
+}

@@ -1,0 +1,24 @@
+//! Timesheets and corrections (issue 16): what a person adds and changes after the fact, and
+//! the weeks and months a manager signs off.
+//!
+//! Tracked intervals are never edited: [`corrections`] are records of their own that every
+//! report applies to the intervals it loads (move to another task, remove, cut an idle tail).
+//! [`manual`] time fills gaps in tracked time under the organization's [`Policy`] and is
+//! counted apart: it has no input, so it never enters activity %. A [`Timesheet`] adds a
+//! [`Period`]'s day reports up by day and task. The server stores, approves and locks; the
+//! arithmetic is all here, pure, like the daily report's.
+
+pub mod corrections;
+pub mod manual;
+pub mod period;
+pub mod sheet;
+
+pub use corrections::{apply, trim, Change, Correction};
+pub use manual::{
+    check_entry, overlap, uncovered, ManualEntry, Overlap, Permission, Policy, Status,
+    MAX_EDIT_WINDOW_DAYS, MAX_ENTRY_SECS, MAX_NOTE_CHARS,
+};
+pub use period::{Period, PeriodKind};
+pub use sheet::{
+    add_manual, timesheet, timesheet_of_days, Figures, SheetDay, TaskFigures, Timesheet,
+};
