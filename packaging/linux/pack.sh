@@ -40,6 +40,23 @@ install -Dm644 "$repo/icons/32x32.png" "$app/usr/share/icons/hicolor/32x32/apps/
 install -Dm644 "$repo/icons/128x128.png" "$app/usr/share/icons/hicolor/128x128/apps/metron.png"
 install -Dm644 "$repo/icons/icon.png" "$app/usr/share/icons/hicolor/256x256/apps/metron.png"
 install -Dm644 "$here/copyright" "$app/usr/share/doc/metron/copyright"
+# The browser extension (loaded by the person or by policy) and its native-messaging host
+# registered system-wide: the agent itself, which writes its own manifests. A release before
+# the host existed (0.1.0, packed by this recipe for the upgrade test) ships neither.
+browser=0
+if "$bins/metron-agent" browser manifest chromium /usr/bin/metron-agent >/dev/null 2>&1; then
+  browser=1
+  for f in manifest.json background.js icon-128.png; do
+    install -Dm644 "$repo/packaging/browser-extension/$f" "$app/usr/share/metron/browser-extension/$f"
+  done
+  host=app.metron.browser.json
+  for place in etc/chromium/native-messaging-hosts:chromium etc/opt/chrome/native-messaging-hosts:chromium \
+    usr/lib/mozilla/native-messaging-hosts:firefox; do
+    mkdir -p "$app/${place%%:*}"
+    "$bins/metron-agent" browser manifest "${place##*:}" /usr/bin/metron-agent >"$app/${place%%:*}/$host"
+    chmod 644 "$app/${place%%:*}/$host"
+  done
+fi
 
 # --- The server ----------------------------------------------------------------------------
 server=$work/server
@@ -114,6 +131,7 @@ rpmbuild --quiet -bb "$here/metron.spec" \
   --define "_build_id_links none" \
   --define "stage $app" \
   --define "version_ $version" \
+  --define "browser $browser" \
   --target x86_64 >/dev/null
 cp "$rpmtop"/RPMS/x86_64/metron-"$version"-1.x86_64.rpm "$out/"
 echo "$out/metron-$version-1.x86_64.rpm"

@@ -9,4 +9,5 @@ bin=$(cd "$1" && pwd)
 out=$(realpath -m "$2")
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
 makensis -V2 -DVERSION="$version" -DBIN="$bin" -DOUT="$out" -DICON="$root/icons/icon.ico" \
+  -DEXT="$root/packaging/browser-extension" \
   "$here/metron.nsi"

@@ -57,6 +57,15 @@ Section "Metron" SecMain
   File "${BIN}\metron-agent.exe"
   File "${BIN}\WebView2Loader.dll"
   File "/oname=metron.ico" "${ICON}"
+  ; The browser extension (loaded by the person or by policy) and its native-messaging host,
+  ; registered for this user's browsers by the agent itself (manifests and HKCU keys).
+  SetOutPath "$INSTDIR\browser-extension"
+  File "${EXT}\manifest.json"
+  File "${EXT}\background.js"
+  File "${EXT}\icon-128.png"
+  SetOutPath "$INSTDIR"
+  nsExec::ExecToLog '"$INSTDIR\metron-agent.exe" browser install'
+  Pop $1
   WriteUninstaller "$INSTDIR\Uninstall.exe"
   CreateDirectory "$SMPROGRAMS\${APP}"
   CreateShortcut "$SMPROGRAMS\${APP}\${APP}.lnk" "$INSTDIR\metron-tray.exe"
@@ -106,6 +115,9 @@ Function .onInstSuccess
 FunctionEnd
 
 Section "Uninstall"
+  nsExec::ExecToLog '"$INSTDIR\metron-agent.exe" browser uninstall'
+  Pop $1
+  RMDir /r "$INSTDIR\browser-extension"
   ; Files still in use (Metron running) are removed at the next restart.
   Delete /REBOOTOK "$INSTDIR\metron.exe"
   Delete /REBOOTOK "$INSTDIR\metron-tray.exe"

@@ -209,8 +209,10 @@ impl Desktop {
 
     /// `busctl --user` on this session bus.
     pub fn busctl(&self, args: &[&str]) -> String {
+        // The app's process has D-Bus connections besides the tray's (the idle-inhibitor
+        // probe's answers once a tick): a connection that can't answer costs 5 s, not 25.
         let out = Command::new("busctl")
-            .arg("--user")
+            .args(["--user", "--timeout=5"])
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
             .output()

@@ -51,6 +51,7 @@ impl App {
         let sensors = Sensors {
             activity: Box::new(input.clone()),
             window: Box::new(window),
+            presence: Box::new(metron_agent::sensors::presence::NoPresence),
             sources: metron_agent::sensors::fake::sources(),
         };
         let options = metron_tray::resident::Options {

@@ -43,6 +43,10 @@ fn seeded_store(dir: &std::path::Path, task: &str, token: &str, k: i64) -> Store
                     moves: 300,
                 },
                 counts_measured: true,
+                injected: None,
+                injected_counts: None,
+                passive: None,
+                events: Vec::new(),
                 windows: (0..4)
                     .map(|w| WindowSegment {
                         offset: w * 15,

@@ -26,6 +26,10 @@ fn interval(k: i64) -> Interval {
             moves: 300,
         },
         counts_measured: true,
+        injected: None,
+        injected_counts: None,
+        passive: None,
+        events: Vec::new(),
         windows: (0..4)
             .map(|w| WindowSegment {
                 offset: w * 15,

@@ -34,6 +34,8 @@ pub enum AgentError {
     Server(#[from] crate::delivery::ClientError),
     #[error(transparent)]
     Secret(#[from] crate::delivery::secret::SecretError),
+    #[error("cannot register the browser host: {0}")]
+    BrowserInstall(std::io::Error),
     #[error("not signed in: run metron-agent login first")]
     NotSignedIn,
     /// Signed in, but no token is saved (it was deleted, or the keyring lost it).

@@ -10,6 +10,7 @@
 //! It must not depend on Tauri: the desktop app builds on this crate, and this crate's tests
 //! run without GTK or a display.
 
+pub mod browser;
 pub mod clock;
 pub mod data_dir;
 pub mod delivery;
@@ -24,5 +25,6 @@ pub mod sensors;
 pub mod store;
 pub mod tracker;
 pub mod tracker_thread;
+pub mod whereabouts;
 
 pub use error::AgentError;

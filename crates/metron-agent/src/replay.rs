@@ -60,6 +60,8 @@ impl TraceLine {
         Sample {
             input: counts.into(),
             window,
+            // Traces record input and windows only: no inhibitors, as before.
+            inhibited: false,
         }
     }
 }

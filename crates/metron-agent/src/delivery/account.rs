@@ -126,8 +126,8 @@ pub fn owner_of_backlog(store: &Store) -> Result<Option<Account>, StoreError> {
     Ok(account(store)?.or(read(store, PREVIOUS_ACCOUNT)?))
 }
 
-/// Forgets the account, its task list, the uploader state and the release its server
-/// announced (on logout); remembers who it
+/// Forgets the account, its task list, the uploader state, the release its server announced
+/// and the device report it was sent (on logout); remembers who it
 /// was, since undelivered intervals stay and belong to that account.
 pub fn forget_account(store: &mut Store) -> Result<(), StoreError> {
     if let Some(acct) = account(store)? {
@@ -136,6 +136,7 @@ pub fn forget_account(store: &mut Store) -> Result<(), StoreError> {
     for key in [ACCOUNT, TASKS, DELIVERY] {
         store.delete_meta(key)?;
     }
+    super::device_report::forget(store)?;
     super::client_version::forget(store)
 }
 

@@ -284,6 +284,21 @@ impl ServerClient {
         )
     }
 
+    /// `PUT /api/v1/devices/{device_id}`: tells the server who and where this device is.
+    pub fn report_device(
+        &self,
+        token: &Token,
+        device_id: &str,
+        info: &metron_core::device::DeviceInfo,
+    ) -> Result<metron_core::device::Device, ClientError> {
+        self.call(
+            self.http
+                .put(self.url(&format!("/api/v1/devices/{device_id}")))
+                .bearer_auth(&token.0)
+                .json(info),
+        )
+    }
+
     /// `GET /api/v1/client-version`: the release the organization announces, unchecked (see
     /// `metron_core::release`), its answer read up to [`MAX_CLIENT_VERSION_BYTES`].
     pub fn client_version(&self, token: &Token) -> Result<ClientVersion, ClientError> {

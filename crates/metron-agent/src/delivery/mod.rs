@@ -1,6 +1,6 @@
 //! Delivery (SPEC S1, S3-S6): the account and its token, the HTTP client, the uploader
-//! that moves committed intervals to the server with retry, and the release the organization
-//! announces, which the uploader asks about now and then.
+//! that moves committed intervals to the server with retry, the release the organization
+//! announces, which the uploader asks about now and then, and the device's report of itself.
 //!
 //! The store is the queue: an interval is committed before any send (S1) and marked sent only
 //! after the server answered, so nothing here holds tracked time that isn't on disk.
@@ -8,6 +8,7 @@
 pub mod account;
 pub mod client;
 pub mod client_version;
+pub mod device_report;
 pub mod secret;
 pub mod signin;
 pub mod uploader;

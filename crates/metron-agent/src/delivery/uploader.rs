@@ -32,8 +32,8 @@ use uuid::Uuid;
 
 use super::account::{self, Connection, DeliveryState, RESEND_REQUEST};
 use super::client::{ClientError, ServerClient, Token};
-use super::client_version;
 use super::secret::TokenStore;
+use super::{client_version, device_report};
 use crate::store::{Store, StoreError};
 
 /// S4: at most this many intervals a request.
@@ -46,6 +46,9 @@ pub const TASKS_EVERY: Duration = Duration::from_secs(300);
 /// How long the question about the announced release may take: it runs between deliveries,
 /// so a slow server holds them up this long at most, once every few hours.
 pub const CLIENT_VERSION_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often, while online, the uploader looks whether the device's report changed (a few
+/// files and environment reads; sent only when something differs).
+pub const WHEREABOUTS_EVERY: Duration = Duration::from_secs(600);
 /// How long the last try on quit may take.
 pub const FINAL_FLUSH: Duration = Duration::from_secs(3);
 /// How long an interval the server found ending in the future waits before it is offered again.
@@ -166,6 +169,7 @@ pub struct Uploader {
     resend_seen: Option<String>,
     devices_checked: Option<Instant>,
     tasks_refreshed: Option<Instant>,
+    whereabouts_checked: Option<Instant>,
     /// Intervals the server found ending in the future, and when to offer each again. In
     /// memory only: after a restart they are simply offered once more.
     deferred: HashMap<Uuid, Instant>,
@@ -205,6 +209,7 @@ impl Uploader {
             resend_seen,
             devices_checked: None,
             tasks_refreshed: None,
+            whereabouts_checked: None,
             deferred: HashMap::new(),
             future_retry: FUTURE_RETRY,
             on_event: Box::new(|_| {}),
@@ -478,6 +483,26 @@ impl Uploader {
             }
         }
         self.ask_client_version(&token);
+        if due(self.whereabouts_checked, WHEREABOUTS_EVERY) {
+            self.whereabouts_checked = Some(Instant::now());
+            self.report_device(&token);
+        }
+    }
+
+    /// Tells the server who and where this device is, if that changed since it was last told.
+    /// A failure waits for the next check; delivery goes on either way.
+    fn report_device(&mut self, token: &Token) {
+        let offset = chrono::Local::now().offset().local_minus_utc() / 60;
+        let info = crate::whereabouts::current(offset);
+        let client = self.client.with_request_timeout(CLIENT_VERSION_TIMEOUT);
+        let device = self.device_id.to_string();
+        match device_report::report_if_changed(&mut self.store, &client, token, &device, &info) {
+            Ok(true) => {
+                tracing::info!(host = %info.host_name, "reported this device to the server")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!("the device report: {e}"),
+        }
     }
 
     /// Asks for the organization's announced release when it is due. A failure changes nothing

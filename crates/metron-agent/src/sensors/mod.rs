@@ -3,6 +3,7 @@
 //! A sensor that fails (no display, no EWMH window manager, Wayland, an X error) logs one
 //! warning and reports "unknown"; it never panics and never blocks the tick.
 
+pub mod browser_url;
 #[cfg(target_os = "linux")]
 pub mod gnome;
 #[cfg(target_os = "linux")]
@@ -12,10 +13,15 @@ mod input;
 mod kwin;
 #[cfg(any(windows, target_os = "macos"))]
 mod last_input;
+pub mod presence;
 mod system;
 #[cfg(target_os = "linux")]
 pub mod wayland;
+#[cfg(windows)]
+pub mod win_hooks;
 mod window;
+#[cfg(target_os = "linux")]
+pub mod xinput;
 
 use metron_core::{Counts, Input, Sample, WindowInfo};
 
@@ -36,6 +42,8 @@ pub trait WindowProbe: Send {
 pub struct Sensors {
     pub activity: Box<dyn ActivityProbe>,
     pub window: Box<dyn WindowProbe>,
+    /// Whether an idle inhibitor is held (passive presence).
+    pub presence: Box<dyn presence::PresenceProbe>,
     /// What feeds them, for `metron-agent status` and the app's settings.
     pub sources: Sources,
 }
@@ -65,13 +73,20 @@ impl std::fmt::Display for Sources {
 impl Sensors {
     /// The real sensors of this desktop (see `system.rs` for the order they are tried in).
     pub fn system() -> Sensors {
-        system::sensors()
+        let mut sensors = system::sensors();
+        // Browser windows carry their tab's address wherever the extension reports it.
+        sensors.window = Box::new(browser_url::WithBrowserUrls::new(
+            sensors.window,
+            crate::browser::tab_file(),
+        ));
+        sensors
     }
 
     pub fn sample(&mut self) -> Sample {
         Sample {
             input: self.activity.take(),
             window: self.window.current(),
+            inhibited: self.presence.inhibited(),
         }
     }
 }

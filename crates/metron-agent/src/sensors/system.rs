@@ -4,10 +4,14 @@
 //!   (ext-idle-notify-v1, org_kde_kwin_idle), else GNOME's idle monitor; the window from the
 //!   wlroots toplevel list, else a KWin script. Where a session has none of these, the X11
 //!   sensors, which see XWayland apps only. docs/WAYLAND.md has the table by desktop.
-//! - X11: rdev's RECORD listener and active-win-pos-rs.
-//! - Windows and macOS: rdev's hooks or event tap, checked against the OS's idle time.
+//! - X11: XInput 2 raw events (hardware and injected input told apart), else rdev's RECORD
+//!   listener; the window from active-win-pos-rs.
+//! - Windows: low-level hooks that tell hardware from injected input (`win_hooks`); macOS:
+//!   rdev's event tap. Both checked against the OS's idle time.
 
-use super::{ActiveWindowProbe, RdevActivity, Sensors, Sources};
+#[cfg(not(windows))]
+use super::RdevActivity;
+use super::{ActiveWindowProbe, Sensors, Sources};
 
 #[cfg(not(any(windows, target_os = "macos")))]
 const RDEV_X11: &str = "X11 RECORD";
@@ -21,22 +25,26 @@ pub fn sensors() -> Sensors {
     if let Some(warning) = session_warning() {
         tracing::warn!("{warning}");
     }
-    // rdev: X11 RECORD on Linux; low-level hooks on Windows and an event tap on macOS,
-    // both checked against the OS's idle time.
-    #[cfg(any(windows, target_os = "macos"))]
-    let (activity, activity_name) = (
+    // Windows: Metron's own low-level hooks (rdev's drop the injected flag); macOS: rdev's
+    // event tap. Both checked against the OS's idle time.
+    #[cfg(windows)]
+    let (activity, activity_name): (Box<dyn super::ActivityProbe>, _) = (
+        Box::new(super::last_input::CrossChecked::new(
+            super::win_hooks::HookActivity::start(),
+        )),
+        "low-level input hooks, hardware and injected told apart + GetLastInputInfo",
+    );
+    #[cfg(target_os = "macos")]
+    let (activity, activity_name): (Box<dyn super::ActivityProbe>, _) = (
         Box::new(super::last_input::CrossChecked::new(RdevActivity::start())),
-        if cfg!(windows) {
-            "low-level input hooks + GetLastInputInfo"
-        } else {
-            "an event tap + the HID idle time"
-        },
+        "an event tap + the HID idle time",
     );
     #[cfg(not(any(windows, target_os = "macos")))]
-    let (activity, activity_name) = (Box::new(RdevActivity::start()), RDEV_X11);
+    let (activity, activity_name) = x11_activity();
     Sensors {
         activity,
         window: Box::new(ActiveWindowProbe::default()),
+        presence: presence(),
         sources: Sources {
             activity: activity_name.into(),
             window: if cfg!(unix) && !cfg!(target_os = "macos") {
@@ -48,6 +56,25 @@ pub fn sensors() -> Sensors {
             hint: None,
         },
     }
+}
+
+/// Idle inhibitors (passive presence), on every desktop.
+fn presence() -> Box<dyn super::presence::PresenceProbe> {
+    let (probe, name) = super::presence::system();
+    tracing::info!("idle inhibitors (passive presence) from {name}");
+    probe
+}
+
+/// Activity on X11: XInput 2 raw events, which tell hardware input from injected (XTEST),
+/// else RECORD through rdev, which can't.
+#[cfg(not(any(windows, target_os = "macos")))]
+fn x11_activity() -> (Box<dyn super::ActivityProbe>, &'static str) {
+    #[cfg(target_os = "linux")]
+    match super::xinput::XInputActivity::start() {
+        Ok(probe) => return (Box::new(probe), super::xinput::XINPUT2),
+        Err(why) => tracing::info!("{}: {why}; using {RDEV_X11}", super::xinput::XINPUT2),
+    }
+    (Box::new(RdevActivity::start()), RDEV_X11)
 }
 
 /// A warning for sessions where the sensors can't see everything.
@@ -75,8 +102,18 @@ mod wayland {
             crate::sensors::wayland::WaylandSensors {
                 activity: None,
                 window: None,
+                presence: None,
             }
         });
+        // Inhibitors over D-Bus (GNOME, KDE, logind), and the compositor's own where it
+        // tells them (ext-idle-notify version 2: sway, Hyprland, labwc with new wlroots).
+        let presence: Box<dyn crate::sensors::presence::PresenceProbe> = match wayland.presence {
+            Some(compositor) => Box::new(crate::sensors::presence::AnyOf(vec![
+                super::presence(),
+                Box::new(compositor),
+            ])),
+            None => super::presence(),
+        };
         let (activity, activity_name, counts) = wayland_activity(wayland.activity);
         let (window, window_name, hint) = wayland_window(wayland.window);
         if let Some(hint) = &hint {
@@ -85,6 +122,7 @@ mod wayland {
         Sensors {
             activity,
             window,
+            presence,
             sources: Sources {
                 activity: activity_name,
                 window: window_name,

@@ -1,5 +1,7 @@
 //! metron-agent's tests on real SQLite files and real processes. One binary, several modules.
 
+#[cfg(target_os = "linux")]
+mod browser;
 mod cli;
 mod client_version;
 #[cfg(target_os = "linux")]
@@ -10,6 +12,8 @@ mod credential_manager;
 mod delivery;
 #[cfg(target_os = "linux")]
 mod keyring;
+#[cfg(target_os = "linux")]
+mod presence;
 mod proxy;
 mod replay;
 #[cfg(target_os = "linux")]
@@ -21,8 +25,22 @@ mod store;
 mod tracker;
 mod tracker_thread;
 mod transport;
+mod whereabouts;
+#[cfg(windows)]
+mod win_hooks;
 
 use chrono::{DateTime, TimeZone, Utc};
+
+/// Held by each test that runs a whole desktop (Xvfb and a window manager, a Wayland
+/// compositor, a browser): one at a time. On two cores, two browsers beside four compositors
+/// starved the timed parts of each other (an agent that took seconds to start, a browser's
+/// first window after 20 s), and each test's own timing is what it checks.
+#[cfg(target_os = "linux")]
+pub fn one_desktop_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static DESKTOP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed holding it poisons it; the next one runs all the same.
+    DESKTOP.lock().unwrap_or_else(|p| p.into_inner())
+}
 use metron_core::{Counts, EndReason, Interval, WindowSegment};
 use uuid::Uuid;
 
@@ -45,6 +63,10 @@ pub fn interval(start: i64, secs: i64) -> Interval {
             moves: 40,
         },
         counts_measured: true,
+        injected: None,
+        injected_counts: None,
+        passive: None,
+        events: Vec::new(),
         windows: vec![WindowSegment {
             offset: 0,
             seconds: secs as u32,

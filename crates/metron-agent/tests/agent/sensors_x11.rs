@@ -3,12 +3,13 @@
 //! The test command installs these packages; a missing one fails the test, it never skips.
 
 use super::*;
+use metron_core::events::EventType;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Kills the spawned X programs when the test ends, however it ends.
-struct Procs(Vec<Child>);
+pub struct Procs(pub Vec<Child>);
 
 impl Drop for Procs {
     fn drop(&mut self) {
@@ -19,7 +20,7 @@ impl Drop for Procs {
     }
 }
 
-fn spawn(program: &str, args: &[&str], display: &str) -> Child {
+pub fn spawn(program: &str, args: &[&str], display: &str) -> Child {
     Command::new(program)
         .args(args)
         .env("DISPLAY", display)
@@ -31,7 +32,7 @@ fn spawn(program: &str, args: &[&str], display: &str) -> Child {
         })
 }
 
-fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -39,7 +40,7 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-fn xdotool(display: &str, args: &[&str]) -> bool {
+pub fn xdotool(display: &str, args: &[&str]) -> bool {
     Command::new("xdotool")
         .args(args)
         .env("DISPLAY", display)
@@ -49,17 +50,25 @@ fn xdotool(display: &str, args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn free_display() -> u32 {
-    (90..200)
-        .find(|n| {
-            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        })
-        .expect("a free X display number")
+/// A display number no X server uses, and no other test of this process was given: tests
+/// run in parallel, and two that found the same free number would share one Xvfb.
+pub fn free_display() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(90);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 400, "no free X display number");
+        if !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
+            return n;
+        }
+    }
 }
 
-#[test]
-fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
+/// An X display of its own (Xvfb) with an EWMH window manager (openbox), so the active
+/// window is known; both end with the returned `Procs`.
+pub fn x_desktop() -> (Procs, String) {
     let n = free_display();
     let display = format!(":{n}");
     let mut procs = Procs(Vec::new());
@@ -72,6 +81,13 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
     });
     procs.0.push(spawn("openbox", &[], &display));
+    (procs, display)
+}
+
+#[test]
+fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
+    let _desktop = one_desktop_at_a_time();
+    let (mut procs, display) = x_desktop();
     let window = spawn(
         "xmessage",
         &[
@@ -172,12 +188,20 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
         &display,
         &["type", "--delay", "40", "secret words"]
     ));
-    for (x, y) in [(150, 150), (160, 170), (180, 150)] {
-        assert!(xdotool(
-            &display,
-            &["mousemove", &x.to_string(), &y.to_string()]
-        ));
-    }
+    // Pointer motion through XTEST (xte); xdotool's mousemove warps the pointer instead,
+    // which no device and no XTEST event makes: XInput 2 sees no input in a warp, so a
+    // jiggler that warps makes no activity at all.
+    let moved = Command::new("xte")
+        .args([
+            "mousemove 150 150",
+            "mousemove 160 170",
+            "mousemove 180 150",
+        ])
+        .env("DISPLAY", &display)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or_else(|e| panic!("cannot run xte ({e}); the test command installs xautomation"));
+    assert!(moved);
     assert!(xdotool(&display, &["click", "3"]));
     assert!(xdotool(&display, &["click", "4"]));
     std::thread::sleep(Duration::from_millis(2500));
@@ -205,6 +229,30 @@ fn real_input_and_the_focused_window_reach_the_intervals_but_never_the_keys() {
     assert!(total.moves >= 3, "{} moves", total.moves);
     assert!(total.clicks >= 1 && total.scrolls >= 1, "{total:?}");
     assert!(intervals.iter().any(|i| i.active.contains('1')));
+    // xdotool injects through XTEST, and XInput 2 says so: every active second is flagged
+    // injected and every event counted is an injected one (issue 15).
+    for i in &intervals {
+        let injected = i.injected.as_deref().unwrap_or_else(|| {
+            panic!("XInput 2 tells origins under Xvfb; interval without them: {i:?}")
+        });
+        assert_eq!(injected, i.active, "every active second was injected");
+        assert_eq!(i.injected_counts, Some(i.counts), "all input was injected");
+    }
+    let kinds: Vec<EventType> = intervals
+        .iter()
+        .flat_map(|i| &i.events)
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&EventType::InjectedKeyboardEvent) && kinds.contains(&EventType::WindowOpen),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| format!("{k:?}").starts_with("Hardware")),
+        "no hardware input under Xvfb: {kinds:?}"
+    );
     let windows: Vec<&WindowSegment> = intervals.iter().flat_map(|i| &i.windows).collect();
     assert!(
         windows.iter().any(|w| w.title == "Metron sensor test"

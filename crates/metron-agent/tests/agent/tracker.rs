@@ -48,6 +48,7 @@ impl Rig {
         let sensors = Sensors {
             activity: Box::new(input.clone()),
             window: Box::new(window),
+            presence: Box::new(metron_agent::sensors::presence::NoPresence),
             sources: metron_agent::sensors::fake::sources(),
         };
         let config = EngineConfig {
@@ -205,6 +206,7 @@ fn session_after_a_stored_interval(ends_after_nine: i64) -> (Vec<Event>, Vec<Int
     let sensors = Sensors {
         activity: Box::new(ScriptedActivity::default()),
         window: Box::new(ScriptedWindow::default()),
+        presence: Box::new(metron_agent::sensors::presence::NoPresence),
         sources: metron_agent::sensors::fake::sources(),
     };
     let engine = Engine::new(

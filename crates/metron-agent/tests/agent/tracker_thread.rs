@@ -78,6 +78,7 @@ impl Rig {
             sensors: Sensors {
                 activity: Box::new(input.clone()),
                 window: Box::new(window),
+                presence: Box::new(metron_agent::sensors::presence::NoPresence),
                 sources: metron_agent::sensors::fake::sources(),
             },
             clock: Box::new(clock.clone()),

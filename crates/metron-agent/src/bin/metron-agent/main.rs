@@ -9,6 +9,7 @@ mod show;
 mod track;
 
 use clap::{Parser, Subcommand};
+use metron_agent::browser;
 use metron_agent::error::AgentError;
 use metron_agent::paths::default_data_dir;
 use metron_agent::replay::{read_trace, replay};
@@ -32,6 +33,13 @@ struct Cli {
     /// Planned interval lengths in seconds, MIN..MAX (default 40..80, mean 60)
     #[arg(long, global = true, value_parser = parse_range_arg)]
     interval_range: Option<RangeInclusive<u32>>,
+    /// Seconds without input (and without an idle inhibitor) that stop tracking
+    #[arg(long, global = true, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    idle_limit: u32,
+    /// Seconds without input that count as passive presence while an app holds an idle
+    /// inhibitor (a call, a video) before the idle stop counts again; at most 7200
+    #[arg(long, global = true, default_value_t = 7200, value_parser = clap::value_parser!(u32).range(0..=7200))]
+    passive_limit: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -88,6 +96,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Let the browser extension tell Metron the address of the tab in front (registers this
+    /// program as its native-messaging host with your browsers, or removes it)
+    Browser {
+        #[command(subcommand)]
+        action: BrowserAction,
+    },
     /// Run the engine over a recorded JSON-lines trace and print each closed interval as JSON
     Replay {
         /// The trace file, one JSON object per second
@@ -102,8 +116,40 @@ fn parse_range_arg(text: &str) -> Result<RangeInclusive<u32>, String> {
     parse_range(text).map_err(|e| e.to_string())
 }
 
+#[derive(Subcommand)]
+enum BrowserAction {
+    /// Register the host with the browsers you use (Chromium always)
+    Install,
+    /// Remove the registrations
+    Uninstall,
+    /// Print the host's manifest for a browser family, naming EXE (for packages, which install
+    /// it system-wide)
+    Manifest {
+        #[arg(value_enum)]
+        family: BrowserFamily,
+        exe: PathBuf,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum BrowserFamily {
+    Chromium,
+    Firefox,
+}
+
 fn main() -> ExitCode {
     metron_agent::process::init();
+    // Started by a browser for Metron's extension: no command line of ours, just the host.
+    let args: Vec<String> = std::env::args().collect();
+    if browser::host::started_by_browser(&args) {
+        return match browser::host::serve(std::io::stdin().lock(), &browser::tab_file()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("metron-agent (browser host): {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Track { .. }) {
         "info"
@@ -130,6 +176,8 @@ fn run(cli: Cli) -> Result<(), AgentError> {
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     let config = EngineConfig {
         interval_range: cli.interval_range.unwrap_or(DEFAULT_RANGE),
+        idle_limit_secs: cli.idle_limit,
+        passive_limit_secs: cli.passive_limit,
         ..Default::default()
     };
     match cli.command {
@@ -153,6 +201,29 @@ fn run(cli: Cli) -> Result<(), AgentError> {
         Command::Resend { id, all } => account::resend(&data_dir, id, all),
         Command::Status => show::status(&data_dir),
         Command::Intervals { unsent, json } => show::intervals(&data_dir, unsent, json),
+        Command::Browser { action } => {
+            let done = match action {
+                BrowserAction::Install => {
+                    let exe = std::env::current_exe().map_err(AgentError::BrowserInstall)?;
+                    browser::install::install(&exe)
+                }
+                BrowserAction::Uninstall => browser::install::uninstall(),
+                BrowserAction::Manifest { family, exe } => {
+                    let family = match family {
+                        BrowserFamily::Chromium => browser::install::Family::Chromium,
+                        BrowserFamily::Firefox => browser::install::Family::Firefox,
+                    };
+                    let manifest = browser::install::manifest(&exe, family);
+                    Ok(vec![serde_json::to_string_pretty(&manifest).expect("json")])
+                }
+            }
+            .map_err(AgentError::BrowserInstall)?;
+            let mut out = std::io::stdout().lock();
+            for line in done {
+                let _ = writeln!(out, "{line}");
+            }
+            Ok(())
+        }
         Command::Replay { trace, seed } => {
             let lines = read_trace(&trace)?;
             let mut out = std::io::stdout().lock();

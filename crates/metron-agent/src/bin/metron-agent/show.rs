@@ -49,6 +49,21 @@ pub fn status(data_dir: &Path) -> Result<(), AgentError> {
                 acct.server, acct.user.name, acct.user.email
             );
             let device_id = store.device_id()?;
+            // Who and where, exactly as the server was told (the uploader reports it).
+            match delivery::device_report::sent(&store) {
+                Some(d) => println!(
+                    "device:     {} as {}{} on {} {}, {} (as reported to the server)",
+                    d.host_name,
+                    d.os_user,
+                    d.domain.map(|x| format!(" in {x}")).unwrap_or_default(),
+                    d.os_name,
+                    d.os_version,
+                    d.time_zone
+                ),
+                None => {
+                    println!("device:     not reported yet (the tracker reports it once online)")
+                }
+            }
             // A live look: is the server there, and does another device of this account track?
             let live = delivery::signed_in(&mut store, data_dir, LIVE_CHECK)
                 .and_then(|(client, token)| Ok(client.active_devices(&token)?));

@@ -19,6 +19,8 @@ pub use protocol::{EXT_IDLE, KWIN_IDLE, WLR_TOPLEVELS};
 pub struct WaylandSensors {
     pub activity: Option<(WaylandActivity, &'static str)>,
     pub window: Option<(WaylandWindow, &'static str)>,
+    /// Where the compositor tells inhibited idleness apart (ext-idle-notify version 2).
+    pub presence: Option<WaylandPresence>,
 }
 
 impl WaylandSensors {
@@ -28,9 +30,15 @@ impl WaylandSensors {
             idle: idle::IdleTracker::new(Instant::now(), idle::TIMEOUT),
             window: None,
             connected: true,
+            idle_respecting_inhibitors: None,
+            input_idle_since: None,
         }));
         let offered = protocol::start(Arc::clone(&shared))?;
+        let two_kinds = lock(&shared).idle_respecting_inhibitors.is_some();
         Ok(WaylandSensors {
+            presence: two_kinds.then(|| WaylandPresence {
+                shared: Arc::clone(&shared),
+            }),
             activity: offered.idle.map(|name| {
                 (
                     WaylandActivity {
@@ -73,5 +81,56 @@ impl WindowProbe for WaylandWindow {
     fn current(&mut self) -> Option<WindowInfo> {
         let observed = lock(&self.shared);
         observed.window.clone().filter(|_| observed.connected)
+    }
+}
+
+/// An idle inhibitor is held when the seat has had no input for a while but the notification
+/// inhibitors hold back has not said idle: ext-idle-notify version 2 (issue 15).
+pub struct WaylandPresence {
+    shared: Arc<Mutex<protocol::Observed>>,
+}
+
+impl super::presence::PresenceProbe for WaylandPresence {
+    fn inhibited(&mut self) -> bool {
+        let observed = lock(&self.shared);
+        inhibited(
+            observed.input_idle_since,
+            observed.idle_respecting_inhibitors,
+            Instant::now(),
+        )
+    }
+}
+
+/// The two notifications fire a moment apart after the same timeout: only an input-idle
+/// stretch older than one more timeout, with the other still not idle, is an inhibitor.
+fn inhibited(input_idle_since: Option<Instant>, idle: Option<bool>, now: Instant) -> bool {
+    let settled =
+        input_idle_since.is_some_and(|t| now.saturating_duration_since(t) >= idle::TIMEOUT);
+    settled && idle == Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn input_idle_without_idle_is_an_inhibitor_once_settled() {
+        let t0 = Instant::now();
+        let later = t0 + Duration::from_secs(5);
+        // Input: no inhibitor whatever the other notification says.
+        assert!(!inhibited(None, Some(false), later));
+        // Input-idle for 5 s, the other not idle: a video holds it.
+        assert!(inhibited(Some(t0), Some(false), later));
+        // Both idle: plain idleness.
+        assert!(!inhibited(Some(t0), Some(true), later));
+        // Just now input-idle: the other may be a moment behind.
+        assert!(!inhibited(
+            Some(t0),
+            Some(false),
+            t0 + Duration::from_millis(300)
+        ));
+        // A compositor with one kind of notification can't tell.
+        assert!(!inhibited(Some(t0), None, later));
     }
 }

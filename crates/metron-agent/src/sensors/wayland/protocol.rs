@@ -3,7 +3,8 @@
 //!
 //! Idle, in order of preference: `ext_idle_notifier_v1` (its input-only notification from
 //! version 2, which media players' idle inhibitors can't hold back), then `org_kde_kwin_idle`
-//! (KWin before 6, wlroots up to 0.16). Window: `zwlr_foreign_toplevel_manager_v1` (wlroots
+//! (KWin before 6, wlroots up to 0.16). From version 2 the notification that inhibitors hold
+//! back is asked for as well: input-idle but not idle is passive presence. Window: `zwlr_foreign_toplevel_manager_v1` (wlroots
 //! compositors: sway, Hyprland, river, labwc...), whose activated toplevel is the window in
 //! front. Only the app id and the title are read; the protocol has no process id.
 
@@ -39,6 +40,20 @@ pub struct Observed {
     pub window: Option<WindowInfo>,
     /// False once the connection broke (the compositor quit or dropped us).
     pub connected: bool,
+    /// From ext-idle-notify version 2: the seat's idleness as inhibitors see it (`Some(true)`
+    /// once the inhibitor-respecting notification said idle). None where only one kind of
+    /// notification exists, so passive presence can't be told from it.
+    pub idle_respecting_inhibitors: Option<bool>,
+    /// When the input-only notification last said idle (no input since a timeout before).
+    pub input_idle_since: Option<Instant>,
+}
+
+/// Which of ext-idle-notify's two notifications an event is from: input only (version 2:
+/// idle inhibitors can't hold it back), or the one inhibitors hold back (a video playing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleKind {
+    InputOnly,
+    RespectingInhibitors,
 }
 
 /// Which sources the compositor offered.
@@ -68,9 +83,13 @@ pub fn start(shared: Arc<Mutex<Observed>>) -> Result<Offered, String> {
         let ms = TIMEOUT.as_millis() as u32;
         if let Ok(notifier) = globals.bind::<ExtIdleNotifierV1, _, _>(&qh, 1..=2, ()) {
             if notifier.version() >= 2 {
-                notifier.get_input_idle_notification(ms, seat, &qh, ());
+                // Activity from input alone; and the difference from the notification that
+                // inhibitors hold back is passive presence (issue 15).
+                notifier.get_input_idle_notification(ms, seat, &qh, IdleKind::InputOnly);
+                notifier.get_idle_notification(ms, seat, &qh, IdleKind::RespectingInhibitors);
+                lock(&shared).idle_respecting_inhibitors = Some(false);
             } else {
-                notifier.get_idle_notification(ms, seat, &qh, ());
+                notifier.get_idle_notification(ms, seat, &qh, IdleKind::InputOnly);
             }
             offered.idle = Some(EXT_IDLE);
         } else if let Ok(idle) = globals.bind::<OrgKdeKwinIdle, _, _>(&qh, 1..=1, ()) {
@@ -190,19 +209,32 @@ impl Dispatch<ExtIdleNotifierV1, ()> for Session {
     }
 }
 
-impl Dispatch<ExtIdleNotificationV1, ()> for Session {
+impl Dispatch<ExtIdleNotificationV1, IdleKind> for Session {
     fn event(
         state: &mut Self,
         _: &ExtIdleNotificationV1,
         event: ext_idle_notification_v1::Event,
-        _: &(),
+        kind: &IdleKind,
         _: &Connection,
         _: &QueueHandle<Self>,
     ) {
         let now = Instant::now();
-        match event {
-            ext_idle_notification_v1::Event::Idled => lock(&state.shared).idle.idled(now),
-            ext_idle_notification_v1::Event::Resumed => lock(&state.shared).idle.resumed(now),
+        let mut observed = lock(&state.shared);
+        match (kind, event) {
+            (IdleKind::InputOnly, ext_idle_notification_v1::Event::Idled) => {
+                observed.idle.idled(now);
+                observed.input_idle_since = Some(now);
+            }
+            (IdleKind::InputOnly, ext_idle_notification_v1::Event::Resumed) => {
+                observed.idle.resumed(now);
+                observed.input_idle_since = None;
+            }
+            (IdleKind::RespectingInhibitors, ext_idle_notification_v1::Event::Idled) => {
+                observed.idle_respecting_inhibitors = Some(true)
+            }
+            (IdleKind::RespectingInhibitors, ext_idle_notification_v1::Event::Resumed) => {
+                observed.idle_respecting_inhibitors = Some(false)
+            }
             _ => {}
         }
     }
