@@ -1,0 +1,324 @@
+//! `/api/v1/events` (issue 15): the window and input events of stored intervals, as JSON and
+//! as an XES log that pm4py (from PyPI) loads and mines a process model from.
+
+use super::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+on_both!(
+    the_event_log_is_read_in_time_order_and_served_as_xes,
+    the_event_log_is_refused_outside_its_rules,
+);
+
+const T0: &str = "2026-11-23T08:00:00Z";
+
+fn at(secs: i64) -> String {
+    let t0 = chrono::DateTime::parse_from_rfc3339(T0)
+        .unwrap()
+        .timestamp();
+    chrono::DateTime::from_timestamp(t0 + secs, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn event(offset: i64, kind: &str) -> Value {
+    json!({"offset": offset, "type": kind})
+}
+
+/// A window segment of `seconds` from `offset`.
+fn window(offset: i64, seconds: i64, app: &str, url: Option<&str>) -> Value {
+    json!({"offset": offset, "seconds": seconds, "app": app,
+           "title": format!("{app} <window> & \"more\""), "url": url,
+           "path": format!("/usr/bin/{app}")})
+}
+
+/// Two intervals on day one and one on day two: their windows, and the events of each (as the
+/// engine records them, a time and a type; the window is the segment covering the second).
+fn intervals(task: &str) -> Vec<Value> {
+    let docs = Some("https://docs.example");
+    let mut a = interval(task, 0, 60);
+    a["windows"] = json!([
+        window(0, 20, "code", None),
+        window(20, 20, "chromium", docs),
+        window(40, 20, "code", None)
+    ]);
+    a["events"] = json!([
+        event(0, "WindowOpen"),
+        event(0, "HardwareKeyboardEvent"),
+        event(20, "WindowOpen"),
+        event(40, "WindowSwitch"),
+        event(59, "HardwareKeyboardEvent"),
+    ]);
+    let mut b = interval(task, 60, 60);
+    b["windows"] = json!([
+        window(0, 10, "code", None),
+        window(10, 50, "chromium", docs)
+    ]);
+    b["events"] = json!([
+        // The end of the typing before a pause, written when the next input came: 5 s before
+        // this interval, in the previous one's window.
+        event(-5, "HardwareKeyboardEvent"),
+        event(10, "WindowSwitch"),
+        event(30, "InjectedMouseClick"),
+        event(50, "WindowUpdate"),
+    ]);
+    let mut c = interval(task, 86_400, 60);
+    c["windows"] = json!([
+        window(0, 20, "code", None),
+        window(20, 20, "chromium", docs),
+        window(40, 20, "code", None)
+    ]);
+    c["events"] = json!([
+        event(0, "WindowOpen"),
+        event(20, "WindowSwitch"),
+        event(40, "WindowSwitch"),
+    ]);
+    vec![a, b, c]
+}
+
+/// Ann's token and task, her three intervals stored.
+async fn stored(f: &Fixture) -> (String, String) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": intervals(&task)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{body}"
+    );
+    (ann, task)
+}
+
+/// Both days of Ann's events as XES.
+async fn xes(f: &Fixture, ann: &str) -> String {
+    let path = format!(
+        "/api/v1/events?from={}&to={}&format=xes",
+        at(0),
+        at(2 * 86_400)
+    );
+    let (status, kind, xes) = f.get_text(&path, ann).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("application/xml"), "{kind}");
+    xes
+}
+
+async fn the_event_log_is_read_in_time_order_and_served_as_xes(f: Fixture) {
+    let (ann, task) = stored(&f).await;
+
+    // The first 90 s: seven events, in time order, with the interval and task they came in.
+    let path = format!("/api/v1/events?from={}&to={}", at(0), at(90));
+    let (status, events) = f.call("GET", &path, Some(&ann), None).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "WindowOpen",
+            "HardwareKeyboardEvent",
+            "WindowOpen",
+            "WindowSwitch",
+            "HardwareKeyboardEvent",
+            "HardwareKeyboardEvent",
+            "WindowSwitch"
+        ]
+    );
+    // Each with the window of its second, from the segments.
+    assert_eq!(events[2]["app"], "chromium");
+    assert_eq!(events[2]["url"], "https://docs.example");
+    assert_eq!(events[2]["path"], "/usr/bin/chromium");
+    assert_eq!(events[4]["app"], "code", "typing at 55 s, in code");
+    assert_eq!(events[4]["at"], at(55).as_str());
+    assert_ne!(
+        events[4]["interval_id"], events[3]["interval_id"],
+        "it came with the next interval"
+    );
+    assert_eq!(events[6]["at"], at(70).as_str());
+    assert_eq!(events[2]["task_id"], task.as_str());
+    assert!(events[6]["interval_id"].is_string());
+
+    // Both days as XES, escaped; pm4py mines it in the test below.
+    let text = xes(&f, &ann).await;
+    assert!(
+        text.contains("&lt;window&gt; &amp; &quot;more&quot;"),
+        "titles escaped"
+    );
+    assert_eq!(
+        text.matches("<trace>").count(),
+        2,
+        "one case per task and day"
+    );
+    assert_eq!(text.matches("<event>").count(), 12);
+}
+
+/// pm4py (from PyPI) loads the XES and discovers a process model from it. The XES is the same
+/// whichever backend stored the events (the test above reads both), so SQLite serves it here.
+#[tokio::test]
+#[cfg_attr(
+    windows,
+    ignore = "pm4py is a Linux Python here: Wine has none to run it (the XES is checked above)"
+)]
+async fn the_event_log_as_xes_is_mined_by_pm4py() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let (ann, _) = stored(&f).await;
+    let xes = xes(&f, &ann).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.xes");
+    std::fs::write(&file, &xes).unwrap();
+    let out = Command::new(pm4py_python())
+        .arg(script())
+        .arg(&file)
+        .output()
+        .expect("runs pm4py");
+    assert!(
+        out.status.success(),
+        "pm4py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let found: Value = serde_json::from_str(stdout.lines().last().unwrap())
+        .unwrap_or_else(|_| panic!("pm4py printed: {stdout}"));
+    assert_eq!(found["cases"], 2, "one case per task and day: {found}");
+    assert_eq!(found["events"], 12, "{found}");
+    assert_eq!(found["resources"], json!(["ann@acme.test"]));
+    assert!(found["activities"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("WindowSwitch chromium")));
+    let activities = found["activities"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        found["transitions"].as_u64().unwrap(),
+        activities,
+        "the model has a transition per activity: {found}"
+    );
+    assert!(
+        found["fitness"].as_f64().unwrap() > 0.9,
+        "the model replays its own log: {found}"
+    );
+}
+
+async fn the_event_log_is_refused_outside_its_rules(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let eve = f.login("eve@other.test", "eve-password").await;
+    let range = format!("from={}&to={}", at(0), at(60));
+    let (_, me) = f.call("GET", "/api/v1/me", Some(&boss), None).await;
+    let boss_id = me["id"].as_str().unwrap();
+    let (status, body) = f
+        .call(
+            "GET",
+            &format!("/api/v1/events?{range}&user_id={boss_id}"),
+            Some(&ann),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = f
+        .call(
+            "GET",
+            &format!("/api/v1/events?{range}&user_id={boss_id}"),
+            Some(&eve),
+            None,
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK, "another organization's person");
+    for (query, why) in [
+        (format!("{range}&format=csv"), "json or xes"),
+        (format!("from={}&to={}", at(0), at(40 * 86_400)), "at most"),
+        (format!("from={}&to={}", at(60), at(0)), "before"),
+        ("from=yesterday&to=today".to_string(), "RFC 3339"),
+    ] {
+        let (status, body) = f
+            .call("GET", &format!("/api/v1/events?{query}"), Some(&ann), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(why),
+            "{query}: {body}"
+        );
+    }
+    let (status, events) = f
+        .call("GET", &format!("/api/v1/events?{range}"), Some(&boss), None)
+        .await;
+    assert_eq!((status, events), (StatusCode::OK, json!([])));
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server/discover_process.py")
+}
+
+/// The Python with pm4py: `target/pm4py-venv`, made (once, for both backends' tests) with pip
+/// when it is not there: the pinned versions of `pm4py-requirements.txt`, wheels only (no
+/// build of a source package can fail halfway), with pip's retries for a slow registry. When
+/// that fails, the panic carries pip's own words.
+fn pm4py_python() -> PathBuf {
+    static MADE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server");
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pm4py-venv");
+    let python = venv.join("bin/python");
+    let ready = || {
+        Command::new(&python)
+            .args(["-c", "import pm4py"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready() {
+        return python;
+    }
+    let said = |what: &str, out: std::io::Result<std::process::Output>| match out {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(format!(
+            "{what} exited with {}:\n{}{}",
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )),
+        Err(e) => Some(format!("{what} could not start: {e}")),
+    };
+    let _ = std::fs::remove_dir_all(&venv);
+    let failed = said(
+        "python3 -m venv",
+        Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output(),
+    )
+    .or_else(|| {
+        said(
+            "pip install",
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--disable-pip-version-check", "-q"])
+                .args(["--only-binary=:all:", "--retries=10", "--timeout=60", "-r"])
+                .arg(tests.join("pm4py-requirements.txt"))
+                .output(),
+        )
+    });
+    if let Some(why) = failed {
+        panic!(
+            "could not install pm4py into {} (python3-venv and PyPI are needed): {why}",
+            venv.display()
+        );
+    }
+    assert!(
+        ready(),
+        "pm4py installed into {} but does not import",
+        venv.display()
+    );
+    python
+}
