@@ -149,10 +149,16 @@ async fn main() {
     let mut daily = Vec::new();
     for run in 0..21 {
         let t = Instant::now();
-        let (report, _) =
-            reports::user_day(&state, &users[run % USERS].user.id, date, None, &classifier)
-                .await
-                .unwrap();
+        let (report, _) = reports::user_day(
+            &state,
+            &users[run % USERS].user.id,
+            date,
+            None,
+            &classifier,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         daily.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
     }

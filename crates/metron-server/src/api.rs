@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::{accounts, AppState};
 
-pub use crate::routes::intervals::{ACTIVE_WINDOW_SECS, RANGE_CUT_HEADER};
+pub use crate::routes::devices::ACTIVE_WINDOW_SECS;
+pub use crate::routes::intervals::RANGE_CUT_HEADER;
 
 /// The application: every route of API v1, JSON errors for unknown paths and methods.
 pub fn app(state: AppState) -> Router {

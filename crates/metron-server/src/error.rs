@@ -72,6 +72,7 @@ impl From<crate::retention::RetentionError> for ApiError {
         match e {
             RetentionError::Db(db) => db.into(),
             RetentionError::DayOutOfRange(_) => ApiError::Internal(e.to_string()),
+            RetentionError::Report(report) => report.into(),
         }
     }
 }

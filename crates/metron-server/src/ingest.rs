@@ -15,6 +15,9 @@ pub const MAX_BATCH: usize = 500;
 pub const MAX_FUTURE_SECS: i64 = 300;
 
 /// Either a result already decided, or a candidate for the database.
+// Most items of a batch are candidates, moved on at once into the database's list: boxing
+// them would add an allocation per interval for no saving.
+#[allow(clippy::large_enum_variant)]
 pub enum Judged {
     Decided(IngestResult),
     Candidate(Candidate),

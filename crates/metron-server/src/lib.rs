@@ -3,7 +3,7 @@
 //! It owns the HTTP API v1 (`app(state) -> Router`), accounts and bearer tokens, the ingest
 //! rules (duplicate, id_conflict, overlap, invalid) and their storage on SQLite or PostgreSQL
 //! behind one `Database` trait, the reports (daily, team, CSV; productivity rules) and their
-//! retention. It depends on metron-core for the wire types and interval
+//! retention, and timesheets (manual time, corrections, approvals, an audit trail). It depends on metron-core for the wire types and interval
 //! validation, never on metron-agent or Tauri.
 
 pub mod accounts;
@@ -23,7 +23,9 @@ pub mod openapi;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod timesheets;
 pub mod web;
+pub mod xes;
 
 use std::sync::Arc;
 

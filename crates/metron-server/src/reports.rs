@@ -4,7 +4,8 @@
 //! re-classifies history; days past retention come from their kept aggregate.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use metron_core::report::{self, Classifier, DailyReport, Rule, WindowUsage};
+use metron_core::report::{self, Classifier, DailyReport, FlagKind, Rule, Thresholds, WindowUsage};
+use metron_core::timesheet::{self, Correction, ManualEntry};
 use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -32,12 +33,23 @@ pub struct TeamMember {
     pub tracked_secs: u64,
     pub active_secs: u64,
     pub idle_secs: u64,
+    /// No input while an idle inhibitor was held (calls, videos).
+    pub passive_secs: u64,
+    /// Manual time in force that day (not in activity %).
+    pub manual_secs: u64,
     pub activity_pct: u32,
     pub productive_secs: u64,
     pub unproductive_secs: u64,
     pub neutral_secs: u64,
     pub first_activity: Option<DateTime<Utc>>,
     pub last_activity: Option<DateTime<Utc>>,
+    /// The devices that tracked that day, by tracked time (names from `GET /api/v1/devices`).
+    pub devices: Vec<metron_core::report::DeviceUsage>,
+    /// The unusual-activity flags of the day (their evidence is in the person's day report).
+    pub unusual: Vec<FlagKind>,
+    /// Of the active time whose origin was measured, the % with injected input; null when
+    /// not measured.
+    pub injected_pct: Option<u32>,
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -100,8 +112,39 @@ pub(crate) async fn classifier(state: &AppState, org_id: &str) -> Result<Classif
     Classifier::new(&rules).map_err(ReportError::Rules)
 }
 
+/// The organization's task names by id, for reports and the event log (a task's id stays in
+/// the data; its name may change).
+pub(crate) async fn task_names(
+    state: &AppState,
+    org_id: &str,
+) -> Result<HashMap<String, String>, crate::db::DbError> {
+    Ok(state
+        .db
+        .tasks(org_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect())
+}
+
+/// The names of the tasks `ids` (those the organization has), for an answer that lists them.
+pub(crate) async fn names_of<'a>(
+    state: &AppState,
+    org_id: &str,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<BTreeMap<String, String>, crate::db::DbError> {
+    let names = task_names(state, org_id).await?;
+    Ok(ids
+        .filter_map(|id| names.get(id).map(|n| (id.to_string(), n.clone())))
+        .collect())
+}
+
 /// The offset a user's day is taken in: their latest interval's up to the end of that day.
-async fn offset_for(state: &AppState, user_id: &str, date: NaiveDate) -> Result<i32, ReportError> {
+pub(crate) async fn offset_for(
+    state: &AppState,
+    user_id: &str,
+    date: NaiveDate,
+) -> Result<i32, ReportError> {
     // The latest any local day can end, in UTC: the next day at 14:00.
     let latest_end = date
         .succ_opt()
@@ -116,13 +159,74 @@ async fn offset_for(state: &AppState, user_id: &str, date: NaiveDate) -> Result<
         .unwrap_or(0))
 }
 
-/// One user's day: from the kept aggregate when the day is past retention, else computed.
+/// A day computed from its intervals, with its unusual activity assessed.
+fn assessed_day(
+    intervals: &[metron_core::Interval],
+    date: NaiveDate,
+    offset: i32,
+    classifier: &Classifier,
+    thresholds: &Thresholds,
+) -> DailyReport {
+    let mut day = report::daily_report(intervals, date, offset, classifier);
+    day.unusual = Some(report::assess(intervals, date, offset, thresholds));
+    day
+}
+
+/// The approved corrections among `rows`, in the order they were made.
+fn in_force(rows: &[crate::db::timesheets::CorrectionRow]) -> Result<Vec<Correction>, ReportError> {
+    rows.iter()
+        .filter(|r| r.status == "approved")
+        .map(|r| r.correction().map_err(ReportError::from))
+        .collect()
+}
+
+/// The approved manual entries among `rows`.
+fn approved(rows: &[crate::db::timesheets::EntryRow]) -> Result<Vec<ManualEntry>, ReportError> {
+    rows.iter()
+        .filter(|r| r.status == "approved")
+        .map(|r| r.entry().map_err(ReportError::from))
+        .collect()
+}
+
+/// The user's intervals that overlap [from, to) as the corrections in force leave them: what
+/// every report and timesheet counts.
+pub(crate) async fn corrected_intervals(
+    state: &AppState,
+    user_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<metron_core::Interval>, ReportError> {
+    let intervals = state.db.intervals(user_id, from, to).await?;
+    let corrections = in_force(&state.db.corrections(user_id, from, to).await?)?;
+    Ok(timesheet::apply(intervals, &corrections))
+}
+
+/// The user's manual time in force in [from, to), less what `tracked` covers (`None`: a day
+/// kept as an aggregate, whose intervals are gone; the overlap rule held when it was added).
+pub(crate) async fn manual_time(
+    state: &AppState,
+    user_id: &str,
+    from: i64,
+    to: i64,
+    tracked: Option<&[metron_core::Interval]>,
+) -> Result<Vec<ManualEntry>, ReportError> {
+    let entries = approved(&state.db.manual_entries(user_id, from, to).await?)?;
+    Ok(match tracked {
+        Some(tracked) => timesheet::uncovered(&entries, tracked),
+        None => entries,
+    })
+}
+
+/// One user's day: from the kept aggregate when the day is past retention, else computed
+/// from the corrected intervals, with its unusual activity assessed by `thresholds`; manual
+/// time in force added either way.
 pub async fn user_day(
     state: &AppState,
     user_id: &str,
     date: NaiveDate,
     offset: Option<i32>,
     classifier: &Classifier,
+    thresholds: &Thresholds,
 ) -> Result<(DailyReport, &'static str), ReportError> {
     if let Some(kept) = state.db.day_aggregate(user_id, &date.to_string()).await? {
         let DayAggregate { mut report, usage } = DayAggregate::parse(&kept)
@@ -130,6 +234,10 @@ pub async fn user_day(
         report::reclassify(&mut report, &usage, classifier);
         // Kept before titles expired with the raw data: never shown past retention.
         report.titles.clear();
+        let (from, to) = report::local_day_bounds(date, report.utc_offset_minutes)
+            .ok_or(ReportError::DateOutOfRange)?;
+        let manual = manual_time(state, user_id, from.timestamp(), to.timestamp(), None).await?;
+        timesheet::add_manual(&mut report, &manual);
         return Ok((report, "aggregates"));
     }
     let offset = match offset {
@@ -137,25 +245,35 @@ pub async fn user_day(
         None => offset_for(state, user_id, date).await?,
     };
     let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
-    let intervals = state
-        .db
-        .intervals(user_id, from.timestamp(), to.timestamp())
-        .await?;
-    Ok((
-        report::daily_report(&intervals, date, offset, classifier),
-        "intervals",
-    ))
+    let (from, to) = (from.timestamp(), to.timestamp());
+    let intervals = corrected_intervals(state, user_id, from, to).await?;
+    let mut report = assessed_day(&intervals, date, offset, classifier, thresholds);
+    let manual = manual_time(state, user_id, from, to, Some(&intervals)).await?;
+    timesheet::add_manual(&mut report, &manual);
+    Ok((report, "intervals"))
 }
 
-/// Everyone's day in one pass: the intervals of the whole organization over the widest
-/// window any offset needs (one query), then each person's day in their own offset.
-pub async fn team_report(
+/// One person's part of the organization's day: their id, interval bodies, corrections in
+/// force, manual time, and the offset to take the day in when no interval says it.
+type Person = (
+    String,
+    Vec<String>,
+    Vec<Correction>,
+    Vec<ManualEntry>,
+    Option<i32>,
+);
+
+/// Everyone's day in one pass, for the team's day and the team's timesheet: the intervals of
+/// the whole organization over the widest window any offset needs (one query), then each
+/// person's day in their own offset, computed as [`user_day`] computes it. People with no
+/// time that day are left out.
+pub async fn org_days(
     state: &AppState,
     org_id: &str,
     date: NaiveDate,
-) -> Result<TeamReport, ReportError> {
-    let classifier = classifier(state, org_id).await?;
-    let users = state.db.org_users(org_id).await?;
+    classifier: std::sync::Arc<Classifier>,
+    thresholds: &Thresholds,
+) -> Result<HashMap<String, DailyReport>, ReportError> {
     let (earliest, _) = report::local_day_bounds(date, 840).ok_or(ReportError::DateOutOfRange)?;
     let (_, latest) = report::local_day_bounds(date, -840).ok_or(ReportError::DateOutOfRange)?;
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
@@ -169,47 +287,79 @@ pub async fn team_report(
         let DayAggregate { mut report, usage } = DayAggregate::parse(&body)
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
+        report.titles.clear();
         computed.insert(user, report);
     }
+    let (from, to) = (earliest.timestamp(), latest.timestamp());
+    let mut corrections: HashMap<String, Vec<Correction>> = HashMap::new();
+    for row in state.db.org_corrections(org_id, from, to).await? {
+        let correction = row.correction()?;
+        corrections.entry(row.user_id).or_default().push(correction);
+    }
+    let mut manual: HashMap<String, Vec<ManualEntry>> = HashMap::new();
+    for row in state.db.org_manual_entries(org_id, from, to).await? {
+        let entry = row.entry()?;
+        manual.entry(row.user_id).or_default().push(entry);
+    }
+    // Kept days get their manual time as it is (their intervals are gone).
+    for (user, report) in &mut computed {
+        timesheet::add_manual(report, manual.get(user).map_or(&[], Vec::as_slice));
+    }
     let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
-    for (user, body) in state
-        .db
-        .org_interval_bodies(org_id, earliest.timestamp(), latest.timestamp())
-        .await?
-    {
+    for (user, body) in state.db.org_interval_bodies(org_id, from, to).await? {
         if !computed.contains_key(&user) {
             by_user.entry(user).or_default().push(body);
+        }
+    }
+    // People with manual time but no interval that day get a day too, in the offset their
+    // own day would be taken in (their latest interval before it).
+    let mut offsets: HashMap<String, i32> = HashMap::new();
+    for user in manual.keys() {
+        if !computed.contains_key(user) && !by_user.contains_key(user) {
+            offsets.insert(user.clone(), offset_for(state, user, date).await?);
+            by_user.insert(user.clone(), Vec::new());
         }
     }
     // Parsing the day's interval bodies is most of the work (a thousand people: about half a
     // million of them): people are split over the cores, each part parsed and computed on its
     // own blocking thread.
-    let classifier = std::sync::Arc::new(classifier);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut people: Vec<(String, Vec<String>)> = by_user.into_iter().collect();
+    let mut people: Vec<Person> = by_user
+        .into_iter()
+        .map(|(user, bodies)| {
+            let c = corrections.remove(&user).unwrap_or_default();
+            let m = manual.remove(&user).unwrap_or_default();
+            let o = offsets.remove(&user);
+            (user, bodies, c, m, o)
+        })
+        .collect();
     let chunk = people.len().div_ceil(cores).max(1);
     let mut parts = Vec::new();
     while !people.is_empty() {
-        let part: Vec<(String, Vec<String>)> = people.drain(..chunk.min(people.len())).collect();
+        let part: Vec<_> = people.drain(..chunk.min(people.len())).collect();
         let classifier = std::sync::Arc::clone(&classifier);
+        let thresholds = *thresholds;
         parts.push(tokio::task::spawn_blocking(
             move || -> Result<Vec<(String, DailyReport)>, ReportError> {
                 part.into_iter()
-                    .map(|(user, bodies)| {
+                    .map(|(user, bodies, corrections, manual, offset)| {
                         let intervals = bodies
                             .iter()
                             .map(|b| serde_json::from_str::<metron_core::Interval>(b))
                             .collect::<Result<Vec<_>, _>>()
                             .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
+                        let intervals = timesheet::apply(intervals, &corrections);
                         // The person's offset that day: their latest interval's.
-                        let offset = intervals
-                            .iter()
-                            .max_by_key(|i| i.started_at)
-                            .map_or(0, |i| i.utc_offset_minutes);
-                        Ok((
-                            user,
-                            report::daily_report(&intervals, date, offset, &classifier),
-                        ))
+                        let offset = offset.unwrap_or_else(|| {
+                            intervals
+                                .iter()
+                                .max_by_key(|i| i.started_at)
+                                .map_or(0, |i| i.utc_offset_minutes)
+                        });
+                        let mut day =
+                            assessed_day(&intervals, date, offset, &classifier, &thresholds);
+                        timesheet::add_manual(&mut day, &timesheet::uncovered(&manual, &intervals));
+                        Ok((user, day))
                     })
                     .collect()
             },
@@ -221,6 +371,19 @@ pub async fn team_report(
                 .map_err(|e| ReportError::Worker(e.to_string()))??,
         );
     }
+    Ok(computed)
+}
+
+/// Everyone's day: [`org_days`], with zeros for the people who had no time.
+pub async fn team_report(
+    state: &AppState,
+    org_id: &str,
+    date: NaiveDate,
+) -> Result<TeamReport, ReportError> {
+    let classifier = std::sync::Arc::new(classifier(state, org_id).await?);
+    let thresholds = state.db.unusual_thresholds(org_id).await?;
+    let users = state.db.org_users(org_id).await?;
+    let mut computed = org_days(state, org_id, date, classifier.clone(), &thresholds).await?;
     let mut members = Vec::with_capacity(users.len());
     for user in users {
         // Nothing that day: zeros.
@@ -233,12 +396,20 @@ pub async fn team_report(
             tracked_secs: report.tracked_secs,
             active_secs: report.active_secs,
             idle_secs: report.idle_secs,
+            passive_secs: report.passive_secs,
+            manual_secs: report.manual_secs,
             activity_pct: report.activity_pct,
             productive_secs: report.productive_secs,
             unproductive_secs: report.unproductive_secs,
             neutral_secs: report.neutral_secs,
             first_activity: report.first_activity,
             last_activity: report.last_activity,
+            devices: report.devices,
+            unusual: report
+                .unusual
+                .as_ref()
+                .map_or_else(Vec::new, |u| u.flags.iter().map(|f| f.kind).collect()),
+            injected_pct: report.unusual.and_then(|u| u.injected_pct),
         });
     }
     Ok(TeamReport {

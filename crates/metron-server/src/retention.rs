@@ -5,7 +5,7 @@
 //! kept: they expire with the raw intervals.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use metron_core::report::{self, Classifier};
+use metron_core::report::{self, Classifier, Thresholds};
 
 use crate::reports::DayAggregate;
 use crate::AppState;
@@ -27,6 +27,8 @@ pub enum RetentionError {
     Db(#[from] crate::db::DbError),
     #[error("the day {0} is out of the range of dates")]
     DayOutOfRange(NaiveDate),
+    #[error(transparent)]
+    Report(#[from] crate::reports::ReportError),
 }
 
 /// One run at `now`: every day that ended more than `days` ago is aggregated (unless it is
@@ -83,16 +85,31 @@ pub async fn run_once(
             {
                 let (from, to) = report::local_day_bounds(day, offset)
                     .ok_or(RetentionError::DayOutOfRange(day))?;
-                let intervals = state
-                    .db
-                    .intervals(&user_id, from.timestamp(), to.timestamp())
-                    .await?;
+                // Kept as the corrections in force leave it (manual time is kept apart, for
+                // good, and added when the day is read).
+                let intervals = crate::reports::corrected_intervals(
+                    state,
+                    &user_id,
+                    from.timestamp(),
+                    to.timestamp(),
+                )
+                .await?;
                 if !intervals.is_empty() {
                     let (mut report, usage) =
                         report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                    // Unusual activity needs the per-second data: assessed once, now, by the
+                    // organization's thresholds of now, and kept with the day.
+                    let thresholds = match state.db.user_by_id(&user_id).await? {
+                        Some(user) => state.db.unusual_thresholds(&user.org_id).await?,
+                        None => Thresholds::default(),
+                    };
+                    report.unusual = Some(report::assess(&intervals, day, offset, &thresholds));
                     // Window titles expire with the raw data they came from (E6): a kept day
                     // holds times per task, app and host, never what a window said.
                     report.titles.clear();
+                    if let Some(unusual) = &mut report.unusual {
+                        unusual.forget_titles();
+                    }
                     let body = serde_json::to_string(&DayAggregate { report, usage })
                         .expect("reports serialize");
                     state
@@ -122,7 +139,8 @@ pub async fn run_once(
     Ok(done)
 }
 
-/// Runs the cleanup now and then every hour, until the process ends.
+/// Runs the cleanup now and then every hour, until the process ends, each run followed by
+/// the settling of timesheet days (`timesheets::settle`).
 pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -130,6 +148,10 @@ pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
             every.tick().await;
             if let Err(e) = run_once(&state, days, Utc::now()).await {
                 tracing::warn!("retention cleanup failed (tried again in an hour): {e}");
+            }
+            // Then the settled days of the last weeks, kept for the team timesheets.
+            if let Err(e) = crate::timesheets::settle(&state, Utc::now()).await {
+                tracing::warn!("timesheet days not settled (tried again in an hour): {e}");
             }
         }
     })

@@ -1,5 +1,5 @@
-//! The manager's web page (SPEC R3): three static files compiled into the binary and served at
-//! `/`, `/app.js` and `/style.css`. The page is a plain ES module that signs in and reads the
+//! The manager's web page (SPEC R3): static files compiled into the binary and served at `/`,
+//! `/app.js`, `/timesheet.js` and `/style.css`. The page is a plain ES module that signs in and reads the
 //! report endpoints of API v1 with a bearer token, so it needs no server-side session, no build
 //! step and nothing from the internet.
 
@@ -12,6 +12,7 @@ use crate::AppState;
 
 const INDEX_HTML: &str = include_str!("../web/index.html");
 const APP_JS: &str = include_str!("../web/app.js");
+const TIMESHEET_JS: &str = include_str!("../web/timesheet.js");
 const STYLE_CSS: &str = include_str!("../web/style.css");
 
 /// Only the page's own files may run or style it, and it may talk only to this server. Bar widths
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/app.js",
             get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/timesheet.js",
+            get(|| async { page("text/javascript; charset=utf-8", TIMESHEET_JS) }),
         )
         .route(
             "/style.css",

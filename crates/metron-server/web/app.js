@@ -6,6 +6,8 @@
 // here is that instant shifted by the offset and read with getUTC*, so the browser's own time
 // zone never matters (a manager in Berlin sees a Moscow employee's day in Moscow time).
 
+import { timesheets } from "./timesheet.js";
+
 const TOKEN_KEY = "metron.token";
 const DAY_MS = 86_400_000;
 
@@ -18,6 +20,8 @@ const state = {
   userId: null, // null = the signed-in person
   report: null,
   team: null,
+  // device id -> the device as GET /api/v1/devices lists it.
+  devices: new Map(),
   seq: 0, // guards against an older answer landing after a newer request
 };
 
@@ -244,9 +248,14 @@ async function load() {
   if (state.userId) query.set("user_id", state.userId);
   const daily = api(`/api/v1/reports/daily?${query}`);
   const team = state.me.admin ? api(`/api/v1/reports/team?date=${encodeURIComponent(state.date)}`) : null;
-  const [dailyResult, teamResult] = await Promise.allSettled([daily, team]);
+  // Admins read everyone's devices at once (for the team table); a person reads their own.
+  const devices = api(state.me.admin ? "/api/v1/devices?team=true" : "/api/v1/devices");
+  const [dailyResult, teamResult, devicesResult] = await Promise.allSettled([daily, team, devices]);
   if (seq !== state.seq) return;
+  // After the day: the timesheet reads the day's offset for the times it shows and takes.
   document.body.classList.remove("loading");
+  // Without the list, devices show by id: the reports still stand.
+  state.devices = new Map(devicesResult.status === "fulfilled" ? devicesResult.value.map((d) => [d.device_id, d]) : []);
 
   const errors = [];
   if (team) {
@@ -276,6 +285,7 @@ async function load() {
     show($("empty"), false);
   }
   if (errors.length) showError(errors.join("\n"));
+  sheet.load();
 }
 
 function showError(message) {
@@ -304,10 +314,17 @@ function renderTeam() {
       "tr",
       { dataset: { userId: row.user.id }, tabindex: 0, class: row.user.id === viewed ? "selected" : "", title: `Open ${row.user.name}'s day` },
       el("td", {}, el("span", { class: "name", text: row.user.name || row.user.email }), el("span", { class: "muted small email", text: row.user.email })),
-      el("td", { class: "num tracked", text: row.tracked_secs ? duration(row.tracked_secs) : "–" }),
+      el("td", { class: "devices-cell small" }, ...deviceNames(row.devices || [])),
+      el(
+        "td",
+        { class: "num tracked", text: row.tracked_secs ? duration(row.tracked_secs) : "–" },
+        // Manual time (approved, added by hand) said apart, under the tracked time.
+        row.manual_secs ? el("span", { class: "manual-note small", text: `+ ${duration(row.manual_secs)} manual` }) : null,
+      ),
       el("td", { class: "num activity" }, row.tracked_secs ? activityChip(row.activity_pct) : "–"),
       el("td", { class: "productive" }, row.tracked_secs ? miniClassBar(row) : el("span", { class: "muted", text: "–" }), row.tracked_secs ? el("span", { class: "small", text: ` ${productive} %` }) : null),
       el("td", { class: "num span", text: span }),
+      el("td", { class: "unusual-cell" }, ...flagChips(row)),
     );
     const open = () => {
       go({ userId: row.user.id === state.me.id ? null : row.user.id });
@@ -322,7 +339,7 @@ function renderTeam() {
     });
     tbody.append(tr);
   }
-  show($("team-empty"), !users.some((u) => u.tracked_secs > 0));
+  show($("team-empty"), !users.some((u) => u.tracked_secs > 0 || u.manual_secs > 0));
   show($("team"), true);
 
   const select = $("person");
@@ -336,6 +353,26 @@ function renderTeam() {
   if (!people.some((u) => u.user.id === viewed)) select.append(el("option", { value: viewed, text: "Someone else" }));
   select.value = viewed;
   show($("person-picker"), true);
+}
+
+// A device's name: its host as it reported itself, else the start of its id.
+function deviceName(id) {
+  const info = state.devices.get(id)?.info;
+  return info ? info.host_name : `device ${id.slice(0, 8)}…`;
+}
+
+// The devices a person tracked on that day, for the team table.
+function deviceNames(devices) {
+  if (!devices.length) return [el("span", { class: "muted", text: "–" })];
+  return devices.map((d, i) => el("span", { class: "device-name", title: deviceSummary(d.device_id), text: `${deviceName(d.device_id)}${i < devices.length - 1 ? ", " : ""}` }));
+}
+
+// "ann as ann in corp.example.com · Debian GNU/Linux 12 6.1.0 · Europe/Berlin"
+function deviceSummary(id) {
+  const info = state.devices.get(id)?.info;
+  if (!info) return "This device has not reported itself (Metron before 0.2.0).";
+  const who = `${info.os_user}${info.domain ? ` in ${info.domain}` : ""}`;
+  return `${info.host_name} · signed in to the computer as ${who} · ${info.os_name} ${info.os_version} · ${info.time_zone} · Metron ${info.app_version}`;
 }
 
 function activityChip(percent) {
@@ -372,7 +409,7 @@ function renderDay() {
   $("export-csv").disabled = !exportable;
   document.title = `${isMe ? "My day" : person.name || person.email} · ${r.date || state.date} · Metron`;
 
-  const empty = !r.tracked_secs;
+  const empty = !r.tracked_secs && !r.manual_secs;
   show($("empty"), empty);
   show($("day-body"), !empty);
   if (empty) return;
@@ -381,7 +418,16 @@ function renderDay() {
   setFigure("fig-active", duration(r.active_secs), r.active_secs);
   setFigure("fig-activity", `${r.activity_pct} %`, r.activity_pct);
   setFigure("fig-idle", duration(r.idle_secs), r.idle_secs);
+  // Passive presence (no input under an idle inhibitor: calls, videos) is neither active nor
+  // idle: said apart, under the idle time.
+  const passive = r.passive_secs || 0;
+  $("fig-passive").textContent = passive ? `+ ${duration(passive)} passive (calls, video)` : "";
+  show($("fig-passive"), passive > 0);
   setFigure("fig-away", duration(r.away_secs), r.away_secs);
+  // Manual time (added by hand, approved): counted apart, never in activity %.
+  const manual = r.manual_secs || 0;
+  setFigure("fig-manual", duration(manual), manual);
+  show($("fig-manual"), manual > 0);
   setFigure("fig-span", r.first_activity ? `${clock(r.first_activity, offset)} – ${clock(r.last_activity, offset)}` : "–");
   const activityValue = $("fig-activity").querySelector(".value");
   activityValue.replaceChildren(el("span", { text: `${r.activity_pct} %` }), meter(r.activity_pct));
@@ -394,6 +440,84 @@ function renderDay() {
   renderUsage($("titles"), r.titles || [], (t) => [el("span", { class: "app-tag", text: t.app }), t.title || el("span", { class: "muted", text: "(title withheld)" })]);
   renderTasks(r);
   renderCounts(r);
+  renderDevices(r);
+  renderUnusual(r, offset);
+}
+
+// ---------- unusual activity ----------
+
+// What each flag is called on the page (the API's kinds, in their order).
+const FLAGS = {
+  high_activity: "Constant activity",
+  steady_activity: "Steady activity",
+  mouse_only: "Mouse only",
+  same_window: "Same window",
+  injected_input: "Injected input",
+};
+
+// A person's flags in the team table: one chip each, the injected share on its own.
+function flagChips(row) {
+  const kinds = row.unusual || [];
+  if (!kinds.length) return [el("span", { class: "muted", text: "–" })];
+  return kinds.map((kind) => {
+    const label = kind === "injected_input" && row.injected_pct != null ? `Injected ${row.injected_pct} %` : FLAGS[kind] || kind;
+    return el("span", { class: "flag-chip", dataset: { kind }, text: label });
+  });
+}
+
+// The day's flags with their evidence: each stretch with its times and figures.
+function renderUnusual(r, offset) {
+  const u = r.unusual;
+  const list = $("unusual-flags");
+  list.replaceChildren();
+  const summary = $("unusual-summary");
+  if (!u) {
+    summary.textContent = "Not assessed for this day.";
+    summary.className = "unusual-summary muted";
+    return;
+  }
+  const injected = u.injected_pct == null ? "injected input not measured on this desktop" : `${u.injected_pct} % of active time had injected input`;
+  const flagged = u.flags.length;
+  summary.textContent = flagged
+    ? `${flagged} ${flagged === 1 ? "pattern" : "patterns"} found · ${injected}`
+    : `Nothing unusual by the organization's thresholds · ${injected}`;
+  summary.className = `unusual-summary ${flagged ? "flagged" : "clear"}`;
+  for (const flag of u.flags) {
+    const spans = el("ul", { class: "flag-spans small" });
+    for (const s of flag.spans) {
+      const parts = [`${s.activity_pct} % active (minutes ${s.min_minute_pct}–${s.max_minute_pct} %)`];
+      if (s.keys != null) parts.push(`${number(s.keys)} keys, ${number(s.moves)} moves`);
+      if (s.injected_secs) parts.push(`${duration(s.injected_secs)} injected`);
+      if (s.app) parts.push(s.title ? `${s.app} — ${s.title}` : s.app);
+      spans.append(el("li", {}, el("span", { class: "flag-time", text: `${clock(s.started_at, offset)} – ${clock(s.ended_at, offset)}` }), el("span", { text: ` · ${parts.join(" · ")}` })));
+    }
+    if (flag.more_spans) spans.append(el("li", { class: "muted", text: `and ${flag.more_spans} more` }));
+    list.append(el("li", { class: "flag", dataset: { kind: flag.kind } }, el("span", { class: "flag-chip", text: FLAGS[flag.kind] || flag.kind }), el("span", { class: "muted small flag-rule", text: ` ${flag.rule}` }), spans));
+  }
+}
+
+// The day's devices, by tracked time, then the person's other devices (not used this day).
+function renderDevices(r) {
+  const tbody = $("devices").querySelector("tbody");
+  tbody.replaceChildren();
+  const person = (r.user || state.me).id;
+  const used = r.devices || [];
+  const others = [...state.devices.values()].filter((d) => d.user_id === person && !used.some((u) => u.device_id === d.device_id));
+  const row = (id, right, muted) => {
+    const info = state.devices.get(id)?.info;
+    const detail = info
+      ? `${info.os_user}${info.domain ? ` @ ${info.domain}` : ""} · ${info.os_name}${info.os_version ? ` (${info.os_version})` : ""} · ${info.time_zone}`
+      : "has not reported itself (Metron before 0.2.0)";
+    return el(
+      "tr",
+      { class: muted ? "muted" : "", dataset: { deviceId: id } },
+      el("td", {}, el("span", { class: "name", text: deviceName(id) }), el("span", { class: "muted small device-detail", text: detail })),
+      el("td", { class: "num small", text: right }),
+    );
+  };
+  for (const d of used) tbody.append(row(d.device_id, duration(d.tracked_secs), false));
+  for (const d of others) tbody.append(row(d.device_id, `not used · last seen ${d.last_seen.slice(0, 10)}`, true));
+  if (!tbody.children.length) tbody.append(el("tr", {}, el("td", { class: "muted", text: "No device recorded this day." })));
 }
 
 function setFigure(id, text, raw) {
@@ -599,7 +723,9 @@ function renderTasks(r) {
     tbody.append(el("tr", {}, el("td", { class: "muted small", text: "No tasks." })));
     return;
   }
-  const max = Math.max(...tasks.map((t) => t.tracked_secs), 1);
+  // A task's bar and time are its whole time; manual time (no input measured) shows apart.
+  const total = (t) => t.tracked_secs + (t.manual_secs || 0);
+  const max = Math.max(...tasks.map(total), 1);
   for (const t of tasks) {
     const bar = el("span", { class: "usage-bar" });
     const tracked = el("span", { class: "tracked" });
@@ -608,14 +734,21 @@ function renderTasks(r) {
     active.style.width = `${t.activity_pct}%`;
     tracked.append(active);
     bar.append(tracked);
+    if (t.manual_secs) {
+      bar.classList.add("with-manual");
+      const manual = el("span", { class: "manual" });
+      manual.style.width = `${(100 * t.manual_secs) / max}%`;
+      bar.append(manual);
+    }
+    const label = t.manual_secs ? `${duration(t.tracked_secs)} tracked + ${duration(t.manual_secs)} manual` : undefined;
     tbody.append(
       el(
         "tr",
         {},
         el("td", { class: "name", text: names[t.task_id] || t.task_id, title: names[t.task_id] || t.task_id }),
-        el("td", { class: "bar-cell" }, bar),
-        el("td", { class: "num", text: duration(t.tracked_secs) }),
-        el("td", { class: "num" }, activityChip(t.activity_pct)),
+        el("td", { class: "bar-cell", title: label }, bar),
+        el("td", { class: "num", text: duration(total(t)), title: label }),
+        el("td", { class: "num" }, t.tracked_secs ? activityChip(t.activity_pct) : el("span", { class: "manual-chip", text: "manual" })),
       ),
     );
   }
@@ -648,6 +781,23 @@ function renderCounts(r) {
     }
     dl.append(el("div", { class: "count", dataset: { key } }, el("dt", { text: label }), el("dd", { text: value }), el("span", { class: "muted small", text: note })));
   }
+  dl.append(injectedEntry(r));
+}
+
+// Input a program made (XTEST on X11, SendInput on Windows: jigglers, remote control) rather
+// than a keyboard or mouse. Only desktops that tell the two apart measure it.
+function injectedEntry(r) {
+  const told = r.origin_measured_secs || 0;
+  const injected = r.injected_secs || 0;
+  let value = duration(injected);
+  let note = r.active_secs > 0 ? `${Math.round((100 * injected) / r.active_secs)}% of active time, from programs` : "";
+  if (r.tracked_secs > 0 && told === 0) {
+    value = "not measured";
+    note = "this desktop can't tell devices from programs";
+  } else if (told > 0 && told < r.tracked_secs) {
+    note = `told apart in ${duration(told)} of ${duration(r.tracked_secs)}`;
+  }
+  return el("div", { class: "count", dataset: { key: "injected" } }, el("dt", { text: "Injected input" }), el("dd", { text: value }), el("span", { class: "muted small", text: note }));
 }
 
 // ---------- CSV export ----------
@@ -676,6 +826,10 @@ async function exportCsv() {
   }
 }
 
+// ---------- timesheet ----------
+
+const sheet = timesheets({ api, el, show, duration, describe, showError, longDate, go, state });
+
 // ---------- start ----------
 
 function wire() {
@@ -692,6 +846,7 @@ function wire() {
     go({ userId: id === state.me.id ? null : id });
   });
   $("export-csv").addEventListener("click", exportCsv);
+  sheet.wire();
   window.addEventListener("hashchange", () => {
     if (!state.me) return;
     readHash();

@@ -7,14 +7,58 @@
 pub mod accounts;
 pub mod postgres;
 pub mod sqlite;
+pub mod timesheets;
 
 pub use accounts::{AccountStore, TaskCreation, TokenRow};
+pub use timesheets::TimesheetStore;
 
 use async_trait::async_trait;
-use metron_core::report::Rule;
+use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use std::sync::Arc;
+
+/// Widens a device's seen span (first and last seen, unix seconds) by the intervals just
+/// stored, or creates its row. The same SQL on both backends (CASE rather than SQLite's
+/// min/max or PostgreSQL's LEAST/GREATEST); rusqlite and sqlx both read `$N` by position.
+pub(crate) const DEVICE_SEEN_UPSERT: &str = "INSERT INTO devices (user_id, device_id, first_seen, last_seen) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (user_id, device_id) DO UPDATE SET
+         first_seen = CASE WHEN excluded.first_seen < devices.first_seen THEN excluded.first_seen ELSE devices.first_seen END,
+         last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END";
+
+/// The span of each device among stored intervals: device id -> (earliest start, latest end).
+#[derive(Debug, Default)]
+pub(crate) struct SeenSpans(std::collections::BTreeMap<String, (i64, i64)>);
+
+impl SeenSpans {
+    pub(crate) fn add(&mut self, interval: &Interval) {
+        let (start, end) = (
+            interval.started_at.timestamp(),
+            interval.ended_at.timestamp(),
+        );
+        let span = self
+            .0
+            .entry(interval.device_id.to_string())
+            .or_insert((start, end));
+        span.0 = span.0.min(start);
+        span.1 = span.1.max(end);
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, i64, i64)> {
+        self.0.iter().map(|(d, (a, b))| (d.as_str(), *a, *b))
+    }
+}
+
+/// A device as stored: its report (JSON of `DeviceInfo`), first and last seen, when it reported.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub user_id: String,
+    pub device_id: String,
+    pub info: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub reported_at: Option<i64>,
+}
 
 /// A user with the organization they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +89,7 @@ pub enum DbError {
 }
 
 #[async_trait]
-pub trait Database: AccountStore + ReportStore + Send + Sync + 'static {
+pub trait Database: AccountStore + ReportStore + TimesheetStore + Send + Sync + 'static {
     /// A number that grows with every token revocation. Read on every authenticated request,
     /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.
     async fn revocation_epoch(&self) -> Result<i64, DbError>;
@@ -69,6 +113,18 @@ pub trait ReportStore: Send + Sync {
     /// The user's devices whose latest interval ended at or after `since` (unix seconds).
     async fn active_devices(&self, user_id: &str, since: i64)
         -> Result<Vec<ActiveDevice>, DbError>;
+    /// Stores what the user's device reports about itself (`info`, checked JSON) at `now`,
+    /// which also counts as seeing it.
+    async fn report_device(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        info: &str,
+        now: i64,
+    ) -> Result<(), DbError>;
+    /// The devices of one person of the organization, or of all of them, latest seen first.
+    async fn devices(&self, org_id: &str, user_id: Option<&str>)
+        -> Result<Vec<DeviceRow>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
@@ -98,6 +154,15 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Option<StoredRule>, DbError>;
     /// Whether the organization had the rule.
     async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError>;
+
+    /// The organization's unusual-activity thresholds (the defaults until admins set them).
+    async fn unusual_thresholds(&self, org_id: &str) -> Result<Thresholds, DbError>;
+    async fn set_unusual_thresholds(
+        &self,
+        org_id: &str,
+        thresholds: &Thresholds,
+        now: i64,
+    ) -> Result<(), DbError>;
 
     /// A day kept as an aggregate (JSON), once its raw intervals are gone.
     async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError>;
@@ -225,6 +290,32 @@ macro_rules! report_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn unusual_thresholds(&self, org_id: &str) -> Result<metron_core::report::Thresholds, $crate::db::DbError> {
+                let body: Option<String> = sqlx::query_scalar("SELECT body FROM unusual_thresholds WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                // Fields added later read as their defaults (`serde(default)`).
+                body.map_or(Ok(Default::default()), |b| {
+                    serde_json::from_str(&b).map_err(|e| $crate::db::DbError::Other(format!("stored unusual thresholds unreadable: {e}")))
+                })
+            }
+
+            async fn set_unusual_thresholds(&self, org_id: &str, thresholds: &metron_core::report::Thresholds, now: i64) -> Result<(), $crate::db::DbError> {
+                sqlx::query(
+                    "INSERT INTO unusual_thresholds (org_id, body, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                )
+                .bind(org_id)
+                .bind(serde_json::to_string(thresholds).expect("thresholds serialize"))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err($crate::db::classify)
+            }
+
             async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, $crate::db::DbError> {
                 sqlx::query_scalar("SELECT body FROM day_aggregates WHERE user_id = $1 AND day = $2")
                     .bind(user_id)
@@ -280,6 +371,37 @@ macro_rules! report_store {
                 .await
                 .map_err($crate::db::classify)?;
                 Ok($crate::db::active_devices_from(rows))
+            }
+
+            async fn report_device(&self, user_id: &str, device_id: &str, info: &str, now: i64) -> Result<(), $crate::db::DbError> {
+                sqlx::query(
+                    "INSERT INTO devices (user_id, device_id, info, first_seen, last_seen, reported_at) VALUES ($1, $2, $3, $4, $4, $4)
+                     ON CONFLICT (user_id, device_id) DO UPDATE SET info = excluded.info, reported_at = excluded.reported_at,
+                         first_seen = CASE WHEN excluded.first_seen < devices.first_seen THEN excluded.first_seen ELSE devices.first_seen END,
+                         last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END",
+                )
+                .bind(user_id)
+                .bind(device_id)
+                .bind(info)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err($crate::db::classify)
+            }
+
+            async fn devices(&self, org_id: &str, user_id: Option<&str>) -> Result<Vec<$crate::db::DeviceRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT d.user_id, d.device_id, d.info, d.first_seen, d.last_seen, d.reported_at
+                     FROM devices d JOIN users u ON u.id = d.user_id
+                     WHERE u.org_id = $1 AND ($2 IS NULL OR d.user_id = $2)
+                     ORDER BY d.last_seen DESC, d.device_id LIMIT 10000",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
             }
 
             async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<metron_core::Interval>, $crate::db::DbError> {
@@ -430,6 +552,8 @@ pub(crate) fn classify(e: sqlx::Error) -> DbError {
             } else if matches!(sqlite_code, Some(5 | 6 | 13))
                 || code.starts_with("53")
                 || code.starts_with("08")
+                // Deadlock and serialization failure: a retry goes through.
+                || code.starts_with("40")
             {
                 DbError::Unavailable(e.to_string())
             } else {

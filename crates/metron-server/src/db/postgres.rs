@@ -4,7 +4,7 @@
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::wire::{IngestResult, User};
+use metron_core::wire::{IngestResult, IngestStatus, User};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 use std::collections::HashSet;
@@ -171,8 +171,26 @@ impl Database for PgDb {
     ) -> Result<Vec<IngestResult>, DbError> {
         let now = chrono::Utc::now().timestamp();
         let mut results = Vec::with_capacity(items.len());
+        let mut seen = super::SeenSpans::default();
         for item in &items {
-            results.push(self.ingest_one(user, item, now).await?);
+            let result = self.ingest_one(user, item, now).await?;
+            if matches!(
+                result.status,
+                IngestStatus::Accepted | IngestStatus::Duplicate
+            ) {
+                seen.add(&item.interval);
+            }
+            results.push(result);
+        }
+        for (device, first, last) in seen.iter() {
+            sqlx::query(super::DEVICE_SEEN_UPSERT)
+                .bind(&user.user.id)
+                .bind(device)
+                .bind(first)
+                .bind(last)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
         }
         Ok(results)
     }
@@ -180,3 +198,4 @@ impl Database for PgDb {
 
 super::report_store!(PgDb);
 super::accounts::account_store!(PgDb);
+super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");

@@ -202,6 +202,7 @@ fn run_group(
     let mut all = Vec::with_capacity(jobs.len());
     for job in jobs {
         let mut results = Vec::with_capacity(job.items.len());
+        let mut seen = super::SeenSpans::default();
         for item in &job.items {
             let i = &item.interval;
             let id = i.id.to_string();
@@ -237,6 +238,7 @@ fn run_group(
                 )?
                 .execute(params![id, job.user_id, i.device_id.to_string(), i.task_id, start, end, item.body, now])?;
             if inserted == 1 {
+                seen.add(i);
                 results.push(IngestResult::accepted(id));
                 continue;
             }
@@ -258,6 +260,10 @@ fn run_group(
                 )?
                 .query_row(params![job.user_id, start, end], |r| r.get(0))?;
             results.push(IngestResult::overlap(id, other));
+        }
+        for (device, first, last) in seen.iter() {
+            tx.prepare_cached(super::DEVICE_SEEN_UPSERT)?
+                .execute(params![job.user_id, device, first, last])?;
         }
         all.push(results);
     }
@@ -325,3 +331,4 @@ impl Database for SqliteDb {
 
 super::report_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
+super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");

@@ -1,5 +1,4 @@
-//! Intervals: delivered in batches (judged one by one), read back by range, and the devices of
-//! an account that are tracking now.
+//! Intervals: delivered in batches (judged one by one) and read back by range.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -13,14 +12,12 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::ingest::{self, Judged};
 use crate::AppState;
 use chrono::{DateTime, Utc};
-use metron_core::wire::{ActiveDevice, IngestResponse, IngestResult, IngestStatus};
+use metron_core::wire::{IngestResponse, IngestResult, IngestStatus};
 use metron_core::Interval;
 use serde::Deserialize;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_intervals, post_intervals))
-        .routes(routes!(active_devices))
+    OpenApiRouter::new().routes(routes!(list_intervals, post_intervals))
 }
 
 /// Deliver intervals: 1..=500 a request, one result per interval in request order.
@@ -148,7 +145,7 @@ pub struct Range {
     to: String,
 }
 
-fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
@@ -199,21 +196,3 @@ pub async fn list_intervals(
 /// Set on `GET /api/v1/intervals` when the range asked for was wider than the server serves:
 /// the end (RFC 3339) the answer stops at. Ask again from there for the rest.
 pub const RANGE_CUT_HEADER: &str = "metron-range-cut-at";
-
-/// How recent an interval's end must be for its device to count as tracking now.
-pub const ACTIVE_WINDOW_SECS: i64 = 180;
-
-/// The caller's devices that delivered an interval ending in the last 3 minutes: another device
-/// of the same account is probably tracking at the same time.
-#[utoipa::path(get, tag = "intervals", path = "/api/v1/devices/active", security(("bearer" = [])), responses(
-    (status = 200, body = Vec<ActiveDevice>),
-    (status = 401, body = metron_core::wire::ErrorBody)))]
-pub async fn active_devices(
-    State(state): State<AppState>,
-    auth: AuthUser,
-) -> Result<Json<Vec<ActiveDevice>>, ApiError> {
-    let since = Utc::now().timestamp() - ACTIVE_WINDOW_SECS;
-    Ok(Json(
-        state.db.active_devices(&auth.user.user.id, since).await?,
-    ))
-}

@@ -5,10 +5,16 @@
 
 pub mod auth;
 pub mod client_version;
+pub mod corrections;
+pub mod devices;
+pub mod events;
 pub mod intervals;
+pub mod manual;
 pub mod reports;
 pub mod rules;
 pub mod tasks;
+pub mod timesheets;
+pub mod unusual;
 pub mod users;
 
 use utoipa::OpenApi;
@@ -26,4 +32,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(users::routes())
         .merge(client_version::routes())
+        .merge(events::routes())
+        .merge(devices::routes())
+        .merge(unusual::routes())
+        .merge(manual::routes())
+        .merge(corrections::routes())
+        .merge(timesheets::routes())
 }

@@ -11,11 +11,12 @@ use crate::auth::AuthUser;
 use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::extract::QueryParams;
-use crate::reports::{classifier, team_report, user_day, DailyReportResponse, TeamReport};
+use crate::reports::{
+    classifier, names_of, team_report, user_day, DailyReportResponse, TeamReport,
+};
 use crate::AppState;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -46,7 +47,7 @@ pub struct TeamQuery {
     date: Option<String>,
 }
 
-fn parse_date(date: Option<&str>) -> Result<NaiveDate, ApiError> {
+pub(crate) fn parse_date(date: Option<&str>) -> Result<NaiveDate, ApiError> {
     let date =
         date.ok_or_else(|| ApiError::BadRequest("date is required, as YYYY-MM-DD".into()))?;
     NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
@@ -71,22 +72,15 @@ fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
         .transpose()
 }
 
-/// Whose report the caller may read: themselves, or (admins) anyone in their organization.
-/// Another organization's user is "not found", so ids can't be probed.
-async fn subject(
+/// Whose report the caller may read: themselves, or someone of their organization they
+/// review (admins: anyone; managers: the people an admin gave them). Another organization's
+/// user is "not found", so ids can't be probed.
+pub(crate) async fn subject(
     state: &AppState,
     auth: &AuthUser,
     user_id: Option<&str>,
 ) -> Result<UserRow, ApiError> {
-    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else {
-        return Ok(auth.user.clone());
-    };
-    if !auth.user.user.admin {
-        return Err(ApiError::Forbidden(
-            "only an admin can read another person's report".into(),
-        ));
-    }
-    auth.org_member(state, id).await
+    crate::timesheets::subject(state, auth, user_id).await
 }
 
 /// The daily report (R1) of one user in their local day.
@@ -113,23 +107,15 @@ async fn daily_response(
     let offset = parse_offset(q.utc_offset_minutes.as_deref())?;
     let who = subject(state, auth, q.user_id.as_deref()).await?;
     let classifier = classifier(state, &who.org_id).await?;
-    let (report, source) = user_day(state, &who.user.id, date, offset, &classifier).await?;
-    let names: HashMap<String, String> = state
-        .db
-        .tasks(&who.org_id)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
-    let task_names = report
-        .tasks
-        .iter()
-        .filter_map(|t| {
-            names
-                .get(&t.task_id)
-                .map(|n| (t.task_id.clone(), n.clone()))
-        })
-        .collect();
+    let thresholds = state.db.unusual_thresholds(&who.org_id).await?;
+    let (report, source) =
+        user_day(state, &who.user.id, date, offset, &classifier, &thresholds).await?;
+    let task_names = names_of(
+        state,
+        &who.org_id,
+        report.tasks.iter().map(|t| t.task_id.as_str()),
+    )
+    .await?;
     Ok(DailyReportResponse {
         user: who.user,
         source: source.into(),
@@ -188,7 +174,7 @@ pub async fn daily_csv(
 /// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
 /// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
 /// another separator splits the field there). Leading tab and CR are defused too.
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
     const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
     let mut out = String::with_capacity(text.len() + 2);

@@ -31,6 +31,9 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
         "/api/v1/logout",
         "/api/v1/health",
         "/api/v1/devices/active",
+        "/api/v1/devices",
+        "/api/v1/devices/{device_id}",
+        "/api/v1/unusual/thresholds",
     ] {
         assert!(
             doc["paths"][path].is_object(),
@@ -42,10 +45,12 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
     // fallback's "no such endpoint" or "method not allowed"), and query parameters are
     // documented as such.
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 18, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 39, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, methods) in paths {
         for (method, operation) in methods.as_object().unwrap() {
-            let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{device_id}", "00000000-0000-0000-0000-000000000000");
             let (status, body) = f.call(&method.to_uppercase(), &concrete, None, None).await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             assert!(

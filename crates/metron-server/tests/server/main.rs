@@ -6,11 +6,15 @@ mod backup;
 mod client_version;
 mod config;
 mod connections;
+mod devices;
+mod events;
 mod hardening;
 mod init;
 mod processes;
 mod reports;
 mod schema;
+mod timesheets;
+mod unusual;
 #[cfg(target_os = "linux")]
 mod web;
 
@@ -178,6 +182,22 @@ impl Fixture {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"))
         };
         (status, value)
+    }
+
+    /// A GET that answers text (CSV, XES) as the caller: its status, content type and body.
+    pub async fn get_text(&self, path: &str, token: &str) -> (StatusCode, String, String) {
+        let req = Request::get(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .map_or_else(String::new, |v| v.to_str().unwrap_or_default().to_string());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, kind, String::from_utf8(bytes.to_vec()).unwrap())
     }
 
     /// The database's address (to open a second server instance on it).

@@ -382,7 +382,7 @@ fn work(
     }
     json!({
         "id": uuid::Uuid::now_v7().to_string(),
-        "device_id": "01930000-0000-7000-8000-00000000d0a1",
+        "device_id": LAPTOP,
         "task_id": task,
         "started_at": at(local),
         "ended_at": at(local + secs),
@@ -477,6 +477,10 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
     ));
     (intervals, in_day)
 }
+
+/// Ann's laptop, which recorded her intervals, and a desktop she has but did not use.
+const LAPTOP: &str = "01930000-0000-7000-8000-00000000d0a1";
+const DESKTOP: &str = "01930000-0000-7000-8000-00000000d0a2";
 
 fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
@@ -593,6 +597,23 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
             && report["unproductive_secs"].as_u64().unwrap() > 0
     );
 
+    // Ann's laptop (the intervals' device) reports itself, and so does a desktop she did not
+    // use that day.
+    for (device, host) in [(LAPTOP, "ann-laptop"), (DESKTOP, "ann-desktop")] {
+        let r = http
+            .put(format!("{base}/api/v1/devices/{device}"))
+            .bearer_auth(&ann_token)
+            .json(
+                &json!({"host_name": host, "os_user": "ann", "domain": "acme.local",
+                "os_name": "Debian GNU/Linux 12 (bookworm)", "os_version": "6.1.0-28-amd64",
+                "time_zone": "Europe/Helsinki", "utc_offset_minutes": 120, "app_version": "0.2.0"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+
     let driver = Driver::start().await;
     let downloads = tempfile::tempdir().unwrap();
     let browser = Browser::open(&driver, downloads.path()).await;
@@ -606,7 +627,16 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .script(&format!("const d = document.getElementById('date'); d.value = '{DAY}'; d.dispatchEvent(new Event('change')); return true"))
         .await;
     let ann_row = format!("#team-table tbody tr[data-user-id='{ann_id}']");
-    browser.element(&ann_row).await;
+    // The table is first drawn for today (Ann's row with dashes): wait for the 23rd's.
+    browser
+        .wait_for(
+            "the team's 23rd",
+            &format!(
+                "const td = document.querySelector(\"{ann_row} td.tracked\"); return td && td.textContent === '{}'",
+                duration(report["tracked_secs"].as_u64().unwrap())
+            ),
+        )
+        .await;
     assert!(
         browser
             .visible(&format!("#team-table tbody tr[data-user-id='{admin_id}']"))
@@ -619,6 +649,11 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     assert_eq!(
         browser.text(&format!("{ann_row} td.activity")).await,
         format!("{} %", report["activity_pct"])
+    );
+    assert_eq!(
+        browser.text(&format!("{ann_row} td.devices-cell")).await,
+        "ann-laptop",
+        "the device Ann tracked on, by its reported name"
     );
     browser
         .wait_for(
@@ -677,6 +712,29 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         browser.text("#fig-span .value").await,
         format!("{} – {}", clock(first, OFFSET_MIN), clock(last, OFFSET_MIN))
     );
+    // Her devices: the laptop with the day's tracked time, the desktop as not used.
+    let laptop_row = format!("#devices tr[data-device-id='{LAPTOP}']");
+    assert_eq!(
+        browser.text(&format!("{laptop_row} .name")).await,
+        "ann-laptop"
+    );
+    assert_eq!(
+        browser.text(&format!("{laptop_row} .device-detail")).await,
+        "ann @ acme.local · Debian GNU/Linux 12 (bookworm) (6.1.0-28-amd64) · Europe/Helsinki"
+    );
+    assert_eq!(
+        browser.text(&format!("{laptop_row} td.num")).await,
+        duration(report["tracked_secs"].as_u64().unwrap())
+    );
+    let desktop_row = format!("#devices tr[data-device-id='{DESKTOP}']");
+    assert_eq!(
+        browser.text(&format!("{desktop_row} .name")).await,
+        "ann-desktop"
+    );
+    assert!(browser
+        .text(&format!("{desktop_row} td.num"))
+        .await
+        .starts_with("not used · last seen "));
     // The offset is the report's, not the browser's: Ann started at 08:57 and ended at midnight.
     assert_eq!(clock(first, OFFSET_MIN), "08:57");
     assert_eq!(clock(last, OFFSET_MIN), "00:00");
@@ -759,6 +817,28 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         browser.text("#counts [data-key='keys'] dd").await,
         thousands(report["counts"]["keys"].as_u64().unwrap())
     );
+    assert_eq!(
+        browser.text("#counts [data-key='injected'] dd").await,
+        "not measured",
+        "these intervals did not tell devices from programs"
+    );
+    // The unusual-activity card lists the API's flags (issue 15), in its order.
+    let flags: Vec<Value> = report["unusual"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].clone())
+        .collect();
+    assert_eq!(
+        browser
+            .script("return [...document.querySelectorAll('#unusual-flags > .flag')].map(f => f.dataset.kind)")
+            .await,
+        json!(flags)
+    );
+    assert!(browser
+        .text("#unusual-summary")
+        .await
+        .ends_with("injected input not measured on this desktop"));
     browser.screenshot(&shots.join("employee-day.png")).await;
 
     // Export CSV: the button saves what the endpoint answers, one row per timeline entry.
@@ -843,6 +923,113 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .contains("reports activity, not counts"));
     browser
         .screenshot(&shots.join("employee-day-wayland.png"))
+        .await;
+
+    // A day on a desktop that tells devices from programs (issue 15): the second half of
+    // each active stretch injected, as a jiggler would. The page gives the injected time.
+    let injected_day = "2026-11-26";
+    let mut told = work(
+        write["id"].as_str().unwrap(),
+        3 * 86400 + 10 * 3600,
+        600,
+        0.8,
+        &[("code", "main.rs", None, 100)],
+        &mut Lcg(12),
+    );
+    let active = told["active"].as_str().unwrap().to_string();
+    let injected: String = active
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i >= active.len() / 2 { c } else { '0' })
+        .collect();
+    let injected_secs = injected.matches('1').count() as u64;
+    assert!(injected_secs > 0);
+    told["injected"] = json!(injected);
+    told["injected_counts"] = json!({"keys": 0, "clicks": 0, "scrolls": 0, "moves": 0});
+    // And a call without input in the first half: its idle seconds were passive.
+    let passive: String = active
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < active.len() / 2 && c == '0' {
+                '1'
+            } else {
+                '0'
+            }
+        })
+        .collect();
+    let passive_secs = passive.matches('1').count() as u64;
+    assert!(passive_secs > 0);
+    told["passive"] = json!(passive);
+    let answer = post_intervals(&http, &base, &ann_token, json!([told])).await;
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    browser
+        .script(&format!("const d = document.getElementById('date'); d.value = '{injected_day}'; d.dispatchEvent(new Event('change')); return true"))
+        .await;
+    let expected = duration(injected_secs);
+    browser
+        .wait_for(
+            "the injected time",
+            &format!("const dd = document.querySelector(\"#counts [data-key='injected'] dd\"); return dd && dd.textContent === '{expected}'"),
+        )
+        .await;
+    assert!(browser
+        .text("#counts [data-key='injected']")
+        .await
+        .contains("% of active time, from programs"));
+    assert_eq!(
+        browser.text("#fig-passive").await,
+        format!("+ {} passive (calls, video)", duration(passive_secs))
+    );
+    let day = get_json(
+        &http,
+        &format!("{base}/api/v1/reports/daily?date={injected_day}"),
+        &ann_token,
+    )
+    .await;
+    assert_eq!(day["passive_secs"], passive_secs);
+    assert_eq!(
+        browser.text("#fig-idle .value").await,
+        duration(day["idle_secs"].as_u64().unwrap())
+    );
+    // The injected input is flagged, with the share and the stretch it happened in.
+    let unusual = &day["unusual"];
+    assert_eq!(unusual["flags"].as_array().unwrap().len(), 1, "{unusual}");
+    assert_eq!(unusual["flags"][0]["kind"], "injected_input");
+    assert_eq!(
+        browser.text("#unusual-summary").await,
+        format!(
+            "1 pattern found · {} % of active time had injected input",
+            unusual["injected_pct"]
+        )
+    );
+    let stretch = browser
+        .text("#unusual-flags .flag[data-kind='injected_input'] .flag-spans li:first-child")
+        .await;
+    let injected_evidence = format!(
+        "{} injected",
+        duration(
+            unusual["flags"][0]["spans"][0]["injected_secs"]
+                .as_u64()
+                .unwrap()
+        )
+    );
+    assert!(
+        stretch.starts_with("10:") && stretch.contains(&injected_evidence),
+        "{stretch}"
+    );
+    browser
+        .screenshot(&shots.join("employee-day-injected.png"))
+        .await;
+    // The team table of that day gives Ann's share with the flag.
+    browser
+        .wait_for(
+            "Ann's flag in the team table",
+            &format!(
+                "const td = document.querySelector(\"{ann_row} td.unusual-cell\"); return td && td.textContent === 'Injected {} %'",
+                unusual["injected_pct"]
+            ),
+        )
         .await;
 
     // Ann signs in: her own day, no team table, and Maria's day is refused with the API's reason.
@@ -932,6 +1119,245 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .screenshot(&shots.join("employee-forbidden.png"))
         .await;
 
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Uncaught")),
+        "{console:#?}"
+    );
+    browser.close().await;
+}
+
+/// Issue 16 on the page: a person adds time they didn't track with the timesheet's form (it
+/// waits for approval), their manager approves it from the approvals card and then the week;
+/// the figures the page shows are the API's.
+#[tokio::test]
+async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sheet.sqlite").display().to_string();
+    let add_user = |email: &str, name: &str, password: &str, admin: bool| {
+        let mut args = vec![
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--password",
+            password,
+        ];
+        if admin {
+            args.push("--admin");
+        }
+        serde_json::from_str::<Value>(&cli(&db, &args)).unwrap()
+    };
+    add_user("maria@acme.test", "Maria Manager", "maria-password", true);
+    let ann = add_user("ann@acme.test", "Ann Employee", "ann-password", false);
+    let ann_id = ann["id"].as_str().unwrap();
+    let write: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "Write report"])).unwrap();
+    let meetings: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "Meetings"])).unwrap();
+    let server = serve(&db);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+
+    // Two days ago, in Ann's UTC+3: half an hour of work from 09:00 local (06:00 UTC), inside
+    // the default 7-day window whatever day the test runs.
+    let day = (chrono::Utc::now() - chrono::Duration::days(2)).date_naive();
+    let start = day.and_hms_opt(6, 0, 0).unwrap().and_utc();
+    let intervals: Vec<Value> = (0..30)
+        .map(|k| {
+            let from = start + chrono::Duration::minutes(k);
+            let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            json!({
+                "id": uuid::Uuid::now_v7().to_string(),
+                "device_id": LAPTOP,
+                "task_id": write["id"],
+                "started_at": at(from),
+                "ended_at": at(from + chrono::Duration::seconds(60)),
+                "utc_offset_minutes": OFFSET_MIN,
+                "end_reason": "boundary",
+                "active": "1".repeat(45) + &"0".repeat(15),
+                "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
+                "windows": [{"offset": 0, "seconds": 60, "app": "code", "title": "report.md", "url": null, "path": null}]
+            })
+        })
+        .collect();
+    let ann_token = login(&http, &base, "ann@acme.test", "ann-password").await;
+    let answer = post_intervals(&http, &base, &ann_token, json!(intervals)).await;
+    assert!(
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{answer}"
+    );
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    std::fs::create_dir_all(&shots).unwrap();
+    browser.goto(&format!("{base}/#date={day}")).await;
+    browser.sign_in("ann@acme.test", "ann-password").await;
+    let row = format!("#sheet-table tbody tr[data-date='{day}']");
+    browser
+        .wait_for("the week", &format!("const r = document.querySelector(\"{row}\"); return r && r.textContent.includes('30 min')"))
+        .await;
+    assert_eq!(browser.text("#sheet-state").await, "Open");
+    assert!(browser.visible("#sheet-submit").await && !browser.visible("#sheet-approve").await);
+    assert!(
+        !browser.visible("#team-sheet").await,
+        "Ann reviews nobody: no team timesheet"
+    );
+
+    // The form: 11:00-12:30 her time, a client workshop on Meetings.
+    browser.click("#add-time summary").await;
+    browser
+        .script(&format!(
+            "document.getElementById('add-task').value = {}; document.getElementById('add-date').value = '{day}';
+             document.getElementById('add-from').value = '11:00'; document.getElementById('add-to').value = '12:30'; return true",
+            json!(meetings["id"])
+        ))
+        .await;
+    browser.type_into("#add-note", "Client workshop").await;
+    browser.click("#add-submit").await;
+    let said = browser
+        .wait_for(
+            "the answer to Add",
+            "return document.getElementById('add-time-result').textContent",
+        )
+        .await;
+    assert_eq!(said, "Added: waiting for your manager's approval.");
+    let entries = get_json(
+        &http,
+        &format!(
+            "{base}/api/v1/manual-entries?from={}&to={}",
+            (start - chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            (start + chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        &ann_token,
+    )
+    .await;
+    let entry = &entries[0];
+    assert_eq!(
+        (
+            entry["status"].as_str(),
+            entry["started_at"].as_str(),
+            entry["ended_at"].as_str(),
+            entry["note"].as_str()
+        ),
+        (
+            Some("pending"),
+            Some(format!("{day}T08:00:00Z").as_str()),
+            Some(format!("{day}T09:30:00Z").as_str()),
+            Some("Client workshop")
+        ),
+        "11:00-12:30 at UTC+3"
+    );
+    browser
+        .screenshot(&shots.join("employee-timesheet.png"))
+        .await;
+
+    // The manager: the entry waits in the approvals card; approved, it joins the week.
+    browser.click("#signout").await;
+    browser.sign_in("maria@acme.test", "maria-password").await;
+    browser
+        .goto(&format!("{base}/#date={day}&user={ann_id}"))
+        .await;
+    let item = browser
+        .wait_for("the approvals", "const l = document.querySelector('#approvals:not([hidden]) .approval'); return l && l.textContent")
+        .await;
+    let item = item.as_str().unwrap();
+    assert!(
+        item.contains("Ann Employee")
+            && item.contains("Meetings")
+            && item.contains("11:00–12:30")
+            && item.contains("Client workshop"),
+        "{item}"
+    );
+    browser
+        .screenshot(&shots.join("manager-approvals.png"))
+        .await;
+    browser
+        .click("#approvals-list .approval button.primary")
+        .await;
+    browser
+        .wait_for("the approved entry in the week", &format!(
+            "const r = document.querySelector(\"{row}\"); return document.getElementById('approvals').hidden && r && r.querySelector('.manual').textContent === '1 h 30 min' && r.querySelector('.total').textContent === '2 h'"
+        ))
+        .await;
+    let sheet = get_json(
+        &http,
+        &format!("{base}/api/v1/timesheets?period=week&date={day}&user_id={ann_id}"),
+        &login(&http, &base, "maria@acme.test", "maria-password").await,
+    )
+    .await;
+    let figures = &sheet["timesheet"];
+    assert_eq!(
+        (
+            figures["tracked_secs"].as_u64(),
+            figures["manual_secs"].as_u64(),
+            figures["activity_pct"].as_u64()
+        ),
+        (Some(1800), Some(5400), Some(75))
+    );
+    let foot = browser.text("#sheet-table tfoot").await;
+    assert!(
+        foot.contains("30 min")
+            && foot.contains("1 h 30 min")
+            && foot.contains("2 h")
+            && foot.contains("75 %"),
+        "{foot}"
+    );
+    // Her week, approved and locked.
+    browser.click("#sheet-approve").await;
+    browser
+        .wait_for(
+            "the approved week",
+            "return document.getElementById('sheet-state').textContent.startsWith('Approved')",
+        )
+        .await;
+    assert!(browser.visible("#sheet-unlock").await && !browser.visible("#sheet-approve").await);
+    browser
+        .screenshot(&shots.join("manager-timesheet.png"))
+        .await;
+    // Her week in the team's: Maria (an admin) reads everyone, a bar per day.
+    let team_row = browser
+        .wait_for(
+            "Ann's approved week in the team timesheet",
+            "const r = [...document.querySelectorAll('#team-sheet:not([hidden]) tbody tr')].find((r) => r.textContent.includes('Ann Employee'));
+             return r && r.textContent.includes('Approved') && r.textContent",
+        )
+        .await;
+    let team_row = team_row.as_str().unwrap();
+    assert!(
+        team_row.contains("30 min")
+            && team_row.contains("1 h 30 min")
+            && team_row.contains("2 h")
+            && team_row.contains("75 %"),
+        "{team_row}"
+    );
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('#team-sheet tbody tr')[0].querySelectorAll('.day-bar').length")
+            .await,
+        json!(7)
+    );
+    // The month: a bar per day of it, and the CSV of the team.
+    browser.click("#team-sheet-month").await;
+    browser
+        .wait_for(
+            "the team's month",
+            "const r = document.querySelector('#team-sheet tbody tr'); return r && r.querySelectorAll('.day-bar').length >= 28",
+        )
+        .await;
+    browser
+        .screenshot(&shots.join("manager-team-timesheet.png"))
+        .await;
     let console = browser.console().await;
     assert!(
         !console

@@ -1,0 +1,765 @@
+//! Timesheets in storage (issue 16): the organization's policy, manual entries, corrections,
+//! submitted and approved periods, who manages whom, and the audit trail. The SQL is the same
+//! on both backends, so the `timesheet_store!` macro writes it once for each. Every write that
+//! changes someone's time writes its audit row in the same transaction: a change is never
+//! in force without its record, nor recorded without being made.
+
+use async_trait::async_trait;
+use metron_core::timesheet::Policy;
+
+use super::DbError;
+
+/// A manual entry as stored (times in unix seconds, status as text).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntryRow {
+    pub id: String,
+    pub user_id: String,
+    pub task_id: String,
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub note: String,
+    pub status: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+/// A correction as stored: `change` is `metron_core::timesheet::Change` as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CorrectionRow {
+    pub id: String,
+    pub user_id: String,
+    pub interval_id: String,
+    pub interval_started_at: i64,
+    pub change: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_note: Option<String>,
+}
+
+/// One line of the audit trail: who (`actor_id`) changed whose time (`user_id`), when, what
+/// (`action` on `subject_id`, `before` and `after` as JSON) and why.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub actor_id: String,
+    pub at: i64,
+    pub action: String,
+    pub subject_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: String,
+}
+
+/// A submitted or approved week or month (`kind`, `start` as YYYY-MM-DD).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PeriodRow {
+    pub user_id: String,
+    pub kind: String,
+    pub start: String,
+    pub state: String,
+    pub submitted_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+}
+
+impl EntryRow {
+    /// The entry as the report math reads it.
+    pub fn entry(&self) -> Result<metron_core::timesheet::ManualEntry, DbError> {
+        let time = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0).ok_or_else(|| {
+                DbError::Other(format!("stored manual entry {}: bad time {t}", self.id))
+            })
+        };
+        Ok(metron_core::timesheet::ManualEntry {
+            id: self
+                .id
+                .parse()
+                .map_err(|e| DbError::Other(format!("stored manual entry id {}: {e}", self.id)))?,
+            task_id: self.task_id.clone(),
+            started_at: time(self.started_at)?,
+            ended_at: time(self.ended_at)?,
+            note: self.note.clone(),
+        })
+    }
+}
+
+impl CorrectionRow {
+    /// The correction as the report math reads it.
+    pub fn correction(&self) -> Result<metron_core::timesheet::Correction, DbError> {
+        Ok(metron_core::timesheet::Correction {
+            interval_id: self.interval_id.parse().map_err(|e| {
+                DbError::Other(format!("stored correction {}: interval id: {e}", self.id))
+            })?,
+            change: serde_json::from_str(&self.change)
+                .map_err(|e| DbError::Other(format!("stored correction {}: {e}", self.id)))?,
+        })
+    }
+}
+
+/// The most rows a list answers with: a client can't make the server read a table whole.
+pub const MAX_ROWS: i64 = 10_000;
+
+#[async_trait]
+pub trait TimesheetStore: Send + Sync {
+    /// The organization's policy (the defaults until admins set it).
+    async fn timesheet_policy(&self, org_id: &str) -> Result<Policy, DbError>;
+    async fn set_timesheet_policy(
+        &self,
+        org_id: &str,
+        policy: &Policy,
+        audit: &AuditRow,
+    ) -> Result<(), DbError>;
+
+    /// Stores a new entry. `Conflict("overlap")` when it overlaps another entry that holds
+    /// time (pending or approved), checked inside the insert.
+    async fn insert_manual_entry(&self, entry: &EntryRow, audit: &AuditRow) -> Result<(), DbError>;
+    async fn manual_entry(&self, id: &str) -> Result<Option<EntryRow>, DbError>;
+    /// The user's entries of any status that overlap [from, to), by start.
+    async fn manual_entries(
+        &self,
+        user_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<EntryRow>, DbError>;
+    /// Moves an entry from status `from` to `to` with the decision's who, when and note;
+    /// false if it was no longer in `from` (someone else decided first).
+    async fn set_entry_status(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decision: (&str, i64, Option<&str>),
+        audit: &AuditRow,
+    ) -> Result<bool, DbError>;
+
+    /// The user's stored interval `id`.
+    async fn interval_of(
+        &self,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Option<metron_core::Interval>, DbError>;
+    async fn insert_correction(
+        &self,
+        correction: &CorrectionRow,
+        audit: &AuditRow,
+    ) -> Result<(), DbError>;
+    async fn correction(&self, id: &str) -> Result<Option<CorrectionRow>, DbError>;
+    /// The user's corrections of any status of intervals that started in [from - 900, to),
+    /// in the order they were made.
+    async fn corrections(
+        &self,
+        user_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CorrectionRow>, DbError>;
+    async fn set_correction_status(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        decision: (&str, i64, Option<&str>),
+        audit: &AuditRow,
+    ) -> Result<bool, DbError>;
+
+    /// The approved entries of everyone in the organization that overlap [from, to).
+    async fn org_manual_entries(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<EntryRow>, DbError>;
+    /// The approved corrections of everyone in the organization of intervals that started
+    /// in [from - 900, to), in the order they were made.
+    async fn org_corrections(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<CorrectionRow>, DbError>;
+
+    /// Every organization's id (for the hourly settling of timesheet days).
+    async fn organization_ids(&self) -> Result<Vec<String>, DbError>;
+    /// Each person's version of their time (see migration 0008): bumped by every change to
+    /// it that can touch a kept day. Everyone has one from when they are created.
+    async fn time_version(&self, user_id: &str) -> Result<Option<i64>, DbError>;
+    /// The versions of everyone in the organization who has one.
+    async fn org_time_versions(&self, org_id: &str) -> Result<Vec<(String, i64)>, DbError>;
+    /// The user's kept timesheet days in [from, to] (YYYY-MM-DD): (day, body).
+    async fn timesheet_days(
+        &self,
+        user_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String)>, DbError>;
+    /// Everyone's kept timesheet days in [from, to]: (user id, day, body).
+    async fn org_timesheet_days(
+        &self,
+        org_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, String, String)>, DbError>;
+    /// Keeps computed days (day, body) of the user if their version is still `version` (read
+    /// before the data the days were computed from); false, keeping nothing, if it moved.
+    async fn keep_timesheet_days(
+        &self,
+        user_id: &str,
+        version: i64,
+        days: &[(String, String)],
+    ) -> Result<bool, DbError>;
+
+    /// The organization's entries and corrections waiting for a decision, oldest first.
+    async fn pending(&self, org_id: &str) -> Result<(Vec<EntryRow>, Vec<CorrectionRow>), DbError>;
+
+    /// The organization's periods submitted and not yet decided, oldest first.
+    async fn submitted_periods(&self, org_id: &str) -> Result<Vec<PeriodRow>, DbError>;
+    /// The user's submitted or approved periods that start in [from, to] (YYYY-MM-DD).
+    async fn periods(&self, user_id: &str, from: &str, to: &str)
+        -> Result<Vec<PeriodRow>, DbError>;
+    /// The organization's submitted or approved periods of one kind and start.
+    async fn org_periods(
+        &self,
+        org_id: &str,
+        kind: &str,
+        start: &str,
+    ) -> Result<Vec<PeriodRow>, DbError>;
+    /// Stores a period's state (submitted or approved), replacing what was there.
+    async fn set_period(&self, period: &PeriodRow, audit: &AuditRow) -> Result<(), DbError>;
+    /// Opens a period again (removes its row); false if it had none.
+    async fn open_period(
+        &self,
+        user_id: &str,
+        kind: &str,
+        start: &str,
+        audit: &AuditRow,
+    ) -> Result<bool, DbError>;
+
+    /// The people `manager_id` reviews.
+    async fn managed(&self, manager_id: &str) -> Result<Vec<String>, DbError>;
+    /// Replaces the people `manager_id` reviews.
+    async fn set_managed(
+        &self,
+        manager_id: &str,
+        users: &[String],
+        audit: &AuditRow,
+    ) -> Result<(), DbError>;
+
+    /// The audit trail of the organization, or of one person's time, in [from, to), newest
+    /// first, at most [`MAX_ROWS`].
+    async fn audit(
+        &self,
+        org_id: &str,
+        user_id: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<AuditRow>, DbError>;
+}
+
+/// An insert's error, with the manual-entry overlap (SQLite's trigger, PostgreSQL's exclusion
+/// constraint, both named `manual_entries_no_overlap`) told apart.
+pub(crate) fn overlap_or(e: sqlx::Error) -> DbError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.message().contains("manual_entries_no_overlap")
+            || db.constraint() == Some("manual_entries_no_overlap")
+        {
+            return DbError::Conflict("overlap".into());
+        }
+    }
+    super::classify(e)
+}
+
+/// Whether PostgreSQL aborted the transaction as a deadlock (SQLSTATE 40P01).
+pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
+}
+
+/// Implements [`TimesheetStore`] for a backend with a `pool` field of sqlx database `$db`;
+/// `$lock` is how a read in a transaction locks its rows (`FOR UPDATE`; empty on SQLite,
+/// whose writers take turns and whose stale reads fail the write).
+macro_rules! timesheet_store {
+    ($backend:ty, $db:ty, $lock:literal) => {
+        impl $backend {
+            /// Writes an audit row inside `tx`.
+            async fn audit_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                a: &$crate::db::timesheets::AuditRow,
+            ) -> Result<(), $crate::db::DbError> {
+                sqlx::query(
+                    "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action, subject_id, before, after, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&a.id)
+                .bind(&a.org_id)
+                .bind(&a.user_id)
+                .bind(&a.actor_id)
+                .bind(a.at)
+                .bind(&a.action)
+                .bind(&a.subject_id)
+                .bind(&a.before)
+                .bind(&a.after)
+                .bind(&a.reason)
+                .execute(&mut **tx)
+                .await
+                .map(drop)
+                .map_err($crate::db::classify)
+            }
+
+            async fn try_insert_manual_entry(
+                &self,
+                e: &$crate::db::timesheets::EntryRow,
+                audit: &$crate::db::timesheets::AuditRow,
+            ) -> Result<(), sqlx::Error> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at, note, status, created_at, created_by, decided_by, decided_at, decision_note)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&e.id)
+                .bind(&e.user_id)
+                .bind(&e.task_id)
+                .bind(e.started_at)
+                .bind(e.ended_at)
+                .bind(&e.note)
+                .bind(&e.status)
+                .bind(e.created_at)
+                .bind(&e.created_by)
+                .bind(&e.decided_by)
+                .bind(e.decided_at)
+                .bind(&e.decision_note)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action, subject_id, before, after, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&audit.id)
+                .bind(&audit.org_id)
+                .bind(&audit.user_id)
+                .bind(&audit.actor_id)
+                .bind(audit.at)
+                .bind(&audit.action)
+                .bind(&audit.subject_id)
+                .bind(&audit.before)
+                .bind(&audit.after)
+                .bind(&audit.reason)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::db::timesheets::TimesheetStore for $backend {
+            async fn timesheet_policy(&self, org_id: &str) -> Result<metron_core::timesheet::Policy, $crate::db::DbError> {
+                let body: Option<String> = sqlx::query_scalar("SELECT body FROM timesheet_policies WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                body.map_or(Ok(Default::default()), |b| {
+                    serde_json::from_str(&b).map_err(|e| $crate::db::DbError::Other(format!("stored timesheet policy unreadable: {e}")))
+                })
+            }
+
+            async fn set_timesheet_policy(&self, org_id: &str, policy: &metron_core::timesheet::Policy, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                sqlx::query(
+                    "INSERT INTO timesheet_policies (org_id, body, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                )
+                .bind(org_id)
+                .bind(serde_json::to_string(policy).expect("a policy serializes"))
+                .bind(audit.at)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::db::classify)?;
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)
+            }
+
+            async fn insert_manual_entry(&self, e: &$crate::db::timesheets::EntryRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
+                // Two overlapping entries inserted at the same instant can each wait for the
+                // other's exclusion check (PostgreSQL then aborts one as a deadlock): tried
+                // again, it meets the other's committed row and is told "overlap".
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match self.try_insert_manual_entry(e, audit).await {
+                        Err(err) if attempt < 3 && $crate::db::timesheets::is_deadlock(&err) => continue,
+                        other => return other.map_err($crate::db::timesheets::overlap_or),
+                    }
+                }
+            }
+
+            async fn manual_entry(&self, id: &str) -> Result<Option<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
+                sqlx::query_as("SELECT * FROM manual_entries WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn manual_entries(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
+                // started_at >= from - 86400 (the longest entry) lets the index bound the scan.
+                sqlx::query_as(
+                    "SELECT * FROM manual_entries WHERE user_id = $1 AND started_at >= $2 - 86400 AND started_at < $3 AND ended_at > $2
+                     ORDER BY started_at, id LIMIT 10000",
+                )
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn set_entry_status(&self, id: &str, from: &str, to: &str, (by, at, note): (&str, i64, Option<&str>), audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                let done = sqlx::query(
+                    "UPDATE manual_entries SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6 WHERE id = $1 AND status = $2",
+                )
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(by)
+                .bind(at)
+                .bind(note)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::db::classify)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)?;
+                Ok(true)
+            }
+
+            async fn insert_correction(&self, c: &$crate::db::timesheets::CorrectionRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                sqlx::query(
+                    "INSERT INTO corrections (id, user_id, interval_id, interval_started_at, change, reason, status, created_at, created_by, decided_by, decided_at, decision_note)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&c.id)
+                .bind(&c.user_id)
+                .bind(&c.interval_id)
+                .bind(c.interval_started_at)
+                .bind(&c.change)
+                .bind(&c.reason)
+                .bind(&c.status)
+                .bind(c.created_at)
+                .bind(&c.created_by)
+                .bind(&c.decided_by)
+                .bind(c.decided_at)
+                .bind(&c.decision_note)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::db::classify)?;
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)
+            }
+
+            async fn interval_of(&self, user_id: &str, id: &str) -> Result<Option<metron_core::Interval>, $crate::db::DbError> {
+                let body: Option<String> = sqlx::query_scalar("SELECT body FROM intervals WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)?;
+                Ok($crate::db::parse_bodies(&body.into_iter().collect::<Vec<_>>())?.pop())
+            }
+
+            async fn correction(&self, id: &str) -> Result<Option<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
+                sqlx::query_as("SELECT * FROM corrections WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn corrections(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT * FROM corrections WHERE user_id = $1 AND interval_started_at >= $2 - 900 AND interval_started_at < $3
+                     ORDER BY created_at, id LIMIT 10000",
+                )
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn set_correction_status(&self, id: &str, from: &str, to: &str, (by, at, note): (&str, i64, Option<&str>), audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                let done = sqlx::query(
+                    "UPDATE corrections SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6 WHERE id = $1 AND status = $2",
+                )
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(by)
+                .bind(at)
+                .bind(note)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::db::classify)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)?;
+                Ok(true)
+            }
+
+            async fn org_manual_entries(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT m.* FROM users u JOIN manual_entries m ON m.user_id = u.id
+                     WHERE u.org_id = $1 AND m.status = 'approved' AND m.started_at >= $2 - 86400 AND m.started_at < $3 AND m.ended_at > $2
+                     ORDER BY m.started_at, m.id",
+                )
+                .bind(org_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn org_corrections(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT c.* FROM users u JOIN corrections c ON c.user_id = u.id
+                     WHERE u.org_id = $1 AND c.status = 'approved' AND c.interval_started_at >= $2 - 900 AND c.interval_started_at < $3
+                     ORDER BY c.created_at, c.id",
+                )
+                .bind(org_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn pending(&self, org_id: &str) -> Result<(Vec<$crate::db::timesheets::EntryRow>, Vec<$crate::db::timesheets::CorrectionRow>), $crate::db::DbError> {
+                let entries = sqlx::query_as(
+                    "SELECT m.* FROM manual_entries m JOIN users u ON u.id = m.user_id
+                     WHERE u.org_id = $1 AND m.status = 'pending' ORDER BY m.created_at, m.id LIMIT 10000",
+                )
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                let corrections = sqlx::query_as(
+                    "SELECT c.* FROM corrections c JOIN users u ON u.id = c.user_id
+                     WHERE u.org_id = $1 AND c.status = 'pending' ORDER BY c.created_at, c.id LIMIT 10000",
+                )
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)?;
+                Ok((entries, corrections))
+            }
+
+            async fn submitted_periods(&self, org_id: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
+                     WHERE u.org_id = $1 AND p.state = 'submitted' ORDER BY p.submitted_at, p.user_id LIMIT 10000",
+                )
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn periods(&self, user_id: &str, from: &str, to: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT * FROM timesheet_periods WHERE user_id = $1 AND start >= $2 AND start <= $3 ORDER BY start, kind",
+                )
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn set_period(&self, p: &$crate::db::timesheets::PeriodRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                sqlx::query(
+                    "INSERT INTO timesheet_periods (user_id, kind, start, state, submitted_at, decided_by, decided_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (user_id, kind, start) DO UPDATE SET state = excluded.state, submitted_at = excluded.submitted_at,
+                         decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+                )
+                .bind(&p.user_id)
+                .bind(&p.kind)
+                .bind(&p.start)
+                .bind(&p.state)
+                .bind(p.submitted_at)
+                .bind(&p.decided_by)
+                .bind(p.decided_at)
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::db::classify)?;
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)
+            }
+
+            async fn open_period(&self, user_id: &str, kind: &str, start: &str, audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                let done = sqlx::query("DELETE FROM timesheet_periods WHERE user_id = $1 AND kind = $2 AND start = $3")
+                    .bind(user_id)
+                    .bind(kind)
+                    .bind(start)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::db::classify)?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)?;
+                Ok(true)
+            }
+
+            async fn org_periods(&self, org_id: &str, kind: &str, start: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
+                     WHERE u.org_id = $1 AND p.kind = $2 AND p.start = $3",
+                )
+                .bind(org_id)
+                .bind(kind)
+                .bind(start)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn organization_ids(&self) -> Result<Vec<String>, $crate::db::DbError> {
+                sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn time_version(&self, user_id: &str) -> Result<Option<i64>, $crate::db::DbError> {
+                sqlx::query_scalar("SELECT version FROM time_versions WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn org_time_versions(&self, org_id: &str) -> Result<Vec<(String, i64)>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT v.user_id, v.version FROM time_versions v JOIN users u ON u.id = v.user_id WHERE u.org_id = $1",
+                )
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn timesheet_days(&self, user_id: &str, from: &str, to: &str) -> Result<Vec<(String, String)>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT day, body FROM timesheet_days WHERE user_id = $1 AND day >= $2 AND day <= $3 ORDER BY day LIMIT 400",
+                )
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn org_timesheet_days(&self, org_id: &str, from: &str, to: &str) -> Result<Vec<(String, String, String)>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT d.user_id, d.day, d.body FROM timesheet_days d JOIN users u ON u.id = d.user_id
+                     WHERE u.org_id = $1 AND d.day >= $2 AND d.day <= $3",
+                )
+                .bind(org_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+
+            async fn keep_timesheet_days(&self, user_id: &str, version: i64, days: &[(String, String)]) -> Result<bool, $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                // Locked (PostgreSQL) until the days are in: a change that commits first is
+                // seen here and keeps nothing; one that commits after forgets these days.
+                let now: Option<i64> = sqlx::query_scalar(concat!("SELECT version FROM time_versions WHERE user_id = $1", $lock))
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err($crate::db::classify)?;
+                if now != Some(version) {
+                    return Ok(false);
+                }
+                for (day, body) in days {
+                    sqlx::query("INSERT INTO timesheet_days (user_id, day, body) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO NOTHING")
+                        .bind(user_id)
+                        .bind(day)
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::db::classify)?;
+                }
+                tx.commit().await.map_err($crate::db::classify)?;
+                Ok(true)
+            }
+
+            async fn managed(&self, manager_id: &str) -> Result<Vec<String>, $crate::db::DbError> {
+                sqlx::query_scalar("SELECT user_id FROM managers WHERE manager_id = $1 ORDER BY user_id LIMIT 10000")
+                    .bind(manager_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::db::classify)
+            }
+
+            async fn set_managed(&self, manager_id: &str, users: &[String], audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
+                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
+                sqlx::query("DELETE FROM managers WHERE manager_id = $1")
+                    .bind(manager_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::db::classify)?;
+                for user in users {
+                    sqlx::query("INSERT INTO managers (manager_id, user_id) VALUES ($1, $2)")
+                        .bind(manager_id)
+                        .bind(user)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err($crate::db::classify)?;
+                }
+                Self::audit_in(&mut tx, audit).await?;
+                tx.commit().await.map_err($crate::db::classify)
+            }
+
+            async fn audit(&self, org_id: &str, user_id: Option<&str>, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::AuditRow>, $crate::db::DbError> {
+                sqlx::query_as(
+                    "SELECT * FROM audit_log WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND at >= $3 AND at < $4
+                     ORDER BY at DESC, id DESC LIMIT 10000",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::db::classify)
+            }
+        }
+    };
+}
+pub(crate) use timesheet_store;

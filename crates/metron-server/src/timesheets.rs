@@ -1,0 +1,379 @@
+//! Timesheets and corrections on the server (issue 16): who reviews whose time, the audit
+//! record each change writes, the locks of submitted and approved periods, and a person's
+//! week or month. The arithmetic is `metron_core::timesheet`'s; the routes that use this are
+//! in `routes/manual.rs`, `routes/corrections.rs` and `routes/timesheets.rs`.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use metron_core::report::{self, DailyReport};
+use metron_core::timesheet::{self, Period, PeriodKind, SheetDay, Timesheet};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::auth::AuthUser;
+use crate::db::timesheets::{AuditRow, PeriodRow};
+use crate::db::UserRow;
+use crate::error::ApiError;
+use crate::reports::{self, classifier, offset_for, ReportError};
+use crate::AppState;
+
+/// The longest span one list request reads (entries, corrections, the audit trail).
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// Whether `reviewer` may decide on `subject`'s time: an admin of the organization, or the
+/// manager an admin made them; never on their own time.
+pub async fn reviews(
+    state: &AppState,
+    reviewer: &UserRow,
+    subject: &UserRow,
+) -> Result<bool, ApiError> {
+    if reviewer.org_id != subject.org_id || reviewer.user.id == subject.user.id {
+        return Ok(false);
+    }
+    if reviewer.user.admin {
+        return Ok(true);
+    }
+    Ok(state
+        .db
+        .managed(&reviewer.user.id)
+        .await?
+        .contains(&subject.user.id))
+}
+
+/// Whose time the caller asks about: themselves by default, else someone of their
+/// organization they review (403 otherwise; another organization's user is "not found").
+pub async fn subject(
+    state: &AppState,
+    auth: &AuthUser,
+    user_id: Option<&str>,
+) -> Result<UserRow, ApiError> {
+    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else {
+        return Ok(auth.user.clone());
+    };
+    let refused = || {
+        ApiError::Forbidden(
+            "only an admin or the person's manager can read or change another person's time".into(),
+        )
+    };
+    // Someone who reviews nobody is refused before any lookup, as before managers existed.
+    if !auth.user.user.admin && state.db.managed(&auth.user.user.id).await?.is_empty() {
+        return Err(refused());
+    }
+    let who = auth.org_member(state, id).await?;
+    if !reviews(state, &auth.user, &who).await? {
+        return Err(refused());
+    }
+    Ok(who)
+}
+
+/// An audit record of `actor` changing `subject`'s time, now.
+pub fn audit(
+    actor: &UserRow,
+    subject: &UserRow,
+    action: &str,
+    subject_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    reason: &str,
+) -> AuditRow {
+    AuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        org_id: subject.org_id.clone(),
+        user_id: subject.user.id.clone(),
+        actor_id: actor.user.id.clone(),
+        at: Utc::now().timestamp(),
+        action: action.into(),
+        subject_id: subject_id.into(),
+        before: before.map(|v| v.to_string()),
+        after: after.map(|v| v.to_string()),
+        reason: reason.into(),
+    }
+}
+
+/// Where a period stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodState {
+    /// Nothing submitted: the person adds and changes time freely (within the policy).
+    Open,
+    /// Submitted by the person, waiting for a reviewer; locked.
+    Submitted,
+    /// Approved by a reviewer; locked.
+    Approved,
+}
+
+impl PeriodState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodState::Open => "open",
+            PeriodState::Submitted => "submitted",
+            PeriodState::Approved => "approved",
+        }
+    }
+
+    pub(crate) fn from_stored(text: &str) -> PeriodState {
+        match text {
+            "approved" => PeriodState::Approved,
+            // Anything else stored counts as locked too: the safer reading.
+            _ => PeriodState::Submitted,
+        }
+    }
+}
+
+/// The stored state of one period of `user_id`.
+pub async fn period_state(
+    state: &AppState,
+    user_id: &str,
+    period: Period,
+) -> Result<(PeriodState, Option<PeriodRow>), ApiError> {
+    let start = period.start.to_string();
+    let row = state
+        .db
+        .periods(user_id, &start, &start)
+        .await?
+        .into_iter()
+        .find(|p| p.kind == period.kind.as_str());
+    Ok((
+        row.as_ref()
+            .map_or(PeriodState::Open, |r| PeriodState::from_stored(&r.state)),
+        row,
+    ))
+}
+
+/// Refuses (409) a change to `user`'s time in [from, to) when a day it touches lies in a
+/// submitted or approved week or month: a reviewer has to unlock it first.
+pub async fn ensure_open(
+    state: &AppState,
+    user: &UserRow,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let offset = offset_for(state, &user.user.id, to.date_naive()).await?;
+    let local = |t: DateTime<Utc>| (t + chrono::Duration::minutes(i64::from(offset))).date_naive();
+    // The last second of the stretch, not its exclusive end: an entry ending at midnight
+    // doesn't touch the next day.
+    let (first, last) = (
+        local(from),
+        local(to - chrono::Duration::seconds(1)).max(local(from)),
+    );
+    let earliest = first.checked_sub_days(Days::new(31)).unwrap_or(first);
+    let locked = state
+        .db
+        .periods(&user.user.id, &earliest.to_string(), &last.to_string())
+        .await?;
+    for row in locked {
+        let (Some(kind), Ok(start)) =
+            (PeriodKind::parse(&row.kind), row.start.parse::<NaiveDate>())
+        else {
+            continue;
+        };
+        let period = Period { kind, start };
+        let touches = period.end().is_none_or(|end| first < end && start <= last);
+        if touches {
+            return Err(ApiError::Conflict(format!(
+                "the {} of {} is {}: ask an admin or your manager to unlock it first",
+                row.kind, row.start, row.state
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A person's timesheet of `period`: each day's line from the corrected intervals (or the
+/// kept aggregate) with the manual time in force, added up.
+pub async fn person_timesheet(
+    state: &AppState,
+    who: &UserRow,
+    period: Period,
+) -> Result<Timesheet, ReportError> {
+    let dates = period.days();
+    let days = sheet_days(
+        state,
+        &who.org_id,
+        std::slice::from_ref(&who.user.id),
+        &dates,
+    )
+    .await?
+    .remove(&who.user.id)
+    .unwrap_or_default();
+    Ok(timesheet::timesheet_of_days(period, days))
+}
+
+/// Everyone's timesheet of `period` among `people` (user ids of organization `org_id`).
+pub async fn team_timesheets(
+    state: &AppState,
+    org_id: &str,
+    people: &[String],
+    period: Period,
+) -> Result<HashMap<String, Timesheet>, ReportError> {
+    let dates = period.days();
+    let mut days = sheet_days(state, org_id, people, &dates).await?;
+    Ok(people
+        .iter()
+        .map(|p| {
+            let sheet = timesheet::timesheet_of_days(period, days.remove(p).unwrap_or_default());
+            (p.clone(), sheet)
+        })
+        .collect())
+}
+
+/// Whether `date` is over in every offset (UTC+14 to UTC-12) by `today`, so its line may be
+/// kept: later changes still forget it (migration 0008).
+fn settled(date: NaiveDate, today: NaiveDate) -> bool {
+    date.checked_add_days(Days::new(2))
+        .is_some_and(|d| d <= today)
+}
+
+/// The timesheet lines of `people` (of organization `org_id`) on `dates`: kept lines where
+/// they are kept; the rest computed as the day report computes them, and kept when settled
+/// (and the person's version is known: everyone has one from their first day).
+///
+/// A date many people lack is computed for the whole organization at once (one read of its
+/// intervals, [`reports::org_days`]); a date a few lack, person by person.
+pub async fn sheet_days(
+    state: &AppState,
+    org_id: &str,
+    people: &[String],
+    dates: &[NaiveDate],
+) -> Result<HashMap<String, Vec<SheetDay>>, ReportError> {
+    let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
+        return Ok(HashMap::new());
+    };
+    // The versions before the data: a change after this read makes keeping a no-op.
+    let versions: HashMap<String, i64> = if people.len() == 1 {
+        let version = state.db.time_version(&people[0]).await?;
+        version
+            .map(|v| (people[0].clone(), v))
+            .into_iter()
+            .collect()
+    } else {
+        state
+            .db
+            .org_time_versions(org_id)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut kept: HashMap<String, HashMap<NaiveDate, SheetDay>> = HashMap::new();
+    let rows = if people.len() == 1 {
+        state
+            .db
+            .timesheet_days(&people[0], &first.to_string(), &last.to_string())
+            .await?
+            .into_iter()
+            .map(|(day, body)| (people[0].clone(), day, body))
+            .collect()
+    } else {
+        state
+            .db
+            .org_timesheet_days(org_id, &first.to_string(), &last.to_string())
+            .await?
+    };
+    for (user, day, body) in rows {
+        // A line that doesn't read (a newer server's?) is computed again instead.
+        if let (Ok(date), Ok(line)) = (day.parse(), serde_json::from_str::<SheetDay>(&body)) {
+            kept.entry(user).or_default().insert(date, line);
+        }
+    }
+    let today = Utc::now().date_naive();
+    let mut fresh: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut rules = None;
+    for &date in dates {
+        // A day that hasn't begun anywhere holds no time (nothing is accepted from the
+        // future): the rest of the current month costs nothing, and a timesheet shows a day
+        // with no line as zeros.
+        if date > today.succ_opt().unwrap_or(today) {
+            continue;
+        }
+        let missing: Vec<&String> = people
+            .iter()
+            .filter(|p| !kept.get(*p).is_some_and(|k| k.contains_key(&date)))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        // The rules are read once, and only if something is computed.
+        if rules.is_none() {
+            let compiled = Arc::new(classifier(state, org_id).await?);
+            rules = Some((compiled, state.db.unusual_thresholds(org_id).await?));
+        }
+        let (classes, thresholds) = rules.as_ref().expect("read above");
+        // The organization's day costs about what a quarter of its people's days do one by one.
+        let org_wide = people.len() > 1 && missing.len() * 4 > versions.len();
+        let mut computed: HashMap<String, DailyReport> = if org_wide {
+            reports::org_days(state, org_id, date, Arc::clone(classes), thresholds).await?
+        } else {
+            let mut one_by_one = HashMap::new();
+            for person in &missing {
+                let (day, _) =
+                    reports::user_day(state, person, date, None, classes, thresholds).await?;
+                one_by_one.insert((*person).clone(), day);
+            }
+            one_by_one
+        };
+        for person in missing {
+            let line = computed
+                .remove(person)
+                .map_or_else(|| SheetDay::empty(date), |r| SheetDay::from_report(&r));
+            if settled(date, today) {
+                let body = serde_json::to_string(&line).expect("timesheet lines serialize");
+                fresh
+                    .entry(person.clone())
+                    .or_default()
+                    .push((date.to_string(), body));
+            }
+            kept.entry(person.clone()).or_default().insert(date, line);
+        }
+    }
+    for (person, lines) in fresh {
+        let Some(&version) = versions.get(&person) else {
+            continue;
+        };
+        // Keeping is only a saving: a failure is logged and the figures stand.
+        if let Err(e) = state.db.keep_timesheet_days(&person, version, &lines).await {
+            tracing::warn!("timesheet days of {person} not kept: {e}");
+        }
+    }
+    Ok(kept
+        .into_iter()
+        .map(|(person, days)| (person, days.into_values().collect()))
+        .collect())
+}
+
+/// Computes and keeps the settled days of the last five weeks that are not kept, for every
+/// organization: a manager's team timesheet then reads them instead of computing them.
+/// Run by the hourly maintenance task beside retention.
+pub async fn settle(state: &AppState, now: DateTime<Utc>) -> Result<usize, ReportError> {
+    let today = now.date_naive();
+    let dates: Vec<NaiveDate> = (2..=36)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(Days::new(back)))
+        .collect();
+    let mut lines = 0;
+    for org_id in state.db.organization_ids().await? {
+        let people: Vec<String> = state
+            .db
+            .org_users(&org_id)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        lines += sheet_days(state, &org_id, &people, &dates)
+            .await?
+            .values()
+            .map(Vec::len)
+            .sum::<usize>();
+    }
+    Ok(lines)
+}
+
+/// The local day bounds of `date` in the user's offset, as unix seconds.
+pub async fn day_span(
+    state: &AppState,
+    user_id: &str,
+    date: NaiveDate,
+) -> Result<(i64, i64), ReportError> {
+    let offset = offset_for(state, user_id, date).await?;
+    let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
+    Ok((from.timestamp(), to.timestamp()))
+}
