@@ -5,14 +5,17 @@
 //! report applies to the intervals it loads (move to another task, remove, cut an idle tail).
 //! [`manual`] time fills gaps in tracked time under the organization's [`Policy`] and is
 //! counted apart: it has no input, so it never enters activity %. A [`Timesheet`] adds a
-//! [`Period`]'s day reports up by day and task. The server stores, approves and locks; the
-//! arithmetic is all here, pure, like the daily report's.
+//! [`Period`]'s day reports up by day and task. [`away`] says what an idle or a sleep stop
+//! leaves for the person to decide when they come back. The server stores, approves and
+//! locks; the arithmetic is all here, pure, like the daily report's.
 
+pub mod away;
 pub mod corrections;
 pub mod manual;
 pub mod period;
 pub mod sheet;
 
+pub use away::{Away, AwayCause, Cut, Tail};
 pub use corrections::{apply, trim, Change, Correction};
 pub use manual::{
     check_entry, overlap, uncovered, ManualEntry, Overlap, Permission, Policy, Status,
