@@ -91,6 +91,11 @@ impl Tracker {
         self.persist(events)
     }
 
+    /// The input since the last read, outside a session (to see the person come back).
+    pub fn take_input(&mut self) -> metron_core::Input {
+        self.sensors.activity.take()
+    }
+
     pub fn stop(&mut self) -> Vec<Event> {
         let now = self.clock.now();
         let events = self.engine.stop(&now);

@@ -3,6 +3,12 @@
 //! from a [`TrackerHandle`] over a channel, ticks once a second while tracking, runs the
 //! uploader beside it, and pushes a [`TrackerView`] whenever what a person would see changes.
 //!
+//! After an idle or a sleep stop it keeps reading the input sensor once a second: the first
+//! input means the person is back, and the view then carries the question of what to do with
+//! the time away ([`AwayView`], answered with [`AwayAnswer`]; see `metron_core::timesheet::away`).
+//! Every answer queues the corrections that take the idle tail out of tracked time; "keep" adds
+//! a manual entry for the whole stretch. The uploader sends them after their intervals.
+//!
 //! The counters come from one place so they can't disagree: the session counter is the
 //! engine's, and today's total is the sum of today's *committed* intervals plus the open one,
 //! computed after each tick's commit. At an interval boundary the seconds move from "open" to
@@ -26,14 +32,19 @@ use crate::delivery::{
 };
 use crate::error::AgentError;
 use crate::sensors::Sensors;
-use crate::store::{DeliveryStatus, Store, StoredInterval};
+use crate::store::{DeliveryStatus, NewRequest, RequestKind, RequestRecord, Store};
 use crate::tracker::Tracker;
 use metron_core::release::Offer;
+use metron_core::timesheet::{Away, AwayCause, Tail};
 
 /// How many of today's intervals the activity bars show.
 pub const RECENT_BARS: usize = 12;
 /// How many undelivered intervals the list carries (the counts are always complete).
 pub const UNDELIVERED_SHOWN: usize = 200;
+/// How many of the latest corrections and manual entries the window lists.
+pub const REQUESTS_SHOWN: usize = 20;
+/// The longest note of a manual entry (the server's limit).
+pub const MAX_NOTE_CHARS: usize = metron_core::timesheet::MAX_NOTE_CHARS;
 
 pub struct TrackerConfig {
     pub data_dir: PathBuf,
@@ -56,6 +67,97 @@ pub struct TrackerView {
     /// A newer release the organization announces: the window says where to download it, and
     /// the desktop notifies once per version.
     pub release: Option<Offer>,
+    /// Back after an idle or a sleep stop: what to do with the time away waits for an answer.
+    pub away: Option<AwayView>,
+    /// The latest corrections and manual entries made here, newest first, with their outcome.
+    pub requests: Vec<RequestRecord>,
+}
+
+/// The question after an idle or a sleep stop, once the person is back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AwayView {
+    pub cause: AwayCause,
+    pub task_id: String,
+    pub task_name: Option<String>,
+    /// The end of the last second with input.
+    pub left_at: DateTime<Utc>,
+    /// Where tracking stopped.
+    pub stopped_at: DateTime<Utc>,
+    /// The first input after the stop.
+    pub back_at: DateTime<Utc>,
+    /// From `left_at` to `back_at`.
+    pub away_secs: i64,
+    /// The idle seconds tracking counted before it stopped (what "discard" takes out).
+    pub tracked_away_secs: i64,
+}
+
+/// What to do with the time away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum AwayAnswer {
+    /// Take the idle seconds out of tracked time and track the same task again (the default).
+    Discard,
+    /// Count the time away as manual time on `task_id` (the same task or another) with `note`,
+    /// and track that task.
+    Keep { task_id: String, note: String },
+    /// Take the idle seconds out and stay stopped.
+    Stop,
+}
+
+/// A manual entry the person adds in the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ManualEntryInput {
+    pub task_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl ManualEntryInput {
+    /// The request for it, checked as far as the app can (the server checks the rest: the
+    /// policy, overlaps, locked periods); the error says what is wrong.
+    pub fn request(&self, now: DateTime<Utc>) -> Result<NewRequest, String> {
+        if self.task_id.trim().is_empty() {
+            return Err("choose a task".into());
+        }
+        if self.ended_at <= self.started_at {
+            return Err("the end must come after the start".into());
+        }
+        if self.ended_at > now {
+            return Err("manual time can't end in the future".into());
+        }
+        if self.note.chars().count() > MAX_NOTE_CHARS {
+            return Err(format!(
+                "the note is longer than {MAX_NOTE_CHARS} characters"
+            ));
+        }
+        Ok(manual_request(
+            &self.task_id,
+            self.started_at,
+            self.ended_at,
+            &self.note,
+        ))
+    }
+}
+
+fn manual_request(
+    task_id: &str,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+    note: &str,
+) -> NewRequest {
+    NewRequest {
+        kind: RequestKind::ManualEntry,
+        body: serde_json::json!({
+            "task_id": task_id,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "note": note,
+        }),
+        after: None,
+        at: started_at,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,6 +228,13 @@ pub enum Notice {
     /// The server refused the token (it expired or was revoked): signed out, with every unsent
     /// interval kept for the next sign-in as the same account.
     SessionExpired,
+    /// The first input after an idle or a sleep stop: the view carries the question.
+    Back {
+        cause: AwayCause,
+        away_secs: i64,
+        /// The task tracked when tracking stopped.
+        task_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +251,8 @@ enum Cmd {
     Refresh,
     Delivery(DeliveryEvent),
     Privacy(metron_core::PrivacyPolicy),
+    Answer(AwayAnswer),
+    AddManual(NewRequest),
     Quit,
 }
 
@@ -179,6 +290,16 @@ impl TrackerHandle {
     /// E6: a new privacy policy, applied from the next second on.
     pub fn set_privacy(&self, privacy: metron_core::PrivacyPolicy) {
         self.send(Cmd::Privacy(privacy));
+    }
+
+    /// Answers the question after an idle or a sleep stop (nothing happens if none waits).
+    pub fn answer_away(&self, answer: AwayAnswer) {
+        self.send(Cmd::Answer(answer));
+    }
+
+    /// Queues a manual entry (checked with [`ManualEntryInput::request`]).
+    pub fn add_manual_entry(&self, request: NewRequest) {
+        self.send(Cmd::AddManual(request));
     }
 
     /// Push the state again (e.g. for a window that just opened).
@@ -268,7 +389,8 @@ struct Worker {
     on_event: Box<dyn Fn(TrackerEvent) + Send>,
     uploader: Option<UploaderThread>,
     /// Today's committed intervals (local day), refreshed when the store changes.
-    today: Vec<StoredInterval>,
+    /// As the corrections made here leave them (an idle tail discarded is not counted).
+    today: Vec<metron_core::Interval>,
     today_date: Option<NaiveDate>,
     undelivered: Vec<Undelivered>,
     counts: crate::store::StoreCounts,
@@ -279,6 +401,12 @@ struct Worker {
     other_devices: usize,
     release: Option<Offer>,
     last_state: Option<TrackerView>,
+    /// The session's intervals since the last input (what an idle stop leaves).
+    tail: Tail,
+    /// After an idle or a sleep stop: when the person left, and since their first input the
+    /// time they came back.
+    away: Option<(Away, Option<DateTime<Utc>>)>,
+    requests: Vec<RequestRecord>,
 }
 
 impl Worker {
@@ -307,6 +435,9 @@ impl Worker {
             other_devices: 0,
             release: None,
             last_state: None,
+            tail: Tail::default(),
+            away: None,
+            requests: Vec::new(),
         };
         w.restart_uploader();
         w.reload();
@@ -318,6 +449,8 @@ impl Worker {
         loop {
             let wait = if self.tracker.engine().is_tracking() {
                 next_tick.saturating_duration_since(Instant::now())
+            } else if self.watching_for_return() {
+                Duration::from_secs(1)
             } else {
                 // Idle: wake now and then only to notice a new day.
                 Duration::from_secs(30)
@@ -335,13 +468,20 @@ impl Worker {
                     return;
                 }
                 Ok(Cmd::Start(task)) => {
-                    let was_tracking = self.tracker.engine().is_tracking();
-                    events = self.tracker.start(&task);
-                    if !was_tracking {
-                        next_tick = Instant::now() + Duration::from_secs(1);
+                    // Starting while the question waits answers it with the default.
+                    self.settle_away(&AwayAnswer::Discard);
+                    events = self.start(&task, &mut next_tick);
+                }
+                Ok(Cmd::Stop) => {
+                    self.settle_away(&AwayAnswer::Stop);
+                    events = self.tracker.stop();
+                }
+                Ok(Cmd::Answer(answer)) => {
+                    if let Some(task) = self.settle_away(&answer) {
+                        events = self.start(&task, &mut next_tick);
                     }
                 }
-                Ok(Cmd::Stop) => events = self.tracker.stop(),
+                Ok(Cmd::AddManual(request)) => self.queue(&[request]),
                 Ok(Cmd::Resend(id)) => {
                     if let Err(e) = self.tracker.store_mut().mark_for_resend(id) {
                         tracing::error!("resend: {e}");
@@ -355,11 +495,18 @@ impl Worker {
                     self.restart_uploader();
                     self.reload();
                 }
-                Ok(Cmd::Refresh) => self.last_state = None,
+                Ok(Cmd::Refresh) => {
+                    self.last_state = None;
+                    // Someone is looking: what the reviewers decided should be current.
+                    if let Some(u) = &self.uploader {
+                        u.wake.check_outcomes();
+                    }
+                }
                 Ok(Cmd::Privacy(p)) => self.tracker.engine_mut().set_privacy(p),
                 Ok(Cmd::Delivery(event)) => self.on_delivery(event),
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            self.look_for_return();
             if self.tracker.engine().is_tracking() && Instant::now() >= next_tick {
                 events.extend(self.tracker.tick());
                 // After a stall, one tick accounts the missed seconds (the engine reads the
@@ -375,16 +522,116 @@ impl Worker {
         }
     }
 
+    /// Starts tracking `task` (or switches to it); a new session's seconds start a second on.
+    fn start(&mut self, task: &str, next_tick: &mut Instant) -> Vec<Event> {
+        if !self.tracker.engine().is_tracking() {
+            self.tail.clear();
+            *next_tick = Instant::now() + Duration::from_secs(1);
+        }
+        self.tracker.start(task)
+    }
+
+    /// Whether tracking stopped while the person was away and they haven't been seen since.
+    fn watching_for_return(&self) -> bool {
+        matches!(self.away, Some((_, None))) && !self.tracker.engine().is_tracking()
+    }
+
+    /// While away, the first input is the person coming back: ask what to do with the time.
+    fn look_for_return(&mut self) {
+        if !self.watching_for_return() || !self.tracker.take_input().active() {
+            return;
+        }
+        // Whole seconds, as the server takes manual time.
+        let now = self.tracker.now().wall;
+        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        if let Some((away, back)) = &mut self.away {
+            tracing::info!(left_at = %away.left_at, "back after an idle or a sleep stop");
+            *back = Some(now);
+            let away_secs = (now - away.left_at).num_seconds().max(0);
+            (self.on_event)(TrackerEvent::Notice(Notice::Back {
+                cause: away.cause,
+                away_secs,
+                task_id: away.task_id.clone(),
+            }));
+        }
+    }
+
+    /// Applies `answer` to the time away, if a stop left any: queues the corrections that take
+    /// the idle tail out and, to keep it, a manual entry for the stretch. Returns the task to
+    /// track now (none for "stop").
+    fn settle_away(&mut self, answer: &AwayAnswer) -> Option<String> {
+        let (away, back) = self.away.take()?;
+        let back = back.unwrap_or_else(|| {
+            let now = self.tracker.now().wall;
+            DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+        });
+        let reason = match answer {
+            AwayAnswer::Discard => "away: discarded",
+            AwayAnswer::Keep { .. } => "away: kept as manual time",
+            AwayAnswer::Stop => "away: discarded, tracking stopped",
+        };
+        let mut requests: Vec<NewRequest> = away
+            .cuts
+            .iter()
+            .map(|cut| NewRequest {
+                kind: RequestKind::Correction,
+                body: serde_json::json!({
+                    "interval_id": cut.correction.interval_id,
+                    "change": cut.correction.change,
+                    "reason": reason,
+                }),
+                after: Some(cut.correction.interval_id),
+                at: cut.interval_started_at,
+            })
+            .collect();
+        if let AwayAnswer::Keep { task_id, note } = answer {
+            if back > away.left_at {
+                requests.push(manual_request(task_id, away.left_at, back, note));
+            }
+        }
+        self.queue(&requests);
+        match answer {
+            AwayAnswer::Discard => Some(away.task_id),
+            AwayAnswer::Keep { task_id, .. } => Some(task_id.clone()),
+            AwayAnswer::Stop => None,
+        }
+    }
+
+    /// Queues requests for the uploader, which sends them after their intervals.
+    fn queue(&mut self, requests: &[NewRequest]) {
+        if requests.is_empty() {
+            return;
+        }
+        let now = self.tracker.now().wall;
+        if let Err(e) = self.tracker.store_mut().queue_requests(requests, now) {
+            tracing::error!("cannot queue the corrections and manual time: {e}");
+            self.last_error = Some(e.to_string());
+        }
+        if let Some(u) = &self.uploader {
+            u.wake.interval_closed();
+        }
+        self.reload();
+    }
+
     /// Reacts to the tracker's events: closed intervals go to the uploader, stops notify.
     fn after(&mut self, events: Vec<Event>) {
         let mut closed = false;
         for event in &events {
             match event {
-                Event::Closed(_) => closed = true,
+                Event::Closed(interval) => {
+                    closed = true;
+                    self.tail.push(interval);
+                }
                 Event::Stopped(StopCause::Idle) => {
+                    self.away = self.tail.away(AwayCause::Idle).map(|a| (a, None));
+                    tracing::info!(
+                        left_at = ?self.away.as_ref().map(|a| a.0.left_at),
+                        "tracking stopped for idle; the first input will ask about the time away"
+                    );
                     (self.on_event)(TrackerEvent::Notice(Notice::StoppedIdle))
                 }
                 Event::Stopped(StopCause::Sleep) => {
+                    self.away = self.tail.away(AwayCause::Sleep).map(|a| (a, None));
                     (self.on_event)(TrackerEvent::Notice(Notice::StoppedSleep))
                 }
                 _ => {}
@@ -427,6 +674,7 @@ impl Worker {
             }
             // In the view: the desktop tells its person once per version (metron-tray).
             DeliveryEvent::ClientVersion(offer) => self.release = offer,
+            DeliveryEvent::RequestsChanged => self.reload(),
         }
     }
 
@@ -494,7 +742,11 @@ impl Worker {
             - Secs::minutes(now.utc_offset_minutes as i64);
         let store = self.tracker.store();
         let result = (|| -> Result<(), crate::store::StoreError> {
-            self.today = store.intervals_since(midnight_utc)?;
+            let intervals = store.intervals_since(midnight_utc)?;
+            self.today = metron_core::timesheet::apply(
+                intervals.into_iter().map(|s| s.interval).collect(),
+                &store.corrections_in_force()?,
+            );
             self.counts = store.counts()?;
             let all = store.intervals(true)?;
             self.undelivered = all
@@ -511,6 +763,7 @@ impl Worker {
                 })
                 .collect();
             self.account = account::account(store)?;
+            self.requests = store.requests(REQUESTS_SHOWN)?;
             self.tasks = account::tasks(store)?.tasks;
             Ok(())
         })();
@@ -527,18 +780,14 @@ impl Worker {
         let mut tracked: u64 = self
             .today
             .iter()
-            .map(|s| s.interval.duration_secs().max(0) as u64)
+            .map(|i| i.duration_secs().max(0) as u64)
             .sum();
-        let mut active: u64 = self
-            .today
-            .iter()
-            .map(|s| s.interval.active_secs() as u64)
-            .sum();
+        let mut active: u64 = self.today.iter().map(|i| i.active_secs() as u64).sum();
         // Runs every second: only the last bars are built, not one per interval of the day.
         let closed_bars = RECENT_BARS - usize::from(open.is_some());
         let mut recent: Vec<Bar> = self.today[self.today.len().saturating_sub(closed_bars)..]
             .iter()
-            .map(|s| bar(&s.interval, false))
+            .map(|i| bar(i, false))
             .collect();
         if let Some(open) = &open {
             tracked += open.duration_secs().max(0) as u64;
@@ -581,6 +830,20 @@ impl Worker {
             undelivered: self.undelivered.clone(),
             tasks: self.tasks.clone(),
             release: self.release.clone(),
+            away: match &self.away {
+                Some((away, Some(back))) => Some(AwayView {
+                    cause: away.cause,
+                    task_name: task_name(&away.task_id),
+                    task_id: away.task_id.clone(),
+                    left_at: away.left_at,
+                    stopped_at: away.stopped_at,
+                    back_at: *back,
+                    away_secs: (*back - away.left_at).num_seconds().max(0),
+                    tracked_away_secs: away.tracked_away_secs(),
+                }),
+                _ => None,
+            },
+            requests: self.requests.clone(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The HTTP client of API v1 (SPEC §4), as the agent uses it: sign in, tasks, deliver
-//! intervals, active devices.
+//! intervals, active devices, corrections and manual entries.
 //!
 //! Every failure is a typed [`ClientError`], so the uploader decides on the kind (retry with
 //! backoff, honour Retry-After, ask the user to sign in again) and never on message text. An
@@ -12,6 +12,7 @@
 //! instead), TLS trusts the system's roots plus, when given, a private CA from a PEM file
 //! (`--ca-cert`), and a failed TLS handshake is a [`ClientError::Tls`] that says so.
 
+use chrono::{DateTime, Utc};
 use metron_core::wire::{
     ActiveDevice, ClientVersion, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask,
     Task, User,
@@ -24,6 +25,8 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::store::RequestKind;
 
 /// How long to wait for a TCP connection before calling the server unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,6 +47,16 @@ impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<hidden>)")
     }
+}
+
+/// What the server says of a correction or a manual entry (the fields the app keeps).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RequestAnswer {
+    pub id: String,
+    /// `approved` (in force), `pending`, `denied`, `withdrawn`.
+    pub status: String,
+    #[serde(default)]
+    pub decision_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -297,6 +310,42 @@ impl ServerClient {
                 .bearer_auth(&token.0)
                 .json(info),
         )
+    }
+
+    /// `POST` of a correction or a manual entry the app queued (`store::requests`): the
+    /// server's id for it and its status.
+    pub fn post_request(
+        &self,
+        token: &Token,
+        kind: RequestKind,
+        body: &serde_json::Value,
+    ) -> Result<RequestAnswer, ClientError> {
+        self.call(
+            self.http
+                .post(self.url(kind.path()))
+                .bearer_auth(&token.0)
+                .json(body),
+        )
+    }
+
+    /// The caller's corrections or manual entries about [from, to) (at most 366 days), with
+    /// where each stands.
+    pub fn list_requests(
+        &self,
+        token: &Token,
+        kind: RequestKind,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RequestAnswer>, ClientError> {
+        // RFC 3339 in UTC ("...Z"): nothing in it needs escaping in a query.
+        let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let url = format!(
+            "{}?from={}&to={}",
+            self.url(kind.path()),
+            stamp(from),
+            stamp(to)
+        );
+        self.call(self.http.get(url).bearer_auth(&token.0))
     }
 
     /// `GET /api/v1/client-version`: the release the organization announces, unchecked (see

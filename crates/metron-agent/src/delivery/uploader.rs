@@ -1,4 +1,6 @@
-//! The uploader (S4, S5): moves committed intervals from the store to the server.
+//! The uploader (S4, S5): moves committed intervals from the store to the server, and after
+//! them the corrections and manual entries the app queued (`store::requests`), asking now and
+//! then what a reviewer decided on those that wait.
 //!
 //! It runs on a thread of its own with its own store connection, so a slow or dead network
 //! never delays a tick. It sends as soon as an interval closes, then every second while
@@ -34,7 +36,7 @@ use super::account::{self, Connection, DeliveryState, RESEND_REQUEST};
 use super::client::{ClientError, ServerClient, Token};
 use super::secret::TokenStore;
 use super::{client_version, device_report};
-use crate::store::{Store, StoreError};
+use crate::store::{DeliveryStatus, RequestKind, Store, StoreError};
 
 /// S4: at most this many intervals a request.
 pub const BATCH: usize = 100;
@@ -49,6 +51,8 @@ pub const CLIENT_VERSION_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often, while online, the uploader looks whether the device's report changed (a few
 /// files and environment reads; sent only when something differs).
 pub const WHEREABOUTS_EVERY: Duration = Duration::from_secs(600);
+/// How often, while online, the uploader asks what became of requests waiting for a reviewer.
+pub const OUTCOMES_EVERY: Duration = Duration::from_secs(60);
 /// How long the last try on quit may take.
 pub const FINAL_FLUSH: Duration = Duration::from_secs(3);
 /// How long an interval the server found ending in the future waits before it is offered again.
@@ -79,6 +83,9 @@ pub enum DeliveryEvent {
     /// The server refused the token (HTTP 401: it expired or was revoked). Intervals are kept
     /// and go after a new sign-in as the same account. Said once per sign-out.
     SessionExpired,
+    /// A correction or a manual entry reached the server or was refused, or a reviewer decided
+    /// on one: the store's list changed.
+    RequestsChanged,
 }
 
 /// How the owner reaches a running uploader: wake it when an interval closes, ask for a
@@ -94,6 +101,7 @@ struct Flags {
     closed: bool,
     resend: bool,
     stop: bool,
+    outcomes: bool,
 }
 
 impl Wake {
@@ -112,6 +120,12 @@ impl Wake {
         self.set(|f| f.resend = true);
     }
 
+    /// Ask the server now what became of the requests waiting for a reviewer (the window
+    /// opened: its person is looking).
+    pub fn check_outcomes(&self) {
+        self.set(|f| f.outcomes = true);
+    }
+
     /// Make one last short try, then end `run`.
     pub fn stop(&self) {
         self.set(|f| f.stop = true);
@@ -122,11 +136,14 @@ impl Wake {
         let guard = self.flags.lock().unwrap_or_else(|p| p.into_inner());
         let (mut guard, _) = self
             .cv
-            .wait_timeout_while(guard, timeout, |f| !(f.closed || f.resend || f.stop))
+            .wait_timeout_while(guard, timeout, |f| {
+                !(f.closed || f.resend || f.stop || f.outcomes)
+            })
             .unwrap_or_else(|p| p.into_inner());
         let flags = *guard;
         guard.closed = false;
         guard.resend = false;
+        guard.outcomes = false;
         flags
     }
 }
@@ -170,6 +187,7 @@ pub struct Uploader {
     devices_checked: Option<Instant>,
     tasks_refreshed: Option<Instant>,
     whereabouts_checked: Option<Instant>,
+    outcomes_checked: Option<Instant>,
     /// Intervals the server found ending in the future, and when to offer each again. In
     /// memory only: after a restart they are simply offered once more.
     deferred: HashMap<Uuid, Instant>,
@@ -210,6 +228,7 @@ impl Uploader {
             devices_checked: None,
             tasks_refreshed: None,
             whereabouts_checked: None,
+            outcomes_checked: None,
             deferred: HashMap::new(),
             future_retry: FUTURE_RETRY,
             on_event: Box::new(|_| {}),
@@ -483,9 +502,107 @@ impl Uploader {
             }
         }
         self.ask_client_version(&token);
+        self.deliver_requests(&token);
+        if due(self.outcomes_checked, OUTCOMES_EVERY) {
+            self.outcomes_checked = Some(Instant::now());
+            self.check_outcomes(&token);
+        }
         if due(self.whereabouts_checked, WHEREABOUTS_EVERY) {
             self.whereabouts_checked = Some(Instant::now());
             self.report_device(&token);
+        }
+    }
+
+    /// Sends the queued corrections and manual entries, oldest first, each once the interval
+    /// it names is delivered. A refusal (4xx) is kept with the server's reason and the next one
+    /// goes; anything transient leaves the rest for the next round.
+    fn deliver_requests(&mut self, token: &Token) {
+        let mut changed = false;
+        loop {
+            let next = match self.store.next_request() {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!("the queued requests: {e}");
+                    break;
+                }
+            };
+            let ready = match next.after.map(|id| self.store.status_of(id)) {
+                // Not in the store any more: delivered long ago (only sent ones are dropped).
+                None | Some(Ok(None | Some(DeliveryStatus::Sent))) => Ok(()),
+                Some(Ok(Some(DeliveryStatus::Unsent))) => break,
+                Some(Ok(Some(DeliveryStatus::Rejected))) => {
+                    Err("its interval was refused by the server".to_string())
+                }
+                Some(Err(e)) => {
+                    tracing::warn!("the queued requests: {e}");
+                    break;
+                }
+            };
+            let result = match ready {
+                Ok(()) => match self.client.post_request(token, next.kind, &next.body) {
+                    Ok(answer) => self
+                        .store
+                        .request_delivered(next.id, &answer.id, &answer.status),
+                    Err(ClientError::Refused { message, .. }) => {
+                        self.store.request_refused(next.id, &message)
+                    }
+                    Err(ClientError::Unauthorized) => {
+                        self.session_expired();
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!("a queued request: {e}");
+                        break;
+                    }
+                },
+                Err(why) => self.store.request_refused(next.id, &why),
+            };
+            if let Err(e) = result {
+                tracing::warn!("the queued requests: {e}");
+                break;
+            }
+            changed = true;
+        }
+        if changed {
+            (self.on_event)(DeliveryEvent::RequestsChanged);
+        }
+    }
+
+    /// Asks what became of the requests waiting for a reviewer.
+    fn check_outcomes(&mut self, token: &Token) {
+        let Ok(pending) = self.store.pending_requests() else {
+            return;
+        };
+        let mut changed = false;
+        for kind in [RequestKind::Correction, RequestKind::ManualEntry] {
+            let of_kind: Vec<_> = pending.iter().filter(|r| r.kind == kind).collect();
+            let (Some(from), Some(last)) = (
+                of_kind.iter().map(|r| r.at).min(),
+                of_kind.iter().map(|r| r.at).max(),
+            ) else {
+                continue;
+            };
+            // The server lists what lies in [from, to), at most 366 days of it.
+            let to = (last + chrono::Duration::seconds(1)).min(from + chrono::Duration::days(366));
+            match self.client.list_requests(token, kind, from, to) {
+                Ok(answers) => {
+                    for a in answers {
+                        match self.store.set_request_outcome(
+                            &a.id,
+                            &a.status,
+                            a.decision_note.as_deref(),
+                        ) {
+                            Ok(c) => changed |= c,
+                            Err(e) => tracing::warn!("the queued requests: {e}"),
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!("the outcome of requests: {e}"),
+            }
+        }
+        if changed {
+            (self.on_event)(DeliveryEvent::RequestsChanged);
         }
     }
 
@@ -556,6 +673,9 @@ impl Uploader {
             if flags.stop {
                 self.final_flush();
                 return self;
+            }
+            if flags.outcomes {
+                self.outcomes_checked = None;
             }
             if flags.resend || self.resend_requested() {
                 self.backoff.reset();

@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uuid::Uuid;
 
+mod requests;
+pub use requests::{NewRequest, RequestKind, RequestRecord, KEPT_REQUESTS};
+
 /// S3: how many intervals the store keeps before it drops the oldest sent ones.
 pub const DEFAULT_CAPACITY: usize = 720;
 
@@ -43,6 +46,22 @@ const MIGRATIONS: &[&str] = &[
     // v2 (0.2.0): the Metron version that recorded each interval, so a store that went
     // through upgrades with unsent intervals says which release made each (NULL: before 0.2.0).
     "ALTER TABLE intervals ADD COLUMN recorded_by TEXT;",
+    // v3 (0.2.0): corrections and manual entries waiting to reach the server, and what
+    // became of them (requests.rs).
+    "CREATE TABLE requests (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('correction', 'manual_entry')),
+        body         TEXT NOT NULL,
+        after        TEXT,
+        at           INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'unsent' CHECK (status IN ('unsent', 'sent', 'rejected')),
+        reason       TEXT,
+        server_id    TEXT,
+        outcome      TEXT,
+        outcome_note TEXT
+    );
+    CREATE INDEX requests_by_status ON requests (status, id);",
 ];
 
 /// The version written into `recorded_by` of each interval this build commits.
@@ -88,7 +107,7 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    fn parse(s: &str) -> DeliveryStatus {
+    pub(crate) fn parse(s: &str) -> DeliveryStatus {
         match s {
             "sent" => DeliveryStatus::Sent,
             "rejected" => DeliveryStatus::Rejected,

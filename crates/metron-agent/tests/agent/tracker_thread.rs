@@ -8,10 +8,12 @@ use metron_agent::delivery::{sign_in, Connection, SignInOptions, TokenStore};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
+use metron_agent::store::RequestKind;
 use metron_agent::store::Store;
 use metron_agent::tracker_thread::{
-    Notice, TrackerConfig, TrackerEvent, TrackerThread, TrackerView,
+    AwayAnswer, Notice, TrackerConfig, TrackerEvent, TrackerThread, TrackerView,
 };
+use metron_core::timesheet::AwayCause;
 use metron_core::{EngineConfig, Now, WindowInfo};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -46,6 +48,13 @@ struct Rig {
 
 impl Rig {
     fn new() -> Rig {
+        Rig::with(EngineConfig {
+            interval_range: 2..=3,
+            ..Default::default()
+        })
+    }
+
+    fn with(engine: EngineConfig) -> Rig {
         let net = Net::new();
         let dir = net.agent_dir("app");
         std::fs::create_dir_all(&dir).unwrap();
@@ -71,10 +80,7 @@ impl Rig {
         let (tx, events) = mpsc::channel();
         let config = TrackerConfig {
             data_dir: dir.clone(),
-            engine: EngineConfig {
-                interval_range: 2..=3,
-                ..Default::default()
-            },
+            engine,
             sensors: Sensors {
                 activity: Box::new(input.clone()),
                 window: Box::new(window),
@@ -327,4 +333,177 @@ fn an_expired_session_signs_the_app_out_with_a_notice_and_keeps_every_interval_f
     let rows = agent_rows(&rig.dir);
     assert!(rows.iter().all(|r| r.1 == "sent"), "{rows:?}");
     assert_eq!(ServerProc::stored_ids(&rig.net.db).len(), rows.len());
+}
+
+/// Types on the scripted keyboard for `secs` seconds.
+fn type_for(input: &ScriptedActivity, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        input.0.lock().unwrap().keys += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The server's rows of a person's corrections (change JSON, status) and manual entries
+/// (start, end, note, status), oldest first.
+type Corrections = Vec<(String, String)>;
+type Entries = Vec<(i64, i64, String, String)>;
+
+fn stored_changes(db: &std::path::Path) -> (Corrections, Entries) {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT change, status FROM corrections ORDER BY created_at, interval_started_at")
+        .unwrap();
+    let corrections = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut stmt = conn
+        .prepare(
+            "SELECT started_at, ended_at, note, status FROM manual_entries ORDER BY started_at",
+        )
+        .unwrap();
+    let entries = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (corrections, entries)
+}
+
+#[test]
+fn coming_back_after_an_idle_stop_asks_and_the_answer_reaches_the_server_after_its_intervals() {
+    // A 4-second idle limit stands in for 5 minutes.
+    let rig = Rig::with(EngineConfig {
+        interval_range: 2..=3,
+        idle_limit_secs: 4,
+        ..Default::default()
+    });
+    let handle = rig.service.as_ref().unwrap().handle();
+    handle.start(&rig.net.task);
+    type_for(&rig.input, 3);
+    let stopped = rig.wait_state(Duration::from_secs(15), "the idle stop", |s| {
+        s.tracking.is_none()
+    });
+    assert!(stopped.away.is_none(), "nobody is back yet to be asked");
+    // Away a little longer; nothing is asked meanwhile.
+    let (states, _) = rig.collect(Duration::from_secs(2));
+    assert!(states.iter().all(|s| s.away.is_none()));
+    rig.input.0.lock().unwrap().clicks += 1;
+    let (states, notices) = rig.collect(Duration::from_secs(3));
+    assert!(
+        notices.iter().any(|n| matches!(n, Notice::Back { cause: AwayCause::Idle, task_id, away_secs } if *task_id == rig.net.task && *away_secs >= 6)),
+        "{notices:?}"
+    );
+    let asked = states
+        .iter()
+        .rev()
+        .find_map(|s| s.away.clone())
+        .expect("the question in the view");
+    assert_eq!(asked.cause, AwayCause::Idle);
+    assert_eq!(asked.task_name.as_deref(), Some("Write the report"));
+    assert_eq!(
+        asked.tracked_away_secs, 4,
+        "the idle limit's seconds were tracked"
+    );
+    assert_eq!(
+        asked.away_secs,
+        (asked.back_at - asked.left_at).num_seconds()
+    );
+    assert!(asked.away_secs >= asked.tracked_away_secs + 2);
+    let today_before = states.last().unwrap().today.tracked_secs;
+
+    // Keep it as work on the same task, with a note: tracking resumes.
+    handle.answer_away(AwayAnswer::Keep {
+        task_id: rig.net.task.clone(),
+        note: "phone call".into(),
+    });
+    let resumed = rig.wait_state(Duration::from_secs(10), "tracking again", |s| {
+        s.tracking.is_some() && s.away.is_none()
+    });
+    assert_eq!(
+        resumed.today.tracked_secs + 4,
+        today_before,
+        "the app's own total leaves the idle seconds out at once"
+    );
+    let delivered = rig.wait_state(Duration::from_secs(20), "the answer delivered", |s| {
+        !s.requests.is_empty()
+            && s.requests
+                .iter()
+                .all(|r| r.status == metron_agent::store::DeliveryStatus::Sent)
+    });
+    let entry = &delivered.requests[0];
+    assert_eq!(entry.kind, RequestKind::ManualEntry);
+    assert_eq!(
+        entry.outcome.as_deref(),
+        Some("pending"),
+        "a person's manual time waits for approval under the default policy"
+    );
+    handle.stop();
+
+    let (corrections, entries) = stored_changes(&rig.net.db);
+    assert!(!corrections.is_empty());
+    assert!(corrections.iter().all(|(_, status)| status == "approved"));
+    assert!(corrections[0].0.contains("\"trim\"") || corrections[0].0.contains("\"remove\""));
+    assert_eq!(
+        entries,
+        vec![(
+            asked.left_at.timestamp(),
+            asked.back_at.timestamp(),
+            "phone call".to_string(),
+            "pending".to_string()
+        )]
+    );
+
+    // An admin approves it with a note; the app learns it when its window next looks.
+    super::server::server_cli(
+        &rig.net.db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Boss",
+            "--password",
+            PASSWORD,
+            "--admin",
+        ],
+    );
+    let http = reqwest::blocking::Client::new();
+    let base = rig.net.server.base();
+    let login: serde_json::Value = serde_json::from_str(
+        &http
+            .post(format!("{base}/api/v1/login"))
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({ "email": "boss@example.com", "password": PASSWORD })
+                    .to_string(),
+            )
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+    let decided = http
+        .post(format!(
+            "{base}/api/v1/manual-entries/{}/decision",
+            entry.server_id.as_deref().unwrap()
+        ))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .body(r#"{"decision": "approve", "note": "thanks"}"#)
+        .send()
+        .unwrap();
+    assert!(decided.status().is_success(), "{}", decided.status());
+    handle.refresh();
+    rig.wait_state(Duration::from_secs(15), "the approval in the app", |s| {
+        s.requests.first().is_some_and(|r| {
+            r.outcome.as_deref() == Some("approved") && r.outcome_note.as_deref() == Some("thanks")
+        })
+    });
 }

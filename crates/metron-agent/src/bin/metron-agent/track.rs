@@ -225,5 +225,7 @@ fn report(event: DeliveryEvent) {
             offer.version, offer.download_url
         ),
         DeliveryEvent::ClientVersion(None) => {}
+        // The headless agent queues none; the desktop app's window shows them.
+        DeliveryEvent::RequestsChanged => {}
     }
 }
