@@ -119,3 +119,21 @@ pub async fn set_settings(link: State<'_, Link>, settings: Value) -> Result<Valu
 pub async fn open_download(link: State<'_, Link>) -> Result<Value, WireError> {
     forward(link, Command::OpenDownload).await
 }
+
+/// What to do with the time away after an idle or a sleep stop (`answer` as
+/// `metron_agent::tracker_thread::AwayAnswer` reads it: `{"choice": "discard" | "stop"}` or
+/// `{"choice": "keep", "task_id", "note"}`).
+#[tauri::command]
+pub async fn answer_away(link: State<'_, Link>, answer: Value) -> Result<Value, WireError> {
+    let answer = serde_json::from_value(answer)
+        .map_err(|e| WireError::new("input", format!("the answer: {e}")))?;
+    forward(link, Command::AnswerAway { answer }).await
+}
+
+/// Time the person didn't track (task, start, end, note), for the server.
+#[tauri::command]
+pub async fn add_manual_entry(link: State<'_, Link>, entry: Value) -> Result<Value, WireError> {
+    let entry = serde_json::from_value(entry)
+        .map_err(|e| WireError::new("input", format!("the entry: {e}")))?;
+    forward(link, Command::AddManualEntry { entry }).await
+}

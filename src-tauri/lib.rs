@@ -33,6 +33,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::get_settings,
         commands::set_settings,
         commands::open_download,
+        commands::answer_away,
+        commands::add_manual_entry,
     ])
 }
 

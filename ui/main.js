@@ -112,6 +112,8 @@ function render(force = false) {
     }
   }
   if (changed("release", [state.release, lang()])) renderRelease();
+  if (changed("away", [state.away, state.tasks, lang()])) renderAway();
+  if (changed("requests", [state.requests, state.tasks, lang()])) renderRequests();
   if (view === "main") maybeRefreshToday();
   if (changed("today", [lang()])) renderToday();
 }
@@ -192,6 +194,125 @@ function renderDelivery() {
         el("div", {}, el("strong", { textContent: `${time(u.started_at)} · ${clock(u.secs)}` }), el("span", { className: "muted small", textContent: ` ${task}` }),
           el("div", { className: "reason small", textContent: status })),
         button));
+  }
+}
+
+function taskName(id) {
+  return (state.tasks.find((tk) => tk.id === id) || {}).name || id;
+}
+
+function fillTaskSelect(select, chosen) {
+  const keep = select.value || chosen;
+  select.replaceChildren(...state.tasks.map((tk) => el("option", { value: tk.id, textContent: tk.project ? `${tk.name} · ${tk.project}` : tk.name })));
+  if (keep) select.value = keep;
+}
+
+// Back after an idle or a sleep stop: the question stays until it is answered (Start or Stop
+// elsewhere answers it with the default, Discard).
+function renderAway() {
+  const a = state.away;
+  const card = $("away-card");
+  const wasHidden = card.hidden;
+  card.hidden = !a;
+  if (!a) {
+    $("away-other-form").hidden = true;
+    $("away-error").hidden = true;
+    return;
+  }
+  const vars = { from: time(a.left_at), to: time(a.back_at), span: hm(a.away_secs), tracked: hm(a.tracked_away_secs) };
+  $("away-text").replaceChildren(
+    el("span", { textContent: t(a.cause === "sleep" ? "away_sleep" : "away_idle", vars) }),
+    el("br"),
+    el("span", { className: "muted small", textContent: t("away_choose") }));
+  $("away-keep").textContent = t("away_keep", { task: a.task_name || a.task_id });
+  fillTaskSelect($("away-task"), a.task_id);
+  if (wasHidden) {
+    // The card says it all: the stop's banner goes.
+    if ([t("notice_idle"), t("notice_sleep")].includes($("banner").textContent)) banner(null);
+    $("away-discard").focus();
+    window.scrollTo(0, 0);
+  }
+}
+
+async function answerAway(answer) {
+  try {
+    await invoke("answer_away", { answer });
+    $("away-error").hidden = true;
+    $("away-other-form").hidden = true;
+    $("away-note").value = "";
+  } catch (e) {
+    $("away-error").textContent = errorText(e);
+    $("away-error").hidden = false;
+  }
+}
+
+// Corrections and manual entries made here, newest first. An answer about time away queues
+// one correction per interval; they show as one line.
+function renderRequests() {
+  const list = $("requests");
+  list.replaceChildren();
+  const rows = [];
+  for (const r of state.requests || []) {
+    const last = rows[rows.length - 1];
+    if (r.kind === "correction" && last && last.kind === "correction" && last.created_at === r.created_at && last.body.reason === r.body.reason) {
+      last.n += 1;
+      last.from = r.at < last.from ? r.at : last.from;
+      continue;
+    }
+    rows.push({ ...r, n: 1, from: r.body.change && r.body.change.action === "trim" ? r.body.change.until : r.at });
+  }
+  for (const r of rows) {
+    const what = r.kind === "manual_entry"
+      ? `${t("req_manual", { from: time(r.body.started_at), to: time(r.body.ended_at) })} · ${taskName(r.body.task_id)}`
+      : t("req_removed", { n: r.n, from: time(r.from) });
+    let key = "unsent";
+    let text = t("req_unsent");
+    if (r.status === "rejected") {
+      key = "refused";
+      text = t("req_refused", { why: r.reason || "" });
+    } else if (r.status === "sent") {
+      key = r.outcome || "approved";
+      text = t(`req_${key}`) + (r.outcome_note ? `: ${r.outcome_note}` : "");
+    }
+    const note = r.kind === "manual_entry" && r.body.note ? el("div", { className: "muted small", textContent: r.body.note }) : "";
+    const outcome = el("span", { className: "outcome small", textContent: text });
+    outcome.dataset.state = key;
+    list.append(el("li", { className: r.kind }, el("div", {}, el("span", { textContent: what }), note), outcome));
+  }
+  $("requests-empty").hidden = rows.length > 0;
+  if (!$("manual-form").hidden) fillTaskSelect($("manual-task"), state.tracking && state.tracking.task_id);
+}
+
+function openManualForm() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  $("manual-date").value = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  const hourAgo = new Date(now - 3600e3);
+  $("manual-from").value = `${pad(hourAgo.getHours())}:${pad(hourAgo.getMinutes())}`;
+  $("manual-to").value = `${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  fillTaskSelect($("manual-task"), state && state.tracking && state.tracking.task_id);
+  $("manual-error").hidden = true;
+  $("manual-form").hidden = false;
+}
+
+async function addManual() {
+  const err = $("manual-error");
+  // The date and times are the person's local ones; the backend takes UTC.
+  const at = (hhmm) => new Date(`${$("manual-date").value}T${hhmm}`);
+  const from = at($("manual-from").value);
+  const to = at($("manual-to").value);
+  if (!(to > from)) {
+    err.textContent = t("err_manual_order");
+    err.hidden = false;
+    return;
+  }
+  try {
+    await invoke("add_manual_entry", { entry: { task_id: $("manual-task").value, started_at: from.toISOString(), ended_at: to.toISOString(), note: $("manual-note").value } });
+    $("manual-form").hidden = true;
+    $("manual-note").value = "";
+  } catch (e) {
+    err.textContent = errorText(e);
+    err.hidden = false;
   }
 }
 
@@ -378,6 +499,23 @@ function wire() {
     }
   });
   $("stop").addEventListener("click", () => invoke("stop"));
+  $("away-discard").addEventListener("click", () => answerAway({ choice: "discard" }));
+  $("away-stop").addEventListener("click", () => answerAway({ choice: "stop" }));
+  $("away-keep").addEventListener("click", () => answerAway({ choice: "keep", task_id: state.away.task_id, note: "" }));
+  $("away-other").addEventListener("click", () => {
+    $("away-other-form").hidden = false;
+    $("away-note").focus();
+  });
+  $("away-other-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    answerAway({ choice: "keep", task_id: $("away-task").value, note: $("away-note").value });
+  });
+  $("manual-open").addEventListener("click", openManualForm);
+  $("manual-cancel").addEventListener("click", () => ($("manual-form").hidden = true));
+  $("manual-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    addManual();
+  });
   $("resend-all").addEventListener("click", () => invoke("resend", { id: null }));
   $("release-link").addEventListener("click", () => invoke("open_download").catch((e) => banner(errorText(e))));
   $("task-search").addEventListener("input", renderTasks);
@@ -435,6 +573,8 @@ async function init() {
   });
   await listen("notice", (ev) => {
     const n = ev.payload;
+    // Coming back: the away card asks, no banner needed.
+    if (n.kind === "back") return;
     const text = { stopped_idle: t("notice_idle"), stopped_sleep: t("notice_sleep"), other_device: t("notice_other"), session_expired: t("notice_session_expired") }[n.kind]
       ?? t("notice_rejected", { n: n.count, reason: n.reason });
     banner(text);

@@ -537,3 +537,251 @@ fn a_sleep_stops_tracking_with_a_desktop_notification_and_the_tray_starts_it_aga
     wait_gone(window.id(), "the window after Quit");
     let _ = window.wait();
 }
+
+/// The rows of the app's local server: corrections (change, reason, status) and manual
+/// entries (task, start, end, note, status).
+type ServerChanges = (
+    Vec<(String, String, String)>,
+    Vec<(String, i64, i64, String, String)>,
+);
+
+fn local_changes(data: &std::path::Path) -> ServerChanges {
+    let db = rusqlite::Connection::open(data.join("local-server.sqlite")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT change, reason, status FROM corrections ORDER BY created_at, interval_started_at")
+        .unwrap();
+    let corrections = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut stmt = db
+        .prepare("SELECT task_id, started_at, ended_at, note, status FROM manual_entries ORDER BY started_at")
+        .unwrap();
+    let entries = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (corrections, entries)
+}
+
+/// Waits until the local server holds what `ok` wants; returns it.
+fn wait_changes(
+    data: &std::path::Path,
+    what: &str,
+    ok: impl Fn(&ServerChanges) -> bool,
+) -> ServerChanges {
+    let start = Instant::now();
+    loop {
+        let changes = local_changes(data);
+        if ok(&changes) {
+            return changes;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}: {changes:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn coming_back_after_an_idle_stop_the_window_asks_and_keeps_or_discards_the_time_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, config, logs) = (
+        tmp.path().join("data"),
+        tmp.path().join("config"),
+        tmp.path().join("logs"),
+    );
+    // Local mode (its person is the organization's admin: their time is in force at once).
+    // A 5-second idle limit stands in for 5 minutes.
+    let desktop = Desktop::start(
+        &[
+            ("METRON_DATA_DIR", &data),
+            ("METRON_CONFIG_DIR", &config),
+            ("METRON_LOG_DIR", &logs),
+        ],
+        &[
+            ("METRON_INTERVAL_RANGE", "3..5"),
+            ("METRON_IDLE_LIMIT_SECS", "5"),
+        ],
+    );
+    let app = env!("CARGO_BIN_EXE_metron");
+    let s = Session::open(&desktop.driver, app);
+    let dir = shots();
+    s.wait("#view-main:not([hidden])");
+    s.wait_text("#connection", "local mode", Duration::from_secs(20), |t| {
+        t == "Local"
+    });
+    s.type_into("#new-task-name", "Meetings");
+    s.click("#new-task-form button[type=submit]");
+    s.wait_text("#tasks", "the new task", Duration::from_secs(20), |t| {
+        t.contains("Meetings")
+    });
+    // Local mode's first task, started.
+    let first_task = s
+        .script(
+            "const li = [...document.querySelectorAll('#tasks li')] \
+               .find((li) => li.querySelector('.task-name').textContent !== 'Meetings'); \
+             li.querySelector('button').click(); return li.querySelector('.task-name').textContent",
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.wait_text("#current-task", "tracking", Duration::from_secs(10), |t| {
+        t == first_task
+    });
+    desktop.work(3);
+
+    // Hands off: the idle stop comes, and nothing is asked while nobody is there.
+    s.wait_text(
+        "#current-task",
+        "the idle stop",
+        Duration::from_secs(20),
+        |t| t == "Not tracking",
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        s.script("return document.getElementById('away-card').hidden"),
+        serde_json::json!(true)
+    );
+    // Back: a mouse move (real X input through XTEST; an absolute `mousemove` only warps the
+    // pointer) opens the question.
+    desktop.xdotool(&["mousemove_relative", "--", "20", "10"]);
+    let text = s.wait_text("#away-text", "the question", Duration::from_secs(15), |t| {
+        t.contains("You were away from")
+    });
+    assert!(text.contains("5 s of idle time"), "{text}");
+    assert_eq!(
+        s.text("#away-keep"),
+        format!("Keep as work on {first_task}")
+    );
+    s.screenshot(&dir.join("06-back-after-idle.png"));
+
+    // Keep it as another task, with a note: tracking goes on with that task.
+    s.click("#away-other");
+    s.script(
+        "const sel = document.getElementById('away-task'); \
+         sel.value = [...sel.options].find((o) => o.textContent === 'Meetings').value; return 0",
+    );
+    s.type_into("#away-note", "stand-up by the window");
+    s.screenshot(&dir.join("07-keep-as-another-task.png"));
+    s.click("#away-keep-other");
+    s.wait_text(
+        "#current-task",
+        "tracking Meetings",
+        Duration::from_secs(10),
+        |t| t == "Meetings",
+    );
+    // Some work on it; the next idle stop comes 5 s after.
+    desktop.work(2);
+    assert_eq!(
+        s.script("return document.getElementById('away-card').hidden"),
+        serde_json::json!(true)
+    );
+    let (corrections, entries) = wait_changes(&data, "the kept stretch", |(c, e)| {
+        !c.is_empty() && e.len() == 1
+    });
+    assert!(
+        corrections.iter().all(
+            |(_, reason, status)| reason == "away: kept as manual time" && status == "approved"
+        ),
+        "{corrections:?}"
+    );
+    let (task, started, ended, note, status) = &entries[0];
+    assert_ne!(task, "", "the entry names the task");
+    assert_eq!(
+        (note.as_str(), status.as_str()),
+        ("stand-up by the window", "approved")
+    );
+    assert!(
+        ended - started >= 8,
+        "from the last input to the return: {started}..{ended}"
+    );
+    s.wait_text(
+        "#requests",
+        "the list of changes",
+        Duration::from_secs(15),
+        |t| {
+            t.contains("Manual time") && t.contains("Meetings") && t.contains("Time away taken out")
+        },
+    );
+    assert!(
+        !s.text("#requests").contains("waiting"),
+        "{}",
+        s.text("#requests")
+    );
+    s.script("document.getElementById('manual-card').scrollIntoView(); return 0");
+    s.screenshot(&dir.join("08-changes-listed.png"));
+    s.script("window.scrollTo(0, 0); return 0");
+
+    // Away again: Discard takes the idle seconds out and keeps nothing.
+    s.wait_text(
+        "#current-task",
+        "the second idle stop",
+        Duration::from_secs(20),
+        |t| t == "Not tracking",
+    );
+    desktop.xdotool(&["mousemove_relative", "--", "-20", "-10"]);
+    s.wait_text(
+        "#away-text",
+        "the second question",
+        Duration::from_secs(15),
+        |t| t.contains("You were away from"),
+    );
+    s.click("#away-discard");
+    s.wait_text(
+        "#current-task",
+        "tracking again",
+        Duration::from_secs(10),
+        |t| t == "Meetings",
+    );
+    let (corrections, entries) = wait_changes(&data, "the discarded tail", |(c, _)| {
+        c.iter().any(|(_, reason, _)| reason == "away: discarded")
+    });
+    assert_eq!(entries.len(), 1, "discarding keeps nothing: {entries:?}");
+    let discarded: Vec<_> = corrections
+        .iter()
+        .filter(|(_, reason, _)| reason == "away: discarded")
+        .collect();
+    // The tail is the 5 idle seconds: in intervals of 3-5 s, one trimmed and at most two removed.
+    assert!((1..=3).contains(&discarded.len()), "{discarded:?}");
+    assert!(discarded
+        .iter()
+        .all(|(change, _, status)| status == "approved"
+            && (change.contains("\"trim\"") || change.contains("\"remove\""))));
+    s.click("#stop");
+
+    // Manual time added by hand, in the window.
+    s.click("#manual-open");
+    s.script(
+        "const sel = document.getElementById('manual-task'); \
+         sel.value = [...sel.options].find((o) => o.textContent === 'Meetings').value; \
+         const d = new Date(Date.now() - 3 * 3600e3); const p = (n) => String(n).padStart(2, '0'); \
+         document.getElementById('manual-date').value = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`; \
+         document.getElementById('manual-from').value = `${p(d.getHours())}:00`; \
+         document.getElementById('manual-to').value = `${p(d.getHours())}:30`; return 0",
+    );
+    s.type_into("#manual-note", "client call from the car");
+    s.click("#manual-submit");
+    let (_, entries) = wait_changes(&data, "the entry added by hand", |(_, e)| e.len() == 2);
+    let by_hand = entries
+        .iter()
+        .find(|e| e.3 == "client call from the car")
+        .expect("the entry");
+    assert_eq!(
+        (by_hand.2 - by_hand.1, by_hand.4.as_str()),
+        (1800, "approved")
+    );
+    s.wait_text(
+        "#requests",
+        "the entry listed",
+        Duration::from_secs(15),
+        |t| t.contains("client call from the car"),
+    );
+    s.script("document.getElementById('manual-card').scrollIntoView(); return 0");
+    s.screenshot(&dir.join("09-manual-time.png"));
+}

@@ -28,6 +28,16 @@ impl Desktop for SystemDesktop {
         crate::notify::show(title, body);
     }
 
+    fn ask(
+        &self,
+        title: String,
+        body: String,
+        actions: Vec<(&'static str, String)>,
+        on_action: Box<dyn FnOnce(&str) + Send>,
+    ) {
+        crate::notify::ask(title, body, actions, on_action);
+    }
+
     fn open_window(&self, data_dir: &std::path::Path) {
         crate::window::open_window(data_dir);
     }
@@ -92,6 +102,15 @@ pub fn run() -> i32 {
         .and_then(|r| metron_core::planner::parse_range(&r).ok())
     {
         engine.interval_range = range;
+    }
+    // Seconds without input before the idle stop (default 300): the end-to-end tests wait
+    // seconds, not minutes, for one. 3..=3600.
+    if let Some(secs) = std::env::var("METRON_IDLE_LIMIT_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|s| (3..=3600).contains(s))
+    {
+        engine.idle_limit_secs = secs;
     }
     let options = Options {
         data_dir,

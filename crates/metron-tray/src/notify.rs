@@ -48,8 +48,47 @@ pub fn text(notice: &Notice, speaks: Speaks) -> (String, String) {
             "Войдите снова: неотправленное время хранится на этом компьютере и будет отправлено."
                 .into(),
         ),
+        (Notice::Back { away_secs, .. }, false) => (
+            format!("Welcome back: you were away {}", span(*away_secs, false)),
+            "Tracking stopped while you were away. Discard that time, keep it, or stay stopped."
+                .into(),
+        ),
+        (Notice::Back { away_secs, .. }, true) => (
+            format!("С возвращением: вас не было {}", span(*away_secs, true)),
+            "Учёт остановился, пока вас не было. Не учитывать это время, учесть его или не продолжать учёт."
+                .into(),
+        ),
     };
     (title, body)
+}
+
+/// "1 h 5 min", "12 min", "40 s".
+fn span(secs: i64, russian: bool) -> String {
+    let (h, m) = (secs / 3600, secs % 3600 / 60);
+    let (hours, minutes, seconds) = if russian {
+        ("ч", "мин", "с")
+    } else {
+        ("h", "min", "s")
+    };
+    match (h, m) {
+        (0, 0) => format!("{secs} {seconds}"),
+        (0, m) => format!("{m} {minutes}"),
+        (h, 0) => format!("{h} {hours}"),
+        (h, m) => format!("{h} {hours} {m} {minutes}"),
+    }
+}
+
+/// The quick answers a notification offers when someone comes back (the window has all).
+pub fn back_actions(speaks: Speaks) -> Vec<(&'static str, String)> {
+    let labels = if speaks == Speaks::Russian {
+        ["Не учитывать", "Учесть как работу", "Остановить"]
+    } else {
+        ["Discard", "Keep as work", "Stop"]
+    };
+    ["discard", "keep", "stop"]
+        .into_iter()
+        .zip(labels.map(String::from))
+        .collect()
 }
 
 /// The title and body telling of a newer release the organization announces. Metron never
@@ -93,6 +132,43 @@ pub fn show(title: String, body: String) {
     std::thread::spawn(move || {
         if let Err(e) = post(&title, &body) {
             tracing::debug!("no notification shown: {e}");
+        }
+    });
+}
+
+/// Shows a notification with `actions` (id, label) and calls `on_action` with the one
+/// clicked. Linux's notification daemons report the click over D-Bus, so a thread waits for
+/// it; on Windows and macOS the toast is shown without buttons (the window, opened beside it,
+/// asks the same).
+pub fn ask(
+    title: String,
+    body: String,
+    actions: Vec<(&'static str, String)>,
+    on_action: Box<dyn FnOnce(&str) + Send>,
+) {
+    std::thread::spawn(move || {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            let mut notification = notify_rust::Notification::new();
+            notification
+                .appname("Metron")
+                .summary(&title)
+                .body(&body)
+                .icon("appointment-soon");
+            for (id, label) in &actions {
+                notification.action(id, label);
+            }
+            match notification.show() {
+                Ok(handle) => handle.wait_for_action(|action| on_action(action)),
+                Err(e) => tracing::debug!("no notification shown: {e}"),
+            }
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        {
+            let _ = (actions, on_action);
+            if let Err(e) = post(&title, &body) {
+                tracing::debug!("no notification shown: {e}");
+            }
         }
     });
 }

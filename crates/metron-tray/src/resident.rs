@@ -8,8 +8,10 @@ use metron_agent::delivery::{self, account, Connection, SignInOptions};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::Sensors;
 use metron_agent::store::Store;
+use metron_agent::tracker_thread::MAX_NOTE_CHARS;
 use metron_agent::tracker_thread::{
-    AccountView, Notice, TrackerConfig, TrackerEvent, TrackerHandle, TrackerThread, TrackerView,
+    AccountView, AwayAnswer, Notice, TrackerConfig, TrackerEvent, TrackerHandle, TrackerThread,
+    TrackerView,
 };
 use metron_core::EngineConfig;
 use serde::Serialize;
@@ -45,6 +47,17 @@ pub trait Desktop: Send + Sync {
     fn settings_changed(&self, _settings: &Settings, _speaks: Speaks) {}
     /// Opens an http(s) address in the person's browser.
     fn open_url(&self, _url: &str) {}
+    /// A notification offering `actions` (id, label); `on_action` gets the id of the one
+    /// chosen, if any. Where notifications have no actions, a plain one.
+    fn ask(
+        &self,
+        title: String,
+        body: String,
+        _actions: Vec<(&'static str, String)>,
+        _on_action: Box<dyn FnOnce(&str) + Send>,
+    ) {
+        self.notify(title, body);
+    }
 }
 
 /// What the core runs on: real sensors and the user's dirs, or a test's.
@@ -279,6 +292,25 @@ impl Resident {
             }
             Command::Stop => {
                 self.handle()?.stop();
+                Ok(Value::Null)
+            }
+            Command::AnswerAway { answer } => {
+                if let AwayAnswer::Keep { task_id, note } = &answer {
+                    if task_id.trim().is_empty() {
+                        return Err(AppError::Input("choose a task for the time away".into()));
+                    }
+                    if note.chars().count() > MAX_NOTE_CHARS {
+                        return Err(AppError::Input(format!(
+                            "the note is longer than {MAX_NOTE_CHARS} characters"
+                        )));
+                    }
+                }
+                self.handle()?.answer_away(answer);
+                Ok(Value::Null)
+            }
+            Command::AddManualEntry { entry } => {
+                let request = entry.request(chrono::Utc::now()).map_err(AppError::Input)?;
+                self.handle()?.add_manual_entry(request);
                 Ok(Value::Null)
             }
             Command::Resend { id } => {
@@ -552,6 +584,46 @@ impl Resident {
         }
     }
 
+    /// The first input after an idle or a sleep stop: the window (opened if closed) asks what
+    /// to do with the time away; with no window open, a notification offers the quick
+    /// answers too.
+    fn person_is_back(&self, notice: Notice) {
+        self.push_to_window(|| Message::Notice {
+            notice: json(&notice),
+        });
+        let window_open = lock(&self.window).is_some();
+        self.show_window();
+        if window_open || self.is_closing() {
+            return;
+        }
+        let Ok(handle) = self.handle() else {
+            return;
+        };
+        let (title, body) = crate::notify::text(&notice, self.speaks());
+        let Notice::Back { task_id, .. } = &notice else {
+            return;
+        };
+        let task_id = task_id.clone();
+        self.desktop.ask(
+            title,
+            body,
+            crate::notify::back_actions(self.speaks()),
+            Box::new(move |action| {
+                let answer = match action {
+                    "discard" => AwayAnswer::Discard,
+                    "stop" => AwayAnswer::Stop,
+                    "keep" => AwayAnswer::Keep {
+                        task_id,
+                        note: String::new(),
+                    },
+                    // Anything else (the notification itself clicked): the window decides.
+                    _ => return,
+                };
+                handle.answer_away(answer);
+            }),
+        );
+    }
+
     /// The service's callback: runs on the tracker thread.
     fn on_service_event(&self, event: TrackerEvent) {
         match event {
@@ -565,13 +637,17 @@ impl Resident {
                 }
                 *lock(&self.latest) = Some(*state);
             }
+            TrackerEvent::Notice(notice @ Notice::Back { .. }) => self.person_is_back(notice),
             TrackerEvent::Notice(notice) => {
                 self.push_to_window(|| Message::Notice {
                     notice: json(&notice),
                 });
                 let wants = match notice {
                     Notice::StoppedIdle | Notice::StoppedSleep => lock(&self.settings).idle_notice,
-                    Notice::Rejected { .. } | Notice::OtherDevice | Notice::SessionExpired => true,
+                    Notice::Rejected { .. }
+                    | Notice::OtherDevice
+                    | Notice::SessionExpired
+                    | Notice::Back { .. } => true,
                 };
                 if wants {
                     let (title, body) = crate::notify::text(&notice, self.speaks());

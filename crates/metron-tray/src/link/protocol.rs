@@ -62,6 +62,14 @@ pub enum Command {
     /// browser. The address is the one the resident process checked and kept, never one the
     /// window sends.
     OpenDownload,
+    /// What to do with the time away after an idle or a sleep stop.
+    AnswerAway {
+        answer: metron_agent::tracker_thread::AwayAnswer,
+    },
+    /// Time the person didn't track, to the server (after approval where the policy asks).
+    AddManualEntry {
+        entry: metron_agent::tracker_thread::ManualEntryInput,
+    },
     /// Stop tracking and end the resident process (and its window).
     Quit,
 }
@@ -121,6 +129,12 @@ mod tests {
         let bare: Request = serde_json::from_str(r#"{"id":8,"cmd":"stop"}"#).unwrap();
         assert!(matches!(bare.command, Command::Stop));
         assert!(serde_json::from_str::<Request>(r#"{"id":9,"cmd":"format_disk"}"#).is_err());
+        let keep = r#"{"id":10,"cmd":"answer_away","args":{"answer":{"choice":"keep","task_id":"t-2","note":"call"}}}"#;
+        let req: Request = serde_json::from_str(keep).unwrap();
+        assert!(matches!(
+            req.command,
+            Command::AnswerAway { answer: metron_agent::tracker_thread::AwayAnswer::Keep { ref task_id, .. } } if task_id == "t-2"
+        ));
         let reply = Message::Reply {
             id: 7,
             result: Err(WireError::new("input", "a task needs a name")),

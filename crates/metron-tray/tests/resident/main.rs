@@ -15,9 +15,17 @@ use std::time::{Duration, Instant};
 #[cfg(windows)]
 mod windows;
 
-/// What the core asked of the desktop, and with what (a notification's title, an address).
+/// The callback of a notification with actions: it gets the id of the one clicked.
+type OnAction = Box<dyn FnOnce(&str) + Send>;
+
+/// What the core asked of the desktop, and with what (a notification's title, an address),
+/// and the answer callback of the last notification with actions.
 #[derive(Clone, Default)]
-struct Recorded(Arc<Mutex<Vec<&'static str>>>, Arc<Mutex<Vec<String>>>);
+struct Recorded(
+    Arc<Mutex<Vec<&'static str>>>,
+    Arc<Mutex<Vec<String>>>,
+    Arc<Mutex<Option<OnAction>>>,
+);
 
 impl Recorded {
     fn count(&self, what: &str) -> usize {
@@ -47,10 +55,24 @@ impl Desktop for RecordingDesktop {
         self.0 .0.lock().unwrap().push("open_url");
         self.0 .1.lock().unwrap().push(url.to_string());
     }
+    fn ask(
+        &self,
+        title: String,
+        _body: String,
+        actions: Vec<(&'static str, String)>,
+        on_action: OnAction,
+    ) {
+        self.0 .0.lock().unwrap().push("ask");
+        let ids: Vec<&str> = actions.iter().map(|a| a.0).collect();
+        self.0 .1.lock().unwrap().push(format!("{title} {ids:?}"));
+        *self.0 .2.lock().unwrap() = Some(on_action);
+    }
 }
 
 struct Running {
     _dir: Arc<tempfile::TempDir>,
+    /// The scripted keyboard and mouse.
+    input: ScriptedActivity,
     core: Arc<Resident>,
     socket: std::path::PathBuf,
     desktop: Recorded,
@@ -63,8 +85,13 @@ impl Running {
 
     /// A core on `dir`'s data and config dirs (a later one may start on the same).
     fn start_in(dir: Arc<tempfile::TempDir>) -> Running {
+        Running::start_with(dir, EngineConfig::default())
+    }
+
+    fn start_with(dir: Arc<tempfile::TempDir>, engine: EngineConfig) -> Running {
+        let input = ScriptedActivity::default();
         let sensors = Sensors {
-            activity: Box::new(ScriptedActivity::default()),
+            activity: Box::new(input.clone()),
             window: Box::new(ScriptedWindow::default()),
             presence: Box::new(metron_agent::sensors::presence::NoPresence),
             sources: metron_agent::sensors::fake::sources(),
@@ -73,13 +100,14 @@ impl Running {
             data_dir: dir.path().join("data"),
             config_dir: dir.path().join("config"),
             sensors,
-            engine: EngineConfig::default(),
+            engine,
         };
         let desktop = Recorded::default();
         let core = Resident::start(options, Box::new(RecordingDesktop(desktop.clone()))).unwrap();
         let socket = metron_tray::link::socket::listen(&core).unwrap();
         Running {
             _dir: dir,
+            input,
             core,
             socket,
             desktop,
@@ -551,4 +579,67 @@ fn a_newer_release_is_told_once_per_version_and_its_page_opens_only_when_asked()
         release_shown(&second).as_deref() == Some("99.1.0")
     });
     wait("its notification", || second.desktop.count("notify") == 1);
+}
+
+#[test]
+fn back_with_no_window_open_opens_one_and_a_notification_answers_for_the_time_away() {
+    // A 3-second idle limit stands in for 5 minutes.
+    let running = Running::start_with(
+        Arc::new(tempfile::tempdir().unwrap()),
+        EngineConfig {
+            idle_limit_secs: 3,
+            ..Default::default()
+        },
+    );
+    wait("local mode's task list", || {
+        running.core.latest().is_some_and(|s| !s.tasks.is_empty())
+    });
+    let task = running.core.latest().unwrap().tasks[0].id.clone();
+    let (client, _) = running.connect();
+    client
+        .call(
+            Command::Start {
+                task_id: task.clone(),
+            },
+            T,
+        )
+        .unwrap();
+    running.input.0.lock().unwrap().keys += 3;
+    wait("tracking", || {
+        running.core.latest().is_some_and(|s| s.tracking.is_some())
+    });
+    wait("the idle stop", || {
+        running.core.latest().is_some_and(|s| s.tracking.is_none())
+    });
+    assert_eq!(running.desktop.count("ask"), 0, "nobody is back yet");
+    running.input.0.lock().unwrap().clicks += 1;
+    wait("the question", || running.desktop.count("ask") == 1);
+    assert_eq!(running.desktop.count("open_window"), 1, "the window opens");
+    let asked = running.desktop.1.lock().unwrap().last().unwrap().clone();
+    assert!(
+        asked.starts_with("Welcome back: you were away")
+            && asked.ends_with(r#"["discard", "keep", "stop"]"#),
+        "{asked}"
+    );
+    assert!(running.core.latest().unwrap().away.is_some());
+    // "Keep as work" from the notification: kept, and tracking resumes on the task.
+    let answer = running.desktop.2.lock().unwrap().take().unwrap();
+    answer("keep");
+    wait("tracking again", || {
+        running.core.latest().is_some_and(|s| {
+            s.away.is_none()
+                && s.tracking.as_ref().is_some_and(|t| t.task_id == task)
+                && s.requests
+                    .iter()
+                    .any(|r| r.kind == metron_agent::store::RequestKind::ManualEntry)
+        })
+    });
+    let requests = running.core.latest().unwrap().requests;
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.kind == metron_agent::store::RequestKind::Correction
+                && r.body["reason"] == "away: kept as manual time"),
+        "{requests:?}"
+    );
 }
