@@ -407,7 +407,8 @@ echo "new agent -> new server: all $total intervals delivered, the upgraded stor
 # The store's schema migrated: the current version, 0.1.0's intervals kept without a
 # recorder, the new ones recorded by this version.
 store_db=$root/home/ann/.local/share/metron/agent.sqlite
-[ "$(sqlite3 "$store_db" 'PRAGMA user_version')" = 2 ] || fail "the agent's store was not migrated to v2"
+[ "$(sqlite3 "$store_db" 'PRAGMA user_version')" = 3 ] || fail "the agent's store was not migrated to v3"
+[ "$(sqlite3 "$store_db" 'SELECT count(*) FROM requests')" = 0 ] || fail "the migrated store has no empty requests table"
 by=$(sqlite3 "$store_db" "SELECT coalesce(recorded_by, 'none'), count(*) FROM intervals GROUP BY 1 ORDER BY 1")
 echo "intervals by the version that recorded them: $(echo $by)"
 grep -q "^none|" <<<"$by" && grep -q "^$version|" <<<"$by" ||

@@ -40,7 +40,7 @@ fn the_store_is_in_wal_mode_at_the_current_schema() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
 
 /// 0.1.0's store (schema v1) with an unsent and a sent interval, as that release left it.
@@ -104,7 +104,12 @@ fn a_store_of_0_1_0_is_migrated_with_its_unsent_intervals() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+    // v3: the requests the app queues (corrections, manual entries), none yet.
+    let requests: i64 = conn
+        .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(requests, 0);
 }
 
 #[test]
