@@ -531,6 +531,12 @@ impl Worker {
         self.tracker.start(task)
     }
 
+    /// The wall clock in whole seconds, as the server takes manual time.
+    fn whole_second_now(&self) -> DateTime<Utc> {
+        let now = self.tracker.now().wall;
+        DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+    }
+
     /// Whether tracking stopped while the person was away and they haven't been seen since.
     fn watching_for_return(&self) -> bool {
         matches!(self.away, Some((_, None))) && !self.tracker.engine().is_tracking()
@@ -541,9 +547,7 @@ impl Worker {
         if !self.watching_for_return() || !self.tracker.take_input().active() {
             return;
         }
-        // Whole seconds, as the server takes manual time.
-        let now = self.tracker.now().wall;
-        let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let now = self.whole_second_now();
         if let Some((away, back)) = &mut self.away {
             tracing::info!(left_at = %away.left_at, "back after an idle or a sleep stop");
             *back = Some(now);
@@ -561,10 +565,7 @@ impl Worker {
     /// track now (none for "stop").
     fn settle_away(&mut self, answer: &AwayAnswer) -> Option<String> {
         let (away, back) = self.away.take()?;
-        let back = back.unwrap_or_else(|| {
-            let now = self.tracker.now().wall;
-            DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
-        });
+        let back = back.unwrap_or_else(|| self.whole_second_now());
         let reason = match answer {
             AwayAnswer::Discard => "away: discarded",
             AwayAnswer::Keep { .. } => "away: kept as manual time",
