@@ -5,6 +5,7 @@
 //! PostgreSQL), and so are their error codes.
 
 pub mod accounts;
+mod migrations;
 pub mod postgres;
 pub mod sqlite;
 pub mod timesheets;
@@ -17,6 +18,28 @@ use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use std::sync::Arc;
+
+/// `sqlx::FromRow` for a row struct, on both backends, reading each field from the column of
+/// its name: what `#[derive(sqlx::FromRow)]` writes. The derive is not used because it needs
+/// sqlx's macros, which compile sqlx a second time for the compiler's host (see
+/// `migrations`). A field missing from the list is a compile error (the struct literal).
+macro_rules! from_row {
+    ($name:ident { $($field:ident),* $(,)? }) => {
+        $crate::db::from_row!(@on sqlx::sqlite::SqliteRow, $name { $($field),* });
+        $crate::db::from_row!(@on sqlx::postgres::PgRow, $name { $($field),* });
+    };
+    (@on $row:ty, $name:ident { $($field:ident),* }) => {
+        impl<'r> sqlx::FromRow<'r, $row> for $name {
+            fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                Ok($name {
+                    $($field: row.try_get(stringify!($field))?),*
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_row;
 
 /// Widens a device's seen span (first and last seen, unix seconds) by the intervals just
 /// stored, or creates its row. The same SQL on both backends (CASE rather than SQLite's
@@ -50,7 +73,7 @@ impl SeenSpans {
 }
 
 /// A device as stored: its report (JSON of `DeviceInfo`), first and last seen, when it reported.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct DeviceRow {
     pub user_id: String,
     pub device_id: String,
@@ -59,6 +82,15 @@ pub struct DeviceRow {
     pub last_seen: i64,
     pub reported_at: Option<i64>,
 }
+
+from_row!(DeviceRow {
+    user_id,
+    device_id,
+    info,
+    first_seen,
+    last_seen,
+    reported_at
+});
 
 /// A user with the organization they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]

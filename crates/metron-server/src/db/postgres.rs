@@ -30,7 +30,9 @@ impl PgDb {
             .connect(url)
             .await
             .map_err(classify)?;
-        sqlx::migrate!("./migrations/postgres")
+        super::migrations::migrator(super::migrations::POSTGRES)
+            .await
+            .map_err(|e| DbError::Other(format!("reading the migrations: {e}")))?
             .run(&pool)
             .await
             .map_err(|e| DbError::Other(format!("migrating: {e}")))?;

@@ -81,7 +81,9 @@ impl SqliteDb {
             .connect_with(options)
             .await
             .map_err(classify)?;
-        sqlx::migrate!("./migrations/sqlite")
+        super::migrations::migrator(super::migrations::SQLITE)
+            .await
+            .map_err(|e| DbError::Other(format!("reading the migrations: {e}")))?
             .run(&pool)
             .await
             .map_err(|e| DbError::Other(format!("migrating: {e}")))?;

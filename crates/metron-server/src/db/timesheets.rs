@@ -7,10 +7,10 @@
 use async_trait::async_trait;
 use metron_core::timesheet::Policy;
 
-use super::DbError;
+use super::{from_row, DbError};
 
 /// A manual entry as stored (times in unix seconds, status as text).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryRow {
     pub id: String,
     pub user_id: String,
@@ -26,8 +26,23 @@ pub struct EntryRow {
     pub decision_note: Option<String>,
 }
 
+from_row!(EntryRow {
+    id,
+    user_id,
+    task_id,
+    started_at,
+    ended_at,
+    note,
+    status,
+    created_at,
+    created_by,
+    decided_by,
+    decided_at,
+    decision_note
+});
+
 /// A correction as stored: `change` is `metron_core::timesheet::Change` as JSON.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectionRow {
     pub id: String,
     pub user_id: String,
@@ -43,9 +58,24 @@ pub struct CorrectionRow {
     pub decision_note: Option<String>,
 }
 
+from_row!(CorrectionRow {
+    id,
+    user_id,
+    interval_id,
+    interval_started_at,
+    change,
+    reason,
+    status,
+    created_at,
+    created_by,
+    decided_by,
+    decided_at,
+    decision_note
+});
+
 /// One line of the audit trail: who (`actor_id`) changed whose time (`user_id`), when, what
 /// (`action` on `subject_id`, `before` and `after` as JSON) and why.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
     pub id: String,
     pub org_id: String,
@@ -59,8 +89,21 @@ pub struct AuditRow {
     pub reason: String,
 }
 
+from_row!(AuditRow {
+    id,
+    org_id,
+    user_id,
+    actor_id,
+    at,
+    action,
+    subject_id,
+    before,
+    after,
+    reason
+});
+
 /// A submitted or approved week or month (`kind`, `start` as YYYY-MM-DD).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodRow {
     pub user_id: String,
     pub kind: String,
@@ -70,6 +113,16 @@ pub struct PeriodRow {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
 }
+
+from_row!(PeriodRow {
+    user_id,
+    kind,
+    start,
+    state,
+    submitted_at,
+    decided_by,
+    decided_at
+});
 
 impl EntryRow {
     /// The entry as the report math reads it.
