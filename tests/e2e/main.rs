@@ -408,7 +408,11 @@ fn closing_the_window_ends_its_process_tracking_stays_in_the_tray_and_show_or_a_
             std::thread::sleep(Duration::from_millis(100));
         }
     };
-    assert!(status.success(), "{status:?}");
+    assert!(
+        status.success(),
+        "the second launch ended with {status:?}; the app's logs:\n{}",
+        logs_of(tmp.path())
+    );
     assert_eq!(
         desktop
             .xdotool(&["search", "--onlyvisible", "--name", "^Metron$"])
@@ -784,4 +788,18 @@ fn coming_back_after_an_idle_stop_the_window_asks_and_keeps_or_discards_the_time
     );
     s.script("document.getElementById('manual-card').scrollIntoView(); return 0");
     s.screenshot(&dir.join("09-manual-time.png"));
+}
+
+/// Every log file the app's processes wrote under `dir` (METRON_LOG_DIR), for a failure's
+/// message: the window processes' stderr is not kept.
+fn logs_of(dir: &std::path::Path) -> String {
+    let Ok(files) = std::fs::read_dir(dir.join("logs")) else {
+        return "(no logs)".into();
+    };
+    let mut out = String::new();
+    for f in files.flatten() {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        out += &format!("--- {}\n{text}\n", f.path().display());
+    }
+    out
 }
