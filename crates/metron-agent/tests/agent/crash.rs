@@ -3,7 +3,7 @@
 use super::*;
 use rand::{Rng, SeedableRng};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const TRIALS: usize = 24;
 
@@ -115,13 +115,6 @@ fn sigkill_at_random_moments_loses_no_closed_interval_and_at_most_five_seconds()
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
 }
 
 /// Reads the child's stderr until it says it is tracking; returns when that was. The rest of

@@ -79,6 +79,14 @@ pub fn interval(start: i64, secs: i64) -> Interval {
 }
 
 /// The built `metron-agent` binary.
+/// The wall clock as unix seconds with a fraction, as tests compare it with stored times.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 pub fn agent_bin() -> &'static str {
     env!("CARGO_BIN_EXE_metron-agent")
 }
