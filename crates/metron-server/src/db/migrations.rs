@@ -17,26 +17,21 @@ use std::pin::Pin;
 /// (file name, SQL) of each migration file in one directory.
 type Files = &'static [(&'static str, &'static str)];
 
-macro_rules! embed {
-    ($dir:literal: $($file:literal),* $(,)?) => {
-        &[$(($file, include_str!(concat!("../../migrations/", $dir, "/", $file)))),*]
+/// Both backends' migrations: each file name is a migration in `migrations/sqlite/` and in
+/// `migrations/postgres/` (every schema change is made on both). A new file must be listed
+/// here too (a test checks); a name missing from either directory is a compile error.
+macro_rules! embed_both {
+    ($($file:literal),* $(,)?) => {
+        /// `migrations/sqlite/`.
+        pub(crate) const SQLITE: Files =
+            &[$(($file, include_str!(concat!("../../migrations/sqlite/", $file)))),*];
+        /// `migrations/postgres/`.
+        pub(crate) const POSTGRES: Files =
+            &[$(($file, include_str!(concat!("../../migrations/postgres/", $file)))),*];
     };
 }
 
-/// `migrations/sqlite/`. A new file there must be listed here too (a test checks).
-pub(crate) const SQLITE: Files = embed!("sqlite":
-    "0001_init.sql",
-    "0002_reports.sql",
-    "0003_hardening.sql",
-    "0004_client_version.sql",
-    "0005_devices.sql",
-    "0006_unusual.sql",
-    "0007_timesheets.sql",
-    "0008_timesheet_days.sql",
-);
-
-/// `migrations/postgres/`. A new file there must be listed here too (a test checks).
-pub(crate) const POSTGRES: Files = embed!("postgres":
+embed_both!(
     "0001_init.sql",
     "0002_reports.sql",
     "0003_hardening.sql",

@@ -19,16 +19,25 @@ use metron_core::wire::{ActiveDevice, IngestResult, User};
 use metron_core::Interval;
 use std::sync::Arc;
 
-/// `sqlx::FromRow` for a row struct, on both backends, reading each field from the column of
-/// its name: what `#[derive(sqlx::FromRow)]` writes. The derive is not used because it needs
-/// sqlx's macros, which compile sqlx a second time for the compiler's host (see
-/// `migrations`). A field missing from the list is a compile error (the struct literal).
-macro_rules! from_row {
-    ($name:ident { $($field:ident),* $(,)? }) => {
-        $crate::db::from_row!(@on sqlx::sqlite::SqliteRow, $name { $($field),* });
-        $crate::db::from_row!(@on sqlx::postgres::PgRow, $name { $($field),* });
+/// A row struct with `sqlx::FromRow` on both backends, each field read from the column of its
+/// name: what `#[derive(sqlx::FromRow)]` writes. The derive is not used because it needs sqlx's
+/// macros, which compile sqlx a second time for the compiler's host (see `migrations`). The
+/// struct is written inside the macro, so its fields are listed once.
+macro_rules! row_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$field_meta])* pub $field: $ty),*
+        }
+        $crate::db::row_struct!(@from_row sqlx::sqlite::SqliteRow, $name { $($field),* });
+        $crate::db::row_struct!(@from_row sqlx::postgres::PgRow, $name { $($field),* });
     };
-    (@on $row:ty, $name:ident { $($field:ident),* }) => {
+    (@from_row $row:ty, $name:ident { $($field:ident),* }) => {
         impl<'r> sqlx::FromRow<'r, $row> for $name {
             fn from_row(row: &'r $row) -> Result<Self, sqlx::Error> {
                 use sqlx::Row;
@@ -39,7 +48,7 @@ macro_rules! from_row {
         }
     };
 }
-pub(crate) use from_row;
+pub(crate) use row_struct;
 
 /// Widens a device's seen span (first and last seen, unix seconds) by the intervals just
 /// stored, or creates its row. The same SQL on both backends (CASE rather than SQLite's
@@ -72,25 +81,19 @@ impl SeenSpans {
     }
 }
 
-/// A device as stored: its report (JSON of `DeviceInfo`), first and last seen, when it reported.
-#[derive(Debug, Clone)]
-pub struct DeviceRow {
-    pub user_id: String,
-    pub device_id: String,
-    pub info: Option<String>,
-    pub first_seen: i64,
-    pub last_seen: i64,
-    pub reported_at: Option<i64>,
+row_struct! {
+    /// A device as stored: its report (JSON of `DeviceInfo`), first and last seen, when it
+    /// reported.
+    #[derive(Debug, Clone)]
+    pub struct DeviceRow {
+        pub user_id: String,
+        pub device_id: String,
+        pub info: Option<String>,
+        pub first_seen: i64,
+        pub last_seen: i64,
+        pub reported_at: Option<i64>,
+    }
 }
-
-from_row!(DeviceRow {
-    user_id,
-    device_id,
-    info,
-    first_seen,
-    last_seen,
-    reported_at
-});
 
 /// A user with the organization they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]

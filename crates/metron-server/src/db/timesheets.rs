@@ -7,122 +7,77 @@
 use async_trait::async_trait;
 use metron_core::timesheet::Policy;
 
-use super::{from_row, DbError};
+use super::{row_struct, DbError};
 
-/// A manual entry as stored (times in unix seconds, status as text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryRow {
-    pub id: String,
-    pub user_id: String,
-    pub task_id: String,
-    pub started_at: i64,
-    pub ended_at: i64,
-    pub note: String,
-    pub status: String,
-    pub created_at: i64,
-    pub created_by: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-    pub decision_note: Option<String>,
+row_struct! {
+    /// A manual entry as stored (times in unix seconds, status as text).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EntryRow {
+        pub id: String,
+        pub user_id: String,
+        pub task_id: String,
+        pub started_at: i64,
+        pub ended_at: i64,
+        pub note: String,
+        pub status: String,
+        pub created_at: i64,
+        pub created_by: String,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<i64>,
+        pub decision_note: Option<String>,
+    }
 }
 
-from_row!(EntryRow {
-    id,
-    user_id,
-    task_id,
-    started_at,
-    ended_at,
-    note,
-    status,
-    created_at,
-    created_by,
-    decided_by,
-    decided_at,
-    decision_note
-});
-
-/// A correction as stored: `change` is `metron_core::timesheet::Change` as JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CorrectionRow {
-    pub id: String,
-    pub user_id: String,
-    pub interval_id: String,
-    pub interval_started_at: i64,
-    pub change: String,
-    pub reason: String,
-    pub status: String,
-    pub created_at: i64,
-    pub created_by: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-    pub decision_note: Option<String>,
+row_struct! {
+    /// A correction as stored: `change` is `metron_core::timesheet::Change` as JSON.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct CorrectionRow {
+        pub id: String,
+        pub user_id: String,
+        pub interval_id: String,
+        pub interval_started_at: i64,
+        pub change: String,
+        pub reason: String,
+        pub status: String,
+        pub created_at: i64,
+        pub created_by: String,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<i64>,
+        pub decision_note: Option<String>,
+    }
 }
 
-from_row!(CorrectionRow {
-    id,
-    user_id,
-    interval_id,
-    interval_started_at,
-    change,
-    reason,
-    status,
-    created_at,
-    created_by,
-    decided_by,
-    decided_at,
-    decision_note
-});
-
-/// One line of the audit trail: who (`actor_id`) changed whose time (`user_id`), when, what
-/// (`action` on `subject_id`, `before` and `after` as JSON) and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRow {
-    pub id: String,
-    pub org_id: String,
-    pub user_id: String,
-    pub actor_id: String,
-    pub at: i64,
-    pub action: String,
-    pub subject_id: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub reason: String,
+row_struct! {
+    /// One line of the audit trail: who (`actor_id`) changed whose time (`user_id`), when, what
+    /// (`action` on `subject_id`, `before` and `after` as JSON) and why.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AuditRow {
+        pub id: String,
+        pub org_id: String,
+        pub user_id: String,
+        pub actor_id: String,
+        pub at: i64,
+        pub action: String,
+        pub subject_id: String,
+        pub before: Option<String>,
+        pub after: Option<String>,
+        pub reason: String,
+    }
 }
 
-from_row!(AuditRow {
-    id,
-    org_id,
-    user_id,
-    actor_id,
-    at,
-    action,
-    subject_id,
-    before,
-    after,
-    reason
-});
-
-/// A submitted or approved week or month (`kind`, `start` as YYYY-MM-DD).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeriodRow {
-    pub user_id: String,
-    pub kind: String,
-    pub start: String,
-    pub state: String,
-    pub submitted_at: i64,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
+row_struct! {
+    /// A submitted or approved week or month (`kind`, `start` as YYYY-MM-DD).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PeriodRow {
+        pub user_id: String,
+        pub kind: String,
+        pub start: String,
+        pub state: String,
+        pub submitted_at: i64,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<i64>,
+    }
 }
-
-from_row!(PeriodRow {
-    user_id,
-    kind,
-    start,
-    state,
-    submitted_at,
-    decided_by,
-    decided_at
-});
 
 impl EntryRow {
     /// The entry as the report math reads it.
