@@ -57,28 +57,34 @@ impl Desktop {
     pub fn start(env: &[(&str, &Path)], extra_env: &[(&str, &str)]) -> Desktop {
         // The window starts the resident process from beside itself: have it built.
         tray_bin();
-        // Tests run in parallel: pick a display number and bring Xvfb up one at a time.
-        static PICKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let picking = PICKING.lock().unwrap_or_else(|p| p.into_inner());
+        // Xvfb picks a free display number itself and writes it to its stdout
+        // (`-displayfd 1`) once it accepts connections: tests run in parallel, in threads and
+        // (under cargo-nextest) in processes of their own, so a number found free by looking
+        // could be taken by another test before its server started.
         let mut children = Vec::new();
-        let n = (90..400)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .unwrap();
-        let display = format!(":{n}");
-        children.push(spawn(
+        let mut xvfb = spawn(
             Command::new("Xvfb")
-                .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
-                .stdout(Stdio::null())
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x900x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
             "Xvfb",
-        ));
-        wait_for("Xvfb", Duration::from_secs(10), || {
-            Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        });
-        drop(picking);
+        );
+        let mut number = String::new();
+        let _ = BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut number);
+        children.push(xvfb);
+        assert!(
+            !number.trim().is_empty(),
+            "Xvfb exited before it said which display it took"
+        );
+        let display = format!(":{}", number.trim());
         children.push(spawn(
             Command::new("openbox")
                 .env("DISPLAY", &display)

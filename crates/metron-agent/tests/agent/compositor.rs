@@ -113,14 +113,22 @@ pub fn ensure_user(user: &str) {
         0,
         "the Wayland test runs sway as a user of its own and needs root to do so (the test command runs as root)"
     );
-    let exists = Command::new("id")
-        .arg(user)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !exists {
-        let made = Command::new("useradd")
+    let exists = || {
+        Command::new("id")
+            .arg(user)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // Tests in other processes (cargo-nextest) may make the same user at the same moment:
+    // useradd then fails on the lock of /etc/passwd or finds the user made, so the user's
+    // existence is what counts, asked again after each try.
+    for _ in 0..50 {
+        if exists() {
+            return;
+        }
+        let _ = Command::new("useradd")
             .args([
                 "--system",
                 "--no-create-home",
@@ -128,10 +136,14 @@ pub fn ensure_user(user: &str) {
                 "/usr/sbin/nologin",
                 user,
             ])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(made, "useradd {user} failed");
+            .stderr(Stdio::null())
+            .status();
+        if exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    panic!("useradd {user} failed for 10 s");
 }
 
 pub fn start_sway() -> Compositor {

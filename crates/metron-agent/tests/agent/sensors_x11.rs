@@ -4,7 +4,6 @@
 
 use super::*;
 use metron_core::events::EventType;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -50,36 +49,45 @@ pub fn xdotool(display: &str, args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-/// A display number no X server uses, and no other test of this process was given: tests
-/// run in parallel, and two that found the same free number would share one Xvfb.
-pub fn free_display() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(90);
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        assert!(n < 400, "no free X display number");
-        if !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        {
-            return n;
-        }
-    }
+/// Starts Xvfb on a display number it picks itself (`-displayfd`, here its stdout) and
+/// returns the server and its display. Tests run in parallel, in threads and (under
+/// cargo-nextest) in processes of their own: a number chosen by looking for a free one could
+/// be taken by another test between the look and the start; the X server is the one judge.
+pub fn xvfb(screen: &str) -> (Child, String) {
+    use std::io::BufRead;
+    let mut server = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            screen,
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start Xvfb ({e}); run the README test command, which installs it")
+        });
+    // Written once the server accepts connections; end of file first means it died.
+    let mut number = String::new();
+    let _ = std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut number);
+    let number = number.trim();
+    assert!(
+        !number.is_empty(),
+        "Xvfb exited before it said which display it took"
+    );
+    let display = format!(":{number}");
+    (server, display)
 }
 
 /// An X display of its own (Xvfb) with an EWMH window manager (openbox), so the active
 /// window is known; both end with the returned `Procs`.
 pub fn x_desktop() -> (Procs, String) {
-    let n = free_display();
-    let display = format!(":{n}");
-    let mut procs = Procs(Vec::new());
-    procs.0.push(spawn(
-        "Xvfb",
-        &[&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        &display,
-    ));
-    wait_until("Xvfb", Duration::from_secs(15), || {
-        Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-    });
+    let (server, display) = xvfb("1280x800x24");
+    let mut procs = Procs(vec![server]);
     procs.0.push(spawn("openbox", &[], &display));
     (procs, display)
 }

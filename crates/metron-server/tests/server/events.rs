@@ -262,15 +262,22 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server/discover_process.py")
 }
 
-/// The Python with pm4py: `target/pm4py-venv`, made (once, for both backends' tests) with pip
-/// when it is not there: the pinned versions of `pm4py-requirements.txt`, wheels only (no
-/// build of a source package can fail halfway), with pip's retries for a slow registry. When
-/// that fails, the panic carries pip's own words.
+/// The Python with pm4py: `target/pm4py-venv`, or `METRON_PM4PY_VENV` (the test command keeps
+/// it in its machine-wide cache), made when it is not there: the pinned versions of
+/// `pm4py-requirements.txt`, wheels only (no build of a source package can fail halfway), with
+/// pip's retries for a slow registry. When that fails, the panic carries pip's own words.
+/// Made once for both backends' tests, which may run in processes of their own
+/// (cargo-nextest): a lock file beside the venv, not a mutex, makes them take turns.
 fn pm4py_python() -> PathBuf {
-    static MADE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _once = MADE.lock().unwrap_or_else(|p| p.into_inner());
     let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server");
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pm4py-venv");
+    let venv = std::env::var_os("METRON_PM4PY_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pm4py-venv")
+        });
+    std::fs::create_dir_all(venv.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(venv.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
     let python = venv.join("bin/python");
     let ready = || {
         Command::new(&python)
