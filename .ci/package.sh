@@ -15,6 +15,9 @@ repo=$PWD
 bash .ci/deps.sh build
 bash .ci/deps.sh package
 export PATH="$HOME/.cargo/bin:$PATH"
+# Where cargo builds: the test command's cache when it runs this (CARGO_TARGET_DIR set),
+# else this checkout's target/.
+target=${CARGO_TARGET_DIR:-$repo/target}
 
 case "${METRON_PACKAGE_PROFILE:-release}" in
   release) profile_args=(--release) profile_dir=release ;;
@@ -55,42 +58,48 @@ if [ "${1:-}" = --release ]; then
   # out (the Windows replay test compares against this checkout's Linux agent).
   keep=$(mktemp -d)
   for b in metron metron-tray metron-agent metron-server; do
-    [ ! -f "$repo/target/$profile_dir/$b" ] || cp -p "$repo/target/$profile_dir/$b" "$keep/"
+    [ ! -f "$target/$profile_dir/$b" ] || cp -p "$target/$profile_dir/$b" "$keep/"
   done
   put_back() {
     for b in "$keep"/*; do
       [ -f "$b" ] || continue
       # A new file, not a write through cargo's hard link into the release's own artifact.
-      rm -f "$repo/target/$profile_dir/${b##*/}" && cp -p "$b" "$repo/target/$profile_dir/"
+      rm -f "$target/$profile_dir/${b##*/}" && cp -p "$b" "$target/$profile_dir/"
     done
     rm -rf "$keep"
   }
   if [ -f "$src/.ci/package.sh" ]; then
     # A tag that packs itself: its own recipe, sharing this target dir (dependencies built
     # once).
-    METRON_PACKAGES_DIR=$out CARGO_TARGET_DIR=$repo/target bash "$src/.ci/package.sh"
+    METRON_PACKAGES_DIR=$out CARGO_TARGET_DIR=$target bash "$src/.ci/package.sh"
     put_back
     exit 0
   fi
   # 0.1.0 predates packaging: its binaries, packed by today's recipe at its version. Built
   # with this workspace's profile settings (so the dependencies both share are compiled once)
   # and without the test run's clippy wrapper: old code isn't held to today's lints.
-  (cd "$src" && env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS CARGO_TARGET_DIR=$repo/target \
+  (cd "$src" && env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS CARGO_TARGET_DIR=$target \
     cargo build "${profile_args[@]}" --locked -p metron -p metron-tray -p metron-agent -p metron-server)
   version=$(version_of "$src")
 else
   out=${METRON_PACKAGES_DIR:-$repo/target/packages}
   # custom-protocol: the window serves its embedded UI as a production build (what
   # `tauri build` turns on).
-  cargo build "${profile_args[@]}" --locked -p metron -p metron-tray -p metron-agent \
-    -p metron-server --features metron/custom-protocol
+  if [ "$profile_dir" = debug ]; then
+    # The test command's own build (.ci/test.sh), features and targets alike: the packages
+    # hold the binaries the tests ran, and under the test command this compiles nothing.
+    cargo test "${profile_args[@]}" --workspace --all-targets --locked --no-run \
+      --features metron/custom-protocol
+  else
+    cargo build "${profile_args[@]}" --locked -p metron -p metron-tray -p metron-agent \
+      -p metron-server --features metron/custom-protocol
+  fi
   version=$(version_of "$repo")
 fi
 
 # The binaries are copied out first: a later build in this target dir replaces them.
 bins=$(mktemp -d)
 trap 'rm -rf "$bins"' EXIT
-target=${CARGO_TARGET_DIR:-$repo/target}
 cp "$target/$profile_dir"/{metron,metron-tray,metron-agent,metron-server} "$bins/"
 ! declare -F put_back >/dev/null || put_back
 bash packaging/linux/pack.sh "$bins" "$version" "$out"

@@ -4,12 +4,15 @@
 # The fuzzing user is an admin, so the admin-only operations (rules, team report) run too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/schemathesis-venv
-[ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis>=4,<5"; }
+# The venv: in the test command's cache when it runs this (METRON_SCHEMATHESIS_VENV), else in
+# target/. Made anew when it lacks schemathesis (a run stopped halfway leaves it so).
+venv=${METRON_SCHEMATHESIS_VENV:-target/schemathesis-venv}
+[ -x "$venv/bin/schemathesis" ] || { rm -rf "$venv" && python3 -m venv "$venv" &&
+  "$venv/bin/pip" install -q "schemathesis>=4,<5" || { rm -rf "$venv"; exit 1; }; }
 # Under .ci/test.sh the server was just built by `cargo test --workspace`.
 [ -n "${METRON_WORKSPACE_BINS:-}" ] || cargo build -q --locked -p metron-server
 work=$(mktemp -d)
-server=target/debug/metron-server
+server=${CARGO_TARGET_DIR:-target}/debug/metron-server
 $server --db "$work/db.sqlite" user add --email fuzz@metron.test --name Fuzz --password fuzz-password --admin >/dev/null
 $server --db "$work/db.sqlite" task add --name Fuzzing >/dev/null
 $server --db "$work/db.sqlite" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &

@@ -5,42 +5,66 @@
 # desktop shell's IPC, and the app end to end in a real window under Xvfb and in sway through
 # tauri-driver), the Linux packages installed on clean Debian 12 roots, then all of it built
 # for Windows and tested under Wine, with the installer (.ci/windows.sh).
+#
+# The order is for failing early and keeping both cores busy (docs/DECISIONS.md, "The test
+# command's order and budget"): format, then the Linux build with clippy, then the Linux tests
+# (cargo-nextest, .config/nextest.toml) while the Windows build runs beside them at the lowest
+# CPU priority, then the packages, their install test, and the Windows tests under Wine.
+# Builds go to a cache kept on this machine (.ci/cache.sh), so a fresh clone of a commit the
+# machine has built compiles only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p target/ci
 
 # Each stage's time, printed when the run ends (passed or not): where a slow run went.
 stages=() started=$SECONDS stage_at=$SECONDS stage_name=""
 stage() {
   [ -z "$stage_name" ] || stages+=("$(printf '%5ds  %s' $((SECONDS - stage_at)) "$stage_name")")
   stage_name=$1 stage_at=$SECONDS
-  echo "== test: $1 ($(date +%T))"
+  [ -z "$1" ] || echo "== test: $1 ($(date +%T))"
 }
 times() {
+  local failed=$stage_name
   stage ""
-  echo "== test: stage times (total $(((SECONDS - started) / 60)) min)"
+  echo "== test: stage times (total $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s)"
   printf '%s\n' "${stages[@]}"
+  [ -z "$failed" ] || echo "== test: FAILED in stage: $failed"
 }
+background=()
 on_exit() {
   local rc=$?
+  # A run that fails says where first; the Windows build beside it is stopped, not awaited.
+  for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  [ $rc -eq 0 ] && stage_name=""
   times
   declare -F pg_test_stop >/dev/null && pg_test_stop
   exit $rc
 }
 trap on_exit EXIT
 
+# The job in the background: its log is printed when it is awaited and when it failed.
+await() {
+  local pid=$1 log=$2 what=$3
+  if ! wait "$pid"; then
+    echo "== test: $what FAILED; its log ($log):"
+    tail -n 80 "$log"
+    return 1
+  fi
+}
+
 stage "deps"
-bash .ci/deps.sh test
-# Headless sway, mutter and kwin_wayland for the Wayland sensor tests.
-bash .ci/deps.sh wayland
-# The Windows and packaging tools too, now, so that every install is done before anything is
-# timed.
-bash .ci/deps.sh windows
-bash .ci/deps.sh package
+# What the Linux build needs now; the rest (test tools, compositors, Wine, packaging tools)
+# installs beside the build: apt waits on the network, the build on the CPU.
+bash .ci/deps.sh build
+(bash .ci/deps.sh test && bash .ci/deps.sh wayland && bash .ci/deps.sh windows &&
+  bash .ci/deps.sh package) >target/ci/deps.log 2>&1 &
+deps_pid=$!
+background+=("$deps_pid")
+export PATH="$HOME/.cargo/bin:$PATH"
+. .ci/cache.sh
+metron_cache_target linux
 # Cold builds in CI: incremental compilation's bookkeeping only costs time there.
 export CARGO_INCREMENTAL=0
-export PATH="$HOME/.cargo/bin:$PATH"
-# The end-to-end tests drive the app's real window through tauri-driver (WebDriver).
-[ -x "$HOME/.cargo/bin/tauri-driver" ] || cargo install tauri-driver --version ^2 --locked
 
 stage "format"
 cargo fmt --all --check
@@ -49,8 +73,8 @@ cargo fmt --all --check
 # [workspace.lints] in Cargo.toml). It runs inside the test build: clippy-driver compiles the
 # workspace's own crates (what `cargo clippy` runs, with code generation), so the
 # dependencies are compiled once instead of once checked for clippy and once built for the
-# tests (12 minutes on two cores). The environment stays for every later build of this
-# workspace in the run, which then reuses what this one compiled.
+# tests. The environment stays for every later build of this workspace in the run (nextest's,
+# the packages'), which then reuses what this one compiled.
 stage "build with clippy"
 export RUSTC_WORKSPACE_WRAPPER="$HOME/.cargo/bin/clippy-driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
@@ -58,28 +82,53 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 # that run another package's binary (metron-server, metron-tray) use it as built instead of
 # building it again with other features.
 export METRON_WORKSPACE_BINS=1
-cargo test --workspace --all-targets --locked --no-run 2>&1
+# custom-protocol: the window serves its embedded UI as the production build does (what
+# `tauri build` turns on), so the tests run the binaries the packages ship.
+build=(--workspace --locked --features metron/custom-protocol)
+metron_cache_retry cargo test "${build[@]}" --all-targets --no-run
 
-# A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit).
+stage "deps beside the build"
+await "$deps_pid" target/ci/deps.log "installing the test tools"
+# The end-to-end tests drive the app's real window through tauri-driver (WebDriver); the
+# tests run under cargo-nextest (on this kind of machine already; from crates.io where not).
+[ -x "$HOME/.cargo/bin/tauri-driver" ] || cargo install tauri-driver --version ^2 --locked
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
+# Windows: the workspace cross-built by Debian's Rust while the Linux tests run, at the lowest
+# CPU priority so that the tests' timed parts come first; its tests under Wine come last.
+nice -n 19 setsid bash .ci/windows.sh build >target/ci/windows-build.log 2>&1 &
+windows_pid=$!
+background+=("$windows_pid")
+echo "== test: the Windows build runs beside the Linux tests (log: target/ci/windows-build.log)"
+
+# A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit), Python
+# environments kept with the build cache.
 stage "tests"
 . .ci/pg.sh
-cargo test --workspace --locked 2>&1
+METRON_PM4PY_VENV=$(metron_cache_venv pm4py crates/metron-server/tests/server/pm4py-requirements.txt)
+export METRON_PM4PY_VENV
+cargo nextest run "${build[@]}" --no-tests=fail 2>&1
+# nextest runs no doc tests; cargo does.
+cargo test "${build[@]}" --doc 2>&1
 
 stage "schemathesis"
-bash .ci/schemathesis.sh
+METRON_SCHEMATHESIS_VENV=$(metron_cache_venv schemathesis .ci/schemathesis.sh) bash .ci/schemathesis.sh
 
 # The Linux packages (.deb and .rpm of the app, .deb of the server), then installed with apt
 # on clean Debian 12 roots (debootstrap): a fresh install, and an upgrade from the previous
-# release's packages with data on both sides. They pack the binaries of the test build's
-# profile (opt-level 1 dependencies, stripped): the release profile would compile every
-# dependency again for the same packaging, and `bash .ci/package.sh` alone packs a release.
+# release's packages with data on both sides. They pack the test build's binaries (opt-level
+# 1 dependencies, stripped): the release profile would compile every dependency again for the
+# same packaging, and `bash .ci/package.sh` alone packs a release.
 export METRON_PACKAGE_PROFILE=dev
 stage "packages"
 bash .ci/package.sh
 stage "install test"
 bash .ci/install-test.sh
 
-# Windows: the workspace cross-built, its tests under Wine, the Windows agent's replay against
-# the Linux one just built, the installer (PostgreSQL is still up for the server's suite).
-stage "windows"
-bash .ci/windows.sh
+# Windows: the tests under Wine, the Windows agent's replay against the Linux one just built,
+# the installer (PostgreSQL is still up for the server's suite).
+stage "windows build (the rest of it)"
+await "$windows_pid" target/ci/windows-build.log "the Windows build"
+grep '^== windows' target/ci/windows-build.log || true
+stage "windows tests"
+METRON_LINUX_AGENT=$CARGO_TARGET_DIR/debug/metron-agent bash .ci/windows.sh test

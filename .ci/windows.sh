@@ -2,7 +2,7 @@
 # Metron for Windows, built and tested on this Debian machine (called by .ci/test.sh):
 #   1. the whole workspace built for x86_64-pc-windows-gnu with no warnings, by Debian's Rust
 #      (its standard library built from source: rustup's toolchain here has no Windows std);
-#   2. the workspace's tests run under Wine on an Xvfb display, among them the real
+#   2. the workspace's tests run under Wine (cargo-nextest) on an Xvfb display, among them the real
 #      metron-tray.exe tracking in local mode (the window's own tests are Linux-only);
 #   3. the Windows agent's `replay` of a 2-hour trace compared byte for byte with the Linux
 #      build's (target/debug/metron-agent, built by the Linux tests before this runs);
@@ -43,18 +43,23 @@ wine_up
 
 step "tests under Wine"
 # Binaries of other packages (metron-server for the agent's tests) are the ones built above.
-METRON_WORKSPACE_BINS=1 "${cargo[@]}" test "${build_std[@]}" --workspace
+# cargo-nextest runs them as on Linux (.config/nextest.toml), each test a Wine process of its
+# own, several at once, through Debian's cargo ($CARGO) and the runner of env.sh: 2 minutes
+# where `cargo test`, one binary after another, took 3.
+CARGO=${cargo[0]} METRON_WORKSPACE_BINS=1 cargo-nextest nextest run "${build_std[@]}" --workspace
 
 step "replay: the Windows build prints what the Linux build prints"
+# The Linux agent: the one the test command built (it says where), or one built here.
 linux_agent=${METRON_LINUX_AGENT:-target/debug/metron-agent}
-[ -x "$linux_agent" ] || cargo build -p metron-agent --locked
-trace="$CARGO_TARGET_DIR/replay-trace.jsonl"
+[ -x "$linux_agent" ] || env -u CARGO_TARGET_DIR -u RUSTC -u RUSTDOC -u RUSTFLAGS \
+  cargo build -p metron-agent --locked
+trace="$run_dir/replay-trace.jsonl"
 python3 .ci/wine/make_trace.py > "$trace"
-"$linux_agent" replay "$trace" --seed 42 > "$CARGO_TARGET_DIR/replay-linux.jsonl"
+"$linux_agent" replay "$trace" --seed 42 > "$run_dir/replay-linux.jsonl"
 .ci/wine/run.sh "$CARGO_TARGET_DIR/$T/debug/metron-agent.exe" replay "$trace" --seed 42 \
-  > "$CARGO_TARGET_DIR/replay-windows.jsonl"
-cmp "$CARGO_TARGET_DIR/replay-linux.jsonl" "$CARGO_TARGET_DIR/replay-windows.jsonl"
-echo "identical: $(wc -l < "$CARGO_TARGET_DIR/replay-linux.jsonl") intervals"
+  > "$run_dir/replay-windows.jsonl"
+cmp "$run_dir/replay-linux.jsonl" "$run_dir/replay-windows.jsonl"
+echo "identical: $(wc -l < "$run_dir/replay-linux.jsonl") intervals"
 
 step "sensors under Wine: xdotool input and a Wine window"
 bash .ci/wine/sensors-test.sh "$CARGO_TARGET_DIR/$T/debug"

@@ -5,8 +5,14 @@
 T=x86_64-pc-windows-gnu
 # Debian's rustc and rustdoc (doc tests are built for the target too), not rustup's on PATH.
 export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
-# Its own target dir: these builds use another compiler and std than the Linux ones.
-export CARGO_TARGET_DIR="$PWD/target/windows"
+# Its own target dir, kept on this machine between runs (.ci/cache.sh): these builds use
+# another compiler and std than the Linux ones, so the cache's key differs.
+. .ci/cache.sh
+metron_cache_target windows /usr/bin/cargo
+# What a run makes beside the build (the Wine prefix, the replay's files) stays in the clone:
+# a prefix is made anew each run, so no installer test meets an earlier run's install.
+export run_dir="$PWD/target/windows-run"
+mkdir -p "$run_dir"
 export RUSTFLAGS="-D warnings"
 # Line tables are enough for a failing test's backtrace; full debug info would double the
 # target dir (to ~18 GB) and the mingw link times.
@@ -16,13 +22,13 @@ export CARGO_PROFILE_DEV_DEBUG=line-tables-only
 unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
 cargo=(/usr/bin/cargo)
 build_std=(-Zbuild-std=std,panic_abort --target "$T" --locked)
-export WINEPREFIX="$CARGO_TARGET_DIR/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEPREFIX="$run_dir/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/.ci/wine/run.sh"
 
 wine_up() {
   # Rust's std needs ProcessPrng, which Wine 8 lacks: the test-only stand-in goes where
   # Windows looks for system DLLs, so every program of the prefix finds it.
-  local shim="$CARGO_TARGET_DIR/bcryptprimitives.dll"
+  local shim="$run_dir/bcryptprimitives.dll"
   x86_64-w64-mingw32-gcc -shared -O2 -o "$shim" .ci/wine/processprng.c .ci/wine/processprng.def -ladvapi32
   # Xvfb picks a free display itself (-displayfd): a fixed or random number can meet another
   # X server, or a stale lock whose pid now belongs to another process.

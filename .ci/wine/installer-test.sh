@@ -8,7 +8,7 @@ set -euo pipefail
 bin=$1
 version=$2
 wine=/usr/lib/wine/wine64
-setup="$CARGO_TARGET_DIR/Metron-Setup-$version-test.exe"
+setup="${run_dir:-$CARGO_TARGET_DIR}/Metron-Setup-$version-test.exe"
 packaging/windows/build-installer.sh "$bin" "$setup"
 ls -l "$setup"
 
