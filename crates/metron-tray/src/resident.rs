@@ -364,7 +364,13 @@ impl Resident {
                 Ok(Value::Null)
             }
             Command::OpenDownload => {
-                let offer = delivery::client_version::offer(&self.open_store()?)
+                // The release the window and the notification show (the tracker's latest
+                // state), not the store read again: the store's copy is the uploader's, and
+                // once, on a loaded machine, it read back empty while the state offered the
+                // download (docs/DECISIONS.md, issue 25).
+                let offer = self
+                    .latest()
+                    .and_then(|s| s.release)
                     .ok_or(AppError::NoRelease)?;
                 self.desktop.open_url(&offer.download_url);
                 Ok(Value::Null)
