@@ -34,7 +34,7 @@ fi
 # benchmarks: they are the same portable code the Linux build compiles, and building them
 # again for Windows cost minutes of CI. `bash .ci/windows.sh build` stops here.
 step "build for Windows"
-"${cargo[@]}" test --no-run "${build_std[@]}" --workspace
+metron_cache_retry "${cargo[@]}" test --no-run "${build_std[@]}" --workspace
 [ "${1:-test}" = build ] && { step "built"; exit 0; }
 
 step "wine prefix"

@@ -2,7 +2,7 @@
 # Measures the Windows resident process under Wine 8 (not Windows), as docs/PERFORMANCE.md
 # reports: `metron-tray.exe` in local mode tracking a task, its RSS and CPU (utime+stime of
 # the Wine process that runs it) over SECONDS seconds, after a 10 s settle.
-# Needs the Windows build of `.ci/windows.sh` (target/windows).
+# Needs the Windows build of `.ci/windows.sh` (in its build cache, .ci/cache.sh).
 # Usage: scripts/wine-perf.sh [SECONDS=60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
