@@ -24,19 +24,18 @@ stage() {
   [ -z "$1" ] || echo "== test: $1 ($(date +%T))"
 }
 times() {
-  local failed=$stage_name
+  local rc=$1 failed=$stage_name
   stage ""
   echo "== test: stage times (total $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s)"
   printf '%s\n' "${stages[@]}"
-  [ -z "$failed" ] || echo "== test: FAILED in stage: $failed"
+  [ "$rc" -eq 0 ] || echo "== test: FAILED in stage: $failed"
 }
 background=()
 on_exit() {
   local rc=$?
   # A run that fails says where first; the Windows build beside it is stopped, not awaited.
   for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
-  [ $rc -eq 0 ] && stage_name=""
-  times
+  times $rc
   declare -F pg_test_stop >/dev/null && pg_test_stop
   exit $rc
 }
@@ -88,7 +87,9 @@ export METRON_WORKSPACE_BINS=1
 # custom-protocol: the window serves its embedded UI as the production build does (what
 # `tauri build` turns on), so the tests run the binaries the packages ship.
 build=(--workspace --locked --features metron/custom-protocol)
-metron_cache_retry cargo test "${build[@]}" --all-targets --no-run
+metron_cache_retry cargo test "${build[@]}" --all-targets --no-run --timings
+# Where the build's time went, crate by crate (kept with the run's logs).
+cp "$CARGO_TARGET_DIR/cargo-timings/cargo-timing.html" target/ci/linux-build-timings.html
 
 stage "deps beside the build"
 await "$deps_pid" target/ci/deps.log "installing the test tools"

@@ -34,7 +34,9 @@ fi
 # benchmarks: they are the same portable code the Linux build compiles, and building them
 # again for Windows cost minutes of CI. `bash .ci/windows.sh build` stops here.
 step "build for Windows"
-metron_cache_retry "${cargo[@]}" test --no-run "${build_std[@]}" --workspace
+metron_cache_retry "${cargo[@]}" test --no-run "${build_std[@]}" --workspace --timings
+mkdir -p target/ci
+cp "$CARGO_TARGET_DIR/cargo-timings/cargo-timing.html" target/ci/windows-build-timings.html
 [ "${1:-test}" = build ] && { step "built"; exit 0; }
 
 step "wine prefix"
