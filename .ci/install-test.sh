@@ -23,8 +23,10 @@ app_rpm=$pkgs/metron-${version}-1.x86_64.rpm
 server_deb=$pkgs/metron-server_${version}_amd64.deb
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 mirror=${mirror:-http://deb.debian.org/debian}
-# Downloads kept between runs on this machine (debootstrap's and apt's).
-cache=/var/cache/metron-ci
+# Downloads kept between runs on this machine (debootstrap's and apt's), and the previous
+# release's packages: beside the build cache (.ci/cache.sh), which METRON_CI_CACHE moves.
+cache=${METRON_CI_CACHE:-/var/cache/metron-ci}
+[ "$cache" != off ] || cache=/var/cache/metron-ci
 mkdir -p "$cache/debootstrap" "$cache/apt"
 log=$repo/target/install-test
 rm -rf "$log" && mkdir -p "$log"

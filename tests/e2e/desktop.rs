@@ -388,7 +388,7 @@ pub fn tray_bin() -> &'static Path {
                     "--bin",
                     "metron-tray",
                 ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"));
+                .current_dir(crate::manifest_dir());
             if window.parent().is_some_and(|d| d.ends_with("release")) {
                 cargo.arg("--release");
             }

@@ -22,11 +22,22 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use webdriver::Session;
 
+/// The package's folder in the checkout under test: `CARGO_MANIFEST_DIR` as cargo and
+/// cargo-nextest set it when they run the test, else as it was when the test was compiled. A
+/// compiled test can outlive its checkout: the test command's build cache reuses it for a
+/// fresh clone elsewhere (the compile-time path names the clone that built it, which may be
+/// gone, or hold other files).
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 const EMAIL: &str = "ann@example.com";
 const PASSWORD: &str = "correct horse battery";
 
 fn shots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots")
+    manifest_dir().join("target/e2e-screenshots")
 }
 
 fn secs(clock: &str) -> u64 {

@@ -75,7 +75,7 @@ fn the_tab_in_front_gives_firefox_its_address_through_the_extension() {
 
 /// The browser's command with the extension loaded, in a profile under `home`.
 fn browser_command(browser: Browser, home: &Path, first_page: &str) -> Command {
-    let extension = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/browser-extension");
+    let extension = super::manifest_dir().join("../../packaging/browser-extension");
     match browser {
         Browser::Chromium => {
             let mut c = Command::new("chromium");

@@ -31,6 +31,17 @@ mod win_hooks;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+/// The package's folder in the checkout under test: `CARGO_MANIFEST_DIR` as cargo and
+/// cargo-nextest set it when they run the test, else as it was when the test was compiled. A
+/// compiled test can outlive its checkout: the test command's build cache reuses it for a
+/// fresh clone elsewhere (the compile-time path names the clone that built it, which may be
+/// gone, or hold other files).
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// Held by each test that runs a whole desktop (Xvfb and a window manager, a Wayland
 /// compositor, a browser): one at a time. On two cores, two browsers beside four compositors
 /// starved the timed parts of each other (an agent that took seconds to start, a browser's

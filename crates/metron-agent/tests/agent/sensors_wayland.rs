@@ -269,7 +269,7 @@ impl Run {
 
 /// A native GTK window (`tests/wayland/window.py`) with the app id [`APP_ID`], in front.
 fn open_gtk_window(compositor: &mut Compositor) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/window.py");
+    let script = super::manifest_dir().join("tests/wayland/window.py");
     let window = spawn_group(
         compositor
             .env(&mut Command::new("/usr/bin/python3"))
@@ -338,7 +338,7 @@ fn sway_idle_notifications_and_toplevel_list_reach_the_intervals_but_never_the_k
 fn gnome_idle_monitor_gives_the_activity_of_a_mutter_session() {
     let _desktop = one_desktop_at_a_time();
     let mutter = start_mutter();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/mutter_input.py");
+    let script = super::manifest_dir().join("tests/wayland/mutter_input.py");
     let run = track(&mutter, || remote_desktop_input(&mutter, &script));
     assert!(
         run.status.contains("org.gnome.Mutter.IdleMonitor"),
@@ -401,7 +401,7 @@ fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
         ])
         .contains(APP_ID)
     });
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wayland/mutter_input.py");
+    let input = super::manifest_dir().join("tests/wayland/mutter_input.py");
     let run = track(&shell, || remote_desktop_input(&shell, &input));
     assert!(
         run.status.contains("org.gnome.Mutter.IdleMonitor")

@@ -88,9 +88,12 @@ mod tests {
 
     /// What sqlx reads from the directory, as `migrate!` embedded it, field by field.
     async fn same_as_the_directory(files: Files, dir: &str) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(dir);
+        // The checkout under test (cargo sets this when it runs the test), not the one that
+        // compiled it: the test command's build cache reuses a test for a fresh clone.
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+        let dir = manifest.join("migrations").join(dir);
         let from_dir = Migrator::new(dir.as_path()).await.unwrap();
         let embedded = migrator(files).await.unwrap();
         let key = |m: &Migration| {

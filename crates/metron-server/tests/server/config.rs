@@ -3,12 +3,12 @@
 
 use metron_server::config::{self, CommandLine, Settings};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// packaging/server/server.toml, as the packages install it at /etc/metron/server.toml.
 fn shipped_file() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/server/server.toml")
+    super::manifest_dir().join("../../packaging/server/server.toml")
 }
 
 #[test]

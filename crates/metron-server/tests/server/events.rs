@@ -259,7 +259,7 @@ async fn the_event_log_is_refused_outside_its_rules(f: Fixture) {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server/discover_process.py")
+    super::manifest_dir().join("tests/server/discover_process.py")
 }
 
 /// The Python with pm4py: `target/pm4py-venv`, or `METRON_PM4PY_VENV` (the test command keeps
@@ -269,12 +269,10 @@ fn script() -> PathBuf {
 /// Made once for both backends' tests, which may run in processes of their own
 /// (cargo-nextest): a lock file beside the venv, not a mutex, makes them take turns.
 fn pm4py_python() -> PathBuf {
-    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/server");
+    let tests = super::manifest_dir().join("tests/server");
     let venv = std::env::var_os("METRON_PM4PY_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/pm4py-venv")
-        });
+        .unwrap_or_else(|| super::manifest_dir().join("../../target/pm4py-venv"));
     std::fs::create_dir_all(venv.parent().unwrap()).unwrap();
     let lock = std::fs::File::create(venv.with_extension("lock")).unwrap();
     lock.lock().unwrap();

@@ -18,6 +18,17 @@ mod unusual;
 #[cfg(target_os = "linux")]
 mod web;
 
+/// The package's folder in the checkout under test: `CARGO_MANIFEST_DIR` as cargo and
+/// cargo-nextest set it when they run the test, else as it was when the test was compiled. A
+/// compiled test can outlive its checkout: the test command's build cache reuses it for a
+/// fresh clone elsewhere (the compile-time path names the clone that built it, which may be
+/// gone, or hold other files).
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;

@@ -484,7 +484,7 @@ const DESKTOP: &str = "01930000-0000-7000-8000-00000000d0a2";
 
 fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/web-screenshots")
+    super::manifest_dir().join("../../target/web-screenshots")
 }
 
 #[tokio::test]
