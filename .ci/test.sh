@@ -33,8 +33,11 @@ times() {
 background=()
 on_exit() {
   local rc=$?
-  # A run that fails says where first; the Windows build beside it is stopped, not awaited.
-  for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  # A run that fails says where first; the Windows build beside it is stopped, not awaited
+  # (a passing run has awaited every job: their pids may belong to others by now).
+  if [ $rc -ne 0 ]; then
+    for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+  fi
   times $rc
   declare -F pg_test_stop >/dev/null && pg_test_stop
   exit $rc
