@@ -1,6 +1,6 @@
 # Sourced by .ci/test.sh, .ci/windows.sh and .ci/package.sh: where cargo builds, kept between
 # runs on this machine so that a fresh clone of a commit the machine has built compiles only
-# what changed (docs/DECISIONS.md, "The build cache of the test command", says why it is sound).
+# what changed (docs/DECISIONS.md, "The test command's order and budget", says why it is sound).
 #
 #   metron_cache_target linux|windows   exports CARGO_TARGET_DIR: one directory per toolchain and
 #                                       target under $METRON_CI_CACHE/target, locked for this run
@@ -51,7 +51,13 @@ metron_cache_hold() {
   flock -n "$lock" true 2>/dev/null || echo "== cache: $lock is held by another run; waiting for it"
   flock "$lock" sh -c 'echo held >"$1"; exec tail --pid="$2" -f /dev/null' sh "$held" "$$" \
     </dev/null >/dev/null 2>&1 &
-  until [ -s "$held" ]; do sleep 0.2; done
+  local holder=$!
+  # Waiting on another run has no limit (it ends, or CI's does); a holder that died cannot
+  # lock, and says so instead of being waited for.
+  until [ -s "$held" ]; do
+    kill -0 "$holder" 2>/dev/null || { rm -f "$held"; echo "== cache: could not lock $lock" >&2; return 1; }
+    sleep 0.2
+  done
   rm -f "$held"
 }
 
