@@ -23,8 +23,8 @@ app_rpm=$pkgs/metron-${version}-1.x86_64.rpm
 server_deb=$pkgs/metron-server_${version}_amd64.deb
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 mirror=${mirror:-http://deb.debian.org/debian}
-# Downloads kept between runs on this machine (debootstrap's and apt's), and the previous
-# release's packages: beside the build cache (.ci/cache.sh), which METRON_CI_CACHE moves.
+# Downloads kept between runs on this machine (debootstrap's and apt's): beside the build
+# cache (.ci/cache.sh), which METRON_CI_CACHE moves.
 cache=${METRON_CI_CACHE:-/var/cache/metron-ci}
 [ "$cache" != off ] || cache=/var/cache/metron-ci
 mkdir -p "$cache/debootstrap" "$cache/apt"
@@ -340,32 +340,11 @@ wait "$tray_pid" || fail "metron-tray did not end cleanly on SIGTERM: $(tail -5 
 kill "$xvfb_pid" && wait "$xvfb_pid" || true
 
 # --- 3. Upgrade from the previous release --------------------------------------------------
-# The newest release before this version (packaging/releases lists them by commit, so a
-# clone without tags finds it too).
-prev_version=$(awk -v v="$version" '!/^#/ && NF && $1 != v { last = $1 } END { print last }' \
-  packaging/releases)
-[ -n "$prev_version" ] || fail "packaging/releases names no release before $version"
+# The release's packages are what its users installed: built from its commit once per machine
+# (.ci/previous-release.sh, which the test command has usually started already).
+prev_version=$(bash .ci/previous-release.sh) || fail "the previous release's packages: see above"
 prev=v$prev_version
 step "upgrade from $prev"
-# The release's packages are what its users installed: built from its commit once per machine
-# and kept with the downloads (a cold build of an older tree is about 9 minutes of a test run),
-# then reused; built again unless both packages are there (a failed earlier build can leave a
-# folder empty).
-prev_commit=$(awk -v v="$prev_version" '$1 == v { print $2 }' packaging/releases)
-kept=$cache/releases/$prev_commit
-has_both() { ls "$1"/metron_*_amd64.deb && ls "$1"/metron-server_*_amd64.deb; } >/dev/null 2>&1
-if ! has_both "$pkgs/$prev" && has_both "$kept"; then
-  mkdir -p "$pkgs/$prev" && cp "$kept"/*.deb "$pkgs/$prev/"
-  echo "$prev's packages as built before on this machine ($kept)"
-fi
-if ! has_both "$pkgs/$prev"; then
-  bash .ci/package.sh --release "$prev_version" >"$log/package-$prev.txt" 2>&1 ||
-    fail "building $prev's packages failed: $(tail -5 "$log/package-$prev.txt")"
-  # Kept whole or not at all: copied beside, then renamed into place.
-  mkdir -p "$cache/releases"
-  partial=$(mktemp -d "$cache/releases/.partial.XXXXXX")
-  cp "$pkgs/$prev"/*.deb "$partial/" && rm -rf "$kept" && mv -T "$partial" "$kept"
-fi
 old_app=$(ls "$pkgs/$prev"/metron_*_amd64.deb)
 old_server=$(ls "$pkgs/$prev"/metron-server_*_amd64.deb)
 new_root

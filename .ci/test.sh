@@ -55,14 +55,31 @@ await() {
 }
 
 stage "deps"
-# What the Linux build needs now; the rest (test tools, compositors, Wine, packaging tools)
-# installs beside the build: apt waits on the network, the build on the CPU.
+# What the Linux build needs now. Beside the Linux build: the Windows toolchain, then the
+# build for Windows (it computes 30 CPU-minutes and takes the CPU the Linux build leaves, at
+# the lowest priority), and, in turn, the rest of apt (test tools, compositors, packaging
+# tools) and the test tools built from crates.io. apt waits on the network, the builds on
+# the CPU.
 bash .ci/deps.sh build
-(bash .ci/deps.sh test && bash .ci/deps.sh wayland && bash .ci/deps.sh windows &&
-  bash .ci/deps.sh package) >target/ci/deps.log 2>&1 &
+export PATH="$HOME/.cargo/bin:$PATH"
+windows_deps=target/ci/windows-deps.done
+rm -f "$windows_deps"
+setsid bash -c "bash .ci/deps.sh windows >target/ci/deps-windows.log 2>&1 && touch $windows_deps &&
+  exec nice -n 19 bash .ci/windows.sh build" >target/ci/windows-build.log 2>&1 &
+windows_pid=$!
+background+=("$windows_pid")
+echo "== test: the Windows build runs beside the Linux build and tests (log: target/ci/windows-build.log)"
+(
+  # One apt at a time: the rest waits for the Windows toolchain (or for its job to end).
+  while [ ! -e "$windows_deps" ] && kill -0 "$windows_pid" 2>/dev/null; do sleep 1; done
+  bash .ci/deps.sh test && bash .ci/deps.sh wayland && bash .ci/deps.sh package
+  # The end-to-end tests drive the app's real window through tauri-driver (WebDriver); the
+  # tests run under cargo-nextest (on this kind of machine already; from crates.io where not).
+  [ -x "$HOME/.cargo/bin/tauri-driver" ] || nice -n 10 cargo install tauri-driver --version ^2 --locked
+  command -v cargo-nextest >/dev/null || nice -n 10 cargo install cargo-nextest --locked
+) >target/ci/deps.log 2>&1 &
 deps_pid=$!
 background+=("$deps_pid")
-export PATH="$HOME/.cargo/bin:$PATH"
 . .ci/cache.sh
 metron_cache_target linux
 # Cold builds in CI: incremental compilation's bookkeeping only costs time there.
@@ -96,17 +113,6 @@ cp "$CARGO_TARGET_DIR/cargo-timings/cargo-timing.html" target/ci/linux-build-tim
 
 stage "deps beside the build"
 await "$deps_pid" target/ci/deps.log "installing the test tools"
-# The end-to-end tests drive the app's real window through tauri-driver (WebDriver); the
-# tests run under cargo-nextest (on this kind of machine already; from crates.io where not).
-[ -x "$HOME/.cargo/bin/tauri-driver" ] || cargo install tauri-driver --version ^2 --locked
-command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-
-# Windows: the workspace cross-built by Debian's Rust while the Linux tests run, at the lowest
-# CPU priority so that the tests' timed parts come first; its tests under Wine come last.
-nice -n 19 setsid bash .ci/windows.sh build >target/ci/windows-build.log 2>&1 &
-windows_pid=$!
-background+=("$windows_pid")
-echo "== test: the Windows build runs beside the Linux tests (log: target/ci/windows-build.log)"
 
 # A PostgreSQL cluster of its own for the server's PostgreSQL suite (stopped on exit), Python
 # environments kept with the build cache.
@@ -129,6 +135,11 @@ METRON_SCHEMATHESIS_VENV=$(metron_cache_venv schemathesis .ci/schemathesis.sh) b
 export METRON_PACKAGE_PROFILE=dev
 stage "packages"
 bash .ci/package.sh
+# The previous release's packages for the upgrade test: on a new machine, built from its
+# commit beside the install test's first parts (its build replaces this checkout's binaries
+# in the target dir, so it starts once they are packed). The install test waits for it.
+nice -n 10 bash .ci/previous-release.sh >target/ci/previous-release.log 2>&1 &
+background+=("$!")
 stage "install test"
 bash .ci/install-test.sh
 
