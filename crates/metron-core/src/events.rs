@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::WindowInfo;
+use crate::window::WindowInfo;
 
 /// What kind of input device event (never which key or where).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

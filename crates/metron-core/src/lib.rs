@@ -24,6 +24,7 @@ pub mod privacy;
 pub mod release;
 pub mod report;
 pub mod timesheet;
+pub mod window;
 pub mod wire;
 
 pub use engine::{Engine, EngineConfig, Event, Now, StopCause};

@@ -2,7 +2,7 @@
 //! `invalid: ...`, and the engine clips what the sensors report to the same sizes, so a window
 //! with a ten-kilobyte title is tracked, with its title cut, never refused.
 
-use crate::model::WindowInfo;
+use crate::window::WindowInfo;
 
 /// An app name, in bytes.
 pub const MAX_APP: usize = 256;

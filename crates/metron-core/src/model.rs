@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::window::WindowInfo;
+
 /// Longest interval the server accepts (SPEC §4: duration 1..=900 s).
 pub const MAX_INTERVAL_SECS: u32 = 900;
 /// The widest UTC offset in use (UTC+14; UTC-12 is inside it).
@@ -36,29 +38,6 @@ impl Counts {
         self.clicks = self.clicks.saturating_add(other.clicks);
         self.scrolls = self.scrolls.saturating_add(other.scrolls);
         self.moves = self.moves.saturating_add(other.moves);
-    }
-}
-
-/// The foreground window as the sensors saw it (before the privacy filter).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowInfo {
-    pub app: String,
-    pub title: String,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub path: Option<String>,
-}
-
-impl WindowInfo {
-    /// App name used when the sensor could not tell which window was in front.
-    pub const UNKNOWN_APP: &'static str = "unknown";
-
-    pub fn unknown() -> Self {
-        WindowInfo {
-            app: Self::UNKNOWN_APP.to_string(),
-            ..Default::default()
-        }
     }
 }
 

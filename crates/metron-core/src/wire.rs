@@ -1,7 +1,10 @@
 //! The JSON bodies of the server API v1 (SPEC §4) other than the interval itself, shared by the
 //! server and its clients so both sides agree by construction.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::timesheet::{Change, Status};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
@@ -209,4 +212,118 @@ pub struct ClientVersionUpdate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ErrorBody {
     pub error: String,
+}
+
+// Reviewed requests (issue 16): manual time and corrections of tracked time, the reviewer's
+// decision and the withdrawal, and how the server shows each. The app sends the `New*` bodies
+// and reads the views back for where its requests stand.
+
+/// A new manual entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewManualEntry {
+    /// Whose time (a reviewer may add for the people they review); default the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub task_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    /// What the time was (at most 1,000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A manual entry as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ManualEntryView {
+    pub id: String,
+    pub user_id: String,
+    pub task_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub note: String,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    /// Who added it (the person, or a reviewer for them).
+    pub created_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The reviewer's (or the author's, on withdrawing) note.
+    pub decision_note: Option<String>,
+}
+
+/// A new correction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCorrection {
+    /// Whose interval (a reviewer may correct the people they review); default the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub interval_id: uuid::Uuid,
+    pub change: Change,
+    /// Why (at most 1,000 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A correction as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CorrectionView {
+    pub id: String,
+    pub user_id: String,
+    pub interval_id: String,
+    /// The corrected interval's start (the interval itself is unchanged in storage).
+    pub interval_started_at: DateTime<Utc>,
+    pub change: Change,
+    pub reason: String,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Deny,
+}
+
+// `POST /api/v1/{manual-entries,corrections}/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub decision: Verdict,
+    /// Why (at most 1,000 characters); the person sees it.
+    #[serde(default)]
+    pub note: String,
+}
+
+// `POST /api/v1/{manual-entries,corrections}/{id}/withdraw`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// Why (at most 1,000 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One event with the interval and task it came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventRecord {
+    #[serde(flatten)]
+    pub event: crate::events::Event,
+    pub task_id: String,
+    pub interval_id: String,
 }

@@ -14,14 +14,15 @@
 //! (see [`daily_report`]).
 
 pub mod daily;
+pub mod day;
 pub mod rules;
 pub mod unusual;
 
 pub use daily::{
-    daily_report, daily_report_with_usage, local_day_bounds, reclassify, AppUsage, DailyReport,
-    DeviceUsage, HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS,
-    MAX_TITLES,
+    daily_report, daily_report_with_usage, reclassify, AppUsage, DailyReport, DeviceUsage,
+    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
 };
+pub use day::local_day_bounds;
 pub use rules::{
     url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
     MAX_PATTERN_CHARS,

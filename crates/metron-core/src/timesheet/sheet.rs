@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use super::manual::ManualEntry;
 use super::period::Period;
-use crate::report::daily::{local_day_bounds, percent, DailyReport, TaskUsage};
+use crate::report::daily::{DailyReport, TaskUsage};
+use crate::report::day::{local_day_bounds, percent};
 
 /// Adds the part of each manual entry that lies in the report's local day: to the day's
 /// `manual_secs` and to its task's (a task with only manual time joins the list). Tracked
