@@ -77,10 +77,33 @@ impl From<crate::retention::RetentionError> for ApiError {
     }
 }
 
+impl From<crate::timesheets::TimesheetError> for ApiError {
+    fn from(e: crate::timesheets::TimesheetError) -> Self {
+        use crate::timesheets::TimesheetError;
+        match e {
+            TimesheetError::NotTheirReviewer => ApiError::Forbidden(e.to_string()),
+            TimesheetError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
+            TimesheetError::Locked { .. } => ApiError::Conflict(e.to_string()),
+            TimesheetError::Db(db) => db.into(),
+            TimesheetError::Report(report) => report.into(),
+        }
+    }
+}
+
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        match e {
+            crate::ingest::IngestError::BadBatch(why) => ApiError::BadRequest(why),
+            crate::ingest::IngestError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Conflict(what) => ApiError::Conflict(what),
+            DbError::Overlap => ApiError::Conflict(DbError::Overlap.to_string()),
             DbError::Unavailable(why) => {
                 tracing::warn!(%why, "database unavailable");
                 ApiError::Unavailable

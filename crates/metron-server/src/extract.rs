@@ -1,14 +1,20 @@
 //! The request extractors every handler uses, so a bad request is answered alike everywhere.
 //!
+//! The caller: [`AuthUser`], from the bearer token (`crate::auth::session`), 401 without a
+//! live one.
+//!
 //! The JSON body: axum's own answers malformed bodies in text/plain and insists on a
 //! content type; the spec wants `{"error": ..}` with 400 for anything not JSON of the right
 //! shape, 413 past 4 MiB, and 408 when the whole body has not arrived within the body timeout
 //! (a client sending a byte a second can't hold a request open for days).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::auth::session;
+use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -54,5 +60,85 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
             .await
             .map(|axum::extract::Query(value)| QueryParams(value))
             .map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))
+    }
+}
+
+/// The signed-in caller, and the hash of the token they used.
+pub struct AuthUser {
+    pub user: UserRow,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let hash = session::token_hash(token);
+        let epoch = state.db.revocation_epoch().await?;
+        let now = chrono::Utc::now().timestamp();
+        let row = match state.auth.get(&hash, epoch) {
+            Some(row) => row,
+            None => {
+                let mut row = state.db.token(&hash).await?.ok_or(ApiError::Unauthorized)?;
+                session::judge_token(&row, now, &state.limits).map_err(refusal)?;
+                if row
+                    .last_used_at
+                    .is_none_or(|t| now - t >= session::TOUCH_EVERY_SECS)
+                {
+                    state.db.touch_token(&hash, now).await?;
+                    row.last_used_at = Some(now);
+                }
+                state.auth.put(hash.clone(), row.clone(), epoch);
+                row
+            }
+        };
+        // The lifetimes run out while an entry is cached too.
+        session::judge_token(&row, now, &state.limits).map_err(refusal)?;
+        Ok(AuthUser {
+            user: row.user,
+            token_hash: hash,
+        })
+    }
+}
+
+impl AuthUser {
+    /// Refuses (403) a caller who is not an admin: "only an admin can {to}".
+    pub fn require_admin(&self, to: &str) -> Result<(), ApiError> {
+        if self.user.user.admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("only an admin can {to}")))
+        }
+    }
+
+    /// The user `id` of the caller's organization. Another organization's user is "not
+    /// found", so ids can't be probed.
+    pub async fn org_member(&self, state: &AppState, id: &str) -> Result<UserRow, ApiError> {
+        match state.db.user_by_id(id).await? {
+            Some(row) if row.org_id == self.user.org_id => Ok(row),
+            _ => Err(ApiError::NotFound(format!(
+                "no user {id} in your organization"
+            ))),
+        }
+    }
+}
+
+fn refusal(why: session::TokenRefusal) -> ApiError {
+    match why {
+        session::TokenRefusal::Expired => ApiError::SessionExpired,
+        session::TokenRefusal::Disabled => ApiError::Unauthorized,
     }
 }

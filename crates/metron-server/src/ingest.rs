@@ -1,13 +1,25 @@
-//! Judging a `POST /api/v1/intervals` body before it reaches the database: the body's shape
-//! (400 if wrong), then each item on its own (a bad item is `rejected: invalid: ..`, the rest
-//! go on). The database then decides duplicate, id_conflict, overlap and unknown task.
+//! Ingest of a `POST /api/v1/intervals` body: its shape (the whole request refused if wrong),
+//! then each item on its own (a bad item is `rejected: invalid: ..`, the rest go on): the E4
+//! rules, not too far in the future, not older than the server keeps intervals (retention),
+//! within the person's stored bytes of the day; then the database decides duplicate,
+//! id_conflict, overlap and unknown task, in one transaction.
 
-use metron_core::wire::IngestResult;
+use metron_core::wire::{IngestResult, IngestStatus};
 use metron_core::Interval;
 use serde_json::Value;
+use std::collections::HashMap;
 
-use crate::db::Candidate;
-use crate::error::ApiError;
+use crate::db::{Candidate, DbError, UserRow};
+use crate::AppState;
+
+/// Why a whole batch is refused (the API answers 400).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    BadBatch(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
 
 /// Most intervals one request may carry (SPEC §4).
 pub const MAX_BATCH: usize = 500;
@@ -24,24 +36,78 @@ pub enum Judged {
 }
 
 /// Checks the body's shape: `{"intervals": [..]}` with 1..=500 items.
-pub fn items(body: Value) -> Result<Vec<Value>, ApiError> {
+pub fn items(body: Value) -> Result<Vec<Value>, IngestError> {
     let Value::Object(mut map) = body else {
-        return Err(ApiError::BadRequest(
+        return Err(IngestError::BadBatch(
             "body must be an object {\"intervals\": [...]}".into(),
         ));
     };
     match map.remove("intervals") {
-        Some(Value::Array(items)) if items.is_empty() => Err(ApiError::BadRequest(
+        Some(Value::Array(items)) if items.is_empty() => Err(IngestError::BadBatch(
             "intervals is empty: send 1 to 500".into(),
         )),
-        Some(Value::Array(items)) if items.len() > MAX_BATCH => Err(ApiError::BadRequest(format!(
-            "{} intervals in one request; at most {MAX_BATCH}",
-            items.len()
-        ))),
+        Some(Value::Array(items)) if items.len() > MAX_BATCH => {
+            Err(IngestError::BadBatch(format!(
+                "{} intervals in one request; at most {MAX_BATCH}",
+                items.len()
+            )))
+        }
         Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(ApiError::BadRequest("intervals must be an array".into())),
-        None => Err(ApiError::BadRequest("missing field intervals".into())),
+        Some(_) => Err(IngestError::BadBatch("intervals must be an array".into())),
+        None => Err(IngestError::BadBatch("missing field intervals".into())),
     }
+}
+
+/// Ingests `items` (from [`items`]) for `user` at `now`: one result per item, in order.
+pub async fn ingest(
+    state: &AppState,
+    user: &UserRow,
+    items: Vec<Value>,
+    now: i64,
+) -> Result<Vec<IngestResult>, IngestError> {
+    let mut results = Vec::with_capacity(items.len());
+    let mut candidates = Vec::new();
+    let mut slots = Vec::new();
+    // A day past retention is kept only as its report: an interval for it could not be added.
+    let oldest = now - i64::from(state.retention_days) * 86_400;
+    for item in items {
+        match judge(item, now) {
+            Judged::Decided(result) => results.push(Some(result)),
+            Judged::Candidate(c) if c.interval.ended_at.timestamp() < oldest => {
+                results.push(Some(IngestResult::rejected(
+                    Some(c.interval.id.to_string()),
+                    format!(
+                        "invalid: older than the {} days this server keeps intervals",
+                        state.retention_days
+                    ),
+                )))
+            }
+            Judged::Candidate(c) => {
+                slots.push(results.len());
+                results.push(None);
+                candidates.push(c);
+            }
+        }
+    }
+    let candidates =
+        within_daily_bytes(state, &user.user.id, candidates, &mut slots, &mut results).await?;
+    if !candidates.is_empty() {
+        let sizes: Vec<(i64, u64)> = candidates
+            .iter()
+            .map(|c| (utc_day(&c.interval), c.body.len() as u64))
+            .collect();
+        let stored = state.db.ingest(user, candidates).await?;
+        for ((slot, result), (day, size)) in slots.into_iter().zip(stored).zip(sizes) {
+            if result.status == IngestStatus::Accepted {
+                state.daily_bytes.add(&user.user.id, day, size);
+            }
+            results[slot] = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every slot is filled"))
+        .collect())
 }
 
 /// Judges one item on its own: shape, the E4 rules, and not too far in the future.
@@ -63,6 +129,53 @@ pub fn judge(item: Value, now: i64) -> Judged {
     // Canonical JSON of the parsed interval: equal content gives equal text.
     let body = serde_json::to_string(&interval).expect("an interval serializes");
     Judged::Candidate(Candidate { interval, body })
+}
+
+/// The UTC day (its first second) an interval counts in for the byte cap: the day it starts.
+fn utc_day(interval: &Interval) -> i64 {
+    interval.started_at.timestamp().div_euclid(86_400) * 86_400
+}
+
+/// Keeps the candidates that fit the user's stored bytes for their UTC day (by start); the
+/// others are refused `invalid: ...`. A soft cap: two requests racing for the same day's last
+/// bytes may both get in, which only bounds the overshoot to one request's worth.
+async fn within_daily_bytes(
+    state: &AppState,
+    user_id: &str,
+    candidates: Vec<Candidate>,
+    slots: &mut Vec<usize>,
+    results: &mut [Option<IngestResult>],
+) -> Result<Vec<Candidate>, DbError> {
+    let cap = state.limits.max_bytes_per_user_day;
+    let mut used: HashMap<i64, u64> = HashMap::new();
+    let mut kept = Vec::with_capacity(candidates.len());
+    let mut kept_slots = Vec::with_capacity(slots.len());
+    for (candidate, slot) in candidates.into_iter().zip(slots.drain(..)) {
+        let day = utc_day(&candidate.interval);
+        let so_far = match used.get(&day) {
+            Some(n) => *n,
+            None => {
+                state
+                    .daily_bytes
+                    .stored(state.db.as_ref(), user_id, day)
+                    .await?
+            }
+        };
+        let size = candidate.body.len() as u64;
+        if so_far.saturating_add(size) > cap {
+            results[slot] = Some(IngestResult::rejected(
+                Some(candidate.interval.id.to_string()),
+                format!("invalid: over the {cap} bytes one person may store a day"),
+            ));
+            used.insert(day, so_far);
+            continue;
+        }
+        used.insert(day, so_far + size);
+        kept.push(candidate);
+        kept_slots.push(slot);
+    }
+    *slots = kept_slots;
+    Ok(kept)
 }
 
 #[cfg(test)]

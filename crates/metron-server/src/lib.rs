@@ -7,13 +7,13 @@
 //! validation, never on metron-agent or Tauri.
 
 pub mod accounts;
-pub mod api;
 pub mod auth;
 pub mod backup;
 pub mod config;
 pub mod daily_bytes;
 pub mod db;
 pub mod error;
+pub mod event_log;
 pub mod extract;
 pub mod ingest;
 pub mod init;
@@ -29,7 +29,7 @@ pub mod xes;
 
 use std::sync::Arc;
 
-pub use api::app;
+pub use routes::app;
 
 /// Serves the API on `listener` until `shutdown` completes (in-flight requests finish). The
 /// `metron-server` binary and the desktop app's built-in server (local mode) both use it.

@@ -5,20 +5,41 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use metron_core::report::{self, DailyReport};
-use metron_core::timesheet::{self, Period, PeriodKind, SheetDay, Timesheet};
+use metron_core::timesheet::{self, Figures, Period, PeriodKind, SheetDay, TaskFigures, Timesheet};
+use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::auth::AuthUser;
 use crate::db::timesheets::{AuditRow, PeriodRow};
-use crate::db::UserRow;
-use crate::error::ApiError;
-use crate::reports::{self, classifier, offset_for, ReportError};
+use crate::db::{DbError, UserRow};
+use crate::reports::{self, classifier, names_of, offset_for, ReportError};
 use crate::AppState;
 
 /// The longest span one list request reads (entries, corrections, the audit trail).
 pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// What the rules of whose time is whose refuse, and why (the API answers 403, 404 and 409).
+#[derive(Debug, thiserror::Error)]
+pub enum TimesheetError {
+    /// The caller may not read or change this person's time.
+    #[error("only an admin or the person's manager can read or change another person's time")]
+    NotTheirReviewer,
+    /// No such person in the caller's organization (another organization's is the same).
+    #[error("no user {0} in your organization")]
+    NoSuchUser(String),
+    /// The time lies in a submitted or approved week or month.
+    #[error("the {kind} of {start} is {state}: ask an admin or your manager to unlock it first")]
+    Locked {
+        kind: String,
+        start: String,
+        state: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
 
 /// Whether `reviewer` may decide on `subject`'s time: an admin of the organization, or the
 /// manager an admin made them; never on their own time.
@@ -26,7 +47,7 @@ pub async fn reviews(
     state: &AppState,
     reviewer: &UserRow,
     subject: &UserRow,
-) -> Result<bool, ApiError> {
+) -> Result<bool, DbError> {
     if reviewer.org_id != subject.org_id || reviewer.user.id == subject.user.id {
         return Ok(false);
     }
@@ -40,28 +61,27 @@ pub async fn reviews(
         .contains(&subject.user.id))
 }
 
-/// Whose time the caller asks about: themselves by default, else someone of their
-/// organization they review (403 otherwise; another organization's user is "not found").
+/// Whose time `caller` asks about: their own by default, else someone of their organization
+/// they review (refused otherwise; another organization's user is "not found", so ids can't be
+/// probed).
 pub async fn subject(
     state: &AppState,
-    auth: &AuthUser,
+    caller: &UserRow,
     user_id: Option<&str>,
-) -> Result<UserRow, ApiError> {
-    let Some(id) = user_id.filter(|id| *id != auth.user.user.id) else {
-        return Ok(auth.user.clone());
-    };
-    let refused = || {
-        ApiError::Forbidden(
-            "only an admin or the person's manager can read or change another person's time".into(),
-        )
+) -> Result<UserRow, TimesheetError> {
+    let Some(id) = user_id.filter(|id| *id != caller.user.id) else {
+        return Ok(caller.clone());
     };
     // Someone who reviews nobody is refused before any lookup, as before managers existed.
-    if !auth.user.user.admin && state.db.managed(&auth.user.user.id).await?.is_empty() {
-        return Err(refused());
+    if !caller.user.admin && state.db.managed(&caller.user.id).await?.is_empty() {
+        return Err(TimesheetError::NotTheirReviewer);
     }
-    let who = auth.org_member(state, id).await?;
-    if !reviews(state, &auth.user, &who).await? {
-        return Err(refused());
+    let who = match state.db.user_by_id(id).await? {
+        Some(row) if row.org_id == caller.org_id => row,
+        _ => return Err(TimesheetError::NoSuchUser(id.into())),
+    };
+    if !reviews(state, caller, &who).await? {
+        return Err(TimesheetError::NotTheirReviewer);
     }
     Ok(who)
 }
@@ -125,7 +145,7 @@ pub async fn period_state(
     state: &AppState,
     user_id: &str,
     period: Period,
-) -> Result<(PeriodState, Option<PeriodRow>), ApiError> {
+) -> Result<(PeriodState, Option<PeriodRow>), DbError> {
     let start = period.start.to_string();
     let row = state
         .db
@@ -147,7 +167,7 @@ pub async fn ensure_open(
     user: &UserRow,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), TimesheetError> {
     let offset = offset_for(state, &user.user.id, to.date_naive()).await?;
     let local = |t: DateTime<Utc>| (t + chrono::Duration::minutes(i64::from(offset))).date_naive();
     // The last second of the stretch, not its exclusive end: an entry ending at midnight
@@ -170,13 +190,143 @@ pub async fn ensure_open(
         let period = Period { kind, start };
         let touches = period.end().is_none_or(|end| first < end && start <= last);
         if touches {
-            return Err(ApiError::Conflict(format!(
-                "the {} of {} is {}: ask an admin or your manager to unlock it first",
-                row.kind, row.start, row.state
-            )));
+            return Err(TimesheetError::Locked {
+                kind: row.kind,
+                start: row.start,
+                state: row.state,
+            });
         }
     }
     Ok(())
+}
+
+/// A person's timesheet with where it stands.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimesheetResponse {
+    pub user: User,
+    pub state: PeriodState,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Task id -> name, for the tasks in the timesheet.
+    pub task_names: BTreeMap<String, String>,
+    pub timesheet: Timesheet,
+}
+
+/// One day of a person's line in the team's timesheet.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TeamSheetDay {
+    pub date: NaiveDate,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// One person's line in the team's timesheet.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TeamSheetPerson {
+    pub user: User,
+    pub state: PeriodState,
+    /// The period's figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Every day of the period, first to last.
+    pub days: Vec<TeamSheetDay>,
+    /// The period's tasks, by total time.
+    pub tasks: Vec<TaskFigures>,
+}
+
+/// A team's week or month: the people the caller reviews (everyone of the organization for
+/// admins, themselves included), by name.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TeamTimesheet {
+    pub period: Period,
+    /// The team's figures added up.
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub people: Vec<TeamSheetPerson>,
+    /// Task id -> name, for the tasks in it.
+    pub task_names: BTreeMap<String, String>,
+}
+
+/// `who`'s timesheet of `period` with where it stands.
+pub async fn sheet_of(
+    state: &AppState,
+    who: UserRow,
+    period: Period,
+) -> Result<TimesheetResponse, TimesheetError> {
+    let timesheet = person_timesheet(state, &who, period).await?;
+    let (period_state, row) = period_state(state, &who.user.id, period).await?;
+    let task_names = names_of(
+        state,
+        &who.org_id,
+        timesheet.tasks.iter().map(|t| t.task_id.as_str()),
+    )
+    .await?;
+    Ok(TimesheetResponse {
+        user: who.user,
+        state: period_state,
+        submitted_at: row.as_ref().map(|r| stamp(r.submitted_at)),
+        decided_by: row.as_ref().and_then(|r| r.decided_by.clone()),
+        decided_at: row.as_ref().and_then(|r| r.decided_at.map(stamp)),
+        task_names,
+        timesheet,
+    })
+}
+
+/// The timesheets of `team` (people of organization `org_id`) for `period`, added up.
+pub async fn team_sheet(
+    state: &AppState,
+    org_id: &str,
+    team: Vec<User>,
+    period: Period,
+) -> Result<TeamTimesheet, TimesheetError> {
+    let ids: Vec<String> = team.iter().map(|u| u.id.clone()).collect();
+    let mut sheets = team_timesheets(state, org_id, &ids, period).await?;
+    let states: BTreeMap<String, PeriodState> = state
+        .db
+        .org_periods(org_id, period.kind.as_str(), &period.start.to_string())
+        .await?
+        .into_iter()
+        .map(|row| (row.user_id.clone(), PeriodState::from_stored(&row.state)))
+        .collect();
+    let mut total = Figures::default();
+    let mut people = Vec::with_capacity(team.len());
+    for user in team {
+        let sheet = sheets
+            .remove(&user.id)
+            .unwrap_or_else(|| metron_core::timesheet::timesheet_of_days(period, Vec::new()));
+        total = total.plus(&sheet.figures);
+        people.push(TeamSheetPerson {
+            state: states.get(&user.id).copied().unwrap_or(PeriodState::Open),
+            user,
+            figures: sheet.figures,
+            days: sheet
+                .days
+                .into_iter()
+                .map(|d| TeamSheetDay {
+                    date: d.date,
+                    figures: d.figures,
+                })
+                .collect(),
+            tasks: sheet.tasks,
+        });
+    }
+    // Collected first: a borrowing iterator held across the await below isn't Send.
+    let task_ids: std::collections::BTreeSet<String> = people
+        .iter()
+        .flat_map(|p| p.tasks.iter().map(|t| t.task_id.clone()))
+        .collect();
+    let task_names = names_of(state, org_id, task_ids.iter().map(String::as_str)).await?;
+    Ok(TeamTimesheet {
+        period,
+        figures: total,
+        people,
+        task_names,
+    })
+}
+
+fn stamp(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 
 /// A person's timesheet of `period`: each day's line from the corrected intervals (or the

@@ -5,12 +5,12 @@
 
 use std::fmt::Write as _;
 
-use crate::routes::events::EventRecord;
+use crate::event_log::LoggedEvent;
 
 /// Writes the log; `person` names the resource (org:resource) of every event.
-pub fn write(person: &str, title: &str, events: &[EventRecord]) -> String {
+pub fn write(person: &str, title: &str, events: &[LoggedEvent]) -> String {
     // Traces in order of their first event; events keep their time order within each.
-    let mut traces: Vec<(String, Vec<&EventRecord>)> = Vec::new();
+    let mut traces: Vec<(String, Vec<&LoggedEvent>)> = Vec::new();
     for e in events {
         let case = format!("{} · {}", e.task_name, e.local_date);
         match traces.iter_mut().find(|(c, _)| *c == case) {
@@ -41,27 +41,32 @@ pub fn write(person: &str, title: &str, events: &[EventRecord]) -> String {
                 &mut out,
                 3,
                 "concept:name",
-                &format!("{:?} {}", e.event.kind, e.event.app),
+                &format!("{:?} {}", e.record.event.kind, e.record.event.app),
             );
             string(&mut out, 3, "lifecycle:transition", "complete");
             string(&mut out, 3, "org:resource", person);
             let _ = writeln!(
                 out,
                 "      <date key=\"time:timestamp\" value=\"{}\"/>",
-                e.event.at.format("%Y-%m-%dT%H:%M:%S%.3f+00:00")
+                e.record.event.at.format("%Y-%m-%dT%H:%M:%S%.3f+00:00")
             );
-            string(&mut out, 3, "metron:type", &format!("{:?}", e.event.kind));
-            string(&mut out, 3, "metron:app", &e.event.app);
-            if let Some(path) = &e.event.path {
+            string(
+                &mut out,
+                3,
+                "metron:type",
+                &format!("{:?}", e.record.event.kind),
+            );
+            string(&mut out, 3, "metron:app", &e.record.event.app);
+            if let Some(path) = &e.record.event.path {
                 string(&mut out, 3, "metron:path", path);
             }
-            if !e.event.title.is_empty() {
-                string(&mut out, 3, "metron:title", &e.event.title);
+            if !e.record.event.title.is_empty() {
+                string(&mut out, 3, "metron:title", &e.record.event.title);
             }
-            if let Some(url) = &e.event.url {
+            if let Some(url) = &e.record.event.url {
                 string(&mut out, 3, "metron:url", url);
             }
-            string(&mut out, 3, "metron:task", &e.task_id);
+            string(&mut out, 3, "metron:task", &e.record.task_id);
             out.push_str("    </event>\n");
         }
         out.push_str("  </trace>\n");

@@ -119,11 +119,13 @@ async fn ensure_account(
     // A previous account file may have been lost while the database survived: start over
     // with a fresh address rather than fail.
     let email =
-        match metron_server::api::add_user(state, org, LOCAL_EMAIL, &name, &password, true).await {
+        match metron_server::accounts::add_user(state, org, LOCAL_EMAIL, &name, &password, true)
+            .await
+        {
             Ok(_) => LOCAL_EMAIL.to_string(),
             Err(_) => {
                 let email = format!("me-{}@localhost", uuid::Uuid::now_v7().simple());
-                metron_server::api::add_user(state, org, &email, &name, &password, true)
+                metron_server::accounts::add_user(state, org, &email, &name, &password, true)
                     .await
                     .map_err(|e| AppError::Local(e.to_string()))?;
                 email

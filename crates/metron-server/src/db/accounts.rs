@@ -108,40 +108,52 @@ pub trait AccountStore: Send + Sync {
 /// scope where it is invoked.
 macro_rules! account_store {
     ($backend:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::db::accounts::AccountStore for $backend {
-            async fn organization(&self, name: &str) -> Result<String, $crate::db::DbError> {
-                sqlx::query("INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        // A scope of its own, so the expansion names what it uses once.
+        const _: () = {
+            use $crate::db::accounts::{AccountStore, TaskCreation, TokenRow};
+            use $crate::db::{classify, DbError, UserRow};
+            use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task, User};
+
+            #[async_trait::async_trait]
+            impl AccountStore for $backend {
+                async fn organization(&self, name: &str) -> Result<String, DbError> {
+                    sqlx::query(
+                        "INSERT INTO organizations (id, name) VALUES ($1, $2) ON CONFLICT
+                                 (name) DO NOTHING",
+                    )
                     .bind(uuid::Uuid::now_v7().to_string())
                     .bind(name)
                     .execute(&self.pool)
                     .await
-                    .map_err($crate::db::classify)?;
-                sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
-                    .bind(name)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)?;
+                    sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
 
-            async fn find_organization(&self, name: &str) -> Result<Option<String>, $crate::db::DbError> {
-                sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
-                    .bind(name)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
+                async fn find_organization(&self, name: &str) -> Result<Option<String>, DbError> {
+                    sqlx::query_scalar("SELECT id FROM organizations WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
 
-            async fn create_user(
-                &self,
-                org_id: &str,
-                email: &str,
-                name: &str,
-                password_hash: &str,
-                admin: bool,
-            ) -> Result<$crate::db::UserRow, $crate::db::DbError> {
-                let id = uuid::Uuid::now_v7().to_string();
-                sqlx::query("INSERT INTO users (id, org_id, email, name, password_hash, admin) VALUES ($1, $2, $3, $4, $5, $6)")
+                async fn create_user(
+                    &self,
+                    org_id: &str,
+                    email: &str,
+                    name: &str,
+                    password_hash: &str,
+                    admin: bool,
+                ) -> Result<UserRow, DbError> {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    sqlx::query(
+                        "INSERT INTO users (id, org_id, email, name, password_hash, admin)
+                                 VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
                     .bind(&id)
                     .bind(org_id)
                     .bind(email)
@@ -150,56 +162,74 @@ macro_rules! account_store {
                     .bind(admin)
                     .execute(&self.pool)
                     .await
-                    .map_err(|e| match $crate::db::classify(e) {
-                        $crate::db::DbError::Conflict(_) => {
-                            $crate::db::DbError::Conflict(format!("a user with email {email} already exists"))
-                        }
+                    .map_err(|e| match classify(e) {
+                        DbError::Conflict(_) => DbError::Conflict(format!(
+                            "a user with email {email} already exists"
+                        )),
                         other => other,
                     })?;
-                Ok($crate::db::UserRow {
-                    user: metron_core::wire::User { id, email: email.into(), name: name.into(), admin },
-                    org_id: org_id.into(),
-                    disabled: false,
-                })
-            }
+                    Ok(UserRow {
+                        user: User {
+                            id,
+                            email: email.into(),
+                            name: name.into(),
+                            admin,
+                        },
+                        org_id: org_id.into(),
+                        disabled: false,
+                    })
+                }
 
-            async fn user_by_email(&self, email: &str) -> Result<Option<($crate::db::UserRow, String)>, $crate::db::DbError> {
-                let row = sqlx::query("SELECT id, email, name, admin, disabled, org_id, password_hash FROM users WHERE email = $1")
+                async fn user_by_email(
+                    &self,
+                    email: &str,
+                ) -> Result<Option<(UserRow, String)>, DbError> {
+                    let row = sqlx::query(
+                        "SELECT id, email, name, admin, disabled, org_id,
+                                           password_hash FROM users WHERE email = $1",
+                    )
                     .bind(email)
                     .fetch_optional(&self.pool)
                     .await
-                    .map_err($crate::db::classify)?;
-                Ok(row.map(|r| (user_row(&r), sqlx::Row::get(&r, "password_hash"))))
-            }
+                    .map_err(classify)?;
+                    Ok(row.map(|r| (user_row(&r), sqlx::Row::get(&r, "password_hash"))))
+                }
 
-            async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<(), $crate::db::DbError> {
-                sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
-                    .bind(user_id)
-                    .bind(disabled)
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
-            }
+                async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<(), DbError> {
+                    sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                        .bind(user_id)
+                        .bind(disabled)
+                        .execute(&self.pool)
+                        .await
+                        .map(drop)
+                        .map_err(classify)
+                }
 
-            async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<(), $crate::db::DbError> {
-                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-                    .bind(user_id)
-                    .bind(password_hash)
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
-            }
+                async fn set_password_hash(
+                    &self,
+                    user_id: &str,
+                    password_hash: &str,
+                ) -> Result<(), DbError> {
+                    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                        .bind(user_id)
+                        .bind(password_hash)
+                        .execute(&self.pool)
+                        .await
+                        .map(drop)
+                        .map_err(classify)
+                }
 
-            async fn store_token(
-                &self,
-                token_hash: &str,
-                user_id: &str,
-                device_id: Option<&str>,
-                now: i64,
-            ) -> Result<(), $crate::db::DbError> {
-                sqlx::query("INSERT INTO tokens (token_hash, user_id, device_id, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4)")
+                async fn store_token(
+                    &self,
+                    token_hash: &str,
+                    user_id: &str,
+                    device_id: Option<&str>,
+                    now: i64,
+                ) -> Result<(), DbError> {
+                    sqlx::query(
+                        "INSERT INTO tokens (token_hash, user_id, device_id, created_at,
+                                 last_used_at) VALUES ($1, $2, $3, $4, $4)",
+                    )
                     .bind(token_hash)
                     .bind(user_id)
                     .bind(device_id)
@@ -207,167 +237,197 @@ macro_rules! account_store {
                     .execute(&self.pool)
                     .await
                     .map(drop)
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)
+                }
 
-            async fn token(&self, token_hash: &str) -> Result<Option<$crate::db::accounts::TokenRow>, $crate::db::DbError> {
-                let row = sqlx::query(
-                    "SELECT u.id, u.email, u.name, u.admin, u.disabled, u.org_id, t.created_at, t.last_used_at
-                     FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok(row.map(|r| $crate::db::accounts::TokenRow {
-                    user: user_row(&r),
-                    created_at: sqlx::Row::get(&r, "created_at"),
-                    last_used_at: sqlx::Row::get(&r, "last_used_at"),
-                }))
-            }
-
-            async fn touch_token(&self, token_hash: &str, now: i64) -> Result<(), $crate::db::DbError> {
-                sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE token_hash = $1")
+                async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
+                    let row = sqlx::query(
+                        "SELECT u.id, u.email, u.name, u.admin, u.disabled, u.org_id, t.created_at,
+                         t.last_used_at
+                         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND
+                         t.revoked_at IS NULL",
+                    )
                     .bind(token_hash)
-                    .bind(now)
-                    .execute(&self.pool)
+                    .fetch_optional(&self.pool)
                     .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)?;
+                    Ok(row.map(|r| TokenRow {
+                        user: user_row(&r),
+                        created_at: sqlx::Row::get(&r, "created_at"),
+                        last_used_at: sqlx::Row::get(&r, "last_used_at"),
+                    }))
+                }
 
-            async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, $crate::db::DbError> {
-                let done = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
-                    .bind(token_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(done.rows_affected() > 0)
-            }
-
-            async fn revoke_user_tokens(&self, user_id: &str, device_id: Option<&str>, now: i64) -> Result<u64, $crate::db::DbError> {
-                // A NULL device matches every token of the user.
-                let done = sqlx::query(
-                    "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR device_id = $2)",
-                )
-                .bind(user_id)
-                .bind(device_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok(done.rows_affected())
-            }
-
-            async fn bump_revocation_epoch(&self) -> Result<(), $crate::db::DbError> {
-                sqlx::query("UPDATE revocations SET epoch = epoch + 1 WHERE id = 1")
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
-            }
-
-            async fn tasks(&self, org_id: &str) -> Result<Vec<metron_core::wire::Task>, $crate::db::DbError> {
-                let rows: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT id, name, project FROM tasks WHERE org_id = $1 ORDER BY project, name")
-                        .bind(org_id)
-                        .fetch_all(&self.pool)
+                async fn touch_token(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
+                    sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .bind(now)
+                        .execute(&self.pool)
                         .await
-                        .map_err($crate::db::classify)?;
-                Ok(rows.into_iter().map(|(id, name, project)| metron_core::wire::Task { id, name, project }).collect())
-            }
+                        .map(drop)
+                        .map_err(classify)
+                }
 
-            async fn count_tasks(&self, org_id: &str) -> Result<u64, $crate::db::DbError> {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE org_id = $1")
-                    .bind(org_id)
-                    .fetch_one(&self.pool)
+                async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, DbError> {
+                    let done = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS
+                         NULL",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(&self.pool)
                     .await
-                    .map_err($crate::db::classify)?;
-                Ok(n.max(0) as u64)
-            }
+                    .map_err(classify)?;
+                    Ok(done.rows_affected() > 0)
+                }
 
-            async fn create_task(
-                &self,
-                org_id: &str,
-                task: &metron_core::wire::NewTask,
-            ) -> Result<metron_core::wire::Task, $crate::db::DbError> {
-                let id = uuid::Uuid::now_v7().to_string();
-                sqlx::query("INSERT INTO tasks (id, org_id, name, project) VALUES ($1, $2, $3, $4)")
+                async fn revoke_user_tokens(
+                    &self,
+                    user_id: &str,
+                    device_id: Option<&str>,
+                    now: i64,
+                ) -> Result<u64, DbError> {
+                    // A NULL device matches every token of the user.
+                    let done = sqlx::query(
+                        "UPDATE tokens SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS
+                         NULL AND ($2 IS NULL OR device_id = $2)",
+                    )
+                    .bind(user_id)
+                    .bind(device_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok(done.rows_affected())
+                }
+
+                async fn bump_revocation_epoch(&self) -> Result<(), DbError> {
+                    sqlx::query("UPDATE revocations SET epoch = epoch + 1 WHERE id = 1")
+                        .execute(&self.pool)
+                        .await
+                        .map(drop)
+                        .map_err(classify)
+                }
+
+                async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError> {
+                    let rows: Vec<(String, String, String)> = sqlx::query_as(
+                        "SELECT id, name, project FROM tasks WHERE org_id = $1 ORDER BY project,
+                         name",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, name, project)| Task { id, name, project })
+                        .collect())
+                }
+
+                async fn count_tasks(&self, org_id: &str) -> Result<u64, DbError> {
+                    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(classify)?;
+                    Ok(n.max(0) as u64)
+                }
+
+                async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError> {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    sqlx::query(
+                        "INSERT INTO tasks (id, org_id, name, project) VALUES ($1, $2, $3,
+                                 $4)",
+                    )
                     .bind(&id)
                     .bind(org_id)
                     .bind(&task.name)
                     .bind(&task.project)
                     .execute(&self.pool)
                     .await
-                    .map_err($crate::db::classify)?;
-                Ok(metron_core::wire::Task { id, name: task.name.clone(), project: task.project.clone() })
-            }
+                    .map_err(classify)?;
+                    Ok(Task {
+                        id,
+                        name: task.name.clone(),
+                        project: task.project.clone(),
+                    })
+                }
 
-            async fn task_creation(&self, org_id: &str) -> Result<$crate::db::accounts::TaskCreation, $crate::db::DbError> {
-                let text: Option<String> = sqlx::query_scalar("SELECT task_creation FROM organizations WHERE id = $1")
-                    .bind(org_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(text.map_or($crate::db::accounts::TaskCreation::Everyone, |t| $crate::db::accounts::TaskCreation::from_stored(&t)))
-            }
+                async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError> {
+                    let text: Option<String> =
+                        sqlx::query_scalar("SELECT task_creation FROM organizations WHERE id = $1")
+                            .bind(org_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(classify)?;
+                    Ok(text.map_or(TaskCreation::Everyone, |t| TaskCreation::from_stored(&t)))
+                }
 
-            async fn set_task_creation(&self, org_id: &str, who: $crate::db::accounts::TaskCreation) -> Result<(), $crate::db::DbError> {
-                sqlx::query("UPDATE organizations SET task_creation = $2 WHERE id = $1")
+                async fn set_task_creation(
+                    &self,
+                    org_id: &str,
+                    who: TaskCreation,
+                ) -> Result<(), DbError> {
+                    sqlx::query("UPDATE organizations SET task_creation = $2 WHERE id = $1")
+                        .bind(org_id)
+                        .bind(who.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map(drop)
+                        .map_err(classify)
+                }
+
+                async fn client_version(&self, org_id: &str) -> Result<ClientVersion, DbError> {
+                    let row: Option<(Option<String>, Option<String>, Option<String>, i64)> =
+                        sqlx::query_as(
+                            "SELECT latest, download_url, notes, updated_at FROM client_versions
+                             WHERE org_id = $1",
+                        )
+                        .bind(org_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)?;
+                    Ok(row.map_or_else(
+                        Default::default,
+                        |(latest, download_url, notes, updated_at)| ClientVersion {
+                            latest,
+                            download_url,
+                            notes,
+                            updated_at: chrono::DateTime::from_timestamp(updated_at, 0),
+                        },
+                    ))
+                }
+
+                async fn set_client_version(
+                    &self,
+                    org_id: &str,
+                    update: &ClientVersionUpdate,
+                    now: i64,
+                ) -> Result<ClientVersion, DbError> {
+                    sqlx::query(
+                        "INSERT INTO client_versions (org_id, latest, download_url, notes,
+                         updated_at) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (org_id) DO UPDATE SET latest = excluded.latest, download_url
+                         = excluded.download_url,
+                             notes = excluded.notes, updated_at = excluded.updated_at",
+                    )
                     .bind(org_id)
-                    .bind(who.as_str())
+                    .bind(&update.latest)
+                    .bind(&update.download_url)
+                    .bind(&update.notes)
+                    .bind(now)
                     .execute(&self.pool)
                     .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
+                    .map_err(classify)?;
+                    Ok(ClientVersion {
+                        latest: update.latest.clone(),
+                        download_url: update.download_url.clone(),
+                        notes: update.notes.clone(),
+                        updated_at: chrono::DateTime::from_timestamp(now, 0),
+                    })
+                }
             }
-
-            async fn client_version(&self, org_id: &str) -> Result<metron_core::wire::ClientVersion, $crate::db::DbError> {
-                let row: Option<(Option<String>, Option<String>, Option<String>, i64)> = sqlx::query_as(
-                    "SELECT latest, download_url, notes, updated_at FROM client_versions WHERE org_id = $1",
-                )
-                .bind(org_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok(row.map_or_else(Default::default, |(latest, download_url, notes, updated_at)| {
-                    metron_core::wire::ClientVersion {
-                        latest,
-                        download_url,
-                        notes,
-                        updated_at: chrono::DateTime::from_timestamp(updated_at, 0),
-                    }
-                }))
-            }
-
-            async fn set_client_version(
-                &self,
-                org_id: &str,
-                update: &metron_core::wire::ClientVersionUpdate,
-                now: i64,
-            ) -> Result<metron_core::wire::ClientVersion, $crate::db::DbError> {
-                sqlx::query(
-                    "INSERT INTO client_versions (org_id, latest, download_url, notes, updated_at) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (org_id) DO UPDATE SET latest = excluded.latest, download_url = excluded.download_url,
-                         notes = excluded.notes, updated_at = excluded.updated_at",
-                )
-                .bind(org_id)
-                .bind(&update.latest)
-                .bind(&update.download_url)
-                .bind(&update.notes)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok(metron_core::wire::ClientVersion {
-                    latest: update.latest.clone(),
-                    download_url: update.download_url.clone(),
-                    notes: update.notes.clone(),
-                    updated_at: chrono::DateTime::from_timestamp(now, 0),
-                })
-            }
-        }
+        };
     };
 }
 pub(crate) use account_store;

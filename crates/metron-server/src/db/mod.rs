@@ -7,15 +7,16 @@
 pub mod accounts;
 mod migrations;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 pub mod timesheets;
 
 pub use accounts::{AccountStore, TaskCreation, TokenRow};
+pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
 
 use async_trait::async_trait;
-use metron_core::report::{Rule, Thresholds};
-use metron_core::wire::{ActiveDevice, IngestResult, User};
+use metron_core::wire::{IngestResult, User};
 use metron_core::Interval;
 use std::sync::Arc;
 
@@ -53,10 +54,13 @@ pub(crate) use row_struct;
 /// Widens a device's seen span (first and last seen, unix seconds) by the intervals just
 /// stored, or creates its row. The same SQL on both backends (CASE rather than SQLite's
 /// min/max or PostgreSQL's LEAST/GREATEST); rusqlite and sqlx both read `$N` by position.
-pub(crate) const DEVICE_SEEN_UPSERT: &str = "INSERT INTO devices (user_id, device_id, first_seen, last_seen) VALUES ($1, $2, $3, $4)
+pub(crate) const DEVICE_SEEN_UPSERT: &str = "INSERT INTO devices (user_id, device_id, first_seen,
+                                             last_seen) VALUES ($1, $2, $3, $4)
      ON CONFLICT (user_id, device_id) DO UPDATE SET
-         first_seen = CASE WHEN excluded.first_seen < devices.first_seen THEN excluded.first_seen ELSE devices.first_seen END,
-         last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END";
+         first_seen = CASE WHEN excluded.first_seen < devices.first_seen THEN excluded.first_seen
+         ELSE devices.first_seen END,
+         last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE
+         devices.last_seen END";
 
 /// The span of each device among stored intervals: device id -> (earliest start, latest end).
 #[derive(Debug, Default)]
@@ -81,20 +85,6 @@ impl SeenSpans {
     }
 }
 
-row_struct! {
-    /// A device as stored: its report (JSON of `DeviceInfo`), first and last seen, when it
-    /// reported.
-    #[derive(Debug, Clone)]
-    pub struct DeviceRow {
-        pub user_id: String,
-        pub device_id: String,
-        pub info: Option<String>,
-        pub first_seen: i64,
-        pub last_seen: i64,
-        pub reported_at: Option<i64>,
-    }
-}
-
 /// A user with the organization they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
@@ -116,6 +106,11 @@ pub enum DbError {
     /// A unique value already exists (an email, an organization name).
     #[error("{0}")]
     Conflict(String),
+    /// A manual entry overlaps another of the same person that holds time (the table's
+    /// constraint, checked again at insert: two requests at once each passed the handler's
+    /// check).
+    #[error("the time overlaps another manual entry of this person")]
+    Overlap,
     /// Busy, locked, out of disk, connection lost: the client should retry.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -137,374 +132,6 @@ pub trait Database: AccountStore + ReportStore + TimesheetStore + Send + Sync + 
         user: &UserRow,
         items: Vec<Candidate>,
     ) -> Result<Vec<IngestResult>, DbError>;
-}
-
-/// The reads of reports and clients (users, intervals, active devices), rules, kept days and
-/// retention. The SQL is the same on both
-/// backends (sqlx's SQLite reads `$N` placeholders too), so the `report_store!` macro writes it once
-/// for each; only the row type behind `user_row` differs.
-#[async_trait]
-pub trait ReportStore: Send + Sync {
-    /// The user's devices whose latest interval ended at or after `since` (unix seconds).
-    async fn active_devices(&self, user_id: &str, since: i64)
-        -> Result<Vec<ActiveDevice>, DbError>;
-    /// Stores what the user's device reports about itself (`info`, checked JSON) at `now`,
-    /// which also counts as seeing it.
-    async fn report_device(
-        &self,
-        user_id: &str,
-        device_id: &str,
-        info: &str,
-        now: i64,
-    ) -> Result<(), DbError>;
-    /// The devices of one person of the organization, or of all of them, latest seen first.
-    async fn devices(&self, org_id: &str, user_id: Option<&str>)
-        -> Result<Vec<DeviceRow>, DbError>;
-    /// The user's intervals that overlap [from, to), by start time.
-    async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
-    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
-    /// The organization's users, by name.
-    async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
-    /// The stored bodies (JSON) of everyone's intervals in the organization that overlap
-    /// [from, to), with their user. Unparsed: the team report parses them on all cores.
-    async fn org_interval_bodies(
-        &self,
-        org_id: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<(String, String)>, DbError>;
-    /// The UTC offset of the user's latest interval that started before `before`.
-    async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
-
-    /// The organization's productivity rules, first match first.
-    async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError>;
-    /// Adds a rule after the others.
-    async fn create_rule(&self, org_id: &str, rule: &Rule) -> Result<StoredRule, DbError>;
-    /// Changes a rule of the organization (keeping its place); `None` if there is no such rule.
-    async fn update_rule(
-        &self,
-        org_id: &str,
-        id: &str,
-        rule: &Rule,
-    ) -> Result<Option<StoredRule>, DbError>;
-    /// Whether the organization had the rule.
-    async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError>;
-
-    /// The organization's unusual-activity thresholds (the defaults until admins set them).
-    async fn unusual_thresholds(&self, org_id: &str) -> Result<Thresholds, DbError>;
-    async fn set_unusual_thresholds(
-        &self,
-        org_id: &str,
-        thresholds: &Thresholds,
-        now: i64,
-    ) -> Result<(), DbError>;
-
-    /// A day kept as an aggregate (JSON), once its raw intervals are gone.
-    async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, DbError>;
-    async fn store_day_aggregate(
-        &self,
-        user_id: &str,
-        day: &str,
-        body: &str,
-    ) -> Result<(), DbError>;
-    /// The user's latest kept day: (day, body).
-    async fn latest_day_aggregate(
-        &self,
-        user_id: &str,
-    ) -> Result<Option<(String, String)>, DbError>;
-    /// The kept days of everyone in the organization on `day`: (user, body).
-    async fn org_day_aggregates(
-        &self,
-        org_id: &str,
-        day: &str,
-    ) -> Result<Vec<(String, String)>, DbError>;
-    /// Users with intervals that started before `before`, with the earliest start.
-    async fn users_with_intervals_before(&self, before: i64)
-        -> Result<Vec<(String, i64)>, DbError>;
-    /// Deletes the user's intervals that ended at or before `before`; how many.
-    async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, DbError>;
-}
-
-/// Implements [`ReportStore`] for a backend with a `pool` field and a `user_row` function in
-/// scope where it is invoked.
-macro_rules! report_store {
-    ($backend:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::db::ReportStore for $backend {
-            async fn user_by_id(&self, user_id: &str) -> Result<Option<$crate::db::UserRow>, $crate::db::DbError> {
-                let row = sqlx::query("SELECT id, email, name, admin, disabled, org_id FROM users WHERE id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(row.as_ref().map(user_row))
-            }
-
-            async fn org_users(&self, org_id: &str) -> Result<Vec<metron_core::wire::User>, $crate::db::DbError> {
-                let rows = sqlx::query("SELECT id, email, name, admin, disabled, org_id FROM users WHERE org_id = $1 ORDER BY name, email")
-                    .bind(org_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(rows.iter().map(|r| user_row(r).user).collect())
-            }
-
-            async fn org_interval_bodies(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<(String, String)>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
-                     WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2",
-                )
-                .bind(org_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, $crate::db::DbError> {
-                let body: Option<String> =
-                    sqlx::query_scalar("SELECT body FROM intervals WHERE user_id = $1 AND started_at < $2 ORDER BY started_at DESC LIMIT 1")
-                        .bind(user_id)
-                        .bind(before)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err($crate::db::classify)?;
-                Ok(body.and_then(|b| serde_json::from_str::<metron_core::Interval>(&b).ok()).map(|i| i.utc_offset_minutes))
-            }
-
-            async fn rules(&self, org_id: &str) -> Result<Vec<$crate::db::StoredRule>, $crate::db::DbError> {
-                let rows: Vec<(String, String, String, String, String)> =
-                    sqlx::query_as("SELECT id, target, kind, pattern, class FROM rules WHERE org_id = $1 ORDER BY position, id")
-                        .bind(org_id)
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err($crate::db::classify)?;
-                rows.into_iter().map(|(id, target, kind, pattern, class)| $crate::db::rule_from(id, &target, &kind, pattern, &class)).collect()
-            }
-
-            async fn create_rule(&self, org_id: &str, rule: &metron_core::report::Rule) -> Result<$crate::db::StoredRule, $crate::db::DbError> {
-                let id = uuid::Uuid::now_v7().to_string();
-                sqlx::query(
-                    "INSERT INTO rules (id, org_id, position, target, kind, pattern, class)
-                     VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules WHERE org_id = $2), $3, $4, $5, $6)",
-                )
-                .bind(&id)
-                .bind(org_id)
-                .bind($crate::db::enum_text(&rule.target))
-                .bind($crate::db::enum_text(&rule.kind))
-                .bind(&rule.pattern)
-                .bind($crate::db::enum_text(&rule.class))
-                .execute(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok($crate::db::StoredRule { id, rule: rule.clone() })
-            }
-
-            async fn update_rule(&self, org_id: &str, id: &str, rule: &metron_core::report::Rule) -> Result<Option<$crate::db::StoredRule>, $crate::db::DbError> {
-                let done = sqlx::query("UPDATE rules SET target = $3, kind = $4, pattern = $5, class = $6 WHERE id = $1 AND org_id = $2")
-                    .bind(id)
-                    .bind(org_id)
-                    .bind($crate::db::enum_text(&rule.target))
-                    .bind($crate::db::enum_text(&rule.kind))
-                    .bind(&rule.pattern)
-                    .bind($crate::db::enum_text(&rule.class))
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok((done.rows_affected() == 1).then(|| $crate::db::StoredRule { id: id.to_string(), rule: rule.clone() }))
-            }
-
-            async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, $crate::db::DbError> {
-                let done = sqlx::query("DELETE FROM rules WHERE id = $1 AND org_id = $2")
-                    .bind(id)
-                    .bind(org_id)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn unusual_thresholds(&self, org_id: &str) -> Result<metron_core::report::Thresholds, $crate::db::DbError> {
-                let body: Option<String> = sqlx::query_scalar("SELECT body FROM unusual_thresholds WHERE org_id = $1")
-                    .bind(org_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                // Fields added later read as their defaults (`serde(default)`).
-                body.map_or(Ok(Default::default()), |b| {
-                    serde_json::from_str(&b).map_err(|e| $crate::db::DbError::Other(format!("stored unusual thresholds unreadable: {e}")))
-                })
-            }
-
-            async fn set_unusual_thresholds(&self, org_id: &str, thresholds: &metron_core::report::Thresholds, now: i64) -> Result<(), $crate::db::DbError> {
-                sqlx::query(
-                    "INSERT INTO unusual_thresholds (org_id, body, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-                )
-                .bind(org_id)
-                .bind(serde_json::to_string(thresholds).expect("thresholds serialize"))
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err($crate::db::classify)
-            }
-
-            async fn day_aggregate(&self, user_id: &str, day: &str) -> Result<Option<String>, $crate::db::DbError> {
-                sqlx::query_scalar("SELECT body FROM day_aggregates WHERE user_id = $1 AND day = $2")
-                    .bind(user_id)
-                    .bind(day)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn store_day_aggregate(&self, user_id: &str, day: &str, body: &str) -> Result<(), $crate::db::DbError> {
-                sqlx::query("INSERT INTO day_aggregates (user_id, day, body) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO UPDATE SET body = excluded.body")
-                    .bind(user_id)
-                    .bind(day)
-                    .bind(body)
-                    .execute(&self.pool)
-                    .await
-                    .map(drop)
-                    .map_err($crate::db::classify)
-            }
-
-            async fn latest_day_aggregate(&self, user_id: &str) -> Result<Option<(String, String)>, $crate::db::DbError> {
-                sqlx::query_as("SELECT day, body FROM day_aggregates WHERE user_id = $1 ORDER BY day DESC LIMIT 1")
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn org_day_aggregates(&self, org_id: &str, day: &str) -> Result<Vec<(String, String)>, $crate::db::DbError> {
-                sqlx::query_as("SELECT a.user_id, a.body FROM users u JOIN day_aggregates a ON a.user_id = u.id WHERE u.org_id = $1 AND a.day = $2")
-                    .bind(org_id)
-                    .bind(day)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn users_with_intervals_before(&self, before: i64) -> Result<Vec<(String, i64)>, $crate::db::DbError> {
-                sqlx::query_as("SELECT user_id, MIN(started_at) FROM intervals WHERE started_at < $1 GROUP BY user_id ORDER BY user_id")
-                    .bind(before)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn active_devices(&self, user_id: &str, since: i64) -> Result<Vec<metron_core::wire::ActiveDevice>, $crate::db::DbError> {
-                let rows: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND ended_at >= $2 GROUP BY device_id ORDER BY device_id",
-                )
-                .bind(user_id)
-                .bind(since)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok($crate::db::active_devices_from(rows))
-            }
-
-            async fn report_device(&self, user_id: &str, device_id: &str, info: &str, now: i64) -> Result<(), $crate::db::DbError> {
-                sqlx::query(
-                    "INSERT INTO devices (user_id, device_id, info, first_seen, last_seen, reported_at) VALUES ($1, $2, $3, $4, $4, $4)
-                     ON CONFLICT (user_id, device_id) DO UPDATE SET info = excluded.info, reported_at = excluded.reported_at,
-                         first_seen = CASE WHEN excluded.first_seen < devices.first_seen THEN excluded.first_seen ELSE devices.first_seen END,
-                         last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END",
-                )
-                .bind(user_id)
-                .bind(device_id)
-                .bind(info)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err($crate::db::classify)
-            }
-
-            async fn devices(&self, org_id: &str, user_id: Option<&str>) -> Result<Vec<$crate::db::DeviceRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT d.user_id, d.device_id, d.info, d.first_seen, d.last_seen, d.reported_at
-                     FROM devices d JOIN users u ON u.id = d.user_id
-                     WHERE u.org_id = $1 AND ($2 IS NULL OR d.user_id = $2)
-                     ORDER BY d.last_seen DESC, d.device_id LIMIT 10000",
-                )
-                .bind(org_id)
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<metron_core::Interval>, $crate::db::DbError> {
-                let rows: Vec<String> = sqlx::query_scalar(
-                    // started_at >= from - 900 (the longest interval) lets the index bound the scan.
-                    "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900 AND started_at < $3 AND ended_at > $2
-                     ORDER BY started_at LIMIT 100000",
-                )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                $crate::db::parse_bodies(&rows)
-            }
-
-            async fn delete_intervals_ending_by(&self, user_id: &str, before: i64) -> Result<u64, $crate::db::DbError> {
-                let done = sqlx::query("DELETE FROM intervals WHERE user_id = $1 AND ended_at <= $2")
-                    .bind(user_id)
-                    .bind(before)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)?;
-                Ok(done.rows_affected())
-            }
-        }
-    };
-}
-pub(crate) use report_store;
-
-/// A rule as stored: its id and the rule.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct StoredRule {
-    pub id: String,
-    #[serde(flatten)]
-    pub rule: Rule,
-}
-
-/// The text forms of a rule's enums in the database (the same as in JSON).
-pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
-/// A rule from its stored columns.
-pub(crate) fn rule_from(
-    id: String,
-    target: &str,
-    kind: &str,
-    pattern: String,
-    class: &str,
-) -> Result<StoredRule, DbError> {
-    fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, DbError> {
-        serde_json::from_value(serde_json::Value::String(text.into()))
-            .map_err(|e| DbError::Other(format!("stored rule {what}: {e}")))
-    }
-    Ok(StoredRule {
-        id,
-        rule: Rule {
-            target: parse("target", target)?,
-            kind: parse("kind", kind)?,
-            pattern,
-            class: parse("class", class)?,
-        },
-    })
 }
 
 /// Parses stored interval bodies.
@@ -557,18 +184,6 @@ pub async fn connect_sized(url: &str, sizing: Sizing) -> Result<Arc<dyn Database
     } else {
         Ok(Arc::new(sqlite::SqliteDb::open(url, sizing).await?))
     }
-}
-
-/// Turns `(device_id, last ended_at)` rows into the wire type.
-pub(crate) fn active_devices_from(rows: Vec<(String, i64)>) -> Vec<ActiveDevice> {
-    rows.into_iter()
-        .filter_map(|(device_id, end)| {
-            chrono::DateTime::from_timestamp(end, 0).map(|last_ended_at| ActiveDevice {
-                device_id,
-                last_ended_at,
-            })
-        })
-        .collect()
 }
 
 /// Maps sqlx errors to what the API can act on.

@@ -83,7 +83,8 @@ impl PgDb {
         }
         let (start, end) = (i.started_at.timestamp(), i.ended_at.timestamp());
         let inserted = sqlx::query(
-            "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body, received_at)
+            "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body,
+             received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&id)
@@ -113,7 +114,8 @@ impl PgDb {
             }
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
                 let other: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at > $2 ORDER BY started_at LIMIT 1",
+                    "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at >
+                     $2 ORDER BY started_at LIMIT 1",
                 )
                 .bind(&user.user.id)
                 .bind(start)
@@ -155,7 +157,8 @@ impl Database for PgDb {
 
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(OCTET_LENGTH(body))::BIGINT FROM intervals WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT SUM(OCTET_LENGTH(body))::BIGINT FROM intervals WHERE user_id = $1 AND
+             started_at >= $2 AND started_at < $3",
         )
         .bind(user_id)
         .bind(from)
@@ -198,6 +201,6 @@ impl Database for PgDb {
     }
 }
 
-super::report_store!(PgDb);
+super::reports::report_store!(PgDb);
 super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");

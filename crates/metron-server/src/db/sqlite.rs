@@ -230,15 +230,26 @@ fn run_group(
             // Checking only that one is an index seek, not a scan of the user's history.
             let inserted = tx
                 .prepare_cached(
-                    "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body, received_at)
+                    "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at,
+                     body, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
                      WHERE NOT EXISTS (
-                         SELECT 1 FROM (SELECT ended_at FROM intervals WHERE user_id = ?2 AND started_at < ?6
+                         SELECT 1 FROM (SELECT ended_at FROM intervals WHERE user_id = ?2 AND
+                         started_at < ?6
                                         ORDER BY started_at DESC LIMIT 1)
                          WHERE ended_at > ?5)
                      ON CONFLICT (id) DO NOTHING",
                 )?
-                .execute(params![id, job.user_id, i.device_id.to_string(), i.task_id, start, end, item.body, now])?;
+                .execute(params![
+                    id,
+                    job.user_id,
+                    i.device_id.to_string(),
+                    i.task_id,
+                    start,
+                    end,
+                    item.body,
+                    now
+                ])?;
             if inserted == 1 {
                 seen.add(i);
                 results.push(IngestResult::accepted(id));
@@ -258,7 +269,8 @@ fn run_group(
             }
             let other: String = tx
                 .prepare_cached(
-                    "SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at > ?2 ORDER BY started_at LIMIT 1",
+                    "SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at >
+                     ?2 ORDER BY started_at LIMIT 1",
                 )?
                 .query_row(params![job.user_id, start, end], |r| r.get(0))?;
             results.push(IngestResult::overlap(id, other));
@@ -298,7 +310,8 @@ impl Database for SqliteDb {
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         // LENGTH of a TEXT counts characters; of a BLOB, bytes.
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(LENGTH(CAST(body AS BLOB))) FROM intervals WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT SUM(LENGTH(CAST(body AS BLOB))) FROM intervals WHERE user_id = $1 AND
+             started_at >= $2 AND started_at < $3",
         )
         .bind(user_id)
         .bind(from)
@@ -331,6 +344,6 @@ impl Database for SqliteDb {
     }
 }
 
-super::report_store!(SqliteDb);
+super::reports::report_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
 super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");

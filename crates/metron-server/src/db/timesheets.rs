@@ -79,6 +79,105 @@ row_struct! {
     }
 }
 
+/// The two kinds of reviewed request: time a person adds by hand, and a change to time
+/// they tracked. Both go the same way (created, perhaps pending a reviewer, approved or
+/// denied, withdrawn), with the same rules, in tables of the same shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    ManualEntry,
+    Correction,
+}
+
+impl RequestKind {
+    /// What a person calls one, for messages: "entry", "correction".
+    pub fn noun(self) -> &'static str {
+        match self {
+            RequestKind::ManualEntry => "entry",
+            RequestKind::Correction => "correction",
+        }
+    }
+
+    /// The noun with its article: "an entry", "a correction".
+    pub fn a_noun(self) -> &'static str {
+        match self {
+            RequestKind::ManualEntry => "an entry",
+            RequestKind::Correction => "a correction",
+        }
+    }
+
+    /// Its full name: "manual entry", "correction".
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::ManualEntry => "manual entry",
+            RequestKind::Correction => "correction",
+        }
+    }
+
+    /// The prefix of its audit actions (`manual_entry.approve`, `correction.withdraw`).
+    pub fn audit_prefix(self) -> &'static str {
+        match self {
+            RequestKind::ManualEntry => "manual_entry",
+            RequestKind::Correction => "correction",
+        }
+    }
+}
+
+/// A stored reviewed request, whichever its kind: what the shared lifecycle reads and changes.
+pub trait RequestRow: Clone + Send + Sync + 'static {
+    const KIND: RequestKind;
+    fn id(&self) -> &str;
+    /// Whose time it is about.
+    fn user_id(&self) -> &str;
+    fn status(&self) -> &str;
+    /// The stretch of time it touches, in unix seconds: an entry's own, a corrected
+    /// interval's longest (its start and 900 s on).
+    fn span(&self) -> (i64, i64);
+    /// The row as it reads once `by` moved it to `status` at `at` with `note`.
+    fn decided(self, status: &str, by: &str, at: i64, note: &str) -> Self;
+}
+
+/// The fields both tables share, for [`RequestRow`].
+macro_rules! request_row {
+    ($row:ty, $kind:expr, |$r:ident| $span:expr) => {
+        impl RequestRow for $row {
+            const KIND: RequestKind = $kind;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn user_id(&self) -> &str {
+                &self.user_id
+            }
+            fn status(&self) -> &str {
+                &self.status
+            }
+            fn span(&self) -> (i64, i64) {
+                let $r = self;
+                $span
+            }
+            fn decided(self, status: &str, by: &str, at: i64, note: &str) -> Self {
+                Self {
+                    status: status.into(),
+                    decided_by: Some(by.into()),
+                    decided_at: Some(at),
+                    decision_note: Some(note.into()),
+                    ..self
+                }
+            }
+        }
+    };
+}
+
+request_row!(EntryRow, RequestKind::ManualEntry, |r| (
+    r.started_at,
+    r.ended_at
+));
+// A correction is checked against its interval's longest possible span (intervals are at
+// most 900 s): the interval itself may be gone by the time the correction is withdrawn.
+request_row!(CorrectionRow, RequestKind::Correction, |r| (
+    r.interval_started_at,
+    r.interval_started_at + 900
+));
+
 impl EntryRow {
     /// The entry as the report math reads it.
     pub fn entry(&self) -> Result<metron_core::timesheet::ManualEntry, DbError> {
@@ -127,7 +226,7 @@ pub trait TimesheetStore: Send + Sync {
         audit: &AuditRow,
     ) -> Result<(), DbError>;
 
-    /// Stores a new entry. `Conflict("overlap")` when it overlaps another entry that holds
+    /// Stores a new entry. [`DbError::Overlap`] when it overlaps another entry that holds
     /// time (pending or approved), checked inside the insert.
     async fn insert_manual_entry(&self, entry: &EntryRow, audit: &AuditRow) -> Result<(), DbError>;
     async fn manual_entry(&self, id: &str) -> Result<Option<EntryRow>, DbError>;
@@ -138,17 +237,6 @@ pub trait TimesheetStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<Vec<EntryRow>, DbError>;
-    /// Moves an entry from status `from` to `to` with the decision's who, when and note;
-    /// false if it was no longer in `from` (someone else decided first).
-    async fn set_entry_status(
-        &self,
-        id: &str,
-        from: &str,
-        to: &str,
-        decision: (&str, i64, Option<&str>),
-        audit: &AuditRow,
-    ) -> Result<bool, DbError>;
-
     /// The user's stored interval `id`.
     async fn interval_of(
         &self,
@@ -169,8 +257,12 @@ pub trait TimesheetStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<Vec<CorrectionRow>, DbError>;
-    async fn set_correction_status(
+    /// Moves a reviewed request (`kind`: an entry or a correction) from status `from` to
+    /// `to` with the decision's who, when and note, and writes its audit row; false if it was
+    /// no longer in `from` (someone else decided first).
+    async fn set_request_status(
         &self,
+        kind: RequestKind,
         id: &str,
         from: &str,
         to: &str,
@@ -278,7 +370,7 @@ pub(crate) fn overlap_or(e: sqlx::Error) -> DbError {
         if db.message().contains("manual_entries_no_overlap")
             || db.constraint() == Some("manual_entries_no_overlap")
         {
-            return DbError::Conflict("overlap".into());
+            return DbError::Overlap;
         }
     }
     super::classify(e)
@@ -294,480 +386,616 @@ pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
 /// whose writers take turns and whose stale reads fail the write).
 macro_rules! timesheet_store {
     ($backend:ty, $db:ty, $lock:literal) => {
-        impl $backend {
-            /// Writes an audit row inside `tx`.
-            async fn audit_in(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                a: &$crate::db::timesheets::AuditRow,
-            ) -> Result<(), $crate::db::DbError> {
-                sqlx::query(
-                    "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action, subject_id, before, after, reason)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&a.id)
-                .bind(&a.org_id)
-                .bind(&a.user_id)
-                .bind(&a.actor_id)
-                .bind(a.at)
-                .bind(&a.action)
-                .bind(&a.subject_id)
-                .bind(&a.before)
-                .bind(&a.after)
-                .bind(&a.reason)
-                .execute(&mut **tx)
-                .await
-                .map(drop)
-                .map_err($crate::db::classify)
-            }
+        // A scope of its own, so the expansion names what it uses once.
+        const _: () = {
+            use $crate::db::timesheets::{
+                is_deadlock, overlap_or, AuditRow, CorrectionRow, EntryRow, PeriodRow, RequestKind,
+                TimesheetStore,
+            };
+            use $crate::db::{classify, parse_bodies, DbError};
 
-            async fn try_insert_manual_entry(
-                &self,
-                e: &$crate::db::timesheets::EntryRow,
-                audit: &$crate::db::timesheets::AuditRow,
-            ) -> Result<(), sqlx::Error> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at, note, status, created_at, created_by, decided_by, decided_at, decision_note)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(&e.id)
-                .bind(&e.user_id)
-                .bind(&e.task_id)
-                .bind(e.started_at)
-                .bind(e.ended_at)
-                .bind(&e.note)
-                .bind(&e.status)
-                .bind(e.created_at)
-                .bind(&e.created_by)
-                .bind(&e.decided_by)
-                .bind(e.decided_at)
-                .bind(&e.decision_note)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action, subject_id, before, after, reason)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&audit.id)
-                .bind(&audit.org_id)
-                .bind(&audit.user_id)
-                .bind(&audit.actor_id)
-                .bind(audit.at)
-                .bind(&audit.action)
-                .bind(&audit.subject_id)
-                .bind(&audit.before)
-                .bind(&audit.after)
-                .bind(&audit.reason)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl $crate::db::timesheets::TimesheetStore for $backend {
-            async fn timesheet_policy(&self, org_id: &str) -> Result<metron_core::timesheet::Policy, $crate::db::DbError> {
-                let body: Option<String> = sqlx::query_scalar("SELECT body FROM timesheet_policies WHERE org_id = $1")
-                    .bind(org_id)
-                    .fetch_optional(&self.pool)
+            impl $backend {
+                /// Writes an audit row inside `tx`.
+                async fn audit_in(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    a: &AuditRow,
+                ) -> Result<(), DbError> {
+                    sqlx::query(
+                        "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action,
+                         subject_id, before, after, reason)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(&a.id)
+                    .bind(&a.org_id)
+                    .bind(&a.user_id)
+                    .bind(&a.actor_id)
+                    .bind(a.at)
+                    .bind(&a.action)
+                    .bind(&a.subject_id)
+                    .bind(&a.before)
+                    .bind(&a.after)
+                    .bind(&a.reason)
+                    .execute(&mut **tx)
                     .await
-                    .map_err($crate::db::classify)?;
-                body.map_or(Ok(Default::default()), |b| {
-                    serde_json::from_str(&b).map_err(|e| $crate::db::DbError::Other(format!("stored timesheet policy unreadable: {e}")))
-                })
+                    .map(drop)
+                    .map_err(classify)
+                }
+
+                async fn try_insert_manual_entry(
+                    &self,
+                    e: &EntryRow,
+                    audit: &AuditRow,
+                ) -> Result<(), sqlx::Error> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query(
+                        "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at,
+                         note, status, created_at, created_by, decided_by, decided_at,
+                         decision_note)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(&e.id)
+                    .bind(&e.user_id)
+                    .bind(&e.task_id)
+                    .bind(e.started_at)
+                    .bind(e.ended_at)
+                    .bind(&e.note)
+                    .bind(&e.status)
+                    .bind(e.created_at)
+                    .bind(&e.created_by)
+                    .bind(&e.decided_by)
+                    .bind(e.decided_at)
+                    .bind(&e.decision_note)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action,
+                         subject_id, before, after, reason)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(&audit.id)
+                    .bind(&audit.org_id)
+                    .bind(&audit.user_id)
+                    .bind(&audit.actor_id)
+                    .bind(audit.at)
+                    .bind(&audit.action)
+                    .bind(&audit.subject_id)
+                    .bind(&audit.before)
+                    .bind(&audit.after)
+                    .bind(&audit.reason)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await
+                }
             }
 
-            async fn set_timesheet_policy(&self, org_id: &str, policy: &metron_core::timesheet::Policy, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                sqlx::query(
-                    "INSERT INTO timesheet_policies (org_id, body, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-                )
-                .bind(org_id)
-                .bind(serde_json::to_string(policy).expect("a policy serializes"))
-                .bind(audit.at)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::db::classify)?;
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)
-            }
+            #[async_trait::async_trait]
+            impl TimesheetStore for $backend {
+                async fn timesheet_policy(
+                    &self,
+                    org_id: &str,
+                ) -> Result<metron_core::timesheet::Policy, DbError> {
+                    let body: Option<String> =
+                        sqlx::query_scalar("SELECT body FROM timesheet_policies WHERE org_id = $1")
+                            .bind(org_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(classify)?;
+                    body.map_or(Ok(Default::default()), |b| {
+                        serde_json::from_str(&b).map_err(|e| {
+                            DbError::Other(format!(
+                                "stored timesheet policy unreadable: {e}"
+                            ))
+                        })
+                    })
+                }
 
-            async fn insert_manual_entry(&self, e: &$crate::db::timesheets::EntryRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
-                // Two overlapping entries inserted at the same instant can each wait for the
-                // other's exclusion check (PostgreSQL then aborts one as a deadlock): tried
-                // again, it meets the other's committed row and is told "overlap".
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match self.try_insert_manual_entry(e, audit).await {
-                        Err(err) if attempt < 3 && $crate::db::timesheets::is_deadlock(&err) => continue,
-                        other => return other.map_err($crate::db::timesheets::overlap_or),
+                async fn set_timesheet_policy(
+                    &self,
+                    org_id: &str,
+                    policy: &metron_core::timesheet::Policy,
+                    audit: &AuditRow,
+                ) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    sqlx::query(
+                        "INSERT INTO timesheet_policies (org_id, body, updated_at) VALUES ($1, $2,
+                         $3)
+                         ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at =
+                         excluded.updated_at",
+                    )
+                    .bind(org_id)
+                    .bind(serde_json::to_string(policy).expect("a policy serializes"))
+                    .bind(audit.at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
+                }
+
+                async fn insert_manual_entry(
+                    &self,
+                    e: &EntryRow,
+                    audit: &AuditRow,
+                ) -> Result<(), DbError> {
+                    // Two overlapping entries inserted at the same instant can each wait for the
+                    // other's exclusion check (PostgreSQL then aborts one as a deadlock): tried
+                    // again, it meets the other's committed row and is told "overlap".
+                    let mut attempt = 0;
+                    loop {
+                        attempt += 1;
+                        match self.try_insert_manual_entry(e, audit).await {
+                            Err(err) if attempt < 3 && is_deadlock(&err) => continue,
+                            other => return other.map_err(overlap_or),
+                        }
                     }
                 }
-            }
 
-            async fn manual_entry(&self, id: &str) -> Result<Option<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
-                sqlx::query_as("SELECT * FROM manual_entries WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn manual_entries(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
-                // started_at >= from - 86400 (the longest entry) lets the index bound the scan.
-                sqlx::query_as(
-                    "SELECT * FROM manual_entries WHERE user_id = $1 AND started_at >= $2 - 86400 AND started_at < $3 AND ended_at > $2
-                     ORDER BY started_at, id LIMIT 10000",
-                )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn set_entry_status(&self, id: &str, from: &str, to: &str, (by, at, note): (&str, i64, Option<&str>), audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                let done = sqlx::query(
-                    "UPDATE manual_entries SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6 WHERE id = $1 AND status = $2",
-                )
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(by)
-                .bind(at)
-                .bind(note)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::db::classify)?;
-                if done.rows_affected() != 1 {
-                    return Ok(false);
+                async fn manual_entry(&self, id: &str) -> Result<Option<EntryRow>, DbError> {
+                    sqlx::query_as("SELECT * FROM manual_entries WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)
                 }
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)?;
-                Ok(true)
-            }
 
-            async fn insert_correction(&self, c: &$crate::db::timesheets::CorrectionRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                sqlx::query(
-                    "INSERT INTO corrections (id, user_id, interval_id, interval_started_at, change, reason, status, created_at, created_by, decided_by, decided_at, decision_note)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(&c.id)
-                .bind(&c.user_id)
-                .bind(&c.interval_id)
-                .bind(c.interval_started_at)
-                .bind(&c.change)
-                .bind(&c.reason)
-                .bind(&c.status)
-                .bind(c.created_at)
-                .bind(&c.created_by)
-                .bind(&c.decided_by)
-                .bind(c.decided_at)
-                .bind(&c.decision_note)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::db::classify)?;
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)
-            }
+                async fn manual_entries(
+                    &self,
+                    user_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<EntryRow>, DbError> {
+                    // started_at >= from - 86400 (the longest entry) lets the index bound the scan.
+                    sqlx::query_as(
+                        "SELECT * FROM manual_entries WHERE user_id = $1 AND started_at >= $2 -
+                         86400 AND started_at < $3 AND ended_at > $2
+                         ORDER BY started_at, id LIMIT 10000",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn interval_of(&self, user_id: &str, id: &str) -> Result<Option<metron_core::Interval>, $crate::db::DbError> {
-                let body: Option<String> = sqlx::query_scalar("SELECT body FROM intervals WHERE id = $1 AND user_id = $2")
+                async fn insert_correction(
+                    &self,
+                    c: &CorrectionRow,
+                    audit: &AuditRow,
+                ) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    sqlx::query(
+                        "INSERT INTO corrections (id, user_id, interval_id, interval_started_at,
+                         change, reason, status, created_at, created_by, decided_by, decided_at,
+                         decision_note)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(&c.id)
+                    .bind(&c.user_id)
+                    .bind(&c.interval_id)
+                    .bind(c.interval_started_at)
+                    .bind(&c.change)
+                    .bind(&c.reason)
+                    .bind(&c.status)
+                    .bind(c.created_at)
+                    .bind(&c.created_by)
+                    .bind(&c.decided_by)
+                    .bind(c.decided_at)
+                    .bind(&c.decision_note)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
+                }
+
+                async fn interval_of(
+                    &self,
+                    user_id: &str,
+                    id: &str,
+                ) -> Result<Option<metron_core::Interval>, DbError> {
+                    let body: Option<String> = sqlx::query_scalar(
+                        "SELECT body FROM intervals WHERE id = $1 AND user_id =
+                                            $2",
+                    )
                     .bind(id)
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await
-                    .map_err($crate::db::classify)?;
-                Ok($crate::db::parse_bodies(&body.into_iter().collect::<Vec<_>>())?.pop())
-            }
-
-            async fn correction(&self, id: &str) -> Result<Option<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
-                sqlx::query_as("SELECT * FROM corrections WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err($crate::db::classify)
-            }
-
-            async fn corrections(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT * FROM corrections WHERE user_id = $1 AND interval_started_at >= $2 - 900 AND interval_started_at < $3
-                     ORDER BY created_at, id LIMIT 10000",
-                )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn set_correction_status(&self, id: &str, from: &str, to: &str, (by, at, note): (&str, i64, Option<&str>), audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                let done = sqlx::query(
-                    "UPDATE corrections SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6 WHERE id = $1 AND status = $2",
-                )
-                .bind(id)
-                .bind(from)
-                .bind(to)
-                .bind(by)
-                .bind(at)
-                .bind(note)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::db::classify)?;
-                if done.rows_affected() != 1 {
-                    return Ok(false);
+                    .map_err(classify)?;
+                    Ok(parse_bodies(&body.into_iter().collect::<Vec<_>>())?.pop())
                 }
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)?;
-                Ok(true)
-            }
 
-            async fn org_manual_entries(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::EntryRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT m.* FROM users u JOIN manual_entries m ON m.user_id = u.id
-                     WHERE u.org_id = $1 AND m.status = 'approved' AND m.started_at >= $2 - 86400 AND m.started_at < $3 AND m.ended_at > $2
-                     ORDER BY m.started_at, m.id",
-                )
-                .bind(org_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn correction(&self, id: &str) -> Result<Option<CorrectionRow>, DbError> {
+                    sqlx::query_as("SELECT * FROM corrections WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
 
-            async fn org_corrections(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::CorrectionRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT c.* FROM users u JOIN corrections c ON c.user_id = u.id
-                     WHERE u.org_id = $1 AND c.status = 'approved' AND c.interval_started_at >= $2 - 900 AND c.interval_started_at < $3
-                     ORDER BY c.created_at, c.id",
-                )
-                .bind(org_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn corrections(
+                    &self,
+                    user_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<CorrectionRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM corrections WHERE user_id = $1 AND interval_started_at >= $2
+                         - 900 AND interval_started_at < $3
+                         ORDER BY created_at, id LIMIT 10000",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn pending(&self, org_id: &str) -> Result<(Vec<$crate::db::timesheets::EntryRow>, Vec<$crate::db::timesheets::CorrectionRow>), $crate::db::DbError> {
-                let entries = sqlx::query_as(
-                    "SELECT m.* FROM manual_entries m JOIN users u ON u.id = m.user_id
-                     WHERE u.org_id = $1 AND m.status = 'pending' ORDER BY m.created_at, m.id LIMIT 10000",
-                )
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                let corrections = sqlx::query_as(
-                    "SELECT c.* FROM corrections c JOIN users u ON u.id = c.user_id
-                     WHERE u.org_id = $1 AND c.status = 'pending' ORDER BY c.created_at, c.id LIMIT 10000",
-                )
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)?;
-                Ok((entries, corrections))
-            }
+                async fn set_request_status(
+                    &self,
+                    kind: RequestKind,
+                    id: &str,
+                    from: &str,
+                    to: &str,
+                    (by, at, note): (&str, i64, Option<&str>),
+                    audit: &AuditRow,
+                ) -> Result<bool, DbError> {
+                    // Compare and set: the row changes only if it is still in `from`.
+                    let sql = match kind {
+                        RequestKind::ManualEntry => {
+                            "UPDATE manual_entries
+                             SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6
+                             WHERE id = $1 AND status = $2"
+                        }
+                        RequestKind::Correction => {
+                            "UPDATE corrections
+                             SET status = $3, decided_by = $4, decided_at = $5, decision_note = $6
+                             WHERE id = $1 AND status = $2"
+                        }
+                    };
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    let done = sqlx::query(sql)
+                        .bind(id)
+                        .bind(from)
+                        .bind(to)
+                        .bind(by)
+                        .bind(at)
+                        .bind(note)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
 
-            async fn submitted_periods(&self, org_id: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
-                     WHERE u.org_id = $1 AND p.state = 'submitted' ORDER BY p.submitted_at, p.user_id LIMIT 10000",
-                )
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn org_manual_entries(
+                    &self,
+                    org_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<EntryRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT m.* FROM users u JOIN manual_entries m ON m.user_id = u.id
+                         WHERE u.org_id = $1 AND m.status = 'approved' AND m.started_at >= $2 -
+                         86400 AND m.started_at < $3 AND m.ended_at > $2
+                         ORDER BY m.started_at, m.id",
+                    )
+                    .bind(org_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn periods(&self, user_id: &str, from: &str, to: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT * FROM timesheet_periods WHERE user_id = $1 AND start >= $2 AND start <= $3 ORDER BY start, kind",
-                )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn org_corrections(
+                    &self,
+                    org_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<CorrectionRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT c.* FROM users u JOIN corrections c ON c.user_id = u.id
+                         WHERE u.org_id = $1 AND c.status = 'approved' AND c.interval_started_at >=
+                         $2 - 900 AND c.interval_started_at < $3
+                         ORDER BY c.created_at, c.id",
+                    )
+                    .bind(org_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn set_period(&self, p: &$crate::db::timesheets::PeriodRow, audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                sqlx::query(
-                    "INSERT INTO timesheet_periods (user_id, kind, start, state, submitted_at, decided_by, decided_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (user_id, kind, start) DO UPDATE SET state = excluded.state, submitted_at = excluded.submitted_at,
-                         decided_by = excluded.decided_by, decided_at = excluded.decided_at",
-                )
-                .bind(&p.user_id)
-                .bind(&p.kind)
-                .bind(&p.start)
-                .bind(&p.state)
-                .bind(p.submitted_at)
-                .bind(&p.decided_by)
-                .bind(p.decided_at)
-                .execute(&mut *tx)
-                .await
-                .map_err($crate::db::classify)?;
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)
-            }
+                async fn pending(
+                    &self,
+                    org_id: &str,
+                ) -> Result<(Vec<EntryRow>, Vec<CorrectionRow>), DbError> {
+                    let entries = sqlx::query_as(
+                        "SELECT m.* FROM manual_entries m JOIN users u ON u.id = m.user_id
+                         WHERE u.org_id = $1 AND m.status = 'pending' ORDER BY m.created_at, m.id
+                         LIMIT 10000",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    let corrections = sqlx::query_as(
+                        "SELECT c.* FROM corrections c JOIN users u ON u.id = c.user_id
+                         WHERE u.org_id = $1 AND c.status = 'pending' ORDER BY c.created_at, c.id
+                         LIMIT 10000",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok((entries, corrections))
+                }
 
-            async fn open_period(&self, user_id: &str, kind: &str, start: &str, audit: &$crate::db::timesheets::AuditRow) -> Result<bool, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                let done = sqlx::query("DELETE FROM timesheet_periods WHERE user_id = $1 AND kind = $2 AND start = $3")
+                async fn submitted_periods(&self, org_id: &str) -> Result<Vec<PeriodRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
+                         WHERE u.org_id = $1 AND p.state = 'submitted' ORDER BY p.submitted_at,
+                         p.user_id LIMIT 10000",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn periods(
+                    &self,
+                    user_id: &str,
+                    from: &str,
+                    to: &str,
+                ) -> Result<Vec<PeriodRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM timesheet_periods WHERE user_id = $1 AND start >= $2 AND
+                         start <= $3 ORDER BY start, kind",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn set_period(&self, p: &PeriodRow, audit: &AuditRow) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    sqlx::query(
+                        "INSERT INTO timesheet_periods (user_id, kind, start, state, submitted_at,
+                         decided_by, decided_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (user_id, kind, start) DO UPDATE SET state = excluded.state,
+                         submitted_at = excluded.submitted_at,
+                             decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+                    )
+                    .bind(&p.user_id)
+                    .bind(&p.kind)
+                    .bind(&p.start)
+                    .bind(&p.state)
+                    .bind(p.submitted_at)
+                    .bind(&p.decided_by)
+                    .bind(p.decided_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
+                }
+
+                async fn open_period(
+                    &self,
+                    user_id: &str,
+                    kind: &str,
+                    start: &str,
+                    audit: &AuditRow,
+                ) -> Result<bool, DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    let done = sqlx::query(
+                        "DELETE FROM timesheet_periods WHERE user_id = $1 AND kind = $2 AND start =
+                         $3",
+                    )
                     .bind(user_id)
                     .bind(kind)
                     .bind(start)
                     .execute(&mut *tx)
                     .await
-                    .map_err($crate::db::classify)?;
-                if done.rows_affected() != 1 {
-                    return Ok(false);
+                    .map_err(classify)?;
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
                 }
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)?;
-                Ok(true)
-            }
 
-            async fn org_periods(&self, org_id: &str, kind: &str, start: &str) -> Result<Vec<$crate::db::timesheets::PeriodRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
-                     WHERE u.org_id = $1 AND p.kind = $2 AND p.start = $3",
-                )
-                .bind(org_id)
-                .bind(kind)
-                .bind(start)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn organization_ids(&self) -> Result<Vec<String>, $crate::db::DbError> {
-                sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+                async fn org_periods(
+                    &self,
+                    org_id: &str,
+                    kind: &str,
+                    start: &str,
+                ) -> Result<Vec<PeriodRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
+                         WHERE u.org_id = $1 AND p.kind = $2 AND p.start = $3",
+                    )
+                    .bind(org_id)
+                    .bind(kind)
+                    .bind(start)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)
+                }
 
-            async fn time_version(&self, user_id: &str) -> Result<Option<i64>, $crate::db::DbError> {
-                sqlx::query_scalar("SELECT version FROM time_versions WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
+                async fn organization_ids(&self) -> Result<Vec<String>, DbError> {
+                    sqlx::query_scalar("SELECT id FROM organizations ORDER BY id")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
+
+                async fn time_version(&self, user_id: &str) -> Result<Option<i64>, DbError> {
+                    sqlx::query_scalar("SELECT version FROM time_versions WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
+
+                async fn org_time_versions(
+                    &self,
+                    org_id: &str,
+                ) -> Result<Vec<(String, i64)>, DbError> {
+                    sqlx::query_as(
+                        "SELECT v.user_id, v.version FROM time_versions v JOIN users u ON u.id =
+                         v.user_id WHERE u.org_id = $1",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)
+                }
 
-            async fn org_time_versions(&self, org_id: &str) -> Result<Vec<(String, i64)>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT v.user_id, v.version FROM time_versions v JOIN users u ON u.id = v.user_id WHERE u.org_id = $1",
-                )
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn timesheet_days(
+                    &self,
+                    user_id: &str,
+                    from: &str,
+                    to: &str,
+                ) -> Result<Vec<(String, String)>, DbError> {
+                    sqlx::query_as(
+                        "SELECT day, body FROM timesheet_days WHERE user_id = $1 AND day >= $2 AND
+                         day <= $3 ORDER BY day LIMIT 400",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn timesheet_days(&self, user_id: &str, from: &str, to: &str) -> Result<Vec<(String, String)>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT day, body FROM timesheet_days WHERE user_id = $1 AND day >= $2 AND day <= $3 ORDER BY day LIMIT 400",
-                )
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
+                async fn org_timesheet_days(
+                    &self,
+                    org_id: &str,
+                    from: &str,
+                    to: &str,
+                ) -> Result<Vec<(String, String, String)>, DbError> {
+                    sqlx::query_as(
+                        "SELECT d.user_id, d.day, d.body FROM timesheet_days d JOIN users u ON u.id
+                         = d.user_id
+                         WHERE u.org_id = $1 AND d.day >= $2 AND d.day <= $3",
+                    )
+                    .bind(org_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
 
-            async fn org_timesheet_days(&self, org_id: &str, from: &str, to: &str) -> Result<Vec<(String, String, String)>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT d.user_id, d.day, d.body FROM timesheet_days d JOIN users u ON u.id = d.user_id
-                     WHERE u.org_id = $1 AND d.day >= $2 AND d.day <= $3",
-                )
-                .bind(org_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
-            }
-
-            async fn keep_timesheet_days(&self, user_id: &str, version: i64, days: &[(String, String)]) -> Result<bool, $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                // Locked (PostgreSQL) until the days are in: a change that commits first is
-                // seen here and keeps nothing; one that commits after forgets these days.
-                let now: Option<i64> = sqlx::query_scalar(concat!("SELECT version FROM time_versions WHERE user_id = $1", $lock))
+                async fn keep_timesheet_days(
+                    &self,
+                    user_id: &str,
+                    version: i64,
+                    days: &[(String, String)],
+                ) -> Result<bool, DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    // Locked (PostgreSQL) until the days are in: a change that commits first is
+                    // seen here and keeps nothing; one that commits after forgets these days.
+                    let now: Option<i64> = sqlx::query_scalar(concat!(
+                        "SELECT version FROM time_versions WHERE user_id = $1",
+                        $lock
+                    ))
                     .bind(user_id)
                     .fetch_optional(&mut *tx)
                     .await
-                    .map_err($crate::db::classify)?;
-                if now != Some(version) {
-                    return Ok(false);
-                }
-                for (day, body) in days {
-                    sqlx::query("INSERT INTO timesheet_days (user_id, day, body) VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO NOTHING")
+                    .map_err(classify)?;
+                    if now != Some(version) {
+                        return Ok(false);
+                    }
+                    for (day, body) in days {
+                        sqlx::query(
+                            "INSERT INTO timesheet_days (user_id, day, body) VALUES ($1,
+                                     $2, $3) ON CONFLICT (user_id, day) DO NOTHING",
+                        )
                         .bind(user_id)
                         .bind(day)
                         .bind(body)
                         .execute(&mut *tx)
                         .await
-                        .map_err($crate::db::classify)?;
+                        .map_err(classify)?;
+                    }
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
                 }
-                tx.commit().await.map_err($crate::db::classify)?;
-                Ok(true)
-            }
 
-            async fn managed(&self, manager_id: &str) -> Result<Vec<String>, $crate::db::DbError> {
-                sqlx::query_scalar("SELECT user_id FROM managers WHERE manager_id = $1 ORDER BY user_id LIMIT 10000")
+                async fn managed(&self, manager_id: &str) -> Result<Vec<String>, DbError> {
+                    sqlx::query_scalar(
+                        "SELECT user_id FROM managers WHERE manager_id = $1 ORDER BY user_id LIMIT
+                         10000",
+                    )
                     .bind(manager_id)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::db::classify)
-            }
+                    .map_err(classify)
+                }
 
-            async fn set_managed(&self, manager_id: &str, users: &[String], audit: &$crate::db::timesheets::AuditRow) -> Result<(), $crate::db::DbError> {
-                let mut tx = self.pool.begin().await.map_err($crate::db::classify)?;
-                sqlx::query("DELETE FROM managers WHERE manager_id = $1")
-                    .bind(manager_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err($crate::db::classify)?;
-                for user in users {
-                    sqlx::query("INSERT INTO managers (manager_id, user_id) VALUES ($1, $2)")
+                async fn set_managed(
+                    &self,
+                    manager_id: &str,
+                    users: &[String],
+                    audit: &AuditRow,
+                ) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    sqlx::query("DELETE FROM managers WHERE manager_id = $1")
                         .bind(manager_id)
-                        .bind(user)
                         .execute(&mut *tx)
                         .await
-                        .map_err($crate::db::classify)?;
+                        .map_err(classify)?;
+                    for user in users {
+                        sqlx::query("INSERT INTO managers (manager_id, user_id) VALUES ($1, $2)")
+                            .bind(manager_id)
+                            .bind(user)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                    }
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
                 }
-                Self::audit_in(&mut tx, audit).await?;
-                tx.commit().await.map_err($crate::db::classify)
-            }
 
-            async fn audit(&self, org_id: &str, user_id: Option<&str>, from: i64, to: i64) -> Result<Vec<$crate::db::timesheets::AuditRow>, $crate::db::DbError> {
-                sqlx::query_as(
-                    "SELECT * FROM audit_log WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) AND at >= $3 AND at < $4
-                     ORDER BY at DESC, id DESC LIMIT 10000",
-                )
-                .bind(org_id)
-                .bind(user_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await
-                .map_err($crate::db::classify)
+                async fn audit(
+                    &self,
+                    org_id: &str,
+                    user_id: Option<&str>,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<AuditRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM audit_log WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)
+                         AND at >= $3 AND at < $4
+                         ORDER BY at DESC, id DESC LIMIT 10000",
+                    )
+                    .bind(org_id)
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
             }
-        }
+        };
     };
 }
 pub(crate) use timesheet_store;

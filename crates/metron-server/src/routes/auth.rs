@@ -11,9 +11,9 @@ use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts;
-use crate::auth::{decoy_hash, new_token, token_hash, verify_password, AuthUser, MAX_EMAIL_BYTES};
+use crate::auth::{decoy_hash, new_token, token_hash, verify_password, MAX_EMAIL_BYTES};
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{AuthUser, JsonBody};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {

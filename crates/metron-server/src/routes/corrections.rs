@@ -8,19 +8,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use metron_core::timesheet::{Change, Permission, Status};
-use serde::{Deserialize, Serialize};
+use metron_core::wire::{CorrectionView, Decision, NewCorrection, Withdrawal};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
 use crate::db::timesheets::CorrectionRow;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, QueryParams};
-use crate::routes::manual::{
-    check_note, parse_range, time, Decision, ListQuery, Verdict, Withdrawal,
+use crate::extract::{AuthUser, JsonBody, QueryParams};
+use crate::routes::requests::{
+    self, check_note, outside_edit_window, parse_range, time, ListQuery, Reviewed,
 };
-use crate::timesheets::{audit, ensure_open, reviews, subject};
+use crate::timesheets::{audit, ensure_open, subject};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -28,24 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(withdraw))
         .routes(routes!(decide))
-}
-
-/// A correction as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CorrectionView {
-    pub id: String,
-    pub user_id: String,
-    pub interval_id: String,
-    /// The corrected interval's start (the interval itself is unchanged in storage).
-    pub interval_started_at: DateTime<Utc>,
-    pub change: Change,
-    pub reason: String,
-    pub status: Status,
-    pub created_at: DateTime<Utc>,
-    pub created_by: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decision_note: Option<String>,
 }
 
 impl TryFrom<&CorrectionRow> for CorrectionView {
@@ -70,19 +51,6 @@ impl TryFrom<&CorrectionRow> for CorrectionView {
     }
 }
 
-/// A new correction.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCorrection {
-    /// Whose interval (a reviewer may correct the people they review); default the caller.
-    pub user_id: Option<String>,
-    pub interval_id: uuid::Uuid,
-    pub change: Change,
-    /// Why (at most 1,000 characters).
-    #[serde(default)]
-    pub reason: String,
-}
-
 /// Correct one of a person's intervals. Their own correction must lie inside the edit
 /// window; a move to another task follows the policy (`approved`, `pending` or refused),
 /// removing and cutting are in force at once. A reviewer's correction of someone is in force
@@ -101,7 +69,7 @@ pub async fn create(
     JsonBody(body): JsonBody<NewCorrection>,
 ) -> Result<Response, ApiError> {
     check_note("reason", &body.reason)?;
-    let who = subject(&state, &auth, body.user_id.as_deref()).await?;
+    let who = subject(&state, &auth.user, body.user_id.as_deref()).await?;
     let bound = who.user.id == auth.user.user.id && !auth.user.user.admin;
     let interval_id = body.interval_id.to_string();
     let interval = state
@@ -112,10 +80,7 @@ pub async fn create(
     let policy = state.db.timesheet_policy(&who.org_id).await?;
     let now = Utc::now();
     if bound && interval.started_at < policy.window_start(now) {
-        return Err(ApiError::Forbidden(format!(
-            "time more than {} days back can't be changed (the organization's edit window)",
-            policy.edit_window_days
-        )));
+        return Err(outside_edit_window(&policy));
     }
     match &body.change {
         Change::Move { task_id } => {
@@ -206,7 +171,7 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<CorrectionView>>, ApiError> {
     let (from, to) = parse_range(q.from.as_deref(), q.to.as_deref())?;
-    let who = subject(&state, &auth, q.user_id.as_deref()).await?;
+    let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
     let rows = state
         .db
         .corrections(&who.user.id, from.timestamp(), to.timestamp())
@@ -215,20 +180,6 @@ pub async fn list(
         .map(CorrectionView::try_from)
         .collect::<Result<Vec<_>, _>>()
         .map(Json)
-}
-
-async fn correction_in_org(
-    state: &AppState,
-    auth: &AuthUser,
-    id: &str,
-) -> Result<(CorrectionRow, crate::db::UserRow), ApiError> {
-    let not_found = || ApiError::NotFound(format!("no correction {id}"));
-    let row = state.db.correction(id).await?.ok_or_else(not_found)?;
-    let owner = auth
-        .org_member(state, &row.user_id)
-        .await
-        .map_err(|_| not_found())?;
-    Ok((row, owner))
 }
 
 /// Take a correction back (the interval counts as stored again): the person or a reviewer,
@@ -247,48 +198,9 @@ pub async fn withdraw(
     JsonBody(body): JsonBody<Withdrawal>,
 ) -> Result<Json<CorrectionView>, ApiError> {
     check_note("reason", &body.reason)?;
-    let (row, owner) = correction_in_org(&state, &auth, &id).await?;
-    let own = owner.user.id == auth.user.user.id;
-    if !own && !reviews(&state, &auth.user, &owner).await? {
-        return Err(ApiError::Forbidden(
-            "only the person or their reviewer can withdraw a correction".into(),
-        ));
-    }
-    let from = Status::parse(&row.status).unwrap_or(Status::Denied);
-    if !from.holds_time() {
-        return Err(ApiError::Conflict(format!(
-            "the correction is already {}",
-            row.status
-        )));
-    }
-    let policy = state.db.timesheet_policy(&owner.org_id).await?;
-    if own
-        && !auth.user.user.admin
-        && time(row.interval_started_at) < policy.window_start(Utc::now())
-    {
-        return Err(ApiError::Forbidden(format!(
-            "time more than {} days back can't be changed (the organization's edit window)",
-            policy.edit_window_days
-        )));
-    }
-    let start = time(row.interval_started_at);
-    ensure_open(
-        &state,
-        &owner,
-        start,
-        start + chrono::Duration::seconds(900),
-    )
-    .await?;
-    decide_correction(
-        &state,
-        &auth,
-        &owner,
-        row,
-        from,
-        Status::Withdrawn,
-        &body.reason,
-    )
-    .await
+    let (row, owner) =
+        requests::in_org(&state, &auth, &id, state.db.correction(&id).await?).await?;
+    requests::withdraw(&state, &auth, row, owner, &body.reason).await
 }
 
 /// Approve or deny a pending correction (an admin, or the person's manager; never one's own).
@@ -306,72 +218,16 @@ pub async fn decide(
     JsonBody(body): JsonBody<Decision>,
 ) -> Result<Json<CorrectionView>, ApiError> {
     check_note("note", &body.note)?;
-    let (row, owner) = correction_in_org(&state, &auth, &id).await?;
-    if !reviews(&state, &auth.user, &owner).await? {
-        return Err(ApiError::Forbidden(
-            "only an admin or the person's manager can decide on their time".into(),
-        ));
-    }
-    if row.status != Status::Pending.as_str() {
-        return Err(ApiError::Conflict(format!(
-            "the correction is already {}",
-            row.status
-        )));
-    }
-    let to = match body.decision {
-        Verdict::Approve => Status::Approved,
-        Verdict::Deny => Status::Denied,
-    };
-    decide_correction(&state, &auth, &owner, row, Status::Pending, to, &body.note).await
+    let (row, owner) =
+        requests::in_org(&state, &auth, &id, state.db.correction(&id).await?).await?;
+    let to = requests::decision(&state, &auth, &row, &owner, body.decision).await?;
+    requests::settle(&state, &auth, &owner, row, Status::Pending, to, &body.note).await
 }
 
-async fn decide_correction(
-    state: &AppState,
-    auth: &AuthUser,
-    owner: &crate::db::UserRow,
-    row: CorrectionRow,
-    from: Status,
-    to: Status,
-    note: &str,
-) -> Result<Json<CorrectionView>, ApiError> {
-    let before = CorrectionView::try_from(&row)?;
-    let now = Utc::now().timestamp();
-    let after_row = CorrectionRow {
-        status: to.as_str().into(),
-        decided_by: Some(auth.user.user.id.clone()),
-        decided_at: Some(now),
-        decision_note: Some(note.to_string()),
-        ..row
-    };
-    let after = CorrectionView::try_from(&after_row)?;
-    let action = match to {
-        Status::Withdrawn => "correction.withdraw",
-        Status::Approved => "correction.approve",
-        _ => "correction.deny",
-    };
-    let record = audit(
-        &auth.user,
-        owner,
-        action,
-        &after_row.id,
-        Some(serde_json::to_value(&before).expect("views serialize")),
-        Some(serde_json::to_value(&after).expect("views serialize")),
-        note,
-    );
-    if !state
-        .db
-        .set_correction_status(
-            &after_row.id,
-            from.as_str(),
-            to.as_str(),
-            (&auth.user.user.id, now, Some(note)),
-            &record,
-        )
-        .await?
-    {
-        return Err(ApiError::Conflict(
-            "the correction changed meanwhile; read it again".into(),
-        ));
+impl Reviewed for CorrectionRow {
+    type View = CorrectionView;
+
+    fn view(&self) -> Result<CorrectionView, ApiError> {
+        CorrectionView::try_from(self)
     }
-    Ok(Json(after))
 }

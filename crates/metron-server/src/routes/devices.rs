@@ -10,11 +10,10 @@ use metron_core::wire::ActiveDevice;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
 use crate::db::DeviceRow;
 use crate::error::ApiError;
-use crate::extract::{JsonBody, QueryParams};
-use crate::routes::reports::subject;
+use crate::extract::{AuthUser, JsonBody, QueryParams};
+use crate::timesheets::subject;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -57,7 +56,7 @@ pub async fn devices(
         auth.require_admin("list the team's devices")?;
         state.db.devices(&auth.user.org_id, None).await?
     } else {
-        let person = subject(&state, &auth, q.user_id.as_deref()).await?;
+        let person = subject(&state, &auth.user, q.user_id.as_deref()).await?;
         state
             .db
             .devices(&person.org_id, Some(&person.user.id))

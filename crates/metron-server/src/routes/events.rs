@@ -1,23 +1,20 @@
-//! The event log (issue 15): the window and input events the intervals carried, for process
-//! mining, as JSON or as XES (IEEE 1849). Each stored event is a time and a type; the window
-//! it happened in is the window segment covering its second. Read from the stored intervals,
-//! so nothing is kept twice and a person's privacy settings at recording time hold here too.
+//! `GET /api/v1/events`: the event log (`crate::event_log`) for process mining, as JSON or as
+//! XES (IEEE 1849, `crate::xes`).
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use metron_core::events::Event;
-use metron_core::{Interval, WindowInfo};
-use serde::{Deserialize, Serialize};
+use chrono::Duration;
+use metron_core::wire::EventRecord;
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::extract::QueryParams;
+use crate::event_log;
+use crate::extract::{AuthUser, QueryParams};
 use crate::routes::intervals::parse_time;
-use crate::routes::reports::subject;
+use crate::timesheets::subject;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,20 +35,6 @@ pub struct EventsQuery {
     /// `json` (the default) or `xes`.
     #[param(pattern = "^(json|xes)$")]
     format: Option<String>,
-}
-
-/// One event with the interval and task it came in.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EventRecord {
-    #[serde(flatten)]
-    pub event: Event,
-    pub task_id: String,
-    pub interval_id: String,
-    #[serde(skip)]
-    pub task_name: String,
-    /// The person's local day of the event (the interval's UTC offset).
-    #[serde(skip)]
-    pub local_date: NaiveDate,
 }
 
 /// The events of a person in a range, in time order: as JSON, or as an XES event log.
@@ -89,43 +72,10 @@ pub async fn events(
             )))
         }
     };
-    let who = subject(&state, &auth, q.user_id.as_deref()).await?;
-    // An input event may predate its interval by the pause it ends (under an hour, see
-    // Interval::validate), and its window is in the interval covering its second: the
-    // intervals of an hour around the range.
-    let mut intervals = state
-        .db
-        .intervals(
-            &who.user.id,
-            (from - Duration::hours(1)).timestamp(),
-            (to + Duration::hours(1)).timestamp(),
-        )
-        .await?;
-    intervals.sort_by_key(|i| i.started_at);
-    let names = crate::reports::task_names(&state, &who.org_id).await?;
-    let mut records = Vec::new();
-    for interval in &intervals {
-        let offset = Duration::minutes(i64::from(interval.utc_offset_minutes));
-        for e in &interval.events {
-            let at = interval.started_at + Duration::seconds(i64::from(e.offset));
-            if !(from <= at && at < to) {
-                continue;
-            }
-            let window = window_at(&intervals, at).unwrap_or_else(WindowInfo::unknown);
-            records.push(EventRecord {
-                event: Event::new(at, e.kind, &window),
-                task_id: interval.task_id.clone(),
-                interval_id: interval.id.to_string(),
-                task_name: names
-                    .get(&interval.task_id)
-                    .cloned()
-                    .unwrap_or(interval.task_id.clone()),
-                local_date: (at + offset).date_naive(),
-            });
-        }
-    }
-    records.sort_by_key(|r| r.event.at);
+    let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+    let events = event_log::read(&state, &who, from, to).await?;
     if !xes {
+        let records: Vec<EventRecord> = events.into_iter().map(|e| e.record).collect();
         return Ok(Json(records).into_response());
     }
     let title = format!(
@@ -134,7 +84,7 @@ pub async fn events(
         from.to_rfc3339(),
         to.to_rfc3339()
     );
-    let body = crate::xes::write(&who.user.email, &title, &records);
+    let body = crate::xes::write(&who.user.email, &title, &events);
     Ok((
         [
             (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
@@ -146,22 +96,4 @@ pub async fn events(
         body,
     )
         .into_response())
-}
-
-/// The window in front at `at`: the segment covering that second, in the interval covering it
-/// (`intervals` sorted by start; they never overlap for one person).
-fn window_at(intervals: &[Interval], at: DateTime<Utc>) -> Option<WindowInfo> {
-    let after = intervals.partition_point(|i| i.started_at <= at);
-    let interval = intervals[..after].last().filter(|i| at < i.ended_at)?;
-    let offset = u32::try_from((at - interval.started_at).num_seconds()).ok()?;
-    let segment = interval
-        .windows
-        .iter()
-        .find(|w| w.offset <= offset && offset < w.offset.saturating_add(w.seconds))?;
-    Some(WindowInfo {
-        app: segment.app.clone(),
-        title: segment.title.clone(),
-        url: segment.url.clone(),
-        path: segment.path.clone(),
-    })
 }

@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
-use crate::db::UserRow;
 use crate::error::ApiError;
-use crate::extract::QueryParams;
+use crate::extract::{AuthUser, QueryParams};
 use crate::reports::{
     classifier, names_of, team_report, user_day, DailyReportResponse, TeamReport,
 };
+use crate::routes::csv;
+use crate::timesheets::subject;
 use crate::AppState;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -72,17 +72,6 @@ fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {
         .transpose()
 }
 
-/// Whose report the caller may read: themselves, or someone of their organization they
-/// review (admins: anyone; managers: the people an admin gave them). Another organization's
-/// user is "not found", so ids can't be probed.
-pub(crate) async fn subject(
-    state: &AppState,
-    auth: &AuthUser,
-    user_id: Option<&str>,
-) -> Result<UserRow, ApiError> {
-    crate::timesheets::subject(state, auth, user_id).await
-}
-
 /// The daily report (R1) of one user in their local day.
 #[utoipa::path(get, tag = "reports", path = "/api/v1/reports/daily", security(("bearer" = [])), params(DailyQuery), responses(
     (status = 200, body = DailyReportResponse),
@@ -105,7 +94,7 @@ async fn daily_response(
 ) -> Result<DailyReportResponse, ApiError> {
     let date = parse_date(q.date.as_deref())?;
     let offset = parse_offset(q.utc_offset_minutes.as_deref())?;
-    let who = subject(state, auth, q.user_id.as_deref()).await?;
+    let who = subject(state, &auth.user, q.user_id.as_deref()).await?;
     let classifier = classifier(state, &who.org_id).await?;
     let thresholds = state.db.unusual_thresholds(&who.org_id).await?;
     let (report, source) =
@@ -137,24 +126,7 @@ pub async fn daily_csv(
     QueryParams(q): QueryParams<DailyQuery>,
 ) -> Result<Response, ApiError> {
     let day = daily_response(&state, &auth, &q).await?;
-    let offset = chrono::FixedOffset::east_opt(day.report.utc_offset_minutes * 60)
-        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is valid"));
-    let mut csv =
-        String::from("date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n");
-    for e in &day.report.timeline {
-        let task = day.task_names.get(&e.task_id).unwrap_or(&e.task_id);
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\r\n",
-            day.report.date,
-            csv_field(&day.user.email),
-            e.started_at.with_timezone(&offset).to_rfc3339(),
-            e.ended_at.with_timezone(&offset).to_rfc3339(),
-            csv_field(task),
-            e.tracked_secs,
-            e.active_secs,
-            e.activity_pct
-        ));
-    }
+    let csv = csv::daily(&day);
     let disposition = format!(
         "attachment; filename=\"metron-{}-{}.csv\"",
         day.user.email.replace(['"', '/', '\\'], "_"),
@@ -168,30 +140,6 @@ pub async fn daily_csv(
         csv,
     )
         .into_response())
-}
-
-/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
-/// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
-/// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
-/// another separator splits the field there). Leading tab and CR are defused too.
-pub(crate) fn csv_field(text: &str) -> String {
-    const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
-    const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    let mut cell_start = true;
-    for c in text.chars() {
-        if cell_start && (TRIGGERS.contains(&c) || (out.len() == 1 && (c == '\t' || c == '\r'))) {
-            out.push('\'');
-        }
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
-        cell_start = SPLITS.contains(&c);
-    }
-    out.push('"');
-    out
 }
 
 /// The team's day (admins): each person's figures in their own local day.
@@ -213,31 +161,6 @@ pub async fn team(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("Write, review"), "\"Write, review\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-        assert_eq!(
-            csv_field("plain"),
-            "\"plain\"",
-            "every text field is quoted"
-        );
-        assert_eq!(
-            csv_field("a;=cmd|' /C calc'!A0"),
-            "\"a;'=cmd|' /C calc'!A0\"",
-            "a trigger after ; is defused"
-        );
-        assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
-        assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
-        assert_eq!(csv_field("\tx"), "\"'\tx\"");
-        assert_eq!(
-            csv_field("a-b"),
-            "\"a-b\"",
-            "a dash inside a word is left alone"
-        );
-    }
 
     #[test]
     fn dates_and_offsets_are_checked_with_clear_messages() {

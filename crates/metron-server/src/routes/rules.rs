@@ -6,10 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
 use crate::db::StoredRule;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{AuthUser, JsonBody};
 use crate::AppState;
 use metron_core::report::{self, Rule};
 

@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{AuthUser, JsonBody};
 use crate::AppState;
 use metron_core::report::Thresholds;
 

@@ -8,10 +8,10 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts;
-use crate::auth::AuthUser;
 use crate::db::{TaskCreation, UserRow};
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{AuthUser, JsonBody};
+use crate::timesheets::audit;
 use crate::AppState;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_tokens))
         .routes(routes!(set_password))
         .routes(routes!(org_settings, set_org_settings))
+        .routes(routes!(managed, set_managed))
 }
 
 const MANAGE_PEOPLE: &str = "manage people and the organization";
@@ -162,4 +163,80 @@ pub async fn set_org_settings(
         .set_task_creation(&auth.user.org_id, body.task_creation)
         .await?;
     Ok(Json(body))
+}
+
+/// The people a manager reviews.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Managed {
+    /// User ids of the organization (at most 1,000); empty: not a manager.
+    pub users: Vec<String>,
+}
+
+/// Whom a person manages (admins, or the person themselves).
+#[utoipa::path(get, tag = "timesheets", path = "/api/v1/users/{id}/managed", security(("bearer" = [])), params(("id" = String, Path, description = "The manager's user id")), responses(
+    (status = 200, body = Managed),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 404, body = metron_core::wire::ErrorBody)))]
+pub async fn managed(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Managed>, ApiError> {
+    if id != auth.user.user.id {
+        auth.require_admin("read whom another person manages")?;
+    }
+    let manager = auth.org_member(&state, &id).await?;
+    Ok(Json(Managed {
+        users: state.db.managed(&manager.user.id).await?,
+    }))
+}
+
+/// Make a person the manager of others (admins): they then review those people's manual
+/// time, corrections and timesheets. An empty list takes the role away.
+#[utoipa::path(put, tag = "timesheets", path = "/api/v1/users/{id}/managed", security(("bearer" = [])), params(("id" = String, Path, description = "The manager's user id")), request_body = Managed, responses(
+    (status = 200, body = Managed),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 404, body = metron_core::wire::ErrorBody),
+    (status = 413, body = metron_core::wire::ErrorBody)))]
+pub async fn set_managed(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Managed>,
+) -> Result<Json<Managed>, ApiError> {
+    auth.require_admin("make someone a manager")?;
+    let manager = auth.org_member(&state, &id).await?;
+    if body.users.len() > 1_000 {
+        return Err(ApiError::BadRequest(
+            "at most 1,000 people per manager".into(),
+        ));
+    }
+    let mut users: Vec<String> = body.users;
+    users.sort();
+    users.dedup();
+    for user in &users {
+        if *user == manager.user.id {
+            return Err(ApiError::BadRequest("nobody manages themselves".into()));
+        }
+        auth.org_member(&state, user).await?;
+    }
+    let before = state.db.managed(&manager.user.id).await?;
+    let record = audit(
+        &auth.user,
+        &manager,
+        "managers.set",
+        &manager.user.id,
+        Some(serde_json::json!({ "users": before })),
+        Some(serde_json::json!({ "users": users })),
+        "",
+    );
+    state
+        .db
+        .set_managed(&manager.user.id, &users, &record)
+        .await?;
+    Ok(Json(Managed { users }))
 }

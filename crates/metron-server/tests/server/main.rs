@@ -33,7 +33,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use metron_server::{api as server_api, db, AppState};
+use metron_server::{accounts, db, routes as server_api, AppState};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -125,7 +125,7 @@ impl Fixture {
         };
         let state = AppState::with_limits(db::connect(&url).await.unwrap(), limits);
         let _ = std::fs::write(dir.path().join("url"), &url);
-        server_api::add_user(
+        accounts::add_user(
             &state,
             "acme",
             "ann@acme.test",
@@ -135,7 +135,7 @@ impl Fixture {
         )
         .await
         .unwrap();
-        server_api::add_user(
+        accounts::add_user(
             &state,
             "acme",
             "boss@acme.test",
@@ -145,7 +145,7 @@ impl Fixture {
         )
         .await
         .unwrap();
-        server_api::add_user(
+        accounts::add_user(
             &state,
             "other",
             "eve@other.test",

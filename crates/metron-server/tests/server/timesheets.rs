@@ -812,7 +812,7 @@ struct Team {
 
 impl Team {
     async fn of(f: &Fixture) -> Team {
-        server_api::add_user(
+        accounts::add_user(
             &f.state,
             "acme",
             "max@acme.test",
