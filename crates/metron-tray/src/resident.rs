@@ -100,6 +100,11 @@ pub struct Resident {
     desktop: Box<dyn Desktop>,
     /// Local mode's server (axum) runs here; the rest of the core is plain threads.
     runtime: tokio::runtime::Runtime,
+    /// The resident's one connection to the agent's store (the tracker thread has its own):
+    /// the account, the task list, notices told. A command that signs in or refreshes the
+    /// tasks holds it for its network call; the tracker thread's callbacks never wait for it
+    /// ([`Resident::try_store`]).
+    store: Mutex<Store>,
 }
 
 /// The store's meta key for the sensors' hint last told (GNOME's extension).
@@ -144,6 +149,7 @@ impl Resident {
         let reset = notice.is_some();
         let mut engine = options.engine;
         engine.privacy = settings.privacy.clone();
+        let store = Store::open(&store_path(&options.data_dir))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("metron-local-server")
@@ -166,6 +172,7 @@ impl Resident {
             release_told: Mutex::new(None),
             desktop,
             runtime,
+            store: Mutex::new(store),
         });
         if reset {
             // Said now, not only when a window opens: the app may run in the tray for days.
@@ -203,7 +210,7 @@ impl Resident {
         *lock(&core.handle) = Some(service.handle());
         *lock(&core.service) = Some(service);
         // No team server configured (first run), or local mode chosen before: run it.
-        let acct = account::account(&core.open_store()?)?;
+        let acct = account::account(&core.store())?;
         if acct.as_ref().is_none_or(|a| a.local) {
             if let Err(e) = core.enter_local_mode() {
                 tracing::error!("local mode could not start: {e}");
@@ -221,9 +228,7 @@ impl Resident {
     /// Shows `text` in the window's banner and as a notification, unless it was told before
     /// (the store remembers the last text told under `key`).
     pub fn tell_once(&self, key: &str, text: String) {
-        let Ok(mut store) = self.open_store() else {
-            return;
-        };
+        let mut store = self.store();
         if store.meta(key).ok().flatten().as_deref() == Some(text.as_str()) {
             return;
         }
@@ -240,8 +245,17 @@ impl Resident {
         }
     }
 
-    fn open_store(&self) -> Result<Store, AppError> {
-        Ok(Store::open(&store_path(&self.data_dir))?)
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    /// The store if no command holds it now: for the tracker thread, which must not wait.
+    fn try_store(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
+        match self.store.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// The language the tray, notifications and window speak now.
@@ -281,7 +295,7 @@ impl Resident {
             } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
             Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
             Command::SignOut => {
-                let mut store = self.open_store()?;
+                let mut store = self.store();
                 delivery::sign_out(&mut store, &self.data_dir)?;
                 self.handle()?.account_changed();
                 Ok(Value::Null)
@@ -327,7 +341,7 @@ impl Resident {
                 if name.trim().is_empty() {
                     return Err(AppError::Input("a task needs a name".into()));
                 }
-                let mut store = self.open_store()?;
+                let mut store = self.store();
                 let task = delivery::create_task(
                     &mut store,
                     &self.data_dir,
@@ -338,7 +352,7 @@ impl Resident {
                 Ok(json(&task))
             }
             Command::RefreshTasks => {
-                let mut store = self.open_store()?;
+                let mut store = self.store();
                 if account::account(&store)?.is_none() {
                     return Ok(Value::Array(Vec::new()));
                 }
@@ -346,18 +360,13 @@ impl Resident {
                 self.handle()?.refresh();
                 Ok(json(&tasks))
             }
-            Command::GetToday => Ok(delivery::today_report(
-                &mut self.open_store()?,
-                &self.data_dir,
-            )?),
+            Command::GetToday => Ok(delivery::today_report(&mut self.store(), &self.data_dir)?),
             Command::GetSettings => Ok(json(&SettingsView {
                 settings: lock(&self.settings).clone(),
                 notice: lock(&self.startup_notice).take(),
                 locale: crate::os_locale(),
                 platform: std::env::consts::OS,
-                sensors: self
-                    .open_store()?
-                    .meta(metron_agent::tracker::SENSORS_META)?,
+                sensors: self.store().meta(metron_agent::tracker::SENSORS_META)?,
             })),
             Command::SetSettings { settings } => {
                 self.set_settings(settings)?;
@@ -392,7 +401,8 @@ impl Resident {
         if settled.as_deref() == Some(offer.version.as_str()) {
             return;
         }
-        let Ok(mut store) = self.open_store() else {
+        // Told at the next state (a second later) if a command holds the store now.
+        let Some(mut store) = self.try_store() else {
             return;
         };
         if store.meta(RELEASE_TOLD_META).ok().flatten().as_deref() != Some(&offer.version) {
@@ -419,7 +429,7 @@ impl Resident {
                 "server, email and password are all needed".into(),
             ));
         }
-        let mut store = self.open_store()?;
+        let mut store = self.store();
         let options = SignInOptions {
             insecure,
             ..Default::default()
@@ -457,7 +467,7 @@ impl Resident {
                 (base, account)
             }
         };
-        let mut store = self.open_store()?;
+        let mut store = self.store();
         let options = SignInOptions {
             local: true,
             ..Default::default()

@@ -13,9 +13,10 @@
 //! (`--ca-cert`), and a failed TLS handshake is a [`ClientError::Tls`] that says so.
 
 use chrono::{DateTime, Utc};
+use metron_core::timesheet::Status;
 use metron_core::wire::{
-    ActiveDevice, ClientVersion, ErrorBody, IngestResponse, LoginRequest, LoginResponse, NewTask,
-    Task, User,
+    ActiveDevice, ClientVersion, CorrectionView, ErrorBody, IngestResponse, LoginRequest,
+    LoginResponse, ManualEntryView, NewTask, Task, User,
 };
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -26,7 +27,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::store::RequestKind;
+use crate::store::{RequestBody, RequestKind};
 
 /// How long to wait for a TCP connection before calling the server unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,14 +50,34 @@ impl fmt::Debug for Token {
     }
 }
 
-/// What the server says of a correction or a manual entry (the fields the app keeps).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// What the server says of a correction or a manual entry (the fields the app keeps), read
+/// from the server's own view of it (`metron_core::wire`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestAnswer {
     pub id: String,
     /// `approved` (in force), `pending`, `denied`, `withdrawn`.
-    pub status: String,
-    #[serde(default)]
+    pub status: Status,
     pub decision_note: Option<String>,
+}
+
+impl From<ManualEntryView> for RequestAnswer {
+    fn from(v: ManualEntryView) -> Self {
+        RequestAnswer {
+            id: v.id,
+            status: v.status,
+            decision_note: v.decision_note,
+        }
+    }
+}
+
+impl From<CorrectionView> for RequestAnswer {
+    fn from(v: CorrectionView) -> Self {
+        RequestAnswer {
+            id: v.id,
+            status: v.status,
+            decision_note: v.decision_note,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -317,15 +338,18 @@ impl ServerClient {
     pub fn post_request(
         &self,
         token: &Token,
-        kind: RequestKind,
-        body: &serde_json::Value,
+        body: &RequestBody,
     ) -> Result<RequestAnswer, ClientError> {
-        self.call(
-            self.http
-                .post(self.url(kind.path()))
-                .bearer_auth(&token.0)
-                .json(body),
-        )
+        let post = self
+            .http
+            .post(self.url(body.kind().path()))
+            .bearer_auth(&token.0);
+        match body {
+            RequestBody::Correction(c) => self.call::<CorrectionView>(post.json(c)).map(Into::into),
+            RequestBody::ManualEntry(m) => {
+                self.call::<ManualEntryView>(post.json(m)).map(Into::into)
+            }
+        }
     }
 
     /// The caller's corrections or manual entries about [from, to) (at most 366 days), with
@@ -345,7 +369,20 @@ impl ServerClient {
             stamp(from),
             stamp(to)
         );
-        self.call(self.http.get(url).bearer_auth(&token.0))
+        let get = self.http.get(url).bearer_auth(&token.0);
+        let answers = match kind {
+            RequestKind::Correction => self
+                .call::<Vec<CorrectionView>>(get)?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            RequestKind::ManualEntry => self
+                .call::<Vec<ManualEntryView>>(get)?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        };
+        Ok(answers)
     }
 
     /// `GET /api/v1/client-version`: the release the organization announces, unchecked (see

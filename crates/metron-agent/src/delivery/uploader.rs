@@ -540,10 +540,11 @@ impl Uploader {
                 }
             };
             let result = match ready {
-                Ok(()) => match self.client.post_request(token, next.kind, &next.body) {
-                    Ok(answer) => self
-                        .store
-                        .request_delivered(next.id, &answer.id, &answer.status),
+                Ok(()) => match self.client.post_request(token, &next.body) {
+                    Ok(answer) => {
+                        self.store
+                            .request_delivered(next.id, &answer.id, answer.status.as_str())
+                    }
                     Err(ClientError::Refused { message, .. }) => {
                         self.store.request_refused(next.id, &message)
                     }
@@ -590,7 +591,7 @@ impl Uploader {
                     for a in answers {
                         match self.store.set_request_outcome(
                             &a.id,
-                            &a.status,
+                            a.status.as_str(),
                             a.decision_note.as_deref(),
                         ) {
                             Ok(c) => changed |= c,

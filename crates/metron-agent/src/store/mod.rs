@@ -15,7 +15,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod requests;
-pub use requests::{NewRequest, RequestKind, RequestRecord, KEPT_REQUESTS};
+pub use requests::{NewRequest, RequestBody, RequestKind, RequestRecord, KEPT_REQUESTS};
 
 /// S3: how many intervals the store keeps before it drops the oldest sent ones.
 pub const DEFAULT_CAPACITY: usize = 720;

@@ -11,11 +11,11 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{DeliveryStatus, Store, StoreError};
 use metron_core::timesheet::Correction;
+use metron_core::wire::{NewCorrection, NewManualEntry};
 
 /// How many settled requests (delivered and decided, or refused) are kept for the window's
 /// list; unsettled ones are always kept.
@@ -53,12 +53,36 @@ impl RequestKind {
     }
 }
 
+/// What a request asks the server: the body it posts, as the server's own types say it
+/// (`metron_core::wire`). Stored as that JSON, which is what the window reads too.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum RequestBody {
+    Correction(NewCorrection),
+    ManualEntry(NewManualEntry),
+}
+
+impl RequestBody {
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            RequestBody::Correction(_) => RequestKind::Correction,
+            RequestBody::ManualEntry(_) => RequestKind::ManualEntry,
+        }
+    }
+
+    /// A stored body of `kind`.
+    fn parse(kind: RequestKind, text: &str) -> serde_json::Result<RequestBody> {
+        Ok(match kind {
+            RequestKind::Correction => RequestBody::Correction(serde_json::from_str(text)?),
+            RequestKind::ManualEntry => RequestBody::ManualEntry(serde_json::from_str(text)?),
+        })
+    }
+}
+
 /// A request to queue.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub kind: RequestKind,
-    /// The JSON body the server takes.
-    pub body: Value,
+    pub body: RequestBody,
     /// The interval the server must have first (a correction's).
     pub after: Option<Uuid>,
     /// The time it is about (an entry's start, a corrected interval's start): where to look for
@@ -71,7 +95,7 @@ pub struct NewRequest {
 pub struct RequestRecord {
     pub id: i64,
     pub kind: RequestKind,
-    pub body: Value,
+    pub body: RequestBody,
     #[serde(skip)]
     pub after: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -96,12 +120,18 @@ const COLUMNS: &str =
     "id, kind, body, after, at, created_at, status, reason, server_id, outcome, outcome_note";
 
 fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRecord> {
+    let kind = RequestKind::parse(&r.get::<_, String>(1)?);
     let body: String = r.get(2)?;
+    // Only this app writes these rows, from the same types: one that doesn't read is a
+    // damaged store, said as such (the queue waits; intervals go on).
+    let body = RequestBody::parse(kind, &body).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+    })?;
     let after: Option<String> = r.get(3)?;
     Ok(RequestRecord {
         id: r.get(0)?,
-        kind: RequestKind::parse(&r.get::<_, String>(1)?),
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        kind,
+        body,
         after: after.and_then(|a| Uuid::parse_str(&a).ok()),
         at: time(r.get(4)?),
         created_at: time(r.get(5)?),
@@ -128,8 +158,8 @@ impl Store {
             tx.execute(
                 "INSERT INTO requests (kind, body, after, at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
-                    r.kind.as_str(),
-                    r.body.to_string(),
+                    r.body.kind().as_str(),
+                    serde_json::to_string(&r.body).expect("request bodies serialize"),
                     r.after.map(|u| u.to_string()),
                     r.at.timestamp(),
                     now.timestamp()
@@ -226,11 +256,12 @@ impl Store {
         )?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| {
-                Some(Correction {
-                    interval_id: r.after?,
-                    change: serde_json::from_value(r.body.get("change")?.clone()).ok()?,
-                })
+            .filter_map(|r| match r.body {
+                RequestBody::Correction(c) => Some(Correction {
+                    interval_id: c.interval_id,
+                    change: c.change,
+                }),
+                RequestBody::ManualEntry(_) => None,
             })
             .collect())
     }
@@ -262,8 +293,13 @@ mod tests {
 
     fn request(n: i64) -> NewRequest {
         NewRequest {
-            kind: RequestKind::ManualEntry,
-            body: json!({ "n": n }),
+            body: RequestBody::ManualEntry(NewManualEntry {
+                user_id: None,
+                task_id: format!("task-{n}"),
+                started_at: at(n),
+                ended_at: at(n + 60),
+                note: String::new(),
+            }),
             after: None,
             at: at(n),
         }
@@ -275,8 +311,12 @@ mod tests {
         let mut store = Store::open(&dir.path().join("agent.sqlite")).unwrap();
         let interval = Uuid::now_v7();
         let first = NewRequest {
-            kind: RequestKind::Correction,
-            body: json!({ "interval_id": interval, "change": { "action": "remove" } }),
+            body: RequestBody::Correction(NewCorrection {
+                user_id: None,
+                interval_id: interval,
+                change: metron_core::timesheet::Change::Remove,
+                reason: String::new(),
+            }),
             after: Some(interval),
             at: at(0),
         };
@@ -296,7 +336,7 @@ mod tests {
         );
         store.request_delivered(next.id, "c-1", "approved").unwrap();
         let entry = store.next_request().unwrap().unwrap();
-        assert_eq!(entry.body, json!({ "n": 1 }));
+        assert_eq!(entry.body, request(1).body);
         store.request_delivered(entry.id, "m-1", "pending").unwrap();
         assert!(store.next_request().unwrap().is_none());
         assert_eq!(store.pending_requests().unwrap().len(), 1);
@@ -330,5 +370,52 @@ mod tests {
         assert!(all.iter().any(|r| r.server_id.as_deref() == Some("m-2")));
         assert_eq!(all[0].status, DeliveryStatus::Unsent);
         assert_eq!(all[1].reason.as_deref(), Some("overlaps tracked time"));
+    }
+
+    /// The rows Metron 0.2.0 wrote (its bodies were JSON literals with these keys) read as
+    /// the typed bodies of today, and are written back unchanged.
+    #[test]
+    fn requests_queued_by_0_2_0_read_as_typed_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("agent.sqlite")).unwrap();
+        let interval = Uuid::now_v7();
+        let correction = json!({
+            "interval_id": interval,
+            "change": { "action": "trim", "until": "2026-06-01T10:00:30Z" },
+            "reason": "away: discarded",
+        });
+        let entry = json!({
+            "task_id": "t-1",
+            "started_at": "2026-06-01T10:00:30Z",
+            "ended_at": "2026-06-01T10:20:00Z",
+            "note": "away: kept as manual time",
+        });
+        for (kind, body) in [("correction", &correction), ("manual_entry", &entry)] {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO requests (kind, body, after, at, created_at) VALUES (?1, ?2, ?3, 0, 0)",
+                    params![kind, body.to_string(), interval.to_string()],
+                )
+                .unwrap();
+        }
+        let listed = store.requests(10).unwrap();
+        let RequestBody::ManualEntry(m) = &listed[0].body else {
+            panic!("{:?}", listed[0].body)
+        };
+        assert_eq!(
+            (m.task_id.as_str(), m.ended_at),
+            ("t-1", "2026-06-01T10:20:00Z".parse().unwrap())
+        );
+        let RequestBody::Correction(c) = &listed[1].body else {
+            panic!("{:?}", listed[1].body)
+        };
+        assert_eq!(
+            (c.interval_id, c.reason.as_str()),
+            (interval, "away: discarded")
+        );
+        // What the window and the server read is the same JSON as before.
+        assert_eq!(serde_json::to_value(&listed[0].body).unwrap(), entry);
+        assert_eq!(serde_json::to_value(&listed[1].body).unwrap(), correction);
     }
 }

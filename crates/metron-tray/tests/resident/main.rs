@@ -636,10 +636,10 @@ fn back_with_no_window_open_opens_one_and_a_notification_answers_for_the_time_aw
     });
     let requests = running.core.latest().unwrap().requests;
     assert!(
-        requests
-            .iter()
-            .any(|r| r.kind == metron_agent::store::RequestKind::Correction
-                && r.body["reason"] == "away: kept as manual time"),
+        requests.iter().any(
+            |r| matches!(&r.body, metron_agent::store::RequestBody::Correction(c)
+                if c.reason == "away: kept as manual time")
+        ),
         "{requests:?}"
     );
 }

@@ -1,387 +1,29 @@
-//! The tracker on a thread of its own, for the desktop app: [`TrackerThread`] owns the data
-//! dir's store and the tracker, takes commands (start, stop, resend, account changed, quit)
-//! from a [`TrackerHandle`] over a channel, ticks once a second while tracking, runs the
-//! uploader beside it, and pushes a [`TrackerView`] whenever what a person would see changes.
-//!
-//! After an idle or a sleep stop it keeps reading the input sensor once a second: the first
-//! input means the person is back, and the view then carries the question of what to do with
-//! the time away ([`AwayView`], answered with [`AwayAnswer`]; see `metron_core::timesheet::away`).
-//! Every answer queues the corrections that take the idle tail out of tracked time; "keep" adds
-//! a manual entry for the whole stretch. The uploader sends them after their intervals.
-//!
-//! The counters come from one place so they can't disagree: the session counter is the
-//! engine's, and today's total is the sum of today's *committed* intervals plus the open one,
-//! computed after each tick's commit. At an interval boundary the seconds move from "open" to
-//! "committed" in the same step, so the total never jumps or resets there.
+//! The tracker thread's loop: it ticks the tracker once a second while tracking (and reads the
+//! input sensor while a stopped person may come back), takes the handle's commands, runs the
+//! uploader beside it, keeps the counters, and pushes the view when it changed.
 
 use chrono::{DateTime, Duration as Secs, NaiveDate, Utc};
-use metron_core::wire::Task;
-use metron_core::{Engine, EngineConfig, Event, StopCause};
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use serde::Serialize;
+use metron_core::release::Offer;
+use metron_core::timesheet::{Away, AwayCause, Tail};
+use metron_core::wire::{NewCorrection, Task};
+use metron_core::{Event, StopCause};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::clock::Clock;
-use crate::data_dir::OwnedDataDir;
 use crate::delivery::{
     account, client_version, Connection, DeliveryEvent, TokenStore, Uploader, UploaderThread,
 };
 use crate::error::AgentError;
-use crate::sensors::Sensors;
-use crate::store::{DeliveryStatus, NewRequest, RequestKind, RequestRecord, Store};
+use crate::store::{NewRequest, RequestBody, RequestRecord, Store};
 use crate::tracker::Tracker;
-use metron_core::release::Offer;
-use metron_core::timesheet::{Away, AwayCause, Tail};
 
 /// How many of today's intervals the activity bars show.
-pub const RECENT_BARS: usize = 12;
-/// How many undelivered intervals the list carries (the counts are always complete).
-pub const UNDELIVERED_SHOWN: usize = 200;
-/// How many of the latest corrections and manual entries the window lists.
-pub const REQUESTS_SHOWN: usize = 20;
-/// The longest note of a manual entry (the server's limit).
-pub const MAX_NOTE_CHARS: usize = metron_core::timesheet::MAX_NOTE_CHARS;
+use super::view::*;
+use super::{Cmd, TrackerEvent, RECENT_BARS, REQUESTS_SHOWN, UNDELIVERED_SHOWN};
 
-pub struct TrackerConfig {
-    pub data_dir: PathBuf,
-    pub engine: EngineConfig,
-    pub sensors: Sensors,
-    pub clock: Box<dyn Clock>,
-}
-
-/// Everything the employee's window shows, as one value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TrackerView {
-    pub tracking: Option<Tracking>,
-    pub today: Today,
-    /// Today's latest intervals, oldest first, the open one last.
-    pub recent: Vec<Bar>,
-    pub account: Option<AccountView>,
-    pub delivery: DeliveryView,
-    pub undelivered: Vec<Undelivered>,
-    pub tasks: Vec<Task>,
-    /// A newer release the organization announces: the window says where to download it, and
-    /// the desktop notifies once per version.
-    pub release: Option<Offer>,
-    /// Back after an idle or a sleep stop: what to do with the time away waits for an answer.
-    pub away: Option<AwayView>,
-    /// The latest corrections and manual entries made here, newest first, with their outcome.
-    pub requests: Vec<RequestRecord>,
-}
-
-/// The question after an idle or a sleep stop, once the person is back.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AwayView {
-    pub cause: AwayCause,
-    pub task_id: String,
-    pub task_name: Option<String>,
-    /// The end of the last second with input.
-    pub left_at: DateTime<Utc>,
-    /// Where tracking stopped.
-    pub stopped_at: DateTime<Utc>,
-    /// The first input after the stop.
-    pub back_at: DateTime<Utc>,
-    /// From `left_at` to `back_at`.
-    pub away_secs: i64,
-    /// The idle seconds tracking counted before it stopped (what "discard" takes out).
-    pub tracked_away_secs: i64,
-}
-
-/// What to do with the time away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(tag = "choice", rename_all = "snake_case")]
-pub enum AwayAnswer {
-    /// Take the idle seconds out of tracked time and track the same task again (the default).
-    Discard,
-    /// Count the time away as manual time on `task_id` (the same task or another) with `note`,
-    /// and track that task.
-    Keep { task_id: String, note: String },
-    /// Take the idle seconds out and stay stopped.
-    Stop,
-}
-
-/// A manual entry the person adds in the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ManualEntryInput {
-    pub task_id: String,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
-    #[serde(default)]
-    pub note: String,
-}
-
-impl ManualEntryInput {
-    /// The request for it, checked as far as the app can (the server checks the rest: the
-    /// policy, overlaps, locked periods); the error says what is wrong.
-    pub fn request(&self, now: DateTime<Utc>) -> Result<NewRequest, String> {
-        if self.task_id.trim().is_empty() {
-            return Err("choose a task".into());
-        }
-        if self.ended_at <= self.started_at {
-            return Err("the end must come after the start".into());
-        }
-        if self.ended_at > now {
-            return Err("manual time can't end in the future".into());
-        }
-        if self.note.chars().count() > MAX_NOTE_CHARS {
-            return Err(format!(
-                "the note is longer than {MAX_NOTE_CHARS} characters"
-            ));
-        }
-        Ok(manual_request(
-            &self.task_id,
-            self.started_at,
-            self.ended_at,
-            &self.note,
-        ))
-    }
-}
-
-fn manual_request(
-    task_id: &str,
-    started_at: DateTime<Utc>,
-    ended_at: DateTime<Utc>,
-    note: &str,
-) -> NewRequest {
-    NewRequest {
-        kind: RequestKind::ManualEntry,
-        body: serde_json::json!({
-            "task_id": task_id,
-            "started_at": started_at,
-            "ended_at": ended_at,
-            "note": note,
-        }),
-        after: None,
-        at: started_at,
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Tracking {
-    pub task_id: String,
-    pub task_name: Option<String>,
-    pub session_secs: u64,
-    pub interval_secs: u32,
-    pub interval_active_pct: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Today {
-    /// The local date the totals are for.
-    pub date: NaiveDate,
-    pub tracked_secs: u64,
-    pub active_secs: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Bar {
-    pub started_at: DateTime<Utc>,
-    pub secs: u32,
-    pub active_pct: u32,
-    pub task_id: String,
-    pub open: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AccountView {
-    pub server: String,
-    pub email: String,
-    pub name: String,
-    pub local: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DeliveryView {
-    /// None when not signed in.
-    pub connection: Option<Connection>,
-    pub last_error: Option<String>,
-    pub unsent: usize,
-    pub rejected: usize,
-    pub other_devices: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Undelivered {
-    pub id: Uuid,
-    pub started_at: DateTime<Utc>,
-    pub secs: i64,
-    pub task_id: String,
-    pub status: DeliveryStatus,
-    pub reason: Option<String>,
-}
-
-/// Something worth a desktop notification (U3).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Notice {
-    StoppedIdle,
-    StoppedSleep,
-    Rejected {
-        count: usize,
-        reason: String,
-    },
-    OtherDevice,
-    /// The server refused the token (it expired or was revoked): signed out, with every unsent
-    /// interval kept for the next sign-in as the same account.
-    SessionExpired,
-    /// The first input after an idle or a sleep stop: the view carries the question.
-    Back {
-        cause: AwayCause,
-        away_secs: i64,
-        /// The task tracked when tracking stopped.
-        task_id: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrackerEvent {
-    State(Box<TrackerView>),
-    Notice(Notice),
-}
-
-enum Cmd {
-    Start(String),
-    Stop,
-    Resend(Option<Uuid>),
-    AccountChanged,
-    Refresh,
-    Delivery(DeliveryEvent),
-    Privacy(metron_core::PrivacyPolicy),
-    Answer(AwayAnswer),
-    AddManual(NewRequest),
-    Quit,
-}
-
-/// The handle: cheap to clone, usable from any thread.
-#[derive(Clone)]
-pub struct TrackerHandle {
-    tx: Sender<Cmd>,
-}
-
-impl TrackerHandle {
-    fn send(&self, cmd: Cmd) {
-        // The thread only ends on Quit; a send after that has nothing left to do.
-        let _ = self.tx.send(cmd);
-    }
-
-    /// Starts tracking `task_id`, or switches to it.
-    pub fn start(&self, task_id: &str) {
-        self.send(Cmd::Start(task_id.to_string()));
-    }
-
-    pub fn stop(&self) {
-        self.send(Cmd::Stop);
-    }
-
-    /// Resends one undelivered interval, or all (unsent and rejected), now.
-    pub fn resend(&self, id: Option<Uuid>) {
-        self.send(Cmd::Resend(id));
-    }
-
-    /// The account was signed in or out elsewhere (same store): restart delivery.
-    pub fn account_changed(&self) {
-        self.send(Cmd::AccountChanged);
-    }
-
-    /// E6: a new privacy policy, applied from the next second on.
-    pub fn set_privacy(&self, privacy: metron_core::PrivacyPolicy) {
-        self.send(Cmd::Privacy(privacy));
-    }
-
-    /// Answers the question after an idle or a sleep stop (nothing happens if none waits).
-    pub fn answer_away(&self, answer: AwayAnswer) {
-        self.send(Cmd::Answer(answer));
-    }
-
-    /// Queues a manual entry (checked with [`ManualEntryInput::request`]).
-    pub fn add_manual_entry(&self, request: NewRequest) {
-        self.send(Cmd::AddManual(request));
-    }
-
-    /// Push the state again (e.g. for a window that just opened).
-    pub fn refresh(&self) {
-        self.send(Cmd::Refresh);
-    }
-}
-
-/// The running service; `quit` closes the open interval as `quit` and stops both threads.
-pub struct TrackerThread {
-    handle: TrackerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-    /// What a crashed predecessor left open, committed as `recovered` at start.
-    pub recovered: Option<metron_core::Interval>,
-}
-
-impl TrackerThread {
-    /// Takes the data dir (S7: fails if another tracker has it), recovers a crashed session,
-    /// and starts the service thread. `on_event` is called on that thread.
-    pub fn start(
-        config: TrackerConfig,
-        on_event: impl Fn(TrackerEvent) + Send + 'static,
-    ) -> Result<TrackerThread, AgentError> {
-        let owned = OwnedDataDir::open(&config.data_dir, Duration::from_secs(3))?;
-        let recovered = owned.recovered.clone();
-        let (mut store, lock) = owned.into_parts();
-        let device_id = store.device_id()?;
-        if account::account(&store)?.is_some_and(|a| a.local) {
-            // Local mode's server gets a new port at every start, and the old one may be another
-            // user's listener by now: the last start's token is dropped before anything could
-            // send it there. The app's local sign-in brings a new one (and the server, seeing the
-            // same device sign in, revokes the old one).
-            TokenStore::new(&config.data_dir, device_id).delete();
-        }
-        let engine = Engine::new(config.engine, device_id, Box::new(StdRng::from_os_rng()))?;
-        let (tx, rx) = mpsc::channel();
-        let handle = TrackerHandle { tx: tx.clone() };
-        let data_dir = config.data_dir.clone();
-        // Everything that might fail is checked before the thread starts, so the caller hears it.
-        let tracker = Tracker::new(engine, store, config.sensors, config.clock)?;
-        let thread = std::thread::Builder::new()
-            .name("metron-tracker".into())
-            .spawn(move || {
-                let _lock = lock;
-                let mut worker = Worker::new(tracker, data_dir, device_id, tx, Box::new(on_event));
-                worker.run(rx);
-            })
-            .map_err(|source| AgentError::Thread {
-                what: "tracker thread",
-                source,
-            })?;
-        Ok(TrackerThread {
-            handle,
-            thread: Some(thread),
-            recovered,
-        })
-    }
-
-    pub fn handle(&self) -> TrackerHandle {
-        self.handle.clone()
-    }
-
-    /// Closes the open interval as `quit`, lets the uploader make a last short try, and waits.
-    pub fn quit(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.send(Cmd::Quit);
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for TrackerThread {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-struct Worker {
+pub(super) struct Worker {
     tracker: Tracker,
     data_dir: PathBuf,
     device_id: Uuid,
@@ -410,7 +52,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(
+    pub(super) fn new(
         tracker: Tracker,
         data_dir: PathBuf,
         device_id: Uuid,
@@ -444,7 +86,7 @@ impl Worker {
         w
     }
 
-    fn run(&mut self, rx: Receiver<Cmd>) {
+    pub(super) fn run(&mut self, rx: Receiver<Cmd>) {
         let mut next_tick = Instant::now() + Duration::from_secs(1);
         loop {
             let wait = if self.tracker.engine().is_tracking() {
@@ -575,11 +217,11 @@ impl Worker {
             .cuts
             .iter()
             .map(|cut| NewRequest {
-                kind: RequestKind::Correction,
-                body: serde_json::json!({
-                    "interval_id": cut.correction.interval_id,
-                    "change": cut.correction.change,
-                    "reason": reason,
+                body: RequestBody::Correction(NewCorrection {
+                    user_id: None,
+                    interval_id: cut.correction.interval_id,
+                    change: cut.correction.change.clone(),
+                    reason: reason.into(),
                 }),
                 after: Some(cut.correction.interval_id),
                 at: cut.interval_started_at,
