@@ -228,8 +228,9 @@ impl Resident {
     /// Shows `text` in the window's banner and as a notification, unless it was told before
     /// (the store remembers the last text told under `key`).
     pub fn tell_once(&self, key: &str, text: String) {
-        let mut store = self.store();
-        if store.meta(key).ok().flatten().as_deref() == Some(text.as_str()) {
+        // The store is let go of before any other lock is taken: one lock at a time.
+        let told = self.store().meta(key).ok().flatten();
+        if told.as_deref() == Some(text.as_str()) {
             return;
         }
         {
@@ -240,7 +241,7 @@ impl Resident {
             });
         }
         self.desktop.notify("Metron".into(), text.clone());
-        if let Err(e) = store.set_meta(key, &text) {
+        if let Err(e) = self.store().set_meta(key, &text) {
             tracing::warn!("cannot remember that a notice was shown: {e}");
         }
     }
@@ -361,13 +362,19 @@ impl Resident {
                 Ok(json(&tasks))
             }
             Command::GetToday => Ok(delivery::today_report(&mut self.store(), &self.data_dir)?),
-            Command::GetSettings => Ok(json(&SettingsView {
-                settings: lock(&self.settings).clone(),
-                notice: lock(&self.startup_notice).take(),
-                locale: crate::os_locale(),
-                platform: std::env::consts::OS,
-                sensors: self.store().meta(metron_agent::tracker::SENSORS_META)?,
-            })),
+            Command::GetSettings => {
+                // Each lock taken and let go of in turn, never two at once.
+                let sensors = self.store().meta(metron_agent::tracker::SENSORS_META)?;
+                let settings = lock(&self.settings).clone();
+                let notice = lock(&self.startup_notice).take();
+                Ok(json(&SettingsView {
+                    settings,
+                    notice,
+                    locale: crate::os_locale(),
+                    platform: std::env::consts::OS,
+                    sensors,
+                }))
+            }
             Command::SetSettings { settings } => {
                 self.set_settings(settings)?;
                 Ok(Value::Null)
