@@ -24,12 +24,16 @@ export function timesheets(ctx) {
   async function load() {
     if (!state.me) return;
     const seq = ++sheet.seq;
+    // A load answered after its session ended (signed out, or in as someone else) is dropped:
+    // the next session loads its own.
+    const me = state.me;
+    const stale = () => seq !== sheet.seq || state.me !== me;
     const [answer, waiting, tasks] = await Promise.allSettled([
       api(`/api/v1/timesheets?${personQuery()}`),
       api("/api/v1/approvals"),
       sheet.tasks.length ? Promise.resolve(sheet.tasks) : api("/api/v1/tasks"),
     ]);
-    if (seq !== sheet.seq) return;
+    if (stale()) return;
     // The period's manual entries of any status: the person sees what waits and what was decided.
     sheet.entries = [];
     if (answer.status === "fulfilled") {
@@ -47,7 +51,7 @@ export function timesheets(ctx) {
       } catch {
         /* the table still stands */
       }
-      if (seq !== sheet.seq) return;
+      if (stale()) return;
     }
     if (tasks.status === "fulfilled") sheet.tasks = tasks.value;
     if (answer.status === "fulfilled") {
@@ -66,13 +70,14 @@ export function timesheets(ctx) {
   // The team's period, for admins and managers: anyone else is refused (403) and sees no card.
   async function loadTeam() {
     const seq = ++team.seq;
+    const me = state.me;
     let answer = null;
     try {
       answer = await api(`/api/v1/timesheets/team?${new URLSearchParams({ period: team.period, date: state.date })}`);
     } catch {
       answer = null;
     }
-    if (seq !== team.seq) return;
+    if (seq !== team.seq || state.me !== me) return;
     show($("team-sheet"), Boolean(answer));
     if (answer) renderTeam(answer);
   }
