@@ -265,9 +265,9 @@ pub async fn sheet_of(
     Ok(TimesheetResponse {
         user: who.user,
         state: period_state,
-        submitted_at: row.as_ref().map(|r| stamp(r.submitted_at)),
+        submitted_at: row.as_ref().map(|r| time(r.submitted_at)),
         decided_by: row.as_ref().and_then(|r| r.decided_by.clone()),
-        decided_at: row.as_ref().and_then(|r| r.decided_at.map(stamp)),
+        decided_at: row.as_ref().and_then(|r| r.decided_at.map(time)),
         task_names,
         timesheet,
     })
@@ -325,7 +325,8 @@ pub async fn team_sheet(
     })
 }
 
-fn stamp(t: i64) -> DateTime<Utc> {
+/// A stored unix time as a `DateTime` (the epoch for one out of range, which no stored row has).
+pub(crate) fn time(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 

@@ -43,9 +43,7 @@ pub struct ListQuery {
     pub(crate) to: Option<String>,
 }
 
-pub(crate) fn time(t: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(t, 0).unwrap_or_default()
-}
+pub(crate) use crate::timesheets::time;
 
 pub(crate) fn check_note(what: &str, text: &str) -> Result<(), ApiError> {
     if text.chars().count() > MAX_NOTE_CHARS {
