@@ -232,6 +232,10 @@ pub struct NewManualEntry {
     /// What the time was (at most 1,000 characters).
     #[serde(default)]
     pub note: String,
+    /// Minutes east of UTC where the person is (-840..=840): the entry's seconds fall on local
+    /// days in this offset. Default: the offset of their latest interval before its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// A manual entry as the API shows it.
@@ -252,6 +256,9 @@ pub struct ManualEntryView {
     pub decided_at: Option<DateTime<Utc>>,
     /// The reviewer's (or the author's, on withdrawing) note.
     pub decision_note: Option<String>,
+    /// Minutes east of UTC it was added in.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
 }
 
 /// A new correction.

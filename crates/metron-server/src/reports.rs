@@ -139,7 +139,9 @@ pub(crate) async fn names_of<'a>(
         .collect())
 }
 
-/// The offset a user's day is taken in: their latest interval's up to the end of that day.
+/// The offset a user's day is said to be in when no interval of the day says it (a day with
+/// only manual time, a new entry without an offset): their latest interval's up to the end of
+/// that day. Each interval is cut into days in its own offset whatever this says.
 pub(crate) async fn offset_for(
     state: &AppState,
     user_id: &str,
@@ -234,8 +236,7 @@ pub async fn user_day(
         report::reclassify(&mut report, &usage, classifier);
         // Kept before titles expired with the raw data: never shown past retention.
         report.titles.clear();
-        let (from, to) = report::local_day_bounds(date, report.utc_offset_minutes)
-            .ok_or(ReportError::DateOutOfRange)?;
+        let (from, to) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
         let manual = manual_time(state, user_id, from.timestamp(), to.timestamp(), None).await?;
         timesheet::add_manual(&mut report, &manual);
         return Ok((report, "aggregates"));
@@ -244,7 +245,9 @@ pub async fn user_day(
         Some(o) => o,
         None => offset_for(state, user_id, date).await?,
     };
-    let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
+    // Every interval and entry that may have a second on this date in its own offset: each is
+    // cut in that offset, so a second falls on one local day only (docs/REPORTS.md).
+    let (from, to) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
     let (from, to) = (from.timestamp(), to.timestamp());
     let intervals = corrected_intervals(state, user_id, from, to).await?;
     let mut report = assessed_day(&intervals, date, offset, classifier, thresholds);
@@ -274,8 +277,7 @@ pub async fn org_days(
     classifier: std::sync::Arc<Classifier>,
     thresholds: &Thresholds,
 ) -> Result<HashMap<String, DailyReport>, ReportError> {
-    let (earliest, _) = report::local_day_bounds(date, 840).ok_or(ReportError::DateOutOfRange)?;
-    let (_, latest) = report::local_day_bounds(date, -840).ok_or(ReportError::DateOutOfRange)?;
+    let (earliest, latest) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
     // next morning the window below also catches.
     let mut computed: HashMap<String, DailyReport> = HashMap::new();
@@ -349,13 +351,9 @@ pub async fn org_days(
                             .collect::<Result<Vec<_>, _>>()
                             .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
                         let intervals = timesheet::apply(intervals, &corrections);
-                        // The person's offset that day: their latest interval's.
-                        let offset = offset.unwrap_or_else(|| {
-                            intervals
-                                .iter()
-                                .max_by_key(|i| i.started_at)
-                                .map_or(0, |i| i.utc_offset_minutes)
-                        });
+                        // The offset the day is said to be in when none of its intervals says
+                        // it (each is cut in its own).
+                        let offset = offset.unwrap_or(0);
                         let mut day =
                             assessed_day(&intervals, date, offset, &classifier, &thresholds);
                         timesheet::add_manual(&mut day, &timesheet::uncovered(&manual, &intervals));

@@ -5,6 +5,7 @@
 //! kept: they expire with the raw intervals.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use metron_core::model::MAX_OFFSET_MINUTES;
 use metron_core::report::{self, Classifier, Thresholds};
 
 use crate::reports::DayAggregate;
@@ -51,30 +52,26 @@ pub async fn run_once(
         let Some(earliest) = DateTime::from_timestamp(earliest, 0) else {
             continue;
         };
-        // Days must tile without gaps or overlaps from one run to the next, so once a user has
-        // a kept day, later runs keep using that day's offset (and start after it); the first
-        // run takes the offset of their latest interval before the cutoff.
+        // Each interval falls on days in its own offset, so days tile in UTC without gaps or
+        // overlaps whatever offsets they carry: a run keeps the days after the last kept one
+        // up to the day before the cutoff's UTC date, from the earliest date any interval can
+        // touch (its start at UTC-14:00).
         let last_kept = state.db.latest_day_aggregate(&user_id).await?;
-        let kept_offset = last_kept
-            .as_ref()
-            .and_then(|(_, body)| DayAggregate::parse(body).ok())
-            .map(|a| a.report.utc_offset_minutes);
-        let offset = match kept_offset {
-            Some(o) => o,
-            None => state
-                .db
-                .latest_offset(&user_id, cutoff.timestamp())
-                .await?
-                .unwrap_or(0),
-        };
-        let local = |t: DateTime<Utc>| (t + Duration::minutes(i64::from(offset))).date_naive();
         let after_kept = last_kept
             .and_then(|(day, _)| day.parse::<NaiveDate>().ok())
             .and_then(|d| d.succ_opt());
+        let earliest_date =
+            (earliest - Duration::minutes(i64::from(MAX_OFFSET_MINUTES))).date_naive();
         let (first_day, kept_from) = (
-            after_kept.map_or(local(earliest), |d| d.max(local(earliest))),
-            local(cutoff),
+            after_kept.map_or(earliest_date, |d| d.max(earliest_date)),
+            cutoff.date_naive(),
         );
+        // The offset a kept day says it was in when none of its intervals says otherwise.
+        let offset = state
+            .db
+            .latest_offset(&user_id, cutoff.timestamp())
+            .await?
+            .unwrap_or(0);
         let mut day: NaiveDate = first_day;
         while day < kept_from {
             if state
@@ -83,8 +80,8 @@ pub async fn run_once(
                 .await?
                 .is_none()
             {
-                let (from, to) = report::local_day_bounds(day, offset)
-                    .ok_or(RetentionError::DayOutOfRange(day))?;
+                let (from, to) =
+                    report::widest_day_bounds(day).ok_or(RetentionError::DayOutOfRange(day))?;
                 // Kept as the corrections in force leave it (manual time is kept apart, for
                 // good, and added when the day is read).
                 let intervals = crate::reports::corrected_intervals(
@@ -94,9 +91,11 @@ pub async fn run_once(
                     to.timestamp(),
                 )
                 .await?;
-                if !intervals.is_empty() {
-                    let (mut report, usage) =
-                        report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                let (mut report, usage) =
+                    report::daily_report_with_usage(&intervals, day, offset, &classifier);
+                // The widest range also catches the neighbouring days' intervals: a day is
+                // kept only if some of its time falls on it.
+                if report.tracked_secs > 0 {
                     // Unusual activity needs the per-second data: assessed once, now, by the
                     // organization's thresholds of now, and kept with the day.
                     let thresholds = match state.db.user_by_id(&user_id).await? {
@@ -121,8 +120,10 @@ pub async fn run_once(
             }
             day = day.succ_opt().unwrap_or(kept_from);
         }
-        // Only intervals wholly before the first day still kept: its days are all aggregated.
-        let (kept_start, _) = report::local_day_bounds(kept_from, offset)
+        // Only intervals wholly before the first day still kept in every offset (its start at
+        // UTC+14:00): their days are all aggregated. One ending a little later stays until the
+        // next run; the day it belongs to is read from its aggregate meanwhile.
+        let (kept_start, _) = report::local_day_bounds(kept_from, MAX_OFFSET_MINUTES)
             .ok_or(RetentionError::DayOutOfRange(kept_from))?;
         done.intervals_deleted += state
             .db

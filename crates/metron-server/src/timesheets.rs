@@ -4,7 +4,7 @@
 //! in `routes/manual.rs`, `routes/corrections.rs` and `routes/timesheets.rs`.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use metron_core::report::{self, DailyReport};
+use metron_core::report::DailyReport;
 use metron_core::timesheet::{self, Figures, Period, PeriodKind, SheetDay, TaskFigures, Timesheet};
 use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
@@ -161,14 +161,19 @@ pub async fn period_state(
 }
 
 /// Refuses (409) a change to `user`'s time in [from, to) when a day it touches lies in a
-/// submitted or approved week or month: a reviewer has to unlock it first.
+/// submitted or approved week or month: a reviewer has to unlock it first. The days are taken
+/// in `offset` (the time's own: an interval's or an entry's), else in the person's.
 pub async fn ensure_open(
     state: &AppState,
     user: &UserRow,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    offset: Option<i32>,
 ) -> Result<(), TimesheetError> {
-    let offset = offset_for(state, &user.user.id, to.date_naive()).await?;
+    let offset = match offset {
+        Some(o) => o,
+        None => offset_for(state, &user.user.id, to.date_naive()).await?,
+    };
     let local = |t: DateTime<Utc>| (t + chrono::Duration::minutes(i64::from(offset))).date_naive();
     // The last second of the stretch, not its exclusive end: an entry ending at midnight
     // doesn't touch the next day.
@@ -516,15 +521,4 @@ pub async fn settle(state: &AppState, now: DateTime<Utc>) -> Result<usize, Repor
             .sum::<usize>();
     }
     Ok(lines)
-}
-
-/// The local day bounds of `date` in the user's offset, as unix seconds.
-pub async fn day_span(
-    state: &AppState,
-    user_id: &str,
-    date: NaiveDate,
-) -> Result<(i64, i64), ReportError> {
-    let offset = offset_for(state, user_id, date).await?;
-    let (from, to) = report::local_day_bounds(date, offset).ok_or(ReportError::DateOutOfRange)?;
-    Ok((from.timestamp(), to.timestamp()))
 }

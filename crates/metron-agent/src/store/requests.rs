@@ -299,6 +299,7 @@ mod tests {
                 started_at: at(n),
                 ended_at: at(n + 60),
                 note: String::new(),
+                utc_offset_minutes: None,
             }),
             after: None,
             at: at(n),

@@ -116,6 +116,8 @@ pub(super) fn manual_request(
             started_at,
             ended_at,
             note: note.into(),
+            // Where the person is now: the entry's seconds fall on their local days.
+            utc_offset_minutes: Some(chrono::Local::now().offset().local_minus_utc() / 60),
         }),
         after: None,
         at: started_at,

@@ -27,8 +27,14 @@ pub const MAX_HOSTS: usize = 50;
 pub struct DailyReport {
     /// The local date covered.
     pub date: NaiveDate,
-    /// Minutes east of UTC the local day was taken in.
+    /// Minutes east of UTC of the day's latest interval (each interval is cut into days in
+    /// its own offset, so every second falls on exactly one local date); on a day with no
+    /// interval, the offset it was asked in.
     pub utc_offset_minutes: i32,
+    /// Where the offset changed between one interval and the next that day (a flight, a DST
+    /// change), in time order: the day's local hours are then more or fewer than 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_changes: Vec<ZoneChange>,
     /// Seconds covered by intervals, clipped to the local day.
     pub tracked_secs: u64,
     /// Tracked seconds with any input (keys, clicks, scrolls or moves).
@@ -93,6 +99,52 @@ pub struct DailyReport {
     /// report is read (a kept day: when it was kept). Absent where nothing assessed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unusual: Option<super::unusual::Unusual>,
+}
+
+/// A person's UTC offset changing between two of their intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ZoneChange {
+    /// The start of the first interval in the new offset.
+    pub at: DateTime<Utc>,
+    /// Minutes east of UTC before and after.
+    pub from_minutes: i32,
+    pub to_minutes: i32,
+}
+
+impl ZoneChange {
+    /// The changes between consecutive `(start, offset)` pairs, in time order.
+    pub fn between(mut starts: Vec<(DateTime<Utc>, i32)>) -> Vec<ZoneChange> {
+        starts.sort_unstable();
+        starts
+            .windows(2)
+            .filter(|w| w[0].1 != w[1].1)
+            .map(|w| ZoneChange {
+                at: w[1].0,
+                from_minutes: w[0].1,
+                to_minutes: w[1].1,
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ZoneChange {
+    /// "time zone changed: +01:00 -> +02:00".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "time zone changed: {} -> {}",
+            offset_text(self.from_minutes),
+            offset_text(self.to_minutes)
+        )
+    }
+}
+
+/// `+01:00`, `-09:30`: an offset as ISO 8601 writes it.
+pub fn offset_text(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.unsigned_abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +217,7 @@ impl DailyReport {
         DailyReport {
             date,
             utc_offset_minutes,
+            zone_changes: Vec::new(),
             tracked_secs: 0,
             active_secs: 0,
             idle_secs: 0,
@@ -207,8 +260,16 @@ impl Usage {
     }
 }
 
-/// The R1 report of the local day `date` ([date 00:00, next day 00:00) at `utc_offset_minutes`)
-/// from one user's `intervals`, in any order, classified by `classifier`.
+/// The R1 report of the local day `date` from one user's `intervals`, in any order, classified
+/// by `classifier`.
+///
+/// Each interval is cut in its own offset: its seconds from `date` 00:00 to the next day's
+/// 00:00 at the interval's `utc_offset_minutes` belong to the day. Every second of a person's
+/// time so falls on exactly one local date, whatever offsets their intervals carry (a DST
+/// change, a flight, a client lying about its zone), and a period's days add up to its
+/// seconds. `utc_offset_minutes` is what the report says it was taken in when no interval
+/// says otherwise (a day without intervals). The server loads every interval that may touch
+/// the day in any offset ([`super::day::widest_day_bounds`]).
 ///
 /// Intervals partly outside the day count only their seconds inside it, and add their input
 /// counts prorated by that share. Each second takes the class of the window segment covering
@@ -249,10 +310,7 @@ pub fn daily_report_with_usage(
     utc_offset_minutes: i32,
     classifier: &Classifier,
 ) -> (DailyReport, Vec<WindowUsage>) {
-    let Some(bounds) = local_day_bounds(date, utc_offset_minutes) else {
-        return (DailyReport::empty(date, utc_offset_minutes), Vec::new());
-    };
-    let mut day = DayTally::new(date, utc_offset_minutes, bounds, classifier);
+    let mut day = DayTally::new(date, utc_offset_minutes, classifier);
     for interval in intervals {
         day.add_interval(interval);
     }
@@ -263,8 +321,9 @@ pub fn daily_report_with_usage(
 /// its lists are made from.
 struct DayTally<'a> {
     report: DailyReport,
-    day_start: DateTime<Utc>,
-    day_end: DateTime<Utc>,
+    /// The start and offset of each interval with time in the day: the day's offset and its
+    /// zone changes.
+    starts: Vec<(DateTime<Utc>, i32)>,
     classifier: &'a Classifier,
     /// A day has a few hundred intervals but only a handful of distinct (app, host) pairs, so
     /// each pair goes through the rules once.
@@ -278,16 +337,10 @@ struct DayTally<'a> {
 }
 
 impl<'a> DayTally<'a> {
-    fn new(
-        date: NaiveDate,
-        utc_offset_minutes: i32,
-        (day_start, day_end): (DateTime<Utc>, DateTime<Utc>),
-        classifier: &'a Classifier,
-    ) -> Self {
+    fn new(date: NaiveDate, utc_offset_minutes: i32, classifier: &'a Classifier) -> Self {
         DayTally {
             report: DailyReport::empty(date, utc_offset_minutes),
-            day_start,
-            day_end,
+            starts: Vec::new(),
             classifier,
             classes: HashMap::new(),
             tasks: HashMap::new(),
@@ -299,10 +352,15 @@ impl<'a> DayTally<'a> {
         }
     }
 
-    /// Adds the seconds of `interval` that lie inside the day.
+    /// Adds the seconds of `interval` that lie inside the day in the interval's own offset.
     fn add_interval(&mut self, interval: &'a Interval) {
-        let start = interval.started_at.max(self.day_start);
-        let end = interval.ended_at.min(self.day_end);
+        let Some((day_start, day_end)) =
+            local_day_bounds(self.report.date, interval.utc_offset_minutes)
+        else {
+            return;
+        };
+        let start = interval.started_at.max(day_start);
+        let end = interval.ended_at.min(day_end);
         // Seconds [from, to) of the interval lie inside the day.
         let (Ok(from), Ok(to)) = (
             u64::try_from((start - interval.started_at).num_seconds()),
@@ -314,6 +372,8 @@ impl<'a> DayTally<'a> {
             return;
         }
         let inside = to - from;
+        self.starts
+            .push((interval.started_at, interval.utc_offset_minutes));
         let duration = interval.duration_secs().max(0) as u64;
         let flags = interval.active.as_bytes();
         let active = count_active(flags, from, to);
@@ -419,8 +479,13 @@ impl<'a> DayTally<'a> {
             titles,
             hosts,
             pairs,
+            starts,
             ..
         } = self;
+        if let Some(&(_, latest)) = starts.iter().max() {
+            report.utc_offset_minutes = latest;
+        }
+        report.zone_changes = ZoneChange::between(starts);
         report.idle_secs = report
             .tracked_secs
             .saturating_sub(report.active_secs + report.passive_secs);

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
+use crate::model::MAX_OFFSET_MINUTES;
+
 /// The UTC instants a local day covers: [`date` 00:00, next day 00:00) at `utc_offset_minutes`
 /// east of UTC. The server loads the intervals overlapping this range. `None` only for dates
 /// at the edge of what chrono can represent.
@@ -15,6 +17,14 @@ pub fn local_day_bounds(
         .checked_sub_signed(Duration::minutes(i64::from(utc_offset_minutes)))?;
     let end = start.checked_add_signed(Duration::days(1))?;
     Some((start, end))
+}
+
+/// The widest UTC range the local day `date` can cover in any offset (UTC-14:00 to
+/// UTC+14:00): every interval with a second on that date, in its own offset, overlaps it.
+pub fn widest_day_bounds(date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (earliest, _) = local_day_bounds(date, MAX_OFFSET_MINUTES)?;
+    let (_, latest) = local_day_bounds(date, -MAX_OFFSET_MINUTES)?;
+    Some((earliest, latest))
 }
 
 /// `round(100 * part / whole)` with halves rounded up; 0 for an empty whole.

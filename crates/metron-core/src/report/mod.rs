@@ -20,9 +20,10 @@ pub mod unusual;
 
 pub use daily::{
     daily_report, daily_report_with_usage, reclassify, AppUsage, DailyReport, DeviceUsage,
-    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, MAX_APPS, MAX_HOSTS, MAX_TITLES,
+    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, ZoneChange, MAX_APPS, MAX_HOSTS,
+    MAX_TITLES,
 };
-pub use day::local_day_bounds;
+pub use day::{local_day_bounds, widest_day_bounds};
 pub use rules::{
     url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
     MAX_PATTERN_CHARS,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-use super::day::{local_day_bounds, percent};
+use super::day::{local_day_bounds, percent, widest_day_bounds};
 use crate::model::Interval;
 
 /// Minutes in the local day the report covers.
@@ -223,7 +223,8 @@ impl Minute {
     }
 }
 
-/// Assesses one person's local day `date` (at `utc_offset_minutes`) from their `intervals`.
+/// Assesses one person's local day `date` from their `intervals`, each cut in its own offset
+/// as [`super::daily_report`] cuts it (`utc_offset_minutes` is the day's when it has none).
 /// Tolerates malformed intervals as [`super::daily_report`] does: what can't be read counts
 /// as no input.
 pub fn assess(
@@ -237,10 +238,12 @@ pub fn assess(
         flags: Vec::new(),
         thresholds: *thresholds,
     };
-    let Some((day_start, day_end)) = local_day_bounds(date, utc_offset_minutes) else {
+    if local_day_bounds(date, utc_offset_minutes).is_none() {
+        return unusual;
+    }
+    let Some(day) = Day::build(intervals, date) else {
         return unusual;
     };
-    let day = Day::build(intervals, day_start, day_end);
     unusual.injected_pct =
         (day.origin_active > 0).then(|| percent(day.injected_total, day.origin_active));
     let t = thresholds;
@@ -306,7 +309,8 @@ pub fn assess(
     unusual
 }
 
-/// The day as minutes, with the windows they saw.
+/// The day as minutes, with the windows they saw. The minutes run over the widest UTC range
+/// the date covers in any offset (52 hours): each interval fills the minutes of its own day.
 struct Day<'a> {
     start: DateTime<Utc>,
     minutes: Vec<Minute>,
@@ -317,10 +321,12 @@ struct Day<'a> {
 }
 
 impl<'a> Day<'a> {
-    fn build(intervals: &'a [Interval], start: DateTime<Utc>, end: DateTime<Utc>) -> Day<'a> {
+    fn build(intervals: &'a [Interval], date: NaiveDate) -> Option<Day<'a>> {
+        let (start, widest_end) = widest_day_bounds(date)?;
+        let minutes = usize::try_from((widest_end - start).num_minutes()).ok()?;
         let mut day = Day {
             start,
-            minutes: vec![Minute::default(); DAY_MINUTES],
+            minutes: vec![Minute::default(); minutes],
             windows: Vec::new(),
             origin_active: 0,
             injected_total: 0,
@@ -331,8 +337,12 @@ impl<'a> Day<'a> {
             if duration <= 0 {
                 continue;
             }
-            let from = (start - interval.started_at).num_seconds().max(0);
-            let to = (end - interval.started_at).num_seconds().min(duration);
+            let Some((own_start, own_end)) = local_day_bounds(date, interval.utc_offset_minutes)
+            else {
+                continue;
+            };
+            let from = (own_start - interval.started_at).num_seconds().max(0);
+            let to = (own_end - interval.started_at).num_seconds().min(duration);
             if to <= from {
                 continue;
             }
@@ -388,7 +398,7 @@ impl<'a> Day<'a> {
                 minute.see(window);
             }
         }
-        day
+        Some(day)
     }
 
     /// Runs of consecutive whole minutes where `ok` holds, as [from, to) minute indexes.

@@ -28,6 +28,11 @@ pub struct ManualEntry {
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
     pub note: String,
+    /// Minutes east of UTC of the person when they added it (the client says so; else their
+    /// latest interval's): its seconds fall on local days in this offset, as an interval's do
+    /// in its own.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
 }
 
 impl ManualEntry {
@@ -288,6 +293,7 @@ mod tests {
             started_at: from,
             ended_at: to,
             note: "call with a client".into(),
+            utc_offset_minutes: 0,
         }
     }
 

@@ -2,7 +2,7 @@
 //! manual time, their total and the activity % of the tracked part. Made from the period's
 //! day reports (R1, computed from the corrected intervals) with the manual time in force added.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,18 +11,19 @@ use utoipa::ToSchema;
 
 use super::manual::ManualEntry;
 use super::period::Period;
-use crate::report::daily::{DailyReport, TaskUsage};
+use crate::report::daily::{DailyReport, TaskUsage, ZoneChange};
 use crate::report::day::{local_day_bounds, percent};
 
 /// Adds the part of each manual entry that lies in the report's local day: to the day's
 /// `manual_secs` and to its task's (a task with only manual time joins the list). Tracked
 /// figures and activity % don't change.
 pub fn add_manual(report: &mut DailyReport, entries: &[ManualEntry]) {
-    let Some((day_start, day_end)) = local_day_bounds(report.date, report.utc_offset_minutes)
-    else {
-        return;
-    };
     for entry in entries {
+        // Cut in the entry's own offset, as intervals are: a second on one day only.
+        let Some((day_start, day_end)) = local_day_bounds(report.date, entry.utc_offset_minutes)
+        else {
+            continue;
+        };
         let from = entry.started_at.max(day_start);
         let to = entry.ended_at.min(day_end);
         let Ok(secs) = u64::try_from((to - from).num_seconds()) else {
@@ -50,12 +51,17 @@ pub fn add_manual(report: &mut DailyReport, entries: &[ManualEntry]) {
     });
 }
 
-/// Tracked, active and manual seconds of one group (a task, a day, the period).
+/// Tracked, active, passive and manual seconds of one group (a task, a day, the period).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Figures {
     pub tracked_secs: u64,
     pub active_secs: u64,
+    /// Tracked seconds without input while an idle inhibitor was held (a call, a video):
+    /// part of `tracked_secs`, shown apart so a reviewer sees how much time rests on presence
+    /// alone. 0 in task lines (presence is counted per day).
+    #[serde(default)]
+    pub passive_secs: u64,
     pub manual_secs: u64,
     /// Tracked plus manual.
     pub total_secs: u64,
@@ -68,6 +74,7 @@ impl Figures {
     pub fn plus(&self, other: &Figures) -> Figures {
         let mut sum = *self;
         sum.add(other.tracked_secs, other.active_secs, other.manual_secs);
+        sum.passive_secs += other.passive_secs;
         sum
     }
 
@@ -98,6 +105,18 @@ pub struct SheetDay {
     pub figures: Figures,
     /// The day's tasks, by total time.
     pub tasks: Vec<TaskFigures>,
+    /// The start of the day's first tracked second and the offsets of its first and last
+    /// intervals (none on a day without tracked time): where the time zone changed from one
+    /// day to the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_activity: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_offset_minutes: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_offset_minutes: Option<i32>,
+    /// The zone changes within the day (see the day report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_changes: Vec<ZoneChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +129,11 @@ pub struct Timesheet {
     pub days: Vec<SheetDay>,
     /// The period's tasks, by total time.
     pub tasks: Vec<TaskFigures>,
+    /// Every change of the person's UTC offset in the period, within a day or between one
+    /// day's last interval and the next day's first, in time order: a reviewer sees why a day
+    /// has 23 or 25 hours, or why a traveller's days look shifted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_changes: Vec<ZoneChange>,
 }
 
 impl SheetDay {
@@ -119,6 +143,7 @@ impl SheetDay {
     pub fn from_report(report: &DailyReport) -> SheetDay {
         let mut figures = Figures::default();
         figures.add(report.tracked_secs, report.active_secs, report.manual_secs);
+        figures.passive_secs = report.passive_secs;
         let mut tasks: Vec<TaskFigures> = report
             .tasks
             .iter()
@@ -132,10 +157,20 @@ impl SheetDay {
             })
             .collect();
         by_total(&mut tasks);
+        let tracked = report.tracked_secs > 0;
         SheetDay {
             date: report.date,
             figures,
             tasks,
+            first_activity: report.first_activity,
+            first_offset_minutes: tracked.then(|| {
+                report
+                    .zone_changes
+                    .first()
+                    .map_or(report.utc_offset_minutes, |c| c.from_minutes)
+            }),
+            last_offset_minutes: tracked.then_some(report.utc_offset_minutes),
+            zone_changes: report.zone_changes.clone(),
         }
     }
 
@@ -145,6 +180,10 @@ impl SheetDay {
             date,
             figures: Figures::default(),
             tasks: Vec::new(),
+            first_activity: None,
+            first_offset_minutes: None,
+            last_offset_minutes: None,
+            zone_changes: Vec::new(),
         }
     }
 }
@@ -163,12 +202,29 @@ pub fn timesheet_of_days(period: Period, days: Vec<SheetDay>) -> Timesheet {
     let mut total = Figures::default();
     let mut period_tasks: BTreeMap<String, Figures> = BTreeMap::new();
     let mut days = Vec::new();
+    let mut zone_changes = Vec::new();
+    // The offset of the last interval before this day, and the change to this one's first.
+    let mut last_offset: Option<i32> = None;
     for date in period.days() {
         let day = by_date
             .remove(&date)
             .unwrap_or_else(|| SheetDay::empty(date));
+        if let (Some(before), Some(first), Some(at)) =
+            (last_offset, day.first_offset_minutes, day.first_activity)
+        {
+            if before != first {
+                zone_changes.push(ZoneChange {
+                    at,
+                    from_minutes: before,
+                    to_minutes: first,
+                });
+            }
+        }
+        zone_changes.extend(day.zone_changes.iter().copied());
+        last_offset = day.last_offset_minutes.or(last_offset);
         let f = day.figures;
         total.add(f.tracked_secs, f.active_secs, f.manual_secs);
+        total.passive_secs += f.passive_secs;
         for t in &day.tasks {
             let f = t.figures;
             period_tasks.entry(t.task_id.clone()).or_default().add(
@@ -189,6 +245,7 @@ pub fn timesheet_of_days(period: Period, days: Vec<SheetDay>) -> Timesheet {
         figures: total,
         days,
         tasks,
+        zone_changes,
     }
 }
 
@@ -241,7 +298,32 @@ mod tests {
             started_at: from,
             ended_at: to,
             note: String::new(),
+            utc_offset_minutes: 60,
         }
+    }
+
+    #[test]
+    fn a_zone_change_from_one_day_to_the_next_is_listed_once() {
+        let week = Period::containing(PeriodKind::Week, at(25, 12, 0).date_naive());
+        let mut saturday = interval(2, at(28, 8, 0), 600, 300, "design");
+        saturday.utc_offset_minutes = 120;
+        let intervals = [interval(1, at(27, 8, 0), 600, 300, "design"), saturday];
+        let reports: Vec<DailyReport> = week
+            .days()
+            .into_iter()
+            .map(|date| daily_report(&intervals, date, 0, &Classifier::empty()))
+            .collect();
+        let sheet = timesheet(week, &reports);
+        assert_eq!(
+            sheet
+                .zone_changes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["time zone changed: +01:00 -> +02:00"]
+        );
+        assert_eq!(sheet.zone_changes[0].at, at(28, 8, 0));
+        assert_eq!(sheet.figures.tracked_secs, 1200);
     }
 
     #[test]

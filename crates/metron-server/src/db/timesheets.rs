@@ -25,6 +25,8 @@ row_struct! {
         pub decided_by: Option<String>,
         pub decided_at: Option<i64>,
         pub decision_note: Option<String>,
+        /// Minutes east of UTC it was added in: the offset its seconds fall on days in.
+        pub utc_offset_minutes: i32,
     }
 }
 
@@ -132,13 +134,17 @@ pub trait RequestRow: Clone + Send + Sync + 'static {
     /// The stretch of time it touches, in unix seconds: an entry's own, a corrected
     /// interval's longest (its start and 900 s on).
     fn span(&self) -> (i64, i64);
+    /// The offset its time falls on days in, where the row says (an entry's own).
+    fn utc_offset(&self) -> Option<i32> {
+        None
+    }
     /// The row as it reads once `by` moved it to `status` at `at` with `note`.
     fn decided(self, status: &str, by: &str, at: i64, note: &str) -> Self;
 }
 
 /// The fields both tables share, for [`RequestRow`].
 macro_rules! request_row {
-    ($row:ty, $kind:expr, |$r:ident| $span:expr) => {
+    ($row:ty, $kind:expr, |$r:ident| $span:expr $(, offset: |$o:ident| $offset:expr)?) => {
         impl RequestRow for $row {
             const KIND: RequestKind = $kind;
             fn id(&self) -> &str {
@@ -154,6 +160,10 @@ macro_rules! request_row {
                 let $r = self;
                 $span
             }
+            $(fn utc_offset(&self) -> Option<i32> {
+                let $o = self;
+                $offset
+            })?
             fn decided(self, status: &str, by: &str, at: i64, note: &str) -> Self {
                 Self {
                     status: status.into(),
@@ -167,10 +177,12 @@ macro_rules! request_row {
     };
 }
 
-request_row!(EntryRow, RequestKind::ManualEntry, |r| (
-    r.started_at,
-    r.ended_at
-));
+request_row!(
+    EntryRow,
+    RequestKind::ManualEntry,
+    |r| (r.started_at, r.ended_at),
+    offset: |r| Some(r.utc_offset_minutes)
+);
 // A correction is checked against its interval's longest possible span (intervals are at
 // most 900 s): the interval itself may be gone by the time the correction is withdrawn.
 request_row!(CorrectionRow, RequestKind::Correction, |r| (
@@ -195,6 +207,7 @@ impl EntryRow {
             started_at: time(self.started_at)?,
             ended_at: time(self.ended_at)?,
             note: self.note.clone(),
+            utc_offset_minutes: self.utc_offset_minutes,
         })
     }
 }
@@ -430,8 +443,8 @@ macro_rules! timesheet_store {
                     sqlx::query(
                         "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at,
                          note, status, created_at, created_by, decided_by, decided_at,
-                         decision_note)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         decision_note, utc_offset_minutes)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(&e.id)
                     .bind(&e.user_id)
@@ -445,6 +458,7 @@ macro_rules! timesheet_store {
                     .bind(&e.decided_by)
                     .bind(e.decided_at)
                     .bind(&e.decision_note)
+                    .bind(e.utc_offset_minutes)
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query(

@@ -116,7 +116,14 @@ pub async fn create(
             }
         }
     }
-    ensure_open(&state, &who, interval.started_at, interval.ended_at).await?;
+    ensure_open(
+        &state,
+        &who,
+        interval.started_at,
+        interval.ended_at,
+        Some(interval.utc_offset_minutes),
+    )
+    .await?;
     let status = if bound && !body.change.only_removes() && policy.moves == Permission::Approval {
         Status::Pending
     } else {

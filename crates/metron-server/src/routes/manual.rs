@@ -19,6 +19,7 @@ use crate::reports::corrected_intervals;
 use crate::routes::requests::{self, check_note, parse_range, time, ListQuery, Reviewed};
 use crate::timesheets::{audit, ensure_open, subject};
 use crate::AppState;
+use metron_core::model::MAX_OFFSET_MINUTES;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,6 +43,7 @@ impl From<&EntryRow> for ManualEntryView {
             decided_by: r.decided_by.clone(),
             decided_at: r.decided_at.map(time),
             decision_note: r.decision_note.clone(),
+            utc_offset_minutes: r.utc_offset_minutes,
         }
     }
 }
@@ -73,12 +75,26 @@ pub async fn create(
             "your organization does not allow manual time".into(),
         ));
     }
+    let utc_offset_minutes = match body.utc_offset_minutes {
+        Some(o) if (-MAX_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&o) => o,
+        Some(o) => {
+            return Err(ApiError::BadRequest(format!(
+                "utc_offset_minutes {o} is outside -840..=840"
+            )))
+        }
+        None => state
+            .db
+            .latest_offset(&who.user.id, body.ended_at.timestamp())
+            .await?
+            .unwrap_or(0),
+    };
     let entry = ManualEntry {
         id: uuid::Uuid::now_v7(),
         task_id: body.task_id,
         started_at: body.started_at,
         ended_at: body.ended_at,
         note: body.note,
+        utc_offset_minutes,
     };
     let now = Utc::now();
     timesheet::check_entry(&entry, &policy, now, !bound).map_err(ApiError::BadRequest)?;
@@ -94,7 +110,14 @@ pub async fn create(
             entry.task_id
         )));
     }
-    ensure_open(&state, &who, entry.started_at, entry.ended_at).await?;
+    ensure_open(
+        &state,
+        &who,
+        entry.started_at,
+        entry.ended_at,
+        Some(entry.utc_offset_minutes),
+    )
+    .await?;
     let (from, to) = (entry.started_at.timestamp(), entry.ended_at.timestamp());
     let tracked = corrected_intervals(&state, &who.user.id, from, to).await?;
     if let Some(hit) = timesheet::overlap(entry.id, entry.started_at, entry.ended_at, &tracked, &[])
@@ -119,6 +142,7 @@ pub async fn create(
         decided_by: None,
         decided_at: None,
         decision_note: None,
+        utc_offset_minutes,
     };
     let view = ManualEntryView::from(&row);
     let record = audit(

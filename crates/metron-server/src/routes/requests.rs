@@ -128,7 +128,7 @@ pub(crate) async fn withdraw<R: Reviewed>(
     if own && !auth.user.user.admin && time(start) < policy.window_start(Utc::now()) {
         return Err(outside_edit_window(&policy));
     }
-    ensure_open(state, &owner, time(start), time(end)).await?;
+    ensure_open(state, &owner, time(start), time(end), row.utc_offset()).await?;
     settle(state, auth, &owner, row, from, Status::Withdrawn, reason).await
 }
 

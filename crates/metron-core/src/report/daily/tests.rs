@@ -95,7 +95,7 @@ fn the_local_day_runs_from_local_midnight_to_local_midnight() {
 }
 
 #[test]
-fn intervals_are_clipped_at_local_midnight_in_the_report_offset() {
+fn intervals_are_clipped_at_local_midnight_in_their_own_offset() {
     // UTC+3: the local day 2026-11-23 is [2026-11-22 21:00Z, 2026-11-23 21:00Z).
     let evening = interval(
         "t",
@@ -141,20 +141,127 @@ fn intervals_are_clipped_at_local_midnight_in_the_report_offset() {
     assert_eq!(report.timeline[1].ended_at, utc(21, 0, 0));
     assert_eq!(report.apps[0].tracked_secs, 4, "the segment is clipped too");
     assert_eq!(report.neutral_secs, 6);
-    // The same evening in UTC is a different day: all 8 s fall before midnight UTC.
-    let utc_report = daily_report(
-        &[interval(
-            "t",
-            utc(20, 59, 56),
-            "11110011",
-            Counts::default(),
-            vec![],
-        )],
-        day(),
-        0,
-        &Classifier::empty(),
-    );
+    // The same evening tracked in UTC is a different day: all 8 s fall before midnight UTC,
+    // whatever offset the report is asked in.
+    let mut in_utc = interval("t", utc(20, 59, 56), "11110011", Counts::default(), vec![]);
+    in_utc.utc_offset_minutes = 0;
+    let utc_report = daily_report(&[in_utc], day(), 180, &Classifier::empty());
     assert_eq!(utc_report.tracked_secs, 8);
+    assert_eq!(utc_report.utc_offset_minutes, 0, "the interval's offset");
+}
+
+#[test]
+fn a_zone_change_within_the_day_is_listed_and_each_interval_cut_in_its_own_offset() {
+    // 23:30 local in +01:00 (22:30Z) for 1 h: 30 min on the day, 30 min on the next; then
+    // the clocks go to +02:00 and 22:00Z (00:00 local the next day) counts on the next day.
+    let mut before = interval(
+        "t",
+        utc(22, 30, 0) - Duration::days(1),
+        &"1".repeat(3600),
+        Counts::default(),
+        vec![],
+    );
+    before.utc_offset_minutes = 60;
+    let mut after = interval(
+        "t",
+        utc(10, 0, 0),
+        &"1".repeat(600),
+        Counts::default(),
+        vec![],
+    );
+    after.utc_offset_minutes = 120;
+    let mut next_day = interval("t", utc(22, 0, 0), "1111", Counts::default(), vec![]);
+    next_day.utc_offset_minutes = 120;
+    let all = [before, after, next_day];
+    let report = daily_report(&all, day(), 0, &Classifier::empty());
+    assert_eq!(report.tracked_secs, 1800 + 600);
+    assert_eq!(report.utc_offset_minutes, 120);
+    assert_eq!(
+        report.zone_changes,
+        vec![ZoneChange {
+            at: utc(10, 0, 0),
+            from_minutes: 60,
+            to_minutes: 120
+        }]
+    );
+    assert_eq!(
+        report.zone_changes[0].to_string(),
+        "time zone changed: +01:00 -> +02:00"
+    );
+    let tomorrow = daily_report(&all, day().succ_opt().unwrap(), 0, &Classifier::empty());
+    assert_eq!(
+        tomorrow.tracked_secs, 4,
+        "the next day starts at 22:00Z in +02:00"
+    );
+    assert!(tomorrow.zone_changes.is_empty());
+}
+
+/// A day with the intervals of `all` that may touch it, as the server loads them.
+fn days_of(all: &[Interval], first: NaiveDate, days: u64) -> Vec<DailyReport> {
+    (0..days)
+        .map(|d| {
+            let date = first + chrono::Days::new(d);
+            daily_report(all, date, 0, &Classifier::empty())
+        })
+        .collect()
+}
+
+#[test]
+fn every_second_falls_on_exactly_one_local_day_whatever_the_offsets() {
+    let mut rng = StdRng::seed_from_u64(27);
+    let first = NaiveDate::from_ymd_opt(2026, 3, 23).unwrap();
+    let week_start = first.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    for case in 0..300 {
+        // Non-overlapping intervals over ten days around a week, each in an offset drawn from
+        // the whole range, or stepping like DST, or a traveller's, or a liar's.
+        let mut offset: i32 = rng.random_range(-840..=840);
+        let mut at =
+            week_start - Duration::days(2) + Duration::seconds(rng.random_range(0..86_400));
+        let mut all = Vec::new();
+        while at < week_start + Duration::days(9) {
+            let seconds = rng.random_range(1..=7_200usize);
+            let mut i = interval("t", at, &"1".repeat(seconds), Counts::default(), vec![]);
+            offset = match rng.random_range(0..10) {
+                0 => rng.random_range(-840..=840),
+                1 => (offset + 60).min(840),
+                2 => (offset - 60).max(-840),
+                _ => offset,
+            };
+            i.utc_offset_minutes = offset;
+            all.push(i);
+            at += Duration::seconds(seconds as i64 + rng.random_range(0..20_000));
+        }
+        // The stored seconds whose local time (in their own offset) is in the week.
+        let (week_from, week_to) = (week_start, week_start + Duration::days(7));
+        let expected: u64 = all
+            .iter()
+            .map(|i| {
+                let shift = Duration::minutes(i64::from(i.utc_offset_minutes));
+                let from = (i.started_at + shift).max(week_from);
+                let to = (i.ended_at + shift).min(week_to);
+                (to - from).num_seconds().max(0) as u64
+            })
+            .sum();
+        let days = days_of(&all, first, 7);
+        let summed: u64 = days.iter().map(|d| d.tracked_secs).sum();
+        assert_eq!(
+            summed, expected,
+            "case {case}: the week's days add up to its seconds"
+        );
+        // Over a range that holds every interval, the days add up to every stored second.
+        let all_days: u64 = days_of(&all, first - chrono::Days::new(4), 16)
+            .iter()
+            .map(|d| d.tracked_secs)
+            .sum();
+        let stored: u64 = all.iter().map(|i| i.duration_secs() as u64).sum();
+        assert_eq!(
+            all_days, stored,
+            "case {case}: no second on two days or on none"
+        );
+        for d in &days {
+            assert_eq!(d.active_secs + d.idle_secs + d.passive_secs, d.tracked_secs);
+        }
+    }
 }
 
 #[test]

@@ -1,0 +1,159 @@
+//! A record you can pay people from (issue 27): every tracked second falls on exactly one
+//! local day of its person, whatever offsets their intervals carry, in the day report, the
+//! team's day, the timesheet, the team's timesheet and the CSVs; offset changes are shown.
+
+use super::*;
+
+on_both!(a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_changes);
+
+/// 2026-11-23 08:00 UTC (a Monday) as unix seconds: the `interval` helper's zero.
+const HOUR: i64 = 3600;
+
+/// An interval `start` seconds after 2026-11-23 08:00 UTC, `secs` long, at `offset` minutes.
+fn at_offset(task: &str, start: i64, secs: i64, offset: i32) -> Value {
+    let mut i = interval(task, start, secs);
+    i["utc_offset_minutes"] = json!(offset);
+    i
+}
+
+async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_changes(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let (_, me) = f.call("GET", "/api/v1/me", Some(&ann), None).await;
+    let ann_id = me["id"].as_str().unwrap().to_string();
+    let (status, task) = f
+        .call(
+            "POST",
+            "/api/v1/tasks",
+            Some(&boss),
+            Some(json!({"name": "Travel", "project": "Q4"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let t = task["id"].as_str().unwrap();
+    let items = vec![
+        // Sun 2026-11-22 20:00Z at +14:00: Monday 10:00 local, this week.
+        at_offset(t, -12 * HOUR, 600, 840),
+        // Mon 20:00Z at -14:00: Monday 06:00 local.
+        at_offset(t, 12 * HOUR, 900, -840),
+        // Tue 20:00Z at +14:00: Wednesday 10:00 local.
+        at_offset(t, 36 * HOUR, 60, 840),
+        // Fri 22:30Z at +01:00: Friday 23:30 local.
+        at_offset(t, 4 * 24 * HOUR + 14 * HOUR + 1800, 900, 60),
+        // Sat 20:00Z at +02:00: Saturday 22:00 local.
+        at_offset(t, 5 * 24 * HOUR + 12 * HOUR, 60, 120),
+        // Sun 2026-11-29 20:00Z at +14:00: Monday 2026-11-30 local, the next week.
+        at_offset(t, 6 * 24 * HOUR + 12 * HOUR, 300, 840),
+    ];
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({ "intervals": items })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{body}"
+    );
+
+    // The week: the stored seconds whose local date is in it, each once.
+    let week = |date: &str| format!("/api/v1/timesheets?period=week&date={date}");
+    let (status, sheet) = f.call("GET", &week("2026-11-25"), Some(&ann), None).await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    let week_sheet = &sheet["timesheet"];
+    assert_eq!(
+        week_sheet["tracked_secs"],
+        600 + 900 + 60 + 900 + 60,
+        "{week_sheet}"
+    );
+    let by_day: Vec<u64> = week_sheet["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["tracked_secs"].as_u64().unwrap())
+        .collect();
+    assert_eq!(by_day, [1500, 0, 60, 0, 900, 60, 0]);
+    let (_, before) = f.call("GET", &week("2026-11-18"), Some(&ann), None).await;
+    assert_eq!(before["timesheet"]["tracked_secs"], 0, "{before}");
+    let (_, after) = f.call("GET", &week("2026-12-01"), Some(&ann), None).await;
+    assert_eq!(after["timesheet"]["tracked_secs"], 300, "{after}");
+
+    // Every change of offset in the week, within a day or from one day to the next.
+    let changes: Vec<(i64, i64)> = week_sheet["zone_changes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("zone_changes in {week_sheet}"))
+        .iter()
+        .map(|c| {
+            (
+                c["from_minutes"].as_i64().unwrap(),
+                c["to_minutes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(changes, [(840, -840), (-840, 840), (840, 60), (60, 120)]);
+
+    // Monday's report counts both of its intervals and says the zone changed within it.
+    let (status, monday) = f
+        .call(
+            "GET",
+            "/api/v1/reports/daily?date=2026-11-23",
+            Some(&ann),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{monday}");
+    assert_eq!(monday["tracked_secs"], 1500, "{monday}");
+    assert_eq!(monday["zone_changes"][0]["to_minutes"], -840, "{monday}");
+    // Asking for the day in another offset changes nothing: each interval has its own.
+    let (_, shifted) = f
+        .call(
+            "GET",
+            "/api/v1/reports/daily?date=2026-11-23&utc_offset_minutes=0",
+            Some(&ann),
+            None,
+        )
+        .await;
+    assert_eq!(shifted["tracked_secs"], 1500, "{shifted}");
+
+    // The team's views agree, day by day.
+    let (status, team) = f
+        .call(
+            "GET",
+            "/api/v1/timesheets/team?period=week&date=2026-11-25",
+            Some(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{team}");
+    let line = team["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user"]["id"] == ann_id.as_str())
+        .unwrap();
+    assert_eq!(line["tracked_secs"], 2520, "{line}");
+    for (date, tracked) in [("2026-11-23", 1500), ("2026-11-25", 60), ("2026-11-29", 0)] {
+        let (_, day) = f
+            .call(
+                "GET",
+                &format!("/api/v1/reports/team?date={date}"),
+                Some(&boss),
+                None,
+            )
+            .await;
+        let mine = day["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["user"]["id"] == ann_id.as_str())
+            .unwrap();
+        assert_eq!(mine["tracked_secs"], tracked, "{date}: {mine}");
+    }
+}
