@@ -151,6 +151,7 @@ async fn main() {
         let t = Instant::now();
         let (report, _) = reports::user_day(
             &state,
+            &users[run % USERS].org_id,
             &users[run % USERS].user.id,
             date,
             None,

@@ -140,6 +140,7 @@ async fn main() {
             decided_by: None,
             decided_at: None,
             decision_note: None,
+            utc_offset_minutes: 180,
         };
         let record =
             timesheets::audit(&row, &row, "manual_entry.create", &entry.id, None, None, "");

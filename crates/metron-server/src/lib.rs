@@ -26,6 +26,7 @@ pub mod routes;
 pub mod timesheets;
 pub mod web;
 pub mod xes;
+pub mod zones;
 
 use std::sync::Arc;
 

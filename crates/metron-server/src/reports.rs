@@ -10,6 +10,7 @@ use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+use crate::zones::DeviceZones;
 use crate::AppState;
 
 /// A day's report with who it is of and the names of its tasks.
@@ -161,16 +162,24 @@ pub(crate) async fn offset_for(
         .unwrap_or(0))
 }
 
-/// A day computed from its intervals, with its unusual activity assessed.
+/// A day computed from its intervals, with its unusual activity assessed (the intervals'
+/// offsets checked against their devices' zones too).
 fn assessed_day(
     intervals: &[metron_core::Interval],
     date: NaiveDate,
     offset: i32,
     classifier: &Classifier,
     thresholds: &Thresholds,
+    zones: &DeviceZones,
 ) -> DailyReport {
     let mut day = report::daily_report(intervals, date, offset, classifier);
-    day.unusual = Some(report::assess(intervals, date, offset, thresholds));
+    let mut unusual = report::assess(intervals, date, offset, thresholds);
+    unusual
+        .flags
+        .extend(report::zone_mismatch(intervals, date, |i| {
+            zones.expected(i)
+        }));
+    day.unusual = Some(unusual);
     day
 }
 
@@ -224,6 +233,7 @@ pub(crate) async fn manual_time(
 /// time in force added either way.
 pub async fn user_day(
     state: &AppState,
+    org_id: &str,
     user_id: &str,
     date: NaiveDate,
     offset: Option<i32>,
@@ -250,7 +260,8 @@ pub async fn user_day(
     let (from, to) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
     let (from, to) = (from.timestamp(), to.timestamp());
     let intervals = corrected_intervals(state, user_id, from, to).await?;
-    let mut report = assessed_day(&intervals, date, offset, classifier, thresholds);
+    let zones = DeviceZones::from_rows(&state.db.devices(org_id, Some(user_id)).await?);
+    let mut report = assessed_day(&intervals, date, offset, classifier, thresholds, &zones);
     let manual = manual_time(state, user_id, from, to, Some(&intervals)).await?;
     timesheet::add_manual(&mut report, &manual);
     Ok((report, "intervals"))
@@ -325,6 +336,9 @@ pub async fn org_days(
     // Parsing the day's interval bodies is most of the work (a thousand people: about half a
     // million of them): people are split over the cores, each part parsed and computed on its
     // own blocking thread.
+    let zones = std::sync::Arc::new(DeviceZones::from_rows(
+        &state.db.devices(org_id, None).await?,
+    ));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut people: Vec<Person> = by_user
         .into_iter()
@@ -340,6 +354,7 @@ pub async fn org_days(
     while !people.is_empty() {
         let part: Vec<_> = people.drain(..chunk.min(people.len())).collect();
         let classifier = std::sync::Arc::clone(&classifier);
+        let zones = std::sync::Arc::clone(&zones);
         let thresholds = *thresholds;
         parts.push(tokio::task::spawn_blocking(
             move || -> Result<Vec<(String, DailyReport)>, ReportError> {
@@ -354,8 +369,14 @@ pub async fn org_days(
                         // The offset the day is said to be in when none of its intervals says
                         // it (each is cut in its own).
                         let offset = offset.unwrap_or(0);
-                        let mut day =
-                            assessed_day(&intervals, date, offset, &classifier, &thresholds);
+                        let mut day = assessed_day(
+                            &intervals,
+                            date,
+                            offset,
+                            &classifier,
+                            &thresholds,
+                            &zones,
+                        );
                         timesheet::add_manual(&mut day, &timesheet::uncovered(&manual, &intervals));
                         Ok((user, day))
                     })

@@ -462,7 +462,8 @@ pub async fn sheet_days(
             let mut one_by_one = HashMap::new();
             for person in &missing {
                 let (day, _) =
-                    reports::user_day(state, person, date, None, classes, thresholds).await?;
+                    reports::user_day(state, org_id, person, date, None, classes, thresholds)
+                        .await?;
                 one_by_one.insert((*person).clone(), day);
             }
             one_by_one

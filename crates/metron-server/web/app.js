@@ -63,6 +63,11 @@ const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Frida
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /** "Monday, 23 November 2026" for "2026-11-23", without the browser's time zone. */
+// The local date (YYYY-MM-DD) of an instant at an offset.
+function localDate(rfc3339, offsetMin) {
+  return new Date(localMs(rfc3339, offsetMin)).toISOString().slice(0, 10);
+}
+
 function longDate(iso) {
   const d = new Date(`${iso}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return iso;
@@ -404,6 +409,7 @@ function renderDay() {
   if (!isMe) sub.push(person.email);
   if (r.source === "aggregates") sub.push("from daily totals (interval detail no longer kept)");
   $("day-sub").textContent = sub.join(" · ");
+  renderZoneChanges($("day-zones"), r.zone_changes, false);
   const exportable = Boolean(r.timeline && r.timeline.length);
   show($("export-csv"), exportable);
   $("export-csv").disabled = !exportable;
@@ -453,7 +459,19 @@ const FLAGS = {
   mouse_only: "Mouse only",
   same_window: "Same window",
   injected_input: "Injected input",
+  zone_mismatch: "Time zone mismatch",
 };
+
+// "Time zone changed: UTC+01:00 → UTC+02:00 at 02:00" for each change of offset, in the new
+// offset's clock (a timesheet adds the date).
+function renderZoneChanges(list, changes, withDate) {
+  list.replaceChildren();
+  for (const c of changes || []) {
+    const when = withDate ? `on ${longDate(localDate(c.at, c.to_minutes))} at ${clock(c.at, c.to_minutes)}` : `at ${clock(c.at, c.to_minutes)}`;
+    list.append(el("li", { text: `Time zone changed: ${offsetLabel(c.from_minutes)} → ${offsetLabel(c.to_minutes)} ${when}` }));
+  }
+  show(list, Boolean(changes && changes.length));
+}
 
 // A person's flags in the team table: one chip each, the injected share on its own.
 function flagChips(row) {
@@ -485,7 +503,9 @@ function renderUnusual(r, offset) {
   for (const flag of u.flags) {
     const spans = el("ul", { class: "flag-spans small" });
     for (const s of flag.spans) {
-      const parts = [`${s.activity_pct} % active (minutes ${s.min_minute_pct}–${s.max_minute_pct} %)`];
+      const parts = s.expected_offset_minutes != null
+        ? [`stamped ${offsetLabel(s.utc_offset_minutes)} while the device's zone was ${offsetLabel(s.expected_offset_minutes)}`, `${duration(s.tracked_secs)} tracked`]
+        : [`${s.activity_pct} % active (minutes ${s.min_minute_pct}–${s.max_minute_pct} %)`];
       if (s.keys != null) parts.push(`${number(s.keys)} keys, ${number(s.moves)} moves`);
       if (s.injected_secs) parts.push(`${duration(s.injected_secs)} injected`);
       if (s.app) parts.push(s.title ? `${s.app} — ${s.title}` : s.app);
@@ -828,7 +848,7 @@ async function exportCsv() {
 
 // ---------- timesheet ----------
 
-const sheet = timesheets({ api, el, show, duration, describe, showError, longDate, go, state });
+const sheet = timesheets({ api, el, show, duration, describe, showError, longDate, go, state, renderZoneChanges });
 
 // ---------- start ----------
 

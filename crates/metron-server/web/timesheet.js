@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 /** The card's logic, given the page's helpers and state. */
 export function timesheets(ctx) {
-  const { api, el, show, duration, describe, showError, longDate, go, state } = ctx;
+  const { api, el, show, duration, describe, showError, longDate, go, state, renderZoneChanges } = ctx;
   const sheet = { period: "week", data: null, tasks: [], seq: 0 };
   const team = { period: "week", seq: 0 };
 
@@ -180,6 +180,7 @@ export function timesheets(ctx) {
     const last = t.days[t.days.length - 1]?.date;
     $("sheet-title").textContent = `${own ? "My timesheet" : `Timesheet · ${s.user.name || s.user.email}`}`;
     $("sheet-range").textContent = first ? `${longDate(first)} – ${longDate(last)}` : "";
+    renderZoneChanges($("sheet-zones"), t.zone_changes, true);
     $("sheet-week").setAttribute("aria-pressed", String(sheet.period === "week"));
     $("sheet-month").setAttribute("aria-pressed", String(sheet.period === "month"));
     const chip = $("sheet-state");
@@ -280,6 +281,8 @@ export function timesheets(ctx) {
       started_at: instant(date, from),
       ended_at: instant(date, to),
       note: $("add-note").value.trim(),
+      // The times were entered in this offset: the entry's seconds fall on its days.
+      utc_offset_minutes: state.report?.utc_offset_minutes ?? 0,
     };
     $("add-submit").disabled = true;
     try {

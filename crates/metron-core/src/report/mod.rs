@@ -28,4 +28,4 @@ pub use rules::{
     url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
     MAX_PATTERN_CHARS,
 };
-pub use unusual::{assess, Flag, FlagKind, Span, Thresholds, Unusual};
+pub use unusual::{assess, zone_mismatch, Flag, FlagKind, Span, Thresholds, Unusual};

@@ -118,6 +118,9 @@ pub enum FlagKind {
     SameWindow,
     /// Input from a program (XTEST, SendInput) rather than a device.
     InjectedInput,
+    /// Intervals whose UTC offset is not the one their device's reported time zone had at
+    /// that moment: a clock or a client set to move time between days ([`zone_mismatch`]).
+    ZoneMismatch,
 }
 
 /// The day's unusual activity.
@@ -181,6 +184,12 @@ pub struct Span {
     pub app: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// For `zone_mismatch`: the offset the intervals carried, and the one their device's time
+    /// zone had (minutes east of UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_offset_minutes: Option<i32>,
 }
 
 /// Minutes [from, to) of the local day, by index.
@@ -307,6 +316,91 @@ pub fn assess(
         });
     }
     unusual
+}
+
+/// The `zone_mismatch` flag of the local day `date`: the day's stretches of intervals whose
+/// offset differs from `expected(interval)`, the offset their device's reported time zone had
+/// at their start (`None`: not known, no verdict). A DST change or a trip the device reported
+/// matches; a client that stamps another offset to move time between days doesn't.
+pub fn zone_mismatch(
+    intervals: &[Interval],
+    date: NaiveDate,
+    expected: impl Fn(&Interval) -> Option<i32>,
+) -> Option<Flag> {
+    let mut wrong: Vec<(&Interval, i32)> = intervals
+        .iter()
+        .filter_map(|i| {
+            let want = expected(i)?;
+            (want != i.utc_offset_minutes).then_some((i, want))
+        })
+        .collect();
+    wrong.sort_by_key(|(i, _)| i.started_at);
+    let mut spans: Vec<(Span, u64)> = Vec::new();
+    for (interval, want) in wrong {
+        let Some((day_start, day_end)) = local_day_bounds(date, interval.utc_offset_minutes) else {
+            continue;
+        };
+        let (start, end) = (
+            interval.started_at.max(day_start),
+            interval.ended_at.min(day_end),
+        );
+        let (Ok(from), Ok(to)) = (
+            usize::try_from((start - interval.started_at).num_seconds()),
+            usize::try_from((end - interval.started_at).num_seconds()),
+        ) else {
+            continue;
+        };
+        if to <= from {
+            continue;
+        }
+        let active = interval
+            .active
+            .as_bytes()
+            .get(from..to.min(interval.active.len()))
+            .map_or(0, |f| f.iter().filter(|&&b| b == b'1').count()) as u64;
+        let tracked = (to - from) as u64;
+        // Back-to-back intervals with the same pair of offsets are one stretch.
+        if let Some((last, last_active)) = spans.last_mut() {
+            if last.ended_at == start
+                && last.utc_offset_minutes == Some(interval.utc_offset_minutes)
+                && last.expected_offset_minutes == Some(want)
+            {
+                last.ended_at = end;
+                last.tracked_secs += tracked;
+                *last_active += active;
+                last.activity_pct = percent(*last_active, last.tracked_secs);
+                continue;
+            }
+        }
+        spans.push((
+            Span {
+                started_at: start,
+                ended_at: end,
+                tracked_secs: tracked,
+                activity_pct: percent(active, tracked),
+                min_minute_pct: 0,
+                max_minute_pct: 0,
+                keys: None,
+                moves: None,
+                injected_secs: 0,
+                app: None,
+                title: None,
+                utc_offset_minutes: Some(interval.utc_offset_minutes),
+                expected_offset_minutes: Some(want),
+            },
+            active,
+        ));
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let more_spans = spans.len().saturating_sub(MAX_SPANS) as u32;
+    Some(Flag {
+        kind: FlagKind::ZoneMismatch,
+        rule: "intervals stamped with another UTC offset than their device's time zone had".into(),
+        spans: spans.into_iter().take(MAX_SPANS).map(|(s, _)| s).collect(),
+        more_spans,
+    })
 }
 
 /// The day as minutes, with the windows they saw. The minutes run over the widest UTC range
@@ -564,6 +658,8 @@ impl<'a> Day<'a> {
             injected_secs: minutes.iter().map(|m| u64::from(m.injected)).sum(),
             app: window.map(|(app, _)| app.to_string()),
             title: window.map(|(_, title)| title.to_string()),
+            utc_offset_minutes: None,
+            expected_offset_minutes: None,
         }
     }
 }

@@ -97,8 +97,16 @@ async fn daily_response(
     let who = subject(state, &auth.user, q.user_id.as_deref()).await?;
     let classifier = classifier(state, &who.org_id).await?;
     let thresholds = state.db.unusual_thresholds(&who.org_id).await?;
-    let (report, source) =
-        user_day(state, &who.user.id, date, offset, &classifier, &thresholds).await?;
+    let (report, source) = user_day(
+        state,
+        &who.org_id,
+        &who.user.id,
+        date,
+        offset,
+        &classifier,
+        &thresholds,
+    )
+    .await?;
     let task_names = names_of(
         state,
         &who.org_id,

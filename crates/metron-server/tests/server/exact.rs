@@ -4,7 +4,10 @@
 
 use super::*;
 
-on_both!(a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_changes);
+on_both!(
+    a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_changes,
+    an_offset_the_devices_zone_did_not_have_is_unusual,
+);
 
 /// 2026-11-23 08:00 UTC (a Monday) as unix seconds: the `interval` helper's zero.
 const HOUR: i64 = 3600;
@@ -156,4 +159,85 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
             .unwrap();
         assert_eq!(mine["tracked_secs"], tracked, "{date}: {mine}");
     }
+}
+
+async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    // The laptop (the `interval` helper's device) reports Berlin: +01:00 in November.
+    let (status, body) = f
+        .call(
+            "PUT",
+            "/api/v1/devices/01930000-0000-7000-8000-00000000d001",
+            Some(&ann),
+            Some(json!({
+                "host_name": "ann-laptop", "os_user": "ann", "domain": null,
+                "os_name": "Debian GNU/Linux 12 (bookworm)", "os_version": "6.1.0-28-amd64",
+                "time_zone": "Europe/Berlin", "utc_offset_minutes": 60, "app_version": "0.2.0"
+            })),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    // 09:00 local honestly, then two minutes stamped +14:00 (23:00 UTC the day before).
+    let items = vec![
+        at_offset(&task, 0, 60, 60),
+        at_offset(&task, -9 * HOUR, 60, 840),
+        at_offset(&task, -9 * HOUR + 60, 60, 840),
+    ];
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({ "intervals": items })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, day) = f
+        .call(
+            "GET",
+            "/api/v1/reports/daily?date=2026-11-23",
+            Some(&ann),
+            None,
+        )
+        .await;
+    assert_eq!(day["tracked_secs"], 180, "{day}");
+    let flags = day["unusual"]["flags"].as_array().unwrap();
+    let flag = flags
+        .iter()
+        .find(|f| f["kind"] == "zone_mismatch")
+        .unwrap_or_else(|| panic!("no zone_mismatch in {day}"));
+    assert_eq!(flag["spans"].as_array().unwrap().len(), 1, "{flag}");
+    let span = &flag["spans"][0];
+    assert_eq!(
+        (
+            &span["tracked_secs"],
+            &span["utc_offset_minutes"],
+            &span["expected_offset_minutes"]
+        ),
+        (&json!(120), &json!(840), &json!(60)),
+        "{span}"
+    );
+    // The honest interval alone trips nothing.
+    let (_, team) = f
+        .call(
+            "GET",
+            "/api/v1/reports/team?date=2026-11-23",
+            Some(&f.login("boss@acme.test", "boss-password").await),
+            None,
+        )
+        .await;
+    let ann_line = team["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"]["email"] == "ann@acme.test")
+        .unwrap();
+    assert!(
+        ann_line["unusual"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("zone_mismatch")),
+        "{ann_line}"
+    );
 }

@@ -606,7 +606,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
             .json(
                 &json!({"host_name": host, "os_user": "ann", "domain": "acme.local",
                 "os_name": "Debian GNU/Linux 12 (bookworm)", "os_version": "6.1.0-28-amd64",
-                "time_zone": "Europe/Helsinki", "utc_offset_minutes": 120, "app_version": "0.2.0"}),
+                "time_zone": "Europe/Istanbul", "utc_offset_minutes": 180, "app_version": "0.2.0"}),
             )
             .send()
             .await
@@ -720,7 +720,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     );
     assert_eq!(
         browser.text(&format!("{laptop_row} .device-detail")).await,
-        "ann @ acme.local · Debian GNU/Linux 12 (bookworm) (6.1.0-28-amd64) · Europe/Helsinki"
+        "ann @ acme.local · Debian GNU/Linux 12 (bookworm) (6.1.0-28-amd64) · Europe/Istanbul"
     );
     assert_eq!(
         browser.text(&format!("{laptop_row} td.num")).await,
@@ -1177,7 +1177,9 @@ async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
                 "task_id": write["id"],
                 "started_at": at(from),
                 "ended_at": at(from + chrono::Duration::seconds(60)),
-                "utc_offset_minutes": OFFSET_MIN,
+                // Her first ten minutes were stamped an hour behind (she had just landed, say):
+                // the week lists the change, and its figures stay the same.
+                "utc_offset_minutes": if k < 10 { OFFSET_MIN - 60 } else { OFFSET_MIN },
                 "end_reason": "boundary",
                 "active": "1".repeat(45) + &"0".repeat(15),
                 "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
@@ -1209,6 +1211,19 @@ async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
         .await;
     assert_eq!(browser.text("#sheet-state").await, "Open");
     assert!(browser.visible("#sheet-submit").await && !browser.visible("#sheet-approve").await);
+    // The change of offset, in the timesheet and in the day, at 09:10 in the new offset.
+    let zones = browser.text("#sheet-zones").await;
+    assert!(
+        zones.contains("Time zone changed: UTC+02:00 → UTC+03:00") && zones.contains("09:10"),
+        "{zones}"
+    );
+    browser.goto(&format!("{base}/#date={day}")).await;
+    browser
+        .wait_for(
+            "the day's zone change",
+            "return document.getElementById('day-zones').textContent.includes('UTC+02:00 → UTC+03:00')",
+        )
+        .await;
     assert!(
         !browser.visible("#team-sheet").await,
         "Ann reviews nobody: no team timesheet"

@@ -1,0 +1,41 @@
+//! The time zones a person's devices report (`PUT /api/v1/devices/{id}`), as the offsets an
+//! interval of theirs should carry: what the `zone_mismatch` flag compares each interval's
+//! own offset with. Only the latest report of each device is kept, so an interval is checked
+//! against the zone its device reports now: a trip the device reported afterwards can flag
+//! the days before it (the flag's evidence names both offsets; docs/REPORTS.md says so).
+
+use std::collections::HashMap;
+
+use metron_core::device::DeviceInfo;
+use metron_core::Interval;
+
+use crate::db::reports::DeviceRow;
+
+/// Device id -> its reported zone, for one or many people.
+#[derive(Default)]
+pub struct DeviceZones {
+    zones: HashMap<String, jiff::tz::TimeZone>,
+}
+
+impl DeviceZones {
+    /// The zones of the devices among `rows` that reported one the zone database knows.
+    pub fn from_rows(rows: &[DeviceRow]) -> DeviceZones {
+        let zones = rows
+            .iter()
+            .filter_map(|row| {
+                let info: DeviceInfo = serde_json::from_str(row.info.as_deref()?).ok()?;
+                let zone = jiff::tz::TimeZone::get(&info.time_zone).ok()?;
+                Some((row.device_id.clone(), zone))
+            })
+            .collect();
+        DeviceZones { zones }
+    }
+
+    /// The offset `interval`'s device's zone had at its start, in minutes east of UTC; `None`
+    /// when the device never reported a known zone.
+    pub fn expected(&self, interval: &Interval) -> Option<i32> {
+        let zone = self.zones.get(&interval.device_id.to_string())?;
+        let at = jiff::Timestamp::from_second(interval.started_at.timestamp()).ok()?;
+        Some(zone.to_offset(at).seconds() / 60)
+    }
+}
