@@ -213,9 +213,22 @@ pub struct TimesheetResponse {
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The figures the period was submitted or last approved with; null while open (and for
+    /// periods locked before Metron kept them).
+    pub locked_figures: Option<Figures>,
+    /// Whether its figures changed since (a late interval, a decision on an item from before
+    /// the lock): `timesheet` has the figures of now, `locked_figures` those approved; a
+    /// reviewer approves again or unlocks.
+    pub changed_since_lock: bool,
     /// Task id -> name, for the tasks in the timesheet.
     pub task_names: BTreeMap<String, String>,
     pub timesheet: Timesheet,
+}
+
+/// The figures a period's row keeps, if it has readable ones.
+pub(crate) fn locked_figures(row: Option<&PeriodRow>) -> Option<Figures> {
+    row.and_then(|r| r.figures.as_deref())
+        .and_then(|f| serde_json::from_str(f).ok())
 }
 
 /// One day of a person's line in the team's timesheet.
@@ -234,6 +247,10 @@ pub struct TeamSheetPerson {
     /// The period's figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// The total it was submitted or last approved with, if locked.
+    pub locked_total_secs: Option<u64>,
+    /// Whether its figures changed since it was locked (see `TimesheetResponse`).
+    pub changed_since_lock: bool,
     /// Every day of the period, first to last.
     pub days: Vec<TeamSheetDay>,
     /// The period's tasks, by total time.
@@ -261,6 +278,8 @@ pub async fn sheet_of(
 ) -> Result<TimesheetResponse, TimesheetError> {
     let timesheet = person_timesheet(state, &who, period).await?;
     let (period_state, row) = period_state(state, &who.user.id, period).await?;
+    let locked = locked_figures(row.as_ref());
+    let changed_since_lock = locked.is_some_and(|f| f != timesheet.figures);
     let task_names = names_of(
         state,
         &who.org_id,
@@ -273,6 +292,8 @@ pub async fn sheet_of(
         submitted_at: row.as_ref().map(|r| time(r.submitted_at)),
         decided_by: row.as_ref().and_then(|r| r.decided_by.clone()),
         decided_at: row.as_ref().and_then(|r| r.decided_at.map(time)),
+        locked_figures: locked,
+        changed_since_lock,
         task_names,
         timesheet,
     })
@@ -287,12 +308,12 @@ pub async fn team_sheet(
 ) -> Result<TeamTimesheet, TimesheetError> {
     let ids: Vec<String> = team.iter().map(|u| u.id.clone()).collect();
     let mut sheets = team_timesheets(state, org_id, &ids, period).await?;
-    let states: BTreeMap<String, PeriodState> = state
+    let rows: BTreeMap<String, PeriodRow> = state
         .db
         .org_periods(org_id, period.kind.as_str(), &period.start.to_string())
         .await?
         .into_iter()
-        .map(|row| (row.user_id.clone(), PeriodState::from_stored(&row.state)))
+        .map(|row| (row.user_id.clone(), row))
         .collect();
     let mut total = Figures::default();
     let mut people = Vec::with_capacity(team.len());
@@ -301,9 +322,13 @@ pub async fn team_sheet(
             .remove(&user.id)
             .unwrap_or_else(|| metron_core::timesheet::timesheet_of_days(period, Vec::new()));
         total = total.plus(&sheet.figures);
+        let row = rows.get(&user.id);
+        let locked = locked_figures(row);
         people.push(TeamSheetPerson {
-            state: states.get(&user.id).copied().unwrap_or(PeriodState::Open),
+            state: row.map_or(PeriodState::Open, |r| PeriodState::from_stored(&r.state)),
             user,
+            locked_total_secs: locked.map(|f| f.total_secs),
+            changed_since_lock: locked.is_some_and(|f| f != sheet.figures),
             figures: sheet.figures,
             days: sheet
                 .days

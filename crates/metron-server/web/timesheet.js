@@ -119,6 +119,9 @@ export function timesheets(ctx) {
         }),
       );
       const chip = el("span", { class: "state-chip", text: TEAM_STATE[p.state] || p.state, dataset: { state: p.state } });
+      const changedChip = p.changed_since_lock
+        ? el("span", { class: "state-chip changed", text: `changed: ${duration(p.locked_total_secs)} → ${duration(p.total_secs)}`, dataset: { state: "changed" } })
+        : null;
       const row = el(
         "tr",
         { class: p.total_secs ? "day-row" : "day-row quiet", tabindex: "0", title: `Open ${name}'s timesheet` },
@@ -128,7 +131,7 @@ export function timesheets(ctx) {
         el("td", { class: "num total", text: p.total_secs ? duration(p.total_secs) : "–" }),
         el("td", { class: "num", text: p.tracked_secs ? `${p.activity_pct} %` : "–" }),
         el("td", { class: "bars-cell" }, bars),
-        el("td", {}, chip),
+        el("td", {}, chip, ...(changedChip ? [changedChip] : [])),
       );
       const open = () => {
         sheet.period = team.period;
@@ -187,7 +190,15 @@ export function timesheets(ctx) {
     chip.textContent = STATE_LABEL[s.state] || s.state;
     chip.dataset.state = s.state;
     show($("sheet-submit"), own && s.state === "open");
-    show($("sheet-approve"), !own && s.state !== "approved");
+    // A locked period whose figures moved since (a late interval) says so with both totals;
+    // its reviewer approves it again or unlocks it.
+    const changed = s.changed_since_lock && s.locked_figures;
+    $("sheet-changed").textContent = changed
+      ? `Changed since ${s.state === "approved" ? "approval" : "submission"}: ${duration(s.locked_figures.total_secs)} then, ${duration(t.total_secs)} now`
+      : "";
+    show($("sheet-changed"), Boolean(changed));
+    show($("sheet-approve"), !own && (s.state !== "approved" || Boolean(changed)));
+    $("sheet-approve").textContent = s.state === "approved" && changed ? "Approve again" : "Approve";
     show($("sheet-unlock"), !own && s.state !== "open");
     // Locked periods take no new time: the form says so rather than failing on submit.
     show($("add-time"), own);

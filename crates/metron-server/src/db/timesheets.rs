@@ -78,6 +78,8 @@ row_struct! {
         pub submitted_at: i64,
         pub decided_by: Option<String>,
         pub decided_at: Option<i64>,
+        /// The figures it was submitted or last approved with (`Figures` as JSON).
+        pub figures: Option<String>,
     }
 }
 
@@ -787,11 +789,12 @@ macro_rules! timesheet_store {
                     let mut tx = self.pool.begin().await.map_err(classify)?;
                     sqlx::query(
                         "INSERT INTO timesheet_periods (user_id, kind, start, state, submitted_at,
-                         decided_by, decided_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         decided_by, decided_at, figures)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                          ON CONFLICT (user_id, kind, start) DO UPDATE SET state = excluded.state,
                          submitted_at = excluded.submitted_at,
-                             decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+                             decided_by = excluded.decided_by, decided_at = excluded.decided_at,
+                             figures = excluded.figures",
                     )
                     .bind(&p.user_id)
                     .bind(&p.kind)
@@ -800,6 +803,7 @@ macro_rules! timesheet_store {
                     .bind(p.submitted_at)
                     .bind(&p.decided_by)
                     .bind(p.decided_at)
+                    .bind(&p.figures)
                     .execute(&mut *tx)
                     .await
                     .map_err(classify)?;

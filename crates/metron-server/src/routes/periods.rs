@@ -77,6 +77,7 @@ pub async fn submit(
             now_state.as_str()
         )));
     }
+    let (summary, figures) = period_summary(&state, &me, period).await?;
     let row = PeriodRow {
         user_id: me.user.id.clone(),
         kind: period.kind.as_str().into(),
@@ -85,8 +86,8 @@ pub async fn submit(
         submitted_at: Utc::now().timestamp(),
         decided_by: None,
         decided_at: None,
+        figures: Some(figures),
     };
-    let summary = period_summary(&state, &me, period).await?;
     let record = audit(
         &me,
         &me,
@@ -105,20 +106,27 @@ fn period_id(period: Period) -> String {
     format!("{}:{}", period.kind.as_str(), period.start)
 }
 
-/// What the audit trail keeps of a period's figures when it is submitted or approved.
+/// What the audit trail keeps of a period's figures when it is submitted or approved, and
+/// the figures the lock keeps (JSON).
 async fn period_summary(
     state: &AppState,
     who: &UserRow,
     period: Period,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<(serde_json::Value, String), ApiError> {
     let sheet = person_timesheet(state, who, period).await?;
-    Ok(serde_json::json!({
-        "period": period,
-        "figures": sheet.figures,
-    }))
+    let figures = serde_json::to_string(&sheet.figures).expect("figures serialize");
+    Ok((
+        serde_json::json!({
+            "period": period,
+            "figures": sheet.figures,
+        }),
+        figures,
+    ))
 }
 
-/// Approve a submitted (or still open) week or month of someone you review: it stays locked.
+/// Approve a submitted (or still open) week or month of someone you review: it stays locked
+/// with the figures approved. An approved period whose figures changed since (a late
+/// interval) is approved again with its new figures; one that did not change is 409.
 #[utoipa::path(post, tag = "timesheets", path = "/api/v1/timesheets/approve", security(("bearer" = [])), request_body = PeriodAction, responses(
     (status = 200, body = TimesheetResponse),
     (status = 400, body = metron_core::wire::ErrorBody),
@@ -133,7 +141,11 @@ pub async fn approve(
 ) -> Result<Json<TimesheetResponse>, ApiError> {
     let (who, period) = reviewed_period(&state, &auth, &body).await?;
     let (now_state, row) = period_state(&state, &who.user.id, period).await?;
-    if now_state == PeriodState::Approved {
+    let (summary, figures) = period_summary(&state, &who, period).await?;
+    let unchanged = row
+        .as_ref()
+        .is_none_or(|r| r.figures.as_deref().is_none_or(|f| f == figures));
+    if now_state == PeriodState::Approved && unchanged {
         return Err(ApiError::Conflict(format!(
             "the {} of {} is already approved",
             period.kind.as_str(),
@@ -146,17 +158,24 @@ pub async fn approve(
         kind: period.kind.as_str().into(),
         start: period.start.to_string(),
         state: PeriodState::Approved.as_str().into(),
-        submitted_at: row.map_or(now, |r| r.submitted_at),
+        submitted_at: row.as_ref().map_or(now, |r| r.submitted_at),
         decided_by: Some(auth.user.user.id.clone()),
         decided_at: Some(now),
+        figures: Some(figures),
     };
-    let summary = period_summary(&state, &who, period).await?;
+    let before = serde_json::json!({
+        "state": now_state,
+        "figures": row
+            .as_ref()
+            .and_then(|r| r.figures.as_deref())
+            .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok()),
+    });
     let record = audit(
         &auth.user,
         &who,
         "timesheet.approve",
         &period_id(period),
-        Some(serde_json::json!({"state": now_state})),
+        Some(before),
         Some(summary),
         &body.note,
     );

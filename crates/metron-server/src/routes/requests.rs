@@ -153,6 +153,11 @@ pub(crate) async fn decision<R: Reviewed>(
             row.status()
         )));
     }
+    // A decision changes (or confirms) the figures of a period someone may already have
+    // submitted or approved: it waits for an unlock, so a locked period's figures move only
+    // by a reviewer's deliberate step.
+    let (start, end) = row.span();
+    ensure_open(state, owner, time(start), time(end), row.utc_offset()).await?;
     Ok(match verdict {
         Verdict::Approve => Status::Approved,
         Verdict::Deny => Status::Denied,

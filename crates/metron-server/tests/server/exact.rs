@@ -7,6 +7,7 @@ use super::*;
 on_both!(
     a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_changes,
     an_offset_the_devices_zone_did_not_have_is_unusual,
+    a_locked_week_keeps_its_approved_figures_and_says_when_they_changed,
 );
 
 /// 2026-11-23 08:00 UTC (a Monday) as unix seconds: the `interval` helper's zero.
@@ -240,4 +241,170 @@ async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
             .contains(&json!("zone_mismatch")),
         "{ann_line}"
     );
+}
+
+async fn call_ok(f: &Fixture, method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
+    let (status, answer) = f.call(method, path, Some(token), body).await;
+    assert!(status.is_success(), "{method} {path}: {status} {answer}");
+    answer
+}
+
+async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let task = f.task(&ann).await;
+    let (_, me) = f.call("GET", "/api/v1/me", Some(&ann), None).await;
+    let ann_id = me["id"].as_str().unwrap().to_string();
+    call_ok(
+        &f,
+        "PUT",
+        "/api/v1/timesheets/policy",
+        &boss,
+        Some(json!({"manual": "approval", "moves": "allowed", "max_manual_secs": 28800, "edit_window_days": 60})),
+    )
+    .await;
+    let minutes = |from: i64, n: i64| -> Vec<Value> {
+        (0..n).map(|k| interval(&task, from + 60 * k, 60)).collect()
+    };
+    call_ok(
+        &f,
+        "POST",
+        "/api/v1/intervals",
+        &ann,
+        Some(json!({"intervals": minutes(0, 30)})),
+    )
+    .await;
+    // Manual time from before the lock, waiting for a decision.
+    let entry = call_ok(
+        &f,
+        "POST",
+        "/api/v1/manual-entries",
+        &ann,
+        Some(
+            json!({"task_id": task, "started_at": "2026-11-24T12:00:00Z",
+                    "ended_at": "2026-11-24T13:00:00Z", "note": "workshop"}),
+        ),
+    )
+    .await;
+    assert_eq!(entry["status"], "pending");
+    let week = json!({"period": "week", "date": "2026-11-25"});
+    call_ok(
+        &f,
+        "POST",
+        "/api/v1/timesheets/submit",
+        &ann,
+        Some(week.clone()),
+    )
+    .await;
+    let mut action = week.clone();
+    action["user_id"] = json!(ann_id);
+    let approved = call_ok(
+        &f,
+        "POST",
+        "/api/v1/timesheets/approve",
+        &boss,
+        Some(action.clone()),
+    )
+    .await;
+    assert_eq!(approved["locked_figures"]["total_secs"], 1800, "{approved}");
+    assert_eq!(approved["changed_since_lock"], false);
+
+    // A late interval: stored (time is never refused), and the week says it changed.
+    let late = vec![interval(&task, 24 * 3600, 600)];
+    let answer = call_ok(
+        &f,
+        "POST",
+        "/api/v1/intervals",
+        &ann,
+        Some(json!({"intervals": late})),
+    )
+    .await;
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    let sheet_path = format!("/api/v1/timesheets?period=week&date=2026-11-25&user_id={ann_id}");
+    let sheet = call_ok(&f, "GET", &sheet_path, &boss, None).await;
+    assert_eq!(sheet["state"], "approved");
+    assert_eq!(sheet["timesheet"]["tracked_secs"], 2400, "{sheet}");
+    assert_eq!(sheet["locked_figures"]["total_secs"], 1800);
+    assert_eq!(sheet["changed_since_lock"], true);
+    let team = call_ok(
+        &f,
+        "GET",
+        "/api/v1/timesheets/team?period=week&date=2026-11-25",
+        &boss,
+        None,
+    )
+    .await;
+    let line = team["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user"]["id"] == ann_id.as_str())
+        .unwrap();
+    assert_eq!(
+        (
+            &line["total_secs"],
+            &line["locked_total_secs"],
+            &line["changed_since_lock"]
+        ),
+        (&json!(2400), &json!(1800), &json!(true)),
+        "{line}"
+    );
+
+    // The pending entry from before the lock waits for an unlock.
+    let (status, refused) = f
+        .call(
+            "POST",
+            &format!(
+                "/api/v1/manual-entries/{}/decision",
+                entry["id"].as_str().unwrap()
+            ),
+            Some(&boss),
+            Some(json!({"decision": "approve", "note": "ok"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("unlock"),
+        "{refused}"
+    );
+
+    // Approved again with its new figures; once more is nothing to approve.
+    let again = call_ok(
+        &f,
+        "POST",
+        "/api/v1/timesheets/approve",
+        &boss,
+        Some(action.clone()),
+    )
+    .await;
+    assert_eq!(again["locked_figures"]["total_secs"], 2400, "{again}");
+    assert_eq!(again["changed_since_lock"], false);
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/timesheets/approve",
+            Some(&boss),
+            Some(action),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let audit = call_ok(
+        &f,
+        "GET",
+        &format!(
+            "/api/v1/audit?from=2026-11-01T00:00:00Z&to=2027-10-01T00:00:00Z&user_id={ann_id}"
+        ),
+        &boss,
+        None,
+    )
+    .await;
+    let reapproval = audit
+        .as_array()
+        .unwrap_or_else(|| panic!("{audit}"))
+        .iter()
+        .find(|row| {
+            row["action"] == "timesheet.approve" && row["before"]["figures"]["total_secs"] == 1800
+        })
+        .unwrap_or_else(|| panic!("no re-approval with the old figures in {audit}"));
+    assert_eq!(reapproval["after"]["figures"]["total_secs"], 2400);
 }

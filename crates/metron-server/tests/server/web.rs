@@ -1373,6 +1373,58 @@ async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
     browser
         .screenshot(&shots.join("manager-team-timesheet.png"))
         .await;
+
+    // Ten minutes she tracked that morning arrive late, into the approved week: stored, and
+    // the week says it changed, with both totals, until Maria approves it again.
+    let late: Vec<Value> = (0..10)
+        .map(|k| {
+            let from = start - chrono::Duration::hours(1) + chrono::Duration::minutes(k);
+            let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            json!({
+                "id": uuid::Uuid::now_v7().to_string(), "device_id": LAPTOP, "task_id": write["id"],
+                "started_at": at(from), "ended_at": at(from + chrono::Duration::seconds(60)),
+                "utc_offset_minutes": OFFSET_MIN, "end_reason": "boundary",
+                "active": "1".repeat(60), "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
+                "windows": [{"offset": 0, "seconds": 60, "app": "code", "title": "report.md", "url": null, "path": null}]
+            })
+        })
+        .collect();
+    let answer = post_intervals(&http, &base, &ann_token, json!(late)).await;
+    assert!(
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "accepted"),
+        "{answer}"
+    );
+    browser.click("#team-sheet-week").await;
+    browser
+        .goto(&format!(
+            "{base}/#date={day}&user={ann_id}&period=week&reload=1"
+        ))
+        .await;
+    let said = browser
+        .wait_for(
+            "the changed week",
+            "const c = document.getElementById('sheet-changed'); return c && !c.hidden && c.textContent",
+        )
+        .await;
+    assert_eq!(
+        said,
+        json!("Changed since approval: 2 h then, 2 h 10 min now")
+    );
+    assert_eq!(browser.text("#sheet-approve").await, "Approve again");
+    browser
+        .screenshot(&shots.join("manager-timesheet-changed.png"))
+        .await;
+    browser.click("#sheet-approve").await;
+    browser
+        .wait_for(
+            "the week approved again",
+            "return document.getElementById('sheet-changed').hidden && document.getElementById('sheet-approve').hidden",
+        )
+        .await;
     let console = browser.console().await;
     assert!(
         !console
