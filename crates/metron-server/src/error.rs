@@ -28,6 +28,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("too many attempts; try again in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
+    /// A budget of the day is spent (`budget.rs`): 429, to retry after the day ends.
+    #[error("{message}")]
+    Quota { message: String, retry_after: u64 },
     #[error("the database is busy or unavailable; retry")]
     Unavailable,
     /// The server is at a limit it keeps (requests in flight, password checks): try later.
@@ -124,7 +127,9 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Quota { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(why) => {
@@ -139,7 +144,10 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after } = self {
+        if let ApiError::TooManyRequests { retry_after }
+        | ApiError::Busy { retry_after }
+        | ApiError::Quota { retry_after, .. } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after.into());

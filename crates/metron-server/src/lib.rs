@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod backup;
+pub mod budget;
 pub mod config;
 pub mod daily_bytes;
 pub mod db;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Task creations per user.
     pub task_limiter: Arc<auth::RateLimiter>,
+    /// Writes per caller a minute beyond intervals (`budget.rs`).
+    pub write_limiter: Arc<auth::RateLimiter>,
     /// Days of raw intervals kept (older days stay as daily aggregates).
     pub retention_days: u32,
     pub limits: Arc<limits::Limits>,
@@ -79,6 +82,11 @@ impl AppState {
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(
                 limits.task_creations_per_minute,
+                std::time::Duration::from_secs(60),
+                100_000,
+            )),
+            write_limiter: Arc::new(auth::RateLimiter::new(
+                limits.writes_per_minute,
                 std::time::Duration::from_secs(60),
                 100_000,
             )),

@@ -41,6 +41,15 @@ pub struct Limits {
     pub task_creations_per_minute: usize,
     /// The widest range `GET /api/v1/intervals` reads; a wider one is cut to it (and says so).
     pub max_interval_range: Duration,
+    /// The budget of everything else a person's time gains besides intervals (manual
+    /// entries, corrections, withdrawals, submissions: each an audit row) per UTC day, in
+    /// rows and in bytes; and the writes one caller may make a minute (those, and device
+    /// reports). See `budget.rs`.
+    pub max_writes_per_user_day: u64,
+    pub max_write_bytes_per_user_day: u64,
+    pub writes_per_minute: usize,
+    /// Devices one person may have reported.
+    pub max_devices_per_user: u64,
 }
 
 const DAY: u64 = 86_400;
@@ -63,6 +72,10 @@ impl Default for Limits {
             max_tasks_per_org: 10_000,
             task_creations_per_minute: 30,
             max_interval_range: Duration::from_secs(31 * DAY),
+            max_writes_per_user_day: 1_000,
+            max_write_bytes_per_user_day: 2 * 1024 * 1024,
+            writes_per_minute: 60,
+            max_devices_per_user: 100,
         }
     }
 }

@@ -457,6 +457,9 @@ pub async fn sheet_days(
         }
     }
     let today = Utc::now().date_naive();
+    let horizon = today
+        .checked_sub_days(Days::new(u64::from(state.retention_days)))
+        .unwrap_or(today);
     let mut fresh: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut rules = None;
     for &date in dates {
@@ -497,7 +500,11 @@ pub async fn sheet_days(
             let line = computed
                 .remove(person)
                 .map_or_else(|| SheetDay::empty(date), |r| SheetDay::from_report(&r));
-            if settled(date, today) {
+            // A line with no time is kept only inside the retention horizon: reading empty
+            // years must not leave a line per day behind (a line with time is bounded by the
+            // time it adds up).
+            let worth_keeping = line.figures.total_secs > 0 || date >= horizon;
+            if settled(date, today) && worth_keeping {
                 let body = serde_json::to_string(&line).expect("timesheet lines serialize");
                 fresh
                     .entry(person.clone())

@@ -27,6 +27,17 @@ pub fn widest_day_bounds(date: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc
     Some((earliest, latest))
 }
 
+/// The first and last dates Metron reads or stores time on: a tracker started in this century
+/// has nothing before 2000, and a date past 2100 is a typo or a probe. Dates outside are
+/// refused (400) rather than computed: each date read can leave a kept line behind.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date");
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date");
+
+/// Whether `date` lies within [`FIRST_DATE`]..=[`LAST_DATE`].
+pub fn in_service(date: NaiveDate) -> bool {
+    (FIRST_DATE..=LAST_DATE).contains(&date)
+}
+
 /// `round(100 * part / whole)` with halves rounded up; 0 for an empty whole.
 pub(crate) fn percent(part: u64, whole: u64) -> u32 {
     if whole == 0 {

@@ -23,7 +23,7 @@ pub use daily::{
     HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, ZoneChange, MAX_APPS, MAX_HOSTS,
     MAX_TITLES,
 };
-pub use day::{local_day_bounds, widest_day_bounds};
+pub use day::{in_service, local_day_bounds, widest_day_bounds, FIRST_DATE, LAST_DATE};
 pub use rules::{
     url_host, validate_rule, Class, Classifier, PatternKind, Rule, RuleError, RuleTarget,
     MAX_PATTERN_CHARS,

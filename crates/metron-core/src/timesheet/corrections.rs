@@ -36,6 +36,33 @@ impl Change {
     }
 }
 
+/// The most corrections one interval may hold (pending or in force): a move, a trim and a
+/// removal are all a person ever needs; more would only grow the store.
+pub const MAX_HELD_PER_INTERVAL: usize = 3;
+
+/// Whether a new `change` may join the corrections an interval already holds (`held`: their
+/// ids and changes, pending or in force), and which of them it supersedes: a new move replaces
+/// the held moves and a new trim the held trims (repeated edits collapse to the last one), a
+/// second removal is refused (the interval is already out), and an interval holds at most
+/// [`MAX_HELD_PER_INTERVAL`] corrections.
+pub fn admit<'a>(held: &'a [(String, Change)], change: &Change) -> Result<Vec<&'a str>, String> {
+    let same_kind = |c: &Change| std::mem::discriminant(c) == std::mem::discriminant(change);
+    if matches!(change, Change::Remove) && held.iter().any(|(_, c)| same_kind(c)) {
+        return Err("the interval is already removed (or its removal waits for a decision)".into());
+    }
+    let superseded: Vec<&str> = held
+        .iter()
+        .filter(|(_, c)| same_kind(c))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if held.len() - superseded.len() >= MAX_HELD_PER_INTERVAL {
+        return Err(format!(
+            "an interval holds at most {MAX_HELD_PER_INTERVAL} corrections; withdraw one first"
+        ));
+    }
+    Ok(superseded)
+}
+
 /// A correction in force: the interval it applies to and the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Correction {
@@ -130,6 +157,29 @@ fn prorate(counts: &Counts, kept: u64, whole: u64) -> Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_edits_collapse_and_a_second_removal_is_refused() {
+        let mv = |t: &str| Change::Move { task_id: t.into() };
+        let held = vec![("a".to_string(), mv("x")), ("b".to_string(), Change::Remove)];
+        assert_eq!(admit(&held, &mv("y")), Ok(vec!["a"]));
+        assert!(admit(&held, &Change::Remove).unwrap_err().contains("already removed"));
+        let until = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let trimmed = vec![
+            ("a".to_string(), mv("x")),
+            ("b".to_string(), Change::Trim { until }),
+            ("c".to_string(), Change::Remove),
+        ];
+        assert_eq!(admit(&trimmed, &Change::Trim { until }), Ok(vec!["b"]));
+        assert_eq!(admit(&[], &Change::Remove), Ok(vec![]));
+        // Three held of kinds the new one doesn't replace: full (a malformed store, say).
+        let full = vec![
+            ("a".to_string(), Change::Remove),
+            ("b".to_string(), Change::Trim { until }),
+            ("c".to_string(), Change::Trim { until }),
+        ];
+        assert!(admit(&full, &mv("y")).unwrap_err().contains("at most 3"));
+    }
     use crate::model::{EndReason, IntervalEvent, WindowSegment};
     use chrono::TimeZone;
 

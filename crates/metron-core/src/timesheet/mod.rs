@@ -16,7 +16,7 @@ pub mod period;
 pub mod sheet;
 
 pub use away::{Away, AwayCause, Cut, Tail};
-pub use corrections::{apply, trim, Change, Correction};
+pub use corrections::{admit, apply, trim, Change, Correction, MAX_HELD_PER_INTERVAL};
 pub use manual::{
     check_entry, overlap, uncovered, ManualEntry, Overlap, Permission, Policy, Status,
     MAX_EDIT_WINDOW_DAYS, MAX_ENTRY_SECS, MAX_NOTE_CHARS,

@@ -367,6 +367,10 @@ pub trait TimesheetStore: Send + Sync {
         audit: &AuditRow,
     ) -> Result<(), DbError>;
 
+    /// The audit rows about `user_id`'s time since `since` (unix seconds) and their bytes:
+    /// what the person's daily write budget counts (`budget.rs`).
+    async fn write_usage(&self, user_id: &str, since: i64) -> Result<(i64, i64), DbError>;
+
     /// The audit trail of the organization, or of one person's time, in [from, to), newest
     /// first, at most [`MAX_ROWS`].
     async fn audit(
@@ -990,6 +994,19 @@ macro_rules! timesheet_store {
                     }
                     Self::audit_in(&mut tx, audit).await?;
                     tx.commit().await.map_err(classify)
+                }
+
+                async fn write_usage(&self, user_id: &str, since: i64) -> Result<(i64, i64), DbError> {
+                    sqlx::query_as(
+                        "SELECT COUNT(*), COALESCE(SUM(LENGTH(COALESCE(before, '')) +
+                         LENGTH(COALESCE(after, '')) + LENGTH(reason)), 0)
+                         FROM audit_log WHERE user_id = $1 AND at >= $2",
+                    )
+                    .bind(user_id)
+                    .bind(since)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(classify)
                 }
 
                 async fn audit(

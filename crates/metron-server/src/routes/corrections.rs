@@ -9,13 +9,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use metron_core::timesheet::{Change, Permission, Status};
+use metron_core::timesheet::{self, Change, Permission, Status};
 use metron_core::wire::{CorrectionView, Decision, NewCorrection, Withdrawal};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::budget::charge;
 use crate::db::timesheets::CorrectionRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
+use crate::routes::requests::settle;
 use crate::routes::requests::{
     self, check_note, outside_edit_window, parse_range, time, ListQuery, Reviewed,
 };
@@ -124,11 +126,50 @@ pub async fn create(
         Some(interval.utc_offset_minutes),
     )
     .await?;
+    // What the interval already holds: a repeated edit replaces the last one, a second
+    // removal is refused, and an interval holds a few corrections at most.
+    let start = interval.started_at.timestamp();
+    let held_rows: Vec<CorrectionRow> = state
+        .db
+        .corrections(&who.user.id, start, start + 1)
+        .await?
+        .into_iter()
+        .filter(|r| r.interval_id == interval_id)
+        .filter(|r| Status::parse(&r.status).is_some_and(|s| s.holds_time()))
+        .collect();
+    let held: Vec<(String, Change)> = held_rows
+        .iter()
+        .map(|r| Ok((r.id.clone(), r.correction()?.change)))
+        .collect::<Result<_, crate::db::DbError>>()?;
+    let superseded: Vec<String> = timesheet::admit(&held, &body.change)
+        .map_err(ApiError::Conflict)?
+        .into_iter()
+        .map(String::from)
+        .collect();
     let status = if bound && !body.change.only_removes() && policy.moves == Permission::Approval {
         Status::Pending
     } else {
         Status::Approved
     };
+    charge(&state, &auth.user, &who).await?;
+    // A correction in force at once replaces the held ones of its kind; one that waits for a
+    // decision replaces only those waiting too (the one in force stays until it is decided).
+    let replaces = |r: &CorrectionRow| {
+        superseded.contains(&r.id) && (status == Status::Approved || r.status == "pending")
+    };
+    for row in held_rows.into_iter().filter(replaces) {
+        let from = Status::parse(&row.status).unwrap_or(Status::Pending);
+        let _replaced = settle(
+            &state,
+            &auth,
+            &who,
+            row,
+            from,
+            Status::Withdrawn,
+            "replaced by a later correction of the same kind",
+        )
+        .await?;
+    }
     let row = CorrectionRow {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: who.user.id.clone(),

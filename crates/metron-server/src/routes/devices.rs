@@ -91,6 +91,16 @@ pub async fn report_device(
     let body = serde_json::to_string(&info).expect("a device report serializes");
     let now = Utc::now().timestamp();
     let user_id = &auth.user.user.id;
+    crate::budget::rate(&state, &auth.user)?;
+    // A report replaces its device's last one; a new device is a new row, so a person has a
+    // bounded number of them.
+    let known = state.db.devices(&auth.user.org_id, Some(user_id)).await?;
+    let cap = state.limits.max_devices_per_user;
+    if known.len() as u64 >= cap && !known.iter().any(|d| d.device_id == device_id) {
+        return Err(ApiError::Conflict(format!(
+            "you have {cap} devices, the most a person may have"
+        )));
+    }
     state
         .db
         .report_device(user_id, &device_id, &body, now)

@@ -48,13 +48,31 @@ pub struct Range {
 }
 
 pub(crate) fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(value)
+    let t = DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             ApiError::BadRequest(format!(
                 "{name} must be an RFC 3339 time such as 2026-11-23T00:00:00Z"
             ))
-        })
+        })?;
+    in_service_time(name, t)
+}
+
+/// `t`, if it lies from 2000-01-01 to the end of 2100 (UTC), the times Metron holds.
+pub(crate) fn in_service_time(name: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    use metron_core::report::{FIRST_DATE, LAST_DATE};
+    let first = FIRST_DATE.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let end = (LAST_DATE + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    if (first..=end).contains(&t) {
+        Ok(t)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{name} must lie from {FIRST_DATE} to {LAST_DATE}"
+        )))
+    }
 }
 
 /// The caller's intervals that overlap [from, to).

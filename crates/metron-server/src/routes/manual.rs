@@ -16,6 +16,7 @@ use crate::db::timesheets::EntryRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
 use crate::reports::corrected_intervals;
+use crate::routes::intervals::in_service_time;
 use crate::routes::requests::{self, check_note, parse_range, time, ListQuery, Reviewed};
 use crate::timesheets::{audit, ensure_open, subject};
 use crate::AppState;
@@ -75,6 +76,8 @@ pub async fn create(
             "your organization does not allow manual time".into(),
         ));
     }
+    in_service_time("started_at", body.started_at)?;
+    in_service_time("ended_at", body.ended_at)?;
     let utc_offset_minutes = match body.utc_offset_minutes {
         Some(o) if (-MAX_OFFSET_MINUTES..=MAX_OFFSET_MINUTES).contains(&o) => o,
         Some(o) => {
@@ -118,6 +121,7 @@ pub async fn create(
         Some(entry.utc_offset_minutes),
     )
     .await?;
+    crate::budget::charge(&state, &auth.user, &who).await?;
     let (from, to) = (entry.started_at.timestamp(), entry.ended_at.timestamp());
     let tracked = corrected_intervals(&state, &who.user.id, from, to).await?;
     if let Some(hit) = timesheet::overlap(entry.id, entry.started_at, entry.ended_at, &tracked, &[])

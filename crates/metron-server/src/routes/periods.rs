@@ -77,6 +77,7 @@ pub async fn submit(
             now_state.as_str()
         )));
     }
+    crate::budget::charge(&state, &me, &me).await?;
     let (summary, figures) = period_summary(&state, &me, period).await?;
     let row = PeriodRow {
         user_id: me.user.id.clone(),

@@ -50,11 +50,25 @@ pub struct TeamQuery {
 pub(crate) fn parse_date(date: Option<&str>) -> Result<NaiveDate, ApiError> {
     let date =
         date.ok_or_else(|| ApiError::BadRequest("date is required, as YYYY-MM-DD".into()))?;
-    NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
         ApiError::BadRequest(format!(
             "date must be a day such as 2026-11-23, not {date:?}"
         ))
-    })
+    })?;
+    in_service_date(date)
+}
+
+/// `date`, if it lies from 2000-01-01 to 2100-12-31 (the dates Metron holds time on).
+pub(crate) fn in_service_date(date: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if metron_core::report::in_service(date) {
+        Ok(date)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "dates run from {} to {}, not {date}",
+            metron_core::report::FIRST_DATE,
+            metron_core::report::LAST_DATE
+        )))
+    }
 }
 
 fn parse_offset(offset: Option<&str>) -> Result<Option<i32>, ApiError> {

@@ -129,6 +129,7 @@ pub(crate) async fn withdraw<R: Reviewed>(
         return Err(outside_edit_window(&policy));
     }
     ensure_open(state, &owner, time(start), time(end), row.utc_offset()).await?;
+    crate::budget::charge(state, &auth.user, &owner).await?;
     settle(state, auth, &owner, row, from, Status::Withdrawn, reason).await
 }
 

@@ -205,7 +205,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy(f: Fixture) {
 }
 
 /// Which backend a fixture runs on.
-fn backend_of(f: &Fixture) -> Backend {
+pub(crate) fn backend_of(f: &Fixture) -> Backend {
     if f.url().starts_with("postgres") {
         Backend::Postgres
     } else {

@@ -3,6 +3,7 @@
 
 mod api;
 mod backup;
+mod bounded;
 mod client_version;
 mod config;
 mod connections;
