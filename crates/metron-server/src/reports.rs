@@ -208,7 +208,7 @@ pub(crate) async fn corrected_intervals(
     to: i64,
 ) -> Result<Vec<metron_core::Interval>, ReportError> {
     let intervals = state.db.intervals(user_id, from, to).await?;
-    let corrections = in_force(&state.db.corrections(user_id, from, to).await?)?;
+    let corrections = in_force(&state.db.corrections_in_force(user_id, from, to).await?)?;
     Ok(timesheet::apply(intervals, &corrections))
 }
 
@@ -221,7 +221,7 @@ pub(crate) async fn manual_time(
     to: i64,
     tracked: Option<&[metron_core::Interval]>,
 ) -> Result<Vec<ManualEntry>, ReportError> {
-    let entries = approved(&state.db.manual_entries(user_id, from, to).await?)?;
+    let entries = approved(&state.db.approved_manual_entries(user_id, from, to).await?)?;
     Ok(match tracked {
         Some(tracked) => timesheet::uncovered(&entries, tracked),
         None => entries,

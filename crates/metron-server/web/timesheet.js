@@ -360,7 +360,8 @@ export function timesheets(ctx) {
       }
     }
     show($("approvals"), items.length > 0);
-    $("approvals-count").textContent = items.length ? String(items.length) : "";
+    // The oldest of each kind are listed; "+" says more wait behind them.
+    $("approvals-count").textContent = items.length ? `${items.length}${waiting?.more ? "+" : ""}` : "";
     for (const item of items) {
       const person = personName(item.who);
       const buttons = item.period

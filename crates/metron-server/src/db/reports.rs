@@ -484,7 +484,7 @@ macro_rules! report_store {
                          d.reported_at
                          FROM devices d JOIN users u ON u.id = d.user_id
                          WHERE u.org_id = $1 AND ($2 IS NULL OR d.user_id = $2)
-                         ORDER BY d.last_seen DESC, d.device_id LIMIT 10000",
+                         ORDER BY d.last_seen DESC, d.device_id",
                     )
                     .bind(org_id)
                     .bind(user_id)
@@ -504,7 +504,7 @@ macro_rules! report_store {
                         // the scan.
                         "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900
                          AND started_at < $3 AND ended_at > $2
-                         ORDER BY started_at LIMIT 100000",
+                         ORDER BY started_at",
                     )
                     .bind(user_id)
                     .bind(from)

@@ -228,7 +228,31 @@ impl CorrectionRow {
 }
 
 /// The most rows a list answers with: a client can't make the server read a table whole.
-pub const MAX_ROWS: i64 = 10_000;
+pub const MAX_ROWS: i64 = 1_000;
+
+/// One page of a list: the rows after `after` (the last row's sort key and id) in the list's
+/// order, at most `limit` of them. Queries read `limit + 1` rows: the extra one only says that
+/// there is more (`routes/paging.rs` turns it into a `Link: rel="next"` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+impl Page {
+    /// The first page of `limit` rows.
+    pub fn first(limit: i64) -> Page {
+        Page { after: None, limit }
+    }
+
+    pub(crate) fn after_key(&self) -> Option<i64> {
+        self.after.as_ref().map(|(key, _)| *key)
+    }
+
+    pub(crate) fn after_id(&self) -> Option<String> {
+        self.after.as_ref().map(|(_, id)| id.clone())
+    }
+}
 
 #[async_trait]
 pub trait TimesheetStore: Send + Sync {
@@ -245,8 +269,18 @@ pub trait TimesheetStore: Send + Sync {
     /// time (pending or approved), checked inside the insert.
     async fn insert_manual_entry(&self, entry: &EntryRow, audit: &AuditRow) -> Result<(), DbError>;
     async fn manual_entry(&self, id: &str) -> Result<Option<EntryRow>, DbError>;
-    /// The user's entries of any status that overlap [from, to), by start.
+    /// One page of the user's entries of any status that overlap [from, to), by start and
+    /// id (at most `page.limit + 1` rows: the last says there is more).
     async fn manual_entries(
+        &self,
+        user_id: &str,
+        from: i64,
+        to: i64,
+        page: &Page,
+    ) -> Result<Vec<EntryRow>, DbError>;
+    /// The user's approved entries that overlap [from, to), by start: all of them (what a
+    /// report counts; the write budget bounds how many there can be).
+    async fn approved_manual_entries(
         &self,
         user_id: &str,
         from: i64,
@@ -264,9 +298,19 @@ pub trait TimesheetStore: Send + Sync {
         audit: &AuditRow,
     ) -> Result<(), DbError>;
     async fn correction(&self, id: &str) -> Result<Option<CorrectionRow>, DbError>;
-    /// The user's corrections of any status of intervals that started in [from - 900, to),
-    /// in the order they were made.
+    /// One page of the user's corrections of any status of intervals that started in
+    /// [from - 900, to), in the order they were made (at most `page.limit + 1` rows).
     async fn corrections(
+        &self,
+        user_id: &str,
+        from: i64,
+        to: i64,
+        page: &Page,
+    ) -> Result<Vec<CorrectionRow>, DbError>;
+    /// The user's corrections in force (approved) of intervals that started in
+    /// [from - 900, to), in the order they were made: all of them (what a report applies; an
+    /// interval holds at most three).
+    async fn corrections_in_force(
         &self,
         user_id: &str,
         from: i64,
@@ -331,11 +375,26 @@ pub trait TimesheetStore: Send + Sync {
         days: &[(String, String)],
     ) -> Result<bool, DbError>;
 
-    /// The organization's entries and corrections waiting for a decision, oldest first.
-    async fn pending(&self, org_id: &str) -> Result<(Vec<EntryRow>, Vec<CorrectionRow>), DbError>;
+    /// The entries and corrections waiting for `reviewer`'s decision, oldest first, at most
+    /// `limit + 1` of each: of the people they manage (`Some(id)`), or of everyone in the
+    /// organization but themselves (`None`, an admin's, with their own id in `me`).
+    async fn pending(
+        &self,
+        org_id: &str,
+        reviewer: Option<&str>,
+        me: &str,
+        limit: i64,
+    ) -> Result<(Vec<EntryRow>, Vec<CorrectionRow>), DbError>;
 
-    /// The organization's periods submitted and not yet decided, oldest first.
-    async fn submitted_periods(&self, org_id: &str) -> Result<Vec<PeriodRow>, DbError>;
+    /// The periods submitted and not yet decided that wait for `reviewer` (as in
+    /// [`Self::pending`]), oldest first, at most `limit + 1`.
+    async fn submitted_periods(
+        &self,
+        org_id: &str,
+        reviewer: Option<&str>,
+        me: &str,
+        limit: i64,
+    ) -> Result<Vec<PeriodRow>, DbError>;
     /// The user's submitted or approved periods that start in [from, to] (YYYY-MM-DD).
     async fn periods(&self, user_id: &str, from: &str, to: &str)
         -> Result<Vec<PeriodRow>, DbError>;
@@ -371,14 +430,16 @@ pub trait TimesheetStore: Send + Sync {
     /// what the person's daily write budget counts (`budget.rs`).
     async fn write_usage(&self, user_id: &str, since: i64) -> Result<(i64, i64), DbError>;
 
-    /// The audit trail of the organization, or of one person's time, in [from, to), newest
-    /// first, at most [`MAX_ROWS`].
+    /// One page of the audit trail of the organization, or of one person's time, in
+    /// [from, to), newest first (`page.after` is the last row's time and id; at most
+    /// `page.limit + 1` rows).
     async fn audit(
         &self,
         org_id: &str,
         user_id: Option<&str>,
         from: i64,
         to: i64,
+        page: &Page,
     ) -> Result<Vec<AuditRow>, DbError>;
 }
 
@@ -408,7 +469,7 @@ macro_rules! timesheet_store {
         // A scope of its own, so the expansion names what it uses once.
         const _: () = {
             use $crate::db::timesheets::{
-                is_deadlock, overlap_or, AuditRow, CorrectionRow, EntryRow, PeriodRow, RequestKind,
+                is_deadlock, overlap_or, AuditRow, CorrectionRow, EntryRow, Page, PeriodRow, RequestKind,
                 TimesheetStore,
             };
             use $crate::db::{classify, parse_bodies, DbError};
@@ -563,12 +624,36 @@ macro_rules! timesheet_store {
                     user_id: &str,
                     from: i64,
                     to: i64,
+                    page: &Page,
                 ) -> Result<Vec<EntryRow>, DbError> {
                     // started_at >= from - 86400 (the longest entry) lets the index bound the scan.
                     sqlx::query_as(
                         "SELECT * FROM manual_entries WHERE user_id = $1 AND started_at >= $2 -
                          86400 AND started_at < $3 AND ended_at > $2
-                         ORDER BY started_at, id LIMIT 10000",
+                         AND ($4 IS NULL OR started_at > $4 OR (started_at = $4 AND id > $5))
+                         ORDER BY started_at, id LIMIT $6",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(page.after_key())
+                    .bind(page.after_id())
+                    .bind(page.limit + 1)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn approved_manual_entries(
+                    &self,
+                    user_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<EntryRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM manual_entries WHERE user_id = $1 AND status = 'approved'
+                         AND started_at >= $2 - 86400 AND started_at < $3 AND ended_at > $2
+                         ORDER BY started_at, id",
                     )
                     .bind(user_id)
                     .bind(from)
@@ -639,11 +724,35 @@ macro_rules! timesheet_store {
                     user_id: &str,
                     from: i64,
                     to: i64,
+                    page: &Page,
                 ) -> Result<Vec<CorrectionRow>, DbError> {
                     sqlx::query_as(
                         "SELECT * FROM corrections WHERE user_id = $1 AND interval_started_at >= $2
                          - 900 AND interval_started_at < $3
-                         ORDER BY created_at, id LIMIT 10000",
+                         AND ($4 IS NULL OR created_at > $4 OR (created_at = $4 AND id > $5))
+                         ORDER BY created_at, id LIMIT $6",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(page.after_key())
+                    .bind(page.after_id())
+                    .bind(page.limit + 1)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn corrections_in_force(
+                    &self,
+                    user_id: &str,
+                    from: i64,
+                    to: i64,
+                ) -> Result<Vec<CorrectionRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM corrections WHERE user_id = $1 AND status = 'approved'
+                         AND interval_started_at >= $2 - 900 AND interval_started_at < $3
+                         ORDER BY created_at, id",
                     )
                     .bind(user_id)
                     .bind(from)
@@ -737,35 +846,61 @@ macro_rules! timesheet_store {
                 async fn pending(
                     &self,
                     org_id: &str,
+                    reviewer: Option<&str>,
+                    me: &str,
+                    limit: i64,
                 ) -> Result<(Vec<EntryRow>, Vec<CorrectionRow>), DbError> {
+                    // The reviewer's people in SQL, so one person's flood can't push another's
+                    // request out of the page.
                     let entries = sqlx::query_as(
                         "SELECT m.* FROM manual_entries m JOIN users u ON u.id = m.user_id
-                         WHERE u.org_id = $1 AND m.status = 'pending' ORDER BY m.created_at, m.id
-                         LIMIT 10000",
+                         WHERE u.org_id = $1 AND m.status = 'pending' AND m.user_id <> $3
+                         AND ($2 IS NULL OR m.user_id IN
+                             (SELECT user_id FROM managers WHERE manager_id = $2))
+                         ORDER BY m.created_at, m.id LIMIT $4",
                     )
                     .bind(org_id)
+                    .bind(reviewer)
+                    .bind(me)
+                    .bind(limit + 1)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)?;
                     let corrections = sqlx::query_as(
                         "SELECT c.* FROM corrections c JOIN users u ON u.id = c.user_id
-                         WHERE u.org_id = $1 AND c.status = 'pending' ORDER BY c.created_at, c.id
-                         LIMIT 10000",
+                         WHERE u.org_id = $1 AND c.status = 'pending' AND c.user_id <> $3
+                         AND ($2 IS NULL OR c.user_id IN
+                             (SELECT user_id FROM managers WHERE manager_id = $2))
+                         ORDER BY c.created_at, c.id LIMIT $4",
                     )
                     .bind(org_id)
+                    .bind(reviewer)
+                    .bind(me)
+                    .bind(limit + 1)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)?;
                     Ok((entries, corrections))
                 }
 
-                async fn submitted_periods(&self, org_id: &str) -> Result<Vec<PeriodRow>, DbError> {
+                async fn submitted_periods(
+                    &self,
+                    org_id: &str,
+                    reviewer: Option<&str>,
+                    me: &str,
+                    limit: i64,
+                ) -> Result<Vec<PeriodRow>, DbError> {
                     sqlx::query_as(
                         "SELECT p.* FROM timesheet_periods p JOIN users u ON u.id = p.user_id
-                         WHERE u.org_id = $1 AND p.state = 'submitted' ORDER BY p.submitted_at,
-                         p.user_id LIMIT 10000",
+                         WHERE u.org_id = $1 AND p.state = 'submitted' AND p.user_id <> $3
+                         AND ($2 IS NULL OR p.user_id IN
+                             (SELECT user_id FROM managers WHERE manager_id = $2))
+                         ORDER BY p.submitted_at, p.user_id LIMIT $4",
                     )
                     .bind(org_id)
+                    .bind(reviewer)
+                    .bind(me)
+                    .bind(limit + 1)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)
@@ -963,8 +1098,7 @@ macro_rules! timesheet_store {
 
                 async fn managed(&self, manager_id: &str) -> Result<Vec<String>, DbError> {
                     sqlx::query_scalar(
-                        "SELECT user_id FROM managers WHERE manager_id = $1 ORDER BY user_id LIMIT
-                         10000",
+                        "SELECT user_id FROM managers WHERE manager_id = $1 ORDER BY user_id",
                     )
                     .bind(manager_id)
                     .fetch_all(&self.pool)
@@ -1015,16 +1149,21 @@ macro_rules! timesheet_store {
                     user_id: Option<&str>,
                     from: i64,
                     to: i64,
+                    page: &Page,
                 ) -> Result<Vec<AuditRow>, DbError> {
                     sqlx::query_as(
                         "SELECT * FROM audit_log WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)
                          AND at >= $3 AND at < $4
-                         ORDER BY at DESC, id DESC LIMIT 10000",
+                         AND ($5 IS NULL OR at < $5 OR (at = $5 AND id < $6))
+                         ORDER BY at DESC, id DESC LIMIT $7",
                     )
                     .bind(org_id)
                     .bind(user_id)
                     .bind(from)
                     .bind(to)
+                    .bind(page.after_key())
+                    .bind(page.after_id())
+                    .bind(page.limit + 1)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)

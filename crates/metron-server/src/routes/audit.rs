@@ -1,14 +1,15 @@
 //! The audit trail of changes to people's time (issue 16): who changed whose time, when,
 //! what (before and after) and why.
 
-use axum::extract::State;
-use axum::Json;
+use axum::extract::{OriginalUri, State};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
 use crate::extract::{AuthUser, QueryParams};
+use crate::routes::paging::{page_of, respond};
 use crate::routes::requests::{parse_range, time};
 use crate::timesheets::subject;
 use crate::AppState;
@@ -51,10 +52,15 @@ pub struct AuditQuery {
     /// End of the range (RFC 3339), exclusive; at most 366 days after `from`.
     #[param(format = DateTime, required = true)]
     to: Option<String>,
+    /// Rows a page (1 to 1,000; default 1,000).
+    limit: Option<u32>,
+    /// The cursor of the next page, from the previous page's `Link: rel="next"` header.
+    after: Option<String>,
 }
 
 /// The audit trail of a person's time (their own for everyone; the people they review for
-/// reviewers; the whole organization for admins with `scope=all`), newest first.
+/// reviewers; the whole organization for admins with `scope=all`), newest first, a page at a
+/// time: a `Link: <...>; rel="next"` header says there is more and where.
 #[utoipa::path(get, tag = "timesheets", path = "/api/v1/audit", security(("bearer" = [])), params(AuditQuery), responses(
     (status = 200, body = Vec<AuditEntry>),
     (status = 400, body = metron_core::wire::ErrorBody),
@@ -64,9 +70,11 @@ pub struct AuditQuery {
 pub async fn audit_trail(
     State(state): State<AppState>,
     auth: AuthUser,
+    uri: OriginalUri,
     QueryParams(q): QueryParams<AuditQuery>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+) -> Result<Response, ApiError> {
     let (from, to) = parse_range(q.from.as_deref(), q.to.as_deref())?;
+    let page = page_of(q.limit, q.after.as_deref())?;
     let user = match q.scope.as_deref() {
         Some("all") => {
             auth.require_admin("read the whole organization's audit trail")?;
@@ -91,22 +99,25 @@ pub async fn audit_trail(
             user.as_deref(),
             from.timestamp(),
             to.timestamp(),
+            &page,
         )
         .await?;
     let json = |v: &Option<String>| v.as_deref().and_then(|t| serde_json::from_str(t).ok());
-    Ok(Json(
-        rows.iter()
-            .map(|r| AuditEntry {
-                id: r.id.clone(),
-                user_id: r.user_id.clone(),
-                actor_id: r.actor_id.clone(),
-                at: time(r.at),
-                action: r.action.clone(),
-                subject_id: r.subject_id.clone(),
-                before: json(&r.before),
-                after: json(&r.after),
-                reason: r.reason.clone(),
-            })
-            .collect(),
-    ))
+    let entries: Vec<AuditEntry> = rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.id.clone(),
+            user_id: r.user_id.clone(),
+            actor_id: r.actor_id.clone(),
+            at: time(r.at),
+            action: r.action.clone(),
+            subject_id: r.subject_id.clone(),
+            before: json(&r.before),
+            after: json(&r.after),
+            reason: r.reason.clone(),
+        })
+        .collect();
+    Ok(respond(entries, &page, &uri.0, |e| {
+        (e.at.timestamp(), e.id.clone())
+    }))
 }

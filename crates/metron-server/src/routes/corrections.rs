@@ -14,7 +14,7 @@ use metron_core::wire::{CorrectionView, Decision, NewCorrection, Withdrawal};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::budget::charge;
-use crate::db::timesheets::CorrectionRow;
+use crate::db::timesheets::{CorrectionRow, Page, MAX_ROWS};
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
 use crate::routes::requests::settle;
@@ -131,7 +131,7 @@ pub async fn create(
     let start = interval.started_at.timestamp();
     let held_rows: Vec<CorrectionRow> = state
         .db
-        .corrections(&who.user.id, start, start + 1)
+        .corrections(&who.user.id, start, start + 1, &Page::first(MAX_ROWS))
         .await?
         .into_iter()
         .filter(|r| r.interval_id == interval_id)
@@ -216,18 +216,23 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
+    uri: axum::extract::OriginalUri,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Vec<CorrectionView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let (from, to) = parse_range(q.from.as_deref(), q.to.as_deref())?;
+    let page = crate::routes::paging::page_of(q.limit, q.after.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
     let rows = state
         .db
-        .corrections(&who.user.id, from.timestamp(), to.timestamp())
+        .corrections(&who.user.id, from.timestamp(), to.timestamp(), &page)
         .await?;
-    rows.iter()
+    let views = rows
+        .iter()
         .map(CorrectionView::try_from)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::routes::paging::respond(views, &page, &uri.0, |v| {
+        (v.created_at.timestamp(), v.id.clone())
+    }))
 }
 
 /// Take a correction back (the interval counts as stored again): the person or a reviewer,

@@ -191,15 +191,20 @@ fn overlap_error(hit: &timesheet::Overlap) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     auth: AuthUser,
+    uri: axum::extract::OriginalUri,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Vec<ManualEntryView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let (from, to) = parse_range(q.from.as_deref(), q.to.as_deref())?;
+    let page = crate::routes::paging::page_of(q.limit, q.after.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
     let rows = state
         .db
-        .manual_entries(&who.user.id, from.timestamp(), to.timestamp())
+        .manual_entries(&who.user.id, from.timestamp(), to.timestamp(), &page)
         .await?;
-    Ok(Json(rows.iter().map(ManualEntryView::from).collect()))
+    let views: Vec<ManualEntryView> = rows.iter().map(ManualEntryView::from).collect();
+    Ok(crate::routes::paging::respond(views, &page, &uri.0, |v| {
+        (v.started_at.timestamp(), v.id.clone())
+    }))
 }
 
 /// Take an entry back: its author or a reviewer of the person, while it is pending, or

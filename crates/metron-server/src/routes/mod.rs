@@ -14,6 +14,7 @@ pub mod devices;
 pub mod events;
 pub mod intervals;
 pub mod manual;
+pub mod paging;
 pub mod periods;
 pub mod reports;
 pub mod requests;

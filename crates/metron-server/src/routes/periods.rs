@@ -257,6 +257,9 @@ pub struct Approvals {
     pub corrections: Vec<CorrectionView>,
     /// Submitted periods waiting for approval.
     pub timesheets: Vec<SubmittedPeriod>,
+    /// Whether more wait than listed (each list holds the oldest 500): decide these, and the
+    /// next ones show.
+    pub more: bool,
     /// Each listed person's UTC offset in minutes (of their latest interval), so their times
     /// can be shown as they lived them.
     pub utc_offsets: BTreeMap<String, i32>,
@@ -269,6 +272,9 @@ pub struct SubmittedPeriod {
     pub submitted_at: DateTime<Utc>,
 }
 
+/// The most items of each kind `GET /api/v1/approvals` lists.
+const APPROVALS_PAGE: i64 = 500;
+
 /// What waits for the caller's decision (empty for someone who reviews nobody).
 #[utoipa::path(get, tag = "timesheets", path = "/api/v1/approvals", security(("bearer" = [])), responses(
     (status = 200, body = Approvals),
@@ -278,16 +284,22 @@ pub async fn approvals(
     auth: AuthUser,
 ) -> Result<Json<Approvals>, ApiError> {
     let me = &auth.user;
-    let mine: Option<Vec<String>> = if me.user.admin {
-        None
-    } else {
-        Some(state.db.managed(&me.user.id).await?)
-    };
-    let reviewed = |user_id: &str| {
-        user_id != me.user.id && mine.as_ref().is_none_or(|m| m.iter().any(|u| u == user_id))
-    };
-    let (entries, corrections) = state.db.pending(&me.org_id).await?;
-    let submitted = state.db.submitted_periods(&me.org_id).await?;
+    // Admins review everyone but themselves; managers the people they were given. Filtered
+    // in SQL, a page of each kind, oldest first; `more` says a kind has more than the page.
+    let reviewer = (!me.user.admin).then_some(me.user.id.as_str());
+    let (mut entries, mut corrections) = state
+        .db
+        .pending(&me.org_id, reviewer, &me.user.id, APPROVALS_PAGE)
+        .await?;
+    let mut submitted = state
+        .db
+        .submitted_periods(&me.org_id, reviewer, &me.user.id, APPROVALS_PAGE)
+        .await?;
+    let page = APPROVALS_PAGE as usize;
+    let more = entries.len() > page || corrections.len() > page || submitted.len() > page;
+    entries.truncate(page);
+    corrections.truncate(page);
+    submitted.truncate(page);
     let mut utc_offsets = BTreeMap::new();
     let now = Utc::now().timestamp();
     for user in entries
@@ -295,7 +307,6 @@ pub async fn approvals(
         .map(|e| &e.user_id)
         .chain(corrections.iter().map(|c| &c.user_id))
         .chain(submitted.iter().map(|p| &p.user_id))
-        .filter(|u| reviewed(u))
     {
         if !utc_offsets.contains_key(user) {
             let offset = state.db.latest_offset(user, now).await?.unwrap_or(0);
@@ -304,19 +315,14 @@ pub async fn approvals(
     }
     Ok(Json(Approvals {
         utc_offsets,
-        manual_entries: entries
-            .iter()
-            .filter(|e| reviewed(&e.user_id))
-            .map(ManualEntryView::from)
-            .collect(),
+        more,
+        manual_entries: entries.iter().map(ManualEntryView::from).collect(),
         corrections: corrections
             .iter()
-            .filter(|c| reviewed(&c.user_id))
             .map(CorrectionView::try_from)
             .collect::<Result<_, _>>()?,
         timesheets: submitted
             .iter()
-            .filter(|p| reviewed(&p.user_id))
             .filter_map(|p| {
                 Some(SubmittedPeriod {
                     user_id: p.user_id.clone(),

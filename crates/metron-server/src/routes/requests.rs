@@ -41,6 +41,10 @@ pub struct ListQuery {
     /// End of the range (RFC 3339), exclusive; at most 366 days after `from`.
     #[param(format = DateTime, required = true)]
     pub(crate) to: Option<String>,
+    /// Rows a page (1 to 1,000; default 1,000).
+    pub(crate) limit: Option<u32>,
+    /// The cursor of the next page, from the previous page's `Link: rel="next"` header.
+    pub(crate) after: Option<String>,
 }
 
 pub(crate) use crate::timesheets::time;

@@ -11,6 +11,7 @@ on_both!(
     a_persons_changes_have_a_daily_budget_and_a_rate,
     a_person_has_a_bounded_number_of_devices,
     dates_outside_the_century_are_refused_and_empty_years_keep_no_lines,
+    a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end,
 );
 
 async fn allow_everything(f: &Fixture) {
@@ -278,4 +279,158 @@ async fn dates_outside_the_century_are_refused_and_empty_years_keep_no_lines(f: 
         "{} lines kept for an empty year",
         kept.len()
     );
+}
+
+/// Runs `statements` in one transaction on the fixture's database (a bulk load a test can't
+/// wait for through the API one request at a time).
+async fn bulk(f: &Fixture, statements: &[String]) {
+    let url = f.url();
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s.as_str()))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let mut tx = pool.begin().await.unwrap();
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s.as_str()))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+async fn a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end(f: Fixture) {
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    accounts::add_user(
+        &f.state,
+        "acme",
+        "max@acme.test",
+        "Max",
+        "max-password",
+        false,
+    )
+    .await
+    .unwrap();
+    accounts::add_user(
+        &f.state,
+        "acme",
+        "flo@acme.test",
+        "Flo",
+        "flo-password",
+        false,
+    )
+    .await
+    .unwrap();
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let max = f.login("max@acme.test", "max-password").await;
+    let flo = f.login("flo@acme.test", "flo-password").await;
+    let id_of = |token: String| {
+        let f = &f;
+        async move {
+            f.call("GET", "/api/v1/me", Some(&token), None).await.1["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (ann_id, max_id, flo_id) = (
+        id_of(ann.clone()).await,
+        id_of(max.clone()).await,
+        id_of(flo.clone()).await,
+    );
+    let (status, body) = f
+        .call(
+            "PUT",
+            &format!("/api/v1/users/{max_id}/managed"),
+            Some(&boss),
+            Some(json!({"users": [ann_id]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    set_approval(&f, &boss).await;
+    let task = f.task(&boss).await;
+    // Flo floods the organization with 10,001 pending entries, all older than Ann's one.
+    let statements: Vec<String> = (0..10_001)
+        .map(|k| {
+            let start = 1_795_000_000 + k * 120;
+            format!(
+                "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at, note, status,
+                 created_at, created_by, utc_offset_minutes)
+                 VALUES ('{}', '{flo_id}', '{task}', {start}, {}, 'flood', 'pending', {}, '{flo_id}', 0)",
+                uuid::Uuid::now_v7(),
+                start + 60,
+                1_700_000_000 + k
+            )
+        })
+        .collect();
+    bulk(&f, &statements).await;
+    let (status, entry) = f
+        .call("POST", "/api/v1/manual-entries", Some(&ann),
+              Some(json!({"task_id": task, "started_at": "2026-11-24T09:00:00Z", "ended_at": "2026-11-24T10:00:00Z", "note": "mine"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{entry}");
+    assert_eq!(entry["status"], "pending");
+    // Max reviews Ann only: her entry is there, none of Flo's.
+    let (_, waiting) = f.call("GET", "/api/v1/approvals", Some(&max), None).await;
+    let listed = waiting["manual_entries"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{}", listed.len());
+    assert_eq!(listed[0]["id"], entry["id"]);
+    assert_eq!(waiting["more"], false);
+    // The admin reviews everyone: a page of the oldest, and `more` says the rest wait.
+    let (_, all) = f.call("GET", "/api/v1/approvals", Some(&boss), None).await;
+    assert_eq!(all["manual_entries"].as_array().unwrap().len(), 500);
+    assert_eq!(all["more"], true);
+
+    // Flo's own list pages to the end, each entry once, through the Link headers.
+    let mut next = Some(
+        "/api/v1/manual-entries?from=2026-11-01T00:00:00Z&to=2026-12-31T00:00:00Z&limit=1000"
+            .to_string(),
+    );
+    let (mut seen, mut pages) = (std::collections::HashSet::new(), 0);
+    while let Some(path) = next.take() {
+        let req = Request::builder()
+            .uri(&path)
+            .header("authorization", format!("Bearer {flo}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = f.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        next = response.headers().get("link").map(|l| {
+            let l = l.to_str().unwrap();
+            assert!(l.ends_with("; rel=\"next\""), "{l}");
+            l[1..l.find('>').unwrap()].to_string()
+        });
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let rows: Vec<Value> = serde_json::from_slice(&body).unwrap();
+        assert!(rows.len() <= 1000);
+        for row in rows {
+            assert!(
+                seen.insert(row["id"].as_str().unwrap().to_string()),
+                "twice: {row}"
+            );
+        }
+        pages += 1;
+    }
+    assert_eq!((seen.len(), pages), (10_001, 11));
+}
+
+async fn set_approval(f: &Fixture, boss: &str) {
+    let (status, body) = f
+        .call(
+            "PUT",
+            "/api/v1/timesheets/policy",
+            Some(boss),
+            Some(json!({"manual": "approval", "moves": "allowed", "max_manual_secs": 28800, "edit_window_days": 366})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
