@@ -10,6 +10,7 @@ mod devices;
 mod events;
 mod hardening;
 mod init;
+mod plain_text;
 mod processes;
 mod reports;
 mod schema;
