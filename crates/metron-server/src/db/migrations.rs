@@ -40,6 +40,7 @@ embed_both!(
     "0006_unusual.sql",
     "0007_timesheets.sql",
     "0008_timesheet_days.sql",
+    "0010_audit_chain.sql",
 );
 
 /// The migrator for one backend's files.

@@ -2,6 +2,7 @@
 //! processes on 127.0.0.1 for races and shutdown. One binary, several modules.
 
 mod api;
+mod audit_chain;
 mod backup;
 mod client_version;
 mod config;
