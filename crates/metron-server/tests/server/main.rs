@@ -11,6 +11,7 @@ mod devices;
 mod events;
 mod hardening;
 mod init;
+mod late_intervals;
 mod plain_text;
 mod processes;
 mod reports;
