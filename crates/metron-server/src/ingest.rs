@@ -126,16 +126,7 @@ pub async fn ingest(
         window_days: None,
     };
     for item in items {
-        let judged = match judge(item, now) {
-            Judged::Candidate(c) => match late.refusal(c.interval.started_at.timestamp()).await? {
-                Some(why) => {
-                    Judged::Decided(IngestResult::rejected(Some(c.interval.id.to_string()), why))
-                }
-                None => Judged::Candidate(c),
-            },
-            decided => decided,
-        };
-        match judged {
+        match judge(item, now) {
             Judged::Decided(result) => results.push(Some(result)),
             Judged::Candidate(c) if c.interval.ended_at.timestamp() < oldest => {
                 results.push(Some(IngestResult::rejected(
@@ -146,11 +137,17 @@ pub async fn ingest(
                     ),
                 )))
             }
-            Judged::Candidate(c) => {
-                slots.push(results.len());
-                results.push(None);
-                candidates.push(c);
-            }
+            Judged::Candidate(c) => match late.refusal(c.interval.started_at.timestamp()).await? {
+                Some(why) => results.push(Some(IngestResult::rejected(
+                    Some(c.interval.id.to_string()),
+                    why,
+                ))),
+                None => {
+                    slots.push(results.len());
+                    results.push(None);
+                    candidates.push(c);
+                }
+            },
         }
     }
     let candidates =
