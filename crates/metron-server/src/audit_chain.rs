@@ -129,15 +129,15 @@ async fn verify_org(
     loop {
         let page = db.audit_chain(org_id, seq, PAGE).await?;
         for row in &page {
-            let Some(n) = row.seq else {
-                unreachable!("audit_chain reads numbered rows only")
-            };
+            // audit_chain reads numbered rows only; a row without one is reported all the same.
+            let n = row.seq.unwrap_or(0);
             if n != seq + 1 {
-                return Ok(Err(broken(
-                    &row.id,
-                    row.seq,
-                    format!("rows #{} to #{} are missing", seq + 1, n - 1),
-                )));
+                let why = if n > seq + 1 {
+                    format!("rows #{} to #{} before it are missing", seq + 1, n - 1)
+                } else {
+                    format!("its number is out of order after #{seq}")
+                };
+                return Ok(Err(broken(&row.id, row.seq, why)));
             }
             if row.prev_hash.as_deref() != Some(prev.as_str()) {
                 return Ok(Err(broken(

@@ -188,4 +188,31 @@ async fn audit_rows_written_at_once_chain_one_after_the_other(f: Fixture) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("16 rows"));
+
+    // Rows removed around the triggers: the last one shows at the head, one inside at the
+    // next row.
+    let url = f.url();
+    let delete_check = if db::is_postgres(&url) {
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"
+    } else {
+        "DROP TRIGGER audit_log_no_delete"
+    };
+    raw(&url, delete_check).await.unwrap();
+    raw(&url, "DELETE FROM audit_log WHERE seq = 16")
+        .await
+        .unwrap();
+    let broken = audit_chain::verify(f.state.db.as_ref())
+        .await
+        .unwrap()
+        .expect_err("the last row is gone");
+    assert!(broken.why.contains("missing"), "{broken}");
+    raw(&url, "DELETE FROM audit_log WHERE seq = 8")
+        .await
+        .unwrap();
+    let broken = audit_chain::verify(f.state.db.as_ref())
+        .await
+        .unwrap()
+        .expect_err("a row inside is gone");
+    assert_eq!(broken.seq, Some(9), "{broken}");
+    assert!(broken.why.contains("#8 to #8"), "{broken}");
 }
