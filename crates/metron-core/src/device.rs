@@ -104,11 +104,15 @@ pub enum DeviceInfoError {
 }
 
 impl DeviceInfo {
-    /// The report trimmed and checked: every field bounded and free of control characters,
-    /// an empty domain or OS version read as none, the zone a plausible IANA name.
+    /// The report trimmed and checked: every field bounded and free of control characters
+    /// (format characters such as bidi controls dropped: the names are shown to admins), an
+    /// empty domain or OS version read as none, the zone a plausible IANA name.
     pub fn checked(self) -> Result<DeviceInfo, DeviceInfoError> {
         fn field(name: &'static str, value: String, max: usize) -> Result<String, DeviceInfoError> {
-            let value = value.trim().to_string();
+            let value = crate::limits::plain_text(name, value.trim())
+                .map_err(|_| DeviceInfoError::BadField(name))?
+                .trim()
+                .to_string();
             if value.is_empty()
                 || value.chars().count() > max
                 || value.chars().any(char::is_control)

@@ -31,6 +31,28 @@ pub fn check_text(field: &str, text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `c` is a format character (Unicode's `Cf`): the bidi embeddings, overrides and
+/// isolates, the zero-width spaces and joiners, the byte-order mark, the tag characters. They
+/// are invisible, yet they reorder or hide what a reader sees ("Trojan Source"): a reason that
+/// reads "approved" on a reviewer's screen may hold something else.
+pub fn is_format(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
+}
+
+/// A person's own words (a note, a reason, a name): refused, as [`check_text`] refuses, if
+/// they hold a control character (NUL among them, which PostgreSQL can't store in text), and
+/// returned without format characters ([`is_format`]). Their length is the caller's rule.
+pub fn plain_text(field: &str, text: &str) -> Result<String, String> {
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{field} holds the control character U+{:04X}",
+            c as u32
+        ));
+    }
+    Ok(text.chars().filter(|c| !is_format(*c)).collect())
+}
+
 /// `text` without control characters, cut to at most `max` bytes on a character boundary.
 pub fn clip(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max));
@@ -76,6 +98,31 @@ mod tests {
             .unwrap_err()
             .contains("U+0000"));
         assert!(check_text("app", "a\u{1b}[31m", MAX_APP).is_err());
+    }
+
+    #[test]
+    fn plain_text_refuses_controls_and_drops_format_characters() {
+        assert_eq!(
+            plain_text("note", "lunch with Ann").unwrap(),
+            "lunch with Ann"
+        );
+        assert!(plain_text("note", "a\0b").unwrap_err().contains("U+0000"));
+        assert!(plain_text("note", "two\nlines")
+            .unwrap_err()
+            .contains("U+000A"));
+        // Right-to-left override, isolates, zero-width space and joiner, BOM, a tag character.
+        assert_eq!(
+            plain_text(
+                "reason",
+                "ok\u{202E}devorppa\u{202C} \u{2067}x\u{2069}\u{200B}\u{200D}\u{FEFF}\u{E0041}!"
+            )
+            .unwrap(),
+            "okdevorppa x!"
+        );
+        assert_eq!(
+            plain_text("name", "Анна Łukasz 李").unwrap(),
+            "Анна Łukasz 李"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub enum ReleaseError {
         "latest must be a semantic version such as 0.2.0, of at most {MAX_VERSION_BYTES} bytes"
     )]
     BadVersion,
-    #[error("download_url must be an http:// or https:// address of at most {MAX_DOWNLOAD_URL_BYTES} bytes, without spaces")]
+    #[error("download_url must be an http:// or https:// address of at most {MAX_DOWNLOAD_URL_BYTES} bytes, without spaces, a user name or password, bidi characters or encoded control characters")]
     BadUrl,
     #[error("notes may have at most {MAX_NOTES_CHARS} characters and no control characters but line breaks and tabs")]
     BadNotes,
@@ -31,16 +31,21 @@ pub enum ReleaseError {
 pub fn checked(update: ClientVersionUpdate) -> Result<ClientVersionUpdate, ReleaseError> {
     let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string());
     let latest = trimmed(update.latest);
-    let download_url = trimmed(update.download_url);
-    let notes = trimmed(update.notes.map(|n| n.replace("\r\n", "\n"))).filter(|n| !n.is_empty());
+    let mut download_url = trimmed(update.download_url);
+    // Format characters (bidi controls, zero-width ones) would reorder what people read.
+    let notes = trimmed(update.notes.map(|n| {
+        n.replace("\r\n", "\n")
+            .chars()
+            .filter(|c| !crate::limits::is_format(*c))
+            .collect()
+    }))
+    .filter(|n| !n.is_empty());
     match (&latest, &download_url) {
         (Some(version), Some(url)) => {
             if version.len() > MAX_VERSION_BYTES || semver::Version::parse(version).is_err() {
                 return Err(ReleaseError::BadVersion);
             }
-            if !is_web_address(url) {
-                return Err(ReleaseError::BadUrl);
-            }
+            download_url = Some(web_address(url).ok_or(ReleaseError::BadUrl)?);
             if let Some(n) = &notes {
                 let stray_control = n.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
                 if n.chars().count() > MAX_NOTES_CHARS || stray_control {
@@ -58,26 +63,48 @@ pub fn checked(update: ClientVersionUpdate) -> Result<ClientVersionUpdate, Relea
     })
 }
 
-/// An http(s) address with a host, of bounded length, with nothing a shell, a terminal or a
-/// careless parser could read twice (spaces, control characters, backslashes).
-fn is_web_address(url: &str) -> bool {
-    if url.len() > MAX_DOWNLOAD_URL_BYTES
-        || url
+/// The download link as every client shows it: an http(s) address with a host, of bounded
+/// length, with nothing a shell, a terminal or a careless parser could read twice (spaces,
+/// control characters, backslashes), no user name or password (`https://host@evil.test/`
+/// reads as `host` to a hurried eye and leads to `evil.test`), no bidi or other format
+/// characters, raw or percent-encoded, nor percent-encoded control characters; written out
+/// as the `url` crate serializes it, the host in punycode (IDNA), so a look-alike host
+/// (Cyrillic `а` for Latin `a`) shows as the `xn--` name it really is.
+fn web_address(raw: &str) -> Option<String> {
+    let hidden = |c: char| c.is_control() || crate::limits::is_format(c);
+    if raw.len() > MAX_DOWNLOAD_URL_BYTES
+        || raw
             .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+            .any(|c| hidden(c) || c.is_whitespace() || c == '\\')
     {
-        return false;
+        return None;
     }
-    let lower = url.to_ascii_lowercase();
-    let Some(rest) = lower
+    let lower = raw.to_ascii_lowercase();
+    // The scheme's two slashes and a host right after them: the `url` crate, as browsers do,
+    // would also read `http:host` and `https:///host` as addresses of `host`.
+    let rest = lower
         .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    else {
-        return false;
-    };
+        .or_else(|| lower.strip_prefix("http://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    !host.is_empty() && !host.starts_with(':')
+    // Any `@` there, even before an empty user name, which the parser would quietly drop.
+    if authority.is_empty() || authority.starts_with(':') || authority.contains('@') {
+        return None;
+    }
+    let url = url::Url::parse(raw).ok()?;
+    let has_host = url.host_str().is_some_and(|h| !h.is_empty());
+    if !matches!(url.scheme(), "http" | "https")
+        || !has_host
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return None;
+    }
+    let shown = url.to_string();
+    let decoded = percent_encoding::percent_decode_str(&shown).decode_utf8_lossy();
+    if shown.len() > MAX_DOWNLOAD_URL_BYTES || decoded.chars().any(hidden) {
+        return None;
+    }
+    Some(shown)
 }
 
 /// Whether `latest` is a later version than `running`, by semver precedence. A version that
@@ -203,7 +230,22 @@ mod tests {
             "https://example.com/\u{7}",
             "https://example.com\\@evil",
             "example.com",
+            "http:example.com",
             &long,
+            // A user name or password before the host: the link leads to evil.test.
+            "https://metron.example.com@evil.test/metron-0.3.0.msi",
+            "https://metron:download@evil.test/",
+            "https://@evil.test/",
+            // Bidi controls, raw or encoded: the name would read backwards on screen.
+            "https://example.com/metron-\u{202E}isM.exe",
+            "https://exa\u{2067}mple.com/",
+            "https://example.com/metron-%E2%80%AEisM.exe",
+            "https://example.com/a\u{200B}b",
+            // Encoded control characters: NUL, a line break, a terminal escape.
+            "https://example.com/get%00.msi",
+            "https://example.com/get?x=%0d%0aSet-Cookie:%20a",
+            "https://example.com/%1b[31mred",
+            "https://example.com/#%7f",
         ] {
             assert_eq!(
                 checked(update("0.2.0", bad, None)),
@@ -211,6 +253,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // A look-alike host (Cyrillic а, U+0430) is shown as the punycode it is; the path and
+        // the case of the scheme as the `url` crate writes them.
+        assert_eq!(
+            checked(update("0.2.0", "HTTPS://\u{0430}pple.com/get", None))
+                .unwrap()
+                .download_url
+                .as_deref(),
+            Some("https://xn--pple-43d.com/get")
+        );
+        assert_eq!(
+            checked(update("0.2.0", "https://Example.COM", None))
+                .unwrap()
+                .download_url
+                .as_deref(),
+            Some("https://example.com/")
+        );
         let longest_url = format!("https://e.com/{}", "a".repeat(MAX_DOWNLOAD_URL_BYTES - 14));
         assert_eq!(longest_url.len(), MAX_DOWNLOAD_URL_BYTES);
         assert!(checked(update("0.2.0", &longest_url, None)).is_ok());
@@ -226,6 +284,14 @@ mod tests {
         assert_eq!(
             checked(update("0.2.0", url, Some("red \u{1b}[31m"))),
             Err(ReleaseError::BadNotes)
+        );
+        assert_eq!(
+            checked(update("0.2.0", url, Some("fixes \u{202E}sgub\u{202C}")))
+                .unwrap()
+                .notes
+                .as_deref(),
+            Some("fixes sgub"),
+            "notes lose their bidi controls"
         );
     }
 

@@ -132,6 +132,10 @@ impl IngestResult {
 /// Unlike the other reasons it is not final: time cures it (the interval becomes acceptable
 /// once the server's clock catches up), so clients send such an interval again later.
 pub const REASON_ENDS_IN_FUTURE: &str = "invalid: ends more than 5 min in the future";
+/// How the server's refusal of an interval delivered too late begins (the number of days and
+/// why follow): past the organization's edit window and the days a device has after it.
+/// Final: the agent keeps the interval, marked rejected with the reason, and shows it.
+pub const REASON_TOO_OLD: &str = "invalid: too old: started more than ";
 
 impl IngestResult {
     /// True for a rejection that time cures ([`REASON_ENDS_IN_FUTURE`]), so not final.

@@ -11,6 +11,8 @@ use crate::AppState;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest name of a person, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
 /// Longest password accepted (argon2 hashes whatever it is given; a megabyte costs real time).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -21,6 +23,8 @@ pub enum AccountError {
     BadPassword,
     #[error("an email needs 3 to 254 bytes with an @")]
     BadEmail,
+    #[error("{0}")]
+    BadName(String),
     #[error("no user with email {0}")]
     NoSuchUser(String),
     #[error(transparent)]
@@ -50,6 +54,22 @@ pub fn normalize_email(email: &str) -> Result<String, AccountError> {
     Ok(email)
 }
 
+/// A person's name as it is stored and shown: trimmed, 1 to [`MAX_NAME_CHARS`] characters,
+/// no control characters, bidi and other format characters dropped.
+pub fn plain_name(name: &str) -> Result<String, AccountError> {
+    let name = metron_core::limits::plain_text("the name", name.trim())
+        .map_err(AccountError::BadName)?
+        .trim()
+        .to_string();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(AccountError::BadName(format!(
+            "a name needs 1 to {MAX_NAME_CHARS} characters, not {chars}"
+        )));
+    }
+    Ok(name)
+}
+
 /// Creates a user: hashes the password, creates the organization if needed.
 pub async fn add_user(
     state: &AppState,
@@ -61,11 +81,12 @@ pub async fn add_user(
 ) -> Result<User, AccountError> {
     check_password(password)?;
     let email = normalize_email(email)?;
+    let name = plain_name(name)?;
     let org_id = state.db.organization(org).await?;
     let hash = hash_password(password).map_err(|e| AccountError::Hashing(e.to_string()))?;
     Ok(state
         .db
-        .create_user(&org_id, &email, name, &hash, admin)
+        .create_user(&org_id, &email, &name, &hash, admin)
         .await?
         .user)
 }

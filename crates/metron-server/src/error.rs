@@ -46,7 +46,7 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         use crate::accounts::AccountError;
         match e {
-            AccountError::BadPassword | AccountError::BadEmail => {
+            AccountError::BadPassword | AccountError::BadEmail | AccountError::BadName(_) => {
                 ApiError::BadRequest(e.to_string())
             }
             AccountError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),

@@ -1,8 +1,9 @@
 //! Ingest of a `POST /api/v1/intervals` body: its shape (the whole request refused if wrong),
 //! then each item on its own (a bad item is `rejected: invalid: ..`, the rest go on): the E4
-//! rules, not too far in the future, not older than the server keeps intervals (retention),
-//! within the person's stored bytes of the day; then the database decides duplicate,
-//! id_conflict, overlap and unknown task, in one transaction.
+//! rules, not too far in the future, not older than the server keeps intervals (retention)
+//! nor than the organization's edit window and [`LATE_DELIVERY_DAYS`] after it, within the
+//! person's stored bytes of the day; then the database decides duplicate, id_conflict,
+//! overlap and unknown task, in one transaction.
 
 use metron_core::wire::{IngestResult, IngestStatus};
 use metron_core::Interval;
@@ -25,6 +26,55 @@ pub enum IngestError {
 pub const MAX_BATCH: usize = 500;
 /// How far in the future an interval may end (clock skew allowance).
 pub const MAX_FUTURE_SECS: i64 = 300;
+
+/// Days after the organization's edit window closes that a device may still deliver tracked
+/// time: a laptop that tracked offline through a season away (or sat in a drawer for a
+/// quarter) delivers all of it. Past that,
+/// time would land in weeks nobody can correct any more (people change their time only inside
+/// the window) and that have long been submitted and approved: it is refused, the agent keeps
+/// it with the reason, and an admin can add it by hand (admins are not held to the window).
+pub const LATE_DELIVERY_DAYS: u32 = 90;
+
+/// The earliest start an interval may have under the organization's edit window, read from
+/// its policy only when an interval starts before the window's longest reach could matter
+/// (a batch of fresh intervals costs no query).
+struct LateLimit<'a> {
+    state: &'a AppState,
+    org_id: &'a str,
+    now: i64,
+    /// The policy's window, once read.
+    window_days: Option<u32>,
+}
+
+impl LateLimit<'_> {
+    /// Why an interval starting at `started_at` is too late, if it is.
+    async fn refusal(&mut self, started_at: i64) -> Result<Option<String>, DbError> {
+        if started_at >= self.now - i64::from(LATE_DELIVERY_DAYS) * 86_400 {
+            return Ok(None);
+        }
+        let window = match self.window_days {
+            Some(days) => days,
+            None => {
+                let days = self
+                    .state
+                    .db
+                    .timesheet_policy(self.org_id)
+                    .await?
+                    .edit_window_days;
+                *self.window_days.insert(days)
+            }
+        };
+        let days = window + LATE_DELIVERY_DAYS;
+        Ok((started_at < self.now - i64::from(days) * 86_400).then(|| {
+            format!(
+                "{}{days} days ago: past the organization's {window}-day edit window and the \
+                 {LATE_DELIVERY_DAYS} days a device has to deliver after it; an admin can add \
+                 the time by hand",
+                metron_core::wire::REASON_TOO_OLD
+            )
+        }))
+    }
+}
 
 /// Either a result already decided, or a candidate for the database.
 // Most items of a batch are candidates, moved on at once into the database's list: boxing
@@ -70,6 +120,12 @@ pub async fn ingest(
     let mut slots = Vec::new();
     // A day past retention is kept only as its report: an interval for it could not be added.
     let oldest = now - i64::from(state.retention_days) * 86_400;
+    let mut late = LateLimit {
+        state,
+        org_id: &user.org_id,
+        now,
+        window_days: None,
+    };
     for item in items {
         match judge(item, now) {
             Judged::Decided(result) => results.push(Some(result)),
@@ -82,11 +138,17 @@ pub async fn ingest(
                     ),
                 )))
             }
-            Judged::Candidate(c) => {
-                slots.push(results.len());
-                results.push(None);
-                candidates.push(c);
-            }
+            Judged::Candidate(c) => match late.refusal(c.interval.started_at.timestamp()).await? {
+                Some(why) => results.push(Some(IngestResult::rejected(
+                    Some(c.interval.id.to_string()),
+                    why,
+                ))),
+                None => {
+                    slots.push(results.len());
+                    results.push(None);
+                    candidates.push(c);
+                }
+            },
         }
     }
     let candidates =

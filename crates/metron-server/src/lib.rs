@@ -7,6 +7,7 @@
 //! validation, never on metron-agent or Tauri.
 
 pub mod accounts;
+pub mod audit_chain;
 pub mod auth;
 pub mod backup;
 pub mod budget;

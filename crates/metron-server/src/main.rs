@@ -64,6 +64,19 @@ enum Command {
         #[command(subcommand)]
         command: ClientVersionCommand,
     },
+    /// Check the audit trail
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every organization's chain of audit rows and check each row's hash and place;
+    /// prints each chain's last hash (keep it elsewhere: a later run must print the same for
+    /// the same number). Exits non-zero at the first broken row, naming it
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -293,6 +306,21 @@ async fn main() -> anyhow::Result<()> {
             let stored = client_version::announce(&state, &org_id, update).await?;
             println!("{}", serde_json::to_string(&stored)?);
         }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let verified = metron_server::audit_chain::verify(state.db.as_ref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .map_err(|broken| anyhow::anyhow!("the audit trail is broken: {broken}"))?;
+            for (org, seq, hash) in &verified.heads {
+                println!("organization {org}: #{seq} {hash}");
+            }
+            println!(
+                "the audit trail holds: {} rows in {} organizations",
+                verified.rows, verified.organizations
+            );
+        }
         Command::Task {
             command: TaskCommand::Add { name, project, org },
         } => {
@@ -301,9 +329,10 @@ async fn main() -> anyhow::Result<()> {
                 .organization(&org)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let task = metron_server::routes::tasks::checked_task(NewTask { name, project })?;
             let task = state
                 .db
-                .create_task(&org_id, &NewTask { name, project })
+                .create_task(&org_id, &task)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&task)?);

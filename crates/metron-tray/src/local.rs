@@ -109,11 +109,12 @@ async fn ensure_account(
     }
     use rand::distr::{Alphanumeric, SampleString};
     let password = Alphanumeric.sample_string(&mut rand::rng(), 32);
-    // The login name: USER on Unix, USERNAME on Windows.
+    // The login name: USER on Unix, USERNAME on Windows; "Me" where it is none the server
+    // takes as a person's name (blank, or with control characters).
     let name = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .ok()
-        .filter(|n| !n.is_empty())
+        .and_then(|n| metron_server::accounts::plain_name(&n).ok())
         .unwrap_or_else(|| "Me".into());
     let org = "local";
     // A previous account file may have been lost while the database survived: start over

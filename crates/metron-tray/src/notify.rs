@@ -125,6 +125,25 @@ pub fn settings_reset(speaks: Speaks) -> (String, String) {
     }
 }
 
+/// A notification's body as a Linux notification daemon is given it. The Desktop Notifications
+/// specification lets a body carry markup (`<b>`, `<i>`, `<u>`, `<a href>`, `<img src>`),
+/// and GNOME Shell, Plasma and dunst render it. Metron's bodies are text, some of it from the
+/// server (a rejection's reason, a release's address), so `&`, `<` and `>` are escaped: a
+/// `<img>` or `<a>` in them is shown as written, never rendered or followed. Windows builds
+/// its toast's XML through the DOM and macOS shows plain text, so they get the text as is.
+pub fn markup_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Shows a notification (D-Bus on Linux, a toast on Windows, Notification Center on macOS) on
 /// a thread of its own: a call to a missing daemon can take its timeout, and a notification
 /// is a courtesy (the window shows the same), so a failure is only logged.
@@ -153,7 +172,7 @@ pub fn ask(
             notification
                 .appname("Metron")
                 .summary(&title)
-                .body(&body)
+                .body(&markup_escaped(&body))
                 .icon("appointment-soon");
             for (id, label) in &actions {
                 notification.action(id, label);
@@ -174,6 +193,8 @@ pub fn ask(
 }
 
 fn post(title: &str, body: &str) -> Result<(), String> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let body = &markup_escaped(body);
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("Metron")
@@ -200,4 +221,35 @@ fn windows_app_id() -> &'static str {
         }
     });
     ID
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_from_the_server_is_shown_as_written_never_rendered_as_markup() {
+        let offer = metron_core::release::Offer {
+            version: "0.3.0".into(),
+            download_url: "https://example.com/get".into(),
+            notes: None,
+        };
+        let (_, body) = release(&offer, Speaks::English);
+        assert_eq!(markup_escaped(&body), body, "plain text is left alone");
+        let reason = r#"invalid: <b>bold</b> <a href="https://evil.test">click</a> <img src="file:///x"> & more"#;
+        let (_, body) = text(
+            &Notice::Rejected {
+                count: 1,
+                reason: reason.into(),
+            },
+            Speaks::English,
+        );
+        let shown = markup_escaped(&body);
+        assert!(!shown.contains('<') && !shown.contains('>'), "{shown}");
+        assert_eq!(
+            shown,
+            "invalid: &lt;b&gt;bold&lt;/b&gt; &lt;a href=\"https://evil.test\"&gt;click&lt;/a&gt; \
+             &lt;img src=\"file:///x\"&gt; &amp; more"
+        );
+    }
 }

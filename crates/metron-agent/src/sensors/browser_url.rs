@@ -1,7 +1,8 @@
 //! Adds the browser's address to the window in front: while a browser's window shows the
 //! title of the tab the extension last reported (`crate::browser`), that tab's URL is the
 //! window's. The title check keeps a report of one browser window off another one, and off a
-//! window whose browser has closed. The privacy filter then keeps what the person's settings
+//! window whose browser has closed. It compares whole titles ([`shows_tab`]): a tab titled
+//! `I` must not lend its address to every window whose title starts with "I". The privacy filter then keeps what the person's settings
 //! allow (the host by default) before anything is recorded.
 
 use std::path::PathBuf;
@@ -46,9 +47,43 @@ impl FrontTab {
         }
         self.read_at = modified;
         let tab = self.tab.as_ref()?;
-        let shown = !tab.title.is_empty() && window.title.starts_with(&tab.title);
-        (shown && !tab.url.is_empty()).then(|| tab.url.clone())
+        (shows_tab(&window.title, &tab.title) && !tab.url.is_empty()).then(|| tab.url.clone())
     }
+}
+
+/// What browsers put after the page's title in their window's title, as `<title><separator>
+/// <name>`: Chromium's family uses " - ", Firefox's an em dash (older ones " - ").
+const BROWSER_NAMES: [&str; 11] = [
+    "Chromium",
+    "Google Chrome",
+    "Google Chrome Beta",
+    "Brave",
+    "Microsoft Edge",
+    // Edge writes a zero-width space into its own name on some versions.
+    "Microsoft\u{200b} Edge",
+    "Vivaldi",
+    "Opera",
+    "Mozilla Firefox",
+    "Firefox Developer Edition",
+    "LibreWolf",
+];
+const SEPARATORS: [&str; 3] = [" - ", " \u{2014} ", " \u{2013} "];
+
+/// Whether a browser window titled `window_title` shows a tab titled `tab_title`: the same
+/// title, alone (some desktops leave the browser's name off) or followed by a browser's own
+/// name. A window titled otherwise gets no address: better none than another page's.
+pub fn shows_tab(window_title: &str, tab_title: &str) -> bool {
+    if tab_title.is_empty() {
+        return false;
+    }
+    let Some(rest) = window_title.strip_prefix(tab_title) else {
+        return false;
+    };
+    rest.is_empty()
+        || SEPARATORS.iter().any(|sep| {
+            rest.strip_prefix(sep)
+                .is_some_and(|name| BROWSER_NAMES.contains(&name))
+        })
 }
 
 /// A window probe whose browser windows carry their tab's address.
@@ -119,6 +154,15 @@ mod tests {
         );
         // Another window of the browser, or another app with a like title: none.
         assert_eq!(front.url_for(&window("chromium", "Inbox - Chromium")), None);
+        // A tab titled "I" lends its address to no window whose title merely starts with "I".
+        report(&file, "https://evil.test/", "I");
+        assert_eq!(front.url_for(&window("chromium", "Inbox - Chromium")), None);
+        assert_eq!(
+            front
+                .url_for(&window("chromium", "I - Chromium"))
+                .as_deref(),
+            Some("https://evil.test/")
+        );
         assert_eq!(front.url_for(&window("gedit", "serde - Rust notes")), None);
         // The next tab.
         report(&file, "https://mail.example.com/", "Inbox");
@@ -136,6 +180,25 @@ mod tests {
         );
         std::fs::remove_file(&file).unwrap();
         assert_eq!(front.url_for(&window("chromium", "Inbox - Chromium")), None);
+    }
+
+    #[test]
+    fn a_tab_is_matched_on_the_whole_title_with_the_browsers_own_suffixes() {
+        assert!(shows_tab("Inbox - Chromium", "Inbox"));
+        assert!(shows_tab("Inbox — Mozilla Firefox", "Inbox"));
+        assert!(shows_tab("Inbox - Google Chrome", "Inbox"));
+        assert!(shows_tab("Inbox - Microsoft\u{200b} Edge", "Inbox"));
+        assert!(
+            shows_tab("Inbox", "Inbox"),
+            "a desktop that shows the page's title alone"
+        );
+        // A title that only starts like the tab's is another page.
+        assert!(!shows_tab("Inbox - Chromium", "I"));
+        assert!(!shows_tab("Inbox (3) - Chromium", "Inbox"));
+        assert!(!shows_tab("Inbox - Chromium - Chromium", "Inbox"));
+        assert!(!shows_tab("Inbox - Evil Browser", "Inbox"));
+        assert!(!shows_tab("Inbox - Chromium", ""));
+        assert!(!shows_tab("", ""));
     }
 
     #[test]

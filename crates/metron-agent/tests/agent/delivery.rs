@@ -947,3 +947,47 @@ fn an_interval_ending_in_the_future_by_the_servers_clock_is_offered_again_later_
     );
     assert_eq!(ServerProc::stored_ids(&net.db), vec![(id, 1)]);
 }
+
+#[test]
+fn an_interval_delivered_too_late_is_kept_marked_rejected_with_the_servers_reason() {
+    let net = Net::new();
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    seed(&dir, &net.task, 2);
+    // Tracked 300 days ago and never delivered (a laptop left in a drawer): past the
+    // organization's edit window and the days a device has after it.
+    let old = {
+        let mut store = Store::open(&store_path(&dir)).unwrap();
+        let mut i = interval(0, 60);
+        i.device_id = store.device_id().unwrap();
+        i.task_id = net.task.clone();
+        i.started_at = now_secs() - Secs::days(300);
+        i.ended_at = i.started_at + Secs::seconds(60);
+        store.commit(&i).unwrap();
+        i.id.to_string()
+    };
+    let out = agent(&dir, &["resend", "--all"]);
+    assert!(
+        text(&out.stdout).contains("2 delivered; 0 unsent, 1 rejected remain"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Not dropped: kept in the store, marked rejected with the server's reason, and shown.
+    let rows = agent_rows(&dir);
+    let kept = rows
+        .iter()
+        .find(|r| r.0 == old)
+        .expect("the old interval is kept");
+    assert_eq!(kept.1, "rejected");
+    let reason = kept.2.as_deref().unwrap();
+    assert!(
+        reason.starts_with(metron_core::wire::REASON_TOO_OLD) && reason.contains("edit window"),
+        "{reason}"
+    );
+    let listed = text(&agent(&dir, &["intervals", "--unsent"]).stdout);
+    assert!(
+        listed.contains(&old) && listed.contains("rejected: invalid: too old"),
+        "{listed}"
+    );
+    assert!(text(&agent(&dir, &["status"]).stdout).contains("1 rejected"));
+}

@@ -41,6 +41,7 @@ embed_both!(
     "0007_timesheets.sql",
     "0008_timesheet_days.sql",
     "0009_own_offsets.sql",
+    "0010_audit_chain.sql",
     "0011_lock_figures.sql",
 );
 

@@ -177,13 +177,19 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// [`connect`], with the SQLite sizing given.
+/// [`connect`], with the SQLite sizing given. Audit rows written before migration 0010 are
+/// chained here, once (`crate::audit_chain`).
 pub async fn connect_sized(url: &str, sizing: Sizing) -> Result<Arc<dyn Database>, DbError> {
-    if is_postgres(url) {
-        Ok(Arc::new(postgres::PgDb::open(url).await?))
+    let db: Arc<dyn Database> = if is_postgres(url) {
+        Arc::new(postgres::PgDb::open(url).await?)
     } else {
-        Ok(Arc::new(sqlite::SqliteDb::open(url, sizing).await?))
+        Arc::new(sqlite::SqliteDb::open(url, sizing).await?)
+    };
+    let chained = db.chain_audit_backlog().await?;
+    if chained > 0 {
+        tracing::info!("{chained} audit rows written before their chain are chained");
     }
+    Ok(db)
 }
 
 /// Maps sqlx errors to what the API can act on.

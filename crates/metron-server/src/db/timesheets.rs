@@ -2,7 +2,9 @@
 //! submitted and approved periods, who manages whom, and the audit trail. The SQL is the same
 //! on both backends, so the `timesheet_store!` macro writes it once for each. Every write that
 //! changes someone's time writes its audit row in the same transaction: a change is never
-//! in force without its record, nor recorded without being made.
+//! in force without its record, nor recorded without being made. Audit rows are chained
+//! (`crate::audit_chain`): each is numbered and hashed after the one before it, with the
+//! organization's chain head (`audit_heads`) locked until the transaction ends.
 
 use async_trait::async_trait;
 use metron_core::timesheet::Policy;
@@ -64,6 +66,46 @@ row_struct! {
         pub before: Option<String>,
         pub after: Option<String>,
         pub reason: String,
+    }
+}
+
+row_struct! {
+    /// An audit row with its place in the organization's chain (`crate::audit_chain`): its
+    /// number, the hash of the row before it and its own. Rows written before migration 0010
+    /// and not chained yet have none.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ChainedAuditRow {
+        pub id: String,
+        pub org_id: String,
+        pub user_id: String,
+        pub actor_id: String,
+        pub at: i64,
+        pub action: String,
+        pub subject_id: String,
+        pub before: Option<String>,
+        pub after: Option<String>,
+        pub reason: String,
+        pub seq: Option<i64>,
+        pub prev_hash: Option<String>,
+        pub hash: Option<String>,
+    }
+}
+
+impl ChainedAuditRow {
+    /// The record as it was written, which its hash covers.
+    pub fn record(&self) -> AuditRow {
+        AuditRow {
+            id: self.id.clone(),
+            org_id: self.org_id.clone(),
+            user_id: self.user_id.clone(),
+            actor_id: self.actor_id.clone(),
+            at: self.at,
+            action: self.action.clone(),
+            subject_id: self.subject_id.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            reason: self.reason.clone(),
+        }
     }
 }
 
@@ -430,6 +472,22 @@ pub trait TimesheetStore: Send + Sync {
     /// what the person's daily write budget counts (`budget.rs`).
     async fn write_usage(&self, user_id: &str, since: i64) -> Result<(i64, i64), DbError>;
 
+    /// The organization's chained audit rows numbered after `after_seq`, by number, at most
+    /// `limit` (`crate::audit_chain::verify` reads the chain with it).
+    async fn audit_chain(
+        &self,
+        org_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ChainedAuditRow>, DbError>;
+    /// The organization's chain head: its last row's number and hash (none before its first).
+    async fn audit_head(&self, org_id: &str) -> Result<Option<(i64, String)>, DbError>;
+    /// An audit row of the organization that has no number in its chain, if there is one.
+    async fn unchained_audit_row(&self, org_id: &str) -> Result<Option<String>, DbError>;
+    /// Chains the audit rows written before migration 0010, once, oldest first, for each
+    /// organization whose chain has not begun; how many. Run when the database is opened.
+    async fn chain_audit_backlog(&self) -> Result<u64, DbError>;
+
     /// One page of the audit trail of the organization, or of one person's time, in
     /// [from, to), newest first (`page.after` is the last row's time and id; at most
     /// `page.limit + 1` rows).
@@ -469,21 +527,65 @@ macro_rules! timesheet_store {
         // A scope of its own, so the expansion names what it uses once.
         const _: () = {
             use $crate::db::timesheets::{
-                is_deadlock, overlap_or, AuditRow, CorrectionRow, EntryRow, Page, PeriodRow, RequestKind,
-                TimesheetStore,
+                is_deadlock, overlap_or, AuditRow, ChainedAuditRow, CorrectionRow, EntryRow,
+                Page, PeriodRow, RequestKind, TimesheetStore,
             };
             use $crate::db::{classify, parse_bodies, DbError};
 
             impl $backend {
-                /// Writes an audit row inside `tx`.
+                /// Writes an audit row inside `tx`, chained after its organization's last.
                 async fn audit_in(
                     tx: &mut sqlx::Transaction<'_, $db>,
                     a: &AuditRow,
                 ) -> Result<(), DbError> {
+                    Self::chain_in(tx, a).await.map_err(classify)
+                }
+
+                /// The organization's chain head (last number and hash), locked until `tx`
+                /// ends: the upsert takes the head row's write lock on PostgreSQL (a second
+                /// writer of the same organization waits here, then reads the head the first
+                /// one left), and SQLite has one writer at a time. Made at the first row.
+                async fn lock_head(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    org_id: &str,
+                ) -> Result<(i64, String), sqlx::Error> {
+                    sqlx::query_as(
+                        "INSERT INTO audit_heads (org_id, seq, hash) VALUES ($1, 0, $2)
+                         ON CONFLICT (org_id) DO UPDATE SET seq = audit_heads.seq
+                         RETURNING seq, hash",
+                    )
+                    .bind(org_id)
+                    .bind($crate::audit_chain::GENESIS)
+                    .fetch_one(&mut **tx)
+                    .await
+                }
+
+                async fn move_head(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    org_id: &str,
+                    seq: i64,
+                    hash: &str,
+                ) -> Result<(), sqlx::Error> {
+                    sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE org_id = $1")
+                        .bind(org_id)
+                        .bind(seq)
+                        .bind(hash)
+                        .execute(&mut **tx)
+                        .await
+                        .map(drop)
+                }
+
+                async fn chain_in(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    a: &AuditRow,
+                ) -> Result<(), sqlx::Error> {
+                    let (last, prev) = Self::lock_head(tx, &a.org_id).await?;
+                    let seq = last + 1;
+                    let hash = $crate::audit_chain::link(a, seq, &prev);
                     sqlx::query(
                         "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action,
-                         subject_id, before, after, reason)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                         subject_id, before, after, reason, seq, prev_hash, hash)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(&a.id)
                     .bind(&a.org_id)
@@ -495,10 +597,12 @@ macro_rules! timesheet_store {
                     .bind(&a.before)
                     .bind(&a.after)
                     .bind(&a.reason)
+                    .bind(seq)
+                    .bind(&prev)
+                    .bind(&hash)
                     .execute(&mut **tx)
-                    .await
-                    .map(drop)
-                    .map_err(classify)
+                    .await?;
+                    Self::move_head(tx, &a.org_id, seq, &hash).await
                 }
 
                 async fn try_insert_manual_entry(
@@ -528,23 +632,7 @@ macro_rules! timesheet_store {
                     .bind(e.utc_offset_minutes)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
-                        "INSERT INTO audit_log (id, org_id, user_id, actor_id, at, action,
-                         subject_id, before, after, reason)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(&audit.id)
-                    .bind(&audit.org_id)
-                    .bind(&audit.user_id)
-                    .bind(&audit.actor_id)
-                    .bind(audit.at)
-                    .bind(&audit.action)
-                    .bind(&audit.subject_id)
-                    .bind(&audit.before)
-                    .bind(&audit.after)
-                    .bind(&audit.reason)
-                    .execute(&mut *tx)
-                    .await?;
+                    Self::chain_in(&mut tx, audit).await?;
                     tx.commit().await
                 }
             }
@@ -1141,6 +1229,95 @@ macro_rules! timesheet_store {
                     .fetch_one(&self.pool)
                     .await
                     .map_err(classify)
+                }
+
+                async fn audit_chain(
+                    &self,
+                    org_id: &str,
+                    after_seq: i64,
+                    limit: i64,
+                ) -> Result<Vec<ChainedAuditRow>, DbError> {
+                    sqlx::query_as(
+                        "SELECT * FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq
+                         LIMIT $3",
+                    )
+                    .bind(org_id)
+                    .bind(after_seq)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn audit_head(&self, org_id: &str) -> Result<Option<(i64, String)>, DbError> {
+                    sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
+
+                async fn unchained_audit_row(&self, org_id: &str) -> Result<Option<String>, DbError> {
+                    sqlx::query_scalar(
+                        "SELECT id FROM audit_log WHERE org_id = $1 AND seq IS NULL ORDER BY at, id
+                         LIMIT 1",
+                    )
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
+                async fn chain_audit_backlog(&self) -> Result<u64, DbError> {
+                    let orgs: Vec<String> = sqlx::query_scalar(
+                        "SELECT DISTINCT org_id FROM audit_log WHERE seq IS NULL ORDER BY org_id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    let mut chained = 0;
+                    for org_id in orgs {
+                        let mut tx = self.pool.begin().await.map_err(classify)?;
+                        let (last, mut prev) =
+                            Self::lock_head(&mut tx, &org_id).await.map_err(classify)?;
+                        // Once a chain has begun, every row comes in through it (a trigger
+                        // refuses any other): a row without a number is for `audit verify`
+                        // to report, never to be slipped in here.
+                        if last != 0 {
+                            continue;
+                        }
+                        let rows: Vec<AuditRow> = sqlx::query_as(
+                            "SELECT * FROM audit_log WHERE org_id = $1 AND seq IS NULL ORDER BY
+                             at, id",
+                        )
+                        .bind(&org_id)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                        let mut seq = 0;
+                        for row in &rows {
+                            seq += 1;
+                            let hash = $crate::audit_chain::link(row, seq, &prev);
+                            sqlx::query(
+                                "UPDATE audit_log SET seq = $2, prev_hash = $3, hash = $4 WHERE
+                                 id = $1",
+                            )
+                            .bind(&row.id)
+                            .bind(seq)
+                            .bind(&prev)
+                            .bind(&hash)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                            prev = hash;
+                        }
+                        Self::move_head(&mut tx, &org_id, seq, &prev)
+                            .await
+                            .map_err(classify)?;
+                        tx.commit().await.map_err(classify)?;
+                        chained += rows.len() as u64;
+                    }
+                    Ok(chained)
                 }
 
                 async fn audit(

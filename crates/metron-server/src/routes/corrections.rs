@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
 use crate::routes::requests::settle;
 use crate::routes::requests::{
-    self, check_note, outside_edit_window, parse_range, time, ListQuery, Reviewed,
+    self, outside_edit_window, parse_range, plain_note, time, ListQuery, Reviewed,
 };
 use crate::timesheets::{audit, ensure_open, subject};
 use crate::AppState;
@@ -68,9 +68,9 @@ impl TryFrom<&CorrectionRow> for CorrectionView {
 pub async fn create(
     State(state): State<AppState>,
     auth: AuthUser,
-    JsonBody(body): JsonBody<NewCorrection>,
+    JsonBody(mut body): JsonBody<NewCorrection>,
 ) -> Result<Response, ApiError> {
-    check_note("reason", &body.reason)?;
+    body.reason = plain_note("reason", &body.reason)?;
     let who = subject(&state, &auth.user, body.user_id.as_deref()).await?;
     let bound = who.user.id == auth.user.user.id && !auth.user.user.admin;
     let interval_id = body.interval_id.to_string();
@@ -248,9 +248,9 @@ pub async fn withdraw(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<Withdrawal>,
+    JsonBody(mut body): JsonBody<Withdrawal>,
 ) -> Result<Json<CorrectionView>, ApiError> {
-    check_note("reason", &body.reason)?;
+    body.reason = plain_note("reason", &body.reason)?;
     let (row, owner) =
         requests::in_org(&state, &auth, &id, state.db.correction(&id).await?).await?;
     requests::withdraw(&state, &auth, row, owner, &body.reason).await
@@ -268,9 +268,9 @@ pub async fn decide(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<Decision>,
+    JsonBody(mut body): JsonBody<Decision>,
 ) -> Result<Json<CorrectionView>, ApiError> {
-    check_note("note", &body.note)?;
+    body.note = plain_note("note", &body.note)?;
     let (row, owner) =
         requests::in_org(&state, &auth, &id, state.db.correction(&id).await?).await?;
     let to = requests::decision(&state, &auth, &row, &owner, body.decision).await?;

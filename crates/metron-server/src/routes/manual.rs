@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
 use crate::reports::corrected_intervals;
 use crate::routes::intervals::in_service_time;
-use crate::routes::requests::{self, check_note, parse_range, time, ListQuery, Reviewed};
+use crate::routes::requests::{self, parse_range, plain_note, time, ListQuery, Reviewed};
 use crate::timesheets::{audit, ensure_open, subject};
 use crate::AppState;
 use metron_core::model::MAX_OFFSET_MINUTES;
@@ -96,7 +96,7 @@ pub async fn create(
         task_id: body.task_id,
         started_at: body.started_at,
         ended_at: body.ended_at,
-        note: body.note,
+        note: plain_note("note", &body.note)?,
         utc_offset_minutes,
     };
     let now = Utc::now();
@@ -220,9 +220,9 @@ pub async fn withdraw(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<Withdrawal>,
+    JsonBody(mut body): JsonBody<Withdrawal>,
 ) -> Result<Json<ManualEntryView>, ApiError> {
-    check_note("reason", &body.reason)?;
+    body.reason = plain_note("reason", &body.reason)?;
     let (row, owner) =
         requests::in_org(&state, &auth, &id, state.db.manual_entry(&id).await?).await?;
     requests::withdraw(&state, &auth, row, owner, &body.reason).await
@@ -240,9 +240,9 @@ pub async fn decide(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<String>,
-    JsonBody(body): JsonBody<Decision>,
+    JsonBody(mut body): JsonBody<Decision>,
 ) -> Result<Json<ManualEntryView>, ApiError> {
-    check_note("note", &body.note)?;
+    body.note = plain_note("note", &body.note)?;
     let (row, owner) =
         requests::in_org(&state, &auth, &id, state.db.manual_entry(&id).await?).await?;
     let to = requests::decision(&state, &auth, &row, &owner, body.decision).await?;

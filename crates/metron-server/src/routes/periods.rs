@@ -14,7 +14,7 @@ use crate::db::timesheets::PeriodRow;
 use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
-use crate::routes::requests::{check_note, time};
+use crate::routes::requests::{plain_note, time};
 use crate::routes::sheets::period_of;
 use crate::timesheets::{
     audit, period_state, person_timesheet, reviews, sheet_of, PeriodState, TimesheetResponse,
@@ -54,9 +54,9 @@ pub struct PeriodAction {
 pub async fn submit(
     State(state): State<AppState>,
     auth: AuthUser,
-    JsonBody(body): JsonBody<PeriodAction>,
+    JsonBody(mut body): JsonBody<PeriodAction>,
 ) -> Result<Json<TimesheetResponse>, ApiError> {
-    check_note("note", &body.note)?;
+    body.note = plain_note("note", &body.note)?;
     if body
         .user_id
         .as_deref()
@@ -138,8 +138,9 @@ async fn period_summary(
 pub async fn approve(
     State(state): State<AppState>,
     auth: AuthUser,
-    JsonBody(body): JsonBody<PeriodAction>,
+    JsonBody(mut body): JsonBody<PeriodAction>,
 ) -> Result<Json<TimesheetResponse>, ApiError> {
+    body.note = plain_note("note", &body.note)?;
     let (who, period) = reviewed_period(&state, &auth, &body).await?;
     let (now_state, row) = period_state(&state, &who.user.id, period).await?;
     let (summary, figures) = period_summary(&state, &who, period).await?;
@@ -196,8 +197,9 @@ pub async fn approve(
 pub async fn unlock(
     State(state): State<AppState>,
     auth: AuthUser,
-    JsonBody(body): JsonBody<PeriodAction>,
+    JsonBody(mut body): JsonBody<PeriodAction>,
 ) -> Result<Json<TimesheetResponse>, ApiError> {
+    body.note = plain_note("note", &body.note)?;
     let (who, period) = reviewed_period(&state, &auth, &body).await?;
     let (now_state, _) = period_state(&state, &who.user.id, period).await?;
     let record = audit(
@@ -234,7 +236,6 @@ async fn reviewed_period(
     auth: &AuthUser,
     body: &PeriodAction,
 ) -> Result<(UserRow, Period), ApiError> {
-    check_note("note", &body.note)?;
     let id = body
         .user_id
         .as_deref()

@@ -49,13 +49,16 @@ pub struct ListQuery {
 
 pub(crate) use crate::timesheets::time;
 
-pub(crate) fn check_note(what: &str, text: &str) -> Result<(), ApiError> {
+/// A note or reason as it is stored and shown to reviewers: at most [`MAX_NOTE_CHARS`], no
+/// control characters, bidi and other format characters dropped
+/// (`metron_core::limits::plain_text`).
+pub(crate) fn plain_note(what: &str, text: &str) -> Result<String, ApiError> {
     if text.chars().count() > MAX_NOTE_CHARS {
         return Err(ApiError::BadRequest(format!(
             "{what} is longer than {MAX_NOTE_CHARS} characters"
         )));
     }
-    Ok(())
+    metron_core::limits::plain_text(what, text).map_err(ApiError::BadRequest)
 }
 
 /// A range of at most [`MAX_RANGE_DAYS`] from two required RFC 3339 query values.

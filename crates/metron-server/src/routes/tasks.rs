@@ -58,11 +58,15 @@ pub async fn create_task(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
-/// A task's name and project, trimmed and checked against the limits of `metron_core::limits`.
-fn checked_task(task: NewTask) -> Result<NewTask, ApiError> {
+/// A task's name and project, trimmed and checked against the limits of `metron_core::limits`
+/// (no control characters, format characters such as bidi controls dropped). The API and
+/// `metron-server task add` both come here.
+pub fn checked_task(task: NewTask) -> Result<NewTask, ApiError> {
+    let plain =
+        |field, text: &str| limits::plain_text(field, text.trim()).map_err(ApiError::BadRequest);
     let task = NewTask {
-        name: task.name.trim().to_string(),
-        project: task.project.trim().to_string(),
+        name: plain("name", &task.name)?.trim().to_string(),
+        project: plain("project", &task.project)?.trim().to_string(),
     };
     limits::check_text("name", &task.name, limits::MAX_TASK_TEXT).map_err(ApiError::BadRequest)?;
     limits::check_text("project", &task.project, limits::MAX_TASK_TEXT)

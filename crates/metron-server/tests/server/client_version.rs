@@ -6,6 +6,7 @@ use super::*;
 on_both!(
     admins_announce_a_release_that_everyone_in_their_organization_reads,
     an_announcement_is_checked_and_refused_in_the_api_error_shape,
+    a_link_that_reads_otherwise_than_it_leads_is_refused_and_a_look_alike_host_shown_in_punycode,
 );
 
 const PATH: &str = "/api/v1/client-version";
@@ -117,6 +118,46 @@ async fn an_announcement_is_checked_and_refused_in_the_api_error_shape(f: Fixtur
         .await;
     assert_eq!(status, StatusCode::OK, "{stored}");
     assert_eq!(stored["notes"].as_str().unwrap().chars().count(), 2000);
+}
+
+/// Issue 27: the link leads where it reads.
+async fn a_link_that_reads_otherwise_than_it_leads_is_refused_and_a_look_alike_host_shown_in_punycode(
+    f: Fixture,
+) {
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    for link in [
+        "https://metron.example.com@evil.test/metron-0.3.0.msi",
+        "https://metron:release@evil.test/",
+        "https://example.com/metron-\u{202E}isM.exe",
+        "https://example.com/metron-%E2%80%AEisM.exe",
+        "https://example.com/get%00.msi",
+        "https://example.com/get?a=%0d%0aSet-Cookie:%20x",
+    ] {
+        let (status, answer) = f
+            .call(
+                "PUT",
+                PATH,
+                Some(&boss),
+                Some(json!({"latest": "0.3.0", "download_url": link})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{link:?} -> {answer}");
+    }
+    // A host with a Cyrillic а (U+0430) for the Latin a is stored, and read by everyone, as
+    // the punycode name it is.
+    let (status, stored) = f
+        .call(
+            "PUT",
+            PATH,
+            Some(&boss),
+            Some(json!({"latest": "0.3.0", "download_url": "https://\u{0430}pple.com/metron"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["download_url"], "https://xn--pple-43d.com/metron");
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let (_, read) = f.call("GET", PATH, Some(&ann), None).await;
+    assert_eq!(read["download_url"], "https://xn--pple-43d.com/metron");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! processes on 127.0.0.1 for races and shutdown. One binary, several modules.
 
 mod api;
+mod audit_chain;
 mod backup;
 mod bounded;
 mod client_version;
@@ -12,6 +13,8 @@ mod events;
 mod exact;
 mod hardening;
 mod init;
+mod late_intervals;
+mod plain_text;
 mod processes;
 mod reports;
 mod schema;
