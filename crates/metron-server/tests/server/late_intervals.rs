@@ -67,7 +67,7 @@ async fn an_interval_older_than_the_edit_window_and_the_delivery_days_is_refused
     assert!(reason.contains("7-day edit window"), "{reason}");
 
     // A window of 0 days leaves the 90 days of delivery; 366 days reach further back.
-    for (window, old, accepted) in [(0, 91, false), (0, 89, true), (366, 450, true)] {
+    for (window, old, accepted) in [(0, 91, false), (0, 89, true), (366, 390, true)] {
         let (status, body) = f
             .call(
                 "PUT",
