@@ -6,12 +6,13 @@ use metron_core::timesheet::Figures;
 use crate::reports::DailyReportResponse;
 use crate::timesheets::{TeamTimesheet, TimesheetResponse};
 
-/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
-/// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
-/// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
-/// another separator splits the field there). Leading tab and CR are defused too.
+/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @, and their fullwidth
+/// forms ＝ ＋ － ＠, which spreadsheets with East Asian input normalize to them) is defused with
+/// a leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the
+/// start of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened
+/// with another separator splits the field there). Leading tab and CR are defused too.
 pub(crate) fn csv_field(text: &str) -> String {
-    const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
+    const TRIGGERS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
     const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -145,6 +146,11 @@ mod tests {
         assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
         assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
         assert_eq!(csv_field("\tx"), "\"'\tx\"");
+        assert_eq!(csv_field("＝HYPERLINK(1)"), "\"'＝HYPERLINK(1)\"");
+        assert_eq!(csv_field("a;＋1"), "\"a;'＋1\"");
+        assert_eq!(csv_field("－1"), "\"'－1\"");
+        assert_eq!(csv_field("＠SUM(1)"), "\"'＠SUM(1)\"");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
         assert_eq!(
             csv_field("a-b"),
             "\"a-b\"",
