@@ -41,6 +41,14 @@ pub struct Limits {
     pub task_creations_per_minute: usize,
     /// The widest range `GET /api/v1/intervals` reads; a wider one is cut to it (and says so).
     pub max_interval_range: Duration,
+    /// Bytes one export (the event log, a CSV) writes before it stops and says so: the
+    /// bound on what one request costs the server in time and bandwidth (its memory is
+    /// bounded by streaming a day at a time, whatever this is).
+    pub max_export_bytes: u64,
+    /// Event-log exports running at once (each holds one day of intervals and a thread);
+    /// another waits up to `export_wait`, then is answered 503 with Retry-After.
+    pub export_permits: usize,
+    pub export_wait: Duration,
 }
 
 const DAY: u64 = 86_400;
@@ -63,6 +71,9 @@ impl Default for Limits {
             max_tasks_per_org: 10_000,
             task_creations_per_minute: 30,
             max_interval_range: Duration::from_secs(31 * DAY),
+            max_export_bytes: 256 * 1024 * 1024,
+            export_permits: 2,
+            export_wait: Duration::from_secs(5),
         }
     }
 }

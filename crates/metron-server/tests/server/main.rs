@@ -8,6 +8,7 @@ mod config;
 mod connections;
 mod devices;
 mod events;
+mod exports;
 mod hardening;
 mod init;
 mod processes;
