@@ -1,4 +1,4 @@
-//! Exports written as they are sent (issue 27): a producer on a blocking thread writes an
+//! Exports written as they are sent (issue 27): a producer on a thread of its own writes an
 //! answer a day at a time into an [`ExportSink`], which hands it on in chunks through a small
 //! bounded channel to the response body (`routes::stream`). So an export holds one day of its
 //! range and a few chunks at most, whatever the range, and its work never runs on the async
@@ -76,7 +76,7 @@ impl ExportSink {
     }
 
     /// Appends `text`; a full chunk goes to the client, waiting while it has enough unread
-    /// (call from a blocking thread only).
+    /// (call from the producer's thread only, never from the async runtime).
     pub fn push(&mut self, text: &str) -> Result<(), ExportError> {
         self.pending.push_str(text);
         if self.pending.len() >= CHUNK_BYTES {

@@ -71,7 +71,7 @@ impl Default for Limits {
             max_tasks_per_org: 10_000,
             task_creations_per_minute: 30,
             max_interval_range: Duration::from_secs(31 * DAY),
-            max_export_bytes: 256 * 1024 * 1024,
+            max_export_bytes: 1024 * 1024 * 1024,
             export_permits: 2,
             export_wait: Duration::from_secs(5),
         }

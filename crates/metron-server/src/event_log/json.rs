@@ -61,10 +61,11 @@ impl LogWriter for JsonLog {
         }
         sink.push("],\"events\":[")?;
         let mut cut_at = None;
-        for (n, e) in log.events.iter().enumerate() {
+        let mut last: Option<DateTime<Utc>> = None;
+        for e in log.events() {
             // Past the budget, stop between two seconds: `resume_from` then names a second
             // none of whose events were sent.
-            if sink.over_budget() && n > 0 && log.events[n - 1].at < e.at {
+            if sink.over_budget() && last.is_some_and(|last| last < e.at) {
                 cut_at = Some(e.at);
                 break;
             }
@@ -72,11 +73,12 @@ impl LogWriter for JsonLog {
                 at: e.at,
                 kind: e.kind,
                 window: e.window,
-                task_id: e.task_id.to_string(),
-                interval_id: e.interval_id.to_string(),
+                task_id: log.task_id(&e).to_string(),
+                interval_id: log.interval_id(&e).to_string(),
             };
-            sink.push(if n == 0 { "" } else { "," })?;
+            sink.push(if last.is_none() { "" } else { "," })?;
             sink.push(&json(&event))?;
+            last = Some(e.at);
         }
         sink.push("]}")?;
         Ok(cut_at)

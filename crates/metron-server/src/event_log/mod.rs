@@ -3,11 +3,12 @@
 //! booked on. Read from the stored intervals, so nothing is kept twice and a person's privacy
 //! settings at recording time hold here too.
 //!
-//! An export (issue 27) is written a local day at a time on a blocking thread: the day's
+//! An export (issue 27) is written a local day at a time on a thread of its own: the day's
 //! intervals are read as the database sends them, only what the log needs of each is kept
-//! (`day::LoggedInterval`), the day is put in order (`day::DayLog`, each window once) and
-//! written as JSON (`json.rs`) or XES (`xes.rs`) into the export's sink, which sends it on
-//! while the next day is read. One day of intervals is in memory at a time, whatever the range.
+//! (`day::LoggedInterval`), the day's windows are named once (`day::DayLog`) and its events
+//! merged in time order as they are written as JSON (`json.rs`) or XES (`xes.rs`) into the
+//! export's sink, which sends them on. One day of intervals is in memory at a time, whatever
+//! the range.
 
 mod day;
 mod json;
@@ -135,8 +136,11 @@ async fn read_day(
     );
     let mut intervals = Vec::new();
     while let Some(body) = bodies.next().await {
-        let interval: LoggedInterval = serde_json::from_str(&body?)
+        let mut interval: LoggedInterval = serde_json::from_str(&body?)
             .map_err(|e| ExportError::Failed(format!("stored interval unreadable: {e}")))?;
+        // The day's events are merged from runs in time order (`DayLog`): stable, so events
+        // of one second keep the order they were recorded in.
+        interval.events.sort_by_key(|e| e.offset);
         intervals.push(interval);
     }
     // The query orders by start already; window lookups rely on it, so it is not left to SQL.

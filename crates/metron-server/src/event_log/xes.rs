@@ -46,7 +46,7 @@ impl XesLog {
         }
     }
 
-    fn event(&self, out: &mut String, e: &DayEvent<'_>, log: &DayLog<'_>) {
+    fn event(&self, out: &mut String, e: &DayEvent, log: &DayLog<'_>) {
         let window = log.windows[e.window as usize];
         out.push_str("    <event>\n");
         string(
@@ -73,7 +73,7 @@ impl XesLog {
         if let Some(url) = window.url {
             string(out, 3, "metron:url", url);
         }
-        string(out, 3, "metron:task", e.task_id);
+        string(out, 3, "metron:task", log.task_id(e));
         out.push_str("    </event>\n");
     }
 }
@@ -103,21 +103,9 @@ impl LogWriter for XesLog {
     ) -> Result<Option<DateTime<Utc>>, ExportError> {
         // One trace per task this day, in order of its first event; events keep their time
         // order within each.
-        let mut traces: Vec<(&str, Vec<&DayEvent<'_>>)> = Vec::new();
-        let mut trace_of: HashMap<&str, usize> = HashMap::new();
-        for e in &log.events {
-            let n = *trace_of.entry(e.task_id).or_insert_with(|| {
-                traces.push((e.task_id, Vec::new()));
-                traces.len() - 1
-            });
-            traces[n].1.push(e);
-        }
         let mut out = String::new();
-        for (task_id, events) in &traces {
-            let name = self
-                .task_names
-                .get(*task_id)
-                .map_or(*task_id, String::as_str);
+        for (task_id, events) in log.tasks() {
+            let name = self.task_names.get(task_id).map_or(task_id, String::as_str);
             out.push_str("  <trace>\n");
             string(
                 &mut out,
@@ -126,7 +114,7 @@ impl LogWriter for XesLog {
                 &format!("{name} · {}", log.day.date),
             );
             for e in events {
-                self.event(&mut out, e, log);
+                self.event(&mut out, &e, log);
                 sink.push(&out)?;
                 out.clear();
                 if sink.over_budget() {

@@ -79,7 +79,7 @@ pub async fn events(
         }
     };
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
-    // Each export holds a day of intervals and a blocking thread while it runs: a few at
+    // Each export holds a day of intervals and a thread while it runs: a few at
     // once, the rest told to come back.
     let permit = tokio::time::timeout(
         state.limits.export_wait,
@@ -97,8 +97,8 @@ pub async fn events(
     };
     let runtime = tokio::runtime::Handle::current();
     let budget = state.limits.max_export_bytes;
-    Ok(streamed(content_type, attachment, budget, move |sink| {
+    streamed(content_type, attachment, budget, move |sink| {
         let _permit = permit;
         event_log::export(&runtime, &state, &who, (from, to), format, sink)
-    }))
+    })
 }

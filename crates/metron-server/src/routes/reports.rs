@@ -131,12 +131,12 @@ pub async fn daily_csv(
         day.user.email.replace(['"', '/', '\\'], "_"),
         day.report.date
     );
-    Ok(streamed(
+    streamed(
         "text/csv; charset=utf-8",
         Some(disposition),
         state.limits.max_export_bytes,
         move |sink| csv::write(sink, csv::DAILY_HEADER, csv::daily(&day)),
-    ))
+    )
 }
 
 /// The team's day (admins): each person's figures in their own local day.

@@ -143,12 +143,12 @@ pub async fn sheet_csv(
         period.kind.as_str(),
         period.start
     );
-    Ok(streamed(
+    streamed(
         "text/csv; charset=utf-8",
         Some(disposition),
         state.limits.max_export_bytes,
         move |sink| csv::write(sink, csv::TIMESHEET_HEADER, csv::timesheet(&sheet)),
-    ))
+    )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -231,10 +231,10 @@ pub async fn team_sheet_csv(
         period.kind.as_str(),
         period.start
     );
-    Ok(streamed(
+    streamed(
         "text/csv; charset=utf-8",
         Some(disposition),
         state.limits.max_export_bytes,
         move |sink| csv::write(sink, csv::TEAM_HEADER, csv::team(&team)),
-    ))
+    )
 }
