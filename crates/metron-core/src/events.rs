@@ -9,10 +9,11 @@
 //!   when input began and ended around each pause, never one record per key.
 //!
 //! Intervals carry each event as a time and a type ([`crate::model::IntervalEvent`]); the
-//! window it happened in is the window segment covering that second, so [`Event`], with the
-//! window's fields, is what an event log is made of when it is read (the server's
-//! `/api/v1/events`). Pure: times come in as values, nothing is read from the OS. Window fields
-//! arrive already through the privacy filter (E6), so a withheld title is empty here too.
+//! window it happened in is the window segment covering that second, found when the log is
+//! read (the server's `/api/v1/events`, whose answer names each window once a day:
+//! [`crate::wire::EventExport`]). Pure: times come in as values, nothing is read from the OS.
+//! Window fields arrive already through the privacy filter (E6), so a withheld title is empty
+//! in the log too.
 
 use std::collections::HashSet;
 
@@ -61,35 +62,6 @@ impl EventType {
             (MouseScroll, Injected) => InjectedMouseScroll,
             (Keyboard, Hardware) => HardwareKeyboardEvent,
             (Keyboard, Injected) => InjectedKeyboardEvent,
-        }
-    }
-}
-
-/// One event of the stream: when, what, and the window it happened in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Event {
-    pub at: DateTime<Utc>,
-    #[serde(rename = "type")]
-    pub kind: EventType,
-    pub app: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-impl Event {
-    pub fn new(at: DateTime<Utc>, kind: EventType, window: &WindowInfo) -> Self {
-        Event {
-            at,
-            kind,
-            app: window.app.clone(),
-            path: window.path.clone(),
-            title: window.title.clone(),
-            url: window.url.clone(),
         }
     }
 }
@@ -355,13 +327,19 @@ mod tests {
     }
 
     #[test]
-    fn an_event_carries_the_window_as_filtered_and_serializes_with_its_type_name() {
+    fn an_export_names_the_event_type_and_leaves_a_withheld_title_out() {
         let kind = WindowEvents::new()
             .observe(&window("code", "", None))
             .expect("first window opens");
-        let e = Event::new(at(12, 0, 0), kind, &window("code", "", None));
-        let json = serde_json::to_value(&e).unwrap();
-        assert_eq!(json["type"], "WindowOpen");
+        assert_eq!(serde_json::to_value(kind).unwrap(), "WindowOpen");
+        let w = window("code", "", None);
+        let exported = crate::wire::ExportWindow {
+            app: w.app,
+            title: w.title,
+            url: w.url,
+            path: w.path,
+        };
+        let json = serde_json::to_value(&exported).unwrap();
         assert_eq!(json["app"], "code");
         assert_eq!(json["path"], "/usr/bin/code");
         assert!(json.get("title").is_none(), "a withheld title is left out");

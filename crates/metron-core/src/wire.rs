@@ -329,12 +329,69 @@ pub struct Withdrawal {
     pub reason: String,
 }
 
-/// One event with the interval and task it came in.
+/// `GET /api/v1/events` (issue 27's shape): a person's window and input events in a range,
+/// a day at a time. Each day names each window once (`windows`) and its events refer to it
+/// by index, so a window's strings travel once a day however many events happened in it.
+/// The server writes it as it reads (a chunked body), so the document's last fields say
+/// whether it is whole: `complete` is false when the server stopped at its byte budget, and
+/// `resume_from` is where to ask again. An error after the answer started leaves the body
+/// unfinished (no closing brace), never a shorter document that parses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-pub struct EventRecord {
-    #[serde(flatten)]
-    pub event: crate::events::Event,
+pub struct EventExport {
+    pub user_id: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The UTC offset the range is cut into local days at: that of the person's latest
+    /// interval before `to` (0 when there is none).
+    pub utc_offset_minutes: i32,
+    /// Every local day the range touches, in order, the first and last cut to the range.
+    pub days: Vec<EventDay>,
+    /// False when the server stopped at its byte budget: the events from `resume_from` on
+    /// are missing.
+    pub complete: bool,
+    /// Where to ask again (`from`) for the rest, when `complete` is false. Nothing at that
+    /// second was sent: the server stops between seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_from: Option<DateTime<Utc>>,
+}
+
+/// One local day of an [`EventExport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventDay {
+    pub date: chrono::NaiveDate,
+    /// The part of the range in this day: [from, to).
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The windows the day's events happened in, each once.
+    pub windows: Vec<ExportWindow>,
+    /// The day's events in time order.
+    pub events: Vec<ExportEvent>,
+}
+
+/// A window as the privacy settings of its recording left it: a withheld title is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExportWindow {
+    pub app: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// One event: when, what, the window it happened in (an index into its day's `windows`), and
+/// the interval and task it came with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ExportEvent {
+    pub at: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub kind: crate::events::EventType,
+    pub window: u32,
     pub task_id: String,
     pub interval_id: String,
 }

@@ -16,6 +16,7 @@ pub mod daily_bytes;
 pub mod db;
 pub mod error;
 pub mod event_log;
+pub mod export;
 pub mod extract;
 pub mod ingest;
 pub mod init;
@@ -27,7 +28,6 @@ pub mod retention;
 pub mod routes;
 pub mod timesheets;
 pub mod web;
-pub mod xes;
 pub mod zones;
 
 use std::sync::Arc;
@@ -58,6 +58,8 @@ pub struct AppState {
     pub login_limiter: Arc<auth::LoginLimiter>,
     /// Password checks running at once (argon2 is CPU and memory heavy).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Event-log exports running at once (`Limits::export_permits`).
+    pub exports: Arc<tokio::sync::Semaphore>,
     /// Task creations per user.
     pub task_limiter: Arc<auth::RateLimiter>,
     /// Writes per caller a minute beyond intervals (`budget.rs`).
@@ -81,6 +83,7 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             daily_bytes: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
+            exports: Arc::new(tokio::sync::Semaphore::new(limits.export_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(
                 limits.task_creations_per_minute,
                 std::time::Duration::from_secs(60),

@@ -50,6 +50,14 @@ pub struct Limits {
     pub writes_per_minute: usize,
     /// Devices one person may have reported.
     pub max_devices_per_user: u64,
+    /// Bytes one export (the event log, a CSV) writes before it stops and says so: the
+    /// bound on what one request costs the server in time and bandwidth (its memory is
+    /// bounded by streaming a day at a time, whatever this is).
+    pub max_export_bytes: u64,
+    /// Event-log exports running at once (each holds one day of intervals and a thread);
+    /// another waits up to `export_wait`, then is answered 503 with Retry-After.
+    pub export_permits: usize,
+    pub export_wait: Duration,
 }
 
 const DAY: u64 = 86_400;
@@ -76,6 +84,9 @@ impl Default for Limits {
             max_write_bytes_per_user_day: 2 * 1024 * 1024,
             writes_per_minute: 60,
             max_devices_per_user: 100,
+            max_export_bytes: 1024 * 1024 * 1024,
+            export_permits: 2,
+            export_wait: Duration::from_secs(5),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! each.
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
 use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, User};
 use metron_core::Interval;
@@ -86,6 +87,15 @@ pub trait ReportStore: Send + Sync {
         -> Result<Vec<DeviceRow>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
+    /// The stored bodies (JSON) of the user's intervals that overlap [from, to), by start
+    /// time, as the database sends them: an export parses each as it arrives instead of
+    /// holding them all.
+    fn interval_bodies<'a>(
+        &'a self,
+        user_id: &'a str,
+        from: i64,
+        to: i64,
+    ) -> BoxStream<'a, Result<String, DbError>>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
@@ -513,6 +523,26 @@ macro_rules! report_store {
                     .await
                     .map_err(classify)?;
                     parse_bodies(&rows)
+                }
+
+                fn interval_bodies<'a>(
+                    &'a self,
+                    user_id: &'a str,
+                    from: i64,
+                    to: i64,
+                ) -> futures_util::stream::BoxStream<'a, Result<String, DbError>> {
+                    use futures_util::StreamExt as _;
+                    sqlx::query_scalar(
+                        "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900
+                         AND started_at < $3 AND ended_at > $2
+                         ORDER BY started_at LIMIT 100000",
+                    )
+                    .bind(user_id)
+                    .bind(from)
+                    .bind(to)
+                    .fetch(&self.pool)
+                    .map(|row| row.map_err(classify))
+                    .boxed()
                 }
 
                 async fn delete_intervals_ending_by(

@@ -1,17 +1,21 @@
 //! The CSV answers (RFC 4180, CRLF): a person's day, a person's and a team's timesheet; every
-//! text field quoted and defused against spreadsheet formulas.
+//! text field quoted and defused against spreadsheet formulas. Each is made a block of lines
+//! at a time and streamed (`routes::stream`) within the export byte budget.
 
 use metron_core::timesheet::Figures;
+
+use crate::export::{ExportError, ExportSink};
 
 use crate::reports::DailyReportResponse;
 use crate::timesheets::{TeamTimesheet, TimesheetResponse};
 
-/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @) is defused with a
-/// leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the start
-/// of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened with
-/// another separator splits the field there). Leading tab and CR are defused too.
+/// A CSV text field, always quoted (RFC 4180). A formula trigger (= + - @, and their fullwidth
+/// forms ＝ ＋ － ＠, which spreadsheets with East Asian input normalize to them) is defused with
+/// a leading apostrophe wherever a spreadsheet could take it as the start of a cell: at the
+/// start of the field, and after a `;`, comma, tab, CR or LF inside it (a spreadsheet opened
+/// with another separator splits the field there). Leading tab and CR are defused too.
 pub(crate) fn csv_field(text: &str) -> String {
-    const TRIGGERS: [char; 4] = ['=', '+', '-', '@'];
+    const TRIGGERS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
     const SPLITS: [char; 5] = [';', ',', '\t', '\r', '\n'];
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -30,78 +34,106 @@ pub(crate) fn csv_field(text: &str) -> String {
     out
 }
 
-/// The CSV of a person's day: one line per stretch of the timeline, in their local times.
-pub fn daily(day: &DailyReportResponse) -> String {
+/// Writes a CSV into an export's sink: the header, then each block (a day's rows, or a
+/// person's) as it is made. Past the byte budget it stops before the next block with a last
+/// row that says rows are missing, so a spreadsheet shows the cut where a reader looks.
+pub fn write(
+    sink: &mut ExportSink,
+    header: &str,
+    blocks: impl Iterator<Item = String>,
+) -> Result<(), ExportError> {
+    sink.push(header)?;
+    for block in blocks {
+        if sink.over_budget() {
+            let note = format!(
+                "(stopped at the server's export budget of {} bytes: the rows after this are missing)",
+                sink.budget()
+            );
+            return sink.push(&format!("{}\r\n", csv_field(&note)));
+        }
+        sink.push(&block)?;
+    }
+    Ok(())
+}
+
+/// The header of [`daily`].
+pub const DAILY_HEADER: &str = "date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n";
+
+/// The CSV of a person's day: a line per stretch of the timeline, in their local times.
+pub fn daily(day: &DailyReportResponse) -> impl Iterator<Item = String> + '_ {
     let offset = chrono::FixedOffset::east_opt(day.report.utc_offset_minutes * 60)
         .unwrap_or(chrono::FixedOffset::east_opt(0).expect("0 is valid"));
-    let mut csv =
-        String::from("date,user,start,end,task,tracked_secs,active_secs,activity_pct\r\n");
-    for e in &day.report.timeline {
+    let user = csv_field(&day.user.email);
+    day.report.timeline.iter().map(move |e| {
         let task = day.task_names.get(&e.task_id).unwrap_or(&e.task_id);
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\r\n",
+        format!(
+            "{},{user},{},{},{},{},{},{}\r\n",
             day.report.date,
-            csv_field(&day.user.email),
             e.started_at.with_timezone(&offset).to_rfc3339(),
             e.ended_at.with_timezone(&offset).to_rfc3339(),
             csv_field(task),
             e.tracked_secs,
             e.active_secs,
             e.activity_pct
-        ));
-    }
-    csv
+        )
+    })
 }
 
-/// The CSV of a timesheet (RFC 4180, CRLF).
-pub fn timesheet(sheet: &TimesheetResponse) -> String {
-    let hours = |secs: u64| format!("{:.2}", secs as f64 / 3600.0);
-    let mut csv = String::from(
-        "user,date,task,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n",
-    );
-    let state = sheet.state.as_str();
-    let user = csv_field(&sheet.user.email);
-    let mut row = |date: &str, task: &str, f: &metron_core::timesheet::Figures| {
-        csv.push_str(&format!(
-            "{user},{date},{},{},{},{},{},{},{},{state}\r\n",
-            csv_field(task),
-            f.tracked_secs,
-            f.active_secs,
-            f.manual_secs,
-            f.total_secs,
-            f.activity_pct,
-            hours(f.total_secs)
-        ));
-    };
-    for day in &sheet.timesheet.days {
+/// The header of [`timesheet`].
+pub const TIMESHEET_HEADER: &str =
+    "user,date,task,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+
+/// The CSV of a timesheet, a day at a time: a line per task with time and the day's total,
+/// then the period's total.
+pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_ {
+    let days = sheet.timesheet.days.iter().map(move |day| {
+        let mut csv = String::new();
         let date = day.date.to_string();
         for t in &day.tasks {
-            row(
-                &date,
-                sheet.task_names.get(&t.task_id).unwrap_or(&t.task_id),
-                &t.figures,
-            );
+            let task = sheet.task_names.get(&t.task_id).unwrap_or(&t.task_id);
+            sheet_row(&mut csv, sheet, &date, task, &t.figures);
         }
         if !day.tasks.is_empty() {
-            row(&date, "(day total)", &day.figures);
+            sheet_row(&mut csv, sheet, &date, "(day total)", &day.figures);
         }
-    }
+        csv
+    });
     let period = sheet.timesheet.period;
-    row(
-        &format!("{} {}", period.kind.as_str(), period.start),
-        "(total)",
-        &sheet.timesheet.figures,
-    );
-    csv
+    let total = std::iter::once_with(move || {
+        let mut csv = String::new();
+        let label = format!("{} {}", period.kind.as_str(), period.start);
+        sheet_row(&mut csv, sheet, &label, "(total)", &sheet.timesheet.figures);
+        csv
+    });
+    days.chain(total)
 }
 
-/// The CSV of a team's timesheet.
-pub fn team(team: &TeamTimesheet) -> String {
-    let mut csv = String::from(
-        "user,name,date,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n",
-    );
+/// A line of [`timesheet`].
+fn sheet_row(csv: &mut String, sheet: &TimesheetResponse, date: &str, task: &str, f: &Figures) {
+    csv.push_str(&format!(
+        "{},{date},{},{},{},{},{},{},{:.2},{}\r\n",
+        csv_field(&sheet.user.email),
+        csv_field(task),
+        f.tracked_secs,
+        f.active_secs,
+        f.manual_secs,
+        f.total_secs,
+        f.activity_pct,
+        f.total_secs as f64 / 3600.0,
+        sheet.state.as_str()
+    ));
+}
+
+/// The header of [`team`].
+pub const TEAM_HEADER: &str =
+    "user,name,date,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+
+/// The CSV of a team's timesheet, a person at a time: a line per day with time, then their
+/// total.
+pub fn team(team: &TeamTimesheet) -> impl Iterator<Item = String> + '_ {
     let total_label = format!("{} {}", team.period.kind.as_str(), team.period.start);
-    for person in &team.people {
+    team.people.iter().map(move |person| {
+        let mut csv = String::new();
         let (user, name) = (csv_field(&person.user.email), csv_field(&person.user.name));
         let state = person.state.as_str();
         let mut row = |date: &str, f: &Figures| {
@@ -119,8 +151,8 @@ pub fn team(team: &TeamTimesheet) -> String {
             row(&day.date.to_string(), &day.figures);
         }
         row(&total_label, &person.figures);
-    }
-    csv
+        csv
+    })
 }
 
 #[cfg(test)]
@@ -145,6 +177,11 @@ mod tests {
         assert_eq!(csv_field("a,+1"), "\"a,'+1\"");
         assert_eq!(csv_field("a\t@SUM(1)"), "\"a\t'@SUM(1)\"");
         assert_eq!(csv_field("\tx"), "\"'\tx\"");
+        assert_eq!(csv_field("＝HYPERLINK(1)"), "\"'＝HYPERLINK(1)\"");
+        assert_eq!(csv_field("a;＋1"), "\"a;'＋1\"");
+        assert_eq!(csv_field("－1"), "\"'－1\"");
+        assert_eq!(csv_field("＠SUM(1)"), "\"'＠SUM(1)\"");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
         assert_eq!(
             csv_field("a-b"),
             "\"a-b\"",

@@ -1,19 +1,20 @@
 //! `GET /api/v1/events`: the event log (`crate::event_log`) for process mining, as JSON or as
-//! XES (IEEE 1849, `crate::xes`).
+//! XES (IEEE 1849), streamed a day at a time (`routes::stream`).
+
+use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use chrono::Duration;
-use metron_core::wire::EventRecord;
+use metron_core::wire::EventExport;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
-use crate::event_log;
+use crate::event_log::{self, Format};
 use crate::extract::{AuthUser, QueryParams};
 use crate::routes::intervals::parse_time;
+use crate::routes::stream::streamed;
 use crate::timesheets::subject;
 use crate::AppState;
 
@@ -37,15 +38,20 @@ pub struct EventsQuery {
     format: Option<String>,
 }
 
-/// The events of a person in a range, in time order: as JSON, or as an XES event log.
+/// The events of a person in a range, in time order: as JSON, or as an XES event log. The
+/// answer is streamed a local day at a time (chunked, no Content-Length). Past the server's
+/// export budget the JSON ends with `complete: false` and `resume_from`, the XES with a
+/// comment saying where to ask again and no closing `</log>`. An error after the answer
+/// started cuts the body before its end (no closing brace or tag).
 #[utoipa::path(get, tag = "events", path = "/api/v1/events", security(("bearer" = [])), params(EventsQuery), responses(
-    (status = 200, description = "The events as JSON; with format=xes an XES event log", content(
-        (Vec<EventRecord> = "application/json"),
+    (status = 200, description = "The events as JSON (each window once a day, events refer to it); with format=xes an XES event log", content(
+        (EventExport = "application/json"),
         (String = "application/xml"))),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
-    (status = 404, body = metron_core::wire::ErrorBody)))]
+    (status = 404, body = metron_core::wire::ErrorBody),
+    (status = 503, description = "As many exports as the server runs at once are running: try again after Retry-After", body = metron_core::wire::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -63,9 +69,9 @@ pub async fn events(
             widest.num_days()
         )));
     }
-    let xes = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("xes") => true,
+    let format = match q.format.as_deref() {
+        None | Some("json") => Format::Json,
+        Some("xes") => Format::Xes,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
                 "format is json or xes, not {other:?}"
@@ -73,27 +79,26 @@ pub async fn events(
         }
     };
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
-    let events = event_log::read(&state, &who, from, to).await?;
-    if !xes {
-        let records: Vec<EventRecord> = events.into_iter().map(|e| e.record).collect();
-        return Ok(Json(records).into_response());
-    }
-    let title = format!(
-        "Metron events of {} from {} to {}",
-        who.user.email,
-        from.to_rfc3339(),
-        to.to_rfc3339()
-    );
-    let body = crate::xes::write(&who.user.email, &title, &events);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/xml; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"metron-events.xes\"",
-            ),
-        ],
-        body,
+    // Each export holds a day of intervals and a thread while it runs: a few at
+    // once, the rest told to come back.
+    let permit = tokio::time::timeout(
+        state.limits.export_wait,
+        Arc::clone(&state.exports).acquire_owned(),
     )
-        .into_response())
+    .await
+    .map_err(|_| ApiError::Busy { retry_after: 5 })?
+    .map_err(|_| ApiError::Busy { retry_after: 5 })?;
+    let (content_type, attachment) = match format {
+        Format::Json => ("application/json", None),
+        Format::Xes => (
+            "application/xml; charset=utf-8",
+            Some("attachment; filename=\"metron-events.xes\"".to_string()),
+        ),
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let budget = state.limits.max_export_bytes;
+    streamed(content_type, attachment, budget, move |sink| {
+        let _permit = permit;
+        event_log::export(&runtime, &state, &who, (from, to), format, sink)
+    })
 }

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod requests;
 pub mod rules;
 pub mod sheets;
+pub mod stream;
 pub mod tasks;
 pub mod unusual;
 pub mod users;

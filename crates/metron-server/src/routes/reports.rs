@@ -2,8 +2,7 @@
 //! figures come from `crate::reports`; this module checks who may read what and shapes answers.
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -13,6 +12,7 @@ use crate::reports::{
     classifier, names_of, team_report, user_day, DailyReportResponse, TeamReport,
 };
 use crate::routes::csv;
+use crate::routes::stream::streamed;
 use crate::timesheets::subject;
 use crate::AppState;
 use chrono::NaiveDate;
@@ -148,20 +148,17 @@ pub async fn daily_csv(
     QueryParams(q): QueryParams<DailyQuery>,
 ) -> Result<Response, ApiError> {
     let day = daily_response(&state, &auth, &q).await?;
-    let csv = csv::daily(&day);
     let disposition = format!(
         "attachment; filename=\"metron-{}-{}.csv\"",
         day.user.email.replace(['"', '/', '\\'], "_"),
         day.report.date
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        csv,
+    streamed(
+        "text/csv; charset=utf-8",
+        Some(disposition),
+        state.limits.max_export_bytes,
+        move |sink| csv::write(sink, csv::DAILY_HEADER, csv::daily(&day)),
     )
-        .into_response())
 }
 
 /// The team's day (admins): each person's figures in their own local day.

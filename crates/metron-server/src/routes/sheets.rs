@@ -2,8 +2,7 @@
 //! person's or a team's week or month, as JSON and CSV.
 
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use metron_core::timesheet::{Period, PeriodKind, Policy};
 use metron_core::wire::User;
@@ -14,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
 use crate::routes::csv;
 use crate::routes::reports::parse_date;
+use crate::routes::stream::streamed;
 use crate::timesheets::{self, audit, sheet_of, subject, TeamTimesheet, TimesheetResponse};
 use crate::AppState;
 
@@ -137,21 +137,18 @@ pub async fn sheet_csv(
     let period = period_of(q.period.as_deref(), q.date.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
     let sheet = sheet_of(&state, who, period).await?;
-    let csv = csv::timesheet(&sheet);
     let disposition = format!(
         "attachment; filename=\"metron-{}-{}-{}.csv\"",
         sheet.user.email.replace(['"', '/', '\\'], "_"),
         period.kind.as_str(),
         period.start
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        csv,
+    streamed(
+        "text/csv; charset=utf-8",
+        Some(disposition),
+        state.limits.max_export_bytes,
+        move |sink| csv::write(sink, csv::TIMESHEET_HEADER, csv::timesheet(&sheet)),
     )
-        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -234,12 +231,10 @@ pub async fn team_sheet_csv(
         period.kind.as_str(),
         period.start
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        csv::team(&team),
+    streamed(
+        "text/csv; charset=utf-8",
+        Some(disposition),
+        state.limits.max_export_bytes,
+        move |sink| csv::write(sink, csv::TEAM_HEADER, csv::team(&team)),
     )
-        .into_response())
 }

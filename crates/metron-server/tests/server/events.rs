@@ -1,5 +1,6 @@
 //! `/api/v1/events` (issue 15): the window and input events of stored intervals, as JSON and
-//! as an XES log that pm4py (from PyPI) loads and mines a process model from.
+//! as an XES log that pm4py (from PyPI) loads and mines a process model from; a day at a
+//! time, each window named once a day (issue 27).
 
 use super::*;
 use std::path::PathBuf;
@@ -8,6 +9,8 @@ use std::process::Command;
 on_both!(
     the_event_log_is_read_in_time_order_and_served_as_xes,
     the_event_log_is_refused_outside_its_rules,
+    a_window_is_sent_once_a_day_however_many_events_happened_in_it,
+    a_multi_day_export_is_its_days_one_after_another,
 );
 
 const T0: &str = "2026-11-23T08:00:00Z";
@@ -77,15 +80,21 @@ fn intervals(task: &str) -> Vec<Value> {
 }
 
 /// Ann's token and task, her three intervals stored.
-async fn stored(f: &Fixture) -> (String, String) {
+pub async fn stored(f: &Fixture) -> (String, String) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
+    store(f, &ann, intervals(&task)).await;
+    (ann, task)
+}
+
+/// Stores `intervals` as Ann, every one accepted.
+async fn store(f: &Fixture, ann: &str, intervals: Vec<Value>) {
     let (status, body) = f
         .call(
             "POST",
             "/api/v1/intervals",
-            Some(&ann),
-            Some(json!({"intervals": intervals(&task)})),
+            Some(ann),
+            Some(json!({"intervals": intervals})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -97,7 +106,24 @@ async fn stored(f: &Fixture) -> (String, String) {
             .all(|r| r["status"] == "accepted"),
         "{body}"
     );
-    (ann, task)
+}
+
+/// The events of an export, each with its window's fields in place of the index (the shape
+/// before windows were named once), in the order sent.
+pub fn flat(export: &Value) -> Vec<Value> {
+    let mut events = Vec::new();
+    for day in export["days"].as_array().unwrap() {
+        for e in day["events"].as_array().unwrap() {
+            let mut event = e.clone();
+            let window = &day["windows"][e["window"].as_u64().unwrap() as usize];
+            for (key, value) in window.as_object().unwrap() {
+                event[key] = value.clone();
+            }
+            event.as_object_mut().unwrap().remove("window");
+            events.push(event);
+        }
+    }
+    events
 }
 
 /// Both days of Ann's events as XES.
@@ -118,14 +144,11 @@ async fn the_event_log_is_read_in_time_order_and_served_as_xes(f: Fixture) {
 
     // The first 90 s: seven events, in time order, with the interval and task they came in.
     let path = format!("/api/v1/events?from={}&to={}", at(0), at(90));
-    let (status, events) = f.call("GET", &path, Some(&ann), None).await;
-    assert_eq!(status, StatusCode::OK, "{events}");
-    let kinds: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let (status, export) = f.call("GET", &path, Some(&ann), None).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["complete"], true);
+    let events = flat(&export);
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
         [
@@ -252,10 +275,92 @@ async fn the_event_log_is_refused_outside_its_rules(f: Fixture) {
             "{query}: {body}"
         );
     }
-    let (status, events) = f
+    let (status, export) = f
         .call("GET", &format!("/api/v1/events?{range}"), Some(&boss), None)
         .await;
-    assert_eq!((status, events), (StatusCode::OK, json!([])));
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["days"][0]["events"], json!([]), "{export}");
+    assert_eq!(export["complete"], true);
+}
+
+/// A minute in one window with an event every second: the window's title travels once.
+async fn a_window_is_sent_once_a_day_however_many_events_happened_in_it(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let task = f.task(&ann).await;
+    let title = "Quarterly report, draft 7 (shared)";
+    let minute = |start: i64| {
+        let mut i = interval(&task, start, 60);
+        i["windows"] = json!([{"offset": 0, "seconds": 60, "app": "writer", "title": title,
+                               "url": null, "path": "/usr/bin/writer"}]);
+        i["events"] = (0..60)
+            .map(|s| event(s, "HardwareKeyboardEvent"))
+            .collect::<Vec<_>>()
+            .into();
+        i
+    };
+    store(&f, &ann, vec![minute(0), minute(60), minute(86_400)]).await;
+    let path = format!("/api/v1/events?from={}&to={}", at(0), at(2 * 86_400));
+    let (status, _, text) = f.get_text(&path, &ann).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(flat(&export).len(), 180, "{text}");
+    assert_eq!(
+        text.matches(title).count(),
+        2,
+        "once in each of the two days it was used: {text}"
+    );
+    let first = &export["days"][0];
+    assert_eq!(first["windows"].as_array().unwrap().len(), 1);
+    assert!(first["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["window"] == 0 && e.get("title").is_none()));
+}
+
+/// An export of three local days (Ann's offset is +01:00) is the three one-day exports one
+/// after another, as JSON (its `days`) and as XES (its traces).
+async fn a_multi_day_export_is_its_days_one_after_another(f: Fixture) {
+    let (ann, _) = stored(&f).await;
+    let midnight = |day: i64| at(-9 * 3600 + day * 86_400);
+    let get = |from: String, to: String, format: &'static str| {
+        let ann = ann.clone();
+        let f = &f;
+        async move {
+            let path = format!("/api/v1/events?from={from}&to={to}&format={format}");
+            let (status, _, text) = f.get_text(&path, &ann).await;
+            assert_eq!(status, StatusCode::OK, "{text}");
+            text
+        }
+    };
+    let whole: Value = serde_json::from_str(&get(midnight(0), midnight(3), "json").await).unwrap();
+    let mut days = Vec::new();
+    let mut traces = String::new();
+    for day in 0..3 {
+        let one: Value =
+            serde_json::from_str(&get(midnight(day), midnight(day + 1), "json").await).unwrap();
+        assert_eq!(one["days"].as_array().unwrap().len(), 1, "{one}");
+        days.push(one["days"][0].clone());
+        let xes = get(midnight(day), midnight(day + 1), "xes").await;
+        let start = xes
+            .find("  <trace>")
+            .unwrap_or(xes.len() - "</log>\n".len());
+        traces.push_str(&xes[start..xes.len() - "</log>\n".len()]);
+    }
+    assert_eq!(whole["days"], Value::from(days));
+    assert_eq!(
+        whole["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["date"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["2026-11-23", "2026-11-24", "2026-11-25"]
+    );
+    assert_eq!(flat(&whole).len(), 12);
+    let xes = get(midnight(0), midnight(3), "xes").await;
+    let start = xes.find("  <trace>").unwrap();
+    assert_eq!(&xes[start..xes.len() - "</log>\n".len()], traces);
 }
 
 fn script() -> PathBuf {

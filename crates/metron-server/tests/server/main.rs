@@ -11,6 +11,7 @@ mod connections;
 mod devices;
 mod events;
 mod exact;
+mod exports;
 mod hardening;
 mod init;
 mod late_intervals;

@@ -11,7 +11,8 @@ on_both!(
     retention_keeps_old_days_as_aggregates_that_report_the_same,
     retention_days_tile_across_runs_when_the_offset_changes,
     an_interval_older_than_retention_is_refused,
-    counts_a_desktop_did_not_measure_are_reported_as_not_measured
+    counts_a_desktop_did_not_measure_are_reported_as_not_measured,
+    fullwidth_formula_starts_are_defused_in_a_csv,
 );
 
 /// An interval with an editor window then a browser on a video site, like `interval` otherwise.
@@ -548,4 +549,49 @@ async fn counts_a_desktop_did_not_measure_are_reported_as_not_measured(f: Fixtur
         .map(|i| i.get("counts_measured").cloned().unwrap_or(json!(true)))
         .collect();
     assert_eq!(flags, [json!(true), json!(false)], "{raw}");
+}
+
+/// Item 7 of issue 27: spreadsheets read the fullwidth ＝ ＋ － ＠ as formula starts too.
+async fn fullwidth_formula_starts_are_defused_in_a_csv(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let mut names = Vec::new();
+    for name in ["＝HYPERLINK(\"x\")", "＋1", "－1", "＠SUM(1)", "a;＝cmd"] {
+        let (status, task) = f
+            .call(
+                "POST",
+                "/api/v1/tasks",
+                Some(&ann),
+                Some(json!({"name": name, "project": ""})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        names.push(task["id"].as_str().unwrap().to_string());
+    }
+    let intervals: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(n, task)| interval(task, n as i64 * 60, 60))
+        .collect();
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({ "intervals": intervals })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, csv) = f
+        .get_text("/api/v1/reports/daily.csv?date=2026-11-23", &ann)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for field in [
+        "\"'＝HYPERLINK(\"\"x\"\")\"",
+        "\"'＋1\"",
+        "\"'－1\"",
+        "\"'＠SUM(1)\"",
+        "\"a;'＝cmd\"",
+    ] {
+        assert!(csv.contains(field), "{field} in\n{csv}");
+    }
 }
