@@ -6,6 +6,7 @@
 //! retention, and timesheets (manual time, corrections, approvals, an audit trail). It depends on metron-core for the wire types and interval
 //! validation, never on metron-agent or Tauri.
 
+pub mod access;
 pub mod accounts;
 pub mod audit_chain;
 pub mod auth;

@@ -22,6 +22,10 @@ pub struct DailyReportResponse {
     pub source: String,
     /// Task id -> name, for the tasks in the report.
     pub task_names: BTreeMap<String, String>,
+    /// The window titles and addresses were left out: the reader is a manager and the
+    /// organization doesn't share that detail with managers (docs/SECURITY.md).
+    #[serde(default)]
+    pub detail_withheld: bool,
     #[serde(flatten)]
     pub report: DailyReport,
 }

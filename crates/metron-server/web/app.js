@@ -442,8 +442,10 @@ function renderDay() {
   renderTimeline(r, offset);
   renderActivityBars(r, offset);
   renderUsage($("apps"), r.apps || [], (a) => a.app, (a) => a.class);
-  renderUsage($("hosts"), r.hosts || [], (h) => h.host, (h) => h.class, "No web pages with an address were recorded.");
-  renderUsage($("titles"), r.titles || [], (t) => [el("span", { class: "app-tag", text: t.app }), t.title || el("span", { class: "muted", text: "(title withheld)" })]);
+  // A manager of an organization that doesn't share titles and addresses with managers.
+  const withheld = "Shown to the person and admins only (the organization's setting).";
+  renderUsage($("hosts"), r.hosts || [], (h) => h.host, (h) => h.class, r.detail_withheld ? withheld : "No web pages with an address were recorded.");
+  renderUsage($("titles"), r.titles || [], (t) => [el("span", { class: "app-tag", text: t.app }), t.title || el("span", { class: "muted", text: "(title withheld)" })], undefined, r.detail_withheld ? withheld : undefined);
   renderTasks(r);
   renderCounts(r);
   renderDevices(r);

@@ -92,6 +92,10 @@ pub trait AccountStore: Send + Sync {
     async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
     async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError>;
     async fn set_task_creation(&self, org_id: &str, who: TaskCreation) -> Result<(), DbError>;
+    /// Whether the organization's managers read the activity detail of their people
+    /// (`access.rs`).
+    async fn managers_see_detail(&self, org_id: &str) -> Result<bool, DbError>;
+    async fn set_managers_see_detail(&self, org_id: &str, on: bool) -> Result<(), DbError>;
 
     /// The client release the organization announces (all none if it never set one).
     async fn client_version(&self, org_id: &str) -> Result<ClientVersion, DbError>;
@@ -371,6 +375,27 @@ macro_rules! account_store {
                     sqlx::query("UPDATE organizations SET task_creation = $2 WHERE id = $1")
                         .bind(org_id)
                         .bind(who.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map(drop)
+                        .map_err(classify)
+                }
+
+                async fn managers_see_detail(&self, org_id: &str) -> Result<bool, DbError> {
+                    let on: Option<i32> = sqlx::query_scalar(
+                        "SELECT managers_see_detail FROM organizations WHERE id = $1",
+                    )
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok(on == Some(1))
+                }
+
+                async fn set_managers_see_detail(&self, org_id: &str, on: bool) -> Result<(), DbError> {
+                    sqlx::query("UPDATE organizations SET managers_see_detail = $2 WHERE id = $1")
+                        .bind(org_id)
+                        .bind(i32::from(on))
                         .execute(&self.pool)
                         .await
                         .map(drop)

@@ -43,6 +43,7 @@ embed_both!(
     "0009_own_offsets.sql",
     "0010_audit_chain.sql",
     "0011_lock_figures.sql",
+    "0012_manager_sight.sql",
 );
 
 /// The migrator for one backend's files.

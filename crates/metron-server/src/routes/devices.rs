@@ -29,7 +29,8 @@ const MAX_DEVICE_ID_BYTES: usize = 64;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DevicesQuery {
-    /// Whose devices (admins: anyone in their organization); default the caller.
+    /// Whose devices (admins: anyone in their organization; managers: the people they manage,
+    /// only where the organization shares activity detail with managers); default the caller.
     user_id: Option<String>,
     /// `true`: every device of the organization (admins), for the team table.
     team: Option<bool>,
@@ -57,6 +58,7 @@ pub async fn devices(
         state.db.devices(&auth.user.org_id, None).await?
     } else {
         let person = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+        crate::access::require_detail(&state, &auth.user, &person).await?;
         state
             .db
             .devices(&person.org_id, Some(&person.user.id))

@@ -25,7 +25,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Whose events (admins: anyone in their organization); default the caller.
+    /// Whose events (admins: anyone in their organization; managers: the people they
+    /// manage, only where the organization shares activity detail with managers); default
+    /// the caller.
     user_id: Option<String>,
     /// Start of the range (RFC 3339).
     #[param(format = DateTime, required = true)]
@@ -79,6 +81,7 @@ pub async fn events(
         }
     };
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+    crate::access::require_detail(&state, &auth.user, &who).await?;
     // Each export holds a day of intervals and a thread while it runs: a few at
     // once, the rest told to come back.
     let permit = tokio::time::timeout(

@@ -31,7 +31,9 @@ pub struct DailyQuery {
     /// The local day, `YYYY-MM-DD`.
     #[param(format = Date, example = "2026-11-23", required = true)]
     date: Option<String>,
-    /// Whose day (admins: anyone in their organization); default the caller.
+    /// Whose day (admins: anyone in their organization; managers: the people they manage,
+    /// without window titles and addresses unless the organization shares them); default the
+    /// caller.
     user_id: Option<String>,
     /// The UTC offset of the day in minutes (-840..=840); default the offset of the user's
     /// latest interval up to that day, else 0.
@@ -111,7 +113,7 @@ async fn daily_response(
     let who = subject(state, &auth.user, q.user_id.as_deref()).await?;
     let classifier = classifier(state, &who.org_id).await?;
     let thresholds = state.db.unusual_thresholds(&who.org_id).await?;
-    let (report, source) = user_day(
+    let (mut report, source) = user_day(
         state,
         &who.org_id,
         &who.user.id,
@@ -121,6 +123,10 @@ async fn daily_response(
         &thresholds,
     )
     .await?;
+    let detail_withheld = !crate::access::sees_detail(state, &auth.user, &who).await?;
+    if detail_withheld {
+        crate::access::without_detail(&mut report);
+    }
     let task_names = names_of(
         state,
         &who.org_id,
@@ -131,6 +137,7 @@ async fn daily_response(
         user: who.user,
         source: source.into(),
         task_names,
+        detail_withheld,
         report,
     })
 }

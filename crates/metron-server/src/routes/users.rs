@@ -128,6 +128,11 @@ pub async fn set_password(
 pub struct OrgSettings {
     /// Who may create tasks: `everyone` (the default) or `admins`.
     pub task_creation: TaskCreation,
+    /// Whether managers also read the window titles, addresses, event log and devices of the
+    /// people they manage (always: their figures and timesheets). Off by default; absent
+    /// from a PUT reads as off.
+    #[serde(default)]
+    pub managers_see_detail: bool,
 }
 
 /// The organization's settings (admins).
@@ -142,6 +147,7 @@ pub async fn org_settings(
     auth.require_admin(MANAGE_PEOPLE)?;
     Ok(Json(OrgSettings {
         task_creation: state.db.task_creation(&auth.user.org_id).await?,
+        managers_see_detail: state.db.managers_see_detail(&auth.user.org_id).await?,
     }))
 }
 
@@ -161,6 +167,10 @@ pub async fn set_org_settings(
     state
         .db
         .set_task_creation(&auth.user.org_id, body.task_creation)
+        .await?;
+    state
+        .db
+        .set_managers_see_detail(&auth.user.org_id, body.managers_see_detail)
         .await?;
     Ok(Json(body))
 }

@@ -585,7 +585,10 @@ async fn task_creation_is_an_organization_setting_rate_limited_and_capped(f: Fix
         .await;
     assert_eq!(
         (status, settings),
-        (StatusCode::OK, json!({"task_creation": "everyone"}))
+        (
+            StatusCode::OK,
+            json!({"task_creation": "everyone", "managers_see_detail": false})
+        )
     );
     assert_eq!(
         f.call("GET", "/api/v1/organization/settings", Some(&ann), None)

@@ -18,6 +18,7 @@ mod late_intervals;
 mod plain_text;
 mod processes;
 mod reports;
+mod roles;
 mod schema;
 mod timesheets;
 mod unusual;
