@@ -1425,6 +1425,44 @@ async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
             "return document.getElementById('sheet-changed').hidden && document.getElementById('sheet-approve').hidden",
         )
         .await;
+
+    // Max manages Ann but is no admin: her day's figures, and no title or address (the
+    // organization doesn't share them with managers), said in those cards.
+    add_user("max@acme.test", "Max Manager", "max-password", false);
+    let max_id = get_json(
+        &http,
+        &format!("{base}/api/v1/me"),
+        &login(&http, &base, "max@acme.test", "max-password").await,
+    )
+    .await["id"]
+        .clone();
+    let maria_token = login(&http, &base, "maria@acme.test", "maria-password").await;
+    let answer = http
+        .put(format!(
+            "{base}/api/v1/users/{}/managed",
+            max_id.as_str().unwrap()
+        ))
+        .bearer_auth(&maria_token)
+        .json(&json!({"users": [ann_id]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{:?}", answer.status());
+    browser.click("#signout").await;
+    browser.sign_in("max@acme.test", "max-password").await;
+    browser
+        .goto(&format!("{base}/#date={day}&user={ann_id}"))
+        .await;
+    let titles = browser
+        .wait_for(
+            "Ann's day without titles",
+            "const t = document.getElementById('titles'); return t && t.textContent.includes('admins only') && document.getElementById('fig-tracked').textContent.includes('40 min') && t.textContent",
+        )
+        .await;
+    assert!(!titles.as_str().unwrap().contains("report.md"), "{titles}");
+    browser
+        .screenshot(&shots.join("manager-day-without-detail.png"))
+        .await;
     let console = browser.console().await;
     assert!(
         !console
