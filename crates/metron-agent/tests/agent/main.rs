@@ -77,6 +77,7 @@ pub fn interval(start: i64, secs: i64) -> Interval {
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows: vec![WindowSegment {
             offset: 0,

@@ -161,9 +161,14 @@ mod tests {
     #[test]
     fn repeated_edits_collapse_and_a_second_removal_is_refused() {
         let mv = |t: &str| Change::Move { task_id: t.into() };
-        let held = vec![("a".to_string(), mv("x")), ("b".to_string(), Change::Remove)];
+        let held = vec![
+            ("a".to_string(), mv("x")),
+            ("b".to_string(), Change::Remove),
+        ];
         assert_eq!(admit(&held, &mv("y")), Ok(vec!["a"]));
-        assert!(admit(&held, &Change::Remove).unwrap_err().contains("already removed"));
+        assert!(admit(&held, &Change::Remove)
+            .unwrap_err()
+            .contains("already removed"));
         let until = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let trimmed = vec![
             ("a".to_string(), mv("x")),
@@ -225,6 +230,7 @@ mod tests {
             injected: Some("0".repeat(secs)),
             injected_counts: Some(Counts::default()),
             passive: None,
+            presence: Vec::new(),
             events: vec![
                 IntervalEvent {
                     offset: 5,

@@ -365,6 +365,7 @@ mod tests {
             injected: None,
             injected_counts: None,
             passive: None,
+            presence: Vec::new(),
             events: Vec::new(),
         };
         let pieces = uncovered(

@@ -48,6 +48,7 @@ fn interval(
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows,
     }

@@ -70,6 +70,7 @@ fn minutes(start: DateTime<Utc>, specs: impl IntoIterator<Item = Spec>) -> Vec<I
                 injected: spec.injected.map(flags),
                 injected_counts: spec.injected.map(|_| Counts::default()),
                 passive: None,
+                presence: Vec::new(),
                 events: Vec::new(),
             }
         })
