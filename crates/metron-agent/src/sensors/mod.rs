@@ -86,7 +86,7 @@ impl Sensors {
         Sample {
             input: self.activity.take(),
             window: self.window.current(),
-            inhibited: self.presence.inhibited(),
+            inhibitor: self.presence.holder(),
         }
     }
 }
