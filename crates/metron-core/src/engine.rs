@@ -371,6 +371,11 @@ impl Engine {
         self.config.privacy = privacy;
     }
 
+    /// The passive limit in force (at most [`MAX_PASSIVE_LIMIT_SECS`]).
+    pub fn passive_limit(&self) -> u32 {
+        self.config.passive_limit_secs.min(MAX_PASSIVE_LIMIT_SECS)
+    }
+
     /// The passive limit (see [`EngineConfig::passive_limit_secs`]), from the next second on:
     /// the organization may lower it, or turn passive presence off with 0, while tracking runs.
     pub fn set_passive_limit(&mut self, secs: u32) {

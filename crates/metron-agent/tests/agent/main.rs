@@ -13,6 +13,7 @@ mod delivery;
 #[cfg(target_os = "linux")]
 mod keyring;
 #[cfg(target_os = "linux")]
+mod org_policy;
 mod presence;
 mod proxy;
 mod replay;
