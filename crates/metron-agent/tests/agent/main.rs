@@ -13,7 +13,9 @@ mod delivery;
 #[cfg(target_os = "linux")]
 mod keyring;
 #[cfg(target_os = "linux")]
+mod kwin_restart;
 mod org_policy;
+#[cfg(target_os = "linux")]
 mod presence;
 mod proxy;
 mod replay;
