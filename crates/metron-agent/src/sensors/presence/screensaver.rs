@@ -7,9 +7,9 @@
 //! leaves the bus (as the freedesktop specification says).
 //!
 //! Any program of the session may call `Inhibit`, so each inhibitor is kept with who took it
-//! (issue 27), named by what the bus daemon vouches for: a well-known name the caller owns,
-//! else its process's name (`GetConnectionUnixProcessID`, then `/proc/PID/comm`). The
-//! `application_name` argument is the caller's own word and is not used.
+//! (issue 27), named by what the bus daemon vouches for: a well-known name the caller owns and
+//! its process's program (`bus_name.rs`). The `application_name` argument is the caller's own
+//! word and is not used.
 
 use dbus::blocking::stdintf::org_freedesktop_dbus::RequestNameReply;
 use dbus::blocking::Connection;
@@ -160,8 +160,17 @@ fn answer(msg: &Message, holders: &Mutex<Holders>, conn: &Connection) -> Message
                     c"too many inhibitors",
                 );
             }
-            // Asked before the lock is taken: it waits on the bus daemon.
-            let name = crate::sensors::presence::bus_name::readable(conn, &sender);
+            // An app that already holds one is named as before; another is looked up with the
+            // bus daemon, before the lock is taken (the tick's reader must not wait on it).
+            let known = holders
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .by_cookie
+                .values()
+                .find(|h| h.unique == sender)
+                .map(|h| h.name.clone());
+            let name = known
+                .unwrap_or_else(|| crate::sensors::presence::bus_name::readable(conn, &sender));
             let mut h = holders.lock().unwrap_or_else(|p| p.into_inner());
             let cookie = h.next;
             h.next = h.next.wrapping_add(1).max(1);
