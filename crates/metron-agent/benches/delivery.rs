@@ -46,6 +46,7 @@ fn seeded_store(dir: &std::path::Path, task: &str, token: &str, k: i64) -> Store
                 injected: None,
                 injected_counts: None,
                 passive: None,
+                presence: Vec::new(),
                 events: Vec::new(),
                 windows: (0..4)
                     .map(|w| WindowSegment {

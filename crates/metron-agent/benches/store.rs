@@ -29,6 +29,7 @@ fn interval(k: i64) -> Interval {
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows: (0..4)
             .map(|w| WindowSegment {

@@ -61,7 +61,7 @@ impl TraceLine {
             input: counts.into(),
             window,
             // Traces record input and windows only: no inhibitors, as before.
-            inhibited: false,
+            inhibitor: None,
         }
     }
 }

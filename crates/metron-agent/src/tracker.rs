@@ -16,6 +16,9 @@ use crate::store::{Store, StoreError};
 /// S2 asks for a checkpoint at least every 5 s; every 2 s bounds the loss on a crash to 2-3 s
 /// at the cost of one tiny write every other second.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+/// How often the organization's passive limit is read again from the store, where the
+/// uploader keeps it (`delivery::org_policy`): a change applies within this much.
+pub const POLICY_EVERY: Duration = Duration::from_secs(30);
 
 pub struct Tracker {
     engine: Engine,
@@ -27,6 +30,9 @@ pub struct Tracker {
     /// When the checkpoint was last written, and of which interval.
     last_checkpoint: Option<(Duration, uuid::Uuid)>,
     last_error: Option<String>,
+    /// The agent's own passive limit (its configuration); the organization's may lower it.
+    own_passive_limit: u32,
+    policy_read: Option<Instant>,
 }
 
 /// The store's meta key holding what the running tracker's sensors read.
@@ -46,6 +52,7 @@ impl Tracker {
         }
         // For `status` and the app's settings, which run in other processes or threads.
         store.set_meta(SENSORS_META, &sensors.sources.to_string())?;
+        let own_passive_limit = engine.passive_limit();
         Ok(Tracker {
             engine,
             store,
@@ -54,6 +61,8 @@ impl Tracker {
             uncommitted: Vec::new(),
             last_checkpoint: None,
             last_error: None,
+            own_passive_limit,
+            policy_read: None,
         })
     }
 
@@ -110,10 +119,26 @@ impl Tracker {
 
     /// One second: sample, advance, persist.
     pub fn tick(&mut self) -> Vec<Event> {
+        self.apply_org_policy();
         let sample = self.sensors.sample();
         let now = self.clock.now();
         let events = self.engine.tick(&now, sample);
         self.persist(events)
+    }
+
+    /// Applies the organization's passive limit as the uploader last kept it, at most every
+    /// [`POLICY_EVERY`] (a read of the store).
+    fn apply_org_policy(&mut self) {
+        if self.policy_read.is_some_and(|t| t.elapsed() < POLICY_EVERY) {
+            return;
+        }
+        self.policy_read = Some(Instant::now());
+        let org = crate::delivery::org_policy::passive_limit(&self.store);
+        let limit = crate::delivery::org_policy::effective(self.own_passive_limit, org);
+        if limit != self.engine.passive_limit() {
+            tracing::info!(limit, "passive limit (the organization's policy applies)");
+            self.engine.set_passive_limit(limit);
+        }
     }
 
     fn persist(&mut self, events: Vec<Event>) -> Vec<Event> {

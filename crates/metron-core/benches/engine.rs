@@ -46,7 +46,7 @@ fn eight_hours() -> usize {
         let sample = Sample {
             input: counts.into(),
             window: Some(apps[(s / 30 % 5) as usize].clone()),
-            inhibited: false,
+            inhibitor: None,
         };
         closed += engine.tick(&now(s), sample).len();
     }

@@ -147,6 +147,7 @@ fn working_day() -> Vec<Interval> {
                 injected: None,
                 injected_counts: None,
                 passive: None,
+                presence: Vec::new(),
                 events: Vec::new(),
                 windows,
             }

@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::events::{EventType, Hid, HidKind, HidThinner, Origin, WindowEvents};
 use crate::model::{
-    Counts, EndReason, Input, Interval, IntervalEvent, Sample, WindowInfo, WindowSegment,
+    Counts, EndReason, Input, Interval, IntervalEvent, PresenceStretch, Sample, WindowInfo,
+    WindowSegment, MAX_HELD_BY, MAX_PRESENCE_STRETCHES,
 };
 use crate::planner::{IntervalPlanner, PlannerError, DEFAULT_RANGE};
 use crate::privacy::PrivacyPolicy;
@@ -137,6 +138,8 @@ struct OpenInterval {
     injected_counts: Counts,
     /// Per-second passive flags, begun at the first passive second (empty: none so far).
     passive: String,
+    /// Who held the inhibitor over the passive seconds, stretch by stretch.
+    presence: Vec<PresenceStretch>,
     events: Vec<IntervalEvent>,
 }
 
@@ -161,14 +164,18 @@ impl OpenInterval {
         }
     }
 
-    fn push_second(&mut self, input: &Input, window: &WindowInfo, passive: bool) {
+    /// `passive`: the second is passive presence, and who held the inhibitor.
+    fn push_second(&mut self, input: &Input, window: &WindowInfo, passive: Option<&str>) {
         let offset = self.len();
         // Flags begin at the first passive second, with '0' for the seconds before it.
-        if passive || !self.passive.is_empty() {
+        if passive.is_some() || !self.passive.is_empty() {
             while self.passive.len() < offset as usize {
                 self.passive.push('0');
             }
-            self.passive.push(if passive { '1' } else { '0' });
+            self.passive.push(if passive.is_some() { '1' } else { '0' });
+        }
+        if let Some(held_by) = passive {
+            self.name_holder(offset, held_by);
         }
         self.active.push(if input.active() { '1' } else { '0' });
         if let (Some(flags), Some(injected)) = (self.injected.as_mut(), input.injected()) {
@@ -186,6 +193,64 @@ impl OpenInterval {
                 path: window.path.clone(),
             }),
         }
+    }
+}
+
+impl OpenInterval {
+    /// Adds passive second `offset` to its holder's stretch. Past
+    /// [`MAX_PRESENCE_STRETCHES`] a new holder's seconds stay passive but unnamed (the
+    /// reports say so) rather than make the interval one the server refuses.
+    fn name_holder(&mut self, offset: u32, held_by: &str) {
+        if let Some(last) = self.presence.last_mut() {
+            if last.offset + last.seconds == offset && last.held_by == held_by {
+                last.seconds += 1;
+                return;
+            }
+        }
+        if self.presence.len() < MAX_PRESENCE_STRETCHES {
+            self.presence.push(PresenceStretch {
+                offset,
+                seconds: 1,
+                held_by: held_by.to_string(),
+            });
+        }
+    }
+
+    /// The last second had input after all (a tick that came early): it is not passive.
+    fn unmark_last_passive(&mut self) {
+        if self.passive.pop().is_some() {
+            self.passive.push('0');
+        }
+        let last_second = self.len().saturating_sub(1);
+        if let Some(stretch) = self.presence.last_mut() {
+            if stretch.offset + stretch.seconds == last_second + 1 {
+                stretch.seconds -= 1;
+                if stretch.seconds == 0 {
+                    self.presence.pop();
+                }
+            }
+        }
+    }
+}
+
+/// A holder's name as the interval may carry it: printable, at most [`MAX_HELD_BY`] bytes,
+/// never empty. Names come from other programs of the session, so nothing of them is trusted.
+fn holder_name(raw: &str) -> String {
+    let mut name = String::new();
+    for c in raw
+        .chars()
+        .filter(|c| !c.is_control() && !crate::limits::is_format(*c))
+    {
+        if name.len() + c.len_utf8() > MAX_HELD_BY {
+            break;
+        }
+        name.push(c);
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        "unknown".to_string()
+    } else {
+        name.to_string()
     }
 }
 
@@ -269,8 +334,8 @@ pub struct Engine {
     no_input: Input,
     /// Window events (open, switch, update); it remembers documents across sessions.
     window_events: WindowEvents,
-    /// Whether the last sample saw an idle inhibitor held (seconds without a sample keep it).
-    inhibited: bool,
+    /// Who held an idle inhibitor at the last sample (seconds without a sample keep it).
+    inhibitor: Option<String>,
 }
 
 impl Engine {
@@ -288,7 +353,7 @@ impl Engine {
             floor: None,
             no_input: Input::default(),
             window_events: WindowEvents::new(),
-            inhibited: false,
+            inhibitor: None,
         })
     }
 
@@ -304,6 +369,17 @@ impl Engine {
     /// E6: a changed privacy policy applies from the next second on.
     pub fn set_privacy(&mut self, privacy: PrivacyPolicy) {
         self.config.privacy = privacy;
+    }
+
+    /// The passive limit in force (at most [`MAX_PASSIVE_LIMIT_SECS`]).
+    pub fn passive_limit(&self) -> u32 {
+        self.config.passive_limit_secs.min(MAX_PASSIVE_LIMIT_SECS)
+    }
+
+    /// The passive limit (see [`EngineConfig::passive_limit_secs`]), from the next second on:
+    /// the organization may lower it, or turn passive presence off with 0, while tracking runs.
+    pub fn set_passive_limit(&mut self, secs: u32) {
+        self.config.passive_limit_secs = secs.min(MAX_PASSIVE_LIMIT_SECS);
     }
 
     pub fn is_tracking(&self) -> bool {
@@ -408,7 +484,7 @@ impl Engine {
                 injected: Counts::default(),
             },
         };
-        self.inhibited = sample.inhibited;
+        self.inhibitor = sample.inhibitor.as_deref().map(holder_name);
         self.advance(now, &sample.input, window, &mut events);
         events
     }
@@ -484,7 +560,7 @@ impl Engine {
             session,
             no_input,
             window_events,
-            inhibited,
+            inhibitor,
             ..
         } = self;
         let Some(s) = session.as_mut() else { return };
@@ -497,9 +573,7 @@ impl Engine {
                 s.open.active.pop();
                 s.open.active.push('1');
                 // An input second is never passive.
-                if s.open.passive.pop().is_some() {
-                    s.open.passive.push('0');
-                }
+                s.open.unmark_last_passive();
                 if let (Some(flags), Some(injected)) = (s.open.injected.as_mut(), input.injected())
                 {
                     if injected.any() {
@@ -531,16 +605,18 @@ impl Engine {
             // No input under an idle inhibitor is passive presence, and the idle stop waits,
             // for at most the passive limit.
             let passive_limit = config.passive_limit_secs.min(MAX_PASSIVE_LIMIT_SECS);
-            let passive = !second.active() && *inhibited && s.passive_run < passive_limit;
+            let passive = inhibitor
+                .as_deref()
+                .filter(|_| !second.active() && s.passive_run < passive_limit);
             s.open.push_second(&second, &window, passive);
             s.recorded += 1;
             if second.active() {
                 (s.idle_run, s.passive_run) = (0, 0);
-            } else if passive {
+            } else if passive.is_some() {
                 (s.idle_run, s.passive_run) = (0, s.passive_run + 1);
             } else {
                 s.idle_run += 1;
-                if !*inhibited {
+                if inhibitor.is_none() {
                     s.passive_run = 0;
                 }
             }
@@ -620,6 +696,7 @@ fn open_interval(
         injected: Some(String::new()),
         injected_counts: Counts::default(),
         passive: String::new(),
+        presence: Vec::new(),
         events: Vec::new(),
     }
 }
@@ -638,6 +715,7 @@ fn placeholder_interval() -> OpenInterval {
         injected: Some(String::new()),
         injected_counts: Counts::default(),
         passive: String::new(),
+        presence: Vec::new(),
         events: Vec::new(),
     }
 }
@@ -663,6 +741,7 @@ fn close(open: OpenInterval, s: &Session, reason: EndReason, device_id: Uuid) ->
         injected_counts: open.injected.as_ref().map(|_| open.injected_counts),
         injected: open.injected,
         passive: Some(open.passive).filter(|p| p.contains('1')),
+        presence: open.presence,
         events: open.events,
     })
 }

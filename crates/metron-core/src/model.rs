@@ -104,9 +104,11 @@ impl From<Counts> for Input {
 pub struct Sample {
     pub input: Input,
     pub window: Option<WindowInfo>,
-    /// Something holds an idle inhibitor (a video call, a playing video): a second without
-    /// input is then passive presence, not idleness (issue 15). False where it can't be seen.
-    pub inhibited: bool,
+    /// Who holds an idle inhibitor (a video call, a playing video), by a readable name: a
+    /// second without input is then passive presence, not idleness (issue 15), and the name
+    /// is recorded with it as evidence (issue 27). `None` where nothing holds one or it can't
+    /// be seen.
+    pub inhibitor: Option<String>,
 }
 
 /// Why an interval closed (SPEC E3). Serialized in snake_case on the wire.
@@ -185,6 +187,11 @@ pub struct Interval {
     /// interval had no passive second (or the client can't see inhibitors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passive: Option<String>,
+    /// Who held the idle inhibitor over the passive seconds, stretch by stretch, in order:
+    /// passive time is evidence of presence only with its source named (issue 27). Empty from
+    /// older clients and where no passive second was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presence: Vec<PresenceStretch>,
     /// Window and input events as task-mining tools record them (`events` module): a time
     /// and a type each. The window an event happened in is the segment covering its second
     /// (here, or in an earlier interval for an input event that ends a pause), so nothing of
@@ -192,6 +199,22 @@ pub struct Interval {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<IntervalEvent>,
 }
+
+/// Passive seconds `offset..offset + seconds` of an interval, during which `held_by` held the
+/// idle inhibitor: a D-Bus client's well-known name or program name, or logind's `who`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PresenceStretch {
+    pub offset: u32,
+    pub seconds: u32,
+    pub held_by: String,
+}
+
+/// Stretches an interval may carry: a holder changing more often than every half minute of a
+/// 15-minute interval is a broken client.
+pub const MAX_PRESENCE_STRETCHES: usize = 32;
+/// Characters of a holder's name (a bus name is at most 255 bytes; logind's `who` is free text).
+pub const MAX_HELD_BY: usize = 200;
 
 /// An event of an interval: seconds from the interval's start (negative: before it) and type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,6 +374,7 @@ impl Interval {
                 return bad("passive may hold '1' only where active holds '0', else '0'".into());
             }
         }
+        self.validate_presence()?;
         // At most a window event and six input events (three kinds, two origins) a second,
         // none after the end; an input event may predate the interval by the pause it closes
         // (under an hour).
@@ -363,6 +387,51 @@ impl Interval {
                     "an event at offset {} lies outside the interval",
                     e.offset
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The holders of the passive seconds: in order, apart, inside the interval and over
+    /// passive seconds only, with a short printable name each.
+    fn validate_presence(&self) -> Result<(), InvalidInterval> {
+        let bad = |why: String| Err(InvalidInterval(why));
+        if self.presence.is_empty() {
+            return Ok(());
+        }
+        if self.presence.len() > MAX_PRESENCE_STRETCHES {
+            return bad(format!(
+                "{} presence stretches, more than {MAX_PRESENCE_STRETCHES}",
+                self.presence.len()
+            ));
+        }
+        let passive = self.passive.as_deref().unwrap_or("").as_bytes();
+        let mut covered: u32 = 0;
+        for stretch in &self.presence {
+            let at = stretch.offset;
+            if stretch.seconds == 0 {
+                return bad(format!("presence stretch at offset {at} has zero seconds"));
+            }
+            if at < covered {
+                return bad(format!(
+                    "presence stretch at offset {at} overlaps the previous one"
+                ));
+            }
+            covered = at.saturating_add(stretch.seconds);
+            let Some(flags) = passive.get(at as usize..covered as usize) else {
+                return bad(format!(
+                    "presence stretch at offset {at} runs past the passive flags"
+                ));
+            };
+            if flags.iter().any(|f| *f != b'1') {
+                return bad(format!(
+                    "presence stretch at offset {at} covers a second that is not passive"
+                ));
+            }
+            crate::limits::check_text("held_by", &stretch.held_by, MAX_HELD_BY)
+                .map_err(InvalidInterval)?;
+            if stretch.held_by.trim().is_empty() {
+                return bad("held_by is empty".into());
             }
         }
         Ok(())
@@ -462,10 +531,54 @@ mod tests {
         assert!(i.validate().is_err());
     }
 
+    fn held(offset: u32, seconds: u32, held_by: &str) -> PresenceStretch {
+        PresenceStretch {
+            offset,
+            seconds,
+            held_by: held_by.into(),
+        }
+    }
+
+    #[test]
+    fn presence_names_who_held_each_passive_stretch() {
+        let mut i = sample_interval();
+        i.active = "000".into();
+        i.counts = Counts::default();
+        i.passive = Some("011".into());
+        i.presence = vec![held(1, 1, "org.mozilla.firefox"), held(2, 1, "zoom")];
+        assert_eq!(i.validate(), Ok(()));
+        let json = serde_json::to_value(&i).unwrap();
+        assert_eq!(json["presence"][1]["held_by"], "zoom");
+        assert_eq!(serde_json::from_value::<Interval>(json).unwrap(), i);
+
+        let refused = |presence: Vec<PresenceStretch>| {
+            let mut bad = i.clone();
+            bad.presence = presence;
+            bad.validate().unwrap_err().0
+        };
+        assert!(refused(vec![held(0, 2, "zoom")]).contains("not passive"));
+        assert!(refused(vec![held(2, 2, "zoom")]).contains("runs past"));
+        assert!(refused(vec![held(2, 1, "a"), held(1, 1, "b")]).contains("overlaps"));
+        assert!(refused(vec![held(1, 0, "zoom")]).contains("zero seconds"));
+        assert!(refused(vec![held(1, 1, "")]).contains("held_by"));
+        assert!(refused(vec![held(1, 1, "a\u{1b}[2J")]).contains("held_by"));
+        assert!(refused(vec![held(1, 1, &"x".repeat(201))]).contains("held_by"));
+        assert!(refused(vec![held(1, 1, "a"); 33]).contains("33 presence stretches"));
+        let mut no_flags = i.clone();
+        no_flags.passive = None;
+        assert!(no_flags.validate().unwrap_err().0.contains("runs past"));
+    }
+
     #[test]
     fn an_interval_without_evidence_keeps_the_old_wire_format() {
         let json = serde_json::to_value(sample_interval()).unwrap();
-        for key in ["injected", "injected_counts", "events", "passive"] {
+        for key in [
+            "injected",
+            "injected_counts",
+            "events",
+            "passive",
+            "presence",
+        ] {
             assert!(json.get(key).is_none(), "{key} is left out when absent");
         }
     }
@@ -491,6 +604,7 @@ mod tests {
             injected: None,
             injected_counts: None,
             passive: None,
+            presence: Vec::new(),
             events: Vec::new(),
             windows: vec![WindowSegment {
                 offset: 0,

@@ -429,6 +429,11 @@ function renderDay() {
   const passive = r.passive_secs || 0;
   $("fig-passive").textContent = passive ? `+ ${duration(passive)} passive (calls, video)` : "";
   show($("fig-passive"), passive > 0);
+  // Passive time is evidence only with its source: who held the inhibitor, largest first
+  // (seconds from older agents name nobody).
+  const holders = (r.presence || []).map((p) => `${p.held_by || "not named"} ${duration(p.passive_secs)}`);
+  $("fig-presence").textContent = holders.length ? `held by ${holders.join(" · ")}` : "";
+  show($("fig-presence"), holders.length > 0);
   setFigure("fig-away", duration(r.away_secs), r.away_secs);
   // Manual time (added by hand, approved): counted apart, never in activity %.
   const manual = r.manual_secs || 0;
@@ -462,6 +467,7 @@ const FLAGS = {
   same_window: "Same window",
   injected_input: "Injected input",
   zone_mismatch: "Time zone mismatch",
+  long_passive: "Long passive",
 };
 
 // "Time zone changed: UTC+01:00 → UTC+02:00 at 02:00" for each change of offset, in the new
@@ -511,6 +517,7 @@ function renderUnusual(r, offset) {
       if (s.keys != null) parts.push(`${number(s.keys)} keys, ${number(s.moves)} moves`);
       if (s.injected_secs) parts.push(`${duration(s.injected_secs)} injected`);
       if (s.app) parts.push(s.title ? `${s.app} — ${s.title}` : s.app);
+      if (s.held_by && s.held_by.length) parts.push(`held by ${s.held_by.join(", ")}`);
       spans.append(el("li", {}, el("span", { class: "flag-time", text: `${clock(s.started_at, offset)} – ${clock(s.ended_at, offset)}` }), el("span", { text: ` · ${parts.join(" · ")}` })));
     }
     if (flag.more_spans) spans.append(el("li", { class: "muted", text: `and ${flag.more_spans} more` }));

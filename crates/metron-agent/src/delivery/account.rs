@@ -137,6 +137,7 @@ pub fn forget_account(store: &mut Store) -> Result<(), StoreError> {
         store.delete_meta(key)?;
     }
     super::device_report::forget(store)?;
+    super::org_policy::forget(store)?;
     super::client_version::forget(store)
 }
 

@@ -385,6 +385,24 @@ impl ServerClient {
         Ok(answers)
     }
 
+    /// `GET /api/v1/timesheets/policy`: the organization's passive limit, `None` where the
+    /// server's policy has none (an older server), its answer read up to
+    /// [`MAX_CLIENT_VERSION_BYTES`] (a policy is a few fields).
+    pub fn passive_limit(&self, token: &Token) -> Result<Option<u32>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct PolicyAnswer {
+            passive_limit_secs: Option<u32>,
+        }
+        let request = self
+            .http
+            .get(self.url("/api/v1/timesheets/policy"))
+            .bearer_auth(&token.0);
+        let answer: PolicyAnswer = self
+            .exchange_at_most(request, Some(MAX_CLIENT_VERSION_BYTES))?
+            .read()?;
+        Ok(answer.passive_limit_secs)
+    }
+
     /// `GET /api/v1/client-version`: the release the organization announces, unchecked (see
     /// `metron_core::release`), its answer read up to [`MAX_CLIENT_VERSION_BYTES`].
     pub fn client_version(&self, token: &Token) -> Result<ClientVersion, ClientError> {

@@ -89,6 +89,11 @@ pub fn sign_in(
     )?;
     // This account's server announces its own release: ask it at once.
     super::client_version::forget(store)?;
+    // So is its passive limit, asked now so that tracking begins under it.
+    if let Err(e) = super::org_policy::refresh(store, &client, &token) {
+        super::org_policy::forget(store)?;
+        tracing::debug!("the organization's passive limit: {e}");
+    }
     let tasks = match client.tasks(&token) {
         Ok(tasks) => {
             account::save_tasks(store, tasks.clone(), Utc::now())?;

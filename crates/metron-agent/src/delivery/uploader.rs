@@ -500,6 +500,11 @@ impl Uploader {
                 }
                 Err(e) => tracing::debug!("tasks: {e}"),
             }
+            // The organization's passive limit changes as rarely as its tasks; a failure
+            // keeps the limit last kept.
+            if let Err(e) = super::org_policy::refresh(&mut self.store, &self.client, &token) {
+                tracing::debug!("the organization's passive limit: {e}");
+            }
         }
         self.ask_client_version(&token);
         self.deliver_requests(&token);

@@ -10,7 +10,7 @@ pub mod gnome;
 mod idle_time;
 mod input;
 #[cfg(target_os = "linux")]
-mod kwin;
+pub mod kwin;
 #[cfg(any(windows, target_os = "macos"))]
 mod last_input;
 pub mod presence;
@@ -86,7 +86,7 @@ impl Sensors {
         Sample {
             input: self.activity.take(),
             window: self.window.current(),
-            inhibited: self.presence.inhibited(),
+            inhibitor: self.presence.holder(),
         }
     }
 }

@@ -183,6 +183,11 @@ mod wayland {
                         None,
                     )
                 }
+                // Someone else's: reinstalling changes nothing; the person must know.
+                Err(refusal @ gnome::ShellRefusal::Taken) => {
+                    tracing::warn!("{refusal}");
+                    hint = Some(refusal.to_string());
+                }
                 // Not there or not enabled yet: put it (back) in place and say how to enable it.
                 Err(why) => match gnome::install_extension(major) {
                     Ok((dir, _)) => {

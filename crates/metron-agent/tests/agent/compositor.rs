@@ -311,7 +311,9 @@ pub fn start_gnome_shell() -> Compositor {
         [
             "org.gnome.Shell",
             "/dev/metron/Shell",
-            "dev.metron.Shell.FocusedWindow",
+            // FocusedWindow answers only a registered client; registering proves the
+            // extension is up, and ends when gdbus leaves the bus.
+            "dev.metron.Shell.Register",
         ],
     );
     session.keep.push(home);

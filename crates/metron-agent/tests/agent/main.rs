@@ -13,6 +13,9 @@ mod delivery;
 #[cfg(target_os = "linux")]
 mod keyring;
 #[cfg(target_os = "linux")]
+mod kwin_restart;
+mod org_policy;
+#[cfg(target_os = "linux")]
 mod presence;
 mod proxy;
 mod replay;
@@ -77,6 +80,7 @@ pub fn interval(start: i64, secs: i64) -> Interval {
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows: vec![WindowSegment {
             offset: 0,

@@ -2,7 +2,8 @@
 //! no input at all; an app (Python with Gio, as a browser or a call app would) takes an idle
 //! inhibitor through org.freedesktop.ScreenSaver, which Metron serves where no desktop does.
 //! Tracking outlives the idle limit while the inhibitor is held, those seconds are marked
-//! passive, and the idle stop comes once the app lets go.
+//! passive, and the idle stop comes once the app lets go. Each passive second names who held
+//! the inhibitor, by what the bus vouches for (issue 27).
 
 use super::delivery::{agent, text};
 use super::*;
@@ -32,6 +33,11 @@ const HOLDER: &str = r#"
 import sys, time
 from gi.repository import Gio, GLib
 bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+if len(sys.argv) > 2:
+    Gio.bus_own_name_on_connection(bus, sys.argv[2], Gio.BusNameOwnerFlags.NONE, None, None)
+    # The name is ours once the daemon answered a round trip after the request.
+    bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        "GetId", None, None, Gio.DBusCallFlags.NONE, 2000, None)
 call = lambda method, args, reply: bus.call_sync("org.freedesktop.ScreenSaver",
     "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver", method, args,
     GLib.VariantType(reply) if reply else None, Gio.DBusCallFlags.NONE, 2000, None)
@@ -98,13 +104,18 @@ fn an_inhibitor_held_without_input_keeps_tracking_and_marks_the_seconds_passive(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let holder = Command::new("/usr/bin/python3")
-        .args(["-c", HOLDER, &HOLD_SECS.to_string()])
-        .env("DBUS_SESSION_BUS_ADDRESS", &address)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 with gi (the test command installs python3-gi)");
-    procs.0.push(holder);
+    // Two apps hold one: a meeting app that owns a well-known name, and a program that owns
+    // none (and calls itself "firefox", which is not believed).
+    for name in [Some("org.example.Meeting"), None] {
+        let holder = Command::new("/usr/bin/python3")
+            .args(["-c", HOLDER, &HOLD_SECS.to_string()])
+            .args(name)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with gi (the test command installs python3-gi)");
+        procs.0.push(holder);
+    }
 
     // Tracking ends by itself: the idle stop, IDLE_LIMIT s after the app let go.
     let out = tracker.wait_with_output().unwrap();
@@ -140,6 +151,33 @@ fn an_inhibitor_held_without_input_keeps_tracking_and_marks_the_seconds_passive(
         intervals.last().unwrap().end_reason,
         metron_core::EndReason::Idle,
         "the idle stop came after the app let go"
+    );
+    // Every passive second names its holders: the meeting app by its bus name and program,
+    // the other by its program alone.
+    let both = "org.example.Meeting (python3), python3";
+    let mut named = 0;
+    let mut by_both = 0;
+    for interval in &intervals {
+        interval.validate().unwrap();
+        for stretch in &interval.presence {
+            assert!(
+                [both, "python3", "org.example.Meeting (python3)"]
+                    .contains(&stretch.held_by.as_str()),
+                "{stretch:?}"
+            );
+            named += stretch.seconds as usize;
+            if stretch.held_by == both {
+                by_both += stretch.seconds as u64;
+            }
+        }
+    }
+    assert_eq!(
+        named, passive,
+        "every passive second is named: {intervals:?}"
+    );
+    assert!(
+        by_both >= HOLD_SECS - 4,
+        "{by_both} s named both: {intervals:?}"
     );
     // Not passive at the end: the last IDLE_LIMIT seconds were idle.
     let last = intervals.last().unwrap();

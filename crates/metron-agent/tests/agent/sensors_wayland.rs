@@ -8,7 +8,8 @@
 //! - kwin_wayland (KDE Plasma 5.27): ext-idle-notify-v1 and the KWin script, with input sent
 //!   through KWin's fake-input protocol and a GTK window (`tests/wayland/window.py`);
 //! - gnome-shell 43 (GNOME): the idle monitor and Metron's Shell extension, installed and
-//!   enabled in a home folder of the test's own.
+//!   enabled in a home folder of the test's own; the extension answers the agent that
+//!   registered with it and refuses every other client of the bus.
 //!
 //! The packages come from `.ci/deps.sh wayland`; a missing one fails the test, never skips it.
 
@@ -368,21 +369,49 @@ fn kwin_idle_notifications_and_script_reach_the_intervals() {
     run.assert_gtk_window("the active window from the KWin script");
 }
 
+/// Registers with the extension on one connection and asks it for the focused window until
+/// `APP_ID` has focus (a client of its own: the agent registers after it left the bus).
+const FOCUS_WAIT: &str = r#"
+import sys, time
+from gi.repository import Gio, GLib
+bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+call = lambda method: bus.call_sync("org.gnome.Shell", "/dev/metron/Shell", "dev.metron.Shell",
+    method, None, None, Gio.DBusCallFlags.NONE, 2000, None)
+call("Register")
+for _ in range(100):
+    if sys.argv[1] in str(call("FocusedWindow").unpack()):
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit(1)
+"#;
+
 #[test]
 fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
     let _desktop = one_desktop_at_a_time();
     let mut shell = start_gnome_shell();
     open_gtk_window(&mut shell);
-    // GNOME starts in the overview, where no window has focus: leave it, as a person would.
+    // Every gdbus call is a client of its own on the bus: what it prints, errors included.
     let gdbus = |args: &[&str]| {
         shell
             .env(&mut Command::new("gdbus"))
             .args(["call", "--session", "--dest", "org.gnome.Shell"])
             .args(args)
             .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout).into_owned()
+                    + &String::from_utf8_lossy(&o.stderr)
+            })
             .unwrap_or_default()
     };
+    let sensor = |method: &str| {
+        gdbus(&[
+            "--object-path",
+            "/dev/metron/Shell",
+            "--method",
+            &format!("dev.metron.Shell.{method}"),
+        ])
+    };
+    // GNOME starts in the overview, where no window has focus: leave it, as a person would.
     wait_until("the window to have focus", Duration::from_secs(20), || {
         gdbus(&[
             "--object-path",
@@ -393,16 +422,30 @@ fn gnome_shell_extension_and_idle_monitor_reach_the_intervals() {
             "OverviewActive",
             "<false>",
         ]);
-        gdbus(&[
-            "--object-path",
-            "/dev/metron/Shell",
-            "--method",
-            "dev.metron.Shell.FocusedWindow",
-        ])
-        .contains(APP_ID)
+        shell
+            .env(&mut Command::new("/usr/bin/python3"))
+            .args(["-c", FOCUS_WAIT, APP_ID])
+            .status()
+            .is_ok_and(|s| s.success())
     });
+    // A client that did not register learns nothing (issue 27).
+    let refused = sensor("FocusedWindow");
+    assert!(
+        refused.contains("dev.metron.Shell.Error.NotRegistered") && !refused.contains(APP_ID),
+        "{refused}"
+    );
     let input = super::manifest_dir().join("tests/wayland/mutter_input.py");
-    let run = track(&shell, || remote_desktop_input(&shell, &input));
+    let run = track(&shell, || {
+        // While the agent is registered, no other client can take its place or ask.
+        let taken = sensor("Register");
+        assert!(taken.contains("dev.metron.Shell.Error.Taken"), "{taken}");
+        let refused = sensor("FocusedWindow");
+        assert!(
+            refused.contains("dev.metron.Shell.Error.NotRegistered") && !refused.contains(APP_ID),
+            "{refused}"
+        );
+        remote_desktop_input(&shell, &input)
+    });
     assert!(
         run.status.contains("org.gnome.Mutter.IdleMonitor")
             && run.status.contains("GNOME Shell extension"),

@@ -20,6 +20,8 @@ pub const MAX_TITLES: usize = 50;
 /// figures, productive time included, still count every app.
 pub const MAX_APPS: usize = 50;
 pub const MAX_HOSTS: usize = 50;
+/// How many holders of idle inhibitors a report lists (the same long-tail cut).
+pub const MAX_HOLDERS: usize = 50;
 
 /// The R1 report of one user's local day. All durations are whole seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +49,11 @@ pub struct DailyReport {
     /// of its numerator: it measures input.
     #[serde(default)]
     pub passive_secs: u64,
+    /// Who held the idle inhibitor over the passive seconds, largest first: passive time is
+    /// evidence only with its source named. Seconds no holder was recorded for (older clients)
+    /// are a row with an empty `held_by`. At most [`MAX_HOLDERS`] rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub presence: Vec<PresenceUsage>,
     /// Manual time in force that day (added, not tracked): counted apart from tracked time and
     /// left out of activity %. Absent from reports of older servers.
     #[serde(default)]
@@ -155,6 +162,15 @@ pub struct DeviceUsage {
     pub tracked_secs: u64,
 }
 
+/// The passive seconds of the day one holder of an idle inhibitor accounts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PresenceUsage {
+    /// A D-Bus client's well-known or program name, or logind's `who`; empty: not recorded.
+    pub held_by: String,
+    pub passive_secs: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TaskUsage {
@@ -222,6 +238,7 @@ impl DailyReport {
             active_secs: 0,
             idle_secs: 0,
             passive_secs: 0,
+            presence: Vec::new(),
             manual_secs: 0,
             activity_pct: 0,
             productive_secs: 0,
@@ -333,6 +350,8 @@ struct DayTally<'a> {
     apps: HashMap<&'a str, Usage>,
     titles: HashMap<(&'a str, &'a str), Usage>,
     hosts: HashMap<String, Usage>,
+    /// Passive seconds by holder ("" where none was recorded).
+    holders: HashMap<&'a str, Usage>,
     pairs: HashMap<(&'a str, Option<String>), Usage>,
 }
 
@@ -348,6 +367,7 @@ impl<'a> DayTally<'a> {
             apps: HashMap::new(),
             titles: HashMap::new(),
             hosts: HashMap::new(),
+            holders: HashMap::new(),
             pairs: HashMap::new(),
         }
     }
@@ -386,7 +406,24 @@ impl<'a> DayTally<'a> {
             report.counts_measured_secs += inside;
         }
         if let Some(passive) = &interval.passive {
-            report.passive_secs += count_active(passive.as_bytes(), from, to);
+            let seconds = count_active(passive.as_bytes(), from, to);
+            report.passive_secs += seconds;
+            let mut named = 0;
+            for stretch in &interval.presence {
+                let s_from = u64::from(stretch.offset).max(from);
+                let s_to = (u64::from(stretch.offset) + u64::from(stretch.seconds)).min(to);
+                if s_to > s_from {
+                    // Validation keeps stretches over passive seconds: every one counts.
+                    named += s_to - s_from;
+                    self.holders
+                        .entry(stretch.held_by.as_str())
+                        .or_default()
+                        .add(s_to - s_from, 0);
+                }
+            }
+            if seconds > named {
+                self.holders.entry("").or_default().add(seconds - named, 0);
+            }
         }
         if let (Some(injected), Some(counts)) = (&interval.injected, &interval.injected_counts) {
             report.origin_measured_secs += inside;
@@ -478,6 +515,7 @@ impl<'a> DayTally<'a> {
             apps,
             titles,
             hosts,
+            holders,
             pairs,
             starts,
             ..
@@ -522,6 +560,10 @@ impl<'a> DayTally<'a> {
             host,
             tracked_secs: u.tracked,
             active_secs: u.active,
+        });
+        report.presence = ranked(holders, MAX_HOLDERS, |held_by, u| PresenceUsage {
+            held_by: held_by.to_string(),
+            passive_secs: u.tracked,
         });
         report.timeline.sort_by(|a, b| {
             (a.started_at, a.ended_at, &a.task_id).cmp(&(b.started_at, b.ended_at, &b.task_id))

@@ -49,6 +49,9 @@ pub struct Thresholds {
     pub same_window_minutes: u32,
     /// `injected_input`: at least this many seconds with injected input in the day.
     pub injected_min_secs: u32,
+    /// `long_passive`: passive presence (an idle inhibitor held, no input) in every second of
+    /// this many minutes without a break.
+    pub long_passive_minutes: u32,
 }
 
 impl Default for Thresholds {
@@ -62,6 +65,7 @@ impl Default for Thresholds {
             mouse_only_minutes: 30,
             same_window_minutes: 30,
             injected_min_secs: 1,
+            long_passive_minutes: 90,
         }
     }
 }
@@ -83,6 +87,7 @@ impl Thresholds {
             ("steady_minutes", self.steady_minutes),
             ("mouse_only_minutes", self.mouse_only_minutes),
             ("same_window_minutes", self.same_window_minutes),
+            ("long_passive_minutes", self.long_passive_minutes),
         ] {
             if !(1..=MAX_RULE_MINUTES).contains(&minutes) {
                 return Err(format!(
@@ -118,6 +123,10 @@ pub enum FlagKind {
     SameWindow,
     /// Input from a program (XTEST, SendInput) rather than a device.
     InjectedInput,
+    /// A long stretch without any input that an idle inhibitor kept tracked: a call or a
+    /// video, or a program holding the inhibitor to keep tracking going. The span names who
+    /// held it.
+    LongPassive,
     /// Intervals whose UTC offset is not the one their device's reported time zone had at
     /// that moment: a clock or a client set to move time between days ([`zone_mismatch`]).
     ZoneMismatch,
@@ -190,6 +199,10 @@ pub struct Span {
     pub utc_offset_minutes: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_offset_minutes: Option<i32>,
+    /// For `long_passive`: who held the idle inhibitor, in the order they first did (names
+    /// as the agent recorded them; passive seconds of older clients name nobody).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_by: Vec<String>,
 }
 
 /// Minutes [from, to) of the local day, by index.
@@ -206,6 +219,9 @@ struct Minute {
     keys: f64,
     moves: f64,
     window: Window,
+    /// Passive seconds, and the holders named in them (indexes into `Day::holders`).
+    passive: u32,
+    holders: [Option<usize>; 2],
 }
 
 /// The window in front for a whole minute, if one was.
@@ -221,6 +237,17 @@ enum Window {
 impl Minute {
     fn whole(&self) -> bool {
         self.tracked >= 60
+    }
+
+    /// Notes a holder of the minute's passive seconds: the first two are kept, enough to
+    /// show a hand-over within a minute.
+    fn held_by(&mut self, holder: usize) {
+        match self.holders {
+            [Some(a), _] if a == holder => {}
+            [None, _] => self.holders[0] = Some(holder),
+            [_, None] => self.holders[1] = Some(holder),
+            _ => {}
+        }
     }
 
     fn see(&mut self, window: Option<usize>) {
@@ -256,7 +283,7 @@ pub fn assess(
     unusual.injected_pct =
         (day.origin_active > 0).then(|| percent(day.injected_total, day.origin_active));
     let t = thresholds;
-    let rules: [(FlagKind, String, Vec<Minutes>); 5] = [
+    let rules: [(FlagKind, String, Vec<Minutes>); 6] = [
         (
             FlagKind::HighActivity,
             format!(
@@ -296,6 +323,14 @@ pub fn assess(
                 t.injected_min_secs
             ),
             day.injected(t.injected_min_secs),
+        ),
+        (
+            FlagKind::LongPassive,
+            format!(
+                "{} min without input kept tracked by an idle inhibitor",
+                t.long_passive_minutes
+            ),
+            day.long_passive(t.long_passive_minutes),
         ),
     ];
     for (kind, rule, runs) in rules {
@@ -387,6 +422,7 @@ pub fn zone_mismatch(
                 title: None,
                 utc_offset_minutes: Some(interval.utc_offset_minutes),
                 expected_offset_minutes: Some(want),
+                held_by: Vec::new(),
             },
             active,
         ));
@@ -409,6 +445,8 @@ struct Day<'a> {
     start: DateTime<Utc>,
     minutes: Vec<Minute>,
     windows: Vec<(&'a str, &'a str)>,
+    /// The names that held idle inhibitors, each once.
+    holders: Vec<&'a str>,
     /// Active seconds of intervals that told origins apart, and of those the injected ones.
     origin_active: u64,
     injected_total: u64,
@@ -422,10 +460,12 @@ impl<'a> Day<'a> {
             start,
             minutes: vec![Minute::default(); minutes],
             windows: Vec::new(),
+            holders: Vec::new(),
             origin_active: 0,
             injected_total: 0,
         };
         let mut ids: HashMap<(&'a str, &'a str, Option<&'a str>), usize> = HashMap::new();
+        let mut holder_ids: HashMap<&'a str, usize> = HashMap::new();
         for interval in intervals {
             let duration = interval.duration_secs();
             if duration <= 0 {
@@ -448,6 +488,8 @@ impl<'a> Day<'a> {
             // The window of each second: segments are in order and don't overlap (E4), but a
             // malformed interval only loses its window, never panics.
             let mut segments = interval.windows.iter().peekable();
+            let passive = interval.passive.as_ref().map(|s| s.as_bytes());
+            let mut stretches = interval.presence.iter().peekable();
             for s in from..to {
                 let second_of_day = (interval.started_at - start).num_seconds() + s;
                 let Ok(index) = usize::try_from(second_of_day / 60) else {
@@ -490,6 +532,23 @@ impl<'a> Day<'a> {
                         id
                     });
                 minute.see(window);
+                if passive.is_some_and(flag) {
+                    minute.passive += 1;
+                    while stretches
+                        .peek()
+                        .is_some_and(|p| i64::from(p.offset) + i64::from(p.seconds) <= s)
+                    {
+                        stretches.next();
+                    }
+                    if let Some(p) = stretches.peek().filter(|p| i64::from(p.offset) <= s) {
+                        let next = holder_ids.len();
+                        let id = *holder_ids.entry(p.held_by.as_str()).or_insert(next);
+                        if id == day.holders.len() {
+                            day.holders.push(p.held_by.as_str());
+                        }
+                        minute.held_by(id);
+                    }
+                }
             }
         }
         Some(day)
@@ -633,6 +692,24 @@ impl<'a> Day<'a> {
         spans
     }
 
+    /// Whole minutes passive in every second (so without input), merged where they touch.
+    fn long_passive(&self, len: u32) -> Vec<Minutes> {
+        let runs = self.runs(|m| m.passive >= 60);
+        self.windows_of(len, runs, |_, _| true)
+    }
+
+    /// The holders named in `minutes`, in the order they first held.
+    fn holders_in(&self, minutes: &[Minute]) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for id in minutes.iter().flat_map(|m| m.holders).flatten() {
+            let name = self.holders[id];
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
     /// The evidence of minutes [from, to).
     fn span(&self, kind: FlagKind, from: usize, to: usize) -> Span {
         let minutes = &self.minutes[from..to];
@@ -660,6 +737,11 @@ impl<'a> Day<'a> {
             title: window.map(|(_, title)| title.to_string()),
             utc_offset_minutes: None,
             expected_offset_minutes: None,
+            held_by: if kind == FlagKind::LongPassive {
+                self.holders_in(minutes)
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -138,6 +138,7 @@ mod tests {
             injected: None,
             injected_counts: None,
             passive: passive.map(str::to_string),
+            presence: Vec::new(),
             events: vec![],
         }
     }

@@ -129,6 +129,10 @@ pub fn trim(mut interval: Interval, until: DateTime<Utc>) -> Option<Interval> {
     for segment in &mut interval.windows {
         segment.seconds = segment.seconds.min(kept32 - segment.offset);
     }
+    interval.presence.retain(|s| s.offset < kept32);
+    for stretch in &mut interval.presence {
+        stretch.seconds = stretch.seconds.min(kept32 - stretch.offset);
+    }
     interval
         .events
         .retain(|e| i64::from(e.offset) < i64::try_from(kept).unwrap_or(i64::MAX));
@@ -161,9 +165,14 @@ mod tests {
     #[test]
     fn repeated_edits_collapse_and_a_second_removal_is_refused() {
         let mv = |t: &str| Change::Move { task_id: t.into() };
-        let held = vec![("a".to_string(), mv("x")), ("b".to_string(), Change::Remove)];
+        let held = vec![
+            ("a".to_string(), mv("x")),
+            ("b".to_string(), Change::Remove),
+        ];
         assert_eq!(admit(&held, &mv("y")), Ok(vec!["a"]));
-        assert!(admit(&held, &Change::Remove).unwrap_err().contains("already removed"));
+        assert!(admit(&held, &Change::Remove)
+            .unwrap_err()
+            .contains("already removed"));
         let until = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let trimmed = vec![
             ("a".to_string(), mv("x")),
@@ -225,6 +234,7 @@ mod tests {
             injected: Some("0".repeat(secs)),
             injected_counts: Some(Counts::default()),
             passive: None,
+            presence: Vec::new(),
             events: vec![
                 IntervalEvent {
                     offset: 5,
@@ -261,6 +271,31 @@ mod tests {
             .expect("a trimmed interval is still a valid interval");
         assert!(trim(i.clone(), at(9, 0, 0)).is_none(), "nothing left");
         assert_eq!(trim(i.clone(), at(9, 5, 0)), Some(i), "a cut past the end");
+    }
+
+    #[test]
+    fn a_trim_cuts_the_presence_stretches_with_the_passive_flags() {
+        let mut i = interval(1, at(9, 0, 0), 60, "t");
+        // Passive over the idle second half: zoom until 0:45, then firefox.
+        i.passive = Some("0".repeat(30) + &"1".repeat(30));
+        i.presence = vec![
+            crate::model::PresenceStretch {
+                offset: 30,
+                seconds: 15,
+                held_by: "zoom".into(),
+            },
+            crate::model::PresenceStretch {
+                offset: 45,
+                seconds: 15,
+                held_by: "firefox".into(),
+            },
+        ];
+        i.validate().unwrap();
+        let t = trim(i, at(9, 0, 40)).unwrap();
+        t.validate()
+            .expect("a trimmed interval is still a valid interval");
+        assert_eq!(t.presence.len(), 1);
+        assert_eq!((t.presence[0].offset, t.presence[0].seconds), (30, 10));
     }
 
     #[test]

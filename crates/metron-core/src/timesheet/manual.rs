@@ -10,6 +10,7 @@ use uuid::Uuid;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
+use crate::engine::MAX_PASSIVE_LIMIT_SECS;
 use crate::model::Interval;
 
 /// The longest note kept with an entry, a correction or a decision, in characters.
@@ -113,6 +114,10 @@ pub struct Policy {
     pub moves: Permission,
     /// How many days back a person may add or change time (0..=366; default 7).
     pub edit_window_days: u32,
+    /// The longest stretch without input that an idle inhibitor (a call, a video) may keep
+    /// tracking going, in seconds: 0..=7200 ([`MAX_PASSIVE_LIMIT_SECS`], the default), 0
+    /// turning passive presence off. Agents apply the lower of this and their own limit.
+    pub passive_limit_secs: u32,
 }
 
 impl Default for Policy {
@@ -122,6 +127,7 @@ impl Default for Policy {
             max_manual_secs: 8 * 3600,
             moves: Permission::Allowed,
             edit_window_days: 7,
+            passive_limit_secs: MAX_PASSIVE_LIMIT_SECS,
         }
     }
 }
@@ -138,6 +144,12 @@ impl Policy {
             return Err(format!(
                 "edit_window_days must be from 0 to {MAX_EDIT_WINDOW_DAYS}, not {}",
                 self.edit_window_days
+            ));
+        }
+        if self.passive_limit_secs > MAX_PASSIVE_LIMIT_SECS {
+            return Err(format!(
+                "passive_limit_secs must be from 0 to {MAX_PASSIVE_LIMIT_SECS}, not {}",
+                self.passive_limit_secs
             ));
         }
         Ok(())
@@ -298,6 +310,22 @@ mod tests {
     }
 
     #[test]
+    fn the_passive_limit_defaults_to_the_engines_and_goes_no_higher() {
+        let old: Policy = serde_json::from_str(r#"{"edit_window_days": 3}"#).unwrap();
+        assert_eq!(old.passive_limit_secs, MAX_PASSIVE_LIMIT_SECS);
+        let off = Policy {
+            passive_limit_secs: 0,
+            ..Policy::default()
+        };
+        assert_eq!(off.validate(), Ok(()));
+        let above = Policy {
+            passive_limit_secs: MAX_PASSIVE_LIMIT_SECS + 1,
+            ..Policy::default()
+        };
+        assert!(above.validate().unwrap_err().contains("passive_limit_secs"));
+    }
+
+    #[test]
     fn an_entry_is_checked_against_the_policy() {
         let policy = Policy::default();
         let now = at(18, 0);
@@ -365,6 +393,7 @@ mod tests {
             injected: None,
             injected_counts: None,
             passive: None,
+            presence: Vec::new(),
             events: Vec::new(),
         };
         let pieces = uncovered(

@@ -287,6 +287,7 @@ mod tests {
             injected: None,
             injected_counts: None,
             passive: None,
+            presence: Vec::new(),
             events: Vec::new(),
         }
     }

@@ -56,7 +56,7 @@ fn window_runs_cover_the_interval_and_merge_repeats() {
                 }
                 .into(),
                 window: Some(window(app, "x")),
-                inhibited: false,
+                inhibitor: None,
             },
         );
         sim.events.extend(e);
@@ -161,7 +161,7 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
                 }
                 .into(),
                 window: None,
-                inhibited: false,
+                inhibitor: None,
             },
         );
         sim.events.extend(e);
@@ -177,7 +177,7 @@ fn ticks_that_jitter_or_come_late_account_each_second_once() {
             }
             .into(),
             window: None,
-            inhibited: false,
+            inhibitor: None,
         },
     );
     sim.events.extend(e);

@@ -82,7 +82,7 @@ impl Sim {
             let sample = Sample {
                 input: input(i),
                 window: Some(window("editor", "main.rs")),
-                inhibited: false,
+                inhibitor: None,
             };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);
@@ -92,9 +92,22 @@ impl Sim {
     /// `secs` one-second ticks; for each, whether there was input and whether an idle
     /// inhibitor was held.
     pub fn run_presence(&mut self, secs: u64, mut state: impl FnMut(u64) -> (bool, bool)) {
+        self.run_held(secs, |i| {
+            let (active, inhibited) = state(i);
+            (active, inhibited.then_some("org.example.Player"))
+        })
+    }
+
+    /// `secs` one-second ticks; for each, whether there was input and who held an idle
+    /// inhibitor, if anyone.
+    pub fn run_held(
+        &mut self,
+        secs: u64,
+        mut state: impl FnMut(u64) -> (bool, Option<&'static str>),
+    ) {
         for i in 0..secs {
             self.pass_ms(1000);
-            let (active, inhibited) = state(i);
+            let (active, held_by) = state(i);
             let sample = Sample {
                 input: Counts {
                     keys: u64::from(active),
@@ -102,7 +115,7 @@ impl Sim {
                 }
                 .into(),
                 window: Some(window("meet", "Standup")),
-                inhibited,
+                inhibitor: held_by.map(str::to_string),
             };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);
@@ -126,7 +139,7 @@ impl Sim {
             let sample = Sample {
                 input: counts.into(),
                 window: Some(window("editor", "main.rs")),
-                inhibited: false,
+                inhibitor: None,
             };
             let e = self.engine.tick(&self.now(), sample);
             self.events.extend(e);

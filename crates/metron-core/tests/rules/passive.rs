@@ -101,3 +101,76 @@ fn the_passive_limit_is_two_hours_at_most() {
     let passive = flags(&sim.intervals(), |i| i.passive.clone());
     assert_eq!(passive.matches('1').count() as u32, MAX_PASSIVE_LIMIT_SECS);
 }
+
+/// Who held the inhibitor, second by second, read back from the intervals' stretches
+/// ('.' where a second has no holder).
+fn holders(intervals: &[Interval]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in intervals {
+        let mut seconds = vec![".".to_string(); i.active.len()];
+        for stretch in &i.presence {
+            for s in stretch.offset..stretch.offset + stretch.seconds {
+                seconds[s as usize] = stretch.held_by.clone();
+            }
+        }
+        out.extend(seconds);
+    }
+    out
+}
+
+#[test]
+fn every_passive_second_names_who_held_the_inhibitor() {
+    let mut sim = Sim::default_seeded(7);
+    sim.start("t1");
+    // Typing, a call in zoom, typing under the call, then a video in firefox.
+    sim.run_held(200, |i| match i {
+        0..10 => (true, None),
+        10..100 => (i % 45 == 0, Some("zoom")),
+        _ => (false, Some("org.mozilla.firefox")),
+    });
+    sim.stop();
+    let intervals = sim.intervals();
+    assert!(intervals.iter().all(|i| i.validate().is_ok()));
+    let passive = flags(&intervals, |i| i.passive.clone());
+    let held = holders(&intervals);
+    for (second, (p, who)) in passive.chars().zip(&held).enumerate() {
+        let expected = match (p, second) {
+            ('0', _) => ".",
+            (_, 10..100) => "zoom",
+            _ => "org.mozilla.firefox",
+        };
+        assert_eq!(who, expected, "second {second}");
+    }
+    assert_eq!(held.iter().filter(|h| *h == "zoom").count(), 88);
+}
+
+#[test]
+fn a_holder_name_is_made_printable_and_short() {
+    let mut sim = Sim::default_seeded(8);
+    sim.start("t1");
+    sim.run_held(5, |_| (false, Some("\u{202e}evil\u{1b}[2J name")));
+    sim.run_held(5, |_| (false, Some(" \u{7} ")));
+    sim.stop();
+    let intervals = sim.intervals();
+    assert!(intervals.iter().all(|i| i.validate().is_ok()));
+    let held = holders(&intervals);
+    assert_eq!(held[0], "evil[2J name");
+    assert_eq!(held[9], "unknown");
+}
+
+#[test]
+fn the_organization_can_lower_the_passive_limit_or_turn_it_off_while_tracking() {
+    let mut sim = Sim::default_seeded(9);
+    sim.start("t1");
+    sim.run_presence(20, |i| (i == 0, true));
+    sim.engine.set_passive_limit(0);
+    sim.run_presence(400, |_| (false, true));
+    assert!(
+        stopped_idle(&sim),
+        "no passive presence: the idle stop counts"
+    );
+    let intervals = sim.intervals();
+    let passive = flags(&intervals, |i| i.passive.clone());
+    assert_eq!(passive.matches('1').count(), 19);
+    assert_eq!(passive.len(), 20 + 300);
+}

@@ -56,7 +56,7 @@ fn the_engine_records_only_what_the_privacy_policy_allows() {
                 }
                 .into(),
                 window: Some(w),
-                inhibited: false,
+                inhibitor: None,
             },
         );
         sim.events.extend(e);

@@ -81,20 +81,21 @@ pub fn daily(day: &DailyReportResponse) -> impl Iterator<Item = String> + '_ {
 
 /// The header of [`timesheet`].
 pub const TIMESHEET_HEADER: &str =
-    "user,date,task,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+    "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
 
 /// The CSV of a timesheet, a day at a time: a line per task with time and the day's total,
-/// then the period's total.
+/// then the period's total. Passive time (issue 27) is a column of its own, part of tracked
+/// time; presence is counted per day, so task lines leave its cell empty rather than say 0.
 pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_ {
     let days = sheet.timesheet.days.iter().map(move |day| {
         let mut csv = String::new();
         let date = day.date.to_string();
         for t in &day.tasks {
             let task = sheet.task_names.get(&t.task_id).unwrap_or(&t.task_id);
-            sheet_row(&mut csv, sheet, &date, task, &t.figures);
+            sheet_row(&mut csv, sheet, &date, task, &t.figures, false);
         }
         if !day.tasks.is_empty() {
-            sheet_row(&mut csv, sheet, &date, "(day total)", &day.figures);
+            sheet_row(&mut csv, sheet, &date, "(day total)", &day.figures, true);
         }
         csv
     });
@@ -102,16 +103,35 @@ pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_
     let total = std::iter::once_with(move || {
         let mut csv = String::new();
         let label = format!("{} {}", period.kind.as_str(), period.start);
-        sheet_row(&mut csv, sheet, &label, "(total)", &sheet.timesheet.figures);
+        sheet_row(
+            &mut csv,
+            sheet,
+            &label,
+            "(total)",
+            &sheet.timesheet.figures,
+            true,
+        );
         csv
     });
     days.chain(total)
 }
 
-/// A line of [`timesheet`].
-fn sheet_row(csv: &mut String, sheet: &TimesheetResponse, date: &str, task: &str, f: &Figures) {
+/// A line of [`timesheet`]; `passive`: whether its figures count passive time.
+fn sheet_row(
+    csv: &mut String,
+    sheet: &TimesheetResponse,
+    date: &str,
+    task: &str,
+    f: &Figures,
+    passive: bool,
+) {
+    let passive = if passive {
+        f.passive_secs.to_string()
+    } else {
+        String::new()
+    };
     csv.push_str(&format!(
-        "{},{date},{},{},{},{},{},{},{:.2},{}\r\n",
+        "{},{date},{},{},{},{passive},{},{},{},{:.2},{}\r\n",
         csv_field(&sheet.user.email),
         csv_field(task),
         f.tracked_secs,
@@ -126,7 +146,7 @@ fn sheet_row(csv: &mut String, sheet: &TimesheetResponse, date: &str, task: &str
 
 /// The header of [`team`].
 pub const TEAM_HEADER: &str =
-    "user,name,date,tracked_secs,active_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+    "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
 
 /// The CSV of a team's timesheet, a person at a time: a line per day with time, then their
 /// total.
@@ -138,9 +158,10 @@ pub fn team(team: &TeamTimesheet) -> impl Iterator<Item = String> + '_ {
         let state = person.state.as_str();
         let mut row = |date: &str, f: &Figures| {
             csv.push_str(&format!(
-                "{user},{name},{date},{},{},{},{},{},{:.2},{state}\r\n",
+                "{user},{name},{date},{},{},{},{},{},{},{:.2},{state}\r\n",
                 f.tracked_secs,
                 f.active_secs,
+                f.passive_secs,
                 f.manual_secs,
                 f.total_secs,
                 f.activity_pct,

@@ -16,6 +16,7 @@ mod hardening;
 mod init;
 mod late_intervals;
 mod plain_text;
+mod presence;
 mod processes;
 mod reports;
 mod roles;

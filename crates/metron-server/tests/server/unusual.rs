@@ -194,7 +194,8 @@ async fn admins_change_the_thresholds_and_past_days_are_reassessed(f: Fixture) {
             "high_activity_pct": 95, "high_activity_minutes": 45,
             "steady_spread_pct": 4, "steady_minutes": 60,
             "mouse_only_max_keys_per_minute": 2, "mouse_only_minutes": 30,
-            "same_window_minutes": 30, "injected_min_secs": 1
+            "same_window_minutes": 30, "injected_min_secs": 1,
+            "long_passive_minutes": 90
         })
     );
     let (status, body) = f

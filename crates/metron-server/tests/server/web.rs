@@ -961,6 +961,31 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     let passive_secs = passive.matches('1').count() as u64;
     assert!(passive_secs > 0);
     told["passive"] = json!(passive);
+    // Who held the inhibitor (issue 27): the first runs of passive seconds a meeting app, the
+    // next a program keeping the screen awake; runs past the 32 stretches an interval may
+    // carry name nobody.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in passive.chars().enumerate() {
+        match (c, runs.last_mut()) {
+            ('1', Some(run)) if run.0 + run.1 == i => run.1 += 1,
+            ('1', _) => runs.push((i, 1)),
+            _ => {}
+        }
+    }
+    let presence: Vec<Value> = runs
+        .iter()
+        .take(32)
+        .enumerate()
+        .map(|(n, (offset, seconds))| {
+            let held_by = if n < runs.len().min(32) / 2 {
+                "org.example.Meeting (zoom)"
+            } else {
+                "keepawake (python3)"
+            };
+            json!({"offset": offset, "seconds": seconds, "held_by": held_by})
+        })
+        .collect();
+    told["presence"] = json!(presence);
     let answer = post_intervals(&http, &base, &ann_token, json!([told])).await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
     browser
@@ -988,6 +1013,21 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     )
     .await;
     assert_eq!(day["passive_secs"], passive_secs);
+    let holders: Vec<String> = day["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let name = p["held_by"].as_str().unwrap();
+            let name = if name.is_empty() { "not named" } else { name };
+            format!("{name} {}", duration(p["passive_secs"].as_u64().unwrap()))
+        })
+        .collect();
+    assert!(holders.len() >= 2, "{day}");
+    assert_eq!(
+        browser.text("#fig-presence").await,
+        format!("held by {}", holders.join(" · "))
+    );
     assert_eq!(
         browser.text("#fig-idle .value").await,
         duration(day["idle_secs"].as_u64().unwrap())

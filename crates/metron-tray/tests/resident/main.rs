@@ -436,6 +436,7 @@ fn local_mode_sends_nothing_to_the_port_its_previous_start_had() {
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows: vec![],
     };

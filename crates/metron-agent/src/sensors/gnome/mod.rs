@@ -5,7 +5,9 @@
 //! `org.gnome.Mutter.IdleMonitor` object answers `GetIdletime`: the milliseconds since the
 //! last input of the session. One call a tick turns it into E1's flags (see `idle_time.rs`).
 //! GNOME tells no program which window is focused; the extension in `extension/` (installed
-//! for the user, enabled by them) answers `FocusedWindow` for Metron.
+//! for the user, enabled by them) answers `FocusedWindow` for Metron, and for no other program
+//! of the session: the agent calls `Register` first, and the extension answers only the
+//! connection that registered (issue 27).
 
 use std::time::Duration;
 
@@ -76,6 +78,33 @@ pub const SHELL_EXTENSION: &str = "the Metron GNOME Shell extension";
 const SHELL: &str = "org.gnome.Shell";
 const SENSOR_PATH: &str = "/dev/metron/Shell";
 const SENSOR_IFACE: &str = "dev.metron.Shell";
+/// The extension's answer to a caller that did not register (or registered with a shell
+/// that has restarted since).
+const NOT_REGISTERED: &str = "dev.metron.Shell.Error.NotRegistered";
+/// The extension's answer to `Register` while another connection is registered.
+const TAKEN: &str = "dev.metron.Shell.Error.Taken";
+
+/// Why the extension can't be used.
+#[derive(Debug)]
+pub enum ShellRefusal {
+    /// Not installed, not enabled, or an older build without `Register`: (re)install it.
+    Absent(String),
+    /// Another program of the session registered with it first; it is not Metron's to use.
+    Taken,
+}
+
+impl std::fmt::Display for ShellRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShellRefusal::Absent(why) => write!(f, "{SHELL_EXTENSION} does not answer: {why}"),
+            ShellRefusal::Taken => write!(
+                f,
+                "another program of this session registered with {SHELL_EXTENSION} first, so it tells Metron nothing; \
+                 windows read 'unknown' until that program quits (it may be reading your windows)"
+            ),
+        }
+    }
+}
 
 /// The focused window as the extension reports it, asked once a tick.
 pub struct ShellWindow {
@@ -84,17 +113,28 @@ pub struct ShellWindow {
 }
 
 impl ShellWindow {
-    /// Connects and checks that the extension answers.
-    pub fn connect() -> Result<ShellWindow, String> {
-        let conn = Connection::new_session().map_err(|e| format!("no session bus: {e}"))?;
+    /// Connects, registers as the one agent the extension answers, and checks that it does.
+    pub fn connect() -> Result<ShellWindow, ShellRefusal> {
+        let conn = Connection::new_session()
+            .map_err(|e| ShellRefusal::Absent(format!("no session bus: {e}")))?;
         let probe = ShellWindow {
             conn,
             failing: false,
         };
+        probe.register()?;
         probe
             .read()
-            .map_err(|e| format!("{SHELL_EXTENSION} does not answer: {e}"))?;
+            .map_err(|e| ShellRefusal::Absent(e.to_string()))?;
         Ok(probe)
+    }
+
+    fn register(&self) -> Result<(), ShellRefusal> {
+        let proxy = self.conn.with_proxy(SHELL, SENSOR_PATH, CALL_TIMEOUT);
+        match proxy.method_call::<(), _, _, _>(SENSOR_IFACE, "Register", ()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.name() == Some(TAKEN) => Err(ShellRefusal::Taken),
+            Err(e) => Err(ShellRefusal::Absent(e.to_string())),
+        }
     }
 
     fn read(&self) -> Result<Option<WindowInfo>, dbus::Error> {
@@ -112,7 +152,21 @@ impl ShellWindow {
 
 impl WindowProbe for ShellWindow {
     fn current(&mut self) -> Option<WindowInfo> {
-        match self.read() {
+        let mut read = self.read();
+        // The shell restarted (or the extension was turned off and on): it forgot Metron.
+        if matches!(&read, Err(e) if e.name() == Some(NOT_REGISTERED)) {
+            read = match self.register() {
+                Ok(()) => self.read(),
+                Err(refusal) => {
+                    if !self.failing {
+                        tracing::warn!("{refusal}");
+                        self.failing = true;
+                    }
+                    return None;
+                }
+            };
+        }
+        match read {
             Ok(window) => {
                 self.failing = false;
                 window

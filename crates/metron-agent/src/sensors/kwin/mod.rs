@@ -5,8 +5,13 @@
 //! `window.js`, which calls back into this process (at its unique bus name) with the active
 //! window's class, title and process id each time it or its title changes. The script is
 //! unloaded when the probe is dropped.
+//!
+//! Only calls from the process that owns `org.kde.KWin` count. When KWin restarts (a crash,
+//! `kwin_wayland --replace`, an update), a new process takes the name and knows nothing of
+//! the script: the sensor follows `NameOwnerChanged`, trusts the new owner and loads the
+//! script into it again, instead of waiting forever on the old one (issue 27).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +19,7 @@ use std::time::Duration;
 use dbus::blocking::Connection;
 use dbus::channel::MatchingReceiver;
 use dbus::message::MatchRule;
+use dbus::Message;
 use metron_core::WindowInfo;
 
 use super::{lock, WindowProbe};
@@ -39,15 +45,22 @@ impl KwinWindow {
             .map(PathBuf::from)
             .ok_or("XDG_RUNTIME_DIR is not set")?;
         let conn = Connection::new_session().map_err(|e| format!("no session bus: {e}"))?;
+        Self::start_on(conn, &dir)
+    }
+
+    /// [`KwinWindow::start`] on the bus connection `conn`, with the script written into `dir`
+    /// (the tests give a private bus and a folder of their own).
+    pub fn start_on(conn: Connection, dir: &Path) -> Result<KwinWindow, String> {
         let service = conn.unique_name().to_string();
         // Only KWin's own calls count: another program of the session must not name windows.
-        let kwin = kwin_owner(&conn)?;
+        let kwin = Arc::new(Mutex::new(kwin_owner(&conn)?));
         let front = Arc::new(Mutex::new(None));
         let sink = Arc::clone(&front);
+        let trusted = Arc::clone(&kwin);
         conn.start_receive(
             MatchRule::new_method_call().with_path("/dev/metron/KWin"),
             Box::new(move |msg, conn| {
-                let from_kwin = msg.sender().is_some_and(|s| *s == *kwin);
+                let from_kwin = msg.sender().is_some_and(|s| *s == *lock(&trusted));
                 if let (true, Ok((class, title, pid))) =
                     (from_kwin, msg.read3::<&str, &str, &str>())
                 {
@@ -69,16 +82,41 @@ impl KwinWindow {
             let _ = std::fs::remove_file(&script);
             return Err(e);
         }
+        // A new owner of org.kde.KWin: noted here, the script loaded by the thread below (a
+        // call from inside the bus's own dispatch would wait on itself).
+        let new_owner: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let noted = Arc::clone(&new_owner);
+        let gone = Arc::clone(&front);
+        conn.add_match(
+            MatchRule::new_signal("org.freedesktop.DBus", "NameOwnerChanged"),
+            move |(name, _old, new): (String, String, String), _: &Connection, _: &Message| {
+                if name == KWIN {
+                    // Whatever the old KWin said is stale: no window is known until the new
+                    // one tells.
+                    *lock(&gone) = None;
+                    *lock(&noted) = (!new.is_empty()).then_some(new);
+                }
+                true
+            },
+        )
+        .map_err(|e| format!("cannot follow {KWIN} on the bus: {e}"))?;
         let alive = Arc::new(AtomicBool::new(true));
         let running = Arc::clone(&alive);
+        let (script_path, plugin_name) = (script.clone(), plugin.clone());
         std::thread::Builder::new()
             .name("metron-kwin".into())
             .spawn(move || {
+                let mut reload = Reload::default();
                 while running.load(Ordering::Relaxed) {
                     if let Err(e) = conn.process(Duration::from_secs(1)) {
                         tracing::warn!("the session bus connection for KWin ended ({e})");
                         break;
                     }
+                    if let Some(owner) = lock(&new_owner).take() {
+                        *lock(&kwin) = owner;
+                        reload = Reload::due();
+                    }
+                    reload.try_load(&conn, &script_path, &plugin_name);
                 }
             })
             .map_err(|e| format!("could not start the KWin thread: {e}"))?;
@@ -88,6 +126,40 @@ impl KwinWindow {
             plugin,
             script,
         })
+    }
+}
+
+/// Loading the script into a KWin that has just taken its name: its `/Scripting` object may
+/// come a moment later, so a failed load is tried again once a second, for a while.
+#[derive(Default)]
+struct Reload {
+    tries_left: u32,
+}
+
+impl Reload {
+    const TRIES: u32 = 30;
+
+    fn due() -> Reload {
+        Reload {
+            tries_left: Self::TRIES,
+        }
+    }
+
+    fn try_load(&mut self, conn: &Connection, script: &Path, plugin: &str) {
+        if self.tries_left == 0 {
+            return;
+        }
+        self.tries_left -= 1;
+        match load(conn, script, plugin) {
+            Ok(()) => {
+                tracing::info!("KWin restarted: the window script is loaded again");
+                self.tries_left = 0;
+            }
+            Err(e) if self.tries_left == 0 => {
+                tracing::warn!("KWin restarted and would not load the window script ({e}); windows read 'unknown'")
+            }
+            Err(_) => {}
+        }
     }
 }
 
@@ -112,7 +184,7 @@ fn unload(conn: &Connection, plugin: &str) {
 }
 
 /// `loadScript`, then run it: KWin 6 runs one script by its object, KWin 5 starts all.
-fn load(conn: &Connection, script: &std::path::Path, plugin: &str) -> Result<(), String> {
+fn load(conn: &Connection, script: &Path, plugin: &str) -> Result<(), String> {
     // A script of an earlier run of this pid would make loadScript refuse the name.
     unload(conn, plugin);
     let scripting = conn.with_proxy(KWIN, "/Scripting", CALL_TIMEOUT);

@@ -16,11 +16,11 @@
 
 use dbus::blocking::{Connection, Proxy};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::screensaver::ScreenSaverService;
-use super::PresenceProbe;
+use super::{holders_text, PresenceProbe};
 
 /// How long an answer is kept.
 const ASK_EVERY: Duration = Duration::from_secs(2);
@@ -39,7 +39,8 @@ const LOGIND: &str = "org.freedesktop.login1";
 
 /// What the probe and its thread share.
 struct Shared {
-    held: AtomicBool,
+    /// Who holds an inhibitor, as last asked.
+    held: Mutex<Option<String>>,
     /// When the tracker last read `held`, in milliseconds after `epoch` (0: never).
     read_at: AtomicU64,
     epoch: Instant,
@@ -50,6 +51,10 @@ impl Shared {
     fn since_epoch(&self) -> u64 {
         // +1 so that a read in the first millisecond is not taken for "never".
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX) + 1
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn read_lately(&self) -> bool {
@@ -84,7 +89,7 @@ impl DbusPresence {
         };
         let described = asker.describe();
         let shared = Arc::new(Shared {
-            held: AtomicBool::new(false),
+            held: Mutex::new(None),
             read_at: AtomicU64::new(0),
             epoch: Instant::now(),
             stop: AtomicBool::new(false),
@@ -108,10 +113,10 @@ impl DbusPresence {
 }
 
 impl PresenceProbe for DbusPresence {
-    fn inhibited(&mut self) -> bool {
+    fn holder(&mut self) -> Option<String> {
         let now = self.shared.since_epoch();
         self.shared.read_at.store(now, Ordering::Relaxed);
-        self.shared.held.load(Ordering::Relaxed)
+        self.shared.held().clone()
     }
 }
 
@@ -178,7 +183,7 @@ impl Asker {
             if !shared.read_lately() {
                 // Not tracking: nothing is asked, and a later start begins from "not held"
                 // (today's behaviour) until the first answer, within a second.
-                shared.held.store(false, Ordering::Relaxed);
+                *shared.held() = None;
                 self.asked = None;
                 continue;
             }
@@ -186,7 +191,8 @@ impl Asker {
                 self.look();
             }
             if self.asked.is_none_or(|t| t.elapsed() >= ASK_EVERY) {
-                shared.held.store(self.ask(), Ordering::Relaxed);
+                let held = holders_text(self.ask());
+                *shared.held() = held;
                 self.asked = Some(Instant::now());
             }
         }
@@ -216,18 +222,14 @@ impl Asker {
         self.looked = Some(Instant::now());
     }
 
-    fn ask(&self) -> bool {
-        if self.service.as_ref().is_some_and(ScreenSaverService::held) {
-            return true;
+    /// Who holds an idle inhibitor, by every source that says (empty: nobody).
+    fn ask(&self) -> Vec<String> {
+        let mut holders = Vec::new();
+        if let Some(service) = &self.service {
+            holders.extend(service.holders());
         }
         if let (true, Some(c)) = (self.gnome, &self.session) {
-            let proxy = Proxy::new(GNOME, "/org/gnome/SessionManager", CALL_TIMEOUT, c);
-            if proxy
-                .method_call::<(bool,), _, _, _>(GNOME, "IsInhibited", (8u32,))
-                .is_ok_and(|(held,)| held)
-            {
-                return true;
-            }
+            holders.extend(gnome_holders(c));
         }
         if let (true, Some(c)) = (self.power, &self.session) {
             let proxy = Proxy::new(
@@ -244,7 +246,8 @@ impl Asker {
                 )
                 .is_ok_and(|(held,)| held)
             {
-                return true;
+                // The interface has no list of holders to ask.
+                holders.push(POWER_HOLDER.to_string());
             }
         }
         if let (true, Some(c)) = (self.logind, &self.system) {
@@ -257,11 +260,88 @@ impl Asker {
             ) {
                 // SAFETY: getuid has no preconditions and can't fail.
                 let me = unsafe { libc::getuid() };
-                return list.iter().any(|(what, _who, _why, mode, uid, _pid)| {
-                    *uid == me && mode == "block" && what.split(':').any(|w| w == "idle")
-                });
+                holders.extend(logind_holders(&list, me));
             }
         }
-        false
+        holders
+    }
+}
+
+/// What a PowerManagement inhibitor's holder is called: the interface only says one is held.
+const POWER_HOLDER: &str = "a PowerManagement inhibitor (holder not told)";
+
+/// logind's idle locks held in `block` mode by processes of user `me`, by their `who` (the
+/// holder's own word, as `systemd-inhibit --who` sets it) and program.
+fn logind_holders(list: &[(String, String, String, String, u32, u32)], me: u32) -> Vec<String> {
+    list.iter()
+        .filter(|(what, _, _, mode, uid, _)| {
+            *uid == me && mode == "block" && what.split(':').any(|w| w == "idle")
+        })
+        .map(|(_, who, _, _, _, pid)| {
+            let who = who.trim();
+            match super::bus_name::program(*pid) {
+                Some(program) if program != who => format!("{who} ({program})"),
+                _ => who.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// GNOME's idle inhibitors (flag 8), by the app id each was taken under; one that can't be
+/// read is still counted.
+fn gnome_holders(c: &Connection) -> Vec<String> {
+    let manager = Proxy::new(GNOME, "/org/gnome/SessionManager", CALL_TIMEOUT, c);
+    let held = manager
+        .method_call::<(bool,), _, _, _>(GNOME, "IsInhibited", (8u32,))
+        .is_ok_and(|(held,)| held);
+    if !held {
+        return Vec::new();
+    }
+    let paths: Vec<dbus::Path<'static>> = manager
+        .method_call::<(Vec<dbus::Path<'static>>,), _, _, _>(GNOME, "GetInhibitors", ())
+        .map(|(p,)| p)
+        .unwrap_or_default();
+    let mut names: Vec<String> = paths
+        .iter()
+        .take(64)
+        .filter_map(|path| {
+            let inhibitor = Proxy::new(GNOME, path, CALL_TIMEOUT, c);
+            let interface = "org.gnome.SessionManager.Inhibitor";
+            let (flags,): (u32,) = inhibitor.method_call(interface, "GetFlags", ()).ok()?;
+            if flags & 8 == 0 {
+                return None;
+            }
+            let (app,): (String,) = inhibitor.method_call(interface, "GetAppId", ()).ok()?;
+            Some(app)
+        })
+        .collect();
+    if names.is_empty() {
+        names.push("a GNOME inhibitor (holder not told)".into());
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logind_names_this_users_idle_blockers_by_who() {
+        let lock = |what: &str, who: &str, mode: &str, uid: u32| {
+            (
+                what.to_string(),
+                who.to_string(),
+                "why".to_string(),
+                mode.to_string(),
+                uid,
+                u32::MAX,
+            )
+        };
+        let list = [
+            lock("idle", "keepawake", "block", 1000),
+            lock("sleep:idle", "Zoom", "block", 1000),
+            lock("idle", "other user", "block", 1001),
+            lock("idle", "delay only", "delay", 1000),
+            lock("sleep", "not idle", "block", 1000),
+        ];
+        assert_eq!(super::logind_holders(&list, 1000), ["keepawake", "Zoom"]);
     }
 }

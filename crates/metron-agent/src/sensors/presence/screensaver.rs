@@ -5,6 +5,11 @@
 //! (`ALLOW_REPLACEMENT`); it records who holds an inhibitor, nothing else: it doesn't blank or
 //! unblank the screen. An inhibitor ends with `UnInhibit`, or when the app that took it
 //! leaves the bus (as the freedesktop specification says).
+//!
+//! Any program of the session may call `Inhibit`, so each inhibitor is kept with who took it
+//! (issue 27), named by what the bus daemon vouches for: a well-known name the caller owns and
+//! its process's program (`bus_name.rs`). The `application_name` argument is the caller's own
+//! word and is not used.
 
 use dbus::blocking::stdintf::org_freedesktop_dbus::RequestNameReply;
 use dbus::blocking::Connection;
@@ -21,10 +26,16 @@ const INTERFACE: &str = "org.freedesktop.ScreenSaver";
 /// At most this many inhibitors are kept: a misbehaving app can't grow the table forever.
 const MAX_HOLDERS: usize = 1024;
 
+/// An app's inhibitor: its unique bus name (what `UnInhibit` and leaving the bus match) and
+/// the readable name the reports show.
+struct Holder {
+    unique: String,
+    name: String,
+}
+
 #[derive(Default)]
 struct Holders {
-    /// cookie -> the unique bus name of the app that holds it.
-    by_cookie: HashMap<u32, String>,
+    by_cookie: HashMap<u32, Holder>,
     next: u32,
 }
 
@@ -64,15 +75,13 @@ impl ScreenSaverService {
         Some(service)
     }
 
-    /// Whether an app holds an inhibitor now (false once a real service took the name).
-    pub fn held(&self) -> bool {
-        self.owned.load(Ordering::Relaxed)
-            && !self
-                .holders
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .by_cookie
-                .is_empty()
+    /// Who holds an inhibitor now, each app once (none once a real service took the name).
+    pub fn holders(&self) -> Vec<String> {
+        if !self.owned.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
+        h.by_cookie.values().map(|h| h.name.clone()).collect()
     }
 }
 
@@ -84,7 +93,7 @@ fn serve(conn: Connection, holders: Arc<Mutex<Holders>>, owned: Arc<AtomicBool>)
         move |(name, _old, new): (String, String, String), _: &Connection, _: &Message| {
             if new.is_empty() {
                 let mut h = gone.lock().unwrap_or_else(|p| p.into_inner());
-                h.by_cookie.retain(|_, holder| *holder != name);
+                h.by_cookie.retain(|_, holder| holder.unique != name);
             }
             true
         },
@@ -104,7 +113,7 @@ fn serve(conn: Connection, holders: Arc<Mutex<Holders>>, owned: Arc<AtomicBool>)
         MatchRule::new_method_call(),
         Box::new(move |msg, conn| {
             if msg.msg_type() == MessageType::MethodCall {
-                let reply = answer(&msg, &holders);
+                let reply = answer(&msg, &holders, conn);
                 let _ = conn.channel().send(reply);
             }
             true
@@ -120,7 +129,7 @@ fn serve(conn: Connection, holders: Arc<Mutex<Holders>>, owned: Arc<AtomicBool>)
 
 /// The reply to one method call: Inhibit, UnInhibit and GetActive of the interface (on the
 /// two object paths apps use); anything else is an error.
-fn answer(msg: &Message, holders: &Mutex<Holders>) -> Message {
+fn answer(msg: &Message, holders: &Mutex<Holders>, conn: &Connection) -> Message {
     let path = msg.path().map(|p| p.to_string()).unwrap_or_default();
     let interface = msg.interface().map(|i| i.to_string()).unwrap_or_default();
     let member = msg.member().map(|m| m.to_string()).unwrap_or_default();
@@ -136,25 +145,49 @@ fn answer(msg: &Message, holders: &Mutex<Holders>) -> Message {
     if !known_path || interface != INTERFACE {
         return unknown();
     }
-    let mut h = holders.lock().unwrap_or_else(|p| p.into_inner());
     match member.as_str() {
         // Inhibit(application_name, reason) -> cookie. The name and reason are not kept.
         "Inhibit" if msg.read2::<&str, &str>().is_ok() => {
-            if h.by_cookie.len() >= MAX_HOLDERS {
+            if holders
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .by_cookie
+                .len()
+                >= MAX_HOLDERS
+            {
                 return msg.error(
                     &"org.freedesktop.DBus.Error.LimitsExceeded".into(),
                     c"too many inhibitors",
                 );
             }
+            // An app that already holds one is named as before; another is looked up with the
+            // bus daemon, before the lock is taken (the tick's reader must not wait on it).
+            let known = holders
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .by_cookie
+                .values()
+                .find(|h| h.unique == sender)
+                .map(|h| h.name.clone());
+            let name = known
+                .unwrap_or_else(|| crate::sensors::presence::bus_name::readable(conn, &sender));
+            let mut h = holders.lock().unwrap_or_else(|p| p.into_inner());
             let cookie = h.next;
             h.next = h.next.wrapping_add(1).max(1);
-            h.by_cookie.insert(cookie, sender);
+            h.by_cookie.insert(
+                cookie,
+                Holder {
+                    unique: sender,
+                    name,
+                },
+            );
             msg.method_return().append1(cookie)
         }
         "UnInhibit" => match msg.read1::<u32>() {
             Ok(cookie) => {
+                let mut h = holders.lock().unwrap_or_else(|p| p.into_inner());
                 // Only the app that took an inhibitor can release it.
-                if h.by_cookie.get(&cookie) == Some(&sender) {
+                if h.by_cookie.get(&cookie).is_some_and(|h| h.unique == sender) {
                     h.by_cookie.remove(&cookie);
                 }
                 msg.method_return()

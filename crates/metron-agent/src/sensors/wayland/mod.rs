@@ -90,14 +90,19 @@ pub struct WaylandPresence {
     shared: Arc<Mutex<protocol::Observed>>,
 }
 
+/// What the holder is called when the compositor says an inhibitor is held: Wayland's
+/// idle-inhibit protocol doesn't tell other clients whose surface holds it.
+pub const WAYLAND_HOLDER: &str = "a Wayland idle inhibitor (holder not told)";
+
 impl super::presence::PresenceProbe for WaylandPresence {
-    fn inhibited(&mut self) -> bool {
+    fn holder(&mut self) -> Option<String> {
         let observed = lock(&self.shared);
         inhibited(
             observed.input_idle_since,
             observed.idle_respecting_inhibitors,
             Instant::now(),
         )
+        .then(|| WAYLAND_HOLDER.to_string())
     }
 }
 

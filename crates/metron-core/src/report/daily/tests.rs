@@ -48,6 +48,7 @@ fn interval(
         injected: None,
         injected_counts: None,
         passive: None,
+        presence: Vec::new(),
         events: Vec::new(),
         windows,
     }
@@ -989,4 +990,38 @@ fn the_worked_example_in_docs_reports_md_holds() {
     for row in rows {
         assert!(doc.contains(&row), "docs/REPORTS.md lacks `{row}`");
     }
+}
+
+#[test]
+fn the_day_names_who_held_presence_largest_first() {
+    let stretch = |offset, seconds, held_by: &str| crate::model::PresenceStretch {
+        offset,
+        seconds,
+        held_by: held_by.into(),
+    };
+    let call = Interval {
+        passive: Some("0111111".into()),
+        presence: vec![stretch(1, 2, "firefox"), stretch(3, 4, "zoom")],
+        ..interval("t", utc(9, 0, 0), "1000000", Counts::default(), vec![])
+    };
+    // An older client's passive seconds name nobody.
+    let old = Interval {
+        passive: Some("01".into()),
+        ..interval("t", utc(10, 0, 0), "10", Counts::default(), vec![])
+    };
+    let video = Interval {
+        passive: Some("0111".into()),
+        presence: vec![stretch(1, 3, "firefox")],
+        ..interval("t", utc(11, 0, 0), "1000", Counts::default(), vec![])
+    };
+    let report = daily_report(&[call, old, video], day(), 180, &Classifier::empty());
+    let rows: Vec<(&str, u64)> = report
+        .presence
+        .iter()
+        .map(|p| (p.held_by.as_str(), p.passive_secs))
+        .collect();
+    assert_eq!(rows, [("firefox", 5), ("zoom", 4), ("", 1)]);
+    assert_eq!(report.passive_secs, 10);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["presence"][0]["held_by"], "firefox");
 }

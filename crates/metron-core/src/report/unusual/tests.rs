@@ -70,6 +70,7 @@ fn minutes(start: DateTime<Utc>, specs: impl IntoIterator<Item = Spec>) -> Vec<I
                 injected: spec.injected.map(flags),
                 injected_counts: spec.injected.map(|_| Counts::default()),
                 passive: None,
+                presence: Vec::new(),
                 events: Vec::new(),
             }
         })
@@ -418,6 +419,10 @@ fn thresholds_are_checked() {
             injected_min_secs: 0,
             ..Thresholds::default()
         },
+        Thresholds {
+            long_passive_minutes: 0,
+            ..Thresholds::default()
+        },
     ];
     for t in bad {
         assert!(t.validate().is_err(), "{t:?}");
@@ -437,4 +442,76 @@ fn malformed_intervals_count_as_far_as_they_can() {
     broken[2].windows[0].offset = 90;
     let unusual = assess_default(&broken);
     assert_eq!(kinds(&unusual), vec![]);
+}
+
+/// Minute-long intervals without input from `start`, every second passive, each minute held
+/// by the name `held_by` gives for it.
+fn passive_minutes(
+    start: DateTime<Utc>,
+    n: usize,
+    held_by: impl Fn(usize) -> &'static str,
+) -> Vec<Interval> {
+    let mut intervals = minutes(
+        start,
+        (0..n).map(|_| Spec {
+            keys: 0,
+            moves: 0,
+            ..typing(0)
+        }),
+    );
+    for (i, interval) in intervals.iter_mut().enumerate() {
+        interval.passive = Some("1".repeat(60));
+        interval.presence = vec![crate::model::PresenceStretch {
+            offset: 0,
+            seconds: 60,
+            held_by: held_by(i).into(),
+        }];
+        interval.validate().unwrap();
+    }
+    intervals
+}
+
+#[test]
+fn a_long_passive_stretch_is_flagged_with_who_held_the_inhibitor() {
+    // 100 minutes of a "call" with no input at all: 60 held by zoom, then 40 by a program
+    // that holds the inhibitor to keep tracking going.
+    let mut day = human_morning();
+    day.extend(passive_minutes(at(12, 0), 100, |i| {
+        if i < 60 {
+            "zoom"
+        } else {
+            "keepawake"
+        }
+    }));
+    let unusual = assess_default(&day);
+    assert_eq!(kinds(&unusual), [FlagKind::LongPassive]);
+    let flag = &unusual.flags[0];
+    assert_eq!(
+        flag.rule,
+        "90 min without input kept tracked by an idle inhibitor"
+    );
+    let span = &flag.spans[0];
+    assert_eq!((span.started_at, span.ended_at), (at(12, 0), at(13, 40)));
+    assert_eq!(span.activity_pct, 0);
+    assert_eq!(span.held_by, ["zoom", "keepawake"]);
+    let json = serde_json::to_value(&unusual).unwrap();
+    assert_eq!(json["flags"][0]["kind"], "long_passive");
+    assert_eq!(json["flags"][0]["spans"][0]["held_by"][1], "keepawake");
+}
+
+#[test]
+fn a_passive_stretch_shorter_than_the_threshold_or_broken_by_input_is_not_flagged() {
+    let mut day = passive_minutes(at(9, 0), 89, |_| "zoom");
+    // A word typed in the middle of a long call breaks the stretch.
+    day.extend(passive_minutes(at(11, 0), 60, |_| "zoom"));
+    day.extend(minutes(at(12, 0), [typing(5)]));
+    day.extend(passive_minutes(at(12, 1), 60, |_| "zoom"));
+    assert!(kinds(&assess_default(&day)).is_empty());
+    let lower = Thresholds {
+        long_passive_minutes: 60,
+        ..Thresholds::default()
+    };
+    let unusual = assess(&day, super::tests::day(), 0, &lower);
+    assert_eq!(kinds(&unusual), [FlagKind::LongPassive]);
+    assert_eq!(unusual.flags[0].spans.len(), 3);
 }

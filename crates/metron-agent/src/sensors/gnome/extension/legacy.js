@@ -1,14 +1,14 @@
 // GNOME Shell 43-44 (imports.gi, init()).
-const { Gio, Shell } = imports.gi;
+const { Gio, GLib, Shell } = imports.gi;
 
 class MetronSensor {
     enable() {
-        this._object = exportSensor(Gio, Shell);
+        this._sensor = exportSensor(Gio, GLib, Shell);
     }
 
     disable() {
-        this._object.unexport();
-        this._object = null;
+        unexportSensor(this._sensor);
+        this._sensor = null;
     }
 }
 
