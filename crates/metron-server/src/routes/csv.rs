@@ -81,10 +81,20 @@ pub fn daily(day: &DailyReportResponse) -> impl Iterator<Item = String> + '_ {
 
 /// The header of [`timesheet`].
 pub const TIMESHEET_HEADER: &str =
-    "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+    "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock\r\n";
+
+/// The last two cells of a period's total line: the total it was submitted or approved with,
+/// and whether its figures changed since (issue 27); empty on other lines, and the first on
+/// an open period.
+fn lock_cells(locked_total: Option<u64>, changed: bool) -> String {
+    format!(
+        "{},{changed}",
+        locked_total.map_or_else(String::new, |t| t.to_string())
+    )
+}
 
 /// The CSV of a timesheet, a day at a time: a line per task with time and the day's total,
-/// then the period's total. Passive time (issue 27) is a column of its own, part of tracked
+/// then the period's total (with the total locked and whether it changed since). Passive time (issue 27) is a column of its own, part of tracked
 /// time; presence is counted per day, so task lines leave its cell empty rather than say 0.
 pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_ {
     let days = sheet.timesheet.days.iter().map(move |day| {
@@ -92,10 +102,18 @@ pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_
         let date = day.date.to_string();
         for t in &day.tasks {
             let task = sheet.task_names.get(&t.task_id).unwrap_or(&t.task_id);
-            sheet_row(&mut csv, sheet, &date, task, &t.figures, false);
+            sheet_row(&mut csv, sheet, &date, task, &t.figures, false, ",");
         }
         if !day.tasks.is_empty() {
-            sheet_row(&mut csv, sheet, &date, "(day total)", &day.figures, true);
+            sheet_row(
+                &mut csv,
+                sheet,
+                &date,
+                "(day total)",
+                &day.figures,
+                true,
+                ",",
+            );
         }
         csv
     });
@@ -110,13 +128,18 @@ pub fn timesheet(sheet: &TimesheetResponse) -> impl Iterator<Item = String> + '_
             "(total)",
             &sheet.timesheet.figures,
             true,
+            &lock_cells(
+                sheet.locked_figures.map(|f| f.total_secs),
+                sheet.changed_since_lock,
+            ),
         );
         csv
     });
     days.chain(total)
 }
 
-/// A line of [`timesheet`]; `passive`: whether its figures count passive time.
+/// A line of [`timesheet`]; `passive`: whether its figures count passive time; `lock`: its
+/// last two cells.
 fn sheet_row(
     csv: &mut String,
     sheet: &TimesheetResponse,
@@ -124,6 +147,7 @@ fn sheet_row(
     task: &str,
     f: &Figures,
     passive: bool,
+    lock: &str,
 ) {
     let passive = if passive {
         f.passive_secs.to_string()
@@ -131,7 +155,7 @@ fn sheet_row(
         String::new()
     };
     csv.push_str(&format!(
-        "{},{date},{},{},{},{passive},{},{},{},{:.2},{}\r\n",
+        "{},{date},{},{},{},{passive},{},{},{},{:.2},{},{lock}\r\n",
         csv_field(&sheet.user.email),
         csv_field(task),
         f.tracked_secs,
@@ -146,7 +170,7 @@ fn sheet_row(
 
 /// The header of [`team`].
 pub const TEAM_HEADER: &str =
-    "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state\r\n";
+    "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock\r\n";
 
 /// The CSV of a team's timesheet, a person at a time: a line per day with time, then their
 /// total.
@@ -156,9 +180,9 @@ pub fn team(team: &TeamTimesheet) -> impl Iterator<Item = String> + '_ {
         let mut csv = String::new();
         let (user, name) = (csv_field(&person.user.email), csv_field(&person.user.name));
         let state = person.state.as_str();
-        let mut row = |date: &str, f: &Figures| {
+        let mut row = |date: &str, f: &Figures, lock: &str| {
             csv.push_str(&format!(
-                "{user},{name},{date},{},{},{},{},{},{},{:.2},{state}\r\n",
+                "{user},{name},{date},{},{},{},{},{},{},{:.2},{state},{lock}\r\n",
                 f.tracked_secs,
                 f.active_secs,
                 f.passive_secs,
@@ -169,9 +193,10 @@ pub fn team(team: &TeamTimesheet) -> impl Iterator<Item = String> + '_ {
             ));
         };
         for day in person.days.iter().filter(|d| d.figures.total_secs > 0) {
-            row(&day.date.to_string(), &day.figures);
+            row(&day.date.to_string(), &day.figures, ",");
         }
-        row(&total_label, &person.figures);
+        let lock = lock_cells(person.locked_total_secs, person.changed_since_lock);
+        row(&total_label, &person.figures, &lock);
         csv
     })
 }

@@ -350,6 +350,26 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
         "{line}"
     );
 
+    // The CSVs say it too, on the period's total line: the total approved, and changed.
+    let (status, _, csv) = f
+        .get_text(
+            &sheet_path.replace("/timesheets?", "/timesheets.csv?"),
+            &boss,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains(",\"(total)\",2400,") && csv.contains(",approved,1800,true\r\n"),
+        "{csv}"
+    );
+    let (_, _, team_csv) = f
+        .get_text(
+            "/api/v1/timesheets/team.csv?period=week&date=2026-11-25",
+            &boss,
+        )
+        .await;
+    assert!(team_csv.contains(",approved,1800,true\r\n"), "{team_csv}");
+
     // The pending entry from before the lock waits for an unlock.
     let (status, refused) = f
         .call(

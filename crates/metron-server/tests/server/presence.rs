@@ -117,13 +117,13 @@ async fn passive_time_is_a_column_of_the_timesheet_csvs(f: Fixture) {
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state"
+        "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
     // The task's line leaves presence to the day's total (it is counted per day).
     for want in [
-        "\"ann@acme.test\",2026-11-23,\"Write report\",6600,600,,0,6600,9,1.83,open",
-        "\"ann@acme.test\",2026-11-23,\"(day total)\",6600,600,6000,0,6600,9,1.83,open",
-        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6600,600,6000,0,6600,9,1.83,open",
+        "\"ann@acme.test\",2026-11-23,\"Write report\",6600,600,,0,6600,9,1.83,open,,",
+        "\"ann@acme.test\",2026-11-23,\"(day total)\",6600,600,6000,0,6600,9,1.83,open,,",
+        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6600,600,6000,0,6600,9,1.83,open,,false",
     ] {
         assert!(lines.contains(&want), "no line {want} in\n{csv}");
     }
@@ -138,10 +138,10 @@ async fn passive_time_is_a_column_of_the_timesheet_csvs(f: Fixture) {
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state"
+        "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
     assert!(
-        lines.contains(&"\"ann@acme.test\",\"Ann\",2026-11-23,6600,600,6000,0,6600,9,1.83,open"),
+        lines.contains(&"\"ann@acme.test\",\"Ann\",2026-11-23,6600,600,6000,0,6600,9,1.83,open,,"),
         "{csv}"
     );
 }

@@ -460,15 +460,15 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state"
+        "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
     for want in [
-        "\"ann@acme.test\",2026-11-23,\"Write report\",1860,1410,,0,1860,76,0.52,open",
-        "\"ann@acme.test\",2026-11-24,\"Write report\",960,660,,840,1800,69,0.50,open",
-        "\"ann@acme.test\",2026-11-25,\"Meetings\",0,0,,5400,5400,0,1.50,open",
-        "\"ann@acme.test\",2026-11-25,\"(day total)\",1200,600,0,5400,6600,50,1.83,open",
-        "\"ann@acme.test\",2026-11-26,\"Meetings\",600,300,,0,600,50,0.17,open",
-        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6420,4370,0,6240,12660,68,3.52,open",
+        "\"ann@acme.test\",2026-11-23,\"Write report\",1860,1410,,0,1860,76,0.52,open,,",
+        "\"ann@acme.test\",2026-11-24,\"Write report\",960,660,,840,1800,69,0.50,open,,",
+        "\"ann@acme.test\",2026-11-25,\"Meetings\",0,0,,5400,5400,0,1.50,open,,",
+        "\"ann@acme.test\",2026-11-25,\"(day total)\",1200,600,0,5400,6600,50,1.83,open,,",
+        "\"ann@acme.test\",2026-11-26,\"Meetings\",600,300,,0,600,50,0.17,open,,",
+        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6420,4370,0,6240,12660,68,3.52,open,,false",
     ] {
         assert!(lines.contains(&want), "no line {want} in\n{csv}");
     }
@@ -1121,13 +1121,13 @@ async fn a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it(f: Fixtu
     assert_eq!(
         lines,
         [
-            "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state",
-            "\"ann@acme.test\",\"Ann\",2026-11-23,1200,600,0,0,1200,50,0.33,open",
-            "\"ann@acme.test\",\"Ann\",2026-11-24,600,600,0,0,600,100,0.17,open",
-            "\"ann@acme.test\",\"Ann\",week 2026-11-23,1800,1200,0,0,1800,67,0.50,open",
-            "\"boss@acme.test\",\"Boss\",week 2026-11-23,0,0,0,0,0,0,0.00,open",
-            "\"max@acme.test\",\"Max\",2026-11-25,600,450,0,3600,4200,75,1.17,open",
-            "\"max@acme.test\",\"Max\",week 2026-11-23,600,450,0,3600,4200,75,1.17,open",
+            "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock",
+            "\"ann@acme.test\",\"Ann\",2026-11-23,1200,600,0,0,1200,50,0.33,open,,",
+            "\"ann@acme.test\",\"Ann\",2026-11-24,600,600,0,0,600,100,0.17,open,,",
+            "\"ann@acme.test\",\"Ann\",week 2026-11-23,1800,1200,0,0,1800,67,0.50,open,,false",
+            "\"boss@acme.test\",\"Boss\",week 2026-11-23,0,0,0,0,0,0,0.00,open,,false",
+            "\"max@acme.test\",\"Max\",2026-11-25,600,450,0,3600,4200,75,1.17,open,,",
+            "\"max@acme.test\",\"Max\",week 2026-11-23,600,450,0,3600,4200,75,1.17,open,,false",
         ],
         "{csv}"
     );
