@@ -99,6 +99,10 @@ pub trait ReportStore: Send + Sync {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
+    /// The organization's people with whether they are disabled, by name.
+    async fn org_user_rows(&self, org_id: &str) -> Result<Vec<UserRow>, DbError>;
+    /// Who manages whom in the organization: (manager id, person id) pairs.
+    async fn org_managers(&self, org_id: &str) -> Result<Vec<(String, String)>, DbError>;
     /// The stored bodies (JSON) of everyone's intervals in the organization that overlap
     /// [from, to), with their user. Unparsed: the team report parses them on all cores.
     async fn org_interval_bodies(
@@ -196,6 +200,29 @@ macro_rules! report_store {
                     .await
                     .map_err(classify)?;
                     Ok(row.as_ref().map(user_row))
+                }
+
+                async fn org_user_rows(&self, org_id: &str) -> Result<Vec<UserRow>, DbError> {
+                    let rows = sqlx::query(
+                        "SELECT id, email, name, admin, disabled, org_id FROM
+                                            users WHERE org_id = $1 ORDER BY name, email",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok(rows.iter().map(user_row).collect())
+                }
+
+                async fn org_managers(&self, org_id: &str) -> Result<Vec<(String, String)>, DbError> {
+                    sqlx::query_as(
+                        "SELECT m.manager_id, m.user_id FROM managers m JOIN users u
+                         ON u.id = m.user_id WHERE u.org_id = $1 ORDER BY m.manager_id, m.user_id",
+                    )
+                    .bind(org_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
                 }
 
                 async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError> {

@@ -15,6 +15,7 @@ pub mod events;
 pub mod intervals;
 pub mod manual;
 pub mod paging;
+pub mod people;
 pub mod periods;
 pub mod reports;
 pub mod requests;
@@ -89,6 +90,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(reports::routes())
         .merge(rules::routes())
         .merge(users::routes())
+        .merge(people::routes())
         .merge(client_version::routes())
         .merge(events::routes())
         .merge(devices::routes())
