@@ -333,19 +333,10 @@ async fn a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end(f: Fix
     let ann = f.login("ann@acme.test", "ann-password").await;
     let max = f.login("max@acme.test", "max-password").await;
     let flo = f.login("flo@acme.test", "flo-password").await;
-    let id_of = |token: String| {
-        let f = &f;
-        async move {
-            f.call("GET", "/api/v1/me", Some(&token), None).await.1["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
     let (ann_id, max_id, flo_id) = (
-        id_of(ann.clone()).await,
-        id_of(max.clone()).await,
-        id_of(flo.clone()).await,
+        f.user_id(&ann).await,
+        f.user_id(&max).await,
+        f.user_id(&flo).await,
     );
     let (status, body) = f
         .call(

@@ -331,21 +331,14 @@ async fn signing_in_again_on_a_device_revokes_its_previous_token(f: Fixture) {
     );
 }
 
-async fn user_id(f: &Fixture, token: &str) -> String {
-    f.call("GET", "/api/v1/me", Some(token), None).await.1["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn admins_offboard_people_of_their_own_organization_only(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let boss = f.login("boss@acme.test", "boss-password").await;
     let eve = f.login("eve@other.test", "eve-password").await;
     let (ann_id, boss_id, eve_id) = (
-        user_id(&f, &ann).await,
-        user_id(&f, &boss).await,
-        user_id(&f, &eve).await,
+        f.user_id(&ann).await,
+        f.user_id(&boss).await,
+        f.user_id(&eve).await,
     );
     let (status, _) = f
         .call(

@@ -236,6 +236,12 @@ impl Fixture {
         .await
     }
 
+    /// The id of the person `token` signs in (`GET /api/v1/me`).
+    pub async fn user_id(&self, token: &str) -> String {
+        let (_, me) = self.call("GET", "/api/v1/me", Some(token), None).await;
+        me["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let (status, body) = self.try_login(email, password).await;
         assert_eq!(status, StatusCode::OK, "{body}");

@@ -25,17 +25,11 @@ async fn admins_list_everyone_and_managers_their_people(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let max = f.login("max@acme.test", "a-password-1").await;
     let zoe = f.login("zoe@acme.test", "a-password-1").await;
-    let id = |token: &str| {
-        let f = &f;
-        let token = token.to_string();
-        async move {
-            f.call("GET", "/api/v1/me", Some(&token), None).await.1["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let (ann_id, max_id, zoe_id) = (id(&ann).await, id(&max).await, id(&zoe).await);
+    let (ann_id, max_id, zoe_id) = (
+        f.user_id(&ann).await,
+        f.user_id(&max).await,
+        f.user_id(&zoe).await,
+    );
     let (status, _) = f
         .call(
             "PUT",

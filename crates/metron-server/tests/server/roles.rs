@@ -41,21 +41,11 @@ async fn each_role_reads_what_the_docs_say_of_a_persons_time(f: Fixture) {
     .await
     .unwrap();
     let oscar = f.login("oscar@other.test", "a-password-1").await;
-    let id = |token: &str| {
-        let f = &f;
-        let token = token.to_string();
-        async move {
-            f.call("GET", "/api/v1/me", Some(&token), None).await.1["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
     let (ann_id, max_id, mia_id, flo_id) = (
-        id(&ann).await,
-        id(&max).await,
-        id(&mia).await,
-        id(&flo).await,
+        f.user_id(&ann).await,
+        f.user_id(&max).await,
+        f.user_id(&mia).await,
+        f.user_id(&flo).await,
     );
     for (manager, person) in [(&max_id, &ann_id), (&mia_id, &flo_id)] {
         let (status, body) = f

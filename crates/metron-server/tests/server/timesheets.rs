@@ -134,11 +134,6 @@ async fn decide(
     .await
 }
 
-async fn user_id(f: &Fixture, token: &str) -> String {
-    let (_, me) = f.call("GET", "/api/v1/me", Some(token), None).await;
-    me["id"].as_str().unwrap().to_string()
-}
-
 /// (tracked, active, manual, total, activity %) of a figures object.
 fn figures(v: &Value) -> (u64, u64, u64, u64, u64) {
     let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
@@ -825,7 +820,7 @@ impl Team {
         let ann = f.login("ann@acme.test", "ann-password").await;
         let boss = f.login("boss@acme.test", "boss-password").await;
         let max = f.login("max@acme.test", "max-password").await;
-        let (ann_id, max_id) = (user_id(f, &ann).await, user_id(f, &max).await);
+        let (ann_id, max_id) = (f.user_id(&ann).await, f.user_id(&max).await);
         let task = new_task(f, &boss, "Write report").await;
         Team {
             ann,
@@ -921,7 +916,7 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let boss_id = user_id(&f, &boss).await;
+    let boss_id = f.user_id(&boss).await;
     let (status, _) = f
         .call(
             "GET",
@@ -1223,7 +1218,7 @@ async fn kept_lines(f: &Fixture, user_id: &str) -> Vec<(String, String)> {
 async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let boss = f.login("boss@acme.test", "boss-password").await;
-    let ann_id = user_id(&f, &ann).await;
+    let ann_id = f.user_id(&ann).await;
     let write = new_task(&f, &boss, "Write report").await;
     let meet = new_task(&f, &boss, "Meetings").await;
     set_policy(
