@@ -31,7 +31,8 @@ CREATE TABLE notice_acks (
 
 -- Erasure (issue 28, docs/SECURITY.md "Erasure"). Removing a person writes a tombstone row
 -- (action 'user.remove', about the person, counts only) and erases the content of every
--- earlier audit row about them: user_id, subject_id and reason become '', before and after
+-- earlier audit row that names them (about them, by them, or naming them in its content, such
+-- as a manager's list of people): user_id, subject_id and reason become '', before and after
 -- NULL, actor_id '' where it was theirs, and erased_by names the tombstone. Number, time,
 -- action and both hashes stay, so the chain still links; the tombstone holds a digest of the
 -- erased rows' ids and hashes (src/audit_chain.rs), so `audit verify` checks that exactly
@@ -68,7 +69,11 @@ BEGIN
        AND (NEW.actor_id = '' OR NEW.actor_id = OLD.actor_id)
        AND EXISTS (SELECT 1 FROM audit_log t WHERE t.id = NEW.erased_by
                    AND t.org_id = OLD.org_id AND t.action = 'user.remove'
-                   AND t.user_id = OLD.user_id AND t.seq > OLD.seq) THEN
+                   AND t.seq > OLD.seq
+                 AND (t.user_id = OLD.user_id OR t.user_id = OLD.actor_id
+                      OR t.user_id = OLD.subject_id
+                      OR strpos(COALESCE(OLD.before, '') || COALESCE(OLD.after, '') || OLD.reason,
+                               t.user_id) > 0)) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;

@@ -60,6 +60,24 @@ pub const DELETED: &[(&str, &str)] = &[
     ("notice_acks", "user_id"),
 ];
 
+/// Columns of other people's rows that name the person as who made or decided them: emptied,
+/// since the rows are the other people's records (their entry stays approved; by whom is no
+/// longer said).
+pub const ANONYMIZED: &[(&str, &str)] = &[
+    ("manual_entries", "created_by"),
+    ("manual_entries", "decided_by"),
+    ("corrections", "created_by"),
+    ("corrections", "decided_by"),
+    ("timesheet_periods", "decided_by"),
+];
+
+/// The audit rows a removal erases: every row that names the person (about them, made by
+/// them, about them as its subject, or naming them in its content, such as a manager's list
+/// of people). `$1` the organization, `$2` the person, `$3` `%id%`, `$4` the removal action.
+pub(crate) const NAMING: &str = "org_id = $1 AND erased_by IS NULL AND action <> $4
+     AND (user_id = $2 OR actor_id = $2 OR subject_id = $2 OR before LIKE $3 OR after LIKE $3
+          OR reason LIKE $3)";
+
 #[async_trait]
 pub trait OwnDataStore: Send + Sync {
     /// Records a read; nothing when the same reader read the same of the person this hour.
@@ -103,7 +121,9 @@ macro_rules! own_data_store {
         const _: () = {
             use futures_util::TryStreamExt as _;
             use $crate::audit_chain::ErasedRows;
-            use $crate::db::own_data::{AccessRow, OwnDataStore, RemoveOutcome, Removed, DELETED};
+            use $crate::db::own_data::{
+                AccessRow, OwnDataStore, RemoveOutcome, Removed, ANONYMIZED, DELETED, NAMING,
+            };
             use $crate::db::timesheets::{AuditRow, Page};
             use $crate::db::{classify, DbError, UserRow};
 
@@ -142,6 +162,13 @@ macro_rules! own_data_store {
                             .rows_affected();
                         removed.counts.push((table, n));
                     }
+                    for (table, column) in ANONYMIZED {
+                        let sql = format!("UPDATE {table} SET {column} = '' WHERE {column} = $1");
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     // Reads the person made of others' data stay in those people's logs,
                     // without the reader's id.
                     let n =
@@ -154,14 +181,15 @@ macro_rules! own_data_store {
                     // The audit rows about them, named to the tombstone by a digest.
                     let mut erased = ErasedRows::default();
                     {
-                        let mut rows = sqlx::query_as::<_, (String, Option<String>)>(
-                            "SELECT id, hash FROM audit_log WHERE org_id = $1 AND user_id = $2
-                             AND erased_by IS NULL AND action <> $3 ORDER BY seq",
-                        )
-                        .bind(&user.org_id)
-                        .bind(id)
-                        .bind($crate::audit_chain::REMOVAL)
-                        .fetch(&mut *tx);
+                        let sql =
+                            format!("SELECT id, hash FROM audit_log WHERE {NAMING} ORDER BY seq");
+                        let mut rows =
+                            sqlx::query_as::<_, (String, Option<String>)>(sqlx::AssertSqlSafe(sql))
+                                .bind(&user.org_id)
+                                .bind(id)
+                                .bind(format!("%{id}%"))
+                                .bind($crate::audit_chain::REMOVAL)
+                                .fetch(&mut *tx);
                         while let Some((row, hash)) = rows.try_next().await? {
                             erased.add(&row, hash.as_deref().unwrap_or_default());
                         }
@@ -184,21 +212,22 @@ macro_rules! own_data_store {
                     );
                     tombstone.before = None;
                     Self::chain_in(&mut tx, &tombstone).await?;
-                    let n = sqlx::query(
+                    // The tombstone names the person but is a removal: NAMING leaves it out.
+                    let sql = format!(
                         "UPDATE audit_log SET user_id = '', subject_id = '', reason = '',
                          before = NULL, after = NULL,
                          actor_id = CASE WHEN actor_id = $2 THEN '' ELSE actor_id END,
-                         erased_by = $3
-                         WHERE org_id = $1 AND user_id = $2 AND erased_by IS NULL
-                         AND action <> $4 AND id <> $3",
-                    )
-                    .bind(&user.org_id)
-                    .bind(id)
-                    .bind(&tombstone.id)
-                    .bind($crate::audit_chain::REMOVAL)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                         erased_by = $5 WHERE {NAMING}"
+                    );
+                    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&user.org_id)
+                        .bind(id)
+                        .bind(format!("%{id}%"))
+                        .bind($crate::audit_chain::REMOVAL)
+                        .bind(&tombstone.id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
                     if n != erased.count {
                         // The head is locked: this can't happen short of a bug; nothing is
                         // left half done.

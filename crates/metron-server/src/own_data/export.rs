@@ -314,7 +314,7 @@ pub fn write(
     // The intervals: as stored (with windows, titles, addresses and events), then as CSV.
     let span = runtime.block_on(state.db.interval_span(id))?;
     for file in ["intervals.json", "intervals.csv", "windows.csv"] {
-        if x.cut.is_some() {
+        if x.stop_at(file, "its start") {
             break;
         }
         intervals(runtime, state, id, span, file, &mut x)?;
