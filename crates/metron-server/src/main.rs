@@ -358,8 +358,8 @@ async fn main() -> anyhow::Result<()> {
                 println!("organization {org}: #{seq} {hash}");
             }
             println!(
-                "the audit trail holds: {} rows in {} organizations",
-                verified.rows, verified.organizations
+                "the audit trail holds: {} rows in {} organizations ({} erased by removals, each named by its tombstone)",
+                verified.rows, verified.organizations, verified.erased
             );
         }
         Command::Task {
