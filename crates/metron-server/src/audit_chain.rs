@@ -13,6 +13,14 @@
 //! Rows are added by the stores (`db/timesheets.rs`), inside the transaction of the change
 //! they record, with the organization's chain head locked: two changes at once never take the
 //! same previous hash.
+//!
+//! Erasure (issue 28): removing a person writes a tombstone row ([`REMOVAL`]) whose `after`
+//! names how many earlier rows about the person it erased and a digest of their ids and hashes
+//! ([`ErasedRows`]); those rows then lose their content (migration 0015's one allowed update)
+//! and name the tombstone in `erased_by`. An erased row's hash can no longer be recomputed, so
+//! it is taken as written: it still links to the rows beside it, and the tombstone's digest,
+//! itself in the chain, says exactly which rows were erased. Erasing any other row, or
+//! un-erasing one, breaks the chain as any change does.
 
 use sha2::{Digest, Sha256};
 
@@ -21,6 +29,39 @@ use crate::db::{Database, DbError};
 
 /// The previous hash of an organization's first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The action of a removal's tombstone row.
+pub const REMOVAL: &str = "user.remove";
+
+/// The rows a removal erased, as its tombstone names them: how many, and SHA-256 over each
+/// one's id and hash in chain order.
+#[derive(Clone)]
+pub struct ErasedRows {
+    hash: Sha256,
+    pub count: u64,
+}
+
+impl Default for ErasedRows {
+    fn default() -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"metron erased v1\0");
+        ErasedRows { hash, count: 0 }
+    }
+}
+
+impl ErasedRows {
+    pub fn add(&mut self, id: &str, row_hash: &str) {
+        for v in [id, row_hash] {
+            self.hash.update((v.len() as u64).to_be_bytes());
+            self.hash.update(v.as_bytes());
+        }
+        self.count += 1;
+    }
+
+    pub fn digest(&self) -> String {
+        hex(&self.hash.clone().finalize())
+    }
+}
 
 /// How many rows [`verify`] reads at a time.
 const PAGE: i64 = 1000;
@@ -63,6 +104,8 @@ fn hex(bytes: &[u8]) -> String {
 pub struct Verified {
     pub organizations: usize,
     pub rows: u64,
+    /// Rows whose content a removal erased (each named by its tombstone).
+    pub erased: u64,
     /// Each organization's last (seq, hash), to keep elsewhere: a later run that prints other
     /// hashes for the same numbers shows the chain was rewritten.
     pub heads: Vec<(String, i64, String)>,
@@ -96,13 +139,15 @@ pub async fn verify(db: &dyn Database) -> Result<Result<Verified, Broken>, DbErr
     let mut done = Verified {
         organizations: 0,
         rows: 0,
+        erased: 0,
         heads: Vec::new(),
     };
     for org_id in db.organization_ids().await? {
         match verify_org(db, &org_id).await? {
-            Ok((rows, head)) => {
+            Ok((rows, erased, head)) => {
                 done.organizations += 1;
                 done.rows += rows;
+                done.erased += erased;
                 if let Some((seq, hash)) = head {
                     done.heads.push((org_id, seq, hash));
                 }
@@ -118,7 +163,7 @@ type Head = Option<(i64, String)>;
 async fn verify_org(
     db: &dyn Database,
     org_id: &str,
-) -> Result<Result<(u64, Head), Broken>, DbError> {
+) -> Result<Result<(u64, u64, Head), Broken>, DbError> {
     let broken = |row: &str, seq: Option<i64>, why: String| Broken {
         org_id: org_id.into(),
         row: row.into(),
@@ -126,6 +171,9 @@ async fn verify_org(
         why,
     };
     let (mut seq, mut prev) = (0i64, GENESIS.to_string());
+    // The erased rows seen so far, by the tombstone they name (which comes after them).
+    let mut erased: std::collections::HashMap<String, ErasedRows> = Default::default();
+    let mut erased_total = 0u64;
     loop {
         let page = db.audit_chain(org_id, seq, PAGE).await?;
         for row in &page {
@@ -146,6 +194,21 @@ async fn verify_org(
                     "its previous hash is not the hash of the row before it".into(),
                 )));
             }
+            if let Some(tombstone) = &row.erased_by {
+                // Its content is gone: its hash is taken as written, and counted towards the
+                // digest its tombstone recorded.
+                let Some(hash) = row.hash.clone() else {
+                    return Ok(Err(broken(&row.id, row.seq, "it has no hash".into())));
+                };
+                erased
+                    .entry(tombstone.clone())
+                    .or_default()
+                    .add(&row.id, &hash);
+                erased_total += 1;
+                seq = n;
+                prev = hash;
+                continue;
+            }
             let expected = link(&row.record(), n, &prev);
             if row.hash.as_deref() != Some(expected.as_str()) {
                 return Ok(Err(broken(
@@ -153,6 +216,29 @@ async fn verify_org(
                     row.seq,
                     "its fields do not match its hash: it was changed after it was written".into(),
                 )));
+            }
+            if row.action == REMOVAL {
+                let found = erased.remove(&row.id).unwrap_or_default();
+                let said: Option<serde_json::Value> = row
+                    .after
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok());
+                let said = said.as_ref().map(|v| {
+                    (
+                        v["erased_audit_rows"].as_u64(),
+                        v["erased_digest"].as_str().map(String::from),
+                    )
+                });
+                if said != Some((Some(found.count), Some(found.digest()))) {
+                    return Ok(Err(broken(
+                        &row.id,
+                        row.seq,
+                        format!(
+                            "this removal's record does not name the {} rows erased in its name",
+                            found.count
+                        ),
+                    )));
+                }
             }
             seq = n;
             prev = expected;
@@ -175,6 +261,13 @@ async fn verify_org(
             ),
         )));
     }
+    if let Some(tombstone) = erased.keys().next() {
+        return Ok(Err(broken(
+            tombstone,
+            None,
+            "rows name it as the removal that erased them, but no such removal follows them".into(),
+        )));
+    }
     if let Some(id) = db.unchained_audit_row(org_id).await? {
         return Ok(Err(broken(
             &id,
@@ -182,7 +275,7 @@ async fn verify_org(
             "it has no place in the chain: it was written around the server".into(),
         )));
     }
-    Ok(Ok((seq as u64, head)))
+    Ok(Ok((seq as u64, erased_total, head)))
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ impl From<crate::db::DbError> for ExportError {
 /// The producer's end of an export: text in, chunks out, bytes counted against the budget.
 pub struct ExportSink {
     chunks: mpsc::Sender<Chunk>,
-    pending: String,
+    pending: Vec<u8>,
     sent: u64,
     budget: u64,
     finished: Arc<AtomicBool>,
@@ -62,7 +62,7 @@ impl ExportSink {
         let finished = Arc::new(AtomicBool::new(false));
         let sink = ExportSink {
             chunks,
-            pending: String::with_capacity(CHUNK_BYTES),
+            pending: Vec::with_capacity(CHUNK_BYTES),
             sent: 0,
             budget,
             finished: Arc::clone(&finished),
@@ -78,7 +78,12 @@ impl ExportSink {
     /// Appends `text`; a full chunk goes to the client, waiting while it has enough unread
     /// (call from the producer's thread only, never from the async runtime).
     pub fn push(&mut self, text: &str) -> Result<(), ExportError> {
-        self.pending.push_str(text);
+        self.push_bytes(text.as_bytes())
+    }
+
+    /// Appends bytes (a ZIP's, `own_data::export`), as [`Self::push`] does text.
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        self.pending.extend_from_slice(bytes);
         if self.pending.len() >= CHUNK_BYTES {
             self.flush()?;
         }
@@ -102,7 +107,7 @@ impl ExportSink {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.pending, String::with_capacity(CHUNK_BYTES));
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK_BYTES));
         self.sent += chunk.len() as u64;
         self.chunks
             .blocking_send(Ok(Bytes::from(chunk)))

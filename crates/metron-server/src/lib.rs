@@ -25,6 +25,7 @@ pub mod limits;
 pub mod listener;
 pub mod openapi;
 pub mod org_cache;
+pub mod own_data;
 pub mod reports;
 pub mod retention;
 pub mod routes;

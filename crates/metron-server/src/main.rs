@@ -137,6 +137,17 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove a person and erase everything the server holds of them (intervals, events,
+    /// devices, entries, corrections, timesheets, tokens); the audit trail keeps a tombstone
+    /// with counts. Refused for the organization's last admin
+    Remove {
+        #[arg(long)]
+        email: String,
+        /// First write their export (a ZIP, as GET /api/v1/users/{id}/export) to this new
+        /// file; nothing is removed unless it is written whole
+        #[arg(long, value_name = "FILE.zip")]
+        export: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -280,6 +291,36 @@ async fn main() -> anyhow::Result<()> {
             let n = accounts::revoke_tokens(&state, &accounts::find(&state, &email).await?).await?;
             println!("{n} tokens of {email} revoked");
         }
+        Command::User {
+            command: UserCommand::Remove { email, export },
+        } => {
+            let user = accounts::find(&state, &email).await?;
+            if let Some(path) = export {
+                let bytes = export_to_file(&state, &user, &path).await?;
+                println!(
+                    "the export of {email} is in {} ({bytes} bytes)",
+                    path.display()
+                );
+            }
+            let removed = metron_server::own_data::erase::remove(
+                &state,
+                metron_server::own_data::erase::Remover::Operator,
+                &user,
+            )
+            .await?;
+            let deleted: Vec<String> = removed
+                .counts
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect();
+            println!(
+                "{email} is removed: {}; {} audit rows erased (tombstone {})",
+                deleted.join(", "),
+                removed.erased_audit_rows,
+                removed.tombstone
+            );
+        }
         Command::ClientVersion { command } => {
             let (org, update) = match command {
                 ClientVersionCommand::Set {
@@ -317,8 +358,8 @@ async fn main() -> anyhow::Result<()> {
                 println!("organization {org}: #{seq} {hash}");
             }
             println!(
-                "the audit trail holds: {} rows in {} organizations",
-                verified.rows, verified.organizations
+                "the audit trail holds: {} rows in {} organizations ({} erased by removals, each named by its tombstone)",
+                verified.rows, verified.organizations, verified.erased
             );
         }
         Command::Task {
@@ -339,6 +380,54 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes `user`'s export (the API's ZIP, without its byte budget: the operator's disk) into
+/// a new file; its size. Fails, leaving no file behind, unless it was written whole.
+async fn export_to_file(
+    state: &AppState,
+    user: &db::UserRow,
+    path: &std::path::Path,
+) -> anyhow::Result<u64> {
+    use futures_util::StreamExt as _;
+    use std::io::Write as _;
+    let mut file = std::fs::File::create_new(path).with_context(|| {
+        format!(
+            "creating {} (an existing file is never overwritten)",
+            path.display()
+        )
+    })?;
+    let (mut sink, mut chunks) = metron_server::export::ExportSink::new(u64::MAX);
+    let (runtime, state, who) = (
+        tokio::runtime::Handle::current(),
+        state.clone(),
+        user.clone(),
+    );
+    let producer = std::thread::spawn(move || {
+        metron_server::own_data::export::write(&runtime, &state, &who, &mut sink)
+            .and_then(|()| sink.finish())
+    });
+    let mut bytes = 0u64;
+    let mut written = async {
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            file.write_all(&chunk)?;
+            bytes += chunk.len() as u64;
+        }
+        file.sync_all()
+    }
+    .await;
+    let produced = producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the export panicked"));
+    if let Ok(Err(e)) = &produced {
+        written = Err(std::io::Error::other(e.to_string()));
+    }
+    if let Err(e) = written.map_err(anyhow::Error::from).and(produced.map(drop)) {
+        let _ = std::fs::remove_file(path);
+        return Err(e.context(format!("writing the export to {}", path.display())));
+    }
+    Ok(bytes)
 }
 
 async fn shutdown() {

@@ -165,6 +165,10 @@ pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
             if let Err(e) = run_once(&state, days, Utc::now()).await {
                 tracing::warn!("retention cleanup failed (tried again in an hour): {e}");
             }
+            // The access log is kept as long as raw intervals (docs/SECURITY.md).
+            if let Err(e) = crate::own_data::access::forget_expired(&state, days).await {
+                tracing::warn!("old access-log rows not deleted (tried again in an hour): {e}");
+            }
             // Then the settled days of the last weeks, kept for the team timesheets.
             if let Err(e) = crate::timesheets::settle(&state, Utc::now()).await {
                 tracing::warn!("timesheet days not settled (tried again in an hour): {e}");

@@ -6,12 +6,14 @@
 
 pub mod accounts;
 mod migrations;
+pub mod own_data;
 pub mod postgres;
 pub mod reports;
 pub mod sqlite;
 pub mod timesheets;
 
 pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
+pub use own_data::OwnDataStore;
 pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
 
@@ -138,7 +140,9 @@ pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
 }
 
 #[async_trait]
-pub trait Database: AccountStore + ReportStore + TimesheetStore + Send + Sync + 'static {
+pub trait Database:
+    AccountStore + ReportStore + TimesheetStore + OwnDataStore + Send + Sync + 'static
+{
     /// A number that grows with every token revocation. Read on every authenticated request,
     /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.
     async fn revocation_epoch(&self) -> Result<i64, DbError>;

@@ -88,6 +88,8 @@ row_struct! {
         pub seq: Option<i64>,
         pub prev_hash: Option<String>,
         pub hash: Option<String>,
+        /// The removal (its tombstone row's id) that erased this row's content (issue 28).
+        pub erased_by: Option<String>,
     }
 }
 

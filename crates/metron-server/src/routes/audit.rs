@@ -86,12 +86,19 @@ pub async fn audit_trail(
                 "scope must be all, not {other:?}"
             )))
         }
-        None => Some(
-            subject(&state, &auth.user, q.user_id.as_deref())
-                .await?
-                .user
-                .id,
-        ),
+        None => {
+            let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+            let scope = format!("{}/{}", from.to_rfc3339(), to.to_rfc3339());
+            crate::own_data::access::record(
+                &state,
+                &auth.user,
+                &who,
+                crate::own_data::access::Read::Audit,
+                &scope,
+            )
+            .await?;
+            Some(who.user.id)
+        }
     };
     let rows = state
         .db

@@ -222,6 +222,15 @@ pub async fn list(
     let (from, to) = parse_range(q.from.as_deref(), q.to.as_deref())?;
     let page = crate::routes::paging::page_of(q.limit, q.after.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+    let scope = format!("{}/{}", from.to_rfc3339(), to.to_rfc3339());
+    crate::own_data::access::record(
+        &state,
+        &auth.user,
+        &who,
+        crate::own_data::access::Read::Corrections,
+        &scope,
+    )
+    .await?;
     let rows = state
         .db
         .corrections(&who.user.id, from.timestamp(), to.timestamp(), &page)

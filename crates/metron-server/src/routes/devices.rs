@@ -59,6 +59,14 @@ pub async fn devices(
     } else {
         let person = subject(&state, &auth.user, q.user_id.as_deref()).await?;
         crate::access::require_detail(&state, &auth.user, &person).await?;
+        crate::own_data::access::record(
+            &state,
+            &auth.user,
+            &person,
+            crate::own_data::access::Read::Devices,
+            "",
+        )
+        .await?;
         state
             .db
             .devices(&person.org_id, Some(&person.user.id))
@@ -117,7 +125,7 @@ pub async fn report_device(
     Ok(Json(device(row)))
 }
 
-fn device(row: DeviceRow) -> Device {
+pub(crate) fn device(row: DeviceRow) -> Device {
     let time = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or_default();
     Device {
         // Reports are checked before they are stored; a row that doesn't parse (written by a

@@ -82,6 +82,15 @@ pub async fn events(
     };
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
     crate::access::require_detail(&state, &auth.user, &who).await?;
+    let scope = format!("{}/{}", from.to_rfc3339(), to.to_rfc3339());
+    crate::own_data::access::record(
+        &state,
+        &auth.user,
+        &who,
+        crate::own_data::access::Read::Events,
+        &scope,
+    )
+    .await?;
     // Each export holds a day of intervals and a thread while it runs: a few at
     // once, the rest told to come back.
     let permit = tokio::time::timeout(

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod events;
 pub mod intervals;
 pub mod manual;
+pub mod mydata;
 pub mod organization;
 pub mod paging;
 pub mod people;
@@ -102,4 +103,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(sheets::routes())
         .merge(periods::routes())
         .merge(audit::routes())
+        .merge(mydata::routes())
 }

@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
 use crate::extract::{AuthUser, QueryParams};
+use crate::own_data::access::Read;
 use crate::reports::{
     classifier, names_of, team_report, user_day, DailyReportResponse, TeamReport,
 };
@@ -111,6 +112,7 @@ async fn daily_response(
     let date = parse_date(q.date.as_deref())?;
     let offset = parse_offset(q.utc_offset_minutes.as_deref())?;
     let who = subject(state, &auth.user, q.user_id.as_deref()).await?;
+    crate::own_data::access::record(state, &auth.user, &who, Read::Day, &date.to_string()).await?;
     let classifier = classifier(state, &who.org_id).await?;
     let thresholds = state.db.unusual_thresholds(&who.org_id).await?;
     let (mut report, source) = user_day(

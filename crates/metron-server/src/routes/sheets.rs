@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, QueryParams};
+use crate::own_data::access::{record, Read};
 use crate::routes::csv;
 use crate::routes::reports::parse_date;
 use crate::routes::stream::streamed;
@@ -37,6 +38,11 @@ pub struct SheetQuery {
     /// Any day of the period, `YYYY-MM-DD`.
     #[param(format = Date, example = "2026-11-23", required = true)]
     date: Option<String>,
+}
+
+/// A period as the access log names it: `week:2026-11-23`.
+fn scope_of(period: &Period) -> String {
+    format!("{}:{}", period.kind.as_str(), period.start)
 }
 
 pub(crate) fn period_of(kind: Option<&str>, date: Option<&str>) -> Result<Period, ApiError> {
@@ -118,6 +124,14 @@ pub async fn sheet(
 ) -> Result<Json<TimesheetResponse>, ApiError> {
     let period = period_of(q.period.as_deref(), q.date.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+    record(
+        &state,
+        &auth.user,
+        &who,
+        Read::Timesheet,
+        &scope_of(&period),
+    )
+    .await?;
     Ok(Json(sheet_of(&state, who, period).await?))
 }
 
@@ -136,6 +150,14 @@ pub async fn sheet_csv(
 ) -> Result<Response, ApiError> {
     let period = period_of(q.period.as_deref(), q.date.as_deref())?;
     let who = subject(&state, &auth.user, q.user_id.as_deref()).await?;
+    record(
+        &state,
+        &auth.user,
+        &who,
+        Read::Timesheet,
+        &scope_of(&period),
+    )
+    .await?;
     let sheet = sheet_of(&state, who, period).await?;
     let disposition = format!(
         "attachment; filename=\"metron-{}-{}-{}.csv\"",

@@ -15,6 +15,7 @@ mod exports;
 mod hardening;
 mod init;
 mod late_intervals;
+mod mydata;
 mod people;
 mod plain_text;
 mod presence;
