@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::{ClientVersionUpdate, NewTask};
 use metron_server::config::{self, CommandLine, ServeArgs};
-use metron_server::routes::client_version;
+use metron_server::routes::{client_version, organization, rules, sheets, unusual};
 use metron_server::{accounts, backup, db, init, listener, AppState};
 use std::path::PathBuf;
 
@@ -64,6 +64,17 @@ enum Command {
         #[command(subcommand)]
         command: ClientVersionCommand,
     },
+    /// Read or change an organization's settings, timesheet policy and unusual-activity
+    /// thresholds, as the settings page does (each change is an audit row by the command line)
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage an organization's productivity rules (each change is an audit row)
+    Rule {
+        #[command(subcommand)]
+        command: RuleCommand,
+    },
     /// Check the audit trail
     Audit {
         #[command(subcommand)]
@@ -77,6 +88,74 @@ enum AuditCommand {
     /// prints each chain's last hash (keep it elsewhere: a later run must print the same for
     /// the same number). Exits non-zero at the first broken row, naming it
     Verify,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Print the settings, policy, thresholds, rules and release announcement as JSON
+    Show {
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Change the organization's settings: only the options given change
+    Set {
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// A new name for the organization
+        #[arg(long)]
+        name: Option<String>,
+        /// Who may create tasks: everyone or admins
+        #[arg(long, value_parser = ["everyone", "admins"])]
+        task_creation: Option<String>,
+        /// Whether managers read titles, addresses, events and devices of their people
+        #[arg(long)]
+        managers_see_detail: Option<bool>,
+        /// What is kept of page addresses: full (as sent), host_only or drop
+        #[arg(long, value_parser = ["full", "host_only", "drop"])]
+        url_policy: Option<String>,
+        /// Days of detail kept (at most the server's retention_days), or "server"
+        #[arg(long)]
+        retention_days: Option<String>,
+    },
+    /// Replace the timesheet policy with a JSON object (as PUT /api/v1/timesheets/policy)
+    Policy {
+        #[arg(long, default_value = "default")]
+        org: String,
+        json: String,
+    },
+    /// Replace the unusual-activity thresholds with a JSON object (as PUT
+    /// /api/v1/unusual/thresholds)
+    Thresholds {
+        #[arg(long, default_value = "default")]
+        org: String,
+        json: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RuleCommand {
+    /// Add a rule after the others (the first match wins)
+    Add {
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// What the pattern matches: app or host
+        #[arg(long, value_parser = ["app", "host"])]
+        target: String,
+        /// glob or regex
+        #[arg(long, default_value = "glob", value_parser = ["glob", "regex"])]
+        kind: String,
+        #[arg(long)]
+        pattern: String,
+        /// productive or unproductive
+        #[arg(long, value_parser = ["productive", "unproductive"])]
+        class: String,
+    },
+    /// Remove a rule by its id (see `org show`)
+    Remove {
+        #[arg(long, default_value = "default")]
+        org: String,
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +241,85 @@ enum TaskCommand {
     },
 }
 
+/// The id of the organization named `name`.
+async fn org_id(state: &AppState, name: &str) -> anyhow::Result<String> {
+    state
+        .db
+        .find_organization(name)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no organization {name:?}"))
+}
+
+/// `metron-server org ...`: what the settings page reads and changes.
+async fn org_command(state: &AppState, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Show { org } => {
+            let id = org_id(state, &org).await?;
+            let shown = serde_json::json!({
+                "settings": organization::read(state, &id).await?,
+                "timesheet_policy": state.db.timesheet_policy(&id).await?,
+                "unusual_thresholds": state.db.unusual_thresholds(&id).await?,
+                "rules": state.db.rules(&id).await?,
+                "client_version": state.db.client_version(&id).await?,
+            });
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+        }
+        OrgCommand::Set {
+            org,
+            name,
+            task_creation,
+            managers_see_detail,
+            url_policy,
+            retention_days,
+        } => {
+            let id = org_id(state, &org).await?;
+            let mut change = serde_json::Map::new();
+            let mut put = |key: &str, value: serde_json::Value| {
+                change.insert(key.to_string(), value);
+            };
+            if let Some(v) = name {
+                put("name", v.into());
+            }
+            if let Some(v) = task_creation {
+                put("task_creation", v.into());
+            }
+            if let Some(v) = managers_see_detail {
+                put("managers_see_detail", v.into());
+            }
+            if let Some(v) = url_policy {
+                put("url_policy", v.into());
+            }
+            match retention_days.as_deref() {
+                None => {}
+                Some("server") => put("retention_days", serde_json::Value::Null),
+                Some(days) => put(
+                    "retention_days",
+                    days.parse::<u32>()
+                        .map_err(|_| anyhow::anyhow!("--retention-days takes a number of days or \"server\", not {days:?}"))?
+                        .into(),
+                ),
+            }
+            let update = serde_json::from_value(serde_json::Value::Object(change))?;
+            let done = organization::update(state, &id, None, update).await?;
+            println!("{}", serde_json::to_string(&done)?);
+        }
+        OrgCommand::Policy { org, json } => {
+            let id = org_id(state, &org).await?;
+            let body = serde_json::from_str(&json).context("the policy is not JSON")?;
+            let done = sheets::replace_policy(state, &id, None, body).await?;
+            println!("{}", serde_json::to_string(&done)?);
+        }
+        OrgCommand::Thresholds { org, json } => {
+            let id = org_id(state, &org).await?;
+            let body = serde_json::from_str(&json).context("the thresholds are not JSON")?;
+            let done = unusual::replace_thresholds(state, &id, None, body).await?;
+            println!("{}", serde_json::to_string(&done)?);
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     #[cfg(unix)]
@@ -214,6 +372,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening database {}", settings.redacted().database))?;
     let mut state = AppState::new(database);
+    // The ceiling an organization's own retention is checked against (`org set`).
+    state.retention_days = settings.retention_days;
     match cli.command {
         Command::ShowConfig(_) | Command::Backup { .. } => {}
         Command::Serve(_) => {
@@ -347,6 +507,28 @@ async fn main() -> anyhow::Result<()> {
             let stored = client_version::announce(&state, &org_id, None, update).await?;
             println!("{}", serde_json::to_string(&stored)?);
         }
+        Command::Org { command } => org_command(&state, command).await?,
+        Command::Rule { command } => match command {
+            RuleCommand::Add {
+                org,
+                target,
+                kind,
+                pattern,
+                class,
+            } => {
+                let org_id = org_id(&state, &org).await?;
+                let rule = serde_json::from_value(serde_json::json!({
+                    "target": target, "kind": kind, "pattern": pattern, "class": class
+                }))?;
+                let stored = rules::add(&state, &org_id, None, rule).await?;
+                println!("{}", serde_json::to_string(&stored)?);
+            }
+            RuleCommand::Remove { org, id } => {
+                let org_id = org_id(&state, &org).await?;
+                rules::remove(&state, &org_id, None, &id).await?;
+                println!("rule {id} removed");
+            }
+        },
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -95,36 +95,20 @@ async fn stored(state: &AppState, org_id: &str) -> Result<OrgSettingsRow, ApiErr
         .ok_or_else(|| ApiError::NotFound("no such organization".into()))
 }
 
-/// The organization's settings (admins).
-#[utoipa::path(get, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), responses(
-    (status = 200, body = OrgSettings),
-    (status = 401, body = metron_core::wire::ErrorBody),
-    (status = 403, body = metron_core::wire::ErrorBody)))]
-pub async fn org_settings(
-    State(state): State<AppState>,
-    auth: AuthUser,
-) -> Result<Json<OrgSettings>, ApiError> {
-    auth.require_admin(MANAGE_ORGANIZATION)?;
-    let row = stored(&state, &auth.user.org_id).await?;
-    Ok(Json(view(row, state.retention_days)))
+/// The organization's settings as the API shows them.
+pub async fn read(state: &AppState, org_id: &str) -> Result<OrgSettings, ApiError> {
+    Ok(view(stored(state, org_id).await?, state.retention_days))
 }
 
-/// Change the organization's settings (admins): the fields given change, the others stay.
-#[utoipa::path(put, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), request_body = OrgSettingsUpdate, responses(
-    (status = 200, body = OrgSettings),
-    (status = 400, body = metron_core::wire::ErrorBody),
-    (status = 401, body = metron_core::wire::ErrorBody),
-    (status = 403, body = metron_core::wire::ErrorBody),
-    (status = 409, body = metron_core::wire::ErrorBody),
-    (status = 413, body = metron_core::wire::ErrorBody)))]
-pub async fn set_org_settings(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    JsonBody(body): JsonBody<OrgSettingsUpdate>,
-) -> Result<Json<OrgSettings>, ApiError> {
-    auth.require_admin(MANAGE_ORGANIZATION)?;
-    let org_id = &auth.user.org_id;
-    let before = stored(&state, org_id).await?;
+/// Applies `body` to the organization's settings, with its audit row (by `actor`, or by the
+/// command line): the API and `metron-server org set` both come here.
+pub async fn update(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&crate::db::UserRow>,
+    body: OrgSettingsUpdate,
+) -> Result<OrgSettings, ApiError> {
+    let before = stored(state, org_id).await?;
     let mut after = before.clone();
     if let Some(name) = body.name {
         let name = plain_text("name", name.trim()).map_err(ApiError::BadRequest)?;
@@ -159,7 +143,7 @@ pub async fn set_org_settings(
     if after != before {
         let record = org_audit(
             org_id,
-            Some(&auth.user),
+            actor,
             "organization.settings",
             org_id,
             Some(audited(&before)),
@@ -168,5 +152,37 @@ pub async fn set_org_settings(
         state.db.set_org_settings(org_id, &after, &record).await?;
         state.org_settings.forget(org_id);
     }
-    Ok(Json(view(after, state.retention_days)))
+    Ok(view(after, state.retention_days))
+}
+
+/// The organization's settings (admins).
+#[utoipa::path(get, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), responses(
+    (status = 200, body = OrgSettings),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody)))]
+pub async fn org_settings(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<OrgSettings>, ApiError> {
+    auth.require_admin(MANAGE_ORGANIZATION)?;
+    Ok(Json(read(&state, &auth.user.org_id).await?))
+}
+
+/// Change the organization's settings (admins): the fields given change, the others stay.
+#[utoipa::path(put, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), request_body = OrgSettingsUpdate, responses(
+    (status = 200, body = OrgSettings),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 409, body = metron_core::wire::ErrorBody),
+    (status = 413, body = metron_core::wire::ErrorBody)))]
+pub async fn set_org_settings(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    JsonBody(body): JsonBody<OrgSettingsUpdate>,
+) -> Result<Json<OrgSettings>, ApiError> {
+    auth.require_admin(MANAGE_ORGANIZATION)?;
+    Ok(Json(
+        update(&state, &auth.user.org_id, Some(&auth.user), body).await?,
+    ))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::db::StoredRule;
+use crate::db::{StoredRule, UserRow};
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
 use crate::timesheets::org_audit;
@@ -73,18 +73,7 @@ pub async fn create_rule(
     JsonBody(rule): JsonBody<Rule>,
 ) -> Result<Response, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
-    let rule = checked(rule)?;
-    let org_id = &auth.user.org_id;
-    let id = uuid::Uuid::now_v7().to_string();
-    let record = org_audit(
-        org_id,
-        Some(&auth.user),
-        "rules.create",
-        &id,
-        None,
-        Some(as_json(&rule)),
-    );
-    let created = state.db.create_rule(org_id, &id, &rule, &record).await?;
+    let created = add(&state, &auth.user.org_id, Some(&auth.user), rule).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -134,18 +123,49 @@ pub async fn delete_rule(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     auth.require_admin(MANAGE_RULES)?;
-    let org_id = &auth.user.org_id;
-    let before = stored_rule(&state, org_id, &id).await?;
+    remove(&state, &auth.user.org_id, Some(&auth.user), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks and adds a rule after the others, with its audit row (by `actor`, or by the command
+/// line): the API and `metron-server rule add` both come here.
+pub async fn add(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&UserRow>,
+    rule: Rule,
+) -> Result<StoredRule, ApiError> {
+    let rule = checked(rule)?;
+    let id = uuid::Uuid::now_v7().to_string();
     let record = org_audit(
         org_id,
-        Some(&auth.user),
-        "rules.delete",
+        actor,
+        "rules.create",
         &id,
+        None,
+        Some(as_json(&rule)),
+    );
+    Ok(state.db.create_rule(org_id, &id, &rule, &record).await?)
+}
+
+/// Deletes the rule `id` with its audit row; not found if the organization has no such rule.
+pub async fn remove(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&UserRow>,
+    id: &str,
+) -> Result<(), ApiError> {
+    let before = stored_rule(state, org_id, id).await?;
+    let record = org_audit(
+        org_id,
+        actor,
+        "rules.delete",
+        id,
         Some(as_json(&before.rule)),
         None,
     );
-    if state.db.delete_rule(org_id, &id, &record).await? {
-        Ok(StatusCode::NO_CONTENT)
+    if state.db.delete_rule(org_id, id, &record).await? {
+        Ok(())
     } else {
         Err(ApiError::NotFound(format!("no rule {id}")))
     }

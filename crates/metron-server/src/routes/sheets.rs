@@ -15,7 +15,7 @@ use crate::own_data::access::{record, Read};
 use crate::routes::csv;
 use crate::routes::reports::parse_date;
 use crate::routes::stream::streamed;
-use crate::timesheets::{self, audit, sheet_of, subject, TeamTimesheet, TimesheetResponse};
+use crate::timesheets::{self, sheet_of, subject, TeamTimesheet, TimesheetResponse};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -84,6 +84,19 @@ pub async fn set_policy(
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<Policy>, ApiError> {
     auth.require_admin("change the timesheet policy")?;
+    Ok(Json(
+        replace_policy(&state, &auth.user.org_id, Some(&auth.user), body).await?,
+    ))
+}
+
+/// Checks and stores a new policy with its audit row (by `actor`, or by the command line):
+/// the API and `metron-server org policy` both come here.
+pub async fn replace_policy(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&crate::db::UserRow>,
+    body: serde_json::Value,
+) -> Result<Policy, ApiError> {
     if !body.is_object() {
         return Err(ApiError::BadRequest(
             "the policy must be a JSON object".into(),
@@ -92,21 +105,17 @@ pub async fn set_policy(
     let new: Policy = serde_json::from_value(body)
         .map_err(|e| ApiError::BadRequest(format!("invalid policy: {e}")))?;
     new.validate().map_err(ApiError::BadRequest)?;
-    let old = state.db.timesheet_policy(&auth.user.org_id).await?;
-    let record = audit(
-        &auth.user,
-        &auth.user,
+    let old = state.db.timesheet_policy(org_id).await?;
+    let record = crate::timesheets::org_audit(
+        org_id,
+        actor,
         "policy.set",
-        &auth.user.org_id,
+        org_id,
         Some(serde_json::to_value(&old).expect("policies serialize")),
         Some(serde_json::to_value(&new).expect("policies serialize")),
-        "",
     );
-    state
-        .db
-        .set_timesheet_policy(&auth.user.org_id, &new, &record)
-        .await?;
-    Ok(Json(new))
+    state.db.set_timesheet_policy(org_id, &new, &record).await?;
+    Ok(new)
 }
 
 /// A person's week or month: tracked, manual and total time and activity % per day and per

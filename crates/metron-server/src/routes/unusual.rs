@@ -42,6 +42,19 @@ pub async fn set_thresholds(
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<Thresholds>, ApiError> {
     auth.require_admin("change the unusual-activity thresholds")?;
+    Ok(Json(
+        replace_thresholds(&state, &auth.user.org_id, Some(&auth.user), body).await?,
+    ))
+}
+
+/// Checks and stores new thresholds with their audit row (by `actor`, or by the command
+/// line): the API and `metron-server org thresholds` both come here.
+pub async fn replace_thresholds(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&crate::db::UserRow>,
+    body: serde_json::Value,
+) -> Result<Thresholds, ApiError> {
     // Read from an object only: serde would also take the fields in order from an array.
     if !body.is_object() {
         return Err(ApiError::BadRequest(
@@ -51,11 +64,10 @@ pub async fn set_thresholds(
     let thresholds: Thresholds = serde_json::from_value(body)
         .map_err(|e| ApiError::BadRequest(format!("invalid thresholds: {e}")))?;
     thresholds.validate().map_err(ApiError::BadRequest)?;
-    let org_id = &auth.user.org_id;
     let before = state.db.unusual_thresholds(org_id).await?;
     let record = crate::timesheets::org_audit(
         org_id,
-        Some(&auth.user),
+        actor,
         "organization.unusual_thresholds",
         org_id,
         Some(serde_json::to_value(before).expect("thresholds serialize")),
@@ -65,5 +77,5 @@ pub async fn set_thresholds(
         .db
         .set_unusual_thresholds(org_id, &thresholds, &record)
         .await?;
-    Ok(Json(thresholds))
+    Ok(thresholds)
 }

@@ -516,3 +516,123 @@ async fn a_rule_is_previewed_over_the_last_seven_days_before_it_is_saved(f: Fixt
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// `metron-server org` and `rule` change what the settings page changes, checked the same way.
+#[test]
+fn the_command_line_changes_what_the_settings_page_changes() {
+    use super::processes::cli;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "boss@acme.test",
+            "--name",
+            "Boss",
+            "--password",
+            "boss-password",
+            "--admin",
+        ],
+    );
+    let set: Value = serde_json::from_str(&cli(
+        &db,
+        &[
+            "org",
+            "set",
+            "--name",
+            "Acme Ltd",
+            "--url-policy",
+            "drop",
+            "--retention-days",
+            "30",
+            "--managers-see-detail",
+            "true",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            &set["name"],
+            &set["url_policy"],
+            &set["retention_days"],
+            &set["managers_see_detail"]
+        ),
+        (&json!("Acme Ltd"), &json!("drop"), &json!(30), &json!(true))
+    );
+    let policy = r#"{"manual": "allowed", "max_manual_secs": 3600, "moves": "approval", "edit_window_days": 3, "passive_limit_secs": 600}"#;
+    // The organization goes by its new name from now on.
+    cli(&db, &["org", "policy", "--org", "Acme Ltd", policy]);
+    let rule: Value = serde_json::from_str(&cli(
+        &db,
+        &[
+            "rule",
+            "add",
+            "--org",
+            "Acme Ltd",
+            "--target",
+            "host",
+            "--pattern",
+            "*.example.com",
+            "--class",
+            "unproductive",
+        ],
+    ))
+    .unwrap();
+    let shown: Value =
+        serde_json::from_str(&cli(&db, &["org", "show", "--org", "Acme Ltd"])).unwrap();
+    assert_eq!(shown["settings"]["name"], "Acme Ltd");
+    assert_eq!(shown["timesheet_policy"]["edit_window_days"], 3);
+    assert_eq!(shown["rules"][0]["pattern"], "*.example.com");
+    cli(
+        &db,
+        &[
+            "rule",
+            "remove",
+            "--org",
+            "Acme Ltd",
+            rule["id"].as_str().unwrap(),
+        ],
+    );
+    cli(
+        &db,
+        &[
+            "org",
+            "set",
+            "--org",
+            "Acme Ltd",
+            "--retention-days",
+            "server",
+        ],
+    );
+    let shown: Value =
+        serde_json::from_str(&cli(&db, &["org", "show", "--org", "Acme Ltd"])).unwrap();
+    assert_eq!(
+        (&shown["rules"], &shown["settings"]["retention_days"]),
+        (&json!([]), &Value::Null)
+    );
+    // What the API refuses, the command line refuses, and says why.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_metron-server"))
+        .args([
+            "--db",
+            &db,
+            "org",
+            "set",
+            "--org",
+            "Acme Ltd",
+            "--retention-days",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("retention_days must be 1 to 400"));
+    // Five changes, each an audit row of the command line, and the chain holds.
+    let verified = cli(&db, &["audit", "verify"]);
+    assert!(
+        verified.contains("the audit trail holds: 5 rows in 1 organizations"),
+        "{verified}"
+    );
+}
