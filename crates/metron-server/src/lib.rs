@@ -24,6 +24,7 @@ pub mod init;
 pub mod limits;
 pub mod listener;
 pub mod openapi;
+pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;

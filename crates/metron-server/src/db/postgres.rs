@@ -204,3 +204,4 @@ impl Database for PgDb {
 super::reports::report_store!(PgDb);
 super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
+super::projects::project_store!(PgDb, sqlx::Postgres);

@@ -347,3 +347,4 @@ impl Database for SqliteDb {
 super::reports::report_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
 super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
+super::projects::project_store!(SqliteDb, sqlx::Sqlite);
