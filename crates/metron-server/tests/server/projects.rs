@@ -15,6 +15,7 @@ on_both!(
     each_role_may_do_what_the_docs_say_with_projects_and_tasks,
     projects_and_tasks_are_capped_and_bad_input_changes_nothing,
     migration_0014_turns_project_strings_into_projects,
+    the_commands_do_what_the_api_does_each_an_audit_row,
 );
 
 async fn admin(f: &Fixture) -> String {
@@ -1052,4 +1053,167 @@ async fn migration_0014_turns_project_strings_into_projects(f: Fixture) {
         .unwrap()
         .unwrap();
     assert_eq!(people.colour, PALETTE[2]);
+}
+
+/// `metron-server ARGS` on the fixture's database: its standard output, or the test fails.
+fn cli(f: &Fixture, args: &[&str]) -> String {
+    let out = server_command()
+        .arg("--db")
+        .arg(f.url())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn the_commands_do_what_the_api_does_each_an_audit_row(f: Fixture) {
+    let boss = admin(&f).await;
+    let made: Value = serde_json::from_str(&cli(
+        &f,
+        &[
+            "project", "add", "--name", "Web", "--client", "Acme", "--colour", "#ABCDEF", "--org",
+            "acme",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        (made["name"].clone(), made["colour"].clone()),
+        (json!("Web"), json!("#abcdef"))
+    );
+    let web = made["id"].as_str().unwrap().to_string();
+    cli(
+        &f,
+        &[
+            "task",
+            "add",
+            "--name",
+            "Design",
+            "--project",
+            "Web",
+            "--org",
+            "acme",
+        ],
+    );
+    cli(
+        &f,
+        &[
+            "task",
+            "add",
+            "--name",
+            "Design",
+            "--project",
+            "Ops",
+            "--org",
+            "acme",
+        ],
+    );
+    // Two tasks share the name: the command asks which.
+    let out = server_command()
+        .args([
+            "--db",
+            &f.url(),
+            "task",
+            "rename",
+            "--name",
+            "Design",
+            "--to",
+            "X",
+            "--org",
+            "acme",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--project"));
+    cli(
+        &f,
+        &[
+            "task",
+            "rename",
+            "--name",
+            "Design",
+            "--project",
+            "Web",
+            "--to",
+            "Mockups",
+            "--org",
+            "acme",
+        ],
+    );
+    cli(
+        &f,
+        &[
+            "task", "move", "--name", "Mockups", "--to", "", "--org", "acme",
+        ],
+    );
+    cli(
+        &f,
+        &["task", "archive", "--name", "Design", "--org", "acme"],
+    );
+    cli(
+        &f,
+        &[
+            "project", "rename", "--name", "Web", "--to", "Website", "--colour", "#000000",
+            "--org", "acme",
+        ],
+    );
+    cli(
+        &f,
+        &["project", "archive", "--name", "Ops", "--org", "acme"],
+    );
+    let (_, list) = f
+        .call("GET", "/api/v1/projects?archived=true", Some(&boss), None)
+        .await;
+    assert_eq!(list["projects"][0]["name"], "Ops");
+    assert_eq!(list["projects"][0]["archived"], true);
+    assert_eq!(list["projects"][0]["tasks"][0]["archived"], true);
+    assert_eq!(list["projects"][1]["name"], "Website");
+    assert_eq!(list["projects"][1]["colour"], "#000000");
+    assert_eq!(list["projects"][1]["id"], web.as_str());
+    assert_eq!(list["unassigned"][0]["name"], "Mockups");
+    cli(
+        &f,
+        &["project", "restore", "--name", "Ops", "--org", "acme"],
+    );
+    cli(
+        &f,
+        &["task", "restore", "--name", "Design", "--org", "acme"],
+    );
+    assert_eq!(listed(&f, &boss).await, ["Mockups", "Design"]);
+    let listing = cli(&f, &["project", "list", "--org", "acme"]);
+    let lines: Vec<Value> = listing
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{listing}");
+    assert_eq!(lines[1]["name"], "Website");
+    assert_eq!(lines[2]["tasks"][0]["name"], "Mockups");
+    let rows = audit_actions(&f, &boss).await;
+    assert!(rows
+        .iter()
+        .all(|(_, _, actor, user)| actor == "operator" && user == "operator"));
+    let actions: Vec<&str> = rows.iter().map(|(a, ..)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "project.create",
+            "task.create",
+            "project.create",
+            "task.create",
+            "task.update",
+            "task.update",
+            "task.archive",
+            "project.update",
+            "project.archive",
+            "project.restore",
+            "task.restore",
+        ]
+    );
 }
