@@ -24,6 +24,7 @@ pub mod init;
 pub mod limits;
 pub mod listener;
 pub mod openapi;
+pub mod org_cache;
 pub mod projects;
 pub mod reports;
 pub mod retention;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// Bytes stored per person and day, for the daily cap.
     pub daily_bytes: Arc<daily_bytes::DailyBytes>,
+    /// The organizations' settings that ingest reads.
+    pub org_settings: Arc<org_cache::OrgSettingsCache>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             auth: Arc::new(auth::AuthCache::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             daily_bytes: Arc::default(),
+            org_settings: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             exports: Arc::new(tokio::sync::Semaphore::new(limits.export_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(

@@ -3,11 +3,9 @@
 //! `routes::tasks`) and the `metron-server project|task ...` commands, so both check and
 //! record alike; storage is `db::projects`.
 //!
-//! Changes to projects and tasks are the organization's, not one person's time, and the
-//! audit trail's rows are per person: as the timesheet policy's `policy.set` row does, the
-//! row stands under the person who made the change (`user_id` = `actor_id`), its subject the
-//! project or task. A command run on the server's shell has no person: its rows name the
-//! actor [`OPERATOR`].
+//! Changes to projects and tasks are the organization's, not one person's time: their audit
+//! rows are the organization's (`timesheets::org_audit`: no `user_id`; by the admin or member
+//! who made them, or by the server's command line), as the settings' rows are.
 
 use chrono::{DateTime, Utc};
 use metron_core::limits;
@@ -19,6 +17,7 @@ use std::collections::BTreeMap;
 use crate::db::timesheets::AuditRow;
 use crate::db::{DbError, ProjectRow, TaskRow, UserRow};
 use crate::error::ApiError;
+use crate::timesheets::org_audit;
 use crate::AppState;
 
 /// The colours a new project is given in turn when none is asked for (any `#rrggbb` may be
@@ -28,22 +27,19 @@ pub const PALETTE: [&str; 8] = [
 ];
 /// Members of one project, at most (as many as one manager's people).
 pub const MAX_MEMBERS: usize = 1_000;
-/// The actor of changes made by `metron-server` commands (and by the server setting itself
-/// up): nobody signed in.
-pub const OPERATOR: &str = "operator";
-
-/// Who makes a change, in which organization.
+/// Who makes a change, in which organization: a person signed in, or (none) the server's
+/// command line or the server setting itself up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub org_id: String,
-    pub id: String,
+    pub user: Option<UserRow>,
 }
 
 impl Actor {
     pub fn user(user: &UserRow) -> Actor {
         Actor {
             org_id: user.org_id.clone(),
-            id: user.user.id.clone(),
+            user: Some(user.clone()),
         }
     }
 
@@ -51,7 +47,7 @@ impl Actor {
     pub fn operator(org_id: &str) -> Actor {
         Actor {
             org_id: org_id.to_string(),
-            id: OPERATOR.into(),
+            user: None,
         }
     }
 
@@ -62,18 +58,14 @@ impl Actor {
         before: Option<Value>,
         after: Value,
     ) -> AuditRow {
-        AuditRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            org_id: self.org_id.clone(),
-            user_id: self.id.clone(),
-            actor_id: self.id.clone(),
-            at: Utc::now().timestamp(),
-            action: action.into(),
-            subject_id: subject_id.into(),
-            before: before.map(|v| v.to_string()),
-            after: Some(after.to_string()),
-            reason: String::new(),
-        }
+        org_audit(
+            &self.org_id,
+            self.user.as_ref(),
+            action,
+            subject_id,
+            before,
+            Some(after),
+        )
     }
 }
 

@@ -45,6 +45,7 @@ embed_both!(
     "0011_lock_figures.sql",
     "0012_manager_sight.sql",
     "0014_projects.sql",
+    "0016_org_settings.sql",
 );
 
 /// The migrator for one backend's files.

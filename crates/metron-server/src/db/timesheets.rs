@@ -468,9 +468,7 @@ pub trait TimesheetStore: Send + Sync {
         audit: &AuditRow,
     ) -> Result<(), DbError>;
 
-    /// The audit rows about `user_id`'s time since `since` (unix seconds) and their bytes
-    /// (not the rows of projects and tasks they changed, which are the organization's and
-    /// bounded by its caps and the creation rate, `crate::projects`):
+    /// The audit rows about `user_id`'s time since `since` (unix seconds) and their bytes:
     /// what the person's daily write budget counts (`budget.rs`).
     async fn write_usage(&self, user_id: &str, since: i64) -> Result<(i64, i64), DbError>;
 
@@ -1224,8 +1222,7 @@ macro_rules! timesheet_store {
                     sqlx::query_as(
                         "SELECT COUNT(*), COALESCE(SUM(LENGTH(COALESCE(before, '')) +
                          LENGTH(COALESCE(after, '')) + LENGTH(reason)), 0)
-                         FROM audit_log WHERE user_id = $1 AND at >= $2
-                           AND action NOT LIKE 'project.%' AND action NOT LIKE 'task.%'",
+                         FROM audit_log WHERE user_id = $1 AND at >= $2",
                     )
                     .bind(user_id)
                     .bind(since)

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod events;
 pub mod intervals;
 pub mod manual;
+pub mod organization;
 pub mod paging;
 pub mod people;
 pub mod periods;
@@ -93,6 +94,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(users::routes())
         .merge(people::routes())
+        .merge(organization::routes())
         .merge(client_version::routes())
         .merge(events::routes())
         .merge(devices::routes())
