@@ -31,6 +31,8 @@ pub enum InitError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("creating the first task: {0}")]
+    Task(String),
 }
 
 /// What `init` made.
@@ -79,7 +81,9 @@ pub async fn init(
             name: FIRST_TASK.into(),
             project: String::new(),
         };
-        state.db.create_task(&org_id, &task).await?;
+        crate::projects::create_task(state, &crate::projects::Actor::operator(&org_id), task)
+            .await
+            .map_err(|e| InitError::Task(e.to_string()))?;
     }
     Ok(Initialized {
         admin,

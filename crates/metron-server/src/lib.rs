@@ -26,6 +26,7 @@ pub mod listener;
 pub mod openapi;
 pub mod org_cache;
 pub mod own_data;
+pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;

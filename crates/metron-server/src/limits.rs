@@ -35,8 +35,10 @@ pub struct Limits {
     pub trusted_proxies: Vec<IpNet>,
     /// Interval bytes one user may store per UTC day (by start); beyond it items are refused.
     pub max_bytes_per_user_day: u64,
-    /// Tasks an organization may have.
+    /// Tasks an organization may have (archived ones count: they keep their history).
     pub max_tasks_per_org: u64,
+    /// Projects an organization may have (archived ones count).
+    pub max_projects_per_org: u64,
     /// Tasks one user may create a minute.
     pub task_creations_per_minute: usize,
     /// The widest range `GET /api/v1/intervals` reads; a wider one is cut to it (and says so).
@@ -78,6 +80,7 @@ impl Default for Limits {
             trusted_proxies: Vec::new(),
             max_bytes_per_user_day: 16 * 1024 * 1024,
             max_tasks_per_org: 10_000,
+            max_projects_per_org: 1_000,
             task_creations_per_minute: 30,
             max_interval_range: Duration::from_secs(31 * DAY),
             max_writes_per_user_day: 1_000,

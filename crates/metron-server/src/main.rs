@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::{ClientVersionUpdate, NewTask};
 use metron_server::config::{self, CommandLine, ServeArgs};
+use metron_server::projects::{self, Actor, NewProject, ProjectChange, TaskChange};
 use metron_server::routes::{client_version, organization, rules, sheets, unusual};
 use metron_server::{accounts, backup, db, init, listener, AppState};
 use std::path::PathBuf;
@@ -58,6 +59,11 @@ enum Command {
     Task {
         #[command(subcommand)]
         command: TaskCommand,
+    },
+    /// Manage projects
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
     },
     /// Announce a release of the desktop app and agent to an organization's clients
     ClientVersion {
@@ -231,6 +237,7 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum TaskCommand {
+    /// Add a task, in the project named (opened if there is none of that name)
     Add {
         #[arg(long)]
         name: String,
@@ -239,16 +246,101 @@ enum TaskCommand {
         #[arg(long, default_value = "default")]
         org: String,
     },
+    /// Rename a task
+    Rename {
+        #[command(flatten)]
+        task: TaskArg,
+        /// The new name
+        #[arg(long)]
+        to: String,
+    },
+    /// Move a task to another project ("" for none)
+    Move {
+        #[command(flatten)]
+        task: TaskArg,
+        /// The project's name
+        #[arg(long)]
+        to: String,
+    },
+    /// Archive a task: it leaves the app's and agent's lists; its time stays in every report
+    Archive {
+        #[command(flatten)]
+        task: TaskArg,
+    },
+    /// Restore an archived task
+    Restore {
+        #[command(flatten)]
+        task: TaskArg,
+    },
 }
 
-/// The id of the organization named `name`.
-async fn org_id(state: &AppState, name: &str) -> anyhow::Result<String> {
-    state
-        .db
-        .find_organization(name)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .ok_or_else(|| anyhow::anyhow!("no organization {name:?}"))
+/// Which task: by id, or by its exact name (in `--project` when several share it).
+#[derive(clap::Args)]
+struct TaskArg {
+    /// The task's name or id
+    #[arg(long)]
+    name: String,
+    /// The project it is in, where several tasks share the name
+    #[arg(long)]
+    project: Option<String>,
+    #[arg(long, default_value = "default")]
+    org: String,
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Add a project
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        client: String,
+        /// #rrggbb [default: the next colour of the palette]
+        #[arg(long)]
+        colour: Option<String>,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// List the projects with their tasks, one JSON object a line
+    List {
+        /// Archived projects and tasks too
+        #[arg(long)]
+        archived: bool,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Rename a project, or set its client or colour
+    Rename {
+        #[command(flatten)]
+        project: ProjectArg,
+        /// The new name
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        colour: Option<String>,
+    },
+    /// Archive a project: its tasks leave the app's and agent's lists; their time stays
+    Archive {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Restore an archived project
+    Restore {
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+/// Which project: by its exact name or its id.
+#[derive(clap::Args)]
+struct ProjectArg {
+    /// The project's name or id
+    #[arg(long)]
+    name: String,
+    #[arg(long, default_value = "default")]
+    org: String,
 }
 
 /// `metron-server org ...`: what the settings page reads and changes.
@@ -544,23 +636,155 @@ async fn main() -> anyhow::Result<()> {
                 verified.rows, verified.organizations, verified.erased
             );
         }
-        Command::Task {
-            command: TaskCommand::Add { name, project, org },
+        Command::Task { command } => task_command(&state, command).await?,
+        Command::Project { command } => project_command(&state, command).await?,
+    }
+    Ok(())
+}
+
+/// The organization's id, or an error naming it.
+async fn org_id(state: &AppState, org: &str) -> anyhow::Result<String> {
+    state
+        .db
+        .find_organization(org)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no organization {org:?}"))
+}
+
+/// The project named `name` (or of that id) in `org`, with the organization's id.
+async fn find_project(state: &AppState, p: &ProjectArg) -> anyhow::Result<(String, String)> {
+    let org = org_id(state, &p.org).await?;
+    let id = match projects::find_project(state, &org, &p.name).await {
+        Ok(found) => found.id,
+        Err(_) => projects::project_named(state, &org, &p.name).await?.id,
+    };
+    Ok((org, id))
+}
+
+async fn project_command(state: &AppState, command: ProjectCommand) -> anyhow::Result<()> {
+    let (project, change) = match command {
+        ProjectCommand::Add {
+            name,
+            client,
+            colour,
+            org,
         } => {
-            let org_id = state
+            let org = state
                 .db
                 .organization(&org)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let task = metron_server::routes::tasks::checked_task(NewTask { name, project })?;
-            let task = state
+            let new = NewProject {
+                name,
+                client,
+                colour,
+            };
+            let view = projects::create_project(state, &Actor::operator(&org), new).await?;
+            println!("{}", serde_json::to_string(&view)?);
+            return Ok(());
+        }
+        ProjectCommand::List { archived, org } => {
+            let list = projects::list(state, &org_id(state, &org).await?, archived).await?;
+            for p in &list.projects {
+                println!("{}", serde_json::to_string(p)?);
+            }
+            if !list.unassigned.is_empty() {
+                let none = serde_json::json!({"project": null, "tasks": list.unassigned});
+                println!("{none}");
+            }
+            return Ok(());
+        }
+        ProjectCommand::Rename {
+            project,
+            to,
+            client,
+            colour,
+        } => (
+            project,
+            ProjectChange {
+                name: to,
+                client,
+                colour,
+                archived: None,
+            },
+        ),
+        ProjectCommand::Archive { project } => (
+            project,
+            ProjectChange {
+                archived: Some(true),
+                ..ProjectChange::default()
+            },
+        ),
+        ProjectCommand::Restore { project } => (
+            project,
+            ProjectChange {
+                archived: Some(false),
+                ..ProjectChange::default()
+            },
+        ),
+    };
+    let (org, id) = find_project(state, &project).await?;
+    let view = projects::change_project(state, &Actor::operator(&org), &id, change).await?;
+    println!("{}", serde_json::to_string(&view)?);
+    Ok(())
+}
+
+async fn task_command(state: &AppState, command: TaskCommand) -> anyhow::Result<()> {
+    let (which, change) = match command {
+        TaskCommand::Add { name, project, org } => {
+            let org = state
                 .db
-                .create_task(&org_id, &task)
+                .organization(&org)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let task = NewTask { name, project };
+            let task = projects::create_task(state, &Actor::operator(&org), task).await?;
             println!("{}", serde_json::to_string(&task)?);
+            return Ok(());
         }
-    }
+        TaskCommand::Rename { task, to } => (
+            task,
+            TaskChange {
+                name: Some(to),
+                ..TaskChange::default()
+            },
+        ),
+        TaskCommand::Move { task, to } => {
+            // By name here; the API takes the project's id ("" for none).
+            let project_id = if to.trim().is_empty() {
+                String::new()
+            } else {
+                let org = org_id(state, &task.org).await?;
+                projects::project_named(state, &org, &to).await?.id
+            };
+            (
+                task,
+                TaskChange {
+                    project_id: Some(project_id),
+                    ..TaskChange::default()
+                },
+            )
+        }
+        TaskCommand::Archive { task } => (
+            task,
+            TaskChange {
+                archived: Some(true),
+                ..TaskChange::default()
+            },
+        ),
+        TaskCommand::Restore { task } => (
+            task,
+            TaskChange {
+                archived: Some(false),
+                ..TaskChange::default()
+            },
+        ),
+    };
+    let org = org_id(state, &which.org).await?;
+    let task = projects::task_named(state, &org, &which.name, which.project.as_deref()).await?;
+    let view = projects::change_task(state, &Actor::operator(&org), &task.id, change).await?;
+    println!("{}", serde_json::to_string(&view)?);
     Ok(())
 }
 

@@ -149,16 +149,12 @@ async fn ensure_account(
         } else {
             "General"
         };
-        let _ = state
-            .db
-            .create_task(
-                &org_id,
-                &NewTask {
-                    name: name.into(),
-                    project: String::new(),
-                },
-            )
-            .await;
+        let actor = metron_server::projects::Actor::operator(&org_id);
+        let first = NewTask {
+            name: name.into(),
+            project: String::new(),
+        };
+        let _ = metron_server::projects::create_task(state, &actor, first).await;
     }
     let account = LocalAccount { email, password };
     metron_agent::private::write_private(&path, &serde_json::to_vec(&account).expect("serializes"))

@@ -43,6 +43,10 @@ impl Account {
 pub struct TaskCache {
     pub tasks: Vec<Task>,
     pub refreshed_at: Option<DateTime<Utc>>,
+    /// The server's ETag of `tasks`, sent back with the next refresh (a 304 keeps the list);
+    /// none when the list was changed here or came from a server without ETags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 impl TaskCache {
@@ -145,9 +149,20 @@ pub fn tasks(store: &Store) -> Result<TaskCache, StoreError> {
     Ok(read(store, TASKS)?.unwrap_or_default())
 }
 
+/// Keeps `tasks` as the list at `at`, without an ETag (a list changed here).
 pub fn save_tasks(
     store: &mut Store,
     tasks: Vec<Task>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    save_task_list(store, tasks, None, at)
+}
+
+/// Keeps `tasks` as the server's list at `at`, with its ETag.
+pub fn save_task_list(
+    store: &mut Store,
+    tasks: Vec<Task>,
+    etag: Option<String>,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     write(
@@ -156,8 +171,35 @@ pub fn save_tasks(
         &TaskCache {
             tasks,
             refreshed_at: Some(at),
+            etag,
         },
     )
+}
+
+/// Asks the server for its task list with the ETag of the cached one and keeps the answer:
+/// the cached list on 304 (only its time moves), else the new list and its ETag; returns the
+/// list now held and whether it changed. Nothing is kept when the cache changed while the
+/// request was out (a task created here meanwhile is newer than the answer).
+pub fn refresh_task_list(
+    store: &mut Store,
+    client: &ServerClient,
+    token: &super::client::Token,
+) -> Result<(Vec<Task>, bool), ClientError> {
+    let cached = tasks(store).unwrap_or_default();
+    let asked = Utc::now();
+    let answer = client.tasks_if_changed(token, cached.etag.as_deref())?;
+    let now = tasks(store).unwrap_or_default();
+    if now.refreshed_at.is_some_and(|at| at > asked) {
+        return Ok((now.tasks, false));
+    }
+    let (list, etag, changed) = match answer {
+        super::client::TaskList::Unchanged => (cached.tasks, cached.etag, false),
+        super::client::TaskList::Changed { tasks, etag } => (tasks, etag, true),
+    };
+    if let Err(e) = save_task_list(store, list.clone(), etag, Utc::now()) {
+        tracing::warn!("cannot cache the task list: {e}");
+    }
+    Ok((list, changed))
 }
 
 pub fn delivery_state(store: &Store) -> Result<Option<DeliveryState>, StoreError> {

@@ -20,7 +20,7 @@ use metron_core::wire::{
 };
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
-use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -39,6 +39,18 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// (a 64-byte version, a 2,048-byte address, 2,000 characters of notes), so anything longer is
 /// not a Metron server's answer and is not read to its end.
 pub const MAX_CLIENT_VERSION_BYTES: u64 = 16 * 1024;
+
+/// What `GET /api/v1/tasks` answered to a list asked for with the ETag of the one held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskList {
+    /// 304: the list held is the server's.
+    Unchanged,
+    /// A new list, with its ETag (none from a server older than issue 28).
+    Changed {
+        tasks: Vec<Task>,
+        etag: Option<String>,
+    },
+}
 
 /// A bearer token. Its `Debug` hides it, so it can't reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -253,11 +265,38 @@ impl ServerClient {
     }
 
     pub fn tasks(&self, token: &Token) -> Result<Vec<Task>, ClientError> {
-        self.call(
-            self.http
-                .get(self.url("/api/v1/tasks"))
-                .bearer_auth(&token.0),
-        )
+        match self.tasks_if_changed(token, None)? {
+            TaskList::Changed { tasks, .. } => Ok(tasks),
+            // Not asked conditionally, so a 304 is no answer of a Metron server.
+            TaskList::Unchanged => Err(ClientError::BadAnswer {
+                url: self.url("/api/v1/tasks"),
+                why: "304 to a request without If-None-Match".into(),
+            }),
+        }
+    }
+
+    /// `GET /api/v1/tasks` with `If-None-Match: etag` when given: the periodic refresh costs
+    /// a 304 and no body while the list is the one held.
+    pub fn tasks_if_changed(
+        &self,
+        token: &Token,
+        etag: Option<&str>,
+    ) -> Result<TaskList, ClientError> {
+        let mut request = self
+            .http
+            .get(self.url("/api/v1/tasks"))
+            .bearer_auth(&token.0);
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let answer = self.exchange(request)?;
+        if answer.status == StatusCode::NOT_MODIFIED && etag.is_some() {
+            return Ok(TaskList::Unchanged);
+        }
+        Ok(TaskList::Changed {
+            tasks: answer.read()?,
+            etag: answer.etag.clone(),
+        })
     }
 
     pub fn create_task(&self, token: &Token, task: &NewTask) -> Result<Task, ClientError> {
@@ -455,8 +494,12 @@ impl ServerClient {
                 .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
                 .map(str::to_string)
         };
-        let (content_type, retry_after, location) =
-            (header(CONTENT_TYPE), header(RETRY_AFTER), header(LOCATION));
+        let (content_type, retry_after, location, etag) = (
+            header(CONTENT_TYPE),
+            header(RETRY_AFTER),
+            header(LOCATION),
+            header(ETAG),
+        );
         // A body cut short (the connection dropped mid-answer) fails here, as a broken connection.
         let body = match limit {
             None => response
@@ -488,6 +531,7 @@ impl ServerClient {
             content_type,
             retry_after,
             location,
+            etag,
             body,
         })
     }
@@ -556,6 +600,7 @@ struct Answer {
     content_type: Option<String>,
     retry_after: Option<String>,
     location: Option<String>,
+    etag: Option<String>,
     body: Vec<u8>,
 }
 
@@ -965,6 +1010,7 @@ mod tests {
             content_type: None,
             retry_after: None,
             location: Some("https://elsewhere.example/login".into()),
+            etag: None,
             body: Vec::new(),
         };
         let e = answer.read::<IngestResponse>().unwrap_err();

@@ -94,11 +94,13 @@ pub fn sign_in(
         super::org_policy::forget(store)?;
         tracing::debug!("the organization's passive limit: {e}");
     }
-    let tasks = match client.tasks(&token) {
-        Ok(tasks) => {
-            account::save_tasks(store, tasks.clone(), Utc::now())?;
+    // Asked afresh (the list cached before may be another account's), its ETag kept.
+    let tasks = match client.tasks_if_changed(&token, None) {
+        Ok(super::client::TaskList::Changed { tasks, etag }) => {
+            account::save_task_list(store, tasks.clone(), etag, Utc::now())?;
             Ok(tasks)
         }
+        Ok(super::client::TaskList::Unchanged) => Err("the server answered 304 unasked".into()),
         Err(e) => Err(e.to_string()),
     };
     // A running uploader may be waiting for a token: let it try now.
@@ -151,9 +153,7 @@ pub fn signed_in(
 /// Fetches the task list and caches it; on failure the cache stays and the error says why.
 pub fn refresh_tasks(store: &mut Store, data_dir: &Path) -> Result<Vec<Task>, AgentError> {
     let (client, token) = signed_in(store, data_dir, QUICK)?;
-    let tasks = client.tasks(&token)?;
-    account::save_tasks(store, tasks.clone(), Utc::now())?;
-    Ok(tasks)
+    Ok(account::refresh_task_list(store, &client, &token)?.0)
 }
 
 /// Today's report (R1) from the server, in this computer's current UTC offset: what the

@@ -475,22 +475,11 @@ impl Uploader {
         }
         if due(self.tasks_refreshed, TASKS_EVERY) {
             self.tasks_refreshed = Some(Instant::now());
-            let asked = Utc::now();
-            match self.client.tasks(&token) {
-                // A task created here (or a list fetched) while this request was out is newer
-                // than this answer: the answer must not put the older list back.
-                Ok(_)
-                    if account::tasks(&self.store)
-                        .ok()
-                        .and_then(|cache| cache.refreshed_at)
-                        .is_some_and(|at| at > asked) => {}
-                Ok(tasks) => {
-                    if let Err(e) = account::save_tasks(&mut self.store, tasks.clone(), Utc::now())
-                    {
-                        tracing::warn!("cannot cache the task list: {e}");
-                    }
-                    (self.on_event)(DeliveryEvent::TasksRefreshed(tasks));
-                }
+            // Asked with the cached list's ETag: while nothing changed the server answers 304
+            // and the list stays as it is.
+            match account::refresh_task_list(&mut self.store, &self.client, &token) {
+                Ok((tasks, true)) => (self.on_event)(DeliveryEvent::TasksRefreshed(tasks)),
+                Ok((_, false)) => {}
                 Err(ClientError::Unauthorized) => {
                     self.session_expired();
                     self.set_state(

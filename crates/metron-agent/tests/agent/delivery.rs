@@ -991,3 +991,121 @@ fn an_interval_delivered_too_late_is_kept_marked_rejected_with_the_servers_reaso
     );
     assert!(text(&agent(&dir, &["status"]).stdout).contains("1 rejected"));
 }
+
+/// The requests for `GET /api/v1/tasks` the proxy saw, with the server's status.
+fn task_list_statuses(net: &Net) -> Vec<Option<u16>> {
+    net.proxy
+        .log()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/api/v1/tasks")
+        .map(|r| r.upstream_status)
+        .collect()
+}
+
+#[test]
+fn the_task_refresh_sends_its_etag_keeps_the_list_on_304_and_drops_an_archived_task() {
+    let net = Net::new();
+    let dir = net.agent_dir("a");
+    net.login(&dir);
+    let cached = |dir: &Path| {
+        let store = Store::open(&store_path(dir)).unwrap();
+        metron_agent::delivery::account::tasks(&store).unwrap()
+    };
+    let signed_in = cached(&dir);
+    assert_eq!(signed_in.tasks.len(), 1);
+    let etag = signed_in
+        .etag
+        .clone()
+        .expect("the sign-in keeps the list's ETag");
+    assert_eq!(task_list_statuses(&net), [Some(200)]);
+
+    // The uploader's periodic refresh (the desktop app runs the same): 304, list kept.
+    let uploader = |dir: &Path| {
+        let mut store = Store::open(&store_path(dir)).unwrap();
+        let device = store.device_id().unwrap();
+        let client = ServerClient::new(&net.proxy.base()).unwrap();
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&events);
+        let uploader = Uploader::new(store, client, TokenStore::new(dir, device))
+            .unwrap()
+            .on_event(move |e| {
+                if let metron_agent::delivery::DeliveryEvent::TasksRefreshed(tasks) = e {
+                    seen.lock().unwrap().push(tasks);
+                }
+            });
+        (
+            metron_agent::delivery::UploaderThread::spawn(uploader),
+            events,
+        )
+    };
+    let (thread, events) = uploader(&dir);
+    wait_until(
+        Duration::from_secs(20),
+        "the uploader's task refresh",
+        || task_list_statuses(&net).len() == 2,
+    );
+    thread.stop();
+    assert_eq!(task_list_statuses(&net), [Some(200), Some(304)]);
+    assert!(events.lock().unwrap().is_empty(), "no new list on 304");
+    let after = cached(&dir);
+    assert_eq!(
+        (after.tasks.clone(), after.etag.clone()),
+        (signed_in.tasks.clone(), Some(etag.clone()))
+    );
+    assert!(after.refreshed_at > signed_in.refreshed_at);
+
+    // An admin archives the task (here on the server's shell): the next refresh gets a new
+    // list without it, and a new ETag.
+    server_cli(
+        &net.db,
+        &[
+            "task",
+            "archive",
+            "--name",
+            "Write the report",
+            "--org",
+            "default",
+        ],
+    );
+    let (thread, events) = uploader(&dir);
+    wait_until(
+        Duration::from_secs(20),
+        "the uploader's task refresh",
+        || task_list_statuses(&net).len() == 3,
+    );
+    thread.stop();
+    assert_eq!(task_list_statuses(&net)[2], Some(200));
+    assert_eq!(events.lock().unwrap().as_slice(), [Vec::new()]);
+    let archived = cached(&dir);
+    assert!(archived.tasks.is_empty());
+    assert!(archived.etag.is_some() && archived.etag != Some(etag));
+
+    // `metron-agent tasks` asks the same way: 304 now, and says the (empty) list.
+    let out = agent(&dir, &["tasks"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("Write the report"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(task_list_statuses(&net)[3], Some(304));
+    // Restored, it is back.
+    server_cli(
+        &net.db,
+        &[
+            "task",
+            "restore",
+            "--name",
+            "Write the report",
+            "--org",
+            "default",
+        ],
+    );
+    let out = agent(&dir, &["tasks"]);
+    assert!(
+        text(&out.stdout).contains("Write the report"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(task_list_statuses(&net)[4], Some(200));
+}

@@ -4,7 +4,7 @@
 //! boolean columns, differs and is in scope where the macro is invoked.
 
 use async_trait::async_trait;
-use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task};
+use metron_core::wire::{ClientVersion, ClientVersionUpdate, Task};
 use metron_core::UrlPolicy;
 
 use super::timesheets::AuditRow;
@@ -119,9 +119,10 @@ pub trait AccountStore: Send + Sync {
     /// Tells every server instance that tokens were revoked (see `Database::revocation_epoch`).
     async fn bump_revocation_epoch(&self) -> Result<(), DbError>;
 
+    /// Every task of the organization, archived ones too (reports name a task by its id
+    /// whatever became of it), its project by name; by project, then name.
     async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError>;
     async fn count_tasks(&self, org_id: &str) -> Result<u64, DbError>;
-    async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
     async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError>;
     /// Whether the organization's managers read the activity detail of their people
     /// (`access.rs`).
@@ -163,7 +164,7 @@ macro_rules! account_store {
                 TokenRow,
             };
             use $crate::db::{classify, DbError, UserRow};
-            use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task, User};
+            use metron_core::wire::{ClientVersion, ClientVersionUpdate, Task, User};
 
             #[async_trait::async_trait]
             impl AccountStore for $backend {
@@ -362,8 +363,9 @@ macro_rules! account_store {
 
                 async fn tasks(&self, org_id: &str) -> Result<Vec<Task>, DbError> {
                     let rows: Vec<(String, String, String)> = sqlx::query_as(
-                        "SELECT id, name, project FROM tasks WHERE org_id = $1 ORDER BY project,
-                         name",
+                        "SELECT t.id, t.name, COALESCE(p.name, '') AS project
+                         FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+                         WHERE t.org_id = $1 ORDER BY project, t.name, t.id",
                     )
                     .bind(org_id)
                     .fetch_all(&self.pool)
@@ -382,26 +384,6 @@ macro_rules! account_store {
                         .await
                         .map_err(classify)?;
                     Ok(n.max(0) as u64)
-                }
-
-                async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError> {
-                    let id = uuid::Uuid::now_v7().to_string();
-                    sqlx::query(
-                        "INSERT INTO tasks (id, org_id, name, project) VALUES ($1, $2, $3,
-                                 $4)",
-                    )
-                    .bind(&id)
-                    .bind(org_id)
-                    .bind(&task.name)
-                    .bind(&task.project)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(classify)?;
-                    Ok(Task {
-                        id,
-                        name: task.name.clone(),
-                        project: task.project.clone(),
-                    })
                 }
 
                 async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError> {

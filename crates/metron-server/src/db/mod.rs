@@ -8,12 +8,14 @@ pub mod accounts;
 mod migrations;
 pub mod own_data;
 pub mod postgres;
+pub mod projects;
 pub mod reports;
 pub mod sqlite;
 pub mod timesheets;
 
 pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
 pub use own_data::OwnDataStore;
+pub use projects::{ProjectRow, ProjectStore, TaskRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
 
@@ -141,7 +143,7 @@ pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
 
 #[async_trait]
 pub trait Database:
-    AccountStore + ReportStore + TimesheetStore + OwnDataStore + Send + Sync + 'static
+    AccountStore + ProjectStore + ReportStore + TimesheetStore + OwnDataStore + Send + Sync + 'static
 {
     /// A number that grows with every token revocation. Read on every authenticated request,
     /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.

@@ -207,3 +207,4 @@ super::reports::report_store!(PgDb);
 super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
 super::own_data::own_data_store!(PgDb, sqlx::Postgres);
+super::projects::project_store!(PgDb, sqlx::Postgres);

@@ -350,3 +350,4 @@ super::reports::report_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
 super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
 super::own_data::own_data_store!(SqliteDb, sqlx::Sqlite);
+super::projects::project_store!(SqliteDb, sqlx::Sqlite);

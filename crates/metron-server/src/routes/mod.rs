@@ -19,6 +19,7 @@ pub mod organization;
 pub mod paging;
 pub mod people;
 pub mod periods;
+pub mod projects;
 pub mod reports;
 pub mod requests;
 pub mod rules;
@@ -88,6 +89,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(auth::routes())
         .merge(tasks::routes())
+        .merge(projects::routes())
         .merge(intervals::routes())
         .merge(reports::routes())
         .merge(rules::routes())

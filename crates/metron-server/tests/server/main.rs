@@ -20,6 +20,7 @@ mod people;
 mod plain_text;
 mod presence;
 mod processes;
+mod projects;
 mod reports;
 mod roles;
 mod schema;
