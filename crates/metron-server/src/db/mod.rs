@@ -6,12 +6,14 @@
 
 pub mod accounts;
 mod migrations;
+pub mod people;
 pub mod postgres;
 pub mod reports;
 pub mod sqlite;
 pub mod timesheets;
 
 pub use accounts::{AccountStore, TaskCreation, TokenRow};
+pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
 
@@ -119,7 +121,9 @@ pub enum DbError {
 }
 
 #[async_trait]
-pub trait Database: AccountStore + ReportStore + TimesheetStore + Send + Sync + 'static {
+pub trait Database:
+    AccountStore + PeopleStore + ReportStore + TimesheetStore + Send + Sync + 'static
+{
     /// A number that grows with every token revocation. Read on every authenticated request,
     /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.
     async fn revocation_epoch(&self) -> Result<i64, DbError>;

@@ -202,5 +202,6 @@ impl Database for PgDb {
 }
 
 super::reports::report_store!(PgDb);
+super::people::people_store!(PgDb);
 super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");

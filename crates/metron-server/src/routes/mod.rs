@@ -13,12 +13,14 @@ pub mod csv;
 pub mod devices;
 pub mod events;
 pub mod intervals;
+pub mod invitations;
 pub mod manual;
 pub mod paging;
 pub mod people;
 pub mod periods;
 pub mod reports;
 pub mod requests;
+pub mod resets;
 pub mod rules;
 pub mod sheets;
 pub mod stream;
@@ -91,6 +93,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(users::routes())
         .merge(people::routes())
+        .merge(invitations::routes())
+        .merge(resets::routes())
         .merge(client_version::routes())
         .merge(events::routes())
         .merge(devices::routes())
