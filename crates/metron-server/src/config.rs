@@ -550,6 +550,45 @@ mod tests {
     }
 
     #[test]
+    fn smtp_needs_a_public_url_a_sender_and_both_credentials() {
+        let good = "public_url = \"https://m.example\"\n[smtp]\nhost = \"mail.example\"\nfrom = \"Metron <m@example.com>\"\nusername = \"u\"\npassword = \"s3cret\"\n";
+        let (_dir, path) = file(good);
+        let settings = load(Some(&path), &CommandLine::default()).unwrap();
+        let smtp = settings.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port(), smtp.security), (587, SmtpSecurity::Starttls));
+        assert_eq!(
+            settings.redacted().smtp.unwrap().password.as_deref(),
+            Some("***")
+        );
+        for (text, key) in [
+            (
+                good.replace("public_url = \"https://m.example\"\n", ""),
+                "public_url",
+            ),
+            (good.replace("https://m.example", "m.example"), "public_url"),
+            (
+                good.replace("Metron <m@example.com>", "nobody"),
+                "smtp.from",
+            ),
+            (good.replace("password = \"s3cret\"\n", ""), "smtp.username"),
+            (
+                good.replace("host = \"mail.example\"", "host = \" \""),
+                "smtp.host",
+            ),
+            (
+                good.replace("[smtp]\n", "[smtp]\nsecurity = \"ssl\"\n"),
+                "smtp.security",
+            ),
+        ] {
+            let (_dir, path) = file(&text);
+            let error = load(Some(&path), &CommandLine::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
+    }
+
+    #[test]
     fn a_postgres_password_is_not_shown() {
         let settings = Settings {
             database: "postgres://metron:s3cret@db.example:5432/metron".into(),
