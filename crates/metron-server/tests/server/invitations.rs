@@ -20,6 +20,7 @@ on_both!(
     every_kind_of_bad_row_is_named_with_its_line,
     a_reset_link_sets_the_password_once_and_revokes_the_persons_tokens,
     roles_are_set_by_admins_and_the_last_admin_stays,
+    the_command_line_invites_lists_revokes_resets_sets_roles_and_imports,
 );
 
 /// The token of a link (what follows `#invite=` or `#reset=`).
@@ -1136,4 +1137,140 @@ async fn invitation_and_reset_mails_arrive_at_a_real_smtp_server_and_their_links
     )
     .await;
     assert_eq!(status, StatusCode::OK, "a failed mail loses nothing");
+}
+
+/// `metron-server user ...` on the fixture's database: (success, stdout, stderr).
+fn cli(f: &Fixture, args: &[&str]) -> (bool, String, String) {
+    let out = server_command()
+        .args(["--db", &f.url(), "user"])
+        .args(args)
+        // No settings file of the machine's: links are paths, nothing is mailed.
+        .env("METRON_CONFIG", f._dir.path().join("none.toml"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn the_command_line_invites_lists_revokes_resets_sets_roles_and_imports(f: Fixture) {
+    std::fs::write(f._dir.path().join("none.toml"), "").unwrap();
+    let (ok, out, err) = cli(
+        &f,
+        &[
+            "invite",
+            "--email",
+            "bea@acme.test",
+            "--name",
+            "Bea",
+            "--role",
+            "manager",
+            "--manager",
+            "ann@acme.test",
+            "--org",
+            "acme",
+        ],
+    );
+    assert!(ok, "{err}");
+    let issued: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(issued["role"], "manager");
+    assert_eq!(issued["invited_by"], "cli");
+    let (ok, _, err) = cli(&f, &["invite", "--email", "ann@acme.test", "--org", "acme"]);
+    assert!(!ok && err.contains("already a person"), "{err}");
+    let (ok, out, _) = cli(&f, &["invitations", "--org", "acme"]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    // The link works.
+    let (status, signed_in) = accept(
+        &f,
+        &token_of(issued["link"].as_str().unwrap()),
+        "Bea",
+        "bea-password",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    let (ok, out, _) = cli(&f, &["invitations", "--org", "acme"]);
+    assert!(ok && out.trim().is_empty(), "{out}");
+    // Revoke.
+    assert!(cli(&f, &["invite", "--email", "cy@acme.test", "--org", "acme"]).0);
+    let (ok, _, err) = cli(
+        &f,
+        &[
+            "revoke-invitation",
+            "--email",
+            "cy@acme.test",
+            "--org",
+            "acme",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(
+        &f,
+        &[
+            "revoke-invitation",
+            "--email",
+            "cy@acme.test",
+            "--org",
+            "acme",
+        ],
+    );
+    assert!(!ok && err.contains("no pending invitation"), "{err}");
+    // A reset link.
+    let (ok, out, err) = cli(&f, &["reset-link", "--email", "ann@acme.test"]);
+    assert!(ok, "{err}");
+    let reset_issued: Value = serde_json::from_str(out.trim()).unwrap();
+    let (status, _) = reset(
+        &f,
+        &token_of(reset_issued["link"].as_str().unwrap()),
+        "ann-password-2",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    f.login("ann@acme.test", "ann-password-2").await;
+    // Roles, and the last admin.
+    let (ok, _, err) = cli(
+        &f,
+        &["role", "--email", "boss@acme.test", "--role", "member"],
+    );
+    assert!(!ok && err.contains("last admin"), "{err}");
+    let (ok, _, err) = cli(&f, &["disable", "--email", "boss@acme.test"]);
+    assert!(!ok && err.contains("last admin"), "{err}");
+    let (ok, out, err) = cli(&f, &["role", "--email", "ann@acme.test", "--role", "admin"]);
+    assert!(ok && out.contains("admin"), "{err}");
+    let (ok, _, err) = cli(
+        &f,
+        &["role", "--email", "boss@acme.test", "--role", "member"],
+    );
+    assert!(ok, "{err}");
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let (status, _) = f
+        .call("GET", "/api/v1/invitations", Some(&boss), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "demoted on the command line");
+    // Import: a bad row names its line and imports nothing; the good file imports whole.
+    let csv = f._dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,name,role,manager\nd1@acme.test,D1,,\nd2-at-acme.test,D2,,\n",
+    )
+    .unwrap();
+    let path = csv.display().to_string();
+    let (ok, out, err) = cli(&f, &["import", &path, "--org", "acme"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains(&format!("{path}:3: bad email")), "{err}");
+    let (_, listed, _) = cli(&f, &["invitations", "--org", "acme"]);
+    assert!(listed.trim().is_empty(), "nothing imported: {listed}");
+    std::fs::write(
+        &csv,
+        "email,name,role,manager\nd1@acme.test,D1,,\nd2@acme.test,D2,manager,ann@acme.test\n",
+    )
+    .unwrap();
+    let (ok, out, err) = cli(&f, &["import", &path, "--org", "acme"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (_, listed, _) = cli(&f, &["invitations", "--org", "acme"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
 }
