@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::accounts::{normalize_email, plain_name};
 use crate::auth::{new_token, token_hash};
-use crate::db::{InvitationRow, LinkState, ResetRow, UserRow};
+use crate::db::{DbError, InvitationRow, LinkState, ResetRow, UserRow};
 use crate::error::ApiError;
 use crate::mail::{self, LinkKind, Mail, MailOutcome};
 use crate::routes::people::Role;
@@ -170,9 +170,30 @@ impl Roster {
     }
 
     /// Checks one invitation; `manager` is a person's id (`by_email` false) or email (true).
+    /// The outer error is the database's.
     pub async fn check(
         &self,
         state: &AppState,
+        email: &str,
+        name: &str,
+        role: &str,
+        manager: Option<&str>,
+        manager_by_email: bool,
+    ) -> Result<Result<Checked, Problem>, DbError> {
+        let checked = match self.check_fields(email, name, role, manager, manager_by_email) {
+            Ok(c) => c,
+            Err(p) => return Ok(Err(p)),
+        };
+        // Emails are unique over every organization: a person elsewhere can't be invited.
+        if state.db.user_by_email(&checked.email).await?.is_some() {
+            return Ok(Err(Problem::AlreadyAPerson(checked.email)));
+        }
+        Ok(Ok(checked))
+    }
+
+    /// The checks that need no query.
+    fn check_fields(
+        &self,
         email: &str,
         name: &str,
         role: &str,
@@ -213,17 +234,6 @@ impl Roster {
                     .ok_or_else(|| Problem::UnknownManager(m.into()))?,
             ),
         };
-        // Emails are unique over every organization: a person elsewhere can't be invited.
-        if state
-            .db
-            .user_by_email(&email)
-            .await
-            .ok()
-            .flatten()
-            .is_some()
-        {
-            return Err(Problem::AlreadyAPerson(email));
-        }
         let replaces = match self.pending.get(&email) {
             Some(row) if self.now < row.expires_at => return Err(Problem::AlreadyInvited(email)),
             Some(row) => Some(row.id.clone()),
@@ -554,7 +564,7 @@ pub async fn check_import(
                 Some(field(c_manager)),
                 true,
             )
-            .await
+            .await?
         {
             Ok(c) => good.push(c),
             Err(p) => problems.push(RowProblem {

@@ -359,7 +359,8 @@ async fn main() -> anyhow::Result<()> {
                     .map_err(api)?;
             let checked = roster
                 .check(&state, &email, &name, &role, manager.as_deref(), true)
-                .await?;
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))??;
             for issued in invitations::issue(&state, &actor, vec![checked])
                 .await
                 .map_err(api)?

@@ -26,6 +26,10 @@ CREATE TABLE invitations (
 );
 CREATE INDEX invitations_by_org ON invitations (org_id, created_at);
 CREATE INDEX invitations_by_email ON invitations (email);
+-- One live invitation per email and organization, whatever requests run at once (issuing
+-- again revokes the expired one in the same transaction first).
+CREATE UNIQUE INDEX invitations_pending_email ON invitations (org_id, email)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
 -- A password-reset link's token, hashed; a newer link for the same person revokes the older.
 -- No foreign key to the person either: removing them deletes their rows here.

@@ -229,7 +229,13 @@ macro_rules! people_store {
                         .bind(i.expires_at)
                         .execute(&mut *tx)
                         .await
-                        .map_err(classify)?;
+                        .map_err(|e| match classify(e) {
+                            DbError::Conflict(_) => DbError::Conflict(format!(
+                                "{} was invited meanwhile: re-send or revoke that invitation",
+                                i.email
+                            )),
+                            other => other,
+                        })?;
                     }
                     for audit in audits {
                         Self::audit_in(&mut tx, audit).await?;

@@ -79,7 +79,7 @@ pub async fn create(
             body.manager_id.as_deref(),
             false,
         )
-        .await?;
+        .await??;
     let issued = invitations::issue(&state, &auth.user, vec![checked])
         .await?
         .pop()

@@ -29,7 +29,8 @@ const MAX_SEARCH_CHARS: usize = 200;
 pub enum Role {
     /// Runs the organization: reads and decides on everyone's time.
     Admin,
-    /// Reviews the people an admin gave them.
+    /// Reviews the people an admin gave them: holds the stored manager role (set with PUT
+    /// /api/v1/users/{id}/role or an invitation) or manages someone.
     Manager,
     Member,
 }

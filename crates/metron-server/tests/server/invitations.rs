@@ -414,6 +414,27 @@ async fn expired_revoked_resent_forged_and_taken_links_create_nothing(f: Fixture
         )
         .await;
     refused(status, &body, StatusCode::CONFLICT, "already invited");
+    // Two invitations of one email at once: one is issued, the other refused.
+    let body = || Some(json!({"email": "race@acme.test"}));
+    let (a, b) = tokio::join!(
+        f.call("POST", "/api/v1/invitations", Some(&boss), body()),
+        f.call("POST", "/api/v1/invitations", Some(&boss), body()),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{a:?} {b:?}"
+    );
+    assert_eq!(
+        pending(&f, &boss)
+            .await
+            .iter()
+            .filter(|i| i["email"] == "race@acme.test")
+            .count(),
+        1
+    );
     // The accept route's own bounds.
     let live = invite(&f, &boss, json!({"email": "dee@acme.test"})).await;
     let live = token_of(live["link"].as_str().unwrap());
