@@ -12,6 +12,7 @@ use crate::window::WindowInfo;
 
 /// What is kept of a browser URL.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UrlPolicy {
     Full,
@@ -20,6 +21,17 @@ pub enum UrlPolicy {
     #[default]
     HostOnly,
     Drop,
+}
+
+impl UrlPolicy {
+    /// What this policy keeps of `url`: all of it without secrets, its host, or nothing.
+    pub fn keep(self, url: &str) -> Option<String> {
+        match self {
+            UrlPolicy::Full => Some(url_without_secrets(url)),
+            UrlPolicy::HostOnly => url_host(url).map(str::to_string),
+            UrlPolicy::Drop => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,11 +83,7 @@ impl PrivacyPolicy {
         } else {
             String::new()
         };
-        let url = match self.urls {
-            UrlPolicy::Full => window.url.as_deref().map(url_without_secrets),
-            UrlPolicy::HostOnly => window.url.as_deref().and_then(url_host).map(str::to_string),
-            UrlPolicy::Drop => None,
-        };
+        let url = window.url.as_deref().and_then(|u| self.urls.keep(u));
         WindowInfo {
             app: window.app,
             title,

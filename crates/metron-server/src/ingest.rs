@@ -6,7 +6,7 @@
 //! overlap and unknown task, in one transaction.
 
 use metron_core::wire::{IngestResult, IngestStatus};
-use metron_core::Interval;
+use metron_core::{Interval, UrlPolicy};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -118,8 +118,13 @@ pub async fn ingest(
     let mut results = Vec::with_capacity(items.len());
     let mut candidates = Vec::new();
     let mut slots = Vec::new();
+    // What the organization keeps of page addresses, and for how long it keeps detail.
+    let org = state
+        .org_settings
+        .get(state.db.as_ref(), &user.org_id)
+        .await?;
     // A day past retention is kept only as its report: an interval for it could not be added.
-    let oldest = now - i64::from(state.retention_days) * 86_400;
+    let oldest = now - i64::from(retention_days(state, &org)) * 86_400;
     let mut late = LateLimit {
         state,
         org_id: &user.org_id,
@@ -127,14 +132,14 @@ pub async fn ingest(
         window_days: None,
     };
     for item in items {
-        match judge(item, now) {
+        match judge(item, now, org.url_policy) {
             Judged::Decided(result) => results.push(Some(result)),
             Judged::Candidate(c) if c.interval.ended_at.timestamp() < oldest => {
                 results.push(Some(IngestResult::rejected(
                     Some(c.interval.id.to_string()),
                     format!(
                         "invalid: older than the {} days this server keeps intervals",
-                        state.retention_days
+                        retention_days(state, &org)
                     ),
                 )))
             }
@@ -172,10 +177,17 @@ pub async fn ingest(
         .collect())
 }
 
-/// Judges one item on its own: shape, the E4 rules, and not too far in the future.
-pub fn judge(item: Value, now: i64) -> Judged {
+/// The days of detail the organization keeps: its own setting, never more than the server's.
+pub fn retention_days(state: &AppState, org: &crate::db::OrgSettingsRow) -> u32 {
+    org.retention_days
+        .map_or(state.retention_days, |d| d.min(state.retention_days))
+}
+
+/// Judges one item on its own: shape, the E4 rules, and not too far in the future; then keeps
+/// of its page addresses what the organization's `urls` policy keeps (`Full`: as sent).
+pub fn judge(item: Value, now: i64, urls: UrlPolicy) -> Judged {
     let id = item.get("id").and_then(Value::as_str).map(str::to_string);
-    let interval: Interval = match serde_json::from_value(item) {
+    let mut interval: Interval = match serde_json::from_value(item) {
         Ok(i) => i,
         Err(e) => return Judged::Decided(IngestResult::rejected(id, format!("invalid: {e}"))),
     };
@@ -187,6 +199,11 @@ pub fn judge(item: Value, now: i64) -> Judged {
             id,
             metron_core::wire::REASON_ENDS_IN_FUTURE,
         ));
+    }
+    if urls != UrlPolicy::Full {
+        for window in &mut interval.windows {
+            window.url = window.url.take().and_then(|u| urls.keep(&u));
+        }
     }
     // Canonical JSON of the parsed interval: equal content gives equal text.
     let body = serde_json::to_string(&interval).expect("an interval serializes");
@@ -273,13 +290,15 @@ mod tests {
         assert_eq!(
             reason(judge(
                 good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11"),
-                now
+                now,
+                UrlPolicy::Full
             )),
             "accepted"
         );
         assert!(reason(judge(
             good("2026-01-01T00:00:02Z", "2026-01-01T00:00:00Z", ""),
-            now
+            now,
+            UrlPolicy::Full
         ))
         .contains("duration"));
         assert!(reason(judge(
@@ -288,28 +307,32 @@ mod tests {
                 "2026-01-01T00:16:00Z",
                 &"1".repeat(960)
             ),
-            now
+            now,
+            UrlPolicy::Full
         ))
         .contains("duration"));
         assert!(reason(judge(
             good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "1"),
-            now
+            now,
+            UrlPolicy::Full
         ))
         .contains("active has 1"));
         assert!(reason(judge(
             good("2026-01-01T00:00:00.5Z", "2026-01-01T00:00:02Z", "11"),
-            now
+            now,
+            UrlPolicy::Full
         ))
         .contains("whole seconds"));
         let mut beyond = good("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z", "11");
         beyond["windows"] = json!([{"offset": 1, "seconds": 2, "app": "a", "title": ""}]);
-        assert!(reason(judge(beyond, now)).contains("runs past the interval"));
-        assert!(reason(judge(json!({"id": "x"}), now)).starts_with("invalid: "));
+        assert!(reason(judge(beyond, now, UrlPolicy::Full)).contains("runs past the interval"));
+        assert!(reason(judge(json!({"id": "x"}), now, UrlPolicy::Full)).starts_with("invalid: "));
         let future = chrono::DateTime::from_timestamp(now + 600, 0).unwrap();
         let start = future - chrono::Duration::seconds(2);
         assert!(reason(judge(
             good(&start.to_rfc3339(), &future.to_rfc3339(), "11"),
-            now
+            now,
+            UrlPolicy::Full
         ))
         .contains("future"));
     }

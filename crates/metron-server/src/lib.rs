@@ -27,6 +27,7 @@ pub mod limits;
 pub mod listener;
 pub mod mail;
 pub mod openapi;
+pub mod org_cache;
 pub mod reports;
 pub mod retention;
 pub mod routes;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// The `[smtp]` server those links are mailed through.
     pub mailer: Option<Arc<mail::Mailer>>,
+    /// The organizations' settings that ingest reads.
+    pub org_settings: Arc<org_cache::OrgSettingsCache>,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             auth: Arc::new(auth::AuthCache::default()),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             daily_bytes: Arc::default(),
+            org_settings: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             exports: Arc::new(tokio::sync::Semaphore::new(limits.export_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(

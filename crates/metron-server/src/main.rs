@@ -471,7 +471,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .ok_or_else(|| anyhow::anyhow!("no organization {org:?}"))?;
-            let stored = client_version::announce(&state, &org_id, update).await?;
+            let stored = client_version::announce(&state, &org_id, None, update).await?;
             println!("{}", serde_json::to_string(&stored)?);
         }
         Command::Audit {

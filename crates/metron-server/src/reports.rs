@@ -175,8 +175,8 @@ fn assessed_day(
     classifier: &Classifier,
     thresholds: &Thresholds,
     zones: &DeviceZones,
-) -> DailyReport {
-    let mut day = report::daily_report(intervals, date, offset, classifier);
+) -> DayWithUsage {
+    let (mut day, usage) = report::daily_report_with_usage(intervals, date, offset, classifier);
     let mut unusual = report::assess(intervals, date, offset, thresholds);
     unusual
         .flags
@@ -184,7 +184,7 @@ fn assessed_day(
             zones.expected(i)
         }));
     day.unusual = Some(unusual);
-    day
+    (day, usage)
 }
 
 /// The approved corrections among `rows`, in the order they were made.
@@ -265,11 +265,14 @@ pub async fn user_day(
     let (from, to) = (from.timestamp(), to.timestamp());
     let intervals = corrected_intervals(state, user_id, from, to).await?;
     let zones = DeviceZones::from_rows(&state.db.devices(org_id, Some(user_id)).await?);
-    let mut report = assessed_day(&intervals, date, offset, classifier, thresholds, &zones);
+    let (mut report, _) = assessed_day(&intervals, date, offset, classifier, thresholds, &zones);
     let manual = manual_time(state, user_id, from, to, Some(&intervals)).await?;
     timesheet::add_manual(&mut report, &manual);
     Ok((report, "intervals"))
 }
+
+/// A day's report with its time per (app, host) pair.
+pub type DayWithUsage = (DailyReport, Vec<WindowUsage>);
 
 /// One person's part of the organization's day: their id, interval bodies, corrections in
 /// force, manual time, and the offset to take the day in when no interval says it.
@@ -292,10 +295,28 @@ pub async fn org_days(
     classifier: std::sync::Arc<Classifier>,
     thresholds: &Thresholds,
 ) -> Result<HashMap<String, DailyReport>, ReportError> {
+    Ok(
+        org_days_with_usage(state, org_id, date, classifier, thresholds)
+            .await?
+            .into_iter()
+            .map(|(user, (day, _))| (user, day))
+            .collect(),
+    )
+}
+
+/// [`org_days`] with each day's time per (app, host) pair, what rules classify (the rules
+/// preview re-classifies it under proposed rules).
+pub async fn org_days_with_usage(
+    state: &AppState,
+    org_id: &str,
+    date: NaiveDate,
+    classifier: std::sync::Arc<Classifier>,
+    thresholds: &Thresholds,
+) -> Result<HashMap<String, DayWithUsage>, ReportError> {
     let (earliest, latest) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
     // next morning the window below also catches.
-    let mut computed: HashMap<String, DailyReport> = HashMap::new();
+    let mut computed: HashMap<String, DayWithUsage> = HashMap::new();
     for (user, body) in state
         .db
         .org_day_aggregates(org_id, &date.to_string())
@@ -305,7 +326,7 @@ pub async fn org_days(
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
         report.titles.clear();
-        computed.insert(user, report);
+        computed.insert(user, (report, usage));
     }
     let (from, to) = (earliest.timestamp(), latest.timestamp());
     let mut corrections: HashMap<String, Vec<Correction>> = HashMap::new();
@@ -319,7 +340,7 @@ pub async fn org_days(
         manual.entry(row.user_id).or_default().push(entry);
     }
     // Kept days get their manual time as it is (their intervals are gone).
-    for (user, report) in &mut computed {
+    for (user, (report, _)) in &mut computed {
         timesheet::add_manual(report, manual.get(user).map_or(&[], Vec::as_slice));
     }
     let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
@@ -361,7 +382,7 @@ pub async fn org_days(
         let zones = std::sync::Arc::clone(&zones);
         let thresholds = *thresholds;
         parts.push(tokio::task::spawn_blocking(
-            move || -> Result<Vec<(String, DailyReport)>, ReportError> {
+            move || -> Result<Vec<(String, DayWithUsage)>, ReportError> {
                 part.into_iter()
                     .map(|(user, bodies, corrections, manual, offset)| {
                         let intervals = bodies
@@ -373,7 +394,7 @@ pub async fn org_days(
                         // The offset the day is said to be in when none of its intervals says
                         // it (each is cut in its own).
                         let offset = offset.unwrap_or(0);
-                        let mut day = assessed_day(
+                        let (mut day, usage) = assessed_day(
                             &intervals,
                             date,
                             offset,
@@ -382,7 +403,7 @@ pub async fn org_days(
                             &zones,
                         );
                         timesheet::add_manual(&mut day, &timesheet::uncovered(&manual, &intervals));
-                        Ok((user, day))
+                        Ok((user, (day, usage)))
                     })
                     .collect()
             },

@@ -1,4 +1,5 @@
-//! Retention: raw intervals are kept a configurable number of days (default 400); a day past
+//! Retention: raw intervals are kept a configurable number of days (default 400; an
+//! organization may set fewer for itself on the settings page); a day past
 //! that is first kept as its report and time per (app, host) (`day_aggregates`), then its raw
 //! intervals are deleted. Reports of such a day come from the aggregate, re-classified under
 //! the rules of the moment, so they read the same as before, except that window titles are not
@@ -6,7 +7,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use metron_core::model::MAX_OFFSET_MINUTES;
-use metron_core::report::{self, Classifier, Thresholds};
+use metron_core::report::{self, Classifier};
 
 use crate::reports::DayAggregate;
 use crate::AppState;
@@ -32,23 +33,40 @@ pub enum RetentionError {
     Report(#[from] crate::reports::ReportError),
 }
 
-/// One run at `now`: every day that ended more than `days` ago is aggregated (unless it is
-/// already) and its intervals deleted. An interval reaching into a day still kept stays.
+/// One run at `now`: every day that ended more than `days` ago (or the fewer days the
+/// person's organization keeps) is aggregated (unless it is already) and its intervals
+/// deleted. An interval reaching into a day still kept stays.
 pub async fn run_once(
     state: &AppState,
     days: u32,
     now: DateTime<Utc>,
 ) -> Result<Cleanup, RetentionError> {
-    let cutoff = now - Duration::days(i64::from(days));
+    let shortest = state
+        .db
+        .shortest_retention_days()
+        .await?
+        .map_or(days, |d| d.min(days));
     let mut done = Cleanup::default();
     // Rules don't matter for what is stored (classes are applied when read); the classifier
     // is only needed to build the report.
     let classifier = Classifier::empty();
     for (user_id, earliest) in state
         .db
-        .users_with_intervals_before(cutoff.timestamp())
+        .users_with_intervals_before((now - Duration::days(i64::from(shortest))).timestamp())
         .await?
     {
+        let Some(user) = state.db.user_by_id(&user_id).await? else {
+            continue;
+        };
+        let org = state
+            .org_settings
+            .get(state.db.as_ref(), &user.org_id)
+            .await?;
+        let days = org.retention_days.map_or(days, |d| d.min(days));
+        let cutoff = now - Duration::days(i64::from(days));
+        if earliest >= cutoff.timestamp() {
+            continue;
+        }
         let Some(earliest) = DateTime::from_timestamp(earliest, 0) else {
             continue;
         };
@@ -98,10 +116,7 @@ pub async fn run_once(
                 if report.tracked_secs > 0 {
                     // Unusual activity needs the per-second data: assessed once, now, by the
                     // organization's thresholds of now, and kept with the day.
-                    let thresholds = match state.db.user_by_id(&user_id).await? {
-                        Some(user) => state.db.unusual_thresholds(&user.org_id).await?,
-                        None => Thresholds::default(),
-                    };
+                    let thresholds = state.db.unusual_thresholds(&user.org_id).await?;
                     report.unusual = Some(report::assess(&intervals, day, offset, &thresholds));
                     // Window titles expire with the raw data they came from (E6): a kept day
                     // holds times per task, app and host, never what a window said.

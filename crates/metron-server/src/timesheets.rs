@@ -110,6 +110,35 @@ pub fn audit(
     }
 }
 
+/// An audit record of a change to the organization itself (its settings, rules, thresholds,
+/// announcement), now: about no one person, so `user_id` is empty; by `actor`, or by the
+/// server's command line (empty `actor_id`, said in the reason).
+pub fn org_audit(
+    org_id: &str,
+    actor: Option<&UserRow>,
+    action: &str,
+    subject_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditRow {
+    AuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        org_id: org_id.into(),
+        user_id: String::new(),
+        actor_id: actor.map_or_else(String::new, |a| a.user.id.clone()),
+        at: Utc::now().timestamp(),
+        action: action.into(),
+        subject_id: subject_id.into(),
+        before: before.map(|v| v.to_string()),
+        after: after.map(|v| v.to_string()),
+        reason: if actor.is_some() {
+            String::new()
+        } else {
+            "the server's command line".into()
+        },
+    }
+}
+
 /// Where a period stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,5 @@
 //! The manager's web page (SPEC R3): static files compiled into the binary and served at `/`,
-//! `/app.js`, `/timesheet.js` and `/style.css`. The page is a plain ES module that signs in and reads the
+//! `/app.js`, its modules and `/style.css`. The page is a plain ES module that signs in and reads the
 //! report endpoints of API v1 with a bearer token, so it needs no server-side session, no build
 //! step and nothing from the internet.
 
@@ -11,9 +11,21 @@ use axum::Router;
 use crate::AppState;
 
 const INDEX_HTML: &str = include_str!("../web/index.html");
-const APP_JS: &str = include_str!("../web/app.js");
-const TIMESHEET_JS: &str = include_str!("../web/timesheet.js");
-const STYLE_CSS: &str = include_str!("../web/style.css");
+
+/// The page's other files: (path, content type, body). A module the page imports is listed here.
+const FILES: &[(&str, &str, &str)] = &[
+    ("/app.js", JS, include_str!("../web/app.js")),
+    ("/timesheet.js", JS, include_str!("../web/timesheet.js")),
+    ("/pages.js", JS, include_str!("../web/pages.js")),
+    ("/i18n.js", JS, include_str!("../web/i18n.js")),
+    ("/settings.js", JS, include_str!("../web/settings.js")),
+    (
+        "/style.css",
+        "text/css; charset=utf-8",
+        include_str!("../web/style.css"),
+    ),
+];
+const JS: &str = "text/javascript; charset=utf-8";
 
 /// Only the page's own files may run or style it, and it may talk only to this server. Bar widths
 /// and timeline positions are set through the CSSOM (`element.style.width`), which
@@ -24,27 +36,15 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 /// The routes of the page; merged into [`crate::app`].
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/",
-            get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/index.html",
-            get(|| async { page("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { page("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/timesheet.js",
-            get(|| async { page("text/javascript; charset=utf-8", TIMESHEET_JS) }),
-        )
-        .route(
-            "/style.css",
-            get(|| async { page("text/css; charset=utf-8", STYLE_CSS) }),
-        )
+    let index = || async { page("text/html; charset=utf-8", INDEX_HTML) };
+    FILES.iter().fold(
+        Router::new()
+            .route("/", get(index))
+            .route("/index.html", get(index)),
+        |router, &(path, content_type, body)| {
+            router.route(path, get(move || async move { page(content_type, body) }))
+        },
+    )
 }
 
 fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -7,6 +7,8 @@
 // zone never matters (a manager in Berlin sees a Moscow employee's day in Moscow time).
 
 import { timesheets } from "./timesheet.js";
+import { PAGES, PUBLIC_PAGES } from "./pages.js";
+import { LANGUAGES, currentLang, setLang, translator, plural, dateTime } from "./i18n.js";
 
 const TOKEN_KEY = "metron.token";
 const DAY_MS = 86_400_000;
@@ -16,6 +18,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
   me: null,
+  role: "member", // "admin" | "manager" | "member": which sections the navigation offers
+  page: "reports", // the open section: "reports" or a PAGES name
   date: null, // "YYYY-MM-DD"
   userId: null, // null = the signed-in person
   report: null,
@@ -97,6 +101,7 @@ function el(tag, attrs = {}, ...children) {
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
     else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k === "on") for (const [event, fn] of Object.entries(v)) node.addEventListener(event, fn);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined) node.append(c);
@@ -197,6 +202,7 @@ function signOut(message) {
     fetch("/api/v1/logout", { method: "POST", headers: { authorization: `Bearer ${token}` } }).catch(() => {});
   }
   show($("app"), false);
+  show($("public"), false);
   show($("signin"), true);
   const error = $("signin-error");
   error.textContent = message || "";
@@ -208,16 +214,31 @@ async function enter(user) {
   state.me = user;
   $("me-name").textContent = user.name || user.email;
   $("me-name").title = user.email;
+  state.role = await roleOf(user);
   show($("signin"), false);
+  show($("public"), false);
   show($("app"), true);
   readHash();
-  await load();
+  await route();
+}
+
+/** Admin, manager (someone to review) or member: what the navigation offers. */
+async function roleOf(user) {
+  if (user.admin) return "admin";
+  try {
+    const managed = await api(`/api/v1/users/${encodeURIComponent(user.id)}/managed`);
+    return managed.users.length > 0 ? "manager" : "member";
+  } catch {
+    return "member";
+  }
 }
 
 // ---------- navigation: the hash keeps the view across reloads (#date=2026-11-23&user=ID) ----------
 
 function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
+  const page = params.get("page");
+  state.page = PAGES.some((p) => p.name === page && p.visible(state)) ? page : "reports";
   const date = params.get("date");
   state.date = date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : state.date || today();
   state.userId = params.get("user") || null;
@@ -230,10 +251,108 @@ function writeHash() {
 }
 
 function go({ date = state.date, userId = state.userId } = {}) {
+  state.page = "reports";
   state.date = date;
   state.userId = userId;
   writeHash();
-  load();
+  route();
+}
+
+// ---------- sections: the reports, or one of PAGES (#page=people) ----------
+
+const shell = translator({
+  en: { reports: "Reports", language: "Language", signout: "Sign out", loading: "Loading…" },
+  ru: { reports: "Отчёты", language: "Язык", signout: "Выйти", loading: "Загрузка…" },
+});
+
+function renderNav() {
+  const nav = $("nav");
+  const link = (name, label, hash) =>
+    el("a", { href: hash, class: state.page === name ? "active" : null, "aria-current": state.page === name ? "page" : null, text: label });
+  const reportsHash = `#${new URLSearchParams({ date: state.date || today() })}`;
+  nav.replaceChildren(
+    link("reports", shell("reports"), reportsHash),
+    ...PAGES.filter((p) => p.visible(state)).map((p) => link(p.name, p.label[currentLang()] || p.label.en, `#page=${p.name}`)),
+  );
+  $("signout").textContent = shell("signout");
+  $("lang").setAttribute("aria-label", shell("language"));
+}
+
+/** What a section's module gets to draw itself with (the contract is in pages.js). */
+function context(errorBanner) {
+  return {
+    api,
+    el,
+    show,
+    describe,
+    error: (message) => {
+      errorBanner.textContent = message || "";
+      show(errorBanner, Boolean(message));
+    },
+    me: state.me,
+    role: state.role,
+    lang: currentLang,
+    translator,
+    plural,
+    dateTime,
+    duration,
+    go: (hash) => {
+      location.hash = hash;
+    },
+    signedIn: signedIn,
+  };
+}
+
+async function route() {
+  if (!state.me) return;
+  renderNav();
+  const page = PAGES.find((p) => p.name === state.page);
+  const reports = !page;
+  show($("page-reports"), reports);
+  show($("page-other"), !reports);
+  show($("day-picker"), reports);
+  if (!reports) show($("person-picker"), false); // load() shows it again for the reports
+  document.body.dataset.page = state.page;
+  if (reports) {
+    await load();
+    return;
+  }
+  state.seq++; // an answer for the reports still on its way is not drawn
+  const root = $("page-root");
+  const banner = $("page-error");
+  show(banner, false);
+  root.replaceChildren(el("p", { class: "muted", text: shell("loading") }));
+  document.title = `Metron · ${page.label[currentLang()] || page.label.en}`;
+  try {
+    root.replaceChildren();
+    await page.render(root, context(banner));
+  } catch (err) {
+    context(banner).error(err.message || String(err));
+  }
+}
+
+/** Someone signed in by a link (an invitation, a reset): keep the token and enter. */
+async function signedIn(answer) {
+  state.token = answer.token;
+  sessionStorage.setItem(TOKEN_KEY, answer.token);
+  history.replaceState(null, "", location.pathname);
+  await enter(answer.user);
+}
+
+/** A link's page before sign-in (#invite=..., #reset=...), if the hash names one. */
+async function openPublic() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const page = PUBLIC_PAGES.find((p) => params.get(p.key));
+  if (!page) return false;
+  show($("signin"), false);
+  show($("app"), false);
+  show($("public"), true);
+  const root = $("public-root");
+  root.replaceChildren();
+  const banner = el("p", { class: "error", role: "alert", hidden: true });
+  await page.render(root, context(banner), params.get(page.key));
+  root.append(banner);
+  return true;
 }
 
 // ---------- loading ----------
@@ -876,15 +995,29 @@ function wire() {
   });
   $("export-csv").addEventListener("click", exportCsv);
   sheet.wire();
-  window.addEventListener("hashchange", () => {
-    if (!state.me) return;
+  const lang = $("lang");
+  lang.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => el("option", { value: code, text: name })));
+  lang.value = currentLang();
+  document.documentElement.lang = currentLang();
+  lang.addEventListener("change", () => {
+    setLang(lang.value);
+    if (state.me) route();
+    else openPublic();
+  });
+  window.addEventListener("hashchange", async () => {
+    if (!state.me) {
+      if (!(await openPublic())) signOut();
+      return;
+    }
     readHash();
-    load();
+    route();
   });
 }
 
 async function start() {
   wire();
+  // A link's page comes first: the person who opens an invitation is not signed in here yet.
+  if (await openPublic()) return;
   if (!state.token) {
     signOut();
     return;

@@ -5,7 +5,9 @@
 
 use async_trait::async_trait;
 use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task};
+use metron_core::UrlPolicy;
 
+use super::timesheets::AuditRow;
 use super::{DbError, UserRow};
 
 /// A live (not revoked) token and whose it is. Whether it has expired is decided by the caller
@@ -42,6 +44,36 @@ impl TaskCreation {
         } else {
             TaskCreation::Admins
         }
+    }
+}
+
+/// An organization's settings as stored (its `organizations` row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSettingsRow {
+    pub name: String,
+    pub task_creation: TaskCreation,
+    pub managers_see_detail: bool,
+    /// What the server keeps of page addresses (`Full`: what arrives).
+    pub url_policy: UrlPolicy,
+    /// Days of raw detail kept; `None`: the server's `retention_days`.
+    pub retention_days: Option<u32>,
+}
+
+/// How a URL policy is stored.
+pub fn url_policy_text(policy: UrlPolicy) -> &'static str {
+    match policy {
+        UrlPolicy::Full => "full",
+        UrlPolicy::HostOnly => "host_only",
+        UrlPolicy::Drop => "drop",
+    }
+}
+
+/// A stored URL policy; anything unknown reads as the strictest.
+pub fn url_policy_from(text: &str) -> UrlPolicy {
+    match text {
+        "full" => UrlPolicy::Full,
+        "host_only" => UrlPolicy::HostOnly,
+        _ => UrlPolicy::Drop,
     }
 }
 
@@ -91,20 +123,32 @@ pub trait AccountStore: Send + Sync {
     async fn count_tasks(&self, org_id: &str) -> Result<u64, DbError>;
     async fn create_task(&self, org_id: &str, task: &NewTask) -> Result<Task, DbError>;
     async fn task_creation(&self, org_id: &str) -> Result<TaskCreation, DbError>;
-    async fn set_task_creation(&self, org_id: &str, who: TaskCreation) -> Result<(), DbError>;
     /// Whether the organization's managers read the activity detail of their people
     /// (`access.rs`).
     async fn managers_see_detail(&self, org_id: &str) -> Result<bool, DbError>;
-    async fn set_managers_see_detail(&self, org_id: &str, on: bool) -> Result<(), DbError>;
+    /// The fewest days of detail any organization keeps by its own setting (`None`: none
+    /// set one).
+    async fn shortest_retention_days(&self) -> Result<Option<u32>, DbError>;
+    /// The organization's settings; `None` if there is no such organization.
+    async fn org_settings(&self, org_id: &str) -> Result<Option<OrgSettingsRow>, DbError>;
+    /// Replaces the organization's settings with `audit` in one transaction;
+    /// [`DbError::Conflict`] if another organization has the name.
+    async fn set_org_settings(
+        &self,
+        org_id: &str,
+        settings: &OrgSettingsRow,
+        audit: &AuditRow,
+    ) -> Result<(), DbError>;
 
     /// The client release the organization announces (all none if it never set one).
     async fn client_version(&self, org_id: &str) -> Result<ClientVersion, DbError>;
-    /// Replaces the organization's announcement (checked by the caller) as of `now`.
+    /// Replaces the organization's announcement (checked by the caller) as of `audit.at`,
+    /// with its audit row, in one transaction.
     async fn set_client_version(
         &self,
         org_id: &str,
         update: &ClientVersionUpdate,
-        now: i64,
+        audit: &AuditRow,
     ) -> Result<ClientVersion, DbError>;
 }
 
@@ -114,7 +158,10 @@ macro_rules! account_store {
     ($backend:ty) => {
         // A scope of its own, so the expansion names what it uses once.
         const _: () = {
-            use $crate::db::accounts::{AccountStore, TaskCreation, TokenRow};
+            use $crate::db::accounts::{
+                url_policy_from, url_policy_text, AccountStore, OrgSettingsRow, TaskCreation,
+                TokenRow,
+            };
             use $crate::db::{classify, DbError, UserRow};
             use metron_core::wire::{ClientVersion, ClientVersionUpdate, NewTask, Task, User};
 
@@ -367,20 +414,6 @@ macro_rules! account_store {
                     Ok(text.map_or(TaskCreation::Everyone, |t| TaskCreation::from_stored(&t)))
                 }
 
-                async fn set_task_creation(
-                    &self,
-                    org_id: &str,
-                    who: TaskCreation,
-                ) -> Result<(), DbError> {
-                    sqlx::query("UPDATE organizations SET task_creation = $2 WHERE id = $1")
-                        .bind(org_id)
-                        .bind(who.as_str())
-                        .execute(&self.pool)
-                        .await
-                        .map(drop)
-                        .map_err(classify)
-                }
-
                 async fn managers_see_detail(&self, org_id: &str) -> Result<bool, DbError> {
                     let on: Option<i32> = sqlx::query_scalar(
                         "SELECT managers_see_detail FROM organizations WHERE id = $1",
@@ -392,14 +425,65 @@ macro_rules! account_store {
                     Ok(on == Some(1))
                 }
 
-                async fn set_managers_see_detail(&self, org_id: &str, on: bool) -> Result<(), DbError> {
-                    sqlx::query("UPDATE organizations SET managers_see_detail = $2 WHERE id = $1")
-                        .bind(org_id)
-                        .bind(i32::from(on))
-                        .execute(&self.pool)
-                        .await
-                        .map(drop)
-                        .map_err(classify)
+                async fn shortest_retention_days(&self) -> Result<Option<u32>, DbError> {
+                    let days: Option<i32> =
+                        sqlx::query_scalar("SELECT MIN(retention_days) FROM organizations")
+                            .fetch_one(&self.pool)
+                            .await
+                            .map_err(classify)?;
+                    Ok(days.and_then(|d| u32::try_from(d).ok()))
+                }
+
+                async fn org_settings(
+                    &self,
+                    org_id: &str,
+                ) -> Result<Option<OrgSettingsRow>, DbError> {
+                    let row: Option<(String, String, i32, String, Option<i32>)> = sqlx::query_as(
+                        "SELECT name, task_creation, managers_see_detail, url_policy,
+                         retention_days FROM organizations WHERE id = $1",
+                    )
+                    .bind(org_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(classify)?;
+                    Ok(row.map(|(name, tasks, detail, urls, days)| OrgSettingsRow {
+                        name,
+                        task_creation: TaskCreation::from_stored(&tasks),
+                        managers_see_detail: detail == 1,
+                        url_policy: url_policy_from(&urls),
+                        retention_days: days.and_then(|d| u32::try_from(d).ok()),
+                    }))
+                }
+
+                async fn set_org_settings(
+                    &self,
+                    org_id: &str,
+                    s: &OrgSettingsRow,
+                    audit: &$crate::db::timesheets::AuditRow,
+                ) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
+                    sqlx::query(
+                        "UPDATE organizations SET name = $2, task_creation = $3,
+                         managers_see_detail = $4, url_policy = $5, retention_days = $6
+                         WHERE id = $1",
+                    )
+                    .bind(org_id)
+                    .bind(&s.name)
+                    .bind(s.task_creation.as_str())
+                    .bind(i32::from(s.managers_see_detail))
+                    .bind(url_policy_text(s.url_policy))
+                    .bind(s.retention_days.and_then(|d| i32::try_from(d).ok()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match classify(e) {
+                        DbError::Conflict(_) => DbError::Conflict(format!(
+                            "another organization is named {:?}",
+                            s.name
+                        )),
+                        other => other,
+                    })?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
                 }
 
                 async fn client_version(&self, org_id: &str) -> Result<ClientVersion, DbError> {
@@ -427,8 +511,10 @@ macro_rules! account_store {
                     &self,
                     org_id: &str,
                     update: &ClientVersionUpdate,
-                    now: i64,
+                    audit: &$crate::db::timesheets::AuditRow,
                 ) -> Result<ClientVersion, DbError> {
+                    let now = audit.at;
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
                     sqlx::query(
                         "INSERT INTO client_versions (org_id, latest, download_url, notes,
                          updated_at) VALUES ($1, $2, $3, $4, $5)
@@ -441,9 +527,11 @@ macro_rules! account_store {
                     .bind(&update.download_url)
                     .bind(&update.notes)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
                     Ok(ClientVersion {
                         latest: update.latest.clone(),
                         download_url: update.download_url.clone(),

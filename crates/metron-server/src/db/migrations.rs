@@ -45,6 +45,7 @@ embed_both!(
     "0011_lock_figures.sql",
     "0012_manager_sight.sql",
     "0013_invitations.sql",
+    "0016_org_settings.sql",
 );
 
 /// The migrator for one backend's files.

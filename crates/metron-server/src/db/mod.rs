@@ -12,7 +12,7 @@ pub mod reports;
 pub mod sqlite;
 pub mod timesheets;
 
-pub use accounts::{AccountStore, TaskCreation, TokenRow};
+pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
 pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
@@ -118,6 +118,25 @@ pub enum DbError {
     Unavailable(String),
     #[error("database error: {0}")]
     Other(String),
+}
+
+/// Whether a stored interval body and a delivered one are the same interval: equal text, or
+/// equal but for page addresses (the organization's URL policy may have changed between two
+/// deliveries of one interval: its time is the same, so the second is a duplicate, not a
+/// conflict).
+pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
+    if stored == delivered {
+        return true;
+    }
+    let without_urls = |body: &str| {
+        serde_json::from_str::<Interval>(body).ok().map(|mut i| {
+            for window in &mut i.windows {
+                window.url = None;
+            }
+            i
+        })
+    };
+    matches!((without_urls(stored), without_urls(delivered)), (Some(a), Some(b)) if a == b)
 }
 
 #[async_trait]

@@ -106,11 +106,13 @@ impl PgDb {
                     .await
                     .map_err(classify)?;
                 let (owner, body): (String, String) = (row.get(0), row.get(1));
-                Ok(if owner == user.user.id && body == item.body {
-                    IngestResult::duplicate(id)
-                } else {
-                    IngestResult::rejected(Some(id), "id_conflict")
-                })
+                Ok(
+                    if owner == user.user.id && super::same_content(&body, &item.body) {
+                        IngestResult::duplicate(id)
+                    } else {
+                        IngestResult::rejected(Some(id), "id_conflict")
+                    },
+                )
             }
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
                 let other: Option<String> = sqlx::query_scalar(

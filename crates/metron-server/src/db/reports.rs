@@ -9,6 +9,7 @@ use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, User};
 use metron_core::Interval;
 
+use super::timesheets::AuditRow;
 use super::{row_struct, DbError, UserRow};
 
 row_struct! {
@@ -116,25 +117,34 @@ pub trait ReportStore: Send + Sync {
 
     /// The organization's productivity rules, first match first.
     async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError>;
-    /// Adds a rule after the others.
-    async fn create_rule(&self, org_id: &str, rule: &Rule) -> Result<StoredRule, DbError>;
-    /// Changes a rule of the organization (keeping its place); `None` if there is no such rule.
+    /// Adds a rule `id` after the others, with its audit row.
+    async fn create_rule(
+        &self,
+        org_id: &str,
+        id: &str,
+        rule: &Rule,
+        audit: &AuditRow,
+    ) -> Result<StoredRule, DbError>;
+    /// Changes a rule of the organization (keeping its place) with its audit row; `None` (and
+    /// nothing written) if there is no such rule.
     async fn update_rule(
         &self,
         org_id: &str,
         id: &str,
         rule: &Rule,
+        audit: &AuditRow,
     ) -> Result<Option<StoredRule>, DbError>;
-    /// Whether the organization had the rule.
-    async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError>;
+    /// Whether the organization had the rule (and the audit row was written).
+    async fn delete_rule(&self, org_id: &str, id: &str, audit: &AuditRow) -> Result<bool, DbError>;
 
     /// The organization's unusual-activity thresholds (the defaults until admins set them).
     async fn unusual_thresholds(&self, org_id: &str) -> Result<Thresholds, DbError>;
+    /// Replaces them as of `audit.at`, with the audit row, in one transaction.
     async fn set_unusual_thresholds(
         &self,
         org_id: &str,
         thresholds: &Thresholds,
-        now: i64,
+        audit: &AuditRow,
     ) -> Result<(), DbError>;
 
     /// A day kept as an aggregate (JSON), once its raw intervals are gone.
@@ -184,6 +194,7 @@ macro_rules! report_store {
             use $crate::db::reports::{
                 active_devices_from, enum_text, rule_from, DeviceRow, ReportStore, StoredRule,
             };
+            use $crate::db::timesheets::AuditRow;
             use $crate::db::{classify, parse_bodies, DbError, UserRow};
             use metron_core::report::{Rule, Thresholds};
             use metron_core::wire::{ActiveDevice, User};
@@ -294,25 +305,29 @@ macro_rules! report_store {
                 async fn create_rule(
                     &self,
                     org_id: &str,
+                    id: &str,
                     rule: &Rule,
+                    audit: &AuditRow,
                 ) -> Result<StoredRule, DbError> {
-                    let id = uuid::Uuid::now_v7().to_string();
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
                     sqlx::query(
                         "INSERT INTO rules (id, org_id, position, target, kind, pattern, class)
                          VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules WHERE
                          org_id = $2), $3, $4, $5, $6)",
                     )
-                    .bind(&id)
+                    .bind(id)
                     .bind(org_id)
                     .bind(enum_text(&rule.target))
                     .bind(enum_text(&rule.kind))
                     .bind(&rule.pattern)
                     .bind(enum_text(&rule.class))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
                     Ok(StoredRule {
-                        id,
+                        id: id.to_string(),
                         rule: rule.clone(),
                     })
                 }
@@ -322,7 +337,9 @@ macro_rules! report_store {
                     org_id: &str,
                     id: &str,
                     rule: &Rule,
+                    audit: &AuditRow,
                 ) -> Result<Option<StoredRule>, DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
                     let done = sqlx::query(
                         "UPDATE rules SET target = $3, kind = $4, pattern = $5,
                                             class = $6 WHERE id = $1 AND org_id = $2",
@@ -333,23 +350,39 @@ macro_rules! report_store {
                     .bind(enum_text(&rule.kind))
                     .bind(&rule.pattern)
                     .bind(enum_text(&rule.class))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(classify)?;
-                    Ok((done.rows_affected() == 1).then(|| StoredRule {
+                    if done.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(Some(StoredRule {
                         id: id.to_string(),
                         rule: rule.clone(),
                     }))
                 }
 
-                async fn delete_rule(&self, org_id: &str, id: &str) -> Result<bool, DbError> {
+                async fn delete_rule(
+                    &self,
+                    org_id: &str,
+                    id: &str,
+                    audit: &AuditRow,
+                ) -> Result<bool, DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
                     let done = sqlx::query("DELETE FROM rules WHERE id = $1 AND org_id = $2")
                         .bind(id)
                         .bind(org_id)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await
                         .map_err(classify)?;
-                    Ok(done.rows_affected() == 1)
+                    if done.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
                 }
 
                 async fn unusual_thresholds(&self, org_id: &str) -> Result<Thresholds, DbError> {
@@ -371,8 +404,9 @@ macro_rules! report_store {
                     &self,
                     org_id: &str,
                     thresholds: &Thresholds,
-                    now: i64,
+                    audit: &AuditRow,
                 ) -> Result<(), DbError> {
+                    let mut tx = self.pool.begin().await.map_err(classify)?;
                     sqlx::query(
                         "INSERT INTO unusual_thresholds (org_id, body, updated_at) VALUES ($1, $2,
                          $3)
@@ -381,11 +415,12 @@ macro_rules! report_store {
                     )
                     .bind(org_id)
                     .bind(serde_json::to_string(thresholds).expect("thresholds serialize"))
-                    .bind(now)
-                    .execute(&self.pool)
+                    .bind(audit.at)
+                    .execute(&mut *tx)
                     .await
-                    .map(drop)
-                    .map_err(classify)
+                    .map_err(classify)?;
+                    Self::audit_in(&mut tx, audit).await?;
+                    tx.commit().await.map_err(classify)
                 }
 
                 async fn day_aggregate(

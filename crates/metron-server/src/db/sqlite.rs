@@ -260,11 +260,13 @@ fn run_group(
                 .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             if let Some((owner, body)) = existing {
-                results.push(if owner == job.user_id && body == item.body {
-                    IngestResult::duplicate(id)
-                } else {
-                    IngestResult::rejected(Some(id), "id_conflict")
-                });
+                results.push(
+                    if owner == job.user_id && super::same_content(&body, &item.body) {
+                        IngestResult::duplicate(id)
+                    } else {
+                        IngestResult::rejected(Some(id), "id_conflict")
+                    },
+                );
                 continue;
             }
             let other: String = tx

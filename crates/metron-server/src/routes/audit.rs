@@ -22,7 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: String,
-    /// Whose time it concerns.
+    /// Whose time it concerns; empty for a change to the organization itself (its settings,
+    /// rules, thresholds, announcement: `organization.*`, `rules.*`).
     pub user_id: String,
     /// Who made the change.
     pub actor_id: String,

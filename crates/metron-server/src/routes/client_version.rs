@@ -7,8 +7,10 @@ use axum::extract::State;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
+use crate::timesheets::org_audit;
 use crate::AppState;
 use metron_core::release;
 use metron_core::wire::{ClientVersion, ClientVersionUpdate};
@@ -17,15 +19,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(client_version, set_client_version))
 }
 
-/// Checks and stores the organization's announcement (the API and the CLI both come here).
+/// Checks and stores the organization's announcement with its audit row (the API and the CLI
+/// both come here; the CLI has no `actor`).
 pub async fn announce(
     state: &AppState,
     org_id: &str,
+    actor: Option<&UserRow>,
     update: ClientVersionUpdate,
 ) -> Result<ClientVersion, ApiError> {
     let update = release::checked(update).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let now = chrono::Utc::now().timestamp();
-    Ok(state.db.set_client_version(org_id, &update, now).await?)
+    let before = state.db.client_version(org_id).await?;
+    let record = org_audit(
+        org_id,
+        actor,
+        "organization.client_version",
+        org_id,
+        Some(serde_json::to_value(&before).expect("an announcement serializes")),
+        Some(serde_json::to_value(&update).expect("an announcement serializes")),
+    );
+    Ok(state
+        .db
+        .set_client_version(org_id, &update, &record)
+        .await?)
 }
 
 /// The newest release of Metron's desktop app and agent that the organization announces
@@ -54,5 +69,7 @@ pub async fn set_client_version(
     JsonBody(update): JsonBody<ClientVersionUpdate>,
 ) -> Result<Json<ClientVersion>, ApiError> {
     auth.require_admin("announce a client release")?;
-    Ok(Json(announce(&state, &auth.user.org_id, update).await?))
+    Ok(Json(
+        announce(&state, &auth.user.org_id, Some(&auth.user), update).await?,
+    ))
 }

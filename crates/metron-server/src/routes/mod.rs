@@ -15,6 +15,7 @@ pub mod events;
 pub mod intervals;
 pub mod invitations;
 pub mod manual;
+pub mod organization;
 pub mod paging;
 pub mod people;
 pub mod periods;
@@ -95,6 +96,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(people::routes())
         .merge(invitations::routes())
         .merge(resets::routes())
+        .merge(organization::routes())
         .merge(client_version::routes())
         .merge(events::routes())
         .merge(devices::routes())

@@ -51,10 +51,19 @@ pub async fn set_thresholds(
     let thresholds: Thresholds = serde_json::from_value(body)
         .map_err(|e| ApiError::BadRequest(format!("invalid thresholds: {e}")))?;
     thresholds.validate().map_err(ApiError::BadRequest)?;
-    let now = chrono::Utc::now().timestamp();
+    let org_id = &auth.user.org_id;
+    let before = state.db.unusual_thresholds(org_id).await?;
+    let record = crate::timesheets::org_audit(
+        org_id,
+        Some(&auth.user),
+        "organization.unusual_thresholds",
+        org_id,
+        Some(serde_json::to_value(before).expect("thresholds serialize")),
+        Some(serde_json::to_value(thresholds).expect("thresholds serialize")),
+    );
     state
         .db
-        .set_unusual_thresholds(&auth.user.org_id, &thresholds, now)
+        .set_unusual_thresholds(org_id, &thresholds, &record)
         .await?;
     Ok(Json(thresholds))
 }

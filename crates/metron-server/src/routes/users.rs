@@ -1,5 +1,5 @@
 //! The admins' offboarding API: disable and enable a person, revoke their tokens, set their
-//! password, and the organization's settings (who may create tasks). An admin acts only within
+//! password, and say whom a manager reviews. An admin acts only within
 //! their own organization; anyone else's users are "not found".
 
 use axum::extract::{Path, State};
@@ -8,7 +8,7 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts;
-use crate::db::{TaskCreation, UserRow};
+use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
 use crate::routes::people::Role;
@@ -23,7 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enable))
         .routes(routes!(revoke_tokens))
         .routes(routes!(set_password))
-        .routes(routes!(org_settings, set_org_settings))
         .routes(routes!(managed, set_managed))
         .routes(routes!(set_role))
 }
@@ -155,57 +154,6 @@ pub async fn set_password(
     accounts::set_password(&state, &user, &body.password).await?;
     drop(permit);
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OrgSettings {
-    /// Who may create tasks: `everyone` (the default) or `admins`.
-    pub task_creation: TaskCreation,
-    /// Whether managers also read the window titles, addresses, event log and devices of the
-    /// people they manage (always: their figures and timesheets). Off by default; absent
-    /// from a PUT reads as off.
-    #[serde(default)]
-    pub managers_see_detail: bool,
-}
-
-/// The organization's settings (admins).
-#[utoipa::path(get, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), responses(
-    (status = 200, body = OrgSettings),
-    (status = 401, body = metron_core::wire::ErrorBody),
-    (status = 403, body = metron_core::wire::ErrorBody)))]
-pub async fn org_settings(
-    State(state): State<AppState>,
-    auth: AuthUser,
-) -> Result<Json<OrgSettings>, ApiError> {
-    auth.require_admin(MANAGE_PEOPLE)?;
-    Ok(Json(OrgSettings {
-        task_creation: state.db.task_creation(&auth.user.org_id).await?,
-        managers_see_detail: state.db.managers_see_detail(&auth.user.org_id).await?,
-    }))
-}
-
-/// Change the organization's settings (admins).
-#[utoipa::path(put, tag = "users", path = "/api/v1/organization/settings", security(("bearer" = [])), request_body = OrgSettings, responses(
-    (status = 200, body = OrgSettings),
-    (status = 400, body = metron_core::wire::ErrorBody),
-    (status = 401, body = metron_core::wire::ErrorBody),
-    (status = 403, body = metron_core::wire::ErrorBody),
-    (status = 413, body = metron_core::wire::ErrorBody)))]
-pub async fn set_org_settings(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    JsonBody(body): JsonBody<OrgSettings>,
-) -> Result<Json<OrgSettings>, ApiError> {
-    auth.require_admin(MANAGE_PEOPLE)?;
-    state
-        .db
-        .set_task_creation(&auth.user.org_id, body.task_creation)
-        .await?;
-    state
-        .db
-        .set_managers_see_detail(&auth.user.org_id, body.managers_see_detail)
-        .await?;
-    Ok(Json(body))
 }
 
 /// The people a manager reviews.

@@ -23,6 +23,7 @@ mod processes;
 mod reports;
 mod roles;
 mod schema;
+mod settings;
 mod timesheets;
 mod unusual;
 #[cfg(target_os = "linux")]

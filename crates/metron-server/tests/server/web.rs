@@ -1512,3 +1512,182 @@ async fn manual_time_is_added_approved_and_the_week_signed_off_on_the_page() {
     );
     browser.close().await;
 }
+
+/// The settings page (issue 28): an admin opens it from the navigation, renames the
+/// organization and previews a rule over the last days' time before adding it, in English and
+/// Russian, light and dark.
+#[tokio::test]
+async fn an_admin_changes_the_organization_and_previews_a_rule_on_the_settings_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settings.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "maria@acme.test",
+            "--name",
+            "Maria Admin",
+            "--password",
+            "maria-password",
+            "--admin",
+        ],
+    );
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann Employee",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let task: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "Write report"])).unwrap();
+    let server = serve(&db);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    // Yesterday: twenty minutes in an editor and ten on a news site.
+    let start = (chrono::Utc::now() - chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let intervals: Vec<Value> = (0..30)
+        .map(|k| {
+            let from = start + chrono::Duration::minutes(k);
+            let (app, url) = if k < 20 { ("code", Value::Null) } else { ("firefox", json!("https://news.example.com/today")) };
+            json!({
+                "id": uuid::Uuid::now_v7().to_string(), "device_id": LAPTOP, "task_id": task["id"],
+                "started_at": at(from), "ended_at": at(from + chrono::Duration::seconds(60)),
+                "utc_offset_minutes": 0, "end_reason": "boundary", "active": "1".repeat(60),
+                "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
+                "windows": [{"offset": 0, "seconds": 60, "app": app, "title": "t", "url": url, "path": null}]
+            })
+        })
+        .collect();
+    let ann = login(&http, &base, "ann@acme.test", "ann-password").await;
+    post_intervals(&http, &base, &ann, json!(intervals)).await;
+    let maria = login(&http, &base, "maria@acme.test", "maria-password").await;
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    browser.goto(&format!("{base}/")).await;
+    browser.sign_in("maria@acme.test", "maria-password").await;
+    browser.click("#nav a[href='#page=settings']").await;
+    browser.element("#settings-org input[name='name']").await;
+    let stored = get_json(
+        &http,
+        &format!("{base}/api/v1/organization/settings"),
+        &maria,
+    )
+    .await;
+    let shown = browser
+        .script("return document.querySelector(\"#settings-org input[name='name']\").value")
+        .await;
+    assert_eq!(shown, stored["name"], "the card shows the stored name");
+    assert_eq!(browser.text("#nav a.active").await, "Settings");
+    assert!(
+        !browser.visible("#day-picker").await,
+        "the day picker belongs to the reports"
+    );
+
+    browser
+        .type_into("#settings-org input[name='name']", "Acme Ltd")
+        .await;
+    browser.click("#settings-org button.primary").await;
+    browser
+        .wait_for(
+            "saved",
+            "return document.querySelector('#settings-org .saved').textContent",
+        )
+        .await;
+    let stored = get_json(
+        &http,
+        &format!("{base}/api/v1/organization/settings"),
+        &maria,
+    )
+    .await;
+    assert_eq!(stored["name"], "Acme Ltd");
+
+    // The rule's preview says what the API says: 20 minutes of code become productive.
+    browser
+        .type_into("#rule-form input[name='pattern']", "code")
+        .await;
+    browser.click("#rule-form button.secondary").await;
+    browser.wait_for("the preview", "const p = document.getElementById('rule-preview'); return p && !p.hidden && p.textContent").await;
+    let preview = browser.text("#rule-preview").await;
+    assert!(
+        preview.contains("20 min") && preview.contains("code") && preview.contains("1 person"),
+        "{preview}"
+    );
+    let rules = get_json(&http, &format!("{base}/api/v1/rules"), &maria).await;
+    assert_eq!(rules, json!([]), "a preview stores nothing");
+    // From the top, so the sticky bar is where a person sees it.
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("admin-settings.png")).await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
+    browser
+        .screenshot(&shots.join("admin-settings-dark.png"))
+        .await;
+
+    // In Russian: the navigation and the page; the choice is kept.
+    browser.script("const s = document.getElementById('lang'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "Russian",
+            "return document.querySelector('#page-root h1')?.textContent === 'Настройки'",
+        )
+        .await;
+    assert_eq!(browser.text("#nav a.active").await, "Настройки");
+    assert_eq!(browser.text("#nav a:first-child").await, "Отчёты");
+    browser
+        .screenshot(&shots.join("admin-settings-ru-dark.png"))
+        .await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+        )
+        .await;
+    // The language re-drew the page: the rule is typed again.
+    browser
+        .type_into("#rule-form input[name='pattern']", "code")
+        .await;
+    browser.click("#rule-form button.primary").await;
+    browser
+        .wait_for(
+            "the stored rule",
+            "return document.querySelectorAll('#settings-rules tbody tr').length === 1",
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser
+        .screenshot(&shots.join("admin-settings-ru.png"))
+        .await;
+    let rules = get_json(&http, &format!("{base}/api/v1/rules"), &maria).await;
+    assert_eq!(rules[0]["pattern"], "code");
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("SEVERE") || m.contains("Content Security Policy")),
+        "the page logged errors: {console:?}"
+    );
+    browser.close().await;
+}
