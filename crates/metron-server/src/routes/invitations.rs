@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts::{self, plain_name};
 use crate::auth::token_hash;
-use crate::db::{LinkState, NewPerson};
+use crate::db::NewPerson;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, TextBody};
 use crate::invitations::{
@@ -322,5 +322,5 @@ pub(crate) fn refuse_unknown(state: &AppState, parts: &axum::http::request::Part
     state
         .login_limiter
         .failed(LINK_KEY, &client_address(state, parts));
-    link_refusal("link", LinkState::Unknown)
+    ApiError::NotFound("this link is not valid: check that it was copied whole".into())
 }
