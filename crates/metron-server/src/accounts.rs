@@ -31,6 +31,9 @@ pub enum AccountError {
     Db(#[from] DbError),
     #[error("hashing the password: {0}")]
     Hashing(String),
+    /// The change would leave the organization without an enabled admin.
+    #[error("{0} is the organization's last admin: make someone else an admin first")]
+    LastAdmin(String),
 }
 
 /// Whether a password is of an accepted length.
@@ -100,12 +103,35 @@ pub async fn find(state: &AppState, email: &str) -> Result<UserRow, AccountError
     }
 }
 
-/// Disables (or enables) a user. Disabling revokes every token they hold, at once everywhere.
+/// Refuses (`LastAdmin`) to take away the last enabled admin of `user`'s organization: call it
+/// before disabling, demoting or removing anyone. Nothing is refused for a person who is not
+/// an enabled admin. Two admins taking each other away at the very same moment could both
+/// pass on PostgreSQL; the CLI (`metron-server user role`) puts an admin back.
+pub async fn ensure_not_last_admin(state: &AppState, user: &UserRow) -> Result<(), AccountError> {
+    if !user.user.admin || user.disabled {
+        return Ok(());
+    }
+    if state
+        .db
+        .other_active_admins(&user.org_id, &user.user.id)
+        .await?
+        == 0
+    {
+        return Err(AccountError::LastAdmin(user.user.email.clone()));
+    }
+    Ok(())
+}
+
+/// Disables (or enables) a user. Disabling revokes every token they hold, at once everywhere;
+/// the organization's last admin can't be disabled.
 pub async fn set_disabled(
     state: &AppState,
     user: &UserRow,
     disabled: bool,
 ) -> Result<(), AccountError> {
+    if disabled {
+        ensure_not_last_admin(state, user).await?;
+    }
     state.db.set_disabled(&user.user.id, disabled).await?;
     if disabled {
         revoke_tokens(state, user).await?;
@@ -136,4 +162,59 @@ pub async fn revoke_tokens(state: &AppState, user: &UserRow) -> Result<u64, Acco
         .await?;
     state.db.bump_revocation_epoch().await?;
     Ok(revoked)
+}
+
+/// A person's role: admin (the stored flag), manager (the stored role, or managing someone),
+/// or member. What `GET /api/v1/users` shows.
+pub async fn role_of(
+    state: &AppState,
+    user: &UserRow,
+) -> Result<crate::routes::people::Role, AccountError> {
+    use crate::routes::people::Role;
+    Ok(if user.user.admin {
+        Role::Admin
+    } else if state.db.manager_flag(&user.user.id).await?
+        || !state.db.managed(&user.user.id).await?.is_empty()
+    {
+        Role::Manager
+    } else {
+        Role::Member
+    })
+}
+
+/// Sets a person's role (`actor` is the admin, or the command line's stand-in). Demoting the
+/// organization's last admin is refused; a member manages nobody, so making someone a member
+/// also takes away the people they managed (the audit row keeps the role before and after).
+pub async fn set_role(
+    state: &AppState,
+    actor: &UserRow,
+    person: &UserRow,
+    role: crate::routes::people::Role,
+) -> Result<(), AccountError> {
+    use crate::routes::people::Role;
+    let before = role_of(state, person).await?;
+    if role != Role::Admin {
+        ensure_not_last_admin(state, person).await?;
+    }
+    let record = crate::timesheets::audit(
+        actor,
+        person,
+        "role.set",
+        &person.user.id,
+        Some(serde_json::json!({ "role": before.as_str() })),
+        Some(serde_json::json!({ "role": role.as_str() })),
+        "",
+    );
+    state
+        .db
+        .set_role(
+            &person.user.id,
+            role == Role::Admin,
+            role == Role::Manager,
+            &record,
+        )
+        .await?;
+    // Cached sign-ins hold the admin flag: every instance reads it again.
+    state.db.bump_revocation_epoch().await?;
+    Ok(())
 }

@@ -40,6 +40,60 @@ pub struct Settings {
     /// Reverse proxies (CIDR) whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<IpNet>,
     pub limits: LimitSettings,
+    /// The address people open the web page at (`https://metron.example.com`): invitation
+    /// and password-reset links start with it. None: the API answers links as a path and the
+    /// page puts its own address in front (never the request's Host header, which a client
+    /// writes; docs/SECURITY.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// The mail server invitation and reset links are sent through; none: nothing is mailed,
+    /// the admin copies the link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The `[smtp]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// Default: 587 with starttls, 465 with tls, 25 with none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The sender, `Metron <metron@example.com>` or a bare address.
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Seconds one mail may take to be handed over (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u64>,
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which must succeed (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine or a trusted network.
+    None,
+}
+
+impl SmtpSettings {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        })
+    }
 }
 
 /// The `[limits]` table: what the server keeps against hostile clients (docs/SECURITY.md).
@@ -67,6 +121,8 @@ impl Default for Settings {
             retention_days: crate::retention::DEFAULT_DAYS,
             trusted_proxies: Vec::new(),
             limits: LimitSettings::default(),
+            public_url: None,
+            smtp: None,
         }
     }
 }
@@ -138,7 +194,41 @@ impl Settings {
                 }
             }
         }
+        if let Some(smtp) = &mut shown.smtp {
+            if smtp.password.is_some() {
+                smtp.password = Some("***".into());
+            }
+        }
         shown
+    }
+
+    /// What is wrong with `public_url` and `[smtp]`, each as "key: why".
+    fn mail_problems(&self) -> Vec<String> {
+        let mut wrong = Vec::new();
+        if let Some(url) = &self.public_url {
+            if let Err(why) = crate::mail::check_public_url(url) {
+                wrong.push(format!("public_url = {url:?}: {why}"));
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                wrong.push("smtp.host: empty".into());
+            }
+            if let Err(why) = smtp.from.parse::<lettre::message::Mailbox>() {
+                wrong.push(format!("smtp.from = {:?}: {why}", smtp.from));
+            }
+            if smtp.username.is_some() != smtp.password.is_some() {
+                wrong.push("smtp.username and smtp.password: give both or neither".into());
+            }
+            if smtp.timeout == Some(0) {
+                wrong.push("smtp.timeout = 0: at least 1".into());
+            }
+            // A mailed link must not depend on anything a client sent.
+            if self.public_url.is_none() {
+                wrong.push("smtp: mailed links need public_url (the address of the page)".into());
+            }
+        }
+        wrong
     }
 }
 
@@ -286,6 +376,16 @@ pub fn load(file: Option<&Path>, command_line: &CommandLine) -> Result<Settings,
                 .unwrap_or_else(|| "the settings".into());
             format!("{source}: {key} = {value}: at least {least}")
         })
+        .collect();
+    let source = file.map_or_else(|| "the settings".into(), |f| f.display().to_string());
+    let wrong: Vec<String> = wrong
+        .into_iter()
+        .chain(
+            settings
+                .mail_problems()
+                .into_iter()
+                .map(|why| format!("{source}: {why}")),
+        )
         .collect();
     if !wrong.is_empty() {
         return Err(ConfigError::Invalid(wrong.join("; ")));
@@ -447,6 +547,45 @@ mod tests {
             checked += 1;
         }
         assert_eq!(checked, 11);
+    }
+
+    #[test]
+    fn smtp_needs_a_public_url_a_sender_and_both_credentials() {
+        let good = "public_url = \"https://m.example\"\n[smtp]\nhost = \"mail.example\"\nfrom = \"Metron <m@example.com>\"\nusername = \"u\"\npassword = \"s3cret\"\n";
+        let (_dir, path) = file(good);
+        let settings = load(Some(&path), &CommandLine::default()).unwrap();
+        let smtp = settings.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port(), smtp.security), (587, SmtpSecurity::Starttls));
+        assert_eq!(
+            settings.redacted().smtp.unwrap().password.as_deref(),
+            Some("***")
+        );
+        for (text, key) in [
+            (
+                good.replace("public_url = \"https://m.example\"\n", ""),
+                "public_url",
+            ),
+            (good.replace("https://m.example", "m.example"), "public_url"),
+            (
+                good.replace("Metron <m@example.com>", "nobody"),
+                "smtp.from",
+            ),
+            (good.replace("password = \"s3cret\"\n", ""), "smtp.username"),
+            (
+                good.replace("host = \"mail.example\"", "host = \" \""),
+                "smtp.host",
+            ),
+            (
+                good.replace("[smtp]\n", "[smtp]\nsecurity = \"ssl\"\n"),
+                "smtp.security",
+            ),
+        ] {
+            let (_dir, path) = file(&text);
+            let error = load(Some(&path), &CommandLine::default())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
     }
 
     #[test]

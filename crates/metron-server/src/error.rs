@@ -24,6 +24,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A one-time link that was good once: expired, used or revoked.
+    #[error("{0}")]
+    Gone(String),
     #[error("request body is larger than 4 MiB")]
     PayloadTooLarge,
     #[error("too many attempts; try again in {retry_after} s")]
@@ -50,6 +53,7 @@ impl From<crate::accounts::AccountError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             AccountError::NoSuchUser(_) => ApiError::NotFound(e.to_string()),
+            AccountError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
             AccountError::Db(db) => db.into(),
             AccountError::Hashing(why) => ApiError::Internal(why),
         }
@@ -126,6 +130,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } | ApiError::Quota { .. } => {
                 StatusCode::TOO_MANY_REQUESTS

@@ -45,6 +45,32 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// A UTF-8 text body (a CSV), read as [`JsonBody`] reads JSON: 413 past the body limit, 408
+/// past the body timeout, 400 when it is not UTF-8, whatever its content type says.
+pub struct TextBody(pub String);
+
+impl FromRequest<AppState> for TextBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let deadline = state.limits.body_timeout;
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state));
+        let bytes = read
+            .await
+            .map_err(|_| ApiError::BodyTimeout(deadline.as_secs()))?
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!("unreadable body: {rejection}"))
+                }
+            })?;
+        String::from_utf8(bytes.to_vec())
+            .map(TextBody)
+            .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))
+    }
+}
+
 /// The query string as `T`: a malformed one is `400 {"error": "bad query: ..."}`, not axum's
 /// text/plain answer.
 pub struct QueryParams<T>(pub T);

@@ -3,8 +3,9 @@
 //! It owns the HTTP API v1 (`app(state) -> Router`), accounts and bearer tokens, the ingest
 //! rules (duplicate, id_conflict, overlap, invalid) and their storage on SQLite or PostgreSQL
 //! behind one `Database` trait, the reports (daily, team, CSV; productivity rules) and their
-//! retention, and timesheets (manual time, corrections, approvals, an audit trail). It depends on metron-core for the wire types and interval
-//! validation, never on metron-agent or Tauri.
+//! retention, timesheets (manual time, corrections, approvals, an audit trail), and people's
+//! invitations and reset links with the mail that carries them. It depends on metron-core for
+//! the wire types and interval validation, never on metron-agent or Tauri.
 
 pub mod access;
 pub mod accounts;
@@ -21,8 +22,10 @@ pub mod export;
 pub mod extract;
 pub mod ingest;
 pub mod init;
+pub mod invitations;
 pub mod limits;
 pub mod listener;
+pub mod mail;
 pub mod openapi;
 pub mod org_cache;
 pub mod own_data;
@@ -73,6 +76,10 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// Bytes stored per person and day, for the daily cap.
     pub daily_bytes: Arc<daily_bytes::DailyBytes>,
+    /// The page's address that invitation and reset links start with (`public_url`).
+    pub public_url: Option<Arc<str>>,
+    /// The `[smtp]` server those links are mailed through.
+    pub mailer: Option<Arc<mail::Mailer>>,
     /// The organizations' settings that ingest reads.
     pub org_settings: Arc<org_cache::OrgSettingsCache>,
 }
@@ -103,6 +110,8 @@ impl AppState {
             )),
             retention_days: retention::DEFAULT_DAYS,
             limits: Arc::new(limits),
+            public_url: None,
+            mailer: None,
         }
     }
 }

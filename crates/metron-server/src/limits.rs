@@ -52,6 +52,8 @@ pub struct Limits {
     pub writes_per_minute: usize,
     /// Devices one person may have reported.
     pub max_devices_per_user: u64,
+    /// Invitations an organization may issue an hour (re-sends and imported rows count).
+    pub invitations_per_org_hour: u64,
     /// Bytes one export (the event log, a CSV) writes before it stops and says so: the
     /// bound on what one request costs the server in time and bandwidth (its memory is
     /// bounded by streaming a day at a time, whatever this is).
@@ -87,6 +89,7 @@ impl Default for Limits {
             max_write_bytes_per_user_day: 2 * 1024 * 1024,
             writes_per_minute: 60,
             max_devices_per_user: 100,
+            invitations_per_org_hour: 1_000,
             max_export_bytes: 1024 * 1024 * 1024,
             export_permits: 2,
             export_wait: Duration::from_secs(5),

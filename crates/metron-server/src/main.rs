@@ -4,9 +4,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use metron_core::wire::{ClientVersionUpdate, NewTask};
 use metron_server::config::{self, CommandLine, ServeArgs};
+use metron_server::invitations::{self, cli_actor};
 use metron_server::projects::{self, Actor, NewProject, ProjectChange, TaskChange};
+use metron_server::routes::people::Role;
 use metron_server::routes::{client_version, organization, rules, sheets, unusual};
-use metron_server::{accounts, backup, db, init, listener, AppState};
+use metron_server::{accounts, backup, db, init, listener, mail, AppState};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -232,6 +234,54 @@ enum UserCommand {
         /// file; nothing is removed unless it is written whole
         #[arg(long, value_name = "FILE.zip")]
         export: Option<PathBuf>,
+    },
+    /// Invite someone by email: prints the one-time link (valid 7 days), and mails it when
+    /// [smtp] is set
+    Invite {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin, manager or member
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The email of the person who will manage them
+        #[arg(long)]
+        manager: Option<String>,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// List the organization's pending invitations (expired ones included), as JSON lines
+    Invitations {
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Revoke the pending invitation of an email: its link stops working
+    RevokeInvitation {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Print a one-time password-reset link (valid an hour), mailed when [smtp] is set
+    ResetLink {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a person's role: admin, manager or member (the last admin can't be demoted)
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Invite everyone of a CSV (header row email,name,role,manager): all rows or, when any
+    /// is bad, none (each bad row is named)
+    Import {
+        /// The CSV file
+        csv: PathBuf,
+        #[arg(long, default_value = "default")]
+        org: String,
     },
 }
 
@@ -466,6 +516,16 @@ async fn main() -> anyhow::Result<()> {
     let mut state = AppState::new(database);
     // The ceiling an organization's own retention is checked against (`org set`).
     state.retention_days = settings.retention_days;
+    // Links and their mail, for `serve` and for the commands that make links alike.
+    let public_url: Option<std::sync::Arc<str>> = settings.public_url.as_deref().map(Into::into);
+    let mailer = match &settings.smtp {
+        Some(smtp) => Some(std::sync::Arc::new(
+            mail::Mailer::new(smtp).map_err(|e| anyhow::anyhow!("[smtp]: {e}"))?,
+        )),
+        None => None,
+    };
+    state.public_url.clone_from(&public_url);
+    state.mailer.clone_from(&mailer);
     match cli.command {
         Command::ShowConfig(_) | Command::Backup { .. } => {}
         Command::Serve(_) => {
@@ -475,6 +535,8 @@ async fn main() -> anyhow::Result<()> {
             }
             state = AppState::with_limits(state.db, settings.limits());
             state.retention_days = settings.retention_days;
+            state.public_url = public_url;
+            state.mailer = mailer;
             let listen = &settings.listen;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -572,6 +634,112 @@ async fn main() -> anyhow::Result<()> {
                 removed.erased_audit_rows,
                 removed.tombstone
             );
+        }
+        Command::User {
+            command:
+                UserCommand::Invite {
+                    email,
+                    name,
+                    role,
+                    manager,
+                    org,
+                },
+        } => {
+            let actor = cli_actor(&org_id(&state, &org).await?);
+            let roster =
+                invitations::Roster::read(&state, &actor.org_id, chrono::Utc::now().timestamp())
+                    .await
+                    .map_err(api)?;
+            let checked = roster
+                .check(&state, &email, &name, &role, manager.as_deref(), true)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))??;
+            for issued in invitations::issue(&state, &actor, vec![checked])
+                .await
+                .map_err(api)?
+            {
+                println!("{}", serde_json::to_string(&issued)?);
+            }
+        }
+        Command::User {
+            command: UserCommand::Invitations { org },
+        } => {
+            let now = chrono::Utc::now().timestamp();
+            for row in state
+                .db
+                .pending_invitations(&org_id(&state, &org).await?)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!(
+                    "{}",
+                    serde_json::to_string(&invitations::Invitation::of(&row, now))?
+                );
+            }
+        }
+        Command::User {
+            command: UserCommand::RevokeInvitation { email, org },
+        } => {
+            let actor = cli_actor(&org_id(&state, &org).await?);
+            let email = accounts::normalize_email(&email)?;
+            let pending = state
+                .db
+                .pending_invitations(&actor.org_id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let row = pending
+                .iter()
+                .find(|r| r.email == email)
+                .ok_or_else(|| anyhow::anyhow!("no pending invitation for {email} in {org:?}"))?;
+            invitations::revoke(&state, &actor, &row.id)
+                .await
+                .map_err(api)?;
+            println!("the invitation of {email} is revoked");
+        }
+        Command::User {
+            command: UserCommand::ResetLink { email },
+        } => {
+            let person = accounts::find(&state, &email).await?;
+            let issued = invitations::issue_reset(&state, &cli_actor(&person.org_id), &person)
+                .await
+                .map_err(api)?;
+            println!("{}", serde_json::to_string(&issued)?);
+        }
+        Command::User {
+            command: UserCommand::Role { email, role },
+        } => {
+            let person = accounts::find(&state, &email).await?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role is admin, manager or member, not {role:?}")
+            })?;
+            accounts::set_role(&state, &cli_actor(&person.org_id), &person, role).await?;
+            println!("{email} is {}", role.as_str());
+        }
+        Command::User {
+            command: UserCommand::Import { csv, org },
+        } => {
+            let actor = cli_actor(&org_id(&state, &org).await?);
+            let text = std::fs::read_to_string(&csv)
+                .with_context(|| format!("reading {}", csv.display()))?;
+            match invitations::check_import(&state, &actor, &text)
+                .await
+                .map_err(api)?
+            {
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{}:{}: {} ({})", csv.display(), p.line, p.reason, p.email);
+                    }
+                    anyhow::bail!("{} bad rows: nothing was imported", problems.len());
+                }
+                Ok(checked) => {
+                    for issued in invitations::issue(&state, &actor, checked)
+                        .await
+                        .map_err(api)?
+                    {
+                        println!("{}", serde_json::to_string(&issued)?);
+                    }
+                }
+            }
         }
         Command::ClientVersion { command } => {
             let (org, update) = match command {
@@ -834,6 +1002,11 @@ async fn export_to_file(
         return Err(e.context(format!("writing the export to {}", path.display())));
     }
     Ok(bytes)
+}
+
+/// An API error as the command line says it.
+fn api(e: metron_server::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
 }
 
 async fn shutdown() {

@@ -225,9 +225,10 @@ async function enter(user) {
 /** Admin, manager (someone to review) or member: what the navigation offers. */
 async function roleOf(user) {
   if (user.admin) return "admin";
+  // The people list answers managers (their people, maybe none yet) and refuses members.
   try {
-    const managed = await api(`/api/v1/users/${encodeURIComponent(user.id)}/managed`);
-    return managed.users.length > 0 ? "manager" : "member";
+    await api(`/api/v1/users?manager_id=${encodeURIComponent(user.id)}`);
+    return "manager";
   } catch {
     return "member";
   }

@@ -29,10 +29,11 @@
 // Sections re-render from scratch when the language changes, so keep state in the server or in
 // the hash, not in closures.
 
+import { page as people, publicPages as peopleLinks } from "./people.js";
 import { page as settings } from "./settings.js";
 
 /** The signed-in sections, in the navigation's order (the reports come first, from app.js). */
-export const PAGES = [settings];
+export const PAGES = [people, settings];
 
 /** The pages reached by a link before sign-in. */
-export const PUBLIC_PAGES = [];
+export const PUBLIC_PAGES = [...peopleLinks];

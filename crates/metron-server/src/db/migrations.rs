@@ -44,6 +44,7 @@ embed_both!(
     "0010_audit_chain.sql",
     "0011_lock_figures.sql",
     "0012_manager_sight.sql",
+    "0013_invitations.sql",
     "0014_projects.sql",
     "0015_own_data.sql",
     "0016_org_settings.sql",

@@ -7,6 +7,7 @@
 pub mod accounts;
 mod migrations;
 pub mod own_data;
+pub mod people;
 pub mod postgres;
 pub mod projects;
 pub mod reports;
@@ -15,6 +16,7 @@ pub mod timesheets;
 
 pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
 pub use own_data::OwnDataStore;
+pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use projects::{ProjectRow, ProjectStore, TaskRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
 pub use timesheets::TimesheetStore;
@@ -143,7 +145,15 @@ pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
 
 #[async_trait]
 pub trait Database:
-    AccountStore + ProjectStore + ReportStore + TimesheetStore + OwnDataStore + Send + Sync + 'static
+    AccountStore
+    + PeopleStore
+    + ProjectStore
+    + ReportStore
+    + TimesheetStore
+    + OwnDataStore
+    + Send
+    + Sync
+    + 'static
 {
     /// A number that grows with every token revocation. Read on every authenticated request,
     /// so it must be cheap: SQLite reads it on a connection of its own without a thread hop.

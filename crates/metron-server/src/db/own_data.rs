@@ -58,6 +58,9 @@ pub const DELETED: &[(&str, &str)] = &[
     ("tokens", "user_id"),
     ("access_log", "user_id"),
     ("notice_acks", "user_id"),
+    ("password_resets", "user_id"),
+    ("invitations", "user_id"),
+    ("project_members", "user_id"),
 ];
 
 /// Columns of other people's rows that name the person as who made or decided them: emptied,
@@ -69,6 +72,8 @@ pub const ANONYMIZED: &[(&str, &str)] = &[
     ("corrections", "created_by"),
     ("corrections", "decided_by"),
     ("timesheet_periods", "decided_by"),
+    ("invitations", "invited_by"),
+    ("password_resets", "created_by"),
 ];
 
 /// The audit rows a removal erases: every row that names the person (about them, made by
@@ -162,6 +167,23 @@ macro_rules! own_data_store {
                             .rows_affected();
                         removed.counts.push((table, n));
                     }
+                    // Invitations to their address that were never accepted (re-sent, revoked,
+                    // expired) name them too.
+                    let n = sqlx::query("DELETE FROM invitations WHERE email = $1")
+                        .bind(&user.user.email)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if let Some(count) =
+                        removed.counts.iter_mut().find(|(t, _)| *t == "invitations")
+                    {
+                        count.1 += n;
+                    }
+                    // Invitations that would have made them someone's manager make no one so.
+                    sqlx::query("UPDATE invitations SET manager_id = NULL WHERE manager_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                     for (table, column) in ANONYMIZED {
                         let sql = format!("UPDATE {table} SET {column} = '' WHERE {column} = $1");
                         sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -204,6 +204,7 @@ impl Database for PgDb {
 }
 
 super::reports::report_store!(PgDb);
+super::people::people_store!(PgDb);
 super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
 super::own_data::own_data_store!(PgDb, sqlx::Postgres);

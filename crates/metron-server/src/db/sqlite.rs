@@ -347,6 +347,7 @@ impl Database for SqliteDb {
 }
 
 super::reports::report_store!(SqliteDb);
+super::people::people_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
 super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
 super::own_data::own_data_store!(SqliteDb, sqlx::Sqlite);

@@ -32,7 +32,7 @@ pub async fn health() -> Json<Value> {
 
 /// The client's address: the peer's, or through a trusted proxy the one it forwarded. Absent in
 /// oneshot tests that set no connect info.
-fn client_address(state: &AppState, parts: &axum::http::request::Parts) -> String {
+pub(crate) fn client_address(state: &AppState, parts: &axum::http::request::Parts) -> String {
     let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -104,8 +104,20 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
     state.login_limiter.succeeded(&email, &address);
+    sign_in(&state, row, req.device_id.as_deref())
+        .await
+        .map(Json)
+}
+
+/// Signs `row` in on `device` (its earlier token revoked): what login answers, and what an
+/// accepted invitation or a used reset link answers too.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    row: crate::db::UserRow,
+    device: Option<&str>,
+) -> Result<LoginResponse, ApiError> {
     let now = Utc::now().timestamp();
-    if let Some(device) = req.device_id.as_deref() {
+    if let Some(device) = device {
         if state
             .db
             .revoke_user_tokens(&row.user.id, Some(device), now)
@@ -118,17 +130,35 @@ pub async fn login(
     let token = new_token();
     state
         .db
-        .store_token(
-            &token_hash(&token),
-            &row.user.id,
-            req.device_id.as_deref(),
-            now,
-        )
+        .store_token(&token_hash(&token), &row.user.id, device, now)
         .await?;
-    Ok(Json(LoginResponse {
+    Ok(LoginResponse {
         token,
         user: row.user,
-    }))
+    })
+}
+
+/// Hashes a new password off the async workers, within the hashing permits (argon2 takes
+/// tens of ms and megabytes: a few at once, the rest told to come back).
+pub(crate) async fn hash_new_password(
+    state: &AppState,
+    password: String,
+) -> Result<String, ApiError> {
+    let permit = tokio::time::timeout(
+        state.limits.hashing_wait,
+        Arc::clone(&state.hashing).acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::Busy { retry_after: 1 })?
+    .map_err(|_| ApiError::Busy { retry_after: 1 })?;
+    tokio::task::spawn_blocking(move || {
+        let hash = crate::auth::hash_password(&password);
+        drop(permit);
+        hash
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Revoke the token used for this request.

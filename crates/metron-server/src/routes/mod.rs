@@ -13,6 +13,7 @@ pub mod csv;
 pub mod devices;
 pub mod events;
 pub mod intervals;
+pub mod invitations;
 pub mod manual;
 pub mod mydata;
 pub mod organization;
@@ -22,6 +23,7 @@ pub mod periods;
 pub mod projects;
 pub mod reports;
 pub mod requests;
+pub mod resets;
 pub mod rules;
 pub mod sheets;
 pub mod stream;
@@ -95,6 +97,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(rules::routes())
         .merge(users::routes())
         .merge(people::routes())
+        .merge(invitations::routes())
+        .merge(resets::routes())
         .merge(organization::routes())
         .merge(client_version::routes())
         .merge(events::routes())

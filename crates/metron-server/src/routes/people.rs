@@ -29,7 +29,8 @@ const MAX_SEARCH_CHARS: usize = 200;
 pub enum Role {
     /// Runs the organization: reads and decides on everyone's time.
     Admin,
-    /// Reviews the people an admin gave them.
+    /// Reviews the people an admin gave them: holds the stored manager role (set with PUT
+    /// /api/v1/users/{id}/role or an invitation) or manages someone.
     Manager,
     Member,
 }
@@ -126,7 +127,14 @@ pub async fn people(
             .map(|(m, _)| m.clone())
             .collect()
     };
-    let is_manager: BTreeSet<&str> = pairs.iter().map(|(m, _)| m.as_str()).collect();
+    // Managers: whoever manages someone, and whoever holds the stored role (issue 28: an admin
+    // makes someone a manager before giving them people).
+    let flagged = state.db.manager_flags(org).await?;
+    let is_manager: BTreeSet<&str> = pairs
+        .iter()
+        .map(|(m, _)| m.as_str())
+        .chain(flagged.iter().map(String::as_str))
+        .collect();
     // Whom the caller may list: everyone (admins) or the people they manage.
     let visible: Option<BTreeSet<&str>> = if auth.user.user.admin {
         None

@@ -11,6 +11,7 @@ use crate::accounts;
 use crate::db::UserRow;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
+use crate::routes::people::Role;
 use crate::timesheets::audit;
 use crate::AppState;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_tokens))
         .routes(routes!(set_password))
         .routes(routes!(managed, set_managed))
+        .routes(routes!(set_role))
 }
 
 const MANAGE_PEOPLE: &str = "manage people and the organization";
@@ -39,7 +41,8 @@ async fn member(state: &AppState, auth: &AuthUser, id: &str) -> Result<UserRow, 
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
     (status = 403, body = metron_core::wire::ErrorBody),
-    (status = 404, body = metron_core::wire::ErrorBody)))]
+    (status = 404, body = metron_core::wire::ErrorBody),
+    (status = 409, body = metron_core::wire::ErrorBody, description = "The organization's last admin")))]
 pub async fn disable(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -51,6 +54,7 @@ pub async fn disable(
             "you can't disable yourself; ask another admin".into(),
         ));
     }
+    // Refused for the organization's last admin (409), as on the command line.
     accounts::set_disabled(&state, &user, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -69,6 +73,35 @@ pub async fn enable(
     let user = member(&state, &auth, &id).await?;
     accounts::set_disabled(&state, &user, false).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's new role.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: Role,
+}
+
+/// Set a person's role (admins): `admin`, `manager` (then give them people with PUT
+/// /api/v1/users/{id}/managed) or `member` (which takes away the people they managed). The
+/// organization's last admin can't be demoted (409).
+#[utoipa::path(put, tag = "users", path = "/api/v1/users/{id}/role", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), request_body = RoleChange, responses(
+    (status = 200, body = RoleChange),
+    (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, body = metron_core::wire::ErrorBody),
+    (status = 404, body = metron_core::wire::ErrorBody),
+    (status = 409, body = metron_core::wire::ErrorBody, description = "The organization's last admin"),
+    (status = 413, body = metron_core::wire::ErrorBody)))]
+pub async fn set_role(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RoleChange>,
+) -> Result<Json<RoleChange>, ApiError> {
+    let person = member(&state, &auth, &id).await?;
+    accounts::set_role(&state, &auth.user, &person, body.role).await?;
+    Ok(Json(body))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]

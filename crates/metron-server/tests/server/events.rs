@@ -372,8 +372,9 @@ fn script() -> PathBuf {
 /// `pm4py-requirements.txt`, wheels only (no build of a source package can fail halfway), with
 /// pip's retries for a slow registry. When that fails, the panic carries pip's own words.
 /// Made once for both backends' tests, which may run in processes of their own
-/// (cargo-nextest): a lock file beside the venv, not a mutex, makes them take turns.
-fn pm4py_python() -> PathBuf {
+/// (cargo-nextest): a lock file beside the venv, not a mutex, makes them take turns. The
+/// invitation mail test's aiosmtpd is in it too.
+pub(crate) fn pm4py_python() -> PathBuf {
     let tests = super::manifest_dir().join("tests/server");
     let venv = std::env::var_os("METRON_PM4PY_VENV")
         .map(PathBuf::from)
@@ -384,7 +385,7 @@ fn pm4py_python() -> PathBuf {
     let python = venv.join("bin/python");
     let ready = || {
         Command::new(&python)
-            .args(["-c", "import pm4py"])
+            .args(["-c", "import pm4py, aiosmtpd"])
             .output()
             .is_ok_and(|o| o.status.success())
     };
@@ -427,7 +428,7 @@ fn pm4py_python() -> PathBuf {
     }
     assert!(
         ready(),
-        "pm4py installed into {} but does not import",
+        "pm4py and aiosmtpd installed into {} but do not import",
         venv.display()
     );
     python

@@ -14,6 +14,7 @@ mod exact;
 mod exports;
 mod hardening;
 mod init;
+mod invitations;
 mod late_intervals;
 mod mydata;
 mod people;

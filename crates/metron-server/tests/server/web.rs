@@ -1691,3 +1691,259 @@ async fn an_admin_changes_the_organization_and_previews_a_rule_on_the_settings_p
     );
     browser.close().await;
 }
+
+/// The people page (issue 28): an admin invites Bea from the page and copies the link; a
+/// 300-person CSV with one bad row imports nothing and the page names the row; Bea opens the
+/// link (the public invitation page), chooses her name and password and is signed in. In
+/// English and Russian, light and dark.
+#[tokio::test]
+async fn an_admin_invites_from_the_people_page_and_the_invitee_joins_by_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("people.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "maria@acme.test",
+            "--name",
+            "Maria Admin",
+            "--password",
+            "maria-password",
+            "--admin",
+        ],
+    );
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann Employee",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let server = serve(&db);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let maria = login(&http, &base, "maria@acme.test", "maria-password").await;
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    browser.goto(&format!("{base}/")).await;
+    browser.sign_in("maria@acme.test", "maria-password").await;
+    browser.click("#nav a[href='#page=people']").await;
+    browser
+        .wait_for(
+            "the people",
+            "return document.querySelectorAll('#people-table tbody tr').length === 2",
+        )
+        .await;
+    assert_eq!(browser.text("#nav a.active").await, "People");
+
+    // Invite Bea: the dialog shows the link to copy, absolute with the page's address.
+    browser.click("#invite-open").await;
+    browser.type_into("#invite-email", "bea@acme.test").await;
+    browser.type_into("#invite-name", "Bea").await;
+    browser.click("#invite-dialog button[type='submit']").await;
+    let link = browser
+        .wait_for(
+            "the link",
+            "const i = document.querySelector('#link-dialog .link-value'); return i && i.value",
+        )
+        .await;
+    let link = link.as_str().unwrap().to_string();
+    assert!(link.starts_with(&format!("{base}/#invite=")), "{link}");
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#link-dialog .mail-status').dataset.status")
+            .await,
+        "not_configured"
+    );
+    browser
+        .screenshot(&shots.join("admin-people-invite.png"))
+        .await;
+    browser.click("#link-dialog button.primary").await;
+    browser
+        .wait_for(
+            "the pending invitation",
+            "return document.querySelector(\"#people-pending tr[data-email='bea@acme.test']\") !== null",
+        )
+        .await;
+    let pending = get_json(&http, &format!("{base}/api/v1/invitations"), &maria).await;
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+
+    // Ann becomes a manager on the page, and Maria's person: the list says so.
+    let ann = get_json(&http, &format!("{base}/api/v1/users?q=ann"), &maria).await;
+    let ann_id = ann[0]["id"].as_str().unwrap().to_string();
+    browser
+        .script(&format!(
+            "const s = document.getElementById('role-{ann_id}'); s.value = 'manager'; s.dispatchEvent(new Event('change')); return true"
+        ))
+        .await;
+    browser
+        .wait_for(
+            "Ann's people button",
+            "const r = document.querySelector(\"#people-table tr[data-email='ann@acme.test']\"); return !!r && [...r.querySelectorAll('button')].some((b) => b.textContent === 'Their people')",
+        )
+        .await;
+    browser
+        .script("const r = document.querySelector(\"#people-table tr[data-email='ann@acme.test']\"); [...r.querySelectorAll('button')].find((b) => b.textContent === 'Their people').click(); return true")
+        .await;
+    let maria_id = get_json(&http, &format!("{base}/api/v1/me"), &maria).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.click(&format!("#managed-{maria_id}")).await;
+    browser.click("#managed-save").await;
+    browser
+        .wait_for(
+            "Ann as Maria's manager",
+            "const r = document.querySelector(\"#people-table tr[data-email='maria@acme.test']\"); return !!r && r.children[3].textContent === 'Ann Employee'",
+        )
+        .await;
+    let people = get_json(&http, &format!("{base}/api/v1/users?q=ann"), &maria).await;
+    assert_eq!(people[0]["role"], "manager");
+    let managed = get_json(
+        &http,
+        &format!("{base}/api/v1/users/{ann_id}/managed"),
+        &maria,
+    )
+    .await;
+    assert_eq!(managed["users"], json!([maria_id]));
+
+    // A 300-person CSV with one bad row: the page names it, nothing is imported.
+    let mut csv = String::from("email,name,role,manager\n");
+    for k in 1..=300 {
+        let email = if k == 200 {
+            "person200.acme.test".to_string()
+        } else {
+            format!("person{k}@acme.test")
+        };
+        csv.push_str(&format!("{email},Person {k},member,maria@acme.test\n"));
+    }
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, &csv).unwrap();
+    browser.click("#import-open").await;
+    let input = browser.element("#import-file").await;
+    browser
+        .call(
+            reqwest::Method::POST,
+            &format!("/element/{input}/value"),
+            Some(json!({"text": file.display().to_string()})),
+        )
+        .await;
+    browser.click("#import-go").await;
+    browser
+        .wait_for(
+            "the report",
+            "return document.querySelectorAll('.import-problems tbody tr').length === 1",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .script("return document.querySelector('.import-problems tbody tr').dataset.line")
+            .await,
+        "201"
+    );
+    assert!(browser
+        .text(".import-problems")
+        .await
+        .contains("person200.acme.test"));
+    let pending = get_json(&http, &format!("{base}/api/v1/invitations"), &maria).await;
+    assert_eq!(pending.as_array().unwrap().len(), 1, "nothing imported");
+    browser
+        .screenshot(&shots.join("admin-people-import.png"))
+        .await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
+    browser
+        .screenshot(&shots.join("admin-people-import-dark.png"))
+        .await;
+    browser
+        .script("document.querySelector('#import-dialog').close(); return true")
+        .await;
+    browser.script("const s = document.getElementById('lang'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "Russian",
+            "return document.querySelector('#page-root h1')?.textContent === 'Сотрудники'",
+        )
+        .await;
+    browser
+        .wait_for(
+            "the people again",
+            "return document.querySelectorAll('#people-table tbody tr').length === 2",
+        )
+        .await;
+    browser
+        .screenshot(&shots.join("admin-people-ru-dark.png"))
+        .await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+        )
+        .await;
+    browser.screenshot(&shots.join("admin-people-ru.png")).await;
+    browser.close().await;
+
+    // Bea opens her link in a browser of her own.
+    let bea = Browser::open(&driver, downloads.path()).await;
+    bea.goto(&link).await;
+    bea.element("#public:not([hidden]) #link-form").await;
+    bea.screenshot(&shots.join("invite-accept.png")).await;
+    bea.type_into("#link-name", "Bea Lind").await;
+    bea.type_into("#link-password", "bea-password").await;
+    bea.type_into("#link-again", "bea-passwort").await;
+    bea.click("#link-form button[type='submit']").await;
+    bea.wait_for(
+        "the mismatch",
+        "const e = document.getElementById('link-error'); return e && !e.hidden && e.textContent",
+    )
+    .await;
+    bea.type_into("#link-again", "bea-password").await;
+    bea.click("#link-form button[type='submit']").await;
+    bea.element("#app:not([hidden])").await;
+    assert_eq!(
+        bea.script("return location.hash").await,
+        "",
+        "the token leaves the address bar"
+    );
+    let token = login(&http, &base, "bea@acme.test", "bea-password").await;
+    let me = get_json(&http, &format!("{base}/api/v1/me"), &token).await;
+    assert_eq!(me["name"], "Bea Lind");
+    let people = get_json(&http, &format!("{base}/api/v1/users"), &maria).await;
+    assert_eq!(people.as_array().unwrap().len(), 3);
+    let console = bea.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy")),
+        "the page logged errors: {console:?}"
+    );
+    bea.close().await;
+    // The used link now says so, and signs nobody in.
+    let again = Browser::open(&driver, downloads.path()).await;
+    again.goto(&link).await;
+    again.type_into("#link-name", "Mallory").await;
+    again.type_into("#link-password", "mallory-password").await;
+    again.type_into("#link-again", "mallory-password").await;
+    again.click("#link-form button[type='submit']").await;
+    let said = again
+        .wait_for("the refusal", "const e = document.getElementById('link-error'); return e && !e.hidden && e.textContent")
+        .await;
+    assert!(said.as_str().unwrap().contains("used"), "{said}");
+    again.screenshot(&shots.join("invite-used.png")).await;
+    again.close().await;
+}
