@@ -30,9 +30,10 @@
 // the hash, not in closures.
 
 import { page as settings } from "./settings.js";
+import { page as mydata } from "./mydata.js";
 
 /** The signed-in sections, in the navigation's order (the reports come first, from app.js). */
-export const PAGES = [settings];
+export const PAGES = [settings, mydata];
 
 /** The pages reached by a link before sign-in. */
 export const PUBLIC_PAGES = [];
