@@ -99,6 +99,22 @@ pub async fn get_today(link: State<'_, Link>) -> Result<Value, WireError> {
     forward(link, Command::GetToday).await
 }
 
+/// The organization's transparency notice for the signed-in person (shown after a sign-in
+/// while its version is not acknowledged).
+#[tauri::command]
+pub async fn get_transparency_notice(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::TransparencyNotice).await
+}
+
+/// "I understand": the person read this version of the notice; the server remembers it.
+#[tauri::command]
+pub async fn acknowledge_notice(
+    link: State<'_, Link>,
+    version: String,
+) -> Result<Value, WireError> {
+    forward(link, Command::AcknowledgeNotice { version }).await
+}
+
 #[tauri::command]
 pub async fn get_settings(link: State<'_, Link>) -> Result<Value, WireError> {
     forward(link, Command::GetSettings).await

@@ -30,6 +30,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::create_task,
         commands::refresh_tasks,
         commands::get_today,
+        commands::get_transparency_notice,
+        commands::acknowledge_notice,
         commands::get_settings,
         commands::set_settings,
         commands::open_download,

@@ -65,6 +65,8 @@ window.METRON_I18N = {
     req_unsent: "waiting to be sent", req_refused: "refused: {why}", req_approved: "in force", req_pending: "waiting for approval",
     req_denied: "denied", req_withdrawn: "withdrawn",
     err_manual_order: "The end must come after the start.",
+    org_notice_title: "What Metron records about you", org_notice_ack: "I understand",
+    org_notice_where: "Your organization's settings decide this. The web page's \"My data\" shows it again, with who else has read your data.",
   },
   ru: {
     welcome: "Добро пожаловать в Metron",
@@ -130,5 +132,7 @@ window.METRON_I18N = {
     req_unsent: "ждёт отправки", req_refused: "отклонено: {why}", req_approved: "действует", req_pending: "ждёт одобрения",
     req_denied: "не одобрено", req_withdrawn: "отозвано",
     err_manual_order: "Конец должен быть позже начала.",
+    org_notice_title: "Что Metron записывает о вас", org_notice_ack: "Понятно",
+    org_notice_where: "Это определяют настройки вашей организации. На веб-странице в разделе «Мои данные» это можно прочитать снова и увидеть, кто ещё смотрел ваши данные.",
   },
 };

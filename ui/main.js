@@ -111,6 +111,9 @@ function render(force = false) {
       renderToday();
     }
   }
+  // Signed in to another account (or at start): the organization's notice, if not read yet.
+  if (changed("notice-account", [state.account && [state.account.server, state.account.email, state.account.local]])) checkOrgNotice();
+  if (changed("org-notice", [orgNotice && orgNotice.version, lang()])) renderOrgNotice();
   if (changed("release", [state.release, lang()])) renderRelease();
   if (changed("away", [state.away, state.tasks, lang()])) renderAway();
   if (changed("requests", [state.requests, state.tasks, lang()])) renderRequests();
@@ -243,6 +246,60 @@ async function answerAway(answer) {
   } catch (e) {
     $("away-error").textContent = errorText(e);
     $("away-error").hidden = false;
+  }
+}
+
+// ---- the organization's transparency notice (issue 28) ----
+// Signed in to a team server (at the sign-in, or at start), the server's notice is shown while
+// the person has not acknowledged its version; a changed setting is a new version, shown again.
+// Whether they did is the server's to remember: nothing of it is stored here.
+let orgNotice = null;
+let orgNoticeSeq = 0;
+
+async function checkOrgNotice() {
+  const seq = ++orgNoticeSeq;
+  let next = null;
+  if (state && state.account && !state.account.local) {
+    try {
+      const n = await invoke("get_transparency_notice");
+      next = n && !n.acknowledged_at ? n : null;
+    } catch {
+      // Unreachable, or an older server without a notice: asked again at the next start.
+      next = null;
+    }
+  }
+  if (seq !== orgNoticeSeq) return;
+  orgNotice = next;
+  renderOrgNotice();
+}
+
+function renderOrgNotice() {
+  const card = $("org-notice");
+  const wasHidden = card.hidden;
+  card.hidden = !orgNotice;
+  if (!orgNotice) return;
+  const text = orgNotice.text[lang()] || orgNotice.text.en;
+  $("org-notice-text").replaceChildren(...text.map((line) => el("li", { textContent: line })));
+  if (wasHidden) window.scrollTo(0, 0);
+}
+
+async function acknowledgeOrgNotice() {
+  const button = $("org-notice-ack");
+  const error = $("org-notice-error");
+  button.disabled = true;
+  error.hidden = true;
+  try {
+    await invoke("acknowledge_notice", { version: orgNotice.version });
+    orgNotice = null;
+    renderOrgNotice();
+  } catch (e) {
+    // It changed meanwhile (or the server is away): what the server says now is shown.
+    const why = errorText(e);
+    await checkOrgNotice();
+    error.textContent = why;
+    error.hidden = !orgNotice;
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -499,6 +556,7 @@ function wire() {
     }
   });
   $("stop").addEventListener("click", () => invoke("stop"));
+  $("org-notice-ack").addEventListener("click", acknowledgeOrgNotice);
   $("away-discard").addEventListener("click", () => answerAway({ choice: "discard" }));
   $("away-stop").addEventListener("click", () => answerAway({ choice: "stop" }));
   $("away-keep").addEventListener("click", () => answerAway({ choice: "keep", task_id: state.away.task_id, note: "" }));

@@ -134,6 +134,23 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
     s.wait_text("#connection", "online", Duration::from_secs(20), |t| {
         t == "Online"
     });
+    // A first sign-in: the organization's transparency notice, the server's own sentences,
+    // until "I understand" tells the server, which then says it is acknowledged.
+    let notice = my_notice(&server.base());
+    assert!(notice["acknowledged_at"].is_null(), "{notice}");
+    s.wait("#org-notice:not([hidden])");
+    let shown = s.script(
+        "return [...document.querySelectorAll('#org-notice-text li')].map(li => li.textContent)",
+    );
+    assert_eq!(shown, notice["text"]["en"]);
+    // Its end, with the button, in the window.
+    s.script("document.getElementById('org-notice-ack').scrollIntoView({block: 'end'}); return 0");
+    s.screenshot(&dir.join("03a-transparency-notice.png"));
+    s.click("#org-notice-ack");
+    s.wait("#org-notice[hidden]");
+    let acked = my_notice(&server.base());
+    assert!(acked["acknowledged_at"].is_string(), "{acked}");
+    assert_eq!(acked["version"], notice["version"]);
     s.wait_text(
         "#release",
         "the announced release",
@@ -271,6 +288,25 @@ fn an_employee_signs_in_tracks_survives_a_server_outage_and_quits_from_the_tray(
         "undelivered at exit: {rows:?}"
     );
     drop(server);
+}
+
+/// `GET /api/v1/me/notice` as Ann (signed in for it on its own token).
+fn my_notice(base: &str) -> serde_json::Value {
+    let http = reqwest::blocking::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = login["token"].as_str().expect("a token");
+    http.get(format!("{base}/api/v1/me/notice"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }
 
 /// All processes below `pid` (itself included), with their resident memory in KiB.

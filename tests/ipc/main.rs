@@ -342,3 +342,43 @@ fn the_download_page_of_a_release_opens_only_when_one_is_announced() {
     let err = app.invoke("open_download", json!({})).unwrap_err();
     assert_eq!(err["code"], "no_release", "{err}");
 }
+
+/// The organization's transparency notice through the window's commands (local mode's
+/// built-in server words one too): not acknowledged at first; a version that is no version is
+/// refused before the server is asked; a stale one is the server's refusal and changes
+/// nothing; the version shown is acknowledged, and the server then says so.
+#[test]
+fn the_transparency_notice_is_read_and_acknowledged_through_the_commands() {
+    let app = App::start(|_| {});
+    app.wait_state("local mode", |s| s["account"]["local"] == true);
+    let notice = app.invoke("get_transparency_notice", json!({})).unwrap();
+    assert!(notice["acknowledged_at"].is_null(), "{notice}");
+    let (en, ru) = (
+        notice["text"]["en"].as_array().unwrap(),
+        notice["text"]["ru"].as_array().unwrap(),
+    );
+    assert!(!en.is_empty() && en.len() == ru.len(), "{notice}");
+
+    let bad = app
+        .invoke("acknowledge_notice", json!({"version": "not a version"}))
+        .unwrap_err();
+    assert_eq!(bad["code"], "input", "{bad}");
+    let stale = app
+        .invoke("acknowledge_notice", json!({"version": "0123456789abcdef"}))
+        .unwrap_err();
+    assert_eq!(stale["code"], "server", "{stale}");
+    assert!(
+        stale["message"].as_str().unwrap().contains("changed"),
+        "{stale}"
+    );
+    let still = app.invoke("get_transparency_notice", json!({})).unwrap();
+    assert!(still["acknowledged_at"].is_null(), "{still}");
+
+    let acked = app
+        .invoke("acknowledge_notice", json!({"version": notice["version"]}))
+        .unwrap();
+    assert!(acked["acknowledged_at"].is_string(), "{acked}");
+    let again = app.invoke("get_transparency_notice", json!({})).unwrap();
+    assert_eq!(again["acknowledged_at"], acked["acknowledged_at"]);
+    assert_eq!(again["version"], notice["version"]);
+}

@@ -53,7 +53,7 @@ fn day_of(user: usize, task: &str, date: NaiveDate) -> Vec<Candidate> {
                     {"offset": 50, "seconds": 10, "app": "Terminal", "title": "cargo test", "url": null, "path": null}
                 ]
             });
-            match judge(item, Utc::now().timestamp()) {
+            match judge(item, Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
                 Judged::Candidate(c) => c,
                 Judged::Decided(r) => panic!("a bench interval was refused: {r:?}"),
             }
@@ -77,17 +77,16 @@ async fn main() {
         .organization(&format!("bench-{}", uuid::Uuid::now_v7().simple()))
         .await
         .unwrap();
-    let task = state
-        .db
-        .create_task(
-            &org,
-            &metron_core::wire::NewTask {
-                name: "Build".into(),
-                project: "Metron".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let task = metron_server::projects::create_task(
+        &state,
+        &metron_server::projects::Actor::operator(&org),
+        metron_core::wire::NewTask {
+            name: "Build".into(),
+            project: "Metron".into(),
+        },
+    )
+    .await
+    .unwrap();
     for (target, pattern, class) in [
         (RuleTarget::App, "code*", Class::Productive),
         (RuleTarget::Host, "*youtube.com", Class::Unproductive),
@@ -99,7 +98,9 @@ async fn main() {
             pattern: pattern.into(),
             class,
         };
-        state.db.create_rule(&org, &rule).await.unwrap();
+        metron_server::routes::rules::add(&state, &org, None, rule)
+            .await
+            .unwrap();
     }
     let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let loading = Instant::now();

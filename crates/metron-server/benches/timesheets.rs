@@ -58,7 +58,7 @@ fn month_of(user: usize, task: &str, days: &[NaiveDate], late: bool) -> Vec<Cand
                 "counts": {"keys": 120, "clicks": 9, "scrolls": 4, "moves": 300},
                 "windows": [{"offset": 0, "seconds": 60, "app": "Code", "title": "main.rs", "url": null, "path": "/usr/bin/code"}]
             });
-            match judge(item, Utc::now().timestamp()) {
+            match judge(item, Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
                 Judged::Candidate(c) => out.push(c),
                 Judged::Decided(r) => panic!("a bench interval was refused: {r:?}"),
             }
@@ -86,17 +86,16 @@ async fn main() {
         .organization(&format!("bench-{}", uuid::Uuid::now_v7().simple()))
         .await
         .unwrap();
-    let task = state
-        .db
-        .create_task(
-            &org,
-            &metron_core::wire::NewTask {
-                name: "Build".into(),
-                project: "Metron".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let task = metron_server::projects::create_task(
+        &state,
+        &metron_server::projects::Actor::operator(&org),
+        metron_core::wire::NewTask {
+            name: "Build".into(),
+            project: "Metron".into(),
+        },
+    )
+    .await
+    .unwrap();
     let month = Period::containing(
         PeriodKind::Month,
         NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),

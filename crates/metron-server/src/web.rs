@@ -19,6 +19,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/pages.js", JS, include_str!("../web/pages.js")),
     ("/i18n.js", JS, include_str!("../web/i18n.js")),
     ("/settings.js", JS, include_str!("../web/settings.js")),
+    ("/mydata.js", JS, include_str!("../web/mydata.js")),
     ("/people.js", JS, include_str!("../web/people.js")),
     (
         "/style.css",

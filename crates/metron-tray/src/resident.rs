@@ -362,6 +362,25 @@ impl Resident {
                 Ok(json(&tasks))
             }
             Command::GetToday => Ok(delivery::today_report(&mut self.store(), &self.data_dir)?),
+            Command::TransparencyNotice => {
+                Ok(delivery::notice::notice(&mut self.store(), &self.data_dir)?)
+            }
+            Command::AcknowledgeNotice { version } => {
+                // A version is 16 hex digits; anything else is not one the server gave.
+                if version.is_empty()
+                    || version.len() > 64
+                    || !version.chars().all(|c| c.is_ascii_hexdigit())
+                {
+                    return Err(AppError::Input(format!(
+                        "{version:?} is not a version of the notice"
+                    )));
+                }
+                Ok(delivery::notice::acknowledge(
+                    &mut self.store(),
+                    &self.data_dir,
+                    &version,
+                )?)
+            }
             Command::GetSettings => {
                 // Each lock taken and let go of in turn, never two at once.
                 let sensors = self.store().meta(metron_agent::tracker::SENSORS_META)?;

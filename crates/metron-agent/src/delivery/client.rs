@@ -52,6 +52,10 @@ pub enum TaskList {
     },
 }
 
+/// The largest transparency notice read (`GET /api/v1/me/notice`): seven sentences in English
+/// and Russian and their structure are about 6 KB.
+pub const MAX_NOTICE_BYTES: u64 = 64 * 1024;
+
 /// A bearer token. Its `Debug` hides it, so it can't reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(pub String);
@@ -450,6 +454,33 @@ impl ServerClient {
             .get(self.url("/api/v1/client-version"))
             .bearer_auth(&token.0);
         self.exchange_at_most(request, Some(MAX_CLIENT_VERSION_BYTES))?
+            .read()
+    }
+
+    /// `GET /api/v1/me/notice`: the organization's transparency notice for the person (its
+    /// `version`, `text.en` / `text.ru` sentences, `acknowledged_at`), as the server words it.
+    pub fn notice(&self, token: &Token) -> Result<serde_json::Value, ClientError> {
+        let request = self
+            .http
+            .get(self.url("/api/v1/me/notice"))
+            .bearer_auth(&token.0);
+        self.exchange_at_most(request, Some(MAX_NOTICE_BYTES))?
+            .read()
+    }
+
+    /// `POST /api/v1/me/notice/ack`: the person read this `version` of the notice; the server
+    /// answers the notice, now acknowledged (a conflict when it changed meanwhile).
+    pub fn acknowledge_notice(
+        &self,
+        token: &Token,
+        version: &str,
+    ) -> Result<serde_json::Value, ClientError> {
+        let request = self
+            .http
+            .post(self.url("/api/v1/me/notice/ack"))
+            .bearer_auth(&token.0)
+            .json(&serde_json::json!({ "version": version }));
+        self.exchange_at_most(request, Some(MAX_NOTICE_BYTES))?
             .read()
     }
 

@@ -9,6 +9,7 @@ pub mod account;
 pub mod client;
 pub mod client_version;
 pub mod device_report;
+pub mod notice;
 pub mod org_policy;
 pub mod secret;
 pub mod signin;

@@ -1947,3 +1947,288 @@ async fn an_admin_invites_from_the_people_page_and_the_invitee_joins_by_the_link
     again.screenshot(&shots.join("invite-used.png")).await;
     again.close().await;
 }
+
+#[tokio::test]
+async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mydata.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "maria@acme.test",
+            "--name",
+            "Maria Admin",
+            "--password",
+            "maria-password",
+            "--admin",
+        ],
+    );
+    let bea: Value = serde_json::from_str(&cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "bea@acme.test",
+            "--name",
+            "Bea Member",
+            "--password",
+            "bea-password",
+        ],
+    ))
+    .unwrap();
+    let bea_id = bea["id"].as_str().unwrap();
+    let task: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "Write report"])).unwrap();
+    let server = serve(&db);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+
+    // Bea's minute on the test day, with a title and an address.
+    let bea_token = login(&http, &base, "bea@acme.test", "bea-password").await;
+    let interval_id = uuid::Uuid::now_v7().to_string();
+    let stored = post_intervals(
+        &http,
+        &base,
+        &bea_token,
+        json!([{
+            "id": interval_id, "device_id": LAPTOP, "task_id": task["id"],
+            "started_at": format!("{DAY}T08:00:00Z"), "ended_at": format!("{DAY}T08:01:00Z"),
+            "utc_offset_minutes": 0, "end_reason": "boundary", "active": "1".repeat(60),
+            "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
+            "windows": [{"offset": 0, "seconds": 60, "app": "firefox", "title": "Quarterly plan",
+                         "url": "https://wiki.acme.test/plan", "path": null}]
+        }]),
+    )
+    .await;
+    assert_eq!(stored["results"][0]["status"], "accepted", "{stored}");
+
+    // The admin reads 25 of Bea's days, the test day last: more than one page of the log.
+    let maria = login(&http, &base, "maria@acme.test", "maria-password").await;
+    let day = chrono::NaiveDate::parse_from_str(DAY, "%Y-%m-%d").unwrap();
+    for back in (0..25).rev() {
+        let date = day - chrono::Duration::days(back);
+        let r = http
+            .get(format!(
+                "{base}/api/v1/reports/daily?date={date}&user_id={bea_id}"
+            ))
+            .bearer_auth(&maria)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{date}");
+    }
+    let log = get_json(&http, &format!("{base}/api/v1/me/access-log"), &bea_token).await;
+    let log = log.as_array().unwrap().clone();
+    assert_eq!(log.len(), 25, "{log:?}");
+    assert_eq!(log[0]["scope"], DAY, "newest first");
+    let notice = get_json(&http, &format!("{base}/api/v1/me/notice"), &bea_token).await;
+    assert!(notice["acknowledged_at"].is_null(), "{notice}");
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    browser.goto(&format!("{base}/")).await;
+    browser.sign_in("bea@acme.test", "bea-password").await;
+    // The reports, where she lands, ask for the team's timesheet and are refused (a member's
+    // 403, logged by the browser): only My data is held to no errors at all.
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Uncaught")),
+        "{console:#?}"
+    );
+    // A member's navigation: the reports and My data, no settings.
+    assert!(browser
+        .find("#nav a[href='#page=settings']")
+        .await
+        .is_none());
+    browser.click("#nav a[href='#page=mydata']").await;
+    browser.element("#mydata-notice #notice-ack").await;
+    assert_eq!(browser.text("#nav a.active").await, "My data");
+
+    // The notice is the server's, sentence by sentence, in English.
+    let shown: Value = browser
+        .script("return [...document.querySelectorAll('#mydata-notice .notice-text li')].map(li => li.textContent)")
+        .await;
+    assert_eq!(shown, notice["text"]["en"]);
+    assert!(!browser.visible("#notice-acked").await);
+
+    // The access log: the first page of 20 rows, newest first, as the API lists them.
+    browser
+        .wait_for(
+            "the access log",
+            "return document.querySelectorAll('#access-log tbody tr').length === 20",
+        )
+        .await;
+    assert!(!browser.visible("#access-empty").await);
+    let first = browser.text("#access-log tbody tr:first-child").await;
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#access-log tbody tr').dataset.id")
+            .await,
+        log[0]["id"]
+    );
+    assert!(
+        first.contains("Maria Admin")
+            && first.contains("maria@acme.test")
+            && first.contains("Admin")
+            && first.contains("Day report")
+            && first.contains("Mon, 23 Nov 2026"),
+        "{first}"
+    );
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#access-log tbody tr a').getAttribute('href')")
+            .await,
+        format!("#date={DAY}"),
+        "the day links to that day's report"
+    );
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("my-data.png")).await;
+
+    // "Load more" follows the Link header to the last five.
+    assert!(browser.visible("#access-more").await);
+    browser.click("#access-more").await;
+    browser
+        .wait_for(
+            "the second page",
+            "return document.querySelectorAll('#access-log tbody tr').length === 25",
+        )
+        .await;
+    let ids = browser
+        .script("return [...document.querySelectorAll('#access-log tbody tr')].map(tr => tr.dataset.id)")
+        .await;
+    let api_ids: Vec<Value> = log.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        Value::Array(api_ids),
+        "the rows are the API's, in its order"
+    );
+    assert!(
+        !browser.visible("#access-more").await,
+        "no more after the last page"
+    );
+
+    // "I have read this": the API then says acknowledged, for the version shown. (From the
+    // top: scrolled into view at the top edge, the button would be under the sticky bar.)
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.click("#notice-ack").await;
+    browser.element("#notice-acked").await;
+    let acked = get_json(&http, &format!("{base}/api/v1/me/notice"), &bea_token).await;
+    assert!(acked["acknowledged_at"].is_string(), "{acked}");
+    assert_eq!(acked["version"], notice["version"]);
+    assert!(browser.find("#notice-ack").await.is_none());
+
+    // The download: a ZIP in the download folder that holds her interval.
+    browser.click("#export-zip").await;
+    browser
+        .wait_for(
+            "the download",
+            "return document.getElementById('export-status').textContent.startsWith('Downloaded')",
+        )
+        .await;
+    let start = Instant::now();
+    let zip_path = loop {
+        let done = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "zip"));
+        if let Some(p) = done {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no ZIP was saved"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let name = zip_path.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.starts_with("metron-bea@acme.test-"), "{name}");
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).expect("a whole ZIP");
+    let mut intervals = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("intervals.json").unwrap(),
+        &mut intervals,
+    )
+    .unwrap();
+    let intervals: Value = serde_json::from_str(&intervals).unwrap();
+    assert_eq!(intervals.as_array().unwrap().len(), 1, "{intervals}");
+    assert_eq!(intervals[0]["id"], interval_id.as_str());
+    assert_eq!(intervals[0]["windows"][0]["title"], "Quarterly plan");
+
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("my-data-dark.png")).await;
+
+    // In Russian: the notice's Russian sentences, the log's words.
+    browser.script("const s = document.getElementById('lang'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "Russian",
+            "return document.querySelector('#page-root h1')?.textContent === 'Мои данные'",
+        )
+        .await;
+    browser.element("#access-log tbody tr").await;
+    let shown: Value = browser
+        .script("return [...document.querySelectorAll('#mydata-notice .notice-text li')].map(li => li.textContent)")
+        .await;
+    assert_eq!(shown, acked["text"]["ru"]);
+    assert_eq!(browser.text("#nav a.active").await, "Мои данные");
+    assert!(browser
+        .text("#access-log tbody tr:first-child")
+        .await
+        .contains("Отчёт за день"));
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("my-data-ru-dark.png")).await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("my-data-ru.png")).await;
+
+    let console = browser.console().await;
+    assert!(
+        !console.iter().any(|m| m.contains("SEVERE")
+            || m.contains("Content Security Policy")
+            || m.contains("Uncaught")),
+        "My data logged errors: {console:?}"
+    );
+
+    // No one read the admin's data: her log says so.
+    browser.script("const s = document.getElementById('lang'); s.value = 'en'; s.dispatchEvent(new Event('change')); return true").await;
+    browser.click("#signout").await;
+    browser.sign_in("maria@acme.test", "maria-password").await;
+    browser.click("#nav a[href='#page=mydata']").await;
+    browser.element("#access-empty").await;
+    assert!(browser.visible("#access-empty").await);
+    assert!(!browser.visible("#access-log").await);
+    assert_eq!(
+        browser.text("#access-empty").await,
+        "No one else has read your data."
+    );
+
+    let console = browser.console().await;
+    assert!(
+        !console.iter().any(|m| m.contains("SEVERE")
+            || m.contains("Content Security Policy")
+            || m.contains("Uncaught")),
+        "the page logged errors: {console:?}"
+    );
+    browser.close().await;
+}

@@ -54,6 +54,12 @@ pub enum Command {
     RefreshTasks,
     /// Today's report from the server (R1): the Today view.
     GetToday,
+    /// The organization's transparency notice for the signed-in person, from the server.
+    TransparencyNotice,
+    /// The person read this version of the notice (told to the server, which remembers it).
+    AcknowledgeNotice {
+        version: String,
+    },
     GetSettings,
     SetSettings {
         settings: Settings,

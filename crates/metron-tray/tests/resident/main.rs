@@ -513,7 +513,7 @@ fn announce(data_dir: &std::path::Path, latest: &str, url: &str) {
             download_url: Some(url.into()),
             notes: None,
         };
-        metron_server::routes::client_version::announce(&state, &org, update)
+        metron_server::routes::client_version::announce(&state, &org, None, update)
             .await
             .unwrap();
     });
