@@ -224,13 +224,12 @@ async function enter(user) {
 
 /** Admin, manager (someone to review) or member: what the navigation offers. */
 async function roleOf(user) {
-  if (user.admin) return "admin";
-  // The people list answers managers (their people, maybe none yet) and refuses members.
+  if (user.role) return user.role;
+  // A sign-in's answer carries no role: GET /api/v1/me says it.
   try {
-    await api(`/api/v1/users?manager_id=${encodeURIComponent(user.id)}`);
-    return "manager";
+    return (await api("/api/v1/me")).role || (user.admin ? "admin" : "member");
   } catch {
-    return "member";
+    return user.admin ? "admin" : "member";
   }
 }
 

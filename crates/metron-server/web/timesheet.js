@@ -71,6 +71,11 @@ export function timesheets(ctx) {
   async function loadTeam() {
     const seq = ++team.seq;
     const me = state.me;
+    if (state.role === "member") {
+      // Not a reviewer: the team's period would be refused.
+      show($("team-sheet"), false);
+      return;
+    }
     let answer = null;
     try {
       answer = await api(`/api/v1/timesheets/team?${new URLSearchParams({ period: team.period, date: state.date })}`);

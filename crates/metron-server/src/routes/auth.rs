@@ -174,7 +174,22 @@ pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<Sta
 }
 
 /// The signed-in user.
-#[utoipa::path(get, tag = "auth", path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = User), (status = 401, body = metron_core::wire::ErrorBody)))]
-pub async fn me(auth: AuthUser) -> Json<User> {
-    Json(auth.user.user)
+#[utoipa::path(get, tag = "auth", path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = Me), (status = 401, body = metron_core::wire::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Me>, ApiError> {
+    let role = crate::accounts::role_of(&state, &auth.user)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(Me {
+        user: auth.user.user,
+        role,
+    }))
+}
+
+/// The signed-in person, with their role: what the page offers them (clients that read only
+/// the `User` fields are unaffected).
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    pub role: crate::routes::people::Role,
 }
