@@ -26,6 +26,8 @@ mod reports;
 mod roles;
 mod schema;
 mod settings;
+#[cfg(target_os = "linux")]
+mod team;
 mod timesheets;
 mod unusual;
 #[cfg(target_os = "linux")]

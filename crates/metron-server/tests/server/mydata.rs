@@ -32,7 +32,7 @@ async fn get_bytes(f: &Fixture, path: &str, token: &str) -> (StatusCode, String,
 }
 
 /// The ZIP's files by name.
-fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a whole ZIP");
     let mut files = std::collections::BTreeMap::new();
     for n in 0..archive.len() {
@@ -329,7 +329,7 @@ async fn the_notice_follows_the_settings_and_its_acknowledgement(f: Fixture) {
 
 /// Every table of the schema (read from the database, so a table added later is counted
 /// too) and the rows in it where any text column mentions `needle`.
-async fn rows_mentioning(url: &str, needles: &[&str]) -> Vec<(String, i64)> {
+pub(crate) async fn rows_mentioning(url: &str, needles: &[&str]) -> Vec<(String, i64)> {
     let like = |cols: &[String]| {
         let mut any = Vec::new();
         for c in cols {

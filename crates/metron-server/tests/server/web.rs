@@ -16,13 +16,13 @@ const OFFSET_MIN: i64 = 180;
 
 /// chromedriver and the Chromium it starts, in their own process group so nothing outlives the
 /// test even when it fails half-way.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
         use std::os::unix::process::CommandExt;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -67,14 +67,14 @@ impl Drop for Driver {
 }
 
 /// A WebDriver session on headless Chromium: the few commands this test needs.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     session: String,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn open(driver: &Driver, downloads: &Path) -> Browser {
+    pub(crate) async fn open(driver: &Driver, downloads: &Path) -> Browser {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -117,7 +117,12 @@ impl Browser {
         browser
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
@@ -136,7 +141,7 @@ impl Browser {
     }
 
     /// A Chrome DevTools command through chromedriver's vendor endpoint.
-    async fn cdp(&self, cmd: &str, params: Value) -> Value {
+    pub(crate) async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.call(
             reqwest::Method::POST,
             "/goog/cdp/execute",
@@ -145,13 +150,13 @@ impl Browser {
         .await
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
     /// Runs `js` (a function body; `return` gives the value) in the page.
-    async fn script(&self, js: &str) -> Value {
+    pub(crate) async fn script(&self, js: &str) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -160,7 +165,7 @@ impl Browser {
         .await
     }
 
-    async fn find(&self, css: &str) -> Option<String> {
+    pub(crate) async fn find(&self, css: &str) -> Option<String> {
         let v = self
             .http
             .post(format!("{}/element", self.session))
@@ -172,7 +177,7 @@ impl Browser {
     }
 
     /// Waits until `js` returns something truthy; returns it.
-    async fn wait_for(&self, what: &str, js: &str) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, js: &str) -> Value {
         let start = Instant::now();
         loop {
             let v = self.script(js).await;
@@ -190,7 +195,7 @@ impl Browser {
         }
     }
 
-    async fn element(&self, css: &str) -> String {
+    pub(crate) async fn element(&self, css: &str) -> String {
         self.wait_for(
             css,
             &format!("return !!document.querySelector({})", json!(css)),
@@ -201,7 +206,7 @@ impl Browser {
             .unwrap_or_else(|| panic!("no element {css}"))
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let e = self.element(css).await;
         self.call(
             reqwest::Method::POST,
@@ -211,7 +216,7 @@ impl Browser {
         .await;
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let e = self.element(css).await;
         self.call(
             reqwest::Method::POST,
@@ -228,7 +233,7 @@ impl Browser {
     }
 
     /// The rendered text of the first element matching `css` ("" when absent).
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let v = self
             .script(&format!(
                 "const e = document.querySelector({}); return e ? e.innerText : ''",
@@ -238,7 +243,7 @@ impl Browser {
         v.as_str().unwrap_or_default().trim().to_string()
     }
 
-    async fn visible(&self, css: &str) -> bool {
+    pub(crate) async fn visible(&self, css: &str) -> bool {
         let js = format!(
             "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0",
             json!(css)
@@ -247,7 +252,7 @@ impl Browser {
     }
 
     /// The whole page (not just the window) as PNG, through DevTools.
-    async fn screenshot(&self, path: &Path) {
+    pub(crate) async fn screenshot(&self, path: &Path) {
         let shot = self
             .cdp(
                 "Page.captureScreenshot",
@@ -262,7 +267,7 @@ impl Browser {
     }
 
     /// Messages the page logged (errors, CSP violations) since the last call.
-    async fn console(&self) -> Vec<String> {
+    pub(crate) async fn console(&self) -> Vec<String> {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -279,7 +284,7 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    async fn sign_in(&self, email: &str, password: &str) {
+    pub(crate) async fn sign_in(&self, email: &str, password: &str) {
         self.element("#signin:not([hidden]) #email").await;
         self.type_into("#email", email).await;
         self.type_into("#password", password).await;
@@ -291,7 +296,7 @@ impl Browser {
         .await;
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.http.delete(&self.session).send().await;
     }
 }
@@ -482,7 +487,7 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
 const LAPTOP: &str = "01930000-0000-7000-8000-00000000d0a1";
 const DESKTOP: &str = "01930000-0000-7000-8000-00000000d0a2";
 
-fn screenshots_dir() -> PathBuf {
+pub(crate) fn screenshots_dir() -> PathBuf {
     // CARGO_MANIFEST_DIR is crates/metron-server; the workspace's target/ is two levels up.
     super::manifest_dir().join("../../target/web-screenshots")
 }
