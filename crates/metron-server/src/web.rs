@@ -20,6 +20,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/i18n.js", JS, include_str!("../web/i18n.js")),
     ("/settings.js", JS, include_str!("../web/settings.js")),
     ("/people.js", JS, include_str!("../web/people.js")),
+    ("/projects.js", JS, include_str!("../web/projects.js")),
     (
         "/style.css",
         "text/css; charset=utf-8",
