@@ -2109,6 +2109,9 @@ async fn an_admin_runs_projects_and_tasks_on_the_projects_page() {
         .type_into(&format!("{row} .rename-input"), "Design the homepage")
         .await;
     browser
+        .screenshot(&shots.join("admin-projects-rename.png"))
+        .await;
+    browser
         .click(&format!("{row} .rename-form button.primary"))
         .await;
     browser
@@ -2217,6 +2220,9 @@ async fn an_admin_runs_projects_and_tasks_on_the_projects_page() {
         .click(&format!("{mobile_card} button.members-open"))
         .await;
     browser.click(&format!("#member-{ann_id}")).await;
+    browser
+        .screenshot(&shots.join("admin-projects-members.png"))
+        .await;
     browser.click("#members-save").await;
     browser
         .wait_for(
