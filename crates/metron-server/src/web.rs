@@ -21,6 +21,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/settings.js", JS, include_str!("../web/settings.js")),
     ("/mydata.js", JS, include_str!("../web/mydata.js")),
     ("/people.js", JS, include_str!("../web/people.js")),
+    ("/projects.js", JS, include_str!("../web/projects.js")),
     (
         "/style.css",
         "text/css; charset=utf-8",

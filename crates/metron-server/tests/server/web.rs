@@ -2237,3 +2237,411 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
     );
     browser.close().await;
 }
+
+/// The projects page (issue 28, item 3): an admin creates two projects (a palette colour and a
+/// typed one) and a task, renames the task in place, moves it, archives it (Ann's task list
+/// loses it, the page hides it), shows the archived ones and restores it, and makes Ann a
+/// project's member; a clash of names is said in the section's banner. Every step is checked
+/// against the API; in English and Russian, light and dark.
+#[tokio::test]
+async fn an_admin_runs_projects_and_tasks_on_the_projects_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("projects.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "maria@acme.test",
+            "--name",
+            "Maria Admin",
+            "--password",
+            "maria-password",
+            "--admin",
+        ],
+    );
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann Employee",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let server = serve(&db);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let maria = login(&http, &base, "maria@acme.test", "maria-password").await;
+    let ann = login(&http, &base, "ann@acme.test", "ann-password").await;
+    let ann_id = get_json(&http, &format!("{base}/api/v1/me"), &ann).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let projects_url = format!("{base}/api/v1/projects?archived=true");
+    let project = |list: &Value, name: &str| -> Value {
+        list["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no project {name} in {list}"))
+            .clone()
+    };
+    let anns_tasks = || async {
+        let list = get_json(&http, &format!("{base}/api/v1/tasks"), &ann).await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_string(),
+                    t["project"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    browser.goto(&format!("{base}/")).await;
+    browser.sign_in("maria@acme.test", "maria-password").await;
+    browser.click("#nav a[href='#page=projects']").await;
+    browser.element("#projects-empty").await;
+    assert_eq!(browser.text("#nav a.active").await, "Projects");
+
+    // Two projects: one coloured from the palette, one with a colour typed as hex.
+    browser.click("#project-new").await;
+    browser.type_into("#project-name", "Website").await;
+    browser.type_into("#project-client", "Acme Corp").await;
+    browser
+        .click("#project-dialog .swatch-button[data-colour='#16a34a']")
+        .await;
+    assert_eq!(
+        browser
+            .script("return document.getElementById('project-colour').value")
+            .await,
+        "#16a34a",
+        "the swatch sets the hex"
+    );
+    browser
+        .screenshot(&shots.join("admin-projects-new.png"))
+        .await;
+    browser.click("#project-dialog button[type='submit']").await;
+    browser.element(".project-card[data-name='Website']").await;
+    browser.click("#project-new").await;
+    browser.type_into("#project-name", "Mobile app").await;
+    browser.type_into("#project-colour", "#AA3377").await;
+    browser.click("#project-dialog button[type='submit']").await;
+    browser
+        .element(".project-card[data-name='Mobile app']")
+        .await;
+    let list = get_json(&http, &projects_url, &maria).await;
+    let website = project(&list, "Website");
+    let mobile = project(&list, "Mobile app");
+    assert_eq!(
+        (&website["client"], &website["colour"]),
+        (&json!("Acme Corp"), &json!("#16a34a"))
+    );
+    assert_eq!(
+        (&mobile["client"], &mobile["colour"]),
+        (&json!(""), &json!("#aa3377"))
+    );
+    let mobile_id = mobile["id"].as_str().unwrap().to_string();
+    // The dot is the stored colour.
+    assert_eq!(
+        browser
+            .script("return getComputedStyle(document.querySelector(\".project-card[data-name='Mobile app'] .colour-dot\")).backgroundColor")
+            .await,
+        "rgb(170, 51, 119)"
+    );
+
+    // A task in Website, from the card's own field.
+    browser
+        .type_into(
+            ".project-card[data-name='Website'] .new-task",
+            "Design mockups",
+        )
+        .await;
+    browser
+        .click(".project-card[data-name='Website'] .add-task button")
+        .await;
+    browser
+        .element(".project-card[data-name='Website'] tr[data-name='Design mockups']")
+        .await;
+    let list = get_json(&http, &projects_url, &maria).await;
+    let task_id = project(&list, "Website")["tasks"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        browser
+            .text(".project-card[data-name='Website'] .task-count")
+            .await,
+        "1 task"
+    );
+    assert_eq!(
+        anns_tasks().await,
+        vec![("Design mockups".to_string(), "Website".to_string())]
+    );
+
+    // Renamed in place.
+    let row = format!("tr[data-id='{task_id}']");
+    browser.click(&format!("{row} button.rename")).await;
+    browser
+        .type_into(&format!("{row} .rename-input"), "Design the homepage")
+        .await;
+    browser
+        .screenshot(&shots.join("admin-projects-rename.png"))
+        .await;
+    browser
+        .click(&format!("{row} .rename-form button.primary"))
+        .await;
+    browser
+        .element(&format!("{row}[data-name='Design the homepage']"))
+        .await;
+    assert_eq!(
+        browser.text(&format!("{row} .task-name")).await,
+        "Design the homepage"
+    );
+    // A name another project has: the API's refusal is said in the banner, nothing changes.
+    let mobile_card = ".project-card[data-name='Mobile app']";
+    browser.click(&format!("{mobile_card} button.rename")).await;
+    browser
+        .type_into(&format!("{mobile_card} .rename-input"), "Website")
+        .await;
+    browser
+        .click(&format!("{mobile_card} .rename-form button.primary"))
+        .await;
+    let banner = browser
+        .wait_for(
+            "the banner",
+            "const b = document.getElementById('page-error'); return !b.hidden && b.textContent",
+        )
+        .await;
+    assert!(banner.as_str().unwrap().contains("Website"), "{banner}");
+    browser
+        .click(&format!("{mobile_card} .rename-form button.ghost"))
+        .await;
+    // Chromium logs the refused request itself; that, and only that, was logged so far.
+    let console = browser.console().await;
+    assert!(
+        console
+            .iter()
+            .all(|m| m.contains("409 (Conflict)") && m.contains(&mobile_id)),
+        "{console:?}"
+    );
+    assert_eq!(
+        project(&get_json(&http, &projects_url, &maria).await, "Mobile app")["id"],
+        json!(mobile_id)
+    );
+
+    // Moved to Mobile app: under its card now; the banner clears with the next success.
+    browser
+        .script(&format!(
+            "const s = document.querySelector(\"{row} select.move\"); s.value = '{mobile_id}'; s.dispatchEvent(new Event('change')); return true"
+        ))
+        .await;
+    browser.element(&format!("{mobile_card} {row}")).await;
+    assert!(!browser.visible("#page-error").await);
+    let list = get_json(&http, &projects_url, &maria).await;
+    assert_eq!(
+        project(&list, "Mobile app")["tasks"][0]["id"],
+        json!(task_id)
+    );
+    assert_eq!(project(&list, "Website")["tasks"], json!([]));
+    assert_eq!(
+        anns_tasks().await,
+        vec![("Design the homepage".to_string(), "Mobile app".to_string())]
+    );
+
+    // Archived: gone from the page and from Ann's list; the API keeps it, archived.
+    browser.click(&format!("{row} button.archive")).await;
+    browser
+        .wait_for(
+            "the task to leave the page",
+            &format!("return document.querySelector(\"{row}\") === null"),
+        )
+        .await;
+    assert_eq!(anns_tasks().await, vec![]);
+    let list = get_json(&http, &projects_url, &maria).await;
+    assert_eq!(
+        project(&list, "Mobile app")["tasks"][0]["archived"],
+        json!(true)
+    );
+    let shown = get_json(&http, &format!("{base}/api/v1/projects"), &maria).await;
+    assert_eq!(project(&shown, "Mobile app")["tasks"], json!([]));
+    assert_eq!(
+        browser.text(&format!("{mobile_card} .task-count")).await,
+        "0 tasks"
+    );
+
+    // Shown archived: muted, with Restore; the choice is kept in the address.
+    browser.click("#projects-archived").await;
+    browser
+        .element(&format!("{mobile_card} {row}.archived button.restore"))
+        .await;
+    assert!(browser
+        .script("return location.hash")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("archived=1"));
+    browser.click(&format!("{row} button.restore")).await;
+    browser
+        .element(&format!(
+            "{mobile_card} {row}:not(.archived) button.archive"
+        ))
+        .await;
+    assert_eq!(
+        anns_tasks().await,
+        vec![("Design the homepage".to_string(), "Mobile app".to_string())]
+    );
+
+    // Ann becomes Mobile app's member: the card names her, the API agrees, she still sees it.
+    browser
+        .click(&format!("{mobile_card} button.members-open"))
+        .await;
+    browser.click(&format!("#member-{ann_id}")).await;
+    browser
+        .screenshot(&shots.join("admin-projects-members.png"))
+        .await;
+    browser.click("#members-save").await;
+    browser
+        .wait_for(
+            "Ann as a member",
+            &format!("return document.querySelector(\"{mobile_card} .members\")?.textContent === 'Members: Ann Employee'"),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .text(".project-card[data-name='Website'] .members")
+            .await,
+        "Everyone sees it"
+    );
+    let list = get_json(&http, &projects_url, &maria).await;
+    assert_eq!(project(&list, "Mobile app")["members"], json!([ann_id]));
+    assert_eq!(anns_tasks().await.len(), 1);
+
+    // A third project, archived from its card (after the browser's confirm): shown muted.
+    browser.click("#project-new").await;
+    browser.type_into("#project-name", "Old intranet").await;
+    browser.type_into("#project-client", "Acme Corp").await;
+    browser.click("#project-dialog button[type='submit']").await;
+    let old = ".project-card[data-name='Old intranet']";
+    browser
+        .type_into(&format!("{old} .new-task"), "Keep the lights on")
+        .await;
+    browser.click(&format!("{old} .add-task button")).await;
+    browser
+        .element(&format!("{old} tr[data-name='Keep the lights on']"))
+        .await;
+    browser
+        .script("window.confirm = () => true; return true")
+        .await;
+    browser.click(&format!("{old} button.archive")).await;
+    browser
+        .element(&format!("{old}.archived button.restore"))
+        .await;
+    let list = get_json(&http, &projects_url, &maria).await;
+    assert_eq!(project(&list, "Old intranet")["archived"], json!(true));
+    assert_eq!(
+        anns_tasks().await,
+        vec![("Design the homepage".to_string(), "Mobile app".to_string())]
+    );
+    // And an archived task beside an open one, while archived ones are shown: muted, in place.
+    let website_card = ".project-card[data-name='Website']";
+    browser
+        .type_into(&format!("{website_card} .new-task"), "Banner v1")
+        .await;
+    browser
+        .click(&format!("{website_card} .add-task button"))
+        .await;
+    browser
+        .click(&format!(
+            "{website_card} tr[data-name='Banner v1'] button.archive"
+        ))
+        .await;
+    browser
+        .element(&format!(
+            "{website_card} tr.archived[data-name='Banner v1'] button.restore"
+        ))
+        .await;
+    assert_eq!(
+        browser
+            .text(&format!("{website_card} .project-meta"))
+            .await
+            .replace('\n', " "),
+        "0 tasks 1 archived Everyone sees it"
+    );
+    assert_eq!(
+        browser.text("#projects-summary").await,
+        "2 projects · 1 task"
+    );
+
+    // The pointer off the buttons, so no hover shows in the pictures.
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+                "actions": [{"type": "pointerMove", "x": 5, "y": 400, "origin": "viewport"}]}]})),
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("admin-projects.png")).await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser
+        .screenshot(&shots.join("admin-projects-dark.png"))
+        .await;
+
+    // In Russian: the page is drawn again, the archived ones still shown.
+    browser.script("const s = document.getElementById('lang'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "Russian",
+            "return document.querySelector('#page-root h1')?.textContent === 'Проекты'",
+        )
+        .await;
+    browser.element(&format!("{old}.archived")).await;
+    assert_eq!(browser.text("#nav a.active").await, "Проекты");
+    assert_eq!(
+        browser.text("#projects-summary").await,
+        "2 проекта · 1 задача"
+    );
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser
+        .screenshot(&shots.join("admin-projects-ru-dark.png"))
+        .await;
+    browser
+        .cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+        )
+        .await;
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser
+        .screenshot(&shots.join("admin-projects-ru.png"))
+        .await;
+    let console = browser.console().await;
+    assert!(
+        !console.iter().any(|m| m.contains("SEVERE")
+            || m.contains("Uncaught")
+            || m.contains("Content Security Policy")),
+        "the page logged errors: {console:?}"
+    );
+    browser.close().await;
+}
