@@ -44,6 +44,17 @@ const STRINGS = {
     revoke: "Revoke",
     confirmRevoke: "Revoke the invitation of {email}? Its link stops working.",
     confirmDisable: "Disable {name}? They are signed out everywhere and can't sign in.",
+    signOutDevices: "Sign out devices",
+    confirmSignOut: "Sign {name} out on every device? They sign in again to go on tracking.",
+    signedOut: "{name} is signed out on {n} devices.",
+    remove: "Remove…",
+    removeTitle: "Remove {name}",
+    removeHint: "Removing is erasure: their tracked time with its windows, titles and addresses, events, devices, manual time, corrections, timesheets and sign-ins are deleted for good, and the team's figures no longer count them. The audit trail keeps a row saying who removed whom and how much. To keep their history, disable them instead.",
+    removeExport: "Download their data first",
+    removeExported: "Saved {file}.",
+    removeConfirm: "Type their email to confirm",
+    removeGo: "Remove for good",
+    removed: "{name} is removed: {rows} rows deleted.",
     inviteTitle: "Invite a colleague",
     inviteName: "Name (optional)",
     inviteManager: "Manager (optional)",
@@ -108,6 +119,17 @@ const STRINGS = {
     revoke: "Отозвать",
     confirmRevoke: "Отозвать приглашение {email}? Ссылка перестанет работать.",
     confirmDisable: "Отключить {name}? Все входы будут завершены, войти снова будет нельзя.",
+    signOutDevices: "Выйти на устройствах",
+    confirmSignOut: "Завершить вход {name} на всех устройствах? Чтобы учитывать время дальше, нужно войти снова.",
+    signedOut: "{name}: вход завершён на устройствах: {n}.",
+    remove: "Удалить…",
+    removeTitle: "Удалить: {name}",
+    removeHint: "Удаление стирает данные: учтённое время с окнами, заголовками и адресами, события, устройства, ручное время, исправления, табели и входы удаляются навсегда, и итоги команды их больше не учитывают. В журнале аудита останется запись о том, кто кого удалил и сколько. Чтобы сохранить историю, лучше отключите сотрудника.",
+    removeExport: "Сначала скачать его данные",
+    removeExported: "Сохранено: {file}.",
+    removeConfirm: "Введите его почту для подтверждения",
+    removeGo: "Удалить навсегда",
+    removed: "{name} удалён: удалено строк: {rows}.",
     inviteTitle: "Пригласить коллегу",
     inviteName: "Имя (необязательно)",
     inviteManager: "Руководитель (необязательно)",
@@ -298,6 +320,21 @@ function personRow(ctx, t, p, names, everyone, admin, reload) {
             },
           },
         }),
+        el("button", {
+          type: "button",
+          class: "ghost",
+          text: t("signOutDevices"),
+          on: {
+            click: () => {
+              if (!confirm(t("confirmSignOut", { name: p.name }))) return;
+              act(async () => {
+                const answer = await ctx.api(`/api/v1/users/${encodeURIComponent(p.id)}/revoke-tokens`, { method: "POST" });
+                notice(ctx, t, "signout-dialog", t("signOutDevices"), t("signedOut", { name: p.name, n: answer.revoked }));
+              });
+            },
+          },
+        }),
+        el("button", { type: "button", class: "ghost danger", dataset: { action: "remove" }, text: t("remove"), on: { click: () => removeDialog(ctx, t, p, reload) } }),
       );
     }
   }
@@ -493,6 +530,74 @@ async function manageDialog(ctx, t, manager, everyone, reload) {
     } catch (err) {
       error.textContent = err.message;
       ctx.show(error, true);
+    }
+  });
+}
+
+/** A done action's outcome, in a dialog closed by its button. */
+function notice(ctx, t, id, title, text) {
+  const close = ctx.el("button", { type: "button", class: "primary", text: t("close") });
+  const node = dialog(ctx, id, title, ctx.el("p", { class: "notice-text", text }), ctx.el("div", { class: "form-actions" }, close));
+  close.addEventListener("click", () => node.close());
+}
+
+/** Removal: what it erases, the person's export to keep first, their email typed to confirm. */
+function removeDialog(ctx, t, p, reload) {
+  const { el } = ctx;
+  const status = el("p", { id: "remove-status", class: "muted small", role: "status" });
+  const exportButton = el("button", { id: "remove-export", type: "button", class: "secondary", text: t("removeExport") });
+  const typed = el("input", { id: "remove-email", type: "email", autocomplete: "off", maxlength: 254 });
+  const close = el("button", { type: "button", class: "ghost", text: t("close") });
+  const go = el("button", { id: "remove-go", type: "button", class: "primary danger", text: t("removeGo"), disabled: true });
+  const node = dialog(
+    ctx,
+    "remove-dialog",
+    t("removeTitle", { name: p.name }),
+    el("p", { class: "muted small", text: t("removeHint") }),
+    el("div", { class: "toolbar" }, exportButton),
+    stack(el("div", {}, el("label", { for: "remove-email", text: t("removeConfirm") }), typed)),
+    status,
+    el("div", { class: "form-actions" }, close, go),
+  );
+  const fail = (err) => {
+    status.className = "error";
+    status.textContent = err.message;
+  };
+  close.addEventListener("click", () => node.close());
+  typed.addEventListener("input", () => {
+    go.disabled = typed.value.trim().toLowerCase() !== p.email.toLowerCase();
+  });
+  exportButton.addEventListener("click", async () => {
+    exportButton.disabled = true;
+    try {
+      const response = await ctx.api(`/api/v1/users/${encodeURIComponent(p.id)}/export`, { raw: true });
+      const url = URL.createObjectURL(await response.blob());
+      const file = `metron-${p.email}.zip`;
+      const link = el("a", { href: url, download: file });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      status.className = "saved";
+      status.textContent = t("removeExported", { file });
+    } catch (err) {
+      fail(err);
+    } finally {
+      exportButton.disabled = false;
+    }
+  });
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    try {
+      const answer = await ctx.api(`/api/v1/users/${encodeURIComponent(p.id)}`, { method: "DELETE" });
+      const rows = Object.values(answer.deleted || {}).reduce((a, b) => a + b, 0);
+      node.close();
+      await reload();
+      ctx.error(null);
+      notice(ctx, t, "removed-dialog", t("removeTitle", { name: p.name }), t("removed", { name: p.name, rows }));
+    } catch (err) {
+      fail(err);
+      go.disabled = false;
     }
   });
 }

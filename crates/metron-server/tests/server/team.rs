@@ -446,18 +446,40 @@ async fn a_team_lead_brings_bea_in_and_her_time_her_manager_her_data_and_her_rem
         people_before
     );
 
-    // Ada removes Bea: nothing of hers is left anywhere but the tombstone.
-    let removed = http
-        .delete(format!("{base}/api/v1/users/{bea_id}"))
-        .bearer_auth(&ada)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        removed.status().is_success(),
-        "{}",
-        removed.text().await.unwrap()
-    );
+    // Ada removes Bea on the People page, her data downloaded first: nothing of hers is left
+    // anywhere but the tombstone.
+    lead.click("#signout").await;
+    lead.sign_in("ada@acme.test", "a-good-password").await;
+    lead.click("#nav a[href='#page=people']").await;
+    lead.click("#people-table tr[data-email='bea@acme.test'] button[data-action='remove']")
+        .await;
+    lead.click("#remove-export").await;
+    lead.wait_for(
+        "the export saved",
+        "return document.getElementById('remove-status').textContent.includes('.zip')",
+    )
+    .await;
+    let saved = downloads.path().join("metron-bea@acme.test.zip");
+    for _ in 0..100 {
+        if saved.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let files = super::mydata::unzip(&std::fs::read(&saved).unwrap());
+    assert!(files["intervals.json"].contains(stored[0]["id"].as_str().unwrap()));
+    lead.type_into("#remove-email", "bea@acme.test").await;
+    lead.script("window.scrollTo(0, 0); return true").await;
+    lead.screenshot(&screenshots_dir().join("admin-people-remove.png"))
+        .await;
+    lead.click("#remove-go").await;
+    lead.wait_for(
+        "the removal's outcome",
+        "return !!document.getElementById('removed-dialog')",
+    )
+    .await;
+    assert!(!lead.text("#removed-dialog").await.is_empty());
     let left =
         super::mydata::rows_mentioning(&db, &[&bea_id, "bea@acme.test", "Bea Employee"]).await;
     assert_eq!(left, vec![("audit_log".to_string(), 1)], "{left:?}");
