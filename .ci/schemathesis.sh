@@ -20,9 +20,22 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
 addr=$(sed -n 's/^listening on //p' "$work/out")
-token=$(curl -sf -XPOST "http://$addr/api/v1/login" -d '{"email":"fuzz@metron.test","password":"fuzz-password"}' \
-  | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
-# Logout is left out: it would revoke the token the other operations run with.
-"$venv/bin/schemathesis" run "http://$addr/openapi.json" -H "Authorization: Bearer $token" \
-  --exclude-path /api/v1/logout --seed 20261123 --max-examples 50 \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+login() {
+  curl -sf -XPOST "http://$addr/api/v1/login" -d '{"email":"fuzz@metron.test","password":"fuzz-password"}' \
+    | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])'
+}
+checks=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+# The operations that can end the fuzzing admin's own sign-in or rights (revoking, disabling,
+# re-passwording or re-roling a person, who may be the fuzzer: stateful links hand it its own
+# id) run last, apart, with a token of their own: run with the rest, every operation after
+# the first of them saw only 401 and tested nothing. Logout is left out for the same reason.
+signs_out='^/api/v1/users/\{id\}/(revoke-tokens|password|disable|role)$'
+# Both tokens first: the first run fuzzes POST /api/v1/login, whose limiter then refuses
+# this address a while.
+first=$(login)
+last=$(login)
+"$venv/bin/schemathesis" run "http://$addr/openapi.json" -H "Authorization: Bearer $first" \
+  --exclude-path /api/v1/logout --exclude-path-regex "$signs_out" \
+  --seed 20261123 --max-examples 50 --checks "$checks"
+"$venv/bin/schemathesis" run "http://$addr/openapi.json" -H "Authorization: Bearer $last" \
+  --include-path-regex "$signs_out" --seed 20261123 --max-examples 50 --checks "$checks"

@@ -1908,6 +1908,7 @@ async fn an_admin_invites_from_the_people_page_and_the_invitee_joins_by_the_link
     bea.goto(&link).await;
     bea.element("#public:not([hidden]) #link-form").await;
     bea.screenshot(&shots.join("invite-accept.png")).await;
+    public_page_shots(&bea, &link, &shots, "invite-accept").await;
     bea.type_into("#link-name", "Bea Lind").await;
     bea.type_into("#link-password", "bea-password").await;
     bea.type_into("#link-again", "bea-passwort").await;
@@ -1950,7 +1951,69 @@ async fn an_admin_invites_from_the_people_page_and_the_invitee_joins_by_the_link
         .await;
     assert!(said.as_str().unwrap().contains("used"), "{said}");
     again.screenshot(&shots.join("invite-used.png")).await;
+
+    // A reset link Maria makes for Bea opens its own page: Bea chooses a new password there.
+    let bea_id = me["id"].as_str().unwrap();
+    let issued = http
+        .post(format!("{base}/api/v1/users/{bea_id}/reset-link"))
+        .bearer_auth(&maria)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let path = issued["link"].as_str().unwrap();
+    assert!(
+        path.starts_with("/#reset="),
+        "without public_url, the path: {path}"
+    );
+    let reset = format!("{base}{path}");
+    again.goto(&reset).await;
+    again.element("#public:not([hidden]) #link-form").await;
+    again.screenshot(&shots.join("reset-password.png")).await;
+    public_page_shots(&again, &reset, &shots, "reset-password").await;
+    again.type_into("#link-password", "bea-password-2").await;
+    again.type_into("#link-again", "bea-password-2").await;
+    again.click("#link-form button[type='submit']").await;
+    again.element("#app:not([hidden])").await;
+    login(&http, &base, "bea@acme.test", "bea-password-2").await;
     again.close().await;
+}
+
+/// A public page (a link's) in dark, then in Russian light and dark, then back in English
+/// light for the rest of the test: `NAME-dark.png`, `NAME-ru.png`, `NAME-ru-dark.png`.
+async fn public_page_shots(browser: &Browser, url: &str, shots: &Path, name: &str) {
+    let scheme = |dark: bool| json!({"features": [{"name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" }}]});
+    browser
+        .cdp("Emulation.setEmulatedMedia", scheme(true))
+        .await;
+    browser
+        .screenshot(&shots.join(format!("{name}-dark.png")))
+        .await;
+    browser
+        .script("localStorage.setItem('metron.lang', 'ru'); return true")
+        .await;
+    browser.goto("about:blank").await;
+    browser.goto(url).await;
+    browser
+        .wait_for("the Russian form", "return document.documentElement.lang === 'ru' && !!document.querySelector('#public:not([hidden]) #link-form')")
+        .await;
+    browser
+        .screenshot(&shots.join(format!("{name}-ru-dark.png")))
+        .await;
+    browser
+        .cdp("Emulation.setEmulatedMedia", scheme(false))
+        .await;
+    browser
+        .screenshot(&shots.join(format!("{name}-ru.png")))
+        .await;
+    browser
+        .script("localStorage.setItem('metron.lang', 'en'); return true")
+        .await;
+    browser.goto("about:blank").await;
+    browser.goto(url).await;
+    browser.element("#public:not([hidden]) #link-form").await;
 }
 
 #[tokio::test]
