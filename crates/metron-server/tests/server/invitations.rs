@@ -452,40 +452,14 @@ async fn expired_revoked_resent_forged_and_taken_links_create_nothing(f: Fixture
 }
 
 async fn each_role_is_answered_what_it_may_do_with_invitations_and_links(f: Fixture) {
-    accounts::add_user(
-        &f.state,
-        "acme",
-        "max@acme.test",
-        "Max",
-        "a-password-1",
-        false,
-    )
-    .await
-    .unwrap();
-    accounts::add_user(
-        &f.state,
-        "other",
-        "oscar@other.test",
-        "Oscar",
-        "a-password-1",
-        true,
-    )
-    .await
-    .unwrap();
-    let boss = f.login("boss@acme.test", "boss-password").await;
-    let ann = f.login("ann@acme.test", "ann-password").await;
-    let max = f.login("max@acme.test", "a-password-1").await;
-    let oscar = f.login("oscar@other.test", "a-password-1").await;
-    let (ann_id, max_id) = (f.user_id(&ann).await, f.user_id(&max).await);
-    let (status, _) = f
-        .call(
-            "PUT",
-            &format!("/api/v1/users/{max_id}/managed"),
-            Some(&boss),
-            Some(json!({"users": [ann_id]})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let Cast {
+        boss,
+        ann,
+        max,
+        oscar,
+        ann_id,
+        ..
+    } = f.cast().await;
     let issued = invite(&f, &boss, json!({"email": "zoe@acme.test"})).await;
     let inv = issued["id"].as_str().unwrap().to_string();
     // (method, path, body) and the status for: admin, manager (Max, Ann's), member (Ann),

@@ -254,6 +254,41 @@ impl Fixture {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// The cast of the role-by-role tests: Boss (admin) and Ann of acme, Max of acme made Ann's
+    /// manager, and Oscar, an admin of another organization, each signed in.
+    pub async fn cast(&self) -> Cast {
+        for (org, email, name, admin) in [
+            ("acme", "max@acme.test", "Max", false),
+            ("other", "oscar@other.test", "Oscar", true),
+        ] {
+            accounts::add_user(&self.state, org, email, name, "a-password-1", admin)
+                .await
+                .unwrap();
+        }
+        let boss = self.login("boss@acme.test", "boss-password").await;
+        let ann = self.login("ann@acme.test", "ann-password").await;
+        let max = self.login("max@acme.test", "a-password-1").await;
+        let oscar = self.login("oscar@other.test", "a-password-1").await;
+        let (ann_id, max_id) = (self.user_id(&ann).await, self.user_id(&max).await);
+        let (status, body) = self
+            .call(
+                "PUT",
+                &format!("/api/v1/users/{max_id}/managed"),
+                Some(&boss),
+                Some(json!({"users": [ann_id]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        Cast {
+            boss,
+            ann,
+            max,
+            oscar,
+            ann_id,
+            max_id,
+        }
+    }
+
     pub async fn task(&self, token: &str) -> String {
         let (status, body) = self
             .call(
@@ -266,6 +301,16 @@ impl Fixture {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_str().unwrap().to_string()
     }
+}
+
+/// Who the role-by-role tests ask, signed in ([`Fixture::cast`]).
+pub struct Cast {
+    pub boss: String,
+    pub ann: String,
+    pub max: String,
+    pub oscar: String,
+    pub ann_id: String,
+    pub max_id: String,
 }
 
 /// A valid interval JSON of `secs` seconds starting `start` seconds after 2026-11-23 08:00 UTC.

@@ -610,32 +610,14 @@ async fn removing_a_person_leaves_nothing_of_them_but_the_tombstone(f: Fixture) 
 }
 
 async fn each_role_reaches_the_own_data_routes_as_documented(f: Fixture) {
-    accounts::add_user(
-        &f.state,
-        "acme",
-        "max@acme.test",
-        "Max",
-        "a-password-1",
-        false,
-    )
-    .await
-    .unwrap();
-    accounts::add_user(
-        &f.state,
-        "other",
-        "oscar@other.test",
-        "Oscar",
-        "a-password-1",
-        true,
-    )
-    .await
-    .unwrap();
-    let ann = f.login("ann@acme.test", "ann-password").await;
-    let boss = f.login("boss@acme.test", "boss-password").await;
-    let max = f.login("max@acme.test", "a-password-1").await;
-    let oscar = f.login("oscar@other.test", "a-password-1").await;
-    let (ann_id, max_id) = (f.user_id(&ann).await, f.user_id(&max).await);
-    make_manager(&f, &boss, &max_id, &ann_id).await;
+    let Cast {
+        boss,
+        ann,
+        max,
+        oscar,
+        ann_id,
+        ..
+    } = f.cast().await;
     // Everyone reads their own; only an admin of her organization downloads or removes Ann.
     for (who, token) in [
         ("admin", &boss),

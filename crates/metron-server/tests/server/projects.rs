@@ -615,40 +615,13 @@ async fn a_projects_members_alone_see_its_tasks_besides_the_admins(f: Fixture) {
 }
 
 async fn each_role_may_do_what_the_docs_say_with_projects_and_tasks(f: Fixture) {
-    accounts::add_user(
-        &f.state,
-        "acme",
-        "max@acme.test",
-        "Max",
-        "a-password-1",
-        false,
-    )
-    .await
-    .unwrap();
-    accounts::add_user(
-        &f.state,
-        "other",
-        "oscar@other.test",
-        "Oscar",
-        "a-password-1",
-        true,
-    )
-    .await
-    .unwrap();
-    let boss = admin(&f).await;
-    let ann = f.login("ann@acme.test", "ann-password").await;
-    let max = f.login("max@acme.test", "a-password-1").await;
-    let oscar = f.login("oscar@other.test", "a-password-1").await;
-    let (ann_id, max_id) = (f.user_id(&ann).await, f.user_id(&max).await);
-    let (status, _) = f
-        .call(
-            "PUT",
-            &format!("/api/v1/users/{max_id}/managed"),
-            Some(&boss),
-            Some(json!({"users": [ann_id]})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let Cast {
+        boss,
+        ann,
+        max,
+        oscar,
+        ..
+    } = f.cast().await;
     let web = project(&f, &boss, json!({"name": "Web"})).await;
     let task = task_in(&f, &boss, "Design", "Web").await;
     let roles = [
