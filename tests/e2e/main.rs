@@ -619,22 +619,35 @@ fn local_changes(data: &std::path::Path) -> ServerChanges {
     (corrections, entries)
 }
 
-/// Waits until the local server holds what `ok` wants; returns it.
+/// Waits until the local server holds what `ok` wants; returns it. On a timeout the message
+/// carries what the window showed (its requests list, the manual form's error, the delivery
+/// line), a screenshot and the app's logs: the cause of a slow delivery is in one of them.
 fn wait_changes(
-    data: &std::path::Path,
+    s: &Session,
+    tmp: &std::path::Path,
     what: &str,
     ok: impl Fn(&ServerChanges) -> bool,
 ) -> ServerChanges {
+    let data = tmp.join("data");
     let start = Instant::now();
     loop {
-        let changes = local_changes(data);
+        let changes = local_changes(&data);
         if ok(&changes) {
             return changes;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}: {changes:?}"
-        );
+        if start.elapsed() > Duration::from_secs(45) {
+            s.screenshot(&shots().join("timed-out.png"));
+            let shown = s.script(
+                "const t = (id) => { const e = document.getElementById(id); \
+                   return e ? `${id}${e.hidden ? ' (hidden)' : ''}: ${e.textContent.trim()}` : ''; }; \
+                 return ['requests', 'manual-error', 'connection', 'delivery-summary', 'undelivered'].map(t).join('\\n')",
+            );
+            panic!(
+                "timed out waiting for {what}: {changes:?}\nthe window showed:\n{}\nthe app's logs:\n{}",
+                shown.as_str().unwrap_or_default(),
+                logs_of(tmp)
+            );
+        }
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -733,7 +746,7 @@ fn coming_back_after_an_idle_stop_the_window_asks_and_keeps_or_discards_the_time
         s.script("return document.getElementById('away-card').hidden"),
         serde_json::json!(true)
     );
-    let (corrections, entries) = wait_changes(&data, "the kept stretch", |(c, e)| {
+    let (corrections, entries) = wait_changes(&s, tmp.path(), "the kept stretch", |(c, e)| {
         !c.is_empty() && e.len() == 1
     });
     assert!(
@@ -790,7 +803,7 @@ fn coming_back_after_an_idle_stop_the_window_asks_and_keeps_or_discards_the_time
         Duration::from_secs(10),
         |t| t == "Meetings",
     );
-    let (corrections, entries) = wait_changes(&data, "the discarded tail", |(c, _)| {
+    let (corrections, entries) = wait_changes(&s, tmp.path(), "the discarded tail", |(c, _)| {
         c.iter().any(|(_, reason, _)| reason == "away: discarded")
     });
     assert_eq!(entries.len(), 1, "discarding keeps nothing: {entries:?}");
@@ -818,7 +831,9 @@ fn coming_back_after_an_idle_stop_the_window_asks_and_keeps_or_discards_the_time
     );
     s.type_into("#manual-note", "client call from the car");
     s.click("#manual-submit");
-    let (_, entries) = wait_changes(&data, "the entry added by hand", |(_, e)| e.len() == 2);
+    let (_, entries) = wait_changes(&s, tmp.path(), "the entry added by hand", |(_, e)| {
+        e.len() == 2
+    });
     let by_hand = entries
         .iter()
         .find(|e| e.3 == "client call from the car")
