@@ -40,6 +40,84 @@ pub struct LoginResponse {
     pub user: User,
 }
 
+// Signing in with the organization's identity provider (issue 29). The server is the OpenID
+// Connect relying party; the page, the desktop app and the agent sign in to Metron's server,
+// never to the provider directly, and end with the same device token as a password sign-in.
+//
+// The desktop app and an agent with a browser (RFC 8252, a loopback redirect with PKCE): open
+// `GET /api/v1/sso/start?provider=ID&redirect_uri=http://127.0.0.1:PORT/callback&state=S
+// &code_challenge=C&code_challenge_method=S256` in the system browser; the server sends the
+// browser back to `redirect_uri?code=M&state=S` (or `?error=access_denied&error_description=
+// WHY&state=S`), and the client trades `M` with its verifier at `POST /api/v1/sso/token`.
+// An agent without a browser (RFC 8628): `POST /api/v1/sso/device`, show the URL and the code,
+// then poll `POST /api/v1/sso/device/token` every `interval` seconds; while the person has not
+// finished it answers 400 `{"error": "authorization_pending"}` (`"slow_down"` when polled too
+// fast, `"expired_token"` after `expires_in`), 403 with the reason when the sign-in was refused.
+
+/// One identity provider people can sign in with (`GET /api/v1/sso/providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SsoProvider {
+    /// What `provider=` takes.
+    pub id: String,
+    /// The name to show on the sign-in button ("Sign in with {name}").
+    pub name: String,
+}
+
+/// `POST /api/v1/sso/token`: the code the loopback redirect brought, with its PKCE verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SsoTokenRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 43, max_length = 128))]
+    pub code_verifier: String,
+    /// The same `redirect_uri` the start was given.
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
+    pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub device_id: Option<String>,
+}
+
+/// `POST /api/v1/sso/device`: an agent without a browser asks for a code to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceAuthorizationRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub device_id: Option<String>,
+}
+
+/// What the agent shows: open `verification_uri` anywhere and type `user_code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceAuthorization {
+    /// Secret: only the agent that asked knows it; it polls with it.
+    pub device_code: String,
+    /// Short, for a person to type: eight letters as `ABCD-EFGH`.
+    pub user_code: String,
+    pub verification_uri: String,
+    /// The same with the code filled in.
+    pub verification_uri_complete: String,
+    pub expires_in: u64,
+    /// Seconds between polls.
+    pub interval: u64,
+}
+
+/// `POST /api/v1/sso/device/token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceTokenRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub device_code: String,
+}
+
 /// A task intervals are booked on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
