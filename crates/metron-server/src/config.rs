@@ -50,6 +50,10 @@ pub struct Settings {
     /// the admin copies the link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpSettings>,
+    /// One organization's OpenID Connect provider (docs/SSO.md); the settings page shows it
+    /// and can't change it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<crate::sso::SsoFile>,
 }
 
 /// The `[smtp]` table.
@@ -123,6 +127,7 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             public_url: None,
             smtp: None,
+            sso: None,
         }
     }
 }
@@ -194,6 +199,11 @@ impl Settings {
                 }
             }
         }
+        if let Some(sso) = &mut shown.sso {
+            if sso.settings.client_secret.is_some() {
+                sso.settings.client_secret = Some("***".into());
+            }
+        }
         if let Some(smtp) = &mut shown.smtp {
             if smtp.password.is_some() {
                 smtp.password = Some("***".into());
@@ -226,6 +236,14 @@ impl Settings {
             // A mailed link must not depend on anything a client sent.
             if self.public_url.is_none() {
                 wrong.push("smtp: mailed links need public_url (the address of the page)".into());
+            }
+        }
+        if let Some(sso) = &self.sso {
+            if let Err(why) = sso.settings.row("", None, 0) {
+                wrong.push(format!("sso.{why}"));
+            }
+            if self.public_url.is_none() {
+                wrong.push("sso: the provider sends people back to public_url".into());
             }
         }
         wrong

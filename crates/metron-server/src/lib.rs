@@ -33,6 +33,7 @@ pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod sso;
 pub mod timesheets;
 pub mod web;
 pub mod zones;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub mailer: Option<Arc<mail::Mailer>>,
     /// The organizations' settings that ingest reads.
     pub org_settings: Arc<org_cache::OrgSettingsCache>,
+    /// Signing in with the organizations' identity providers.
+    pub sso: Arc<sso::Sso>,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             login_limiter: Arc::new(auth::LoginLimiter::default()),
             daily_bytes: Arc::default(),
             org_settings: Arc::default(),
+            sso: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             exports: Arc::new(tokio::sync::Semaphore::new(limits.export_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(

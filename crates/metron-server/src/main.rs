@@ -537,6 +537,9 @@ async fn main() -> anyhow::Result<()> {
             state.retention_days = settings.retention_days;
             state.public_url = public_url;
             state.mailer = mailer;
+            if let Some(file) = &settings.sso {
+                state.sso = std::sync::Arc::new(sso_from_file(&state, file).await?);
+            }
             let listen = &settings.listen;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -1032,4 +1035,36 @@ async fn shutdown() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// `[sso]` of server.toml applied to its organization (named, or the only one), audited as
+/// the command line's when it changes anything.
+async fn sso_from_file(
+    state: &AppState,
+    file: &metron_server::sso::SsoFile,
+) -> anyhow::Result<metron_server::sso::Sso> {
+    let org = match &file.organization {
+        Some(name) => state
+            .db
+            .find_organization(name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("[sso] organization {name:?} does not exist"))?,
+        None => {
+            let all = state.db.organization_ids().await?;
+            match all.as_slice() {
+                [one] => one.clone(),
+                _ => anyhow::bail!(
+                    "[sso]: the server has {} organizations; name one with organization = \"...\"",
+                    all.len()
+                ),
+            }
+        }
+    };
+    metron_server::routes::sso::put(state, &org, None, &file.settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("[sso]: {e}"))?;
+    Ok(metron_server::sso::Sso {
+        file_org: Some(org),
+        ..Default::default()
+    })
 }

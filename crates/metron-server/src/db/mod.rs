@@ -12,6 +12,7 @@ pub mod postgres;
 pub mod projects;
 pub mod reports;
 pub mod sqlite;
+pub mod sso;
 pub mod timesheets;
 
 pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
@@ -19,6 +20,7 @@ pub use own_data::OwnDataStore;
 pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use projects::{ProjectRow, ProjectStore, TaskRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
+pub use sso::{CodeRow, DeviceCodeRow, PendingLogin, ProviderRow, SsoPerson, SsoStore};
 pub use timesheets::TimesheetStore;
 
 use async_trait::async_trait;
@@ -147,6 +149,7 @@ pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
 pub trait Database:
     AccountStore
     + PeopleStore
+    + SsoStore
     + ProjectStore
     + ReportStore
     + TimesheetStore

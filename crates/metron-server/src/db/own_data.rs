@@ -61,6 +61,9 @@ pub const DELETED: &[(&str, &str)] = &[
     ("password_resets", "user_id"),
     ("invitations", "user_id"),
     ("project_members", "user_id"),
+    ("sso_identities", "user_id"),
+    ("sso_codes", "user_id"),
+    ("sso_device_codes", "user_id"),
 ];
 
 /// Columns of other people's rows that name the person as who made or decided them: emptied,

@@ -52,6 +52,7 @@ pub(crate) fn client_address(state: &AppState, parts: &axum::http::request::Part
     (status = 200, body = LoginResponse),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
+    (status = 403, description = "The organization signs in with its identity provider only", body = metron_core::wire::ErrorBody),
     (status = 413, body = metron_core::wire::ErrorBody),
     (status = 429, body = metron_core::wire::ErrorBody)))]
 pub async fn login(
@@ -104,6 +105,16 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
     state.login_limiter.succeeded(&email, &address);
+    // SSO-only: the password was right, but the organization signs in through its provider
+    // (said only to someone who knew the password).
+    if let Some(p) = state.db.sso_provider(&row.org_id).await? {
+        if p.sso_only && !(row.user.admin && row.user.email == p.break_glass_email) {
+            return Err(ApiError::Forbidden(format!(
+                "this organization signs in with {} only",
+                p.name
+            )));
+        }
+    }
     sign_in(&state, row, req.device_id.as_deref())
         .await
         .map(Json)

@@ -26,6 +26,7 @@ pub mod requests;
 pub mod resets;
 pub mod rules;
 pub mod sheets;
+pub mod sso;
 pub mod stream;
 pub mod tasks;
 pub mod unusual;
@@ -110,4 +111,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(periods::routes())
         .merge(audit::routes())
         .merge(mydata::routes())
+        .merge(sso::routes())
 }
