@@ -10,7 +10,7 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config curl libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev libxtst-dev libx11-dev libxi-dev libdbus-1-dev)
 test_pkgs=(xvfb openbox xdotool xautomation x11-utils webkit2gtk-driver dbus-x11 sqlite3 postgresql postgresql-contrib python3-venv dbus systemd gnome-keyring libsecret-tools dunst
-  chromium chromium-driver firefox-esr zip nginx openssl)
+  chromium chromium-driver firefox-esr zip nginx openssl nodejs)
 
 # Debian's Rust with the standard library's sources (rustup's toolchain here has no Windows
 # std), the mingw linker, Wine to run the results, NSIS for the installer.
@@ -32,6 +32,10 @@ case "${1:-build}" in
   package) want=("${package_pkgs[@]}") ;;
   *) echo "usage: $0 build|test|windows|wayland|package" >&2; exit 2 ;;
 esac
+
+# The sign-in tests' OpenID provider runs on Node.js with npm: Debian's npm package, unless a
+# Node.js from elsewhere (NodeSource's bundles npm, and conflicts with Debian's) already has it.
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then want+=(npm); fi
 
 missing=()
 for p in "${want[@]}"; do

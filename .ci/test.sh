@@ -124,7 +124,9 @@ await "$deps_pid" target/ci/deps.log "installing the test tools"
 stage "tests"
 . .ci/pg.sh
 METRON_PM4PY_VENV=$(metron_cache_venv pm4py crates/metron-server/tests/server/pm4py-requirements.txt)
-export METRON_PM4PY_VENV
+# The sign-in tests' OpenID provider (npm's oidc-provider, pinned by its package-lock.json).
+METRON_OIDC_NODE=$(metron_cache_venv oidc-provider crates/metron-server/tests/server/oidc/package-lock.json)
+export METRON_PM4PY_VENV METRON_OIDC_NODE
 cargo nextest run "${build[@]}" --no-tests=fail 2>&1
 # nextest runs no doc tests; cargo does.
 cargo test "${build[@]}" --doc 2>&1

@@ -194,8 +194,9 @@ function signOut(message) {
   state.team = null;
   state.seq++;
   sessionStorage.removeItem(TOKEN_KEY);
-  // The next person to sign in starts on their own day, not on whoever was open.
-  if (location.hash) history.replaceState(null, "", location.pathname);
+  // The next person to sign in starts on their own day, not on whoever was open; a link
+  // opened before signing in (#date=...&user=...) is kept for the sign-in.
+  if (token && location.hash) history.replaceState(null, "", location.pathname);
   state.userId = null;
   if (token && !message) {
     // Revoke the token server-side too; the page does not wait for it.

@@ -2,7 +2,7 @@
 //! document (cached an hour), the authorization request (code flow, PKCE S256, state and nonce
 //! of our own), and the code's exchange with the ID token checked: its signature against the
 //! provider's keys (fetched again, at most once a minute, when a token names a key the cached
-//! set lacks), `iss`, `aud`, `exp`, `nonce`; then `email_verified`. Nothing the provider
+//! set lacks; a bad signature by a known key is simply refused), `iss`, `aud`, `exp`, `nonce`; then `email_verified`. Nothing the provider
 //! answers is kept beyond the sign-in: no access, refresh or ID token is stored.
 
 use std::collections::HashMap;
@@ -15,7 +15,7 @@ use openidconnect::core::{
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    SignatureVerificationError, TokenResponse,
 };
 
 use super::http::ProviderHttp;
@@ -68,12 +68,14 @@ impl Providers {
         }
         let metadata = discover(&self.http, &p.issuer).await?;
         let now = Instant::now();
+        // Keys came with the discovery, yet an unknown key right after may fetch them again.
+        let keys_fetched = now.checked_sub(KEYS_REFRESH_EVERY).unwrap_or(now);
         self.cache.lock().expect("sso cache").insert(
             p.org_id.clone(),
             Cached {
                 stamp,
                 fetched: now,
-                keys_fetched: now,
+                keys_fetched,
                 metadata: metadata.clone(),
             },
         );
@@ -123,7 +125,12 @@ impl Providers {
             .set_pkce_verifier(PkceCodeVerifier::new(verifier.into()))
             .request_async(&self.http)
             .await
-            .map_err(|e| format!("the provider did not take the sign-in's code: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "the provider did not take the sign-in's code: {}",
+                    chain(&e)
+                )
+            })?;
         // The access token is not used: what Metron needs is in the ID token.
         let _ = exchange.access_token();
         let id_token = exchange
@@ -135,7 +142,9 @@ impl Providers {
         let first_verifier = first.id_token_verifier();
         let claims = match id_token.claims(&first_verifier, &nonce) {
             Ok(claims) => claims.clone(),
-            Err(ClaimsVerificationError::SignatureVerification(e)) => {
+            Err(ClaimsVerificationError::SignatureVerification(
+                e @ SignatureVerificationError::NoMatchingKey,
+            )) => {
                 // A key the cached set lacks (the provider rotated its keys): fetch them
                 // again, once a minute at most, and check once more.
                 let metadata = self
@@ -183,7 +192,7 @@ impl Providers {
         }
         let keys = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
             .await
-            .map_err(|e| format!("fetching the provider's keys: {e}"))?;
+            .map_err(|e| format!("fetching the provider's keys: {}", chain(&e)))?;
         let metadata = metadata.set_jwks(keys);
         if let Some(c) = self.cache.lock().expect("sso cache").get_mut(&p.org_id) {
             c.keys_fetched = Instant::now();
@@ -193,12 +202,24 @@ impl Providers {
     }
 }
 
+/// An error with its causes, for the log and the person: openidconnect's say "Request
+/// failed" and keep the why in their source.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
 /// Reads the provider's discovery document (the settings page checks an issuer with it).
 pub async fn discover(http: &ProviderHttp, issuer: &str) -> Result<CoreProviderMetadata, String> {
     let issuer = IssuerUrl::new(issuer.into()).map_err(|e| format!("the issuer URL: {e}"))?;
     CoreProviderMetadata::discover_async(issuer, http)
         .await
-        .map_err(|e| format!("reading the provider's discovery document: {e}"))
+        .map_err(|e| format!("reading the provider's discovery document: {}", chain(&e)))
 }
 
 fn client(

@@ -26,6 +26,7 @@ mod reports;
 mod roles;
 mod schema;
 mod settings;
+mod sso;
 #[cfg(target_os = "linux")]
 mod team;
 mod timesheets;

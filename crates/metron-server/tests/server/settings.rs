@@ -16,7 +16,7 @@ on_both!(
 const SETTINGS: &str = "/api/v1/organization/settings";
 
 /// The organization-wide audit rows (`scope=all`) of the last hour, newest first.
-async fn org_audit(f: &Fixture, admin: &str) -> Vec<Value> {
+pub(crate) async fn org_audit(f: &Fixture, admin: &str) -> Vec<Value> {
     let now = chrono::Utc::now();
     let fmt =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
