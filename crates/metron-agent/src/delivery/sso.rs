@@ -254,6 +254,12 @@ pub fn sign_in_loopback(
             redirect.answer(Err(&why));
             Err(SsoError::Refused(why).into())
         }
+        // Not an expired session here: the code itself was not taken.
+        Err(ClientError::Unauthorized) => {
+            let why = "the server did not accept the sign-in code".to_string();
+            redirect.answer(Err(&why));
+            Err(SsoError::Refused(why).into())
+        }
         Err(e) => {
             redirect.answer(Err(&e.to_string()));
             Err(e.into())
