@@ -2,11 +2,17 @@
 //! polling against a tiny scripted HTTP server (the end-to-end flows against Metron's server
 //! and a real OpenID provider are the server's tests).
 
+use super::loopback::{MAX_REQUEST_BYTES, READ_TIMEOUT};
 use super::*;
 use crate::delivery::signin::{connect, SignInOptions};
+use metron_core::wire::{DeviceAuthorization, LoginResponse};
 use std::io::BufRead;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
+use std::time::Instant;
 
 const STATE: &str = "s-0123456789abcdef";
 
