@@ -16,10 +16,22 @@ pub struct Link(pub Arc<ResidentLink>);
 /// A sign-in may wait for a slow server (15 s request timeout); everything else is quick.
 const TIMEOUT: Duration = Duration::from_secs(40);
 
+/// A sign-in through the identity provider waits for the person in the browser.
+const SSO_TIMEOUT: Duration =
+    Duration::from_secs(metron_agent::delivery::sso::WAIT_FOR_BROWSER.as_secs() + 60);
+
 /// Forwards on the blocking pool, so the window's thread never waits on the socket.
 async fn forward(link: State<'_, Link>, command: Command) -> Result<Value, WireError> {
+    forward_within(link, command, TIMEOUT).await
+}
+
+async fn forward_within(
+    link: State<'_, Link>,
+    command: Command,
+    timeout: Duration,
+) -> Result<Value, WireError> {
     let client = Arc::clone(&link.0);
-    tauri::async_runtime::spawn_blocking(move || client.call(command, TIMEOUT))
+    tauri::async_runtime::spawn_blocking(move || client.call(command, timeout))
         .await
         .map_err(|e| WireError::new("internal", format!("a background task failed: {e}")))?
 }
@@ -50,6 +62,36 @@ pub async fn sign_in(
         },
     )
     .await
+}
+
+/// The identity providers the server offers, for its "Sign in with {name}" buttons (none
+/// from a server without any).
+#[tauri::command]
+pub async fn sso_providers(link: State<'_, Link>, server: String) -> Result<Value, WireError> {
+    forward(link, Command::SsoProviders { server }).await
+}
+
+/// Signs in through the identity provider in the system's browser; answers when the browser
+/// came back (or after five minutes). A refusal is `sso_refused` with the reason as message.
+#[tauri::command]
+pub async fn sign_in_sso(
+    link: State<'_, Link>,
+    server: String,
+    provider: String,
+    insecure: Option<bool>,
+) -> Result<Value, WireError> {
+    let command = Command::SignInSso {
+        server,
+        provider,
+        insecure: insecure.unwrap_or(false),
+    };
+    forward_within(link, command, SSO_TIMEOUT).await
+}
+
+/// Gives up the sign-in waiting for the browser.
+#[tauri::command]
+pub async fn cancel_sso(link: State<'_, Link>) -> Result<Value, WireError> {
+    forward(link, Command::CancelSso).await
 }
 
 /// Local mode: the built-in server and its local account.

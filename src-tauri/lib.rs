@@ -22,6 +22,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::get_state,
         commands::sign_in,
+        commands::sso_providers,
+        commands::sign_in_sso,
+        commands::cancel_sso,
         commands::work_locally,
         commands::sign_out,
         commands::start,

@@ -36,6 +36,7 @@ function translateStatic() {
     el.title = t(el.dataset.i18nTitle);
     el.setAttribute("aria-label", el.title);
   }
+  drawSsoButtons();
 }
 
 // ---- formatting ----
@@ -516,6 +517,66 @@ async function saveSettings() {
   }
 }
 
+// ---- signing in with the organization's identity provider ----
+// The server's providers are asked for when an address is entered; each gets a "Sign in with
+// {name}" button. The sign-in runs in the system's browser (the resident process listens for
+// its return on 127.0.0.1), so the window only waits, can cancel, and says why it was refused.
+let sso = { server: null, providers: [], waiting: false, insecure: null };
+
+function drawSsoButtons() {
+  const box = $("sso-buttons");
+  if (!box) return;
+  box.replaceChildren(...sso.providers.map((p) => {
+    const b = el("button", { type: "button", className: "secondary wide", textContent: t("sso_sign_in_with", { name: p.name }), disabled: sso.waiting });
+    b.dataset.provider = p.id;
+    b.addEventListener("click", () => signInSso(p, false));
+    return b;
+  }));
+  $("sso").hidden = sso.providers.length === 0;
+  $("sso-waiting").hidden = !sso.waiting;
+}
+
+async function loadSsoProviders() {
+  const server = $("signin-server").value.trim();
+  if (server === sso.server) return;
+  sso.server = server;
+  sso.providers = [];
+  $("sso-error").hidden = true;
+  $("sso-insecure").hidden = true;
+  let providers = [];
+  if (server) {
+    // An address being typed, a server without providers or one out of reach: no buttons.
+    try { providers = await invoke("sso_providers", { server }); } catch (_) { providers = []; }
+  }
+  if (server !== sso.server) return; // the address changed meanwhile
+  sso.providers = Array.isArray(providers) ? providers : [];
+  drawSsoButtons();
+}
+
+async function signInSso(provider, insecure) {
+  const err = $("sso-error");
+  err.hidden = true;
+  $("sso-insecure").hidden = true;
+  sso.waiting = true;
+  drawSsoButtons();
+  try {
+    await invoke("sign_in_sso", { server: $("signin-server").value.trim(), provider: provider.id, insecure });
+    showSignIn = false;
+  } catch (e) {
+    const code = e && e.code;
+    if (code !== "sso_cancelled") {
+      err.textContent = code === "sso_refused" ? t("err_sso_refused", { name: provider.name, why: e.message }) : errorText(e);
+      err.hidden = false;
+    }
+    // Plain http:// to another computer: confirmed by the button under the message.
+    sso.insecure = code === "insecure_http" ? provider : null;
+    $("sso-insecure").hidden = !sso.insecure;
+  } finally {
+    sso.waiting = false;
+    drawSsoButtons();
+  }
+}
+
 // ---- wiring ----
 function wire() {
   // `insecure`: the person confirmed plain http:// to another computer (after an
@@ -545,6 +606,14 @@ function wire() {
     signIn(false);
   });
   $("signin-insecure").addEventListener("click", () => signIn(true));
+  let ssoTimer = null;
+  $("signin-server").addEventListener("input", () => {
+    clearTimeout(ssoTimer);
+    ssoTimer = setTimeout(loadSsoProviders, 600);
+  });
+  $("signin-server").addEventListener("change", loadSsoProviders);
+  $("sso-cancel").addEventListener("click", () => invoke("cancel_sso"));
+  $("sso-insecure").addEventListener("click", () => sso.insecure && signInSso(sso.insecure, true));
   $("work-locally").addEventListener("click", async () => {
     try {
       await invoke("work_locally");
@@ -640,6 +709,8 @@ async function init() {
   state = await invoke("get_state");
   if (state) render();
   else setView("signin");
+  // An address the form already holds (filled in by the webview) has its buttons at once.
+  if ($("signin-server").value) loadSsoProviders();
 }
 
 init();

@@ -303,6 +303,44 @@ fn sign_in_errors_are_clear_and_change_nothing() {
 }
 
 #[test]
+fn the_identity_provider_commands_answer_without_opening_a_browser_when_there_is_nothing_to_sign_in_to(
+) {
+    let app = App::start(|_| {});
+    let state = app.wait_state("local mode", |s| s["account"]["local"] == true);
+    let local_server = state["account"]["server"].as_str().unwrap().to_string();
+    // The built-in server offers no identity provider: the form shows no button.
+    assert_eq!(
+        app.invoke("sso_providers", json!({ "server": local_server }))
+            .unwrap(),
+        json!([])
+    );
+    assert_eq!(
+        app.invoke("sso_providers", json!({ "server": "" }))
+            .unwrap(),
+        json!([])
+    );
+    for (body, code) in [
+        (json!({"server": "", "provider": "corp"}), "input"),
+        (json!({"server": local_server, "provider": " "}), "input"),
+        (
+            json!({"server": "metron.example.com", "provider": "corp"}),
+            "bad_url",
+        ),
+        (
+            json!({"server": "http://10.0.0.5:8750", "provider": "corp"}),
+            "insecure_http",
+        ),
+    ] {
+        let err = app.invoke("sign_in_sso", body.clone()).unwrap_err();
+        assert_eq!(err["code"], code, "{body}: {err}");
+    }
+    // Nothing waits: Cancel is a no-op.
+    assert_eq!(app.invoke("cancel_sso", json!({})).unwrap(), Value::Null);
+    let after = app.invoke("get_state", json!({})).unwrap();
+    assert_eq!(after["account"], state["account"], "nothing saved");
+}
+
+#[test]
 fn a_damaged_settings_file_is_set_aside_with_a_notice_and_settings_save() {
     let app = App::start(|config| {
         std::fs::write(config.join("settings.json"), "{ this is not json").unwrap()

@@ -32,6 +32,9 @@ pub enum AgentError {
     },
     #[error(transparent)]
     Server(#[from] crate::delivery::ClientError),
+    /// A sign-in with the organization's identity provider did not end in a token.
+    #[error(transparent)]
+    Sso(#[from] crate::delivery::sso::SsoError),
     #[error(transparent)]
     Secret(#[from] crate::delivery::secret::SecretError),
     #[error("cannot register the browser host: {0}")]

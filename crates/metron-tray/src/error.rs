@@ -1,6 +1,7 @@
 //! Errors as the UI receives them: `{code, message}` ([`WireError`]). The code is what the UI branches on
 //! (and translates); the message is English for the log and for anything without a code.
 
+use metron_agent::delivery::sso::SsoError;
 use metron_agent::delivery::ClientError;
 use metron_agent::AgentError;
 
@@ -45,6 +46,16 @@ impl AppError {
                 ClientError::Tls { .. } | ClientError::CaCert { .. } => "tls",
                 _ => "server",
             },
+            AppError::Agent(AgentError::Sso(e)) => match e {
+                SsoError::Refused(_) => "sso_refused",
+                SsoError::TimedOut | SsoError::Expired => "sso_timed_out",
+                SsoError::Cancelled => "sso_cancelled",
+                SsoError::Browser(_) => "sso_browser",
+                SsoError::NoProvider
+                | SsoError::UnknownProvider { .. }
+                | SsoError::SeveralProviders { .. } => "sso_no_provider",
+                SsoError::Listen(_) => "internal",
+            },
             AppError::Agent(AgentError::NotSignedIn) => "not_signed_in",
             AppError::Agent(AgentError::NoToken) => "signed_out",
             AppError::Agent(AgentError::BacklogOfAnotherAccount { .. }) => "backlog_other_account",
@@ -62,7 +73,14 @@ impl AppError {
 impl AppError {
     /// As it crosses the socket to the window.
     pub fn to_wire(&self) -> WireError {
-        WireError::new(self.code(), self.to_string())
+        match self {
+            // The reason alone, as the provider or the server gave it: the window puts it in
+            // its own sentence, in the person's language.
+            AppError::Agent(AgentError::Sso(SsoError::Refused(why))) => {
+                WireError::new(self.code(), why.clone())
+            }
+            _ => WireError::new(self.code(), self.to_string()),
+        }
     }
 }
 
@@ -111,5 +129,34 @@ mod tests {
             6,
             "NoToken and an expired session read alike: signed out"
         );
+    }
+
+    #[test]
+    fn a_refused_identity_provider_sign_in_reaches_the_window_as_its_reason_with_words_for_every_code(
+    ) {
+        let i18n = include_str!("../../../ui/i18n.js");
+        let (en, ru) = i18n.split_once("\n  ru: {").unwrap();
+        let refused = AppError::Agent(AgentError::Sso(SsoError::Refused(
+            "example.org is not an allowed email domain".into(),
+        )));
+        assert_eq!(
+            refused.to_wire(),
+            WireError::new("sso_refused", "example.org is not an allowed email domain")
+        );
+        for e in [
+            SsoError::Refused("no".into()),
+            SsoError::TimedOut,
+            SsoError::Cancelled,
+            SsoError::Browser("no xdg-open".into()),
+            SsoError::NoProvider,
+        ] {
+            let e = AppError::Agent(AgentError::Sso(e));
+            let key = format!("err_{}:", e.code());
+            assert!(e.code().starts_with("sso_"), "{e}");
+            assert!(
+                en.contains(&key) && ru.contains(&key),
+                "{key} is missing in English or Russian"
+            );
+        }
     }
 }

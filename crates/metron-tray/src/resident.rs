@@ -4,7 +4,7 @@
 //! the commands are tested headless.
 
 use metron_agent::clock::SystemClock;
-use metron_agent::delivery::{self, account, Connection, SignInOptions};
+use metron_agent::delivery::{self, account, sso, Connection, SignInOptions};
 use metron_agent::paths::store_path;
 use metron_agent::sensors::Sensors;
 use metron_agent::store::Store;
@@ -47,6 +47,11 @@ pub trait Desktop: Send + Sync {
     fn settings_changed(&self, _settings: &Settings, _speaks: Speaks) {}
     /// Opens an http(s) address in the person's browser.
     fn open_url(&self, _url: &str) {}
+    /// Opens the identity provider's sign-in in the person's browser (`METRON_SSO_BROWSER`
+    /// names another program for it: a test's client); an error ends the sign-in.
+    fn open_sign_in(&self, url: &str) -> Result<(), String> {
+        metron_agent::delivery::sso::open_browser(url)
+    }
     /// A notification offering `actions` (id, label); `on_action` gets the id of the one
     /// chosen, if any. Where notifications have no actions, a plain one.
     fn ask(
@@ -100,6 +105,8 @@ pub struct Resident {
     desktop: Box<dyn Desktop>,
     /// Local mode's server (axum) runs here; the rest of the core is plain threads.
     runtime: tokio::runtime::Runtime,
+    /// The cancel flag of the identity-provider sign-in waiting for the browser, if any.
+    sso_waiting: Mutex<Option<Arc<AtomicBool>>>,
     /// The resident's one connection to the agent's store (the tracker thread has its own):
     /// the account, the task list, notices told. A command that signs in or refreshes the
     /// tasks holds it for its network call; the tracker thread's callbacks never wait for it
@@ -173,6 +180,7 @@ impl Resident {
             desktop,
             runtime,
             store: Mutex::new(store),
+            sso_waiting: Mutex::new(None),
         });
         if reset {
             // Said now, not only when a window opens: the app may run in the tray for days.
@@ -294,6 +302,31 @@ impl Resident {
                 password,
                 insecure,
             } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
+            Command::SsoProviders { server } => {
+                if server.trim().is_empty() {
+                    return Ok(Value::Array(Vec::new()));
+                }
+                // The list is asked even over plain http:// to another machine: the request
+                // carries no credential, and the sign-in itself still asks for the person's
+                // confirmation.
+                let options = SignInOptions {
+                    insecure: true,
+                    ..Default::default()
+                };
+                let server = delivery::connect(&server, &options)?;
+                Ok(json(&sso::providers(&server)?))
+            }
+            Command::SignInSso {
+                server,
+                provider,
+                insecure,
+            } => Ok(json(&self.sign_in_sso(&server, &provider, insecure)?)),
+            Command::CancelSso => {
+                if let Some(waiting) = lock(&self.sso_waiting).take() {
+                    waiting.store(true, Ordering::Relaxed);
+                }
+                Ok(Value::Null)
+            }
             Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
             Command::SignOut => {
                 let mut store = self.store();
@@ -468,6 +501,62 @@ impl Resident {
             password,
             &options,
         )?;
+        drop(store);
+        self.signed_in_to_team(done)
+    }
+
+    /// Signs in to a team server through its identity provider `provider` in the system's
+    /// browser. The store is not held while the browser is out (up to five minutes): only to
+    /// read the device's id, and to save the account at the end.
+    fn sign_in_sso(
+        &self,
+        server: &str,
+        provider: &str,
+        insecure: bool,
+    ) -> Result<AccountView, AppError> {
+        if server.trim().is_empty() || provider.trim().is_empty() {
+            return Err(AppError::Input(
+                "the server and the identity provider are needed".into(),
+            ));
+        }
+        let options = SignInOptions {
+            insecure,
+            ..Default::default()
+        };
+        let connected = delivery::connect(server, &options)?;
+        let device_id = self.store().device_id()?.to_string();
+        let cancel = Arc::new(AtomicBool::new(false));
+        // One browser sign-in at a time: a second click gives up the first one's wait.
+        if let Some(earlier) = lock(&self.sso_waiting).replace(Arc::clone(&cancel)) {
+            earlier.store(true, Ordering::Relaxed);
+        }
+        let language = match self.speaks() {
+            Speaks::English => sso::PageLanguage::English,
+            Speaks::Russian => sso::PageLanguage::Russian,
+        };
+        let flow = sso::LoopbackOptions {
+            device_id: &device_id,
+            language,
+            timeout: sso::WAIT_FOR_BROWSER,
+            cancel: &cancel,
+        };
+        let result = sso::sign_in_loopback(&connected, provider, &flow, &mut |url| {
+            self.desktop.open_sign_in(url)
+        });
+        {
+            let mut waiting = lock(&self.sso_waiting);
+            if waiting.as_ref().is_some_and(|w| Arc::ptr_eq(w, &cancel)) {
+                *waiting = None;
+            }
+        }
+        let response = result?;
+        let done = delivery::complete(&mut self.store(), &self.data_dir, &connected, response)?;
+        self.signed_in_to_team(done)
+    }
+
+    /// After a sign-in to a team server (with a password or the identity provider): the
+    /// tracker follows the account, the built-in server stops.
+    fn signed_in_to_team(&self, done: delivery::SignedIn) -> Result<AccountView, AppError> {
         self.handle()?.account_changed();
         // Signed in to a team server: the built-in one is no longer needed.
         if let Some(mut local) = lock(&self.local).take() {

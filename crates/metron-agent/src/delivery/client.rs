@@ -15,8 +15,9 @@
 use chrono::{DateTime, Utc};
 use metron_core::timesheet::Status;
 use metron_core::wire::{
-    ActiveDevice, ClientVersion, CorrectionView, ErrorBody, IngestResponse, LoginRequest,
-    LoginResponse, ManualEntryView, NewTask, Task, User,
+    ActiveDevice, ClientVersion, CorrectionView, DeviceAuthorization, DeviceAuthorizationRequest,
+    DeviceTokenRequest, ErrorBody, IngestResponse, LoginRequest, LoginResponse, ManualEntryView,
+    NewTask, SsoProvider, SsoTokenRequest, Task, User,
 };
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -254,6 +255,70 @@ impl ServerClient {
             Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),
             other => other,
         }
+    }
+
+    /// `GET /api/v1/sso/providers`: the identity providers people can sign in with (none
+    /// from a server without any, or from one older than issue 29: its 404 reads as none).
+    pub fn sso_providers(&self) -> Result<Vec<SsoProvider>, ClientError> {
+        let request = self.http.get(self.url("/api/v1/sso/providers"));
+        match self
+            .exchange_at_most(request, Some(MAX_CLIENT_VERSION_BYTES))?
+            .read()
+        {
+            Err(ClientError::Refused { status: 404, .. }) => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// The address the browser opens to sign in with `provider` (RFC 8252: the server sends
+    /// the browser back to `redirect_uri` with a code for [`Self::sso_token`]).
+    pub fn sso_start_url(
+        &self,
+        provider: &str,
+        redirect_uri: &str,
+        state: &str,
+        code_challenge: &str,
+    ) -> String {
+        let mut url = self.base.clone();
+        url.set_path(&format!(
+            "{}/api/v1/sso/start",
+            self.base.path().trim_end_matches('/')
+        ));
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("provider", provider)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("code_challenge", code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        url.to_string()
+    }
+
+    /// `POST /api/v1/sso/token`: the loopback redirect's code and its PKCE verifier for the
+    /// same answer as a password sign-in.
+    pub fn sso_token(&self, body: &SsoTokenRequest) -> Result<LoginResponse, ClientError> {
+        self.call(self.http.post(self.url("/api/v1/sso/token")).json(body))
+    }
+
+    /// `POST /api/v1/sso/device`: a code for a person to enter on another device (RFC 8628).
+    pub fn sso_device(
+        &self,
+        body: &DeviceAuthorizationRequest,
+    ) -> Result<DeviceAuthorization, ClientError> {
+        self.call(self.http.post(self.url("/api/v1/sso/device")).json(body))
+    }
+
+    /// `POST /api/v1/sso/device/token`: one poll. While the person has not finished, a
+    /// [`ClientError::Refused`] with status 400 and the RFC 8628 error as its message.
+    pub fn sso_device_token(
+        &self,
+        body: &DeviceTokenRequest,
+    ) -> Result<LoginResponse, ClientError> {
+        self.call(
+            self.http
+                .post(self.url("/api/v1/sso/device/token"))
+                .json(body),
+        )
     }
 
     pub fn logout(&self, token: &Token) -> Result<(), ClientError> {

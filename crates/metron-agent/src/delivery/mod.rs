@@ -13,12 +13,14 @@ pub mod notice;
 pub mod org_policy;
 pub mod secret;
 pub mod signin;
+pub mod sso;
 pub mod uploader;
 
 pub use account::{Account, Connection, DeliveryState, TaskCache};
 pub use client::{ClientError, ServerClient, Token, REQUEST_TIMEOUT};
 pub use secret::{TokenPlace, TokenStore};
 pub use signin::{
-    create_task, refresh_tasks, sign_in, sign_out, signed_in, today_report, SignInOptions, SignedIn,
+    complete, connect, create_task, refresh_tasks, sign_in, sign_out, signed_in, today_report,
+    Connected, SignInOptions, SignedIn,
 };
 pub use uploader::{Attempt, DeliveryEvent, Uploader, UploaderThread, Wake};

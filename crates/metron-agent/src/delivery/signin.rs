@@ -1,7 +1,7 @@
 //! Signing in and out, and the task list: shared by the `metron-agent` CLI and the desktop app.
 
 use chrono::Utc;
-use metron_core::wire::{NewTask, Task, User};
+use metron_core::wire::{LoginResponse, NewTask, Task, User};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,6 +47,26 @@ pub fn sign_in(
     password: &str,
     options: &SignInOptions,
 ) -> Result<SignedIn, AgentError> {
+    let server = connect(server, options)?;
+    let response = server
+        .client
+        .login(email, password, &store.device_id()?.to_string())?;
+    complete(store, data_dir, &server, response)
+}
+
+/// A server checked for a sign-in (its address, transport and CA), not yet signed in to:
+/// every way of signing in (password, identity provider) starts here and ends in [`complete`].
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub client: ServerClient,
+    /// The private CA's file as an absolute path, kept with the account.
+    ca_cert: Option<PathBuf>,
+    local: bool,
+}
+
+/// Checks `server` for a sign-in: a usable address, the CA file, and plain `http://` only to
+/// this machine unless `options.insecure`.
+pub fn connect(server: &str, options: &SignInOptions) -> Result<Connected, AgentError> {
     // Kept as an absolute path: later runs may start in another directory.
     let ca_cert = match &options.ca_cert {
         Some(path) => Some(
@@ -59,8 +79,24 @@ pub fn sign_in(
     };
     let client = ServerClient::build(server, ca_cert.as_deref(), REQUEST_TIMEOUT)?;
     client.check_transport(options.insecure)?;
-    let local = options.local;
-    let response = client.login(email, password, &store.device_id()?.to_string())?;
+    Ok(Connected {
+        client,
+        ca_cert,
+        local: options.local,
+    })
+}
+
+/// Remembers the server's answer to a sign-in (`response`, however it was obtained): the
+/// token, the account, the organization's passive limit and the task list. Refused, saving
+/// nothing, when this data dir holds another account's undelivered intervals.
+pub fn complete(
+    store: &mut Store,
+    data_dir: &Path,
+    server: &Connected,
+    response: LoginResponse,
+) -> Result<SignedIn, AgentError> {
+    let client = &server.client;
+    let local = server.local;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
     if let Some(old) = account::owner_of_backlog(store)? {
         let same = old.user.id == response.user.id
@@ -84,13 +120,13 @@ pub fn sign_in(
             server: client.base().to_string(),
             user: response.user.clone(),
             local,
-            ca_cert,
+            ca_cert: server.ca_cert.clone(),
         },
     )?;
     // This account's server announces its own release: ask it at once.
     super::client_version::forget(store)?;
     // So is its passive limit, asked now so that tracking begins under it.
-    if let Err(e) = super::org_policy::refresh(store, &client, &token) {
+    if let Err(e) = super::org_policy::refresh(store, client, &token) {
         super::org_policy::forget(store)?;
         tracing::debug!("the organization's passive limit: {e}");
     }

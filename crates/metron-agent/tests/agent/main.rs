@@ -24,6 +24,7 @@ mod sensors_wayland;
 #[cfg(target_os = "linux")]
 mod sensors_x11;
 mod server;
+mod sso;
 mod store;
 mod tracker;
 mod tracker_thread;

@@ -37,6 +37,23 @@ pub enum Command {
         #[serde(default)]
         insecure: bool,
     },
+    /// The identity providers the server at `server` offers (its "Sign in with {name}"
+    /// buttons); none from a server without any.
+    SsoProviders {
+        server: String,
+    },
+    /// Signs in through the organization's identity provider in the system's browser (RFC
+    /// 8252's loopback redirect); answers when the browser came back, or after five minutes.
+    /// A new one cancels one still waiting.
+    SignInSso {
+        server: String,
+        provider: String,
+        /// The person confirmed plain http:// to another machine.
+        #[serde(default)]
+        insecure: bool,
+    },
+    /// Gives up the sign-in waiting for the browser.
+    CancelSso,
     WorkLocally,
     SignOut,
     Start {
@@ -141,6 +158,14 @@ mod tests {
             req.command,
             Command::AnswerAway { answer: metron_agent::tracker_thread::AwayAnswer::Keep { ref task_id, .. } } if task_id == "t-2"
         ));
+        let sso = r#"{"id":11,"cmd":"sign_in_sso","args":{"server":"https://m.example.com","provider":"corp"}}"#;
+        let req: Request = serde_json::from_str(sso).unwrap();
+        assert!(matches!(
+            req.command,
+            Command::SignInSso { ref provider, insecure: false, .. } if provider == "corp"
+        ));
+        let cancel: Request = serde_json::from_str(r#"{"id":12,"cmd":"cancel_sso"}"#).unwrap();
+        assert!(matches!(cancel.command, Command::CancelSso));
         let reply = Message::Reply {
             id: 7,
             result: Err(WireError::new("input", "a task needs a name")),

@@ -55,6 +55,12 @@ impl Desktop for RecordingDesktop {
         self.0 .0.lock().unwrap().push("open_url");
         self.0 .1.lock().unwrap().push(url.to_string());
     }
+    /// The test is the browser: it reads the address from here.
+    fn open_sign_in(&self, url: &str) -> Result<(), String> {
+        self.0 .0.lock().unwrap().push("open_sign_in");
+        self.0 .1.lock().unwrap().push(url.to_string());
+        Ok(())
+    }
     fn ask(
         &self,
         title: String,
@@ -643,4 +649,125 @@ fn back_with_no_window_open_opens_one_and_a_notification_answers_for_the_time_aw
         ),
         "{requests:?}"
     );
+}
+
+/// The `n`-th address the core asked the browser to open for an identity-provider sign-in.
+fn sign_in_address(running: &Running, n: usize) -> url::Url {
+    wait("the browser opened for the sign-in", || {
+        running.desktop.count("open_sign_in") > n
+    });
+    let addresses = running.desktop.1.lock().unwrap();
+    let found: Vec<&String> = addresses
+        .iter()
+        .filter(|a| a.contains("/api/v1/sso/start"))
+        .collect();
+    url::Url::parse(found[n]).unwrap()
+}
+
+fn param(url: &url::Url, key: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("{key} missing in {url}"))
+}
+
+/// What the browser shows after following `target` (a redirect to the loopback listener).
+fn follow(target: &str) -> String {
+    let target = url::Url::parse(target).unwrap();
+    let mut stream =
+        std::net::TcpStream::connect((target.host_str().unwrap(), target.port().unwrap())).unwrap();
+    write!(
+        stream,
+        "GET {}?{} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        target.path(),
+        target.query().unwrap_or("")
+    )
+    .unwrap();
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut page).unwrap();
+    page
+}
+
+/// The server's side of these flows is not in this test (the server's own tests sign in
+/// through a real OpenID provider); here the test plays the browser the resident hands the
+/// sign-in to, and the server's refusal it comes back with.
+#[test]
+fn the_identity_provider_sign_in_opens_the_browser_listens_on_loopback_and_says_why_it_was_refused()
+{
+    let running = Running::start();
+    let server = local_server(&running);
+    let (client, _) = running.connect();
+    // The built-in server offers no identity provider: no buttons.
+    assert_eq!(
+        client
+            .call(
+                Command::SsoProviders {
+                    server: server.clone()
+                },
+                T
+            )
+            .unwrap(),
+        serde_json::json!([])
+    );
+    let sign_in = || {
+        client.call(
+            Command::SignInSso {
+                server: server.clone(),
+                provider: "corp".into(),
+                insecure: false,
+            },
+            Duration::from_secs(60),
+        )
+    };
+    std::thread::scope(|s| {
+        let first = s.spawn(sign_in);
+        let address = sign_in_address(&running, 0);
+        assert_eq!(
+            address.as_str().split('?').next().unwrap(),
+            format!("{server}/api/v1/sso/start")
+        );
+        assert_eq!(param(&address, "provider"), "corp");
+        assert_eq!(param(&address, "code_challenge_method"), "S256");
+        assert_eq!(param(&address, "code_challenge").len(), 43);
+        let redirect_uri = param(&address, "redirect_uri");
+        assert!(
+            redirect_uri.starts_with("http://127.0.0.1:") && redirect_uri.ends_with("/callback"),
+            "{redirect_uri}"
+        );
+        // A stray request with another state is answered and changes nothing.
+        let stray = follow(&format!("{redirect_uri}?code=M&state=forged"));
+        assert!(stray.starts_with("HTTP/1.1 400 "), "{stray}");
+        let page = follow(&format!(
+            "{redirect_uri}?error=access_denied&error_description=example.org+is+not+an+allowed+email+domain&state={}",
+            param(&address, "state")
+        ));
+        assert!(page.starts_with("HTTP/1.1 403 "), "{page}");
+        assert!(
+            page.contains(
+                "Metron&#39;s sign-in was refused: example.org is not an allowed email domain"
+            ),
+            "{page}"
+        );
+        let e = first.join().unwrap().unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("sso_refused", "example.org is not an allowed email domain")
+        );
+
+        // A second click gives up the first wait; Cancel gives up the second.
+        let second = s.spawn(sign_in);
+        sign_in_address(&running, 1);
+        let third = s.spawn(sign_in);
+        sign_in_address(&running, 2);
+        assert_eq!(second.join().unwrap().unwrap_err().code, "sso_cancelled");
+        client.call(Command::CancelSso, T).unwrap();
+        assert_eq!(third.join().unwrap().unwrap_err().code, "sso_cancelled");
+    });
+    // Still in local mode: nothing was saved.
+    assert!(running
+        .core
+        .latest()
+        .unwrap()
+        .account
+        .is_some_and(|a| a.local));
 }

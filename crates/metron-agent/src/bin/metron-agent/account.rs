@@ -1,11 +1,14 @@
 //! `login`, `logout`, `tasks` and `resend`: the agent's account on a server.
 
 use metron_agent::delivery::{
-    self, account, ClientError, SignInOptions, TokenPlace, TokenStore, Uploader, REQUEST_TIMEOUT,
+    self, account, sso, ClientError, SignInOptions, SignedIn, TokenPlace, TokenStore, Uploader,
+    REQUEST_TIMEOUT,
 };
 use metron_agent::error::AgentError;
 use metron_agent::store::{DeliveryStatus, Store};
+use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use crate::show::{local, open_for_reading};
 
@@ -22,11 +25,75 @@ pub fn login(
     };
     let (mut store, _) = open_for_reading(data_dir)?;
     let done = delivery::sign_in(&mut store, data_dir, server, email, &password, options)?;
+    print_signed_in(&done);
+    Ok(())
+}
+
+/// `login --sso`: through the organization's identity provider, in this machine's browser
+/// (RFC 8252) when one can open, else with a URL and a code for another device (RFC 8628).
+pub fn login_sso(
+    data_dir: &Path,
+    server: &str,
+    provider: Option<&str>,
+    no_browser: bool,
+    options: &SignInOptions,
+) -> Result<(), AgentError> {
+    let (mut store, _) = open_for_reading(data_dir)?;
+    let device_id = store.device_id()?.to_string();
+    let server = delivery::connect(server, options)?;
+    let provider = sso::choose_provider(&sso::providers(&server)?, provider)?;
+    let name = &provider.name;
+    let response = if !no_browser && sso::browser_available() {
+        let cancel = AtomicBool::new(false);
+        let options = sso::LoopbackOptions {
+            device_id: &device_id,
+            language: sso::PageLanguage::English,
+            timeout: sso::WAIT_FOR_BROWSER,
+            cancel: &cancel,
+        };
+        sso::sign_in_loopback(&server, &provider.id, &options, &mut |url| {
+            say(&format!(
+                "signing in with {name} in your browser; if no browser opens, open this address:\n  {url}"
+            ));
+            if let Err(e) = sso::open_browser(url) {
+                eprintln!(
+                    "cannot open a browser ({e}); open the address above, or use --no-browser"
+                );
+            }
+            Ok(())
+        })?
+    } else {
+        sso::sign_in_device(
+            &server,
+            &provider.id,
+            &device_id,
+            &mut |a| {
+                say(&format!(
+                    "to sign in with {name}, open {} on any device and enter the code {}\n  (or open {})\nwaiting...",
+                    a.verification_uri, a.user_code, a.verification_uri_complete
+                ))
+            },
+            &mut std::thread::sleep,
+        )?
+    };
+    let done = delivery::complete(&mut store, data_dir, &server, response)?;
+    print_signed_in(&done);
+    Ok(())
+}
+
+/// A line the person must see before the command ends (a test reading the pipe too).
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}
+
+fn print_signed_in(done: &SignedIn) {
     let tasks = match &done.tasks {
         Ok(tasks) => format!("{} tasks", tasks.len()),
         Err(e) => format!("the task list could not be fetched ({e})"),
     };
-    let kept = match done.token_place {
+    let kept = match &done.token_place {
         TokenPlace::Keyring => "the token is in the keyring".to_string(),
         TokenPlace::File(path) => format!(
             "no keyring service runs, so the token is in {} (readable only by you)",
@@ -37,7 +104,6 @@ pub fn login(
         "signed in to {} as {} <{}>; {tasks}; {kept}",
         done.server, done.user.name, done.user.email
     );
-    Ok(())
 }
 
 fn read_password() -> Result<String, AgentError> {

@@ -55,16 +55,29 @@ enum Command {
         #[command(flatten)]
         privacy: track::PrivacyFlags,
     },
-    /// Sign in to a Metron server; the token goes to the OS keyring
+    /// Sign in to a Metron server (with a password, or --sso through the organization's
+    /// identity provider); the token goes to the OS keyring
     Login {
         /// The server's address, e.g. https://metron.example.com
         #[arg(long)]
         server: String,
-        #[arg(long)]
-        email: String,
+        #[arg(long, required_unless_present = "sso", conflicts_with = "sso")]
+        email: Option<String>,
         /// The password (or METRON_PASSWORD; read from stdin when neither is given)
         #[arg(long, env = "METRON_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+        /// Sign in with the organization's identity provider instead of a password: in this
+        /// machine's browser when it has one (DISPLAY or WAYLAND_DISPLAY, Windows, macOS),
+        /// else with a URL and a code to open on another device
+        #[arg(long)]
+        sso: bool,
+        /// With --sso: the identity provider's id, needed when the server offers several
+        #[arg(long, requires = "sso", value_name = "ID")]
+        provider: Option<String>,
+        /// With --sso: show a URL and a code to open on another device even where a browser
+        /// could open here
+        #[arg(long, requires = "sso")]
+        no_browser: bool,
         /// Allow plain http:// to another machine (the password and the tracked time cross
         /// the network unencrypted); http:// to this machine needs no confirmation
         #[arg(long)]
@@ -186,6 +199,9 @@ fn run(cli: Cli) -> Result<(), AgentError> {
             server,
             email,
             password,
+            sso,
+            provider,
+            no_browser,
             insecure,
             ca_cert,
         } => {
@@ -194,7 +210,18 @@ fn run(cli: Cli) -> Result<(), AgentError> {
                 insecure,
                 ca_cert,
             };
-            account::login(&data_dir, &server, &email, password, &options)
+            match email {
+                Some(email) if !sso => {
+                    account::login(&data_dir, &server, &email, password, &options)
+                }
+                _ => account::login_sso(
+                    &data_dir,
+                    &server,
+                    provider.as_deref(),
+                    no_browser,
+                    &options,
+                ),
+            }
         }
         Command::Logout => account::logout(&data_dir),
         Command::Tasks => account::tasks(&data_dir),
