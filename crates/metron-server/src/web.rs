@@ -22,6 +22,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/mydata.js", JS, include_str!("../web/mydata.js")),
     ("/people.js", JS, include_str!("../web/people.js")),
     ("/projects.js", JS, include_str!("../web/projects.js")),
+    ("/sso.js", JS, include_str!("../web/sso.js")),
     (
         "/style.css",
         "text/css; charset=utf-8",

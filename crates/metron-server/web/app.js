@@ -8,6 +8,7 @@
 
 import { timesheets } from "./timesheet.js";
 import { PAGES, PUBLIC_PAGES } from "./pages.js";
+import { renderButtons as ssoButtons } from "./sso.js";
 import { LANGUAGES, currentLang, setLang, translator, plural, dateTime } from "./i18n.js";
 
 const TOKEN_KEY = "metron.token";
@@ -205,6 +206,8 @@ function signOut(message) {
   show($("app"), false);
   show($("public"), false);
   show($("signin"), true);
+  // The organization's identity providers, if the server has any.
+  ssoButtons($("sso"), { api, el, show });
   const error = $("signin-error");
   error.textContent = message || "";
   show(error, Boolean(message));
@@ -343,7 +346,7 @@ async function signedIn(answer) {
 /** A link's page before sign-in (#invite=..., #reset=...), if the hash names one. */
 async function openPublic() {
   const params = new URLSearchParams(location.hash.slice(1));
-  const page = PUBLIC_PAGES.find((p) => params.get(p.key));
+  const page = PUBLIC_PAGES.find((p) => params.has(p.key) && (params.get(p.key) || p.empty));
   if (!page) return false;
   show($("signin"), false);
   show($("app"), false);

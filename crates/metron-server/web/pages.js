@@ -14,6 +14,7 @@
 //   export const publicPage = {
 //     key: "invite",                                    // the hash key whose value it gets
 //     async render(root, ctx, value) { ... },           // `root` is a card on the sign-in screen
+//     empty: true,                                      // optional: also opens on a bare `#device`
 //   };
 //
 // `ctx` (see app.js `context()`): api(path, {method, body, raw}) with the bearer token and JSON
@@ -33,9 +34,10 @@ import { page as people, publicPages as peopleLinks } from "./people.js";
 import { page as projects } from "./projects.js";
 import { page as settings } from "./settings.js";
 import { page as mydata } from "./mydata.js";
+import { publicPages as ssoPages } from "./sso.js";
 
 /** The signed-in sections, in the navigation's order (the reports come first, from app.js). */
 export const PAGES = [people, projects, settings, mydata];
 
 /** The pages reached by a link before sign-in. */
-export const PUBLIC_PAGES = [...peopleLinks];
+export const PUBLIC_PAGES = [...peopleLinks, ...ssoPages];

@@ -61,6 +61,11 @@ struct Provider {
 
 impl Provider {
     fn start() -> Provider {
+        Self::start_for(&format!("{HOME}/api/v1/sso/callback"))
+    }
+
+    /// The provider, sending browsers back to `callback`.
+    fn start_for(callback: &str) -> Provider {
         let dir = provider_dir();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -70,7 +75,7 @@ impl Provider {
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
             .arg(port.to_string())
-            .args([CLIENT.0, CLIENT.1, &format!("{HOME}/api/v1/sso/callback")])
+            .args([CLIENT.0, CLIENT.1, callback])
             .current_dir(&dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -655,6 +660,223 @@ async fn sso_only_leaves_one_password_the_break_glass_admins(mut f: Fixture) {
         f.try_login("ann@acme.test", "ann-password").await.0,
         StatusCode::OK
     );
+}
+
+/// The real server (its provider set by `[sso]` in server.toml), the page in headless
+/// Chromium, and the real `metron-agent`: its browser flow (a small browser of the test's,
+/// `oidc/browser.py`, follows the agent's loopback redirect) and its device code approved on
+/// the page.
+#[tokio::test]
+async fn the_page_and_the_agent_sign_in_through_the_provider_end_to_end() {
+    use crate::processes::{cli, get_json};
+    use crate::team::{agent, free_port};
+    use crate::web::{screenshots_dir, Browser, Driver};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sso.sqlite").display().to_string();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let idp = Provider::start_for(&format!("{base}/api/v1/sso/callback"));
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "boss@acme.test",
+            "--name",
+            "Boss",
+            "--password",
+            "boss-password",
+            "--admin",
+        ],
+    );
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "public_url = \"{base}\"\n[sso]\nname = \"Acme ID\"\nissuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nallowed_domains = [\"acme.test\"]\n",
+            idp.issuer, CLIENT.0, CLIENT.1
+        ),
+    )
+    .unwrap();
+    let mut child = crate::server_command()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--db",
+            &db,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = crate::processes::Server {
+        child,
+        base: base.clone(),
+    };
+    assert!(line.starts_with("listening on"), "{line}");
+    let http = reqwest::Client::new();
+    let providers = get_json(&http, &format!("{base}/api/v1/sso/providers"), "").await;
+    assert_eq!(providers[0]["name"], "Acme ID", "{providers}");
+
+    // The page: the button, the provider's form, back signed in as a new member.
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    std::fs::create_dir_all(&shots).unwrap();
+    browser.goto(&base).await;
+    browser
+        .wait_for(
+            "the provider's button",
+            "return document.querySelector('#sso .sso-button')?.textContent",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#sso .sso-button").await,
+        "Sign in with Acme ID"
+    );
+    browser.screenshot(&shots.join("sso-signin.png")).await;
+    for (scheme, shot) in [("dark", "sso-signin-dark.png"), ("light", "")] {
+        browser
+            .cdp(
+                "Emulation.setEmulatedMedia",
+                json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+            )
+            .await;
+        if !shot.is_empty() {
+            browser.screenshot(&shots.join(shot)).await;
+        }
+    }
+    browser.click("#sso .sso-button").await;
+    browser.element("#login").await;
+    browser.type_into("#login", "carol@acme.test").await;
+    browser.click("#sign-in").await;
+    let name = browser
+        .wait_for(
+            "signed in through the provider",
+            "return !document.getElementById('app').hidden && document.getElementById('me-name').textContent",
+        )
+        .await;
+    assert_eq!(name, "Carol");
+    assert!(!browser
+        .script("return location.hash")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("sso_code"));
+    browser.screenshot(&shots.join("sso-signed-in.png")).await;
+
+    // Refused: the page says why, in the server's words, in English and in Russian.
+    browser.click("#signout").await;
+    for (lang, shot) in [("en", "sso-refused.png"), ("ru", "sso-refused-ru.png")] {
+        browser
+            .script(&format!(
+                "localStorage.setItem('metron.lang', '{lang}'); return 0"
+            ))
+            .await;
+        // Signed out of the provider too, so it asks who signs in.
+        browser.cdp("Network.clearBrowserCookies", json!({})).await;
+        browser.goto(&base).await;
+        browser.element("#sso .sso-button").await;
+        browser.click("#sso .sso-button").await;
+        browser.element("#login").await;
+        browser.type_into("#login", "mallory@evil.test").await;
+        browser.click("#sign-in").await;
+        let why = browser
+            .wait_for(
+                "the refusal",
+                "return document.getElementById('sso-error')?.textContent",
+            )
+            .await;
+        assert!(why.as_str().unwrap().contains("evil.test"), "{why}");
+        browser.screenshot(&shots.join(shot)).await;
+    }
+    browser
+        .script("localStorage.setItem('metron.lang', 'en'); return 0")
+        .await;
+
+    // The agent with a browser: the loopback redirect, followed by the test's browser.
+    let dan_dir = dir.path().join("dan-agent");
+    let out = agent(&dan_dir, &["login", "--server", &base, "--sso"])
+        .env("DISPLAY", ":404")
+        .env(
+            "METRON_SSO_BROWSER",
+            crate::manifest_dir().join("tests/server/oidc/browser.py"),
+        )
+        .env("METRON_TEST_SSO_EMAIL", "dan@acme.test")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("signed in to") && said.contains("dan@acme.test"),
+        "{said}"
+    );
+    let status = agent(&dan_dir, &["status"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("dan@acme.test"));
+
+    // The agent without one: the code, approved on the page by Erin.
+    let mut waiting = agent(
+        &dir.path().join("erin-agent"),
+        &["login", "--server", &base, "--sso", "--no-browser"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(waiting.stdout.take().unwrap()).lines();
+    let shown = lines.next().unwrap().unwrap();
+    let complete = lines.next().unwrap().unwrap();
+    let url = complete
+        .split("(or open ")
+        .nth(1)
+        .and_then(|u| u.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{shown}\n{complete}"))
+        .to_string();
+    let code = url.rsplit('=').next().unwrap().to_string();
+    assert!(shown.contains(&code), "{shown}");
+    browser.goto(&url).await;
+    let typed = browser
+        .wait_for(
+            "the device page",
+            "return document.getElementById('device-code')?.value",
+        )
+        .await;
+    assert_eq!(typed, json!(code));
+    browser.screenshot(&shots.join("sso-device.png")).await;
+    browser.cdp("Network.clearBrowserCookies", json!({})).await;
+    browser.click("#public-root .sso-button").await;
+    browser.element("#login").await;
+    browser.type_into("#login", "erin@acme.test").await;
+    browser.click("#sign-in").await;
+    let page = browser
+        .wait_for(
+            "the approval",
+            "return document.getElementById('sso-message')?.textContent",
+        )
+        .await;
+    assert!(page.as_str().unwrap().contains("signed in now"), "{page}");
+    let done = waiting.wait().unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(done.success(), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("erin@acme.test")),
+        "{rest:?}"
+    );
+    browser.close().await;
 }
 
 on_both!(

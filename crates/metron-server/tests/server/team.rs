@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// The `metron-agent` binary of this workspace, built on first use (under `.ci/test.sh`, whose
 /// `cargo test --workspace` builds every binary, it is there already).
-fn agent_bin() -> PathBuf {
+pub(crate) fn agent_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
     if std::env::var_os("METRON_WORKSPACE_BINS").is_none() {
@@ -41,7 +41,7 @@ fn agent_bin() -> PathBuf {
 
 /// `metron-agent --data-dir DIR ARGS` without a display or a session bus: unknown samples
 /// (idle seconds), and the token in the agent's 0600 file.
-fn agent(dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn agent(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(agent_bin());
     command
         .arg("--data-dir")
@@ -91,7 +91,7 @@ fn smtp_sink() -> (std::process::Child, u16, Receiver<String>) {
     (sink, port, lines)
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
