@@ -33,6 +33,7 @@ pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod second_factor;
 pub mod timesheets;
 pub mod web;
 pub mod zones;

@@ -249,6 +249,7 @@ impl ServerClient {
             email: email.to_string(),
             password: password.to_string(),
             device_id: Some(device_id.to_string()),
+            second_factor: None,
         };
         match self.call(self.http.post(self.url("/api/v1/login")).json(&body)) {
             Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),

@@ -11,6 +11,7 @@ pub mod people;
 pub mod postgres;
 pub mod projects;
 pub mod reports;
+pub mod second_factor;
 pub mod sqlite;
 pub mod timesheets;
 
@@ -19,6 +20,7 @@ pub use own_data::OwnDataStore;
 pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use projects::{ProjectRow, ProjectStore, TaskRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
+pub use second_factor::{SecondFactorRow, SecondFactorStore};
 pub use timesheets::TimesheetStore;
 
 use async_trait::async_trait;
@@ -151,6 +153,7 @@ pub trait Database:
     + ReportStore
     + TimesheetStore
     + OwnDataStore
+    + SecondFactorStore
     + Send
     + Sync
     + 'static

@@ -61,6 +61,8 @@ pub const DELETED: &[(&str, &str)] = &[
     ("password_resets", "user_id"),
     ("invitations", "user_id"),
     ("project_members", "user_id"),
+    ("recovery_codes", "user_id"),
+    ("second_factors", "user_id"),
 ];
 
 /// Columns of other people's rows that name the person as who made or decided them: emptied,

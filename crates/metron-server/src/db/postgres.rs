@@ -209,3 +209,4 @@ super::accounts::account_store!(PgDb);
 super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
 super::own_data::own_data_store!(PgDb, sqlx::Postgres);
 super::projects::project_store!(PgDb, sqlx::Postgres);
+super::second_factor::second_factor_store!(PgDb, sqlx::Postgres);

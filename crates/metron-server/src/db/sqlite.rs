@@ -352,3 +352,4 @@ super::accounts::account_store!(SqliteDb);
 super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
 super::own_data::own_data_store!(SqliteDb, sqlx::Sqlite);
 super::projects::project_store!(SqliteDb, sqlx::Sqlite);
+super::second_factor::second_factor_store!(SqliteDb, sqlx::Sqlite);

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod requests;
 pub mod resets;
 pub mod rules;
+pub mod second_factor;
 pub mod sheets;
 pub mod stream;
 pub mod tasks;
@@ -110,4 +111,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(periods::routes())
         .merge(audit::routes())
         .merge(mydata::routes())
+        .merge(second_factor::routes())
 }
