@@ -34,6 +34,9 @@ pub struct SignInOptions {
     /// A PEM file of a private CA to trust besides the system's roots; kept with the account,
     /// so every later request of this data dir trusts it too.
     pub ca_cert: Option<PathBuf>,
+    /// The account's second factor (the authenticator's code or a recovery code), for an
+    /// account with two-factor codes on; asked for after [`ClientError::SecondFactorRequired`].
+    pub second_factor: Option<String>,
 }
 
 /// Signs in to `server` and remembers the account, the token and the task list. Nothing is
@@ -60,7 +63,12 @@ pub fn sign_in(
     let client = ServerClient::build(server, ca_cert.as_deref(), REQUEST_TIMEOUT)?;
     client.check_transport(options.insecure)?;
     let local = options.local;
-    let response = client.login(email, password, &store.device_id()?.to_string())?;
+    let response = client.login_with_code(
+        email,
+        password,
+        &store.device_id()?.to_string(),
+        options.second_factor.as_deref(),
+    )?;
     // Undelivered intervals belong to the account that tracked them: never hand them to another.
     if let Some(old) = account::owner_of_backlog(store)? {
         let same = old.user.id == response.user.id
