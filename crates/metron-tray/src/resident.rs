@@ -293,7 +293,14 @@ impl Resident {
                 email,
                 password,
                 insecure,
-            } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
+                second_factor,
+            } => Ok(json(&self.sign_in(
+                &server,
+                &email,
+                &password,
+                insecure,
+                second_factor,
+            )?)),
             Command::WorkLocally => Ok(json(&self.enter_local_mode()?)),
             Command::SignOut => {
                 let mut store = self.store();
@@ -449,6 +456,7 @@ impl Resident {
         email: &str,
         password: &str,
         insecure: bool,
+        second_factor: Option<String>,
     ) -> Result<AccountView, AppError> {
         if server.trim().is_empty() || email.trim().is_empty() || password.is_empty() {
             return Err(AppError::Input(
@@ -458,6 +466,7 @@ impl Resident {
         let mut store = self.store();
         let options = SignInOptions {
             insecure,
+            second_factor: second_factor.filter(|c| !c.trim().is_empty()),
             ..Default::default()
         };
         let done = delivery::sign_in(
