@@ -133,6 +133,28 @@ async fn enrolment_then_codes_sign_in_once_each_within_one_step(f: Fixture) {
     let (status, body) = f.try_login("ann@acme.test", "ann-password").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
+    // A begun enrolment waits ten minutes for its code, then must begin again.
+    super::audit_chain::raw(
+        &f.url(),
+        "UPDATE second_factors SET created_at = created_at - 601",
+    )
+    .await
+    .unwrap();
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/me/second-factor/confirm",
+            Some(&ann),
+            Some(json!({"code": code(&secret, now_step())})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::GONE, "expired: {body}");
+    super::audit_chain::raw(
+        &f.url(),
+        "UPDATE second_factors SET created_at = created_at + 601",
+    )
+    .await
+    .unwrap();
     let step = fresh_step().await;
     let (status, body) = f
         .call(
@@ -162,6 +184,14 @@ async fn enrolment_then_codes_sign_in_once_each_within_one_step(f: Fixture) {
         .call("POST", "/api/v1/me/second-factor/begin", Some(&ann), None)
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "on already: {again}");
+    // Only hashes of the recovery codes are stored (hex digests, never a dashed code).
+    let plain = super::audit_chain::raw(
+        &f.url(),
+        "UPDATE recovery_codes SET used_at = used_at WHERE code_hash LIKE '%-%' OR length(code_hash) <> 64",
+    )
+    .await
+    .unwrap();
+    assert_eq!(plain, 0);
     let (_, status_now) = f
         .call("GET", "/api/v1/me/second-factor", Some(&ann), None)
         .await;
@@ -581,6 +611,30 @@ async fn an_admin_turns_a_lost_phones_codes_off_and_the_roles_are_kept(f: Fixtur
     assert!(
         actions.iter().any(|a| a == "second_factor.reset"),
         "{actions:?}"
+    );
+    // The command line does the same (CLI parity), on either backend's database.
+    fresh_step().await;
+    enrol(&f, &cast.ann).await;
+    let said = super::processes::cli(
+        &f.url(),
+        &["user", "reset-second-factor", "--email", "ann@acme.test"],
+    );
+    assert!(said.contains("are off"), "{said}");
+    let (status, body) = f.try_login("ann@acme.test", "ann-password").await;
+    assert_eq!(status, StatusCode::OK, "codes off: {body}");
+    let said = super::processes::cli(
+        &f.url(),
+        &["user", "reset-second-factor", "--email", "ann@acme.test"],
+    );
+    assert!(said.contains("had no two-factor codes"), "{said}");
+    let resets = audit_actions(&f, &cast.boss)
+        .await
+        .into_iter()
+        .filter(|a| a == "second_factor.reset")
+        .count();
+    assert_eq!(
+        resets, 2,
+        "the command line's reset is audited, its no-op is not"
     );
     // The own routes: every role reaches its own, and only its own.
     for (who, token) in [
