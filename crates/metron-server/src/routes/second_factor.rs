@@ -120,6 +120,12 @@ async fn verify_own(
     user: &UserRow,
     code: &str,
 ) -> Result<(), ApiError> {
+    if code.len() > codes::MAX_SECOND_FACTOR_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "a code has at most {} bytes",
+            codes::MAX_SECOND_FACTOR_BYTES
+        )));
+    }
     let address = client_address(state, parts);
     let email = user.user.email.to_lowercase();
     state
@@ -213,6 +219,12 @@ pub async fn confirm(
     session: Session,
     JsonBody(body): JsonBody<SecondFactorCode>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
+    if body.code.len() > codes::MAX_SECOND_FACTOR_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "a code has at most {} bytes",
+            codes::MAX_SECOND_FACTOR_BYTES
+        )));
+    }
     let now = Utc::now().timestamp();
     let user = &session.user;
     let begun_after = now - codes::ENROLMENT_SECS;

@@ -133,6 +133,15 @@ async fn enrolment_then_codes_sign_in_once_each_within_one_step(f: Fixture) {
     let (status, body) = f.try_login("ann@acme.test", "ann-password").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
+    let (status, _) = f
+        .call(
+            "POST",
+            "/api/v1/me/second-factor/confirm",
+            Some(&ann),
+            Some(json!({"code": "1".repeat(65)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "bounded");
     // A begun enrolment waits ten minutes for its code, then must begin again.
     super::audit_chain::raw(
         &f.url(),
