@@ -44,6 +44,7 @@ pub async fn get_state(link: State<'_, Link>) -> Result<Value, WireError> {
 
 /// Signs in to a team server. Nothing is saved when the server refuses. `insecure`: the person
 /// confirmed plain http:// to another machine (asked after an `insecure_http` error).
+/// `second_factor`: the two-factor code, asked after a `second_factor_required` error.
 #[tauri::command]
 pub async fn sign_in(
     link: State<'_, Link>,
@@ -51,6 +52,7 @@ pub async fn sign_in(
     email: String,
     password: String,
     insecure: Option<bool>,
+    second_factor: Option<String>,
 ) -> Result<Value, WireError> {
     forward(
         link,
@@ -59,6 +61,7 @@ pub async fn sign_in(
             email,
             password,
             insecure: insecure.unwrap_or(false),
+            second_factor,
         },
     )
     .await

@@ -589,13 +589,22 @@ function wire() {
     submit.disabled = true;
     submit.textContent = t("signing_in");
     try {
-      await invoke("sign_in", { server: $("signin-server").value, email: $("signin-email").value, password: $("signin-password").value, insecure });
+      // The code field shows once the server asked for the account's two-factor code.
+      const secondFactor = $("signin-code-field").hidden ? null : $("signin-code").value.trim() || null;
+      await invoke("sign_in", { server: $("signin-server").value, email: $("signin-email").value, password: $("signin-password").value, insecure, secondFactor });
       $("signin-password").value = "";
+      $("signin-code").value = "";
+      $("signin-code-field").hidden = true;
       showSignIn = false;
     } catch (e) {
       err.textContent = errorText(e);
       err.hidden = false;
       $("signin-insecure").hidden = !(e && e.code === "insecure_http");
+      if (e && (e.code === "second_factor_required" || e.code === "second_factor_invalid")) {
+        $("signin-code-field").hidden = false;
+        $("signin-code").value = "";
+        $("signin-code").focus();
+      }
     } finally {
       submit.disabled = false;
       submit.textContent = t("sign_in");

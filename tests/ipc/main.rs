@@ -8,6 +8,10 @@
 //! run under Wine.
 #![cfg(not(windows))]
 
+#[allow(dead_code)]
+#[path = "../../crates/metron-agent/tests/agent/server.rs"]
+mod server;
+
 use metron_agent::sensors::fake::{ScriptedActivity, ScriptedWindow};
 use metron_agent::sensors::Sensors;
 use metron_core::EngineConfig;
@@ -419,4 +423,114 @@ fn the_transparency_notice_is_read_and_acknowledged_through_the_commands() {
     let again = app.invoke("get_transparency_notice", json!({})).unwrap();
     assert_eq!(again["acknowledged_at"], acked["acknowledged_at"]);
     assert_eq!(again["version"], notice["version"]);
+}
+
+/// The code an authenticator app shows for `secret` (base32) during time step `step`.
+fn totp_code(secret: &str, step: i64) -> String {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(u64::try_from(step * 30).unwrap())
+        .to_string()
+}
+
+/// An account with two-factor codes (issue 29): the window's sign-in is answered
+/// `second_factor_required` (the window then shows its code field), a wrong code
+/// `second_factor_invalid`, and the app's current code signs in; nothing is saved before.
+#[test]
+fn a_sign_in_with_two_factor_codes_asks_for_the_code_then_takes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite");
+    server::server_cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@example.com",
+            "--name",
+            "Ann",
+            "--password",
+            "correct horse battery",
+        ],
+    );
+    let server = server::ServerProc::start(&db, "127.0.0.1:0");
+    let base = server.base();
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, token: Option<&str>, body: Value| -> Value {
+        let mut request = http.post(format!("{base}{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().unwrap()
+    };
+    let token = post(
+        "/api/v1/login",
+        None,
+        json!({"email": "ann@example.com", "password": "correct horse battery"}),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret = post("/api/v1/me/second-factor/begin", Some(&token), Value::Null)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    while 30
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            % 30
+        < 12
+    {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let step = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 30,
+    )
+    .unwrap();
+    post(
+        "/api/v1/me/second-factor/confirm",
+        Some(&token),
+        json!({"code": totp_code(&secret, step)}),
+    );
+
+    let app = App::start(|_| {});
+    let local = app.wait_state("local mode", |s| s["account"]["local"] == true);
+    let body =
+        json!({"server": base, "email": "ann@example.com", "password": "correct horse battery"});
+    let err = app.invoke("sign_in", body.clone()).unwrap_err();
+    assert_eq!(err["code"], "second_factor_required", "{err}");
+    let wrong = if totp_code(&secret, step + 1) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut with_code = body.clone();
+    with_code["secondFactor"] = json!(wrong);
+    let err = app.invoke("sign_in", with_code.clone()).unwrap_err();
+    assert_eq!(err["code"], "second_factor_invalid", "{err}");
+    assert_eq!(
+        app.invoke("get_state", json!({})).unwrap()["account"],
+        local["account"],
+        "nothing saved"
+    );
+    with_code["secondFactor"] = json!(totp_code(&secret, step + 1));
+    let signed = app.invoke("sign_in", with_code).unwrap();
+    assert_eq!(signed["email"], "ann@example.com", "{signed}");
+    app.wait_state("signed in to the team server", |s| {
+        s["account"]["local"] == false && s["account"]["email"] == "ann@example.com"
+    });
 }

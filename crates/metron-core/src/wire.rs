@@ -19,7 +19,24 @@ pub struct LoginRequest {
     /// so a device never keeps two live tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
+    /// The second factor of a person who turned two-factor codes on: the 6-digit code their
+    /// authenticator shows, or one of their recovery codes. Absent, such a person's sign-in
+    /// answers 401 with an error starting [`SECOND_FACTOR_REQUIRED`], and the client asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub second_factor: Option<String>,
 }
+
+/// How a 401's error begins when the password was right but the person's second factor is
+/// needed: the client asks for the code and signs in again with `second_factor`.
+pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
+/// How a 401's error begins when the second factor given was wrong, out of its window or
+/// already used.
+pub const SECOND_FACTOR_INVALID: &str = "second_factor_invalid";
+/// How a 403's error begins when the organization requires two-factor codes of a person who
+/// has not set them up: a device's sign-in is refused, and the page's session may only set
+/// them up.
+pub const SECOND_FACTOR_SETUP_REQUIRED: &str = "second_factor_setup_required";
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

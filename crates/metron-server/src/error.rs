@@ -18,6 +18,12 @@ pub enum ApiError {
     SessionExpired,
     #[error("wrong email or password")]
     BadCredentials,
+    /// The password was right; the person's second factor is needed (the client asks).
+    #[error("second_factor_required: enter the 6-digit code of your authenticator app, or a recovery code")]
+    SecondFactorRequired,
+    /// The second factor given is wrong, outside its window, or already used.
+    #[error("second_factor_invalid: that code is wrong, expired or already used")]
+    SecondFactorInvalid,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -124,9 +130,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::SessionExpired | ApiError::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthorized
+            | ApiError::SessionExpired
+            | ApiError::BadCredentials
+            | ApiError::SecondFactorRequired
+            | ApiError::SecondFactorInvalid => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

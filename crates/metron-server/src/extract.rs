@@ -1,7 +1,7 @@
 //! The request extractors every handler uses, so a bad request is answered alike everywhere.
 //!
 //! The caller: [`AuthUser`], from the bearer token (`crate::auth::session`), 401 without a
-//! live one.
+//! live one; [`Session`] also lets in a token that may only set up two-factor codes.
 //!
 //! The JSON body: axum's own answers malformed bodies in text/plain and insists on a
 //! content type; the spec wants `{"error": ..}` with 400 for anything not JSON of the right
@@ -89,13 +89,45 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
     }
 }
 
-/// The signed-in caller, and the hash of the token they used.
+/// The signed-in caller, and the hash of the token they used. A token that may only set up
+/// two-factor codes ([`Session`]) is refused: 403 with an error starting
+/// `second_factor_setup_required`.
 pub struct AuthUser {
     pub user: UserRow,
     pub token_hash: String,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if session.enrol_only {
+            return Err(ApiError::Forbidden(format!(
+                "{}: your organization requires two-factor codes; set them up first",
+                metron_core::wire::SECOND_FACTOR_SETUP_REQUIRED
+            )));
+        }
+        Ok(AuthUser {
+            user: session.user,
+            token_hash: session.token_hash,
+        })
+    }
+}
+
+/// Any live session, including one given to a person the organization requires to have
+/// two-factor codes before they set them up (`enrol_only`): what signing out, `/me` and the
+/// person's own two-factor routes take. Every other route takes [`AuthUser`].
+pub struct Session {
+    pub user: UserRow,
+    pub token_hash: String,
+    pub enrol_only: bool,
+}
+
+impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -133,9 +165,10 @@ impl FromRequestParts<AppState> for AuthUser {
         };
         // The lifetimes run out while an entry is cached too.
         session::judge_token(&row, now, &state.limits).map_err(refusal)?;
-        Ok(AuthUser {
+        Ok(Session {
             user: row.user,
             token_hash: hash,
+            enrol_only: row.enrol_only,
         })
     }
 }

@@ -33,6 +33,7 @@ pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod second_factor;
 pub mod sso;
 pub mod timesheets;
 pub mod web;

@@ -124,6 +124,9 @@ enum OrgCommand {
         /// Days of detail kept (at most the server's retention_days), or "server"
         #[arg(long)]
         retention_days: Option<String>,
+        /// Who must sign in with two-factor codes: off, admins or everyone
+        #[arg(long, value_parser = ["off", "admins", "everyone"])]
+        require_second_factor: Option<String>,
     },
     /// Replace the timesheet policy with a JSON object (as PUT /api/v1/timesheets/policy)
     Policy {
@@ -216,6 +219,12 @@ enum UserCommand {
     },
     /// Set a new password (read from METRON_PASSWORD or the first line of standard input); their tokens are revoked
     Passwd {
+        #[arg(long)]
+        email: String,
+    },
+    /// Turn a person's two-factor codes off (a lost phone): they sign in with their password
+    /// and, where the organization requires codes, set them up again
+    ResetSecondFactor {
         #[arg(long)]
         email: String,
     },
@@ -414,6 +423,7 @@ async fn org_command(state: &AppState, command: OrgCommand) -> anyhow::Result<()
             managers_see_detail,
             url_policy,
             retention_days,
+            require_second_factor,
         } => {
             let id = org_id(state, &org).await?;
             let mut change = serde_json::Map::new();
@@ -431,6 +441,9 @@ async fn org_command(state: &AppState, command: OrgCommand) -> anyhow::Result<()
             }
             if let Some(v) = url_policy {
                 put("url_policy", v.into());
+            }
+            if let Some(v) = require_second_factor {
+                put("require_second_factor", v.into());
             }
             match retention_days.as_deref() {
                 None => {}
@@ -601,6 +614,16 @@ async fn main() -> anyhow::Result<()> {
             };
             accounts::set_password(&state, &user, &password).await?;
             println!("the password of {email} is changed; their tokens are revoked");
+        }
+        Command::User {
+            command: UserCommand::ResetSecondFactor { email },
+        } => {
+            let user = accounts::find(&state, &email).await?;
+            if metron_server::routes::second_factor::reset(&state, None, &user).await? {
+                println!("the two-factor codes of {email} are off");
+            } else {
+                println!("{email} had no two-factor codes");
+            }
         }
         Command::User {
             command: UserCommand::RevokeTokens { email },

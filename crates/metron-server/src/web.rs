@@ -20,6 +20,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("/i18n.js", JS, include_str!("../web/i18n.js")),
     ("/settings.js", JS, include_str!("../web/settings.js")),
     ("/mydata.js", JS, include_str!("../web/mydata.js")),
+    ("/account.js", JS, include_str!("../web/account.js")),
     ("/people.js", JS, include_str!("../web/people.js")),
     ("/projects.js", JS, include_str!("../web/projects.js")),
     ("/sso.js", JS, include_str!("../web/sso.js")),

@@ -28,6 +28,7 @@ const state = {
   // device id -> the device as GET /api/v1/devices lists it.
   devices: new Map(),
   seq: 0, // guards against an older answer landing after a newer request
+  setupOnly: false, // this session may only set up two-factor codes (the Account page)
 };
 
 // ---------- formatting ----------
@@ -121,6 +122,8 @@ function activityColour(node, percent) {
 
 // ---------- API ----------
 
+const SIGN_IN_PATHS = ["/api/v1/login", "/api/v1/password-reset"];
+
 class ApiError extends Error {
   constructor(status, message) {
     super(message);
@@ -146,7 +149,9 @@ async function api(path, { method = "GET", body, raw = false } = {}) {
     } catch {
       /* not JSON: keep the status line */
     }
-    if (response.status === 401 && path !== "/api/v1/login") signOut("Your session has ended. Please sign in again.");
+    // A sign-in (by password or a reset link) answers 401 for a wrong password or a needed
+    // second factor: no session ended there.
+    if (response.status === 401 && !SIGN_IN_PATHS.includes(path)) signOut("Your session has ended. Please sign in again.");
     throw new ApiError(response.status, message);
   }
   return raw ? response : response.json();
@@ -161,10 +166,41 @@ function describe(err, what) {
 
 // ---------- sign in / out ----------
 
+/** The sign-in form's code field (two-factor codes), in the page's language. */
+const codeStrings = translator({
+  en: {
+    code: "Code from your authenticator app",
+    hint: "Or one of your recovery codes.",
+    asked: "Enter the 6-digit code your authenticator app shows.",
+    wrong: "That code is wrong, expired or already used. Enter the current one.",
+  },
+  ru: {
+    code: "Код из приложения-аутентификатора",
+    hint: "Или один из резервных кодов.",
+    asked: "Введите 6-значный код, который показывает приложение-аутентификатор.",
+    wrong: "Код неверный, устарел или уже использован. Введите текущий.",
+  },
+});
+
+/** Shows the code field (the server asked for the second factor), with `message` above the button. */
+function askForCode(message, wrong) {
+  $("code-label").textContent = codeStrings("code");
+  $("code-hint").textContent = codeStrings("hint");
+  show($("signin-code"), true);
+  const error = $("signin-error");
+  error.textContent = message;
+  // Asked, not refused: the prompt reads as text; a wrong code as an error.
+  error.classList.toggle("ask", !wrong);
+  show(error, true);
+  $("code").value = "";
+  $("code").focus();
+}
+
 async function signIn(event) {
   event.preventDefault();
   const email = $("email").value.trim();
   const password = $("password").value;
+  const code = $("signin-code").hidden ? "" : $("code").value.trim();
   const error = $("signin-error");
   if (!email || !password) {
     error.textContent = "Enter your email and password.";
@@ -174,12 +210,28 @@ async function signIn(event) {
   $("signin-button").disabled = true;
   show(error, false);
   try {
-    const answer = await api("/api/v1/login", { method: "POST", body: { email, password } });
+    const body = { email, password };
+    if (code) body.second_factor = code;
+    const answer = await api("/api/v1/login", { method: "POST", body });
     state.token = answer.token;
     sessionStorage.setItem(TOKEN_KEY, answer.token);
     $("password").value = "";
+    $("code").value = "";
+    show($("signin-code"), false);
+    error.classList.remove("ask");
     await enter(answer.user);
   } catch (err) {
+    // The password was right and the person has two-factor codes: ask for one (distinguished by
+    // the error's first word, see metron_core::wire::SECOND_FACTOR_REQUIRED).
+    if (err.status === 401 && err.message.startsWith("second_factor_required")) {
+      askForCode(codeStrings("asked"));
+      return;
+    }
+    if (err.status === 401 && err.message.startsWith("second_factor_invalid")) {
+      askForCode(codeStrings("wrong"), true);
+      return;
+    }
+    error.classList.remove("ask");
     error.textContent = err.status === 401 ? "Wrong email or password." : err.message;
     show(error, true);
   } finally {
@@ -208,6 +260,9 @@ function signOut(message) {
   show($("signin"), true);
   // The organization's identity providers, if the server has any.
   ssoButtons($("sso"), { api, el, show });
+  show($("signin-code"), false);
+  $("signin-error").classList.remove("ask");
+  state.setupOnly = false;
   const error = $("signin-error");
   error.textContent = message || "";
   show(error, Boolean(message));
@@ -226,15 +281,27 @@ async function enter(user) {
   await route();
 }
 
-/** Admin, manager (someone to review) or member: what the navigation offers. */
+/** Admin, manager (someone to review) or member: what the navigation offers. Also notes a
+ * session that may only set up two-factor codes (the organization requires them). */
 async function roleOf(user) {
-  if (user.role) return user.role;
+  if (user.role) {
+    state.setupOnly = Boolean(user.second_factor_setup_required);
+    return user.role;
+  }
   // A sign-in's answer carries no role: GET /api/v1/me says it.
   try {
-    return (await api("/api/v1/me")).role || (user.admin ? "admin" : "member");
+    const me = await api("/api/v1/me");
+    state.setupOnly = Boolean(me.second_factor_setup_required);
+    state.me.second_factor_setup_required = state.setupOnly;
+    return me.role || (user.admin ? "admin" : "member");
   } catch {
     return user.admin ? "admin" : "member";
   }
+}
+
+/** The sections this session may open: a set-up-only session has the Account page alone. */
+function openPages() {
+  return PAGES.filter((p) => (state.setupOnly ? p.name === "account" : p.visible(state)));
 }
 
 // ---------- navigation: the hash keeps the view across reloads (#date=2026-11-23&user=ID) ----------
@@ -242,7 +309,7 @@ async function roleOf(user) {
 function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   const page = params.get("page");
-  state.page = PAGES.some((p) => p.name === page && p.visible(state)) ? page : "reports";
+  state.page = openPages().some((p) => p.name === page) ? page : state.setupOnly ? "account" : "reports";
   const date = params.get("date");
   state.date = date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : state.date || today();
   state.userId = params.get("user") || null;
@@ -275,8 +342,8 @@ function renderNav() {
     el("a", { href: hash, class: state.page === name ? "active" : null, "aria-current": state.page === name ? "page" : null, text: label });
   const reportsHash = `#${new URLSearchParams({ date: state.date || today() })}`;
   nav.replaceChildren(
-    link("reports", shell("reports"), reportsHash),
-    ...PAGES.filter((p) => p.visible(state)).map((p) => link(p.name, p.label[currentLang()] || p.label.en, `#page=${p.name}`)),
+    state.setupOnly ? "" : link("reports", shell("reports"), reportsHash),
+    ...openPages().map((p) => link(p.name, p.label[currentLang()] || p.label.en, `#page=${p.name}`)),
   );
   $("signout").textContent = shell("signout");
   $("lang").setAttribute("aria-label", shell("language"));

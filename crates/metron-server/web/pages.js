@@ -35,9 +35,10 @@ import { page as projects } from "./projects.js";
 import { page as settings } from "./settings.js";
 import { page as mydata } from "./mydata.js";
 import { publicPages as ssoPages } from "./sso.js";
+import { page as account } from "./account.js";
 
 /** The signed-in sections, in the navigation's order (the reports come first, from app.js). */
-export const PAGES = [people, projects, settings, mydata];
+export const PAGES = [people, projects, settings, mydata, account];
 
 /** The pages reached by a link before sign-in. */
 export const PUBLIC_PAGES = [...peopleLinks, ...ssoPages];

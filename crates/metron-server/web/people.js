@@ -170,6 +170,8 @@ const PUBLIC_STRINGS = {
     mismatch: "The two passwords differ.",
     join: "Join",
     set: "Set the password",
+    code: "Code from your authenticator app",
+    codeAsked: "Your account has two-factor codes: enter the app's current code, or a recovery code.",
   },
   ru: {
     inviteTitle: "Присоединяйтесь к команде в Metron",
@@ -182,6 +184,8 @@ const PUBLIC_STRINGS = {
     mismatch: "Пароли не совпадают.",
     join: "Присоединиться",
     set: "Сохранить пароль",
+    code: "Код из приложения-аутентификатора",
+    codeAsked: "У вашего аккаунта включены двухфакторные коды: введите текущий код из приложения или резервный код.",
   },
 };
 
@@ -672,6 +676,10 @@ function linkForm(ctx, value, { title, hint, withName, button, path }) {
   const password = el("input", { id: "link-password", name: "password", type: "password", minlength: 8, maxlength: 1024, required: true, autocomplete: "new-password" });
   const again = el("input", { id: "link-again", name: "again", type: "password", minlength: 8, maxlength: 1024, required: true, autocomplete: "new-password" });
   fields.push(el("label", { for: "link-password", text: t("password") }), password, el("label", { for: "link-again", text: t("again") }), again);
+  // A reset link does not pass two-factor codes: the server asks for one (401), then this shows.
+  const code = el("input", { id: "link-code", name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 64 });
+  const codeField = el("div", { class: "signin-code", hidden: true }, el("label", { for: "link-code", text: t("code") }), code);
+  fields.push(codeField);
   const error = el("p", { id: "link-error", class: "error", role: "alert", hidden: true });
   const submit = el("button", { type: "submit", class: "primary", text: t(button) });
   const form = stack(el("form", { id: "link-form", novalidate: true }, el("div", { class: "brand" }, el("span", { class: "logo", "aria-hidden": "true" }), "Metron"), el("h1", { text: t(title) }), el("p", { class: "muted", text: t(hint) }), ...fields, error, submit));
@@ -687,10 +695,16 @@ function linkForm(ctx, value, { title, hint, withName, button, path }) {
     try {
       const body = { token: value, password: password.value };
       if (withName) body.name = name.value.trim();
+      if (!codeField.hidden && code.value.trim()) body.second_factor = code.value.trim();
       const answer = await ctx.api(path, { method: "POST", body });
       await ctx.signedIn(answer);
     } catch (err) {
-      error.textContent = err.message;
+      if (err.status === 401 && err.message.startsWith("second_factor_")) {
+        ctx.show(codeField, true);
+        code.value = "";
+        code.focus();
+      }
+      error.textContent = err.status === 401 && err.message.startsWith("second_factor_required") ? t("codeAsked") : err.message;
       ctx.show(error, true);
       submit.disabled = false;
     }

@@ -23,6 +23,11 @@ const STRINGS = {
     urlHint: "What the server keeps of each page address, whatever a desktop app sends.",
     retention: "Keep detail for (days)",
     retentionHint: "After this, days are kept as totals only. Empty: the server's default ({days} days).",
+    secondFactor: "Two-factor codes required of",
+    sfOff: "Nobody",
+    sfAdmins: "Admins",
+    sfEveryone: "Everyone",
+    secondFactorHint: "They sign in with a code from an authenticator app too; devices of people without codes are refused until they set them up on this page (Account). Set up your own first.",
     policy: "Timesheets",
     manual: "Manual time",
     moves: "Moving time to another task",
@@ -95,6 +100,11 @@ const STRINGS = {
     urlHint: "Что сервер сохраняет из адреса страницы, что бы ни прислало приложение.",
     retention: "Хранить подробности (дней)",
     retentionHint: "Потом от дня остаются только итоги. Пусто: как на сервере ({days} дней).",
+    secondFactor: "Двухфакторные коды обязательны для",
+    sfOff: "Никого",
+    sfAdmins: "Администраторов",
+    sfEveryone: "Всех",
+    secondFactorHint: "Они входят ещё и с кодом из приложения-аутентификатора; устройства тех, у кого кодов нет, не войдут, пока коды не настроены на этой странице (Аккаунт). Сначала настройте свои.",
     policy: "Табели",
     manual: "Ручное время",
     moves: "Перенос времени на другую задачу",
@@ -262,6 +272,7 @@ function orgCard(ctx, t, org) {
       row(ctx, t("detail"), detail, t("detailHint")),
       row(ctx, t("urlPolicy"), select(ctx, "url_policy", org.url_policy, [["full", t("urlFull")], ["host_only", t("urlHost")], ["drop", t("urlDrop")]]), t("urlHint")),
       row(ctx, t("retention"), retention, t("retentionHint", { days: org.server_retention_days })),
+      row(ctx, t("secondFactor"), select(ctx, "require_second_factor", org.require_second_factor, [["off", t("sfOff")], ["admins", t("sfAdmins")], ["everyone", t("sfEveryone")]]), t("secondFactorHint")),
     ],
     save: async (form) => {
       const days = value(form, "retention_days").trim();
@@ -273,6 +284,7 @@ function orgCard(ctx, t, org) {
           managers_see_detail: form.elements.namedItem("managers_see_detail").checked,
           url_policy: value(form, "url_policy"),
           retention_days: days === "" ? null : Number.parseInt(days, 10),
+          require_second_factor: value(form, "require_second_factor"),
         },
       });
       document.getElementById("settings-subtitle").textContent = t("subtitle", { org: saved.name });

@@ -34,6 +34,14 @@ impl AppError {
         match self {
             AppError::Agent(AgentError::Server(e)) => match e {
                 ClientError::BadCredentials => "bad_credentials",
+                // The window shows its code field and signs in again with the code.
+                ClientError::SecondFactorRequired => "second_factor_required",
+                ClientError::SecondFactorInvalid => "second_factor_invalid",
+                ClientError::Refused { message, .. }
+                    if message.starts_with(metron_core::wire::SECOND_FACTOR_SETUP_REQUIRED) =>
+                {
+                    "second_factor_setup"
+                }
                 ClientError::BadUrl(_) => "bad_url",
                 ClientError::Connect { .. }
                 | ClientError::Timeout { .. }
@@ -112,6 +120,12 @@ mod tests {
                 pid: Some(1),
             },
             AgentError::Server(ClientError::Unauthorized),
+            AgentError::Server(ClientError::SecondFactorRequired),
+            AgentError::Server(ClientError::SecondFactorInvalid),
+            AgentError::Server(ClientError::Refused {
+                status: 403,
+                message: "second_factor_setup_required: set them up on the web page first".into(),
+            }),
         ];
         let mut codes = std::collections::HashSet::new();
         for e in errors {
@@ -126,7 +140,7 @@ mod tests {
         }
         assert_eq!(
             codes.len(),
-            6,
+            9,
             "NoToken and an expired session read alike: signed out"
         );
     }

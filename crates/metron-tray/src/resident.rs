@@ -301,7 +301,14 @@ impl Resident {
                 email,
                 password,
                 insecure,
-            } => Ok(json(&self.sign_in(&server, &email, &password, insecure)?)),
+                second_factor,
+            } => Ok(json(&self.sign_in(
+                &server,
+                &email,
+                &password,
+                insecure,
+                second_factor,
+            )?)),
             Command::SsoProviders { server } => {
                 if server.trim().is_empty() {
                     return Ok(Value::Array(Vec::new()));
@@ -482,6 +489,7 @@ impl Resident {
         email: &str,
         password: &str,
         insecure: bool,
+        second_factor: Option<String>,
     ) -> Result<AccountView, AppError> {
         if server.trim().is_empty() || email.trim().is_empty() || password.is_empty() {
             return Err(AppError::Input(
@@ -491,6 +499,7 @@ impl Resident {
         let mut store = self.store();
         let options = SignInOptions {
             insecure,
+            second_factor: second_factor.filter(|c| !c.trim().is_empty()),
             ..Default::default()
         };
         let done = delivery::sign_in(

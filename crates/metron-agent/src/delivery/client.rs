@@ -17,7 +17,8 @@ use metron_core::timesheet::Status;
 use metron_core::wire::{
     ActiveDevice, ClientVersion, CorrectionView, DeviceAuthorization, DeviceAuthorizationRequest,
     DeviceTokenRequest, ErrorBody, IngestResponse, LoginRequest, LoginResponse, ManualEntryView,
-    NewTask, SsoProvider, SsoTokenRequest, Task, User,
+    NewTask, SsoProvider, SsoTokenRequest, Task, User, SECOND_FACTOR_INVALID,
+    SECOND_FACTOR_REQUIRED,
 };
 use metron_core::Interval;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -113,6 +114,12 @@ pub enum ClientError {
     Server { status: u16, message: String },
     #[error("the server refused the email or password")]
     BadCredentials,
+    /// The password was right; the account has two-factor codes on and none was given.
+    #[error("this account has two-factor codes: give the code your authenticator app shows (or a recovery code)")]
+    SecondFactorRequired,
+    /// The code given was wrong, out of its window or already used.
+    #[error("the server refused the two-factor code: it is wrong, expired or already used")]
+    SecondFactorInvalid,
     #[error("signed out: your session expired (the server answered HTTP 401); sign in again as the same account and the intervals kept here are delivered")]
     Unauthorized,
     #[error(
@@ -246,15 +253,39 @@ impl ServerClient {
         password: &str,
         device_id: &str,
     ) -> Result<LoginResponse, ClientError> {
+        self.login_with_code(email, password, device_id, None)
+    }
+
+    /// [`Self::login`] with the account's second factor (a code or a recovery code), when it
+    /// has two-factor codes on: without one the server answers [`ClientError::SecondFactorRequired`].
+    pub fn login_with_code(
+        &self,
+        email: &str,
+        password: &str,
+        device_id: &str,
+        second_factor: Option<&str>,
+    ) -> Result<LoginResponse, ClientError> {
         let body = LoginRequest {
             email: email.to_string(),
             password: password.to_string(),
             device_id: Some(device_id.to_string()),
+            second_factor: second_factor.map(str::to_string),
         };
-        match self.call(self.http.post(self.url("/api/v1/login")).json(&body)) {
-            Err(ClientError::Unauthorized) => Err(ClientError::BadCredentials),
-            other => other,
+        let answer = self.exchange(self.http.post(self.url("/api/v1/login")).json(&body))?;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            // Which 401: the error's first word says (metron_core::wire::SECOND_FACTOR_*).
+            let error = serde_json::from_slice::<ErrorBody>(&answer.body)
+                .map(|e| e.error)
+                .unwrap_or_default();
+            return Err(if error.starts_with(SECOND_FACTOR_REQUIRED) {
+                ClientError::SecondFactorRequired
+            } else if error.starts_with(SECOND_FACTOR_INVALID) {
+                ClientError::SecondFactorInvalid
+            } else {
+                ClientError::BadCredentials
+            });
         }
+        answer.read()
     }
 
     /// `GET /api/v1/sso/providers`: the identity providers people can sign in with (none

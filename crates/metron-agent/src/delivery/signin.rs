@@ -34,6 +34,9 @@ pub struct SignInOptions {
     /// A PEM file of a private CA to trust besides the system's roots; kept with the account,
     /// so every later request of this data dir trusts it too.
     pub ca_cert: Option<PathBuf>,
+    /// The account's second factor (the authenticator's code or a recovery code), for an
+    /// account with two-factor codes on; asked for after [`ClientError::SecondFactorRequired`].
+    pub second_factor: Option<String>,
 }
 
 /// Signs in to `server` and remembers the account, the token and the task list. Nothing is
@@ -48,9 +51,12 @@ pub fn sign_in(
     options: &SignInOptions,
 ) -> Result<SignedIn, AgentError> {
     let server = connect(server, options)?;
-    let response = server
-        .client
-        .login(email, password, &store.device_id()?.to_string())?;
+    let response = server.client.login_with_code(
+        email,
+        password,
+        &store.device_id()?.to_string(),
+        options.second_factor.as_deref(),
+    )?;
     complete(store, data_dir, &server, response)
 }
 

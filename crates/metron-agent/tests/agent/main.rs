@@ -19,6 +19,7 @@ mod org_policy;
 mod presence;
 mod proxy;
 mod replay;
+mod second_factor;
 #[cfg(target_os = "linux")]
 mod sensors_wayland;
 #[cfg(target_os = "linux")]

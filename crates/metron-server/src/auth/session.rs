@@ -139,6 +139,7 @@ mod tests {
             },
             created_at,
             last_used_at,
+            enrol_only: false,
         }
     }
 

@@ -17,6 +17,9 @@ pub struct TokenRow {
     pub user: UserRow,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Given to a person the organization requires to have two-factor codes before they set
+    /// them up: it may only set them up (`crate::extract::Session`).
+    pub enrol_only: bool,
 }
 
 /// Who may create tasks in an organization.
@@ -57,6 +60,8 @@ pub struct OrgSettingsRow {
     pub url_policy: UrlPolicy,
     /// Days of raw detail kept; `None`: the server's `retention_days`.
     pub retention_days: Option<u32>,
+    /// Who must have two-factor codes.
+    pub require_second_factor: crate::second_factor::Requirement,
 }
 
 /// How a URL policy is stored.
@@ -102,6 +107,7 @@ pub trait AccountStore: Send + Sync {
         user_id: &str,
         device_id: Option<&str>,
         now: i64,
+        enrol_only: bool,
     ) -> Result<(), DbError>;
     /// A token that is not revoked, with its user (disabled or not).
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError>;
@@ -277,15 +283,17 @@ macro_rules! account_store {
                     user_id: &str,
                     device_id: Option<&str>,
                     now: i64,
+                    enrol_only: bool,
                 ) -> Result<(), DbError> {
                     sqlx::query(
                         "INSERT INTO tokens (token_hash, user_id, device_id, created_at,
-                                 last_used_at) VALUES ($1, $2, $3, $4, $4)",
+                                 last_used_at, enrol_only) VALUES ($1, $2, $3, $4, $4, $5)",
                     )
                     .bind(token_hash)
                     .bind(user_id)
                     .bind(device_id)
                     .bind(now)
+                    .bind(i32::from(enrol_only))
                     .execute(&self.pool)
                     .await
                     .map(drop)
@@ -295,7 +303,7 @@ macro_rules! account_store {
                 async fn token(&self, token_hash: &str) -> Result<Option<TokenRow>, DbError> {
                     let row = sqlx::query(
                         "SELECT u.id, u.email, u.name, u.admin, u.disabled, u.org_id, t.created_at,
-                         t.last_used_at
+                         t.last_used_at, t.enrol_only
                          FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND
                          t.revoked_at IS NULL",
                     )
@@ -307,6 +315,7 @@ macro_rules! account_store {
                         user: user_row(&r),
                         created_at: sqlx::Row::get(&r, "created_at"),
                         last_used_at: sqlx::Row::get(&r, "last_used_at"),
+                        enrol_only: sqlx::Row::get::<i32, _>(&r, "enrol_only") != 0,
                     }))
                 }
 
@@ -420,20 +429,23 @@ macro_rules! account_store {
                     &self,
                     org_id: &str,
                 ) -> Result<Option<OrgSettingsRow>, DbError> {
-                    let row: Option<(String, String, i32, String, Option<i32>)> = sqlx::query_as(
+                    let row: Option<(String, String, i32, String, Option<i32>, String)> =
+                        sqlx::query_as(
                         "SELECT name, task_creation, managers_see_detail, url_policy,
-                         retention_days FROM organizations WHERE id = $1",
+                         retention_days, require_second_factor FROM organizations WHERE id = $1",
                     )
                     .bind(org_id)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(classify)?;
-                    Ok(row.map(|(name, tasks, detail, urls, days)| OrgSettingsRow {
+                    Ok(row.map(|(name, tasks, detail, urls, days, second)| OrgSettingsRow {
                         name,
                         task_creation: TaskCreation::from_stored(&tasks),
                         managers_see_detail: detail == 1,
                         url_policy: url_policy_from(&urls),
                         retention_days: days.and_then(|d| u32::try_from(d).ok()),
+                        require_second_factor:
+                            $crate::second_factor::Requirement::from_stored(&second),
                     }))
                 }
 
@@ -446,8 +458,8 @@ macro_rules! account_store {
                     let mut tx = self.pool.begin().await.map_err(classify)?;
                     sqlx::query(
                         "UPDATE organizations SET name = $2, task_creation = $3,
-                         managers_see_detail = $4, url_policy = $5, retention_days = $6
-                         WHERE id = $1",
+                         managers_see_detail = $4, url_policy = $5, retention_days = $6,
+                         require_second_factor = $7 WHERE id = $1",
                     )
                     .bind(org_id)
                     .bind(&s.name)
@@ -455,6 +467,7 @@ macro_rules! account_store {
                     .bind(i32::from(s.managers_see_detail))
                     .bind(url_policy_text(s.url_policy))
                     .bind(s.retention_days.and_then(|d| i32::try_from(d).ok()))
+                    .bind(s.require_second_factor.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| match classify(e) {

@@ -48,6 +48,7 @@ embed_both!(
     "0014_projects.sql",
     "0015_own_data.sql",
     "0016_org_settings.sql",
+    "0017_second_factor.sql",
     "0018_sso.sql",
 );
 

@@ -11,6 +11,7 @@ pub mod people;
 pub mod postgres;
 pub mod projects;
 pub mod reports;
+pub mod second_factor;
 pub mod sqlite;
 pub mod sso;
 pub mod timesheets;
@@ -20,6 +21,7 @@ pub use own_data::OwnDataStore;
 pub use people::{InvitationRow, LinkState, NewPerson, PeopleStore, ResetRow};
 pub use projects::{ProjectRow, ProjectStore, TaskRow};
 pub use reports::{DeviceRow, ReportStore, StoredRule};
+pub use second_factor::{SecondFactorRow, SecondFactorStore};
 pub use sso::{CodeRow, DeviceCodeRow, PendingLogin, ProviderRow, SsoPerson, SsoStore};
 pub use timesheets::TimesheetStore;
 
@@ -154,6 +156,7 @@ pub trait Database:
     + ReportStore
     + TimesheetStore
     + OwnDataStore
+    + SecondFactorStore
     + Send
     + Sync
     + 'static

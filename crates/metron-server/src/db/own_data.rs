@@ -64,6 +64,8 @@ pub const DELETED: &[(&str, &str)] = &[
     ("sso_identities", "user_id"),
     ("sso_codes", "user_id"),
     ("sso_device_codes", "user_id"),
+    ("recovery_codes", "user_id"),
+    ("second_factors", "user_id"),
 ];
 
 /// Columns of other people's rows that name the person as who made or decided them: emptied,

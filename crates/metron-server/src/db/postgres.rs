@@ -210,3 +210,4 @@ super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
 super::own_data::own_data_store!(PgDb, sqlx::Postgres);
 super::projects::project_store!(PgDb, sqlx::Postgres);
 super::sso::sso_store!(PgDb);
+super::second_factor::second_factor_store!(PgDb, sqlx::Postgres);

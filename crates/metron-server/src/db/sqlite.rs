@@ -353,3 +353,4 @@ super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
 super::own_data::own_data_store!(SqliteDb, sqlx::Sqlite);
 super::projects::project_store!(SqliteDb, sqlx::Sqlite);
 super::sso::sso_store!(SqliteDb);
+super::second_factor::second_factor_store!(SqliteDb, sqlx::Sqlite);

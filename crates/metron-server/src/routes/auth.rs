@@ -13,8 +13,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::accounts;
 use crate::auth::{decoy_hash, new_token, token_hash, verify_password, MAX_EMAIL_BYTES};
 use crate::error::ApiError;
-use crate::extract::{AuthUser, JsonBody};
+use crate::extract::{JsonBody, Session};
+use crate::second_factor;
 use crate::AppState;
+use metron_core::wire::SECOND_FACTOR_SETUP_REQUIRED;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,12 +49,17 @@ pub(crate) fn client_address(state: &AppState, parts: &axum::http::request::Part
         .map_or_else(|| "unknown".into(), |a| a.to_string())
 }
 
-/// Sign in with email and password; answers a bearer token.
+/// Sign in with email and password (and, where the person's two-factor codes are on, a code
+/// or a recovery code); answers a bearer token. 401 `second_factor_required: ...` when the
+/// password was right and a code is needed, `second_factor_invalid: ...` when the code was
+/// wrong, out of its window or used; 403 `second_factor_setup_required: ...` when a device
+/// signs in for a person the organization requires codes of who has not set them up (the page
+/// signs such a person in to set them up only).
 #[utoipa::path(post, tag = "auth", path = "/api/v1/login", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 400, body = metron_core::wire::ErrorBody),
     (status = 401, body = metron_core::wire::ErrorBody),
-    (status = 403, description = "The organization signs in with its identity provider only", body = metron_core::wire::ErrorBody),
+    (status = 403, description = "The organization signs in with its identity provider only, or requires two-factor codes a device can't set up", body = metron_core::wire::ErrorBody),
     (status = 413, body = metron_core::wire::ErrorBody),
     (status = 429, body = metron_core::wire::ErrorBody)))]
 pub async fn login(
@@ -71,6 +78,16 @@ pub async fn login(
         return Err(ApiError::BadRequest(
             "device_id has at most 64 bytes".into(),
         ));
+    }
+    if req
+        .second_factor
+        .as_ref()
+        .is_some_and(|c| c.len() > second_factor::MAX_SECOND_FACTOR_BYTES)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "second_factor has at most {} bytes",
+            second_factor::MAX_SECOND_FACTOR_BYTES
+        )));
     }
     let email = req.email.trim().to_lowercase();
     let address = client_address(&state, &parts);
@@ -104,29 +121,70 @@ pub async fn login(
         state.login_limiter.failed(&email, &address);
         return Err(ApiError::BadCredentials);
     };
-    state.login_limiter.succeeded(&email, &address);
     // SSO-only: the password was right, but the organization signs in through its provider
-    // (said only to someone who knew the password).
+    // (said only to someone who knew the password, and before any code is asked).
     if let Some(p) = state.db.sso_provider(&row.org_id).await? {
         if p.sso_only && !(row.user.admin && row.user.email == p.break_glass_email) {
+            state.login_limiter.succeeded(&email, &address);
             return Err(ApiError::Forbidden(format!(
                 "this organization signs in with {} only",
                 p.name
             )));
         }
     }
+    second_factor_check(&state, &row, req.second_factor.as_deref(), &email, &address).await?;
+    state.login_limiter.succeeded(&email, &address);
+    if req.device_id.is_some() && must_set_up(&state, &row).await? {
+        // A device can't show the set-up; the page can, with a session good for nothing else.
+        return Err(ApiError::Forbidden(format!(
+            "{SECOND_FACTOR_SETUP_REQUIRED}: your organization requires two-factor codes; set \
+             them up on the web page first, then sign in here"
+        )));
+    }
     sign_in(&state, row, req.device_id.as_deref())
         .await
         .map(Json)
 }
 
+/// The second factor of a person whose password was right, where their codes are on: none
+/// given is 401 `second_factor_required` (not a failure: clients ask only when told), a wrong,
+/// out-of-window or replayed one is 401 `second_factor_invalid` and counts in the login
+/// limiter as a wrong password does. Sign-in, and a reset link, come here.
+pub(crate) async fn second_factor_check(
+    state: &AppState,
+    row: &crate::db::UserRow,
+    given: Option<&str>,
+    email: &str,
+    address: &str,
+) -> Result<(), ApiError> {
+    if !state.db.second_factor_on(&row.user.id).await? {
+        return Ok(());
+    }
+    let Some(given) = given.filter(|g| !g.trim().is_empty()) else {
+        return Err(ApiError::SecondFactorRequired);
+    };
+    if crate::routes::second_factor::verify(state, &row.user.id, given, true).await? {
+        return Ok(());
+    }
+    state.login_limiter.failed(email, address);
+    Err(ApiError::SecondFactorInvalid)
+}
+
+/// Whether the organization requires codes of this person and theirs are not on.
+async fn must_set_up(state: &AppState, row: &crate::db::UserRow) -> Result<bool, ApiError> {
+    Ok(crate::routes::second_factor::required_of(state, row).await?
+        && !state.db.second_factor_on(&row.user.id).await?)
+}
+
 /// Signs `row` in on `device` (its earlier token revoked): what login answers, and what an
-/// accepted invitation or a used reset link answers too.
+/// accepted invitation or a used reset link answers too. A person the organization requires
+/// to have two-factor codes, without them, gets a token that may only set them up.
 pub(crate) async fn sign_in(
     state: &AppState,
     row: crate::db::UserRow,
     device: Option<&str>,
 ) -> Result<LoginResponse, ApiError> {
+    let enrol_only = must_set_up(state, &row).await?;
     let now = Utc::now().timestamp();
     if let Some(device) = device {
         if state
@@ -141,7 +199,7 @@ pub(crate) async fn sign_in(
     let token = new_token();
     state
         .db
-        .store_token(&token_hash(&token), &row.user.id, device, now)
+        .store_token(&token_hash(&token), &row.user.id, device, now, enrol_only)
         .await?;
     Ok(LoginResponse {
         token,
@@ -174,7 +232,7 @@ pub(crate) async fn hash_new_password(
 
 /// Revoke the token used for this request.
 #[utoipa::path(post, tag = "auth", path = "/api/v1/logout", security(("bearer" = [])), responses((status = 204), (status = 401, body = metron_core::wire::ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(state): State<AppState>, auth: Session) -> Result<StatusCode, ApiError> {
     state
         .db
         .revoke_token(&auth.token_hash, Utc::now().timestamp())
@@ -186,13 +244,14 @@ pub async fn logout(State(state): State<AppState>, auth: AuthUser) -> Result<Sta
 
 /// The signed-in user.
 #[utoipa::path(get, tag = "auth", path = "/api/v1/me", security(("bearer" = [])), responses((status = 200, body = Me), (status = 401, body = metron_core::wire::ErrorBody)))]
-pub async fn me(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Me>, ApiError> {
+pub async fn me(State(state): State<AppState>, auth: Session) -> Result<Json<Me>, ApiError> {
     let role = crate::accounts::role_of(&state, &auth.user)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(Me {
         user: auth.user.user,
         role,
+        second_factor_setup_required: auth.enrol_only,
     }))
 }
 
@@ -203,4 +262,8 @@ pub struct Me {
     #[serde(flatten)]
     pub user: User,
     pub role: crate::routes::people::Role,
+    /// This session may only set up two-factor codes (the organization requires them of this
+    /// person): the page shows the set-up and nothing else.
+    #[serde(default)]
+    pub second_factor_setup_required: bool,
 }

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod requests;
 pub mod resets;
 pub mod rules;
+pub mod second_factor;
 pub mod sheets;
 pub mod sso;
 pub mod stream;
@@ -112,4 +113,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(mydata::routes())
         .merge(sso::routes())
+        .merge(second_factor::routes())
 }

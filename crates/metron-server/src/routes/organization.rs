@@ -1,6 +1,6 @@
 //! The organization's own settings (admins; the settings page's first card): its name, who
 //! may create tasks, whether managers read their people's detail, what the server keeps of
-//! page addresses, and how many days of detail are kept. A PUT changes only the fields it
+//! page addresses, how many days of detail are kept, and who must have two-factor codes. A PUT changes only the fields it
 //! carries, and every change is one audit row written with it.
 
 use axum::extract::State;
@@ -13,6 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::db::{OrgSettingsRow, TaskCreation};
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
+use crate::second_factor::Requirement;
 use crate::timesheets::org_audit;
 use crate::AppState;
 
@@ -43,6 +44,8 @@ pub struct OrgSettings {
     pub retention_days: Option<u32>,
     /// The server's `retention_days`: an organization may keep detail for less, not more.
     pub server_retention_days: u32,
+    /// Who must sign in with two-factor codes: `off` (the default), `admins` or `everyone`.
+    pub require_second_factor: Requirement,
 }
 
 /// A change to the settings: only the fields present change.
@@ -58,6 +61,9 @@ pub struct OrgSettingsUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>, minimum = 1)]
     pub retention_days: Option<Option<u32>>,
+    /// `off`, `admins` or `everyone`. An admin it covers turns it on only once their own
+    /// codes are on (409 otherwise).
+    pub require_second_factor: Option<Requirement>,
 }
 
 /// A field that is present (even as null) reads as `Some`; an absent one stays `None`.
@@ -73,6 +79,7 @@ fn view(row: OrgSettingsRow, server_retention_days: u32) -> OrgSettings {
         url_policy: row.url_policy,
         retention_days: row.retention_days,
         server_retention_days,
+        require_second_factor: row.require_second_factor,
     }
 }
 
@@ -84,6 +91,7 @@ fn audited(row: &OrgSettingsRow) -> serde_json::Value {
         "managers_see_detail": row.managers_see_detail,
         "url_policy": row.url_policy,
         "retention_days": row.retention_days,
+        "require_second_factor": row.require_second_factor,
     })
 }
 
@@ -139,6 +147,21 @@ pub async fn update(
             }
         }
         after.retention_days = days;
+    }
+    if let Some(required) = body.require_second_factor {
+        // An admin who would be required and has no codes could not sign their devices in
+        // any more: they set up their own first (the command line has no such person).
+        if let Some(actor) = actor {
+            if required.covers(actor.user.admin)
+                && !before.require_second_factor.covers(actor.user.admin)
+                && !state.db.second_factor_on(&actor.user.id).await?
+            {
+                return Err(ApiError::Conflict(
+                    "set up your own two-factor codes before requiring them".into(),
+                ));
+            }
+        }
+        after.require_second_factor = required;
     }
     if after != before {
         let record = org_audit(

@@ -15,7 +15,7 @@ use crate::accounts;
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody};
 use crate::invitations::{self, link_refusal, IssuedReset};
-use crate::routes::auth::{hash_new_password, sign_in};
+use crate::routes::auth::{hash_new_password, second_factor_check, sign_in};
 use crate::routes::invitations::{guarded_lookup, refuse_unknown};
 use crate::timesheets::audit;
 use crate::AppState;
@@ -56,14 +56,22 @@ pub struct PasswordReset {
     /// The signing-in device, as at login.
     #[serde(default)]
     pub device_id: Option<String>,
+    /// Where the person's two-factor codes are on: a current code or a recovery code (a reset
+    /// link replaces the password, not the second factor). Without it such a person's reset
+    /// answers 401 `second_factor_required` and the link stays unused.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub second_factor: Option<String>,
 }
 
 /// Set a new password with a reset link's token (no sign-in needed): every token the person
 /// held is revoked and they are signed in, answering as login does. An unknown token is 404;
-/// an expired, used or revoked one 410; a disabled person's 403. Nothing changes then.
+/// an expired, used or revoked one 410; a disabled person's 403; a person whose two-factor
+/// codes are on and who gave no good code 401, as at login. Nothing changes then.
 #[utoipa::path(post, tag = "auth", path = "/api/v1/password-reset", request_body = PasswordReset, responses(
     (status = 200, body = LoginResponse),
     (status = 400, body = metron_core::wire::ErrorBody),
+    (status = 401, body = metron_core::wire::ErrorBody, description = "Their second factor is needed, or was wrong"),
     (status = 403, body = metron_core::wire::ErrorBody, description = "The person is disabled"),
     (status = 404, body = metron_core::wire::ErrorBody, description = "No link has this token"),
     (status = 410, body = metron_core::wire::ErrorBody, description = "Expired, used or revoked"),
@@ -105,6 +113,30 @@ pub async fn reset_password(
             "your account is disabled: ask your admin to enable it".into(),
         ));
     }
+    if body
+        .second_factor
+        .as_ref()
+        .is_some_and(|c| c.len() > crate::second_factor::MAX_SECOND_FACTOR_BYTES)
+    {
+        return Err(ApiError::BadRequest(
+            "second_factor has at most 64 bytes".into(),
+        ));
+    }
+    // The link proves the mailbox, not the phone: a person with codes on gives one here too.
+    let address = crate::routes::auth::client_address(&state, &parts);
+    let email = person.user.email.to_lowercase();
+    state
+        .login_limiter
+        .check(&email, &address)
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    second_factor_check(
+        &state,
+        &person,
+        body.second_factor.as_deref(),
+        &email,
+        &address,
+    )
+    .await?;
     let password_hash = hash_new_password(&state, body.password).await?;
     let record = audit(
         &person,

@@ -45,7 +45,7 @@ async fn health_and_openapi_answer_without_a_token(f: Fixture) {
     // fallback's "no such endpoint" or "method not allowed"), and query parameters are
     // documented as such.
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 66, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 72, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, methods) in paths {
         for (method, operation) in methods.as_object().unwrap() {
             let concrete = path

@@ -25,6 +25,7 @@ mod projects;
 mod reports;
 mod roles;
 mod schema;
+mod second_factor;
 mod settings;
 mod sso;
 #[cfg(target_os = "linux")]

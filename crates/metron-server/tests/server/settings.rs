@@ -38,7 +38,8 @@ async fn organization_settings_change_field_by_field_and_each_change_is_audited(
     assert_eq!(
         settings,
         json!({"name": "acme", "task_creation": "everyone", "managers_see_detail": false,
-               "url_policy": "full", "retention_days": null, "server_retention_days": 400})
+               "url_policy": "full", "retention_days": null, "server_retention_days": 400,
+               "require_second_factor": "off"})
     );
     // One field: the others stay.
     let (status, changed) = f

@@ -2708,3 +2708,256 @@ async fn an_admin_runs_projects_and_tasks_on_the_projects_page() {
     );
     browser.close().await;
 }
+
+/// The code an authenticator app shows for `secret` (base32) during time step `step`.
+fn totp_code(secret: &str, step: i64) -> String {
+    totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+        .generate(u64::try_from(step * 30).unwrap())
+        .to_string()
+}
+
+/// Two-factor codes on the page (issue 29): the organization requires them of everyone, so Bea's
+/// first sign-in opens the Account page alone; she scans (the secret is read from the page),
+/// confirms with a code computed here, sees her ten recovery codes once and goes on into the
+/// page; signed out, the sign-in form asks for her code and takes the next one. Screenshots of the
+/// set-up and the code prompt, light and dark, English and Russian.
+#[tokio::test]
+async fn a_person_sets_up_two_factor_codes_on_the_page_and_signs_in_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tfa.sqlite").display().to_string();
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "bea@acme.test",
+            "--name",
+            "Bea Member",
+            "--password",
+            "bea-password",
+        ],
+    );
+    let set = cli(&db, &["org", "set", "--require-second-factor", "everyone"]);
+    assert!(
+        set.contains("\"require_second_factor\":\"everyone\""),
+        "{set}"
+    );
+    let server = serve(&db);
+    let base = server.base.clone();
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let browser = Browser::open(&driver, downloads.path()).await;
+    let shots = screenshots_dir();
+    browser.goto(&format!("{base}/")).await;
+    browser.sign_in("bea@acme.test", "bea-password").await;
+    // Set-up only: the Account page, and nothing else in the navigation.
+    browser.element("#account-tfa #tfa-begin").await;
+    assert!(browser.visible("#tfa-required").await);
+    let nav: Value = browser
+        .script("return [...document.querySelectorAll('#nav a')].map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(nav, json!(["#page=account"]), "set-up only");
+    let set_dark = |dark: bool| {
+        let browser = &browser;
+        async move {
+            browser
+                .cdp(
+                    "Emulation.setEmulatedMedia",
+                    json!({"features": [{"name": "prefers-color-scheme", "value": if dark { "dark" } else { "light" }}]}),
+                )
+                .await;
+        }
+    };
+    let begin = || {
+        let browser = &browser;
+        async move {
+            browser.click("#tfa-begin").await;
+            browser
+                .wait_for(
+                    "the QR code drawn",
+                    "const i = document.getElementById('tfa-qr'); return i && i.complete && i.naturalWidth > 0",
+                )
+                .await;
+            browser.script("window.scrollTo(0, 0); return true").await;
+        }
+    };
+    // The QR code is an image of the otpauth URI, from a data: URL the CSP allows.
+    begin().await;
+    let alt = browser
+        .script("return document.getElementById('tfa-qr').alt")
+        .await;
+    assert!(
+        alt.as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/Metron:bea%40acme.test?"),
+        "{alt}"
+    );
+    browser
+        .screenshot(&shots.join("two-factor-setup.png"))
+        .await;
+    set_dark(true).await;
+    browser
+        .screenshot(&shots.join("two-factor-setup-dark.png"))
+        .await;
+    // In Russian the page is drawn again: the set-up begins again (a new secret replaces the one
+    // not confirmed).
+    browser.script("const s = document.getElementById('lang'); s.value = 'ru'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "Russian",
+            "return document.querySelector('#page-root h1')?.textContent === 'Аккаунт'",
+        )
+        .await;
+    begin().await;
+    browser
+        .screenshot(&shots.join("two-factor-setup-ru-dark.png"))
+        .await;
+    set_dark(false).await;
+    browser
+        .screenshot(&shots.join("two-factor-setup-ru.png"))
+        .await;
+    browser.script("const s = document.getElementById('lang'); s.value = 'en'; s.dispatchEvent(new Event('change')); return true").await;
+    browser
+        .wait_for(
+            "English",
+            "return document.querySelector('#page-root h1')?.textContent === 'Account'",
+        )
+        .await;
+    begin().await;
+    let secret = browser.text("#tfa-secret").await.replace(' ', "");
+    assert_eq!(secret.len(), 32, "{secret}");
+    // A code of a step with time left in it, so the next step's code is still ahead later.
+    loop {
+        if 30 - chrono::Utc::now().timestamp() % 30 >= 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let step = chrono::Utc::now().timestamp() / 30;
+    browser.type_into("#tfa-code", "000000").await;
+    if totp_code(&secret, step) != "000000" {
+        browser.click("#tfa-confirm").await;
+        browser
+            .wait_for(
+                "the wrong code refused",
+                "return !document.getElementById('page-error').hidden && document.getElementById('page-error').textContent",
+            )
+            .await;
+        assert!(browser
+            .text("#page-error")
+            .await
+            .starts_with("second_factor_invalid"));
+    }
+    browser
+        .script("document.getElementById('tfa-code').value = ''; return true")
+        .await;
+    browser
+        .type_into("#tfa-code", &totp_code(&secret, step))
+        .await;
+    browser.click("#tfa-confirm").await;
+    browser.element("#tfa-recovery li").await;
+    let codes: Value = browser
+        .script(
+            "return [...document.querySelectorAll('#tfa-recovery li')].map(li => li.textContent)",
+        )
+        .await;
+    let codes = codes.as_array().unwrap();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    assert!(codes.iter().all(|c| c.as_str().unwrap().len() == 19));
+    assert!(browser.visible("#tfa-copy").await);
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser
+        .screenshot(&shots.join("two-factor-recovery.png"))
+        .await;
+    assert_eq!(browser.text("#tfa-done").await, "Continue to Metron");
+    browser.click("#tfa-done").await;
+    // The whole page now: the reports come first in the navigation again.
+    browser
+        .wait_for(
+            "the whole page",
+            "return document.querySelector(\"#nav a[href^='#date=']\") !== null && document.querySelector(\"#nav a[href='#page=mydata']\") !== null",
+        )
+        .await;
+
+    // Signed out, the form asks for the code once the password is right.
+    browser.click("#signout").await;
+    browser.element("#signin:not([hidden]) #email").await;
+    assert!(!browser.visible("#signin-code").await);
+    browser.type_into("#email", "bea@acme.test").await;
+    browser.type_into("#password", "bea-password").await;
+    browser.click("#signin-button").await;
+    browser
+        .wait_for(
+            "the code asked for",
+            "return !document.getElementById('signin-code').hidden",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#signin-error").await,
+        "Enter the 6-digit code your authenticator app shows."
+    );
+    browser
+        .screenshot(&shots.join("two-factor-prompt.png"))
+        .await;
+    set_dark(true).await;
+    browser
+        .screenshot(&shots.join("two-factor-prompt-dark.png"))
+        .await;
+    // In Russian: asked again (no code given), in the page's language.
+    browser
+        .script("localStorage.setItem('metron.lang', 'ru'); return true")
+        .await;
+    browser.click("#signin-button").await;
+    browser
+        .wait_for(
+            "the Russian prompt",
+            "return document.getElementById('code-label').textContent.startsWith('Код')",
+        )
+        .await;
+    browser
+        .screenshot(&shots.join("two-factor-prompt-ru-dark.png"))
+        .await;
+    set_dark(false).await;
+    browser
+        .screenshot(&shots.join("two-factor-prompt-ru.png"))
+        .await;
+    browser
+        .script("localStorage.setItem('metron.lang', 'en'); return true")
+        .await;
+    // The confirming code is used; the next step's is good once.
+    browser
+        .type_into("#code", &totp_code(&secret, step + 1))
+        .await;
+    browser.click("#signin-button").await;
+    browser
+        .wait_for(
+            "signed in with the code",
+            "return !document.getElementById('app').hidden && document.getElementById('me-name').textContent",
+        )
+        .await;
+    assert_eq!(browser.text("#me-name").await, "Bea Member");
+    // Her Account page: on, ten recovery codes left, and no turning off while required.
+    browser.click("#nav a[href='#page=account']").await;
+    browser.element("#tfa-on").await;
+    assert!(browser
+        .script("return document.getElementById('tfa-off').disabled")
+        .await
+        .as_bool()
+        .unwrap());
+    browser.script("window.scrollTo(0, 0); return true").await;
+    browser.screenshot(&shots.join("two-factor-on.png")).await;
+
+    let console = browser.console().await;
+    assert!(
+        !console
+            .iter()
+            .any(|m| m.contains("Content Security Policy") || m.contains("Uncaught")),
+        "the page logged errors: {console:?}"
+    );
+    browser.close().await;
+}

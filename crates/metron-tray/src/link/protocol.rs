@@ -36,6 +36,9 @@ pub enum Command {
         /// The person confirmed plain http:// to another machine.
         #[serde(default)]
         insecure: bool,
+        /// The account's two-factor code (or a recovery code), once the server asked for it.
+        #[serde(default)]
+        second_factor: Option<String>,
     },
     /// The identity providers the server at `server` offers (its "Sign in with {name}"
     /// buttons); none from a server without any.

@@ -6,6 +6,7 @@ use metron_agent::delivery::{
 };
 use metron_agent::error::AgentError;
 use metron_agent::store::{DeliveryStatus, Store};
+use std::io::IsTerminal as _;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -24,7 +25,26 @@ pub fn login(
         None => read_password()?,
     };
     let (mut store, _) = open_for_reading(data_dir)?;
-    let done = delivery::sign_in(&mut store, data_dir, server, email, &password, options)?;
+    let done = match delivery::sign_in(&mut store, data_dir, server, email, &password, options) {
+        // Two-factor codes on and no --code: ask on a terminal (a script gives --code).
+        Err(AgentError::Server(ClientError::SecondFactorRequired))
+            if options.second_factor.is_none() && std::io::stdin().is_terminal() =>
+        {
+            let options = SignInOptions {
+                second_factor: Some(read_code()?),
+                ..options.clone()
+            };
+            delivery::sign_in(&mut store, data_dir, server, email, &password, &options)?
+        }
+        Err(AgentError::Server(ClientError::SecondFactorRequired)) => {
+            return Err(AgentError::Config(
+                "this account has two-factor codes: give the code your authenticator app shows \
+                 (or a recovery code) with --code"
+                    .into(),
+            ))
+        }
+        other => other?,
+    };
     print_signed_in(&done);
     Ok(())
 }
@@ -104,6 +124,15 @@ fn print_signed_in(done: &SignedIn) {
         "signed in to {} as {} <{}>; {tasks}; {kept}",
         done.server, done.user.name, done.user.email
     );
+}
+
+fn read_code() -> Result<String, AgentError> {
+    eprint!("two-factor code (or a recovery code): ");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| AgentError::Config(format!("cannot read the code: {e}")))?;
+    Ok(line.trim().to_string())
 }
 
 fn read_password() -> Result<String, AgentError> {

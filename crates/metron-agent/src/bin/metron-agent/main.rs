@@ -86,6 +86,10 @@ enum Command {
         /// for a server whose certificate comes from a private CA. Remembered with the account
         #[arg(long, value_name = "FILE")]
         ca_cert: Option<PathBuf>,
+        /// The two-factor code your authenticator app shows (or a recovery code), for an account
+        /// with two-factor codes on; asked for on a terminal when the server needs it
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
     },
     /// Sign out: revoke the token on the server (when reachable) and forget it here
     Logout,
@@ -204,11 +208,13 @@ fn run(cli: Cli) -> Result<(), AgentError> {
             no_browser,
             insecure,
             ca_cert,
+            code,
         } => {
             let options = metron_agent::delivery::SignInOptions {
                 local: false,
                 insecure,
                 ca_cert,
+                second_factor: code,
             };
             match email {
                 Some(email) if !sso => {
