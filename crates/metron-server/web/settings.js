@@ -80,6 +80,36 @@ const STRINGS = {
     previewMore: "… and more.",
     people: (v) => `${v.n} ${v.n === 1 ? "person" : "people"}`,
     confirmRemove: "Remove this rule? Reports are re-classified at once.",
+    sso: "Identity provider (SSO)",
+    ssoHint: "People sign in with their company account through an OpenID Connect provider. Saving does not contact the provider: the first sign-in does.",
+    ssoNone: "No identity provider is set: people sign in with their Metron passwords.",
+    ssoFile: "Set in /etc/metron/server.toml ([sso]): change it there and restart the server.",
+    callback: "Callback URL",
+    callbackHint: "Register this address with the provider as the redirect URI.",
+    callbackGuess: "Register this address with the provider as the redirect URI. The server builds it from public_url in server.toml: this is it when public_url is this page's address; it is confirmed here once saved.",
+    callbackMissing: "The server has no public_url: set it in /etc/metron/server.toml to the page's address; the provider sends people back there.",
+    copy: "Copy",
+    copied: "Copied",
+    ssoName: "Button name",
+    ssoNameHint: "Shown on the sign-in button: “Sign in with …”.",
+    issuer: "Issuer URL",
+    issuerHint: "https:// (plain http:// only on this machine). Metron reads its /.well-known/openid-configuration.",
+    clientId: "Client ID",
+    clientSecret: "Client secret",
+    stored: "stored",
+    secretHint: "Never shown again. Leave it empty to keep the stored one.",
+    domains: "Allowed email domains",
+    domainsHint: "Separated by commas. Empty: any domain the provider vouches for.",
+    groupsClaim: "Groups claim",
+    groupsClaimHint: "The ID token's claim that lists the person's groups. Empty: everyone new joins as a member.",
+    adminGroups: "Admin groups",
+    managerGroups: "Manager groups",
+    groupsHint: "Separated by commas. They decide the role of a person Metron creates at their first sign-in; later, roles are changed on the People page.",
+    ssoOnly: "SSO only",
+    ssoOnlyHint: "Password sign-in is turned off for everyone but the break-glass admin.",
+    breakGlass: "Break-glass admin's email",
+    breakGlassHint: "An enabled admin who can still sign in with a password when the provider is down. Required with SSO only.",
+    confirmRemoveSso: "Remove the identity provider? People sign in with passwords again; those it created have none until they get a reset link.",
   },
   ru: {
     title: "Настройки",
@@ -163,6 +193,36 @@ const STRINGS = {
       return `${n} ${form}`;
     },
     confirmRemove: "Удалить правило? Отчёты пересчитаются сразу.",
+    sso: "Поставщик удостоверений (SSO)",
+    ssoHint: "Сотрудники входят с рабочей учётной записью через поставщика OpenID Connect. Сохранение не обращается к поставщику: это сделает первый вход.",
+    ssoNone: "Поставщик удостоверений не задан: сотрудники входят с паролями Metron.",
+    ssoFile: "Задан в /etc/metron/server.toml ([sso]): меняйте его там и перезапустите сервер.",
+    callback: "Адрес возврата",
+    callbackHint: "Зарегистрируйте этот адрес у поставщика как redirect URI.",
+    callbackGuess: "Зарегистрируйте этот адрес у поставщика как redirect URI. Сервер строит его из public_url в server.toml: он такой, если public_url — адрес этой страницы; после сохранения он будет подтверждён здесь.",
+    callbackMissing: "У сервера нет public_url: укажите в /etc/metron/server.toml адрес страницы; поставщик возвращает сотрудников туда.",
+    copy: "Копировать",
+    copied: "Скопировано",
+    ssoName: "Название на кнопке",
+    ssoNameHint: "Показывается на кнопке входа: «Войти через …».",
+    issuer: "Адрес издателя (issuer)",
+    issuerHint: "https:// (простой http:// только на этой машине). Metron читает его /.well-known/openid-configuration.",
+    clientId: "ID клиента",
+    clientSecret: "Секрет клиента",
+    stored: "сохранён",
+    secretHint: "Больше не показывается. Оставьте пустым, чтобы сохранить прежний.",
+    domains: "Разрешённые домены почты",
+    domainsHint: "Через запятую. Пусто: любой домен, который подтверждает поставщик.",
+    groupsClaim: "Поле с группами",
+    groupsClaimHint: "Поле ID-токена со списком групп сотрудника. Пусто: все новые входят как сотрудники.",
+    adminGroups: "Группы администраторов",
+    managerGroups: "Группы руководителей",
+    groupsHint: "Через запятую. Определяют роль сотрудника, которого Metron создаёт при первом входе; потом роль меняется на странице «Люди».",
+    ssoOnly: "Только SSO",
+    ssoOnlyHint: "Вход по паролю выключен для всех, кроме аварийного администратора.",
+    breakGlass: "Почта аварийного администратора",
+    breakGlassHint: "Действующий администратор, который может войти по паролю, если поставщик недоступен. Обязательна при «Только SSO».",
+    confirmRemoveSso: "Удалить поставщика удостоверений? Вход снова по паролям; у тех, кого он создал, пароля нет, пока они не получат ссылку для сброса.",
   },
 };
 
@@ -185,16 +245,22 @@ export const page = {
   async render(root, ctx) {
     const t = ctx.translator(STRINGS);
     const { el } = ctx;
-    const [org, policy, thresholds, release, rules] = await Promise.all([
+    const [org, policy, thresholds, release, rules, sso] = await Promise.all([
       ctx.api("/api/v1/organization/settings"),
       ctx.api("/api/v1/timesheets/policy"),
       ctx.api("/api/v1/unusual/thresholds"),
       ctx.api("/api/v1/client-version"),
       ctx.api("/api/v1/rules"),
+      // 404: no identity provider is set yet.
+      ctx.api("/api/v1/organization/sso").catch((err) => {
+        if (err.status === 404) return null;
+        throw err;
+      }),
     ]);
     root.append(
       el("div", { class: "section-head" }, el("div", {}, el("h1", { text: t("title") }), el("p", { id: "settings-subtitle", class: "muted", text: t("subtitle", { org: org.name }) }))),
       orgCard(ctx, t, org),
+      ssoCard(ctx, t, sso),
       policyCard(ctx, t, policy),
       rulesCard(ctx, t, rules),
       thresholdsCard(ctx, t, thresholds),
@@ -369,6 +435,179 @@ function releaseCard(ctx, t, release) {
   card.querySelector(".card-head").after(state);
   // The announcement's button says what it does.
   card.querySelector("button.primary").textContent = t("announce");
+  return card;
+}
+
+/** A list kept as one comma-separated input, its items shown under it as they are typed. */
+function listRow(ctx, label, name, items, hint, placeholder) {
+  const { el } = ctx;
+  const input = el("input", { name, value: items.join(", "), placeholder, id: `setting-${++uid}`, autocomplete: "off" });
+  const shown = el("div", { class: "list-pills", dataset: { list: name } });
+  const draw = () => shown.replaceChildren(...splitList(input.value).map((item) => el("span", { class: "pill", text: item })));
+  input.addEventListener("input", draw);
+  draw();
+  return [el("label", { for: input.id, text: label }), el("div", { class: "list-field" }, input, shown), el("p", { class: "hint", text: hint })];
+}
+
+const splitList = (text) =>
+  text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+
+/** The callback URL to register with the provider, copyable; what is missing when there is none. */
+function callbackBox(ctx, t, node, view) {
+  const { el } = ctx;
+  // Without a provider the server has not said its public_url yet: the page's own address is
+  // what it will be when public_url is this address.
+  const url = view ? view.callback_url : `${location.origin}/api/v1/sso/callback`;
+  if (!url) {
+    node.replaceChildren(el("p", { id: "sso-callback-missing", class: "error", text: t("callbackMissing") }));
+    return;
+  }
+  const input = el("input", { id: "sso-callback", readonly: true, value: url, "aria-label": t("callback") });
+  const button = el("button", {
+    type: "button",
+    class: "secondary",
+    text: t("copy"),
+    on: {
+      click: async () => {
+        input.select();
+        try {
+          await navigator.clipboard.writeText(url);
+        } catch {
+          document.execCommand("copy");
+        }
+        button.textContent = t("copied");
+      },
+    },
+  });
+  node.replaceChildren(el("div", { class: "copy-box" }, input, button), el("p", { class: "muted small", text: view ? t("callbackHint") : t("callbackGuess") }));
+}
+
+/**
+ * The organization's OpenID Connect provider (issue 29): `view` is GET /api/v1/organization/sso,
+ * null when none is set. The client secret is write-only: the server says only whether one is
+ * stored, and a save without one keeps it. Set in server.toml, the card is read-only.
+ */
+function ssoCard(ctx, t, view) {
+  const { el } = ctx;
+  const fromFile = Boolean(view?.from_file);
+  const v = view || { name: "", issuer: "", client_id: "", client_secret_set: false, allowed_domains: [], groups_claim: "", admin_groups: [], manager_groups: [], sso_only: false, break_glass_email: "" };
+  const card = el("form", { id: "settings-sso", class: "card settings-card", novalidate: true });
+  const state = el("p", { id: "sso-state", class: "muted small" });
+  const callback = el("div", { id: "sso-callback-box" });
+  const secret = el("input", { name: "client_secret", type: "password", autocomplete: "new-password", maxlength: 512 });
+  const ssoOnly = el("input", { type: "checkbox", name: "sso_only" });
+  ssoOnly.checked = v.sso_only;
+  const breakGlass = el("input", { name: "break_glass_email", type: "email", value: v.break_glass_email, maxlength: 254, autocomplete: "off", placeholder: "it-admin@example.com" });
+  const markRequired = () => breakGlass.toggleAttribute("aria-required", ssoOnly.checked);
+  ssoOnly.addEventListener("change", markRequired);
+  markRequired();
+  const status = el("span", { class: "saved", role: "status" });
+  const error = el("p", { id: "sso-error", class: "error", role: "alert", hidden: true });
+  const remove = el("button", { type: "button", class: "ghost danger", text: t("remove") });
+  const save = el("button", { type: "submit", class: "primary", text: t("save") });
+
+  const draw = (shown) => {
+    state.textContent = fromFile ? t("ssoFile") : shown ? "" : t("ssoNone");
+    ctx.show(state, state.textContent !== "");
+    callbackBox(ctx, t, callback, shown);
+    secret.value = "";
+    secret.placeholder = shown?.client_secret_set ? t("stored") : "";
+    remove.disabled = !shown;
+  };
+  const fail = (err) => {
+    error.textContent = err ? err.message : "";
+    ctx.show(error, Boolean(err));
+  };
+
+  const fields = el(
+    "fieldset",
+    { class: "plain-fieldset", disabled: fromFile },
+    el(
+      "div",
+      { class: "form-grid" },
+      ...[
+        row(ctx, t("ssoName"), el("input", { name: "name", value: v.name, maxlength: 80, placeholder: "Acme ID", autocomplete: "off" }), t("ssoNameHint")),
+        row(ctx, t("issuer"), el("input", { name: "issuer", type: "url", value: v.issuer, maxlength: 512, placeholder: "https://id.example.com/realms/acme", autocomplete: "off" }), t("issuerHint")),
+        row(ctx, t("clientId"), el("input", { name: "client_id", value: v.client_id, maxlength: 256, autocomplete: "off" })),
+        row(ctx, t("clientSecret"), secret, t("secretHint")),
+        listRow(ctx, t("domains"), "allowed_domains", v.allowed_domains, t("domainsHint"), "example.com"),
+        row(ctx, t("groupsClaim"), el("input", { name: "groups_claim", value: v.groups_claim, maxlength: 64, placeholder: "groups", autocomplete: "off" }), t("groupsClaimHint")),
+        listRow(ctx, t("adminGroups"), "admin_groups", v.admin_groups, t("groupsHint")),
+        listRow(ctx, t("managerGroups"), "manager_groups", v.manager_groups, t("groupsHint")),
+        row(ctx, t("ssoOnly"), ssoOnly, t("ssoOnlyHint")),
+        row(ctx, t("breakGlass"), breakGlass, t("breakGlassHint")),
+      ].flat(),
+    ),
+  );
+  // Outside the fieldset: the address stays copyable when the fields are read-only.
+  const callbackRow = el("div", { class: "form-grid sso-callback-row" }, el("label", { for: "sso-callback", text: t("callback") }), callback);
+  card.append(el("div", { class: "card-head" }, el("h2", { text: t("sso") })), el("p", { class: "muted small", text: t("ssoHint") }), state, callbackRow, fields, error);
+  if (!fromFile) card.append(el("div", { class: "form-actions" }, status, remove, save));
+  draw(view);
+  // Read-only, an example in an empty field would read as a value.
+  if (fromFile) for (const input of fields.querySelectorAll("input:not([name=client_secret])")) input.removeAttribute("placeholder");
+  // The fields as the server stored them (domains and the email lower-cased, lists trimmed).
+  const fill = (shown) => {
+    for (const name of ["name", "issuer", "client_id", "groups_claim", "break_glass_email"]) card.elements.namedItem(name).value = shown[name];
+    for (const name of ["allowed_domains", "admin_groups", "manager_groups"]) {
+      const input = card.elements.namedItem(name);
+      input.value = shown[name].join(", ");
+      input.dispatchEvent(new Event("input"));
+    }
+    ssoOnly.checked = shown.sso_only;
+    markRequired();
+  };
+
+  card.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (fromFile) return;
+    status.textContent = "";
+    save.disabled = true;
+    const text = (name) => value(card, name).trim();
+    const body = {
+      name: text("name"),
+      issuer: text("issuer"),
+      client_id: text("client_id"),
+      allowed_domains: splitList(value(card, "allowed_domains")),
+      groups_claim: text("groups_claim"),
+      admin_groups: splitList(value(card, "admin_groups")),
+      manager_groups: splitList(value(card, "manager_groups")),
+      sso_only: ssoOnly.checked,
+      break_glass_email: text("break_glass_email"),
+    };
+    // Empty keeps the stored secret: the field is never filled from the server.
+    if (secret.value !== "") body.client_secret = secret.value;
+    try {
+      const saved = await ctx.api("/api/v1/organization/sso", { method: "PUT", body });
+      fill(saved);
+      draw(saved);
+      fail(null);
+      status.textContent = t("saved");
+      setTimeout(() => (status.textContent = ""), 2500);
+    } catch (err) {
+      fail(err);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  remove.addEventListener("click", async () => {
+    if (!confirm(t("confirmRemoveSso"))) return;
+    try {
+      // 204 without a body: the response itself, not JSON.
+      await ctx.api("/api/v1/organization/sso", { method: "DELETE", raw: true });
+      for (const input of card.querySelectorAll("input:not([type=checkbox]):not([readonly])")) input.value = "";
+      ssoOnly.checked = false;
+      for (const input of card.querySelectorAll(".list-field input")) input.dispatchEvent(new Event("input"));
+      markRequired();
+      draw(null);
+      fail(null);
+    } catch (err) {
+      fail(err);
+    }
+  });
   return card;
 }
 
