@@ -123,14 +123,11 @@ pub async fn login(
     };
     // SSO-only: the password was right, but the organization signs in through its provider
     // (said only to someone who knew the password, and before any code is asked).
-    if let Some(p) = state.db.sso_provider(&row.org_id).await? {
-        if p.sso_only && !(row.user.admin && row.user.email == p.break_glass_email) {
-            state.login_limiter.succeeded(&email, &address);
-            return Err(ApiError::Forbidden(format!(
-                "this organization signs in with {} only",
-                p.name
-            )));
-        }
+    if let Err(refused) =
+        passwords_allowed(&state, &row.org_id, &row.user.email, row.user.admin).await
+    {
+        state.login_limiter.succeeded(&email, &address);
+        return Err(refused);
     }
     second_factor_check(&state, &row, req.second_factor.as_deref(), &email, &address).await?;
     state.login_limiter.succeeded(&email, &address);
@@ -174,6 +171,25 @@ pub(crate) async fn second_factor_check(
 async fn must_set_up(state: &AppState, row: &crate::db::UserRow) -> Result<bool, ApiError> {
     Ok(crate::routes::second_factor::required_of(state, row).await?
         && !state.db.second_factor_on(&row.user.id).await?)
+}
+
+/// Refuses a password sign-in (a login, an accepted invitation, a used reset link) where the
+/// organization signs in with its identity provider only, to all but its break-glass admin.
+pub(crate) async fn passwords_allowed(
+    state: &AppState,
+    org_id: &str,
+    email: &str,
+    admin: bool,
+) -> Result<(), ApiError> {
+    match state.db.sso_provider(org_id).await? {
+        Some(p) if p.sso_only && !(admin && email.eq_ignore_ascii_case(&p.break_glass_email)) => {
+            Err(ApiError::Forbidden(format!(
+                "this organization signs in with {} only: use its button on the sign-in page",
+                p.name
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Signs `row` in on `device` (its earlier token revoked): what login answers, and what an

@@ -254,8 +254,12 @@ pub async fn accept(
             row.email
         )));
     }
-    let password_hash = hash_new_password(&state, body.password).await?;
     let role = Role::parse(&row.role).unwrap_or(Role::Member);
+    // SSO-only: the invitee signs in with the provider (which makes them a person), not with a
+    // password this link would set; the invitation stays as it was.
+    crate::routes::auth::passwords_allowed(&state, &row.org_id, &row.email, role == Role::Admin)
+        .await?;
+    let password_hash = hash_new_password(&state, body.password).await?;
     let person = NewPerson {
         id: uuid::Uuid::now_v7().to_string(),
         email: row.email.clone(),

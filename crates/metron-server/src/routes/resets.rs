@@ -113,6 +113,14 @@ pub async fn reset_password(
             "your account is disabled: ask your admin to enable it".into(),
         ));
     }
+    // SSO-only: a new password would sign in nobody but the break-glass admin; the link stays.
+    crate::routes::auth::passwords_allowed(
+        &state,
+        &person.org_id,
+        &person.user.email,
+        person.user.admin,
+    )
+    .await?;
     if body
         .second_factor
         .as_ref()

@@ -651,6 +651,55 @@ async fn sso_only_leaves_one_password_the_break_glass_admins(mut f: Fixture) {
         !audit.contains(CLIENT.1),
         "the secret is never in the audit"
     );
+    // Neither an invitation nor a reset link sets a password that signs in.
+    let (status, invited) = f
+        .call(
+            "POST",
+            "/api/v1/invitations",
+            Some(&boss),
+            Some(json!({"email": "newbie@acme.test"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    let token = invited["link"]
+        .as_str()
+        .unwrap()
+        .rsplit_once('=')
+        .unwrap()
+        .1;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/invitations/accept",
+            None,
+            Some(json!({"token": token, "name": "Newbie", "password": "a-good-password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("Acme ID"),
+        "{body}"
+    );
+    let ann_id = f.user_id(&ann).await;
+    let (status, link) = f
+        .call(
+            "POST",
+            &format!("/api/v1/users/{ann_id}/reset-link"),
+            Some(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let token = link["link"].as_str().unwrap().rsplit_once('=').unwrap().1;
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/password-reset",
+            None,
+            Some(json!({"token": token, "password": "another-good-one"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     // Removed: passwords again.
     let (status, _) = f
         .call("DELETE", "/api/v1/organization/sso", Some(&boss), None)
