@@ -22,9 +22,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: String,
-    /// Whose time it concerns; empty for a change to the organization itself (its settings,
-    /// rules, thresholds, announcement: `organization.*`, `rules.*`).
-    pub user_id: String,
+    /// Whose time it concerns; null for a change to the organization itself (its settings,
+    /// rules, thresholds, announcement, sign-in: `organization.*`, `rules.*`), never an empty id
+    /// a client could put in a path.
+    pub user_id: Option<String>,
     /// Who made the change.
     pub actor_id: String,
     pub at: DateTime<Utc>,
@@ -115,7 +116,7 @@ pub async fn audit_trail(
         .iter()
         .map(|r| AuditEntry {
             id: r.id.clone(),
-            user_id: r.user_id.clone(),
+            user_id: Some(r.user_id.clone()).filter(|id| !id.is_empty()),
             actor_id: r.actor_id.clone(),
             at: time(r.at),
             action: r.action.clone(),

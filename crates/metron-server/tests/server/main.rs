@@ -29,6 +29,10 @@ mod second_factor;
 mod settings;
 // Node.js's OpenID provider, Chromium and the agent's browser script: on Linux, where the test
 // command installs them (the Windows build's tests under Wine run the rest).
+/// The test OpenID provider (shared with the desktop app's resident test).
+#[cfg(target_os = "linux")]
+#[path = "oidc/provider.rs"]
+mod oidc;
 #[cfg(target_os = "linux")]
 mod sso;
 #[cfg(target_os = "linux")]

@@ -227,7 +227,8 @@ async fn organization_settings_change_field_by_field_and_each_change_is_audited(
     for row in &rows {
         assert_eq!(row["actor_id"], boss_id.as_str(), "{row}");
         assert_eq!(
-            row["user_id"], "",
+            row["user_id"],
+            Value::Null,
             "about the organization, not a person: {row}"
         );
     }

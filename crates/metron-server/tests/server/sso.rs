@@ -11,106 +11,20 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use tower::ServiceExt;
 
+use crate::oidc::{Provider, CLIENT};
 use crate::{on_both, Fixture};
+
+/// The provider sending browsers back to the in-process server's callback.
+fn provider() -> Provider {
+    Provider::start_for(&format!("{HOME}/api/v1/sso/callback"))
+}
 
 /// The page's address the server is told (`public_url`): the provider sends browsers back to
 /// its callback, which the test delivers to the server in process.
 const HOME: &str = "http://metron.test";
-const CLIENT: (&str, &str) = ("metron", "client-s3cret");
-
-/// The provider's folder: `node_modules` from the pinned `oidc/package-lock.json` (`npm ci`)
-/// and the script beside it. `METRON_OIDC_NODE` (the test command keeps it in its cache) or
-/// `target/oidc-provider`; one test process at a time installs (a lock file).
-fn provider_dir() -> PathBuf {
-    let source = crate::manifest_dir().join("tests/server/oidc");
-    let dir = std::env::var_os("METRON_OIDC_NODE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::manifest_dir().join("../../target/oidc-provider"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
-    lock.lock().unwrap();
-    for file in ["package.json", "package-lock.json", "provider.mjs"] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
-    }
-    if !dir.join("node_modules/oidc-provider/package.json").exists() {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm (the nodejs and npm packages) runs");
-        assert!(
-            out.status.success(),
-            "npm ci in {} failed: {}{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dir
-}
-
-/// The running provider; stopped when dropped.
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Provider {
-    fn start() -> Provider {
-        Self::start_for(&format!("{HOME}/api/v1/sso/callback"))
-    }
-
-    /// The provider, sending browsers back to `callback`.
-    fn start_for(callback: &str) -> Provider {
-        let dir = provider_dir();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("node")
-            .arg(dir.join("provider.mjs"))
-            .arg(port.to_string())
-            .args([CLIENT.0, CLIENT.1, callback])
-            .current_dir(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = lines
-            .find_map(|l| l.ok().filter(|l| l.starts_with("listening on ")))
-            .expect("the provider started");
-        // Read on: a closed pipe would end the provider at its next line of output.
-        std::thread::spawn(move || lines.for_each(drop));
-        Provider {
-            child,
-            issuer: ready.trim_start_matches("listening on ").to_string(),
-        }
-    }
-
-    /// The next ID token changed as `mode` says (`provider.mjs`).
-    async fn next_token(&self, mode: &str) {
-        let r = reqwest::Client::new()
-            .post(format!("{}/test/mode", self.issuer))
-            .body(mode.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A browser at the provider: its cookies, no redirect followed on its own.
 struct Browser {
@@ -320,7 +234,7 @@ async fn people(f: &Fixture) -> i64 {
 }
 
 async fn the_page_signs_people_in_creates_links_and_maps_groups(mut f: Fixture) {
-    let idp = Provider::start();
+    let idp = provider();
     let provider = set_up(&mut f, &idp, json!({})).await;
     let ann_by_password = f.login("ann@acme.test", "ann-password").await;
     let ann_id = f.user_id(&ann_by_password).await;
@@ -368,7 +282,7 @@ async fn the_page_signs_people_in_creates_links_and_maps_groups(mut f: Fixture) 
 
 /// Each refusal: the page is told why, and nobody is made.
 async fn refused_sign_ins_say_why_and_make_no_one(mut f: Fixture) {
-    let idp = Provider::start();
+    let idp = provider();
     let provider = set_up(&mut f, &idp, json!({})).await;
     let before = people(&f).await;
     for (mode, email, says) in [
@@ -388,7 +302,7 @@ async fn refused_sign_ins_say_why_and_make_no_one(mut f: Fixture) {
             // sign-in whose token is then replayed (refused itself for its domain).
             page_flow(&f, &idp, &provider, "mallory@evil.test").await;
         }
-        idp.next_token(mode).await;
+        idp.next_token(mode);
         let (home, _) = page_flow(&f, &idp, &provider, email).await;
         let why = query_of(&home, "sso_error").unwrap_or_else(|| panic!("{mode}: {home}"));
         assert!(
@@ -400,7 +314,7 @@ async fn refused_sign_ins_say_why_and_make_no_one(mut f: Fixture) {
     assert_eq!(people(&f).await, before, "no account was made");
 
     // A key the server has not seen (the provider rotated its keys): fetched, and accepted.
-    idp.next_token("rotated").await;
+    idp.next_token("rotated");
     let (home, verifier) = page_flow(&f, &idp, &provider, "dan@acme.test").await;
     assert_eq!(
         trade(&f, &home, &verifier).await.0,
@@ -456,7 +370,7 @@ async fn refused_sign_ins_say_why_and_make_no_one(mut f: Fixture) {
 
 /// The desktop app's loopback flow and an agent's device code.
 async fn apps_and_agents_end_with_a_device_token(mut f: Fixture) {
-    let idp = Provider::start();
+    let idp = provider();
     let provider = set_up(&mut f, &idp, json!({})).await;
     // The app: back to its loopback address with the code and its state.
     let (verifier, challenge) = pkce('a');
@@ -578,7 +492,7 @@ async fn apps_and_agents_end_with_a_device_token(mut f: Fixture) {
 /// SSO-only: passwords sign in the break-glass admin and nobody else; the settings are the
 /// admins', audited, and the break-glass account must be an admin.
 async fn sso_only_leaves_one_password_the_break_glass_admins(mut f: Fixture) {
-    let idp = Provider::start();
+    let idp = provider();
     set_up(&mut f, &idp, json!({})).await;
     let boss = f.login("boss@acme.test", "boss-password").await;
     let ann = f.login("ann@acme.test", "ann-password").await;
@@ -857,10 +771,7 @@ async fn the_page_and_the_agent_sign_in_through_the_provider_end_to_end() {
     let dan_dir = dir.path().join("dan-agent");
     let out = agent(&dan_dir, &["login", "--server", &base, "--sso"])
         .env("DISPLAY", ":404")
-        .env(
-            "METRON_SSO_BROWSER",
-            crate::manifest_dir().join("tests/server/oidc/browser.py"),
-        )
+        .env("METRON_SSO_BROWSER", crate::oidc::browser())
         .env("METRON_TEST_SSO_EMAIL", "dan@acme.test")
         .output()
         .unwrap();

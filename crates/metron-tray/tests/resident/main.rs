@@ -15,6 +15,13 @@ use std::time::{Duration, Instant};
 #[cfg(windows)]
 mod windows;
 
+/// The test OpenID provider of metron-server's tests (Node.js's oidc-provider, on Linux);
+/// this test needs no tampered tokens (the server's tests use the rest of it).
+#[cfg(target_os = "linux")]
+#[allow(dead_code)]
+#[path = "../../../metron-server/tests/server/oidc/provider.rs"]
+mod oidc;
+
 /// The callback of a notification with actions: it gets the id of the one clicked.
 type OnAction = Box<dyn FnOnce(&str) + Send>;
 
@@ -770,4 +777,106 @@ fn the_identity_provider_sign_in_opens_the_browser_listens_on_loopback_and_says_
         .unwrap()
         .account
         .is_some_and(|a| a.local));
+}
+
+/// The app's sign-in through a real identity provider, end to end: a metron-server with the
+/// provider set (in process, on 127.0.0.1), npm's oidc-provider, and the resident running the
+/// loopback flow; the test's browser (`browser.py`) signs in at the provider and follows its
+/// redirect back to the app's listener, as the system's browser would.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_app_signs_in_through_a_real_identity_provider_and_its_loopback_redirect() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let idp = oidc::Provider::start_for(&format!("{base}/api/v1/sso/callback"));
+    let (state, org) = runtime.block_on(async {
+        let url = dir.path().join("server.sqlite").display().to_string();
+        let mut state =
+            metron_server::AppState::new(metron_server::db::connect(&url).await.unwrap());
+        state.public_url = Some(base.as_str().into());
+        metron_server::accounts::add_user(
+            &state,
+            "acme",
+            "boss@acme.test",
+            "Boss",
+            "boss-password",
+            true,
+        )
+        .await
+        .unwrap();
+        let org = state.db.find_organization("acme").await.unwrap().unwrap();
+        let settings: metron_server::sso::SsoSettingsInput =
+            serde_json::from_value(serde_json::json!({
+                "name": "Acme ID",
+                "issuer": idp.issuer,
+                "client_id": oidc::CLIENT.0,
+                "client_secret": oidc::CLIENT.1,
+                "allowed_domains": ["acme.test"],
+            }))
+            .unwrap();
+        metron_server::routes::sso::put(&state, &org, None, &settings)
+            .await
+            .unwrap();
+        (state, org)
+    });
+    runtime.spawn(metron_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+
+    let running = Running::start();
+    let (client, _) = running.connect();
+    assert_eq!(
+        client
+            .call(
+                Command::SsoProviders {
+                    server: base.clone()
+                },
+                T
+            )
+            .unwrap(),
+        serde_json::json!([{"id": org, "name": "Acme ID"}])
+    );
+    std::thread::scope(|s| {
+        let signing = s.spawn(|| {
+            client.call(
+                Command::SignInSso {
+                    server: base.clone(),
+                    provider: org.clone(),
+                    insecure: false,
+                },
+                Duration::from_secs(60),
+            )
+        });
+        let address = sign_in_address(&running, 0);
+        let browser = std::process::Command::new(oidc::browser())
+            .arg(address.as_str())
+            .env("METRON_TEST_SSO_EMAIL", "carol@acme.test")
+            .output()
+            .unwrap();
+        let page = String::from_utf8_lossy(&browser.stdout);
+        assert!(
+            browser.status.success(),
+            "{page}{}",
+            String::from_utf8_lossy(&browser.stderr)
+        );
+        assert!(page.contains("Signed in"), "{page}");
+        let account = signing.join().unwrap().unwrap();
+        assert_eq!(
+            (account["email"].as_str(), account["local"].as_bool()),
+            (Some("carol@acme.test"), Some(false))
+        );
+    });
+    wait("the tracker under Carol's account", || {
+        running
+            .core
+            .latest()
+            .and_then(|view| view.account)
+            .is_some_and(|a| !a.local && a.email == "carol@acme.test")
+    });
 }
