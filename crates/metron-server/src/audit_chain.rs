@@ -59,7 +59,7 @@ impl ErasedRows {
     }
 
     pub fn digest(&self) -> String {
-        hex(&self.hash.clone().finalize())
+        hex::encode(self.hash.clone().finalize())
     }
 }
 
@@ -92,11 +92,7 @@ pub fn link(row: &AuditRow, seq: i64, prev_hash: &str) -> String {
     text(Some(&row.reason));
     hash.update(seq.to_be_bytes());
     hash.update(row.at.to_be_bytes());
-    hex(&hash.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hash.finalize())
 }
 
 /// Every chain holds: how many organizations and rows were checked.

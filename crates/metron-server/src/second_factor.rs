@@ -177,7 +177,7 @@ pub fn normalize_recovery(input: &str) -> String {
 /// (80 random bits: a fast hash is enough; the id keeps equal codes of two people apart).
 pub fn recovery_hash(user_id: &str, code: &str) -> String {
     let digest = Sha256::digest(format!("{user_id}\n{}", normalize_recovery(code)).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 #[cfg(test)]

@@ -181,11 +181,7 @@ pub fn content(
 
 fn version_of(content: &NoticeContent) -> String {
     let json = serde_json::to_string(content).expect("the notice serializes");
-    Sha256::digest(json.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(json.as_bytes())[..8])
 }
 
 /// The notice in sentences, English and Russian, from its content alone.

@@ -73,8 +73,7 @@ pub async fn list_tasks(
 /// `"<hex>"`: the first 128 bits of the body's SHA-256, quoted as RFC 9110 wants.
 fn strong_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", hex::encode(&digest[..16]))
 }
 
 /// Whether an `If-None-Match` value (`*` or a list of entity tags) names `etag`, by the weak
