@@ -81,13 +81,33 @@ impl Session {
         }
     }
 
+    /// Clicks the element. A click WebDriver refuses (the element covered by the sticky bar
+    /// or a card still growing, or not shown yet) is tried again with the element brought to
+    /// the middle of the window, for up to 10 s, then fails the test: it is never ignored (a
+    /// refused "Add time" once left the rest of a test typing into a hidden form).
     pub fn click(&self, css: &str) {
-        let e = self.wait(css);
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        );
+        let start = Instant::now();
+        loop {
+            let e = self.wait(css);
+            let v = self.call(
+                reqwest::Method::POST,
+                &format!("/element/{e}/click"),
+                Some(json!({})),
+            );
+            let Some(error) = v.get("error").and_then(Value::as_str) else {
+                return;
+            };
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "WebDriver refused to click {css}: {error}: {}",
+                v["message"]
+            );
+            self.script(&format!(
+                "const e = document.querySelector({}); if (e) e.scrollIntoView({{block: 'center'}}); return 0",
+                json!(css)
+            ));
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     pub fn type_into(&self, css: &str, text: &str) {
