@@ -19,7 +19,7 @@
 # the clone's own target/ as plain cargo does.
 
 METRON_CI_CACHE=${METRON_CI_CACHE:-/var/cache/metron-ci}
-METRON_CI_CACHE_GB=${METRON_CI_CACHE_GB:-28}
+METRON_CI_CACHE_GB=${METRON_CI_CACHE_GB:-40}
 
 metron_cache_target() {
   local flavour=$1 rustc_bin=${RUSTC:-rustc} cargo_bin=${2:-cargo} key dir
