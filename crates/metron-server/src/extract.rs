@@ -27,21 +27,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let BodyBytes(bytes) = BodyBytes::from_request(req, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// The body's bytes, read as [`JsonBody`] reads them (413 past the body limit, 408 past the
+/// body timeout), for a handler that parses them itself.
+pub struct BodyBytes(pub Bytes);
+
+impl FromRequest<AppState> for BodyBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let deadline = state.limits.body_timeout;
         let read = tokio::time::timeout(deadline, Bytes::from_request(req, state));
-        let bytes = read
-            .await
+        read.await
             .map_err(|_| ApiError::BodyTimeout(deadline.as_secs()))?
+            .map(BodyBytes)
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge
                 } else {
                     ApiError::BadRequest(format!("unreadable body: {rejection}"))
                 }
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+            })
     }
 }
 
@@ -53,18 +65,7 @@ impl FromRequest<AppState> for TextBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let deadline = state.limits.body_timeout;
-        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state));
-        let bytes = read
-            .await
-            .map_err(|_| ApiError::BodyTimeout(deadline.as_secs()))?
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest(format!("unreadable body: {rejection}"))
-                }
-            })?;
+        let BodyBytes(bytes) = BodyBytes::from_request(req, state).await?;
         String::from_utf8(bytes.to_vec())
             .map(TextBody)
             .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))

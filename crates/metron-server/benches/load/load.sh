@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of metron-server ingest (documented in docs/PERFORMANCE.md).
 #   crates/metron-server/benches/load/load.sh sqlite|postgres DEVICES BATCH [SECONDS]
+# Env: BENCH_CONNECTIONS (64), METRON_BENCH_SERVER (a release binary to measure instead of
+# building this checkout's).
 # Builds the release server, seeds a fresh database with DEVICES users, serves it on loopback,
 # runs wrk (Debian package) with the script beside this file, prints wrk's latency report, and
 # counts the intervals actually stored, so a fast run that stored nothing can't pass unnoticed.
@@ -10,8 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
 cd "$root"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build -q --release --locked -p metron-server
-server=$root/target/release/metron-server
+if [ -n "${METRON_BENCH_SERVER:-}" ]; then
+  server=$METRON_BENCH_SERVER
+else
+  cargo build -q --release --locked -p metron-server
+  server=${CARGO_TARGET_DIR:-$root/target}/release/metron-server
+fi
 work=$(mktemp -d)
 case $kind in
   sqlite) db=$work/bench.sqlite ;;
@@ -31,7 +37,7 @@ addr=$(sed -n 's/^listening on //p' "$work/out")
 # Intervals from three days ago on: within what the server accepts (not in the future, not past
 # retention) and, at these rates, never reaching now.
 export BENCH_TASK=$task BENCH_DEVICES=$devices BENCH_BATCH=$batch BENCH_THREADS=2 BENCH_BASE=$(( $(date +%s) - 3 * 86400 ))
-wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/ingest.lua" "http://$addr"
+wrk -t2 -c"${BENCH_CONNECTIONS:-64}" -d"${seconds}s" --latency -s "$here/ingest.lua" "http://$addr"
 if [ "$kind" = sqlite ]; then
   stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from intervals').fetchone()[0])" "$db")
 else

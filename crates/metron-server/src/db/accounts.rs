@@ -320,13 +320,8 @@ macro_rules! account_store {
                 }
 
                 async fn touch_token(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
-                    sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE token_hash = $1")
-                        .bind(token_hash)
-                        .bind(now)
-                        .execute(&self.pool)
-                        .await
-                        .map(drop)
-                        .map_err(classify)
+                    // Each backend's own: SQLite's goes through its one writer.
+                    self.touch(token_hash, now).await
                 }
 
                 async fn revoke_token(&self, token_hash: &str, now: i64) -> Result<bool, DbError> {

@@ -50,6 +50,7 @@ embed_both!(
     "0016_org_settings.sql",
     "0017_second_factor.sql",
     "0018_sso.sql",
+    "0019_batched_ingest.sql",
 );
 
 /// The migrator for one backend's files.

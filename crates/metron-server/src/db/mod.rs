@@ -8,6 +8,7 @@ pub mod accounts;
 mod migrations;
 pub mod own_data;
 pub mod people;
+mod pg_writer;
 pub mod postgres;
 pub mod projects;
 pub mod reports;
@@ -197,19 +198,27 @@ pub struct Sizing {
     pub max_readers: u32,
     /// Page cache per connection, in KiB.
     pub cache_kib: u32,
+    /// WAL pages after which the writer copies them into the database file (SQLite's default is
+    /// 1,000). Every commit writes each page it changed to the WAL whole, and a team's intervals
+    /// change pages all over the time index (a person's last leaf each); a longer WAL lets a
+    /// page changed by many commits be copied once (docs/PERFORMANCE.md).
+    pub wal_checkpoint_pages: u32,
 }
 
 impl Sizing {
-    /// A team's server: reports read in parallel, SQLite's default 2 MiB cache each.
+    /// A team's server: reports read in parallel, SQLite's default 2 MiB cache each; a WAL of
+    /// up to 40 MiB.
     pub const SERVER: Sizing = Sizing {
         max_readers: 4,
         cache_kib: 2048,
+        wal_checkpoint_pages: 10_000,
     };
     /// The desktop app's local server: one person's data, in a process that stays resident
     /// all day beside everything else on the computer.
     pub const DESKTOP: Sizing = Sizing {
         max_readers: 2,
         cache_kib: 512,
+        wal_checkpoint_pages: 1_000,
     };
 }
 

@@ -1,23 +1,25 @@
 //! PostgreSQL backend, for teams that run several stateless server instances on one database.
 //! The overlap rule is the `intervals_no_overlap` exclusion constraint, so it holds across
-//! instances; each interval is its own statement, so what was accepted stays accepted.
+//! instances. Intervals are stored by [`super::pg_writer`], one statement for the requests
+//! waiting at a moment, which skips the rows that conflict rather than failing; this file says
+//! why each skipped one was not stored.
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
-use metron_core::wire::{IngestResult, IngestStatus, User};
+use metron_core::wire::{IngestResult, User};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::timesheets::KEEP_DAY;
 use super::{classify, Candidate, Database, DbError, UserRow};
-
-/// SQLSTATE of an exclusion-constraint violation.
-const EXCLUSION_VIOLATION: &str = "23P01";
 
 pub struct PgDb {
     pool: PgPool,
+    /// Stores the intervals of the requests waiting, a statement a group.
+    writer: super::pg_writer::PgWriter,
     /// (org, task) pairs known to exist: tasks are never deleted, so this never goes stale.
     known_tasks: Mutex<HashSet<(String, String)>>,
 }
@@ -37,101 +39,126 @@ impl PgDb {
             .await
             .map_err(|e| DbError::Other(format!("migrating: {e}")))?;
         Ok(PgDb {
+            writer: super::pg_writer::PgWriter::start(pool.clone()),
             pool,
             known_tasks: Mutex::new(HashSet::new()),
         })
     }
 
-    async fn task_exists(&self, org_id: &str, task_id: &str) -> Result<bool, DbError> {
-        let key = (org_id.to_string(), task_id.to_string());
-        if self
-            .known_tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&key)
-        {
-            return Ok(true);
+    /// Notes that the token was used at `now`.
+    async fn touch(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
+        sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(classify)
+    }
+
+    /// Keeps a person's computed timesheet lines if their time is still at `version`.
+    async fn keep_days(
+        &self,
+        user_id: &str,
+        version: i64,
+        days: &[(String, String)],
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // Locked until the days are in: a change that commits first is seen here and keeps
+        // nothing; one that commits after forgets these days.
+        let now: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM time_versions WHERE user_id = $1 FOR UPDATE")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+        if now != Some(version) {
+            return Ok(false);
         }
-        let found = sqlx::query("SELECT 1 FROM tasks WHERE id = $1 AND org_id = $2")
-            .bind(task_id)
-            .bind(org_id)
+        for (day, body) in days {
+            sqlx::query(KEEP_DAY)
+                .bind(user_id)
+                .bind(day)
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    /// The tasks of `items` that exist in the organization: the cached ones, then one query
+    /// for the rest.
+    async fn known_tasks(
+        &self,
+        org_id: &str,
+        items: &[Candidate],
+    ) -> Result<HashSet<String>, DbError> {
+        let mut known = HashSet::new();
+        let mut unknown = Vec::new();
+        {
+            let cache = self.known_tasks.lock().unwrap_or_else(|p| p.into_inner());
+            for item in items {
+                let task = &item.interval.task_id;
+                if cache.contains(&(org_id.to_string(), task.clone())) {
+                    known.insert(task.clone());
+                } else if !unknown.contains(task) {
+                    unknown.push(task.clone());
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            let found: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM tasks WHERE org_id = $1 AND id = ANY($2)")
+                    .bind(org_id)
+                    .bind(&unknown)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)?;
+            let mut cache = self.known_tasks.lock().unwrap_or_else(|p| p.into_inner());
+            for task in found {
+                cache.insert((org_id.to_string(), task.clone()));
+                known.insert(task);
+            }
+        }
+        Ok(known)
+    }
+
+    /// Why a candidate the writer's statement skipped was not stored: the same interval again,
+    /// another interval's id, or an overlap with a stored interval of the person.
+    async fn refusal(&self, user: &UserRow, item: &Candidate) -> Result<IngestResult, DbError> {
+        let i = &item.interval;
+        let id = i.id.to_string();
+        let existing = sqlx::query("SELECT user_id, body FROM intervals WHERE id = $1")
+            .bind(&id)
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
-        if found.is_some() {
-            self.known_tasks
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key);
+        if let Some(row) = existing {
+            let (owner, body): (String, String) = (row.get(0), row.get(1));
+            return Ok(
+                if owner == user.user.id && super::same_content(&body, &item.body) {
+                    IngestResult::duplicate(id)
+                } else {
+                    IngestResult::rejected(Some(id), "id_conflict")
+                },
+            );
         }
-        Ok(found.is_some())
-    }
-
-    async fn ingest_one(
-        &self,
-        user: &UserRow,
-        item: &Candidate,
-        now: i64,
-    ) -> Result<IngestResult, DbError> {
-        let i = &item.interval;
-        let id = i.id.to_string();
-        if !self.task_exists(&user.org_id, &i.task_id).await? {
-            return Ok(IngestResult::rejected(
-                Some(id),
-                format!("invalid: unknown task {}", i.task_id),
-            ));
-        }
-        let (start, end) = (i.started_at.timestamp(), i.ended_at.timestamp());
-        let inserted = sqlx::query(
-            "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body,
-             received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        let other: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at > $2
+             ORDER BY started_at LIMIT 1",
         )
-        .bind(&id)
         .bind(&user.user.id)
-        .bind(i.device_id.to_string())
-        .bind(&i.task_id)
-        .bind(start)
-        .bind(end)
-        .bind(&item.body)
-        .bind(now)
-        .execute(&self.pool)
-        .await;
-        match inserted {
-            Ok(done) if done.rows_affected() == 1 => Ok(IngestResult::accepted(id)),
-            Ok(_) => {
-                let row = sqlx::query("SELECT user_id, body FROM intervals WHERE id = $1")
-                    .bind(&id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(classify)?;
-                let (owner, body): (String, String) = (row.get(0), row.get(1));
-                Ok(
-                    if owner == user.user.id && super::same_content(&body, &item.body) {
-                        IngestResult::duplicate(id)
-                    } else {
-                        IngestResult::rejected(Some(id), "id_conflict")
-                    },
-                )
-            }
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
-                let other: Option<String> = sqlx::query_scalar(
-                    "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at >
-                     $2 ORDER BY started_at LIMIT 1",
-                )
-                .bind(&user.user.id)
-                .bind(start)
-                .bind(end)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
-                Ok(IngestResult {
-                    conflicts_with: other,
-                    ..IngestResult::rejected(Some(id), "overlap")
-                })
-            }
-            Err(e) => Err(classify(e)),
-        }
+        .bind(i.started_at.timestamp())
+        .bind(i.ended_at.timestamp())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(IngestResult {
+            conflicts_with: other,
+            ..IngestResult::rejected(Some(id), "overlap")
+        })
     }
 }
 
@@ -177,27 +204,29 @@ impl Database for PgDb {
         items: Vec<Candidate>,
     ) -> Result<Vec<IngestResult>, DbError> {
         let now = chrono::Utc::now().timestamp();
+        let tasks = self.known_tasks(&user.org_id, &items).await?;
+        let known: Vec<Candidate> = items
+            .iter()
+            .filter(|c| tasks.contains(&c.interval.task_id))
+            .cloned()
+            .collect();
+        let mut stored = if known.is_empty() {
+            HashSet::new()
+        } else {
+            self.writer.store(&user.user.id, known, now).await?
+        };
         let mut results = Vec::with_capacity(items.len());
-        let mut seen = super::SeenSpans::default();
         for item in &items {
-            let result = self.ingest_one(user, item, now).await?;
-            if matches!(
-                result.status,
-                IngestStatus::Accepted | IngestStatus::Duplicate
-            ) {
-                seen.add(&item.interval);
-            }
-            results.push(result);
-        }
-        for (device, first, last) in seen.iter() {
-            sqlx::query(super::DEVICE_SEEN_UPSERT)
-                .bind(&user.user.id)
-                .bind(device)
-                .bind(first)
-                .bind(last)
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
+            let i = &item.interval;
+            let id = i.id.to_string();
+            results.push(if !tasks.contains(&i.task_id) {
+                IngestResult::rejected(Some(id), format!("invalid: unknown task {}", i.task_id))
+            } else if stored.remove(&id) {
+                // The first of the batch with this id was stored; a second is judged below.
+                IngestResult::accepted(id)
+            } else {
+                self.refusal(user, item).await?
+            });
         }
         Ok(results)
     }
@@ -206,7 +235,7 @@ impl Database for PgDb {
 super::reports::report_store!(PgDb);
 super::people::people_store!(PgDb);
 super::accounts::account_store!(PgDb);
-super::timesheets::timesheet_store!(PgDb, sqlx::Postgres, " FOR UPDATE");
+super::timesheets::timesheet_store!(PgDb, sqlx::Postgres);
 super::own_data::own_data_store!(PgDb, sqlx::Postgres);
 super::projects::project_store!(PgDb, sqlx::Postgres);
 super::sso::sso_store!(PgDb);

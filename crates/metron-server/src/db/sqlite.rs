@@ -27,11 +27,63 @@ use super::{classify, Candidate, Database, DbError, Sizing, UserRow};
 /// How many waiting requests one transaction takes at most.
 const MAX_GROUP: usize = 256;
 
-struct Job {
-    user_id: String,
-    org_id: String,
-    items: Vec<Candidate>,
-    reply: oneshot::Sender<Result<Vec<IngestResult>, DbError>>,
+/// What the writer thread is asked to write: the writes that come with ingest (its intervals,
+/// the tokens' last use, the kept timesheet lines the background job computes as intervals
+/// arrive). Through the one writer rather than the pool: a pooled connection writing beside it
+/// waits in SQLite's busy handler, which sleeps milliseconds at a time, makes the writer wait
+/// the same way (requests then took up to a second), or fails outright when its read snapshot
+/// went stale.
+enum Job {
+    /// A request's intervals.
+    Ingest {
+        user_id: String,
+        org_id: String,
+        items: Vec<Candidate>,
+        reply: oneshot::Sender<Result<Vec<IngestResult>, DbError>>,
+    },
+    /// A token's last use (an hourly write per device).
+    Touch {
+        token_hash: String,
+        now: i64,
+        reply: oneshot::Sender<Result<(), DbError>>,
+    },
+    /// A person's computed timesheet lines, kept if their time is still at `version` (the
+    /// writer's transaction reads it, so no change can slip between the check and the write).
+    Keep {
+        user_id: String,
+        version: i64,
+        days: Vec<(String, String)>,
+        reply: oneshot::Sender<Result<bool, DbError>>,
+    },
+}
+
+/// What a job came to inside the group's transaction.
+enum Done {
+    Ingested(Vec<IngestResult>),
+    Touched,
+    /// Whether the lines were kept (the person's version had not moved).
+    Kept(bool),
+}
+
+impl Job {
+    /// Answers the job once its transaction has committed, or with why nothing of the group
+    /// was stored.
+    fn answer(self, outcome: Result<Done, DbError>) {
+        match self {
+            Job::Ingest { reply, .. } => {
+                let _ = reply.send(outcome.map(|done| match done {
+                    Done::Ingested(results) => results,
+                    Done::Kept(_) | Done::Touched => Vec::new(),
+                }));
+            }
+            Job::Touch { reply, .. } => {
+                let _ = reply.send(outcome.map(drop));
+            }
+            Job::Keep { reply, .. } => {
+                let _ = reply.send(outcome.map(|done| matches!(done, Done::Kept(true))));
+            }
+        }
+    }
 }
 
 pub struct SqliteDb {
@@ -153,6 +205,7 @@ fn open_writer(path: &Path, sizing: Sizing) -> rusqlite::Result<rusqlite::Connec
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "cache_size", format!("-{}", sizing.cache_kib))?;
+    conn.pragma_update(None, "wal_autocheckpoint", sizing.wal_checkpoint_pages)?;
     Ok(conn)
 }
 
@@ -179,15 +232,15 @@ fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
         }
         match run_group(&mut conn, &jobs, &mut known_tasks) {
             Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(result));
+                for (job, results) in jobs.into_iter().zip(results) {
+                    job.answer(Ok(results));
                 }
             }
             Err(e) => {
                 // The transaction rolled back: nothing of the group was stored, all may retry.
                 let e = writer_error(e);
                 for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
+                    job.answer(Err(e.clone()));
                 }
             }
         }
@@ -198,21 +251,46 @@ fn run_group(
     conn: &mut rusqlite::Connection,
     jobs: &[Job],
     known_tasks: &mut HashSet<(String, String)>,
-) -> rusqlite::Result<Vec<Vec<IngestResult>>> {
+) -> rusqlite::Result<Vec<Done>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = chrono::Utc::now().timestamp();
     let mut all = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let mut results = Vec::with_capacity(job.items.len());
+        let (user_id, org_id, items) = match job {
+            Job::Ingest {
+                user_id,
+                org_id,
+                items,
+                ..
+            } => (user_id, org_id, items),
+            Job::Touch {
+                token_hash, now, ..
+            } => {
+                tx.prepare_cached("UPDATE tokens SET last_used_at = ?2 WHERE token_hash = ?1")?
+                    .execute(params![token_hash, now])?;
+                all.push(Done::Touched);
+                continue;
+            }
+            Job::Keep {
+                user_id,
+                version,
+                days,
+                ..
+            } => {
+                all.push(Done::Kept(keep_days(&tx, user_id, *version, days)?));
+                continue;
+            }
+        };
+        let mut results = Vec::with_capacity(items.len());
         let mut seen = super::SeenSpans::default();
-        for item in &job.items {
+        for item in items {
             let i = &item.interval;
             let id = i.id.to_string();
-            let task_key = (job.org_id.clone(), i.task_id.clone());
+            let task_key = (org_id.clone(), i.task_id.clone());
             if !known_tasks.contains(&task_key) {
                 let found = tx
                     .prepare_cached("SELECT 1 FROM tasks WHERE id = ?1 AND org_id = ?2")?
-                    .query_row(params![i.task_id, job.org_id], |_| Ok(()))
+                    .query_row(params![i.task_id, org_id], |_| Ok(()))
                     .optional()?;
                 if found.is_none() {
                     results.push(IngestResult::rejected(
@@ -242,7 +320,7 @@ fn run_group(
                 )?
                 .execute(params![
                     id,
-                    job.user_id,
+                    user_id,
                     i.device_id.to_string(),
                     i.task_id,
                     start,
@@ -261,7 +339,7 @@ fn run_group(
                 .optional()?;
             if let Some((owner, body)) = existing {
                 results.push(
-                    if owner == job.user_id && super::same_content(&body, &item.body) {
+                    if owner == *user_id && super::same_content(&body, &item.body) {
                         IngestResult::duplicate(id)
                     } else {
                         IngestResult::rejected(Some(id), "id_conflict")
@@ -274,17 +352,84 @@ fn run_group(
                     "SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at >
                      ?2 ORDER BY started_at LIMIT 1",
                 )?
-                .query_row(params![job.user_id, start, end], |r| r.get(0))?;
+                .query_row(params![user_id, start, end], |r| r.get(0))?;
             results.push(IngestResult::overlap(id, other));
         }
         for (device, first, last) in seen.iter() {
             tx.prepare_cached(super::DEVICE_SEEN_UPSERT)?
-                .execute(params![job.user_id, device, first, last])?;
+                .execute(params![user_id, device, first, last])?;
         }
-        all.push(results);
+        all.push(Done::Ingested(results));
     }
     tx.commit()?;
     Ok(all)
+}
+
+/// Keeps a person's computed lines in the writer's transaction if their version is `version`.
+fn keep_days(
+    tx: &rusqlite::Transaction<'_>,
+    user_id: &str,
+    version: i64,
+    days: &[(String, String)],
+) -> rusqlite::Result<bool> {
+    let now: Option<i64> = tx
+        .prepare_cached("SELECT version FROM time_versions WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?;
+    if now != Some(version) {
+        return Ok(false);
+    }
+    for (day, body) in days {
+        tx.prepare_cached(super::timesheets::KEEP_DAY)?
+            .execute(params![user_id, day, body])?;
+    }
+    Ok(true)
+}
+
+impl SqliteDb {
+    /// Hands `job` to the writer and waits for its answer.
+    async fn write<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, DbError>>,
+    ) -> Result<T, DbError> {
+        let stopped = || DbError::Unavailable("the writer stopped".into());
+        self.writer.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Notes that the token was used at `now`, through the writer.
+    async fn touch(&self, token_hash: &str, now: i64) -> Result<(), DbError> {
+        let (reply, answer) = oneshot::channel();
+        let token_hash = token_hash.to_string();
+        self.write(
+            Job::Touch {
+                token_hash,
+                now,
+                reply,
+            },
+            answer,
+        )
+        .await
+    }
+
+    /// Keeps a person's computed timesheet lines if their time is still at `version`,
+    /// through the writer (a pooled connection's write would wait beside it, see [`Job`]).
+    async fn keep_days(
+        &self,
+        user_id: &str,
+        version: i64,
+        days: &[(String, String)],
+    ) -> Result<bool, DbError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Keep {
+            user_id: user_id.to_string(),
+            version,
+            days: days.to_vec(),
+            reply,
+        };
+        self.write(job, answer).await
+    }
 }
 
 fn user_row(row: &sqlx::sqlite::SqliteRow) -> UserRow {
@@ -330,26 +475,20 @@ impl Database for SqliteDb {
         items: Vec<Candidate>,
     ) -> Result<Vec<IngestResult>, DbError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let job = Job::Ingest {
             user_id: user.user.id.clone(),
             org_id: user.org_id.clone(),
             items,
             reply,
         };
-        self.writer
-            .send(job)
-            .await
-            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| DbError::Unavailable("the writer stopped".into()))?
+        self.write(job, answer).await
     }
 }
 
 super::reports::report_store!(SqliteDb);
 super::people::people_store!(SqliteDb);
 super::accounts::account_store!(SqliteDb);
-super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite, "");
+super::timesheets::timesheet_store!(SqliteDb, sqlx::Sqlite);
 super::own_data::own_data_store!(SqliteDb, sqlx::Sqlite);
 super::projects::project_store!(SqliteDb, sqlx::Sqlite);
 super::sso::sso_store!(SqliteDb);

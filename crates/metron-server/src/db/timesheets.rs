@@ -521,11 +521,15 @@ pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
 }
 
-/// Implements [`TimesheetStore`] for a backend with a `pool` field of sqlx database `$db`;
-/// `$lock` is how a read in a transaction locks its rows (`FOR UPDATE`; empty on SQLite,
-/// whose writers take turns and whose stale reads fail the write).
+/// Keeps one computed line ($1 person, $2 day, $3 body) unless one is kept already; the same
+/// SQL on both backends.
+pub(crate) const KEEP_DAY: &str = "INSERT INTO timesheet_days (user_id, day, body) VALUES ($1, $2,
+                                   $3) ON CONFLICT (user_id, day) DO NOTHING";
+
+/// Implements [`TimesheetStore`] for a backend with a `pool` field of sqlx database `$db` and
+/// a `keep_days` method of its own (the write of kept lines).
 macro_rules! timesheet_store {
-    ($backend:ty, $db:ty, $lock:literal) => {
+    ($backend:ty, $db:ty) => {
         // A scope of its own, so the expansion names what it uses once.
         const _: () = {
             use $crate::db::timesheets::{
@@ -1156,34 +1160,8 @@ macro_rules! timesheet_store {
                     version: i64,
                     days: &[(String, String)],
                 ) -> Result<bool, DbError> {
-                    let mut tx = self.pool.begin().await.map_err(classify)?;
-                    // Locked (PostgreSQL) until the days are in: a change that commits first is
-                    // seen here and keeps nothing; one that commits after forgets these days.
-                    let now: Option<i64> = sqlx::query_scalar(concat!(
-                        "SELECT version FROM time_versions WHERE user_id = $1",
-                        $lock
-                    ))
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(classify)?;
-                    if now != Some(version) {
-                        return Ok(false);
-                    }
-                    for (day, body) in days {
-                        sqlx::query(
-                            "INSERT INTO timesheet_days (user_id, day, body) VALUES ($1,
-                                     $2, $3) ON CONFLICT (user_id, day) DO NOTHING",
-                        )
-                        .bind(user_id)
-                        .bind(day)
-                        .bind(body)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
-                    }
-                    tx.commit().await.map_err(classify)?;
-                    Ok(true)
+                    // Each backend's own: SQLite's goes through its one writer.
+                    self.keep_days(user_id, version, days).await
                 }
 
                 async fn managed(&self, manager_id: &str) -> Result<Vec<String>, DbError> {

@@ -3,11 +3,10 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
-use crate::extract::{AuthUser, JsonBody, QueryParams};
+use crate::extract::{AuthUser, BodyBytes, QueryParams};
 use crate::ingest;
 use crate::AppState;
 use chrono::{DateTime, Utc};
@@ -29,9 +28,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub async fn post_intervals(
     State(state): State<AppState>,
     auth: AuthUser,
-    JsonBody(body): JsonBody<Value>,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Json<IngestResponse>, ApiError> {
-    let items = ingest::items(body)?;
+    let items = ingest::items(&body)?;
     let results = ingest::ingest(&state, &auth.user, items, Utc::now().timestamp()).await?;
     Ok(Json(IngestResponse { results }))
 }

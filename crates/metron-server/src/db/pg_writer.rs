@@ -1,0 +1,200 @@
+//! Interval ingest on PostgreSQL: the requests waiting at one moment are stored by one
+//! statement. A request hands its intervals to [`PgWriter`]; a few writer tasks each take every
+//! request waiting (up to [`MAX_GROUP_ROWS`] intervals), store them with one `INSERT .. SELECT
+//! FROM UNNEST(..)` and answer each request with the ids of its intervals that were stored.
+//! One statement is one round trip, one plan and one commit for the whole group, where a
+//! statement a request spent most of its time in PostgreSQL's per-statement work.
+//!
+//! Nothing of the overlap rule moves here: the `intervals_no_overlap` exclusion constraint and
+//! the primary key are the statement's arbiters (`ON CONFLICT DO NOTHING` without a target), so
+//! a row that conflicts with a stored row, with an earlier row of the group, or with another
+//! transaction's row (waited for) is skipped, on this instance or another. The caller then says
+//! why ([`super::postgres`]).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::{classify, Candidate, DbError};
+
+/// How many requests may wait for a writer.
+const QUEUE: usize = 4096;
+/// Writer tasks storing groups at once: two cores here, PostgreSQL's work on another group
+/// overlaps a group's commit.
+const WRITERS: usize = 4;
+/// Most intervals one statement stores (a request's own batch is never split).
+const MAX_GROUP_ROWS: usize = 2_000;
+/// SQLSTATE of a deadlock: two groups storing rows of one person in opposite orders.
+const DEADLOCK: &str = "40P01";
+
+/// One request's intervals (of known tasks) and where to answer.
+struct Job {
+    user_id: String,
+    items: Vec<Candidate>,
+    now: i64,
+    reply: oneshot::Sender<Result<HashSet<String>, DbError>>,
+}
+
+/// The handle requests send their intervals through.
+pub(crate) struct PgWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl PgWriter {
+    /// Starts the writer tasks on the current runtime.
+    pub(crate) fn start(pool: PgPool) -> PgWriter {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..WRITERS {
+            tokio::spawn(write(pool.clone(), queue.clone()));
+        }
+        PgWriter { jobs }
+    }
+
+    /// Stores what it can of `items` for `user_id`; the ids stored. An id that occurs twice is
+    /// stored once and listed once (the caller counts its first occurrence stored).
+    pub(crate) async fn store(
+        &self,
+        user_id: &str,
+        items: Vec<Candidate>,
+        now: i64,
+    ) -> Result<HashSet<String>, DbError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || DbError::Unavailable("the interval writer stopped".into());
+        let job = Job {
+            user_id: user_id.to_string(),
+            items,
+            now,
+            reply,
+        };
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// One writer task: takes every request waiting (while holding the queue, so writers don't
+/// split a moment's requests between them), stores them, answers.
+async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let group = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            let mut rows = first.items.len();
+            let mut group = vec![first];
+            while rows < MAX_GROUP_ROWS {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        rows += job.items.len();
+                        group.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        match store_group(&pool, &group).await {
+            Ok(mut stored) => {
+                // The first occurrence of an id in the group's order is the row stored.
+                for job in group {
+                    let mine: HashSet<String> = job
+                        .items
+                        .iter()
+                        .map(|c| c.interval.id.to_string())
+                        .filter(|id| stored.remove(id))
+                        .collect();
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                // The statement rolled back: nothing of the group was stored, all may retry.
+                for job in group {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Stores a group in one statement, again after a deadlock (the statement is atomic: nothing of
+/// it stayed); the ids stored.
+async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, DbError> {
+    let mut columns = Columns::default();
+    for job in group {
+        for item in &job.items {
+            let i = &item.interval;
+            columns.users.push(job.user_id.clone());
+            columns.received.push(job.now);
+            columns.ids.push(i.id.to_string());
+            columns.devices.push(i.device_id.to_string());
+            columns.tasks.push(i.task_id.clone());
+            columns.starts.push(i.started_at.timestamp());
+            columns.ends.push(i.ended_at.timestamp());
+            columns.bodies.push(item.body.clone());
+        }
+    }
+    let mut tries = 0;
+    loop {
+        let stored = sqlx::query_scalar(INSERT_GROUP)
+            .bind(&columns.users)
+            .bind(&columns.received)
+            .bind(&columns.ids)
+            .bind(&columns.devices)
+            .bind(&columns.tasks)
+            .bind(&columns.starts)
+            .bind(&columns.ends)
+            .bind(&columns.bodies)
+            .fetch_all(pool)
+            .await;
+        match stored {
+            Ok(ids) => return Ok(ids.into_iter().collect()),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEADLOCK) && tries < 3 => {
+                tries += 1;
+            }
+            Err(e) => return Err(classify(e)),
+        }
+    }
+}
+
+/// A group's intervals, as the arrays [`INSERT_GROUP`] takes.
+#[derive(Default)]
+struct Columns {
+    users: Vec<String>,
+    received: Vec<i64>,
+    ids: Vec<String>,
+    devices: Vec<String>,
+    tasks: Vec<String>,
+    starts: Vec<i64>,
+    ends: Vec<i64>,
+    bodies: Vec<String>,
+}
+
+/// Stores a group (its columns as arrays: person, time received, id, device, task, start, end,
+/// body) in the order given, skipping rows that conflict (`ON CONFLICT DO NOTHING` without a
+/// target takes the primary key and the `intervals_no_overlap` exclusion constraint as
+/// arbiters, waiting for a racing transaction's rows before deciding), widens the seen span of
+/// each device it stored for, and returns the ids stored.
+const INSERT_GROUP: &str = "WITH batch AS (
+        SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                             $6::bigint[], $7::bigint[], $8::text[])
+            WITH ORDINALITY
+            AS b(user_id, received_at, id, device_id, task_id, started_at, ended_at, body, n)
+    ), stored AS (
+        INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body,
+                               received_at)
+        SELECT id, user_id, device_id, task_id, started_at, ended_at, body, received_at
+        FROM batch ORDER BY n
+        ON CONFLICT DO NOTHING
+        RETURNING id, user_id, device_id, started_at, ended_at
+    ), seen AS (
+        INSERT INTO devices (user_id, device_id, first_seen, last_seen)
+        SELECT user_id, device_id, min(started_at), max(ended_at) FROM stored
+        GROUP BY user_id, device_id
+        ON CONFLICT (user_id, device_id) DO UPDATE SET
+            first_seen = LEAST(devices.first_seen, excluded.first_seen),
+            last_seen = GREATEST(devices.last_seen, excluded.last_seen)
+    )
+    SELECT id FROM stored";
