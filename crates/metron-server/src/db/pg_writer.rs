@@ -173,7 +173,8 @@ struct Columns {
 }
 
 /// Stores a group (its columns as arrays: person, time received, id, device, task, start, end,
-/// body) in the order given, skipping rows that conflict (`ON CONFLICT DO NOTHING` without a
+/// body) in the order given, with each person's number (`users.seq`, the exclusion
+/// constraint's key), skipping rows that conflict (`ON CONFLICT DO NOTHING` without a
 /// target takes the primary key and the `intervals_no_overlap` exclusion constraint as
 /// arbiters, waiting for a racing transaction's rows before deciding), widens the seen span of
 /// each device it stored for, and returns the ids stored.
@@ -183,10 +184,11 @@ const INSERT_GROUP: &str = "WITH batch AS (
             WITH ORDINALITY
             AS b(user_id, received_at, id, device_id, task_id, started_at, ended_at, body, n)
     ), stored AS (
-        INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at, body,
-                               received_at)
-        SELECT id, user_id, device_id, task_id, started_at, ended_at, body, received_at
-        FROM batch ORDER BY n
+        INSERT INTO intervals (id, user_id, person, device_id, task_id, started_at, ended_at,
+                               body, received_at)
+        SELECT b.id, b.user_id, u.seq, b.device_id, b.task_id, b.started_at, b.ended_at, b.body,
+               b.received_at
+        FROM batch b JOIN users u ON u.id = b.user_id ORDER BY b.n
         ON CONFLICT DO NOTHING
         RETURNING id, user_id, device_id, started_at, ended_at
     ), seen AS (
