@@ -11,7 +11,7 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use metron_core::report::{Class, Classifier, PatternKind, Rule, RuleTarget};
 use metron_server::db::{self, Candidate};
-use metron_server::ingest::{judge, Judged};
+use metron_server::ingest::{judge, Item, Judged};
 use metron_server::{reports, AppState};
 use serde_json::json;
 use std::time::Instant;
@@ -53,7 +53,7 @@ fn day_of(user: usize, task: &str, date: NaiveDate) -> Vec<Candidate> {
                     {"offset": 50, "seconds": 10, "app": "Terminal", "title": "cargo test", "url": null, "path": null}
                 ]
             });
-            match judge(item, Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
+            match judge(Item::Raw(item), Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
                 Judged::Candidate(c) => c,
                 Judged::Decided(r) => panic!("a bench interval was refused: {r:?}"),
             }

@@ -16,7 +16,7 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use metron_core::timesheet::{Period, PeriodKind};
 use metron_server::db::timesheets::EntryRow;
 use metron_server::db::{self, Candidate};
-use metron_server::ingest::{judge, Judged};
+use metron_server::ingest::{judge, Item, Judged};
 use metron_server::{timesheets, AppState};
 use serde_json::json;
 use std::time::Instant;
@@ -58,7 +58,11 @@ fn month_of(user: usize, task: &str, days: &[NaiveDate], late: bool) -> Vec<Cand
                 "counts": {"keys": 120, "clicks": 9, "scrolls": 4, "moves": 300},
                 "windows": [{"offset": 0, "seconds": 60, "app": "Code", "title": "main.rs", "url": null, "path": "/usr/bin/code"}]
             });
-            match judge(item, Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
+            match judge(
+                Item::Raw(item),
+                Utc::now().timestamp(),
+                metron_core::UrlPolicy::Full,
+            ) {
                 Judged::Candidate(c) => out.push(c),
                 Judged::Decided(r) => panic!("a bench interval was refused: {r:?}"),
             }

@@ -124,6 +124,8 @@ pub async fn run_once(
                     if let Some(unusual) = &mut report.unusual {
                         unusual.forget_titles();
                     }
+                    // Its timeline as runs of a task rather than an entry per interval.
+                    report.merge_timeline_runs();
                     let body = serde_json::to_string(&DayAggregate { report, usage })
                         .expect("reports serialize");
                     state

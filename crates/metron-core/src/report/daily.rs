@@ -229,6 +229,27 @@ pub struct TimelineEntry {
 }
 
 impl DailyReport {
+    /// Turns the timeline into runs: entries of one task that follow each other without a gap
+    /// become one, their seconds summed and their activity taken over the whole run. What a
+    /// day kept past retention holds: its intervals are gone, nobody can act on one of them any
+    /// more, and an entry per interval (about 480 a working day) was nearly all of a kept
+    /// day's bytes.
+    pub fn merge_timeline_runs(&mut self) {
+        let mut runs: Vec<TimelineEntry> = Vec::with_capacity(self.timeline.len());
+        for entry in self.timeline.drain(..) {
+            match runs.last_mut() {
+                Some(run) if run.task_id == entry.task_id && run.ended_at == entry.started_at => {
+                    run.ended_at = entry.ended_at;
+                    run.tracked_secs += entry.tracked_secs;
+                    run.active_secs += entry.active_secs;
+                    run.activity_pct = percent(run.active_secs, run.tracked_secs);
+                }
+                _ => runs.push(entry),
+            }
+        }
+        self.timeline = runs;
+    }
+
     fn empty(date: NaiveDate, utc_offset_minutes: i32) -> DailyReport {
         DailyReport {
             date,

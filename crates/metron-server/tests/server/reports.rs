@@ -361,15 +361,25 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         !title.is_empty() && !kept.contains(title),
         "the stored aggregate holds the title {title:?}: {kept}"
     );
+    // The timeline is kept as runs of a task: the same seconds, fewer entries.
+    let mut day: metron_core::report::DailyReport =
+        serde_json::from_value(before.clone()).expect("a day report");
+    day.merge_timeline_runs();
+    assert!(day.timeline.len() < before["timeline"].as_array().unwrap().len());
+    assert_eq!(
+        after["timeline"],
+        serde_json::to_value(&day.timeline).unwrap()
+    );
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("source");
         v.as_object_mut().unwrap().remove("titles");
+        v.as_object_mut().unwrap().remove("timeline");
         v
     };
     assert_eq!(
         strip(after),
         strip(before),
-        "the kept day reports as it did, titles aside"
+        "the kept day reports as it did, titles and timeline aside"
     );
     // Rules still apply to a kept day.
     let boss = f.login("boss@acme.test", "boss-password").await;

@@ -1025,3 +1025,52 @@ fn the_day_names_who_held_presence_largest_first() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["presence"][0]["held_by"], "firefox");
 }
+
+#[test]
+fn a_kept_timeline_is_its_runs_of_a_task_with_the_same_seconds() {
+    let at =
+        |secs: i64| Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + Duration::seconds(secs);
+    let none = counts(0, 0, 0, 0);
+    let all = vec![
+        interval("a", at(0), &"1".repeat(60), none, vec![]),
+        interval("a", at(60), &"0".repeat(60), none, vec![]),
+        interval("b", at(120), &"1".repeat(30), none, vec![]),
+        // A gap, then task b again: a run of its own.
+        interval("b", at(200), &"1".repeat(10), none, vec![]),
+    ];
+    let mut report = daily_report(&all, day(), 0, &Classifier::empty());
+    assert_eq!(report.timeline.len(), 4);
+    let before: (u64, u64) = report
+        .timeline
+        .iter()
+        .fold((0, 0), |(t, a), e| (t + e.tracked_secs, a + e.active_secs));
+    report.merge_timeline_runs();
+    let runs: Vec<(&str, i64, i64, u64, u64, u32)> = report
+        .timeline
+        .iter()
+        .map(|e| {
+            let offset = |t: DateTime<Utc>| (t - at(0)).num_seconds();
+            (
+                e.task_id.as_str(),
+                offset(e.started_at),
+                offset(e.ended_at),
+                e.tracked_secs,
+                e.active_secs,
+                e.activity_pct,
+            )
+        })
+        .collect();
+    assert_eq!(
+        runs,
+        vec![
+            ("a", 0, 120, 120, 60, 50),
+            ("b", 120, 150, 30, 30, 100),
+            ("b", 200, 210, 10, 10, 100)
+        ]
+    );
+    let after = report
+        .timeline
+        .iter()
+        .fold((0, 0), |(t, a), e| (t + e.tracked_secs, a + e.active_secs));
+    assert_eq!(after, before);
+}
