@@ -97,16 +97,19 @@ async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
             group
         };
         match store_group(&pool, &group).await {
-            Ok(mut stored) => {
-                // The first occurrence of an id in the group's order is the row stored.
+            Ok(stored) => answer(group, stored),
+            // One request the database refuses outright (not a lost connection or a busy
+            // server, which the whole group may retry) must not fail the others it was grouped
+            // with, again on every retry: each is stored alone, so only its own fails.
+            Err(DbError::Other(_)) if group.len() > 1 => {
                 for job in group {
-                    let mine: HashSet<String> = job
-                        .items
-                        .iter()
-                        .map(|c| c.interval.id.to_string())
-                        .filter(|id| stored.remove(id))
-                        .collect();
-                    let _ = job.reply.send(Ok(mine));
+                    let alone = std::slice::from_ref(&job);
+                    match store_group(&pool, alone).await {
+                        Ok(stored) => answer(vec![job], stored),
+                        Err(e) => {
+                            let _ = job.reply.send(Err(e));
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -116,6 +119,20 @@ async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 }
             }
         }
+    }
+}
+
+/// Answers each request of a stored group with its ids among `stored`; the first occurrence of
+/// an id in the group's order is the row stored.
+fn answer(group: Vec<Job>, mut stored: HashSet<String>) {
+    for job in group {
+        let mine: HashSet<String> = job
+            .items
+            .iter()
+            .map(|c| c.interval.id.to_string())
+            .filter(|id| stored.remove(id))
+            .collect();
+        let _ = job.reply.send(Ok(mine));
     }
 }
 

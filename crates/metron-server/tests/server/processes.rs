@@ -142,6 +142,76 @@ async fn fifty_racing_requests_to_two_server_processes_on_one_postgres_store_exa
     race(&fresh_postgres().await, 2).await;
 }
 
+/// PostgreSQL stores the requests waiting at a moment with one statement; one it refuses
+/// outright (here a table constraint, standing for any row the database turns down) must fail
+/// alone, not take the requests grouped with it down too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_request_postgres_refuses_fails_alone_and_the_rest_of_its_group_is_stored() {
+    let db = fresh_postgres().await;
+    cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ann@acme.test",
+            "--name",
+            "Ann",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let task: Value = serde_json::from_str(&cli(
+        &db,
+        &["task", "add", "--name", "Refused", "--project", "P"],
+    ))
+    .unwrap();
+    let task = task["id"].as_str().unwrap().to_string();
+    let refused_device = "01930000-0000-7000-8000-0000000000bb";
+    let pool = sqlx::PgPool::connect(&db).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE intervals ADD CONSTRAINT refuse_one_device CHECK (device_id <> '{refused_device}')"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let server = serve(&db);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base, "ann@acme.test", "ann-password").await;
+    let mut handles = Vec::new();
+    for k in 0..60 {
+        let mut item = interval(&task, k * 60, 60);
+        let refused = k % 10 == 0;
+        if refused {
+            item["device_id"] = json!(refused_device);
+        }
+        let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+        handles.push(tokio::spawn(async move {
+            let response = client
+                .post(format!("{base}/api/v1/intervals"))
+                .bearer_auth(token)
+                .json(&json!({"intervals": [item]}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (refused, status, body)
+        }));
+    }
+    for h in handles {
+        let (refused, status, body) = h.await.unwrap();
+        if refused {
+            assert!(status.is_server_error(), "{status} {body}");
+        } else {
+            assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+            assert_eq!(body["results"][0]["status"], "accepted", "{body}");
+        }
+    }
+    let stored = stored_that_day(&client, &server.base, &token).await;
+    assert_eq!(stored.as_array().unwrap().len(), 54);
+}
+
 /// 50 mutually overlapping intervals of one user sent at once, spread over `instances` server
 /// processes sharing the database `db`: exactly one may be stored.
 async fn race(db: &str, instances: usize) {
