@@ -26,8 +26,6 @@ const QUEUE: usize = 4096;
 const WRITERS: usize = 4;
 /// Most intervals one statement stores (a request's own batch is never split).
 const MAX_GROUP_ROWS: usize = 2_000;
-/// SQLSTATE of a deadlock: two groups storing rows of one person in opposite orders.
-const DEADLOCK: &str = "40P01";
 
 /// One request's intervals (of known tasks) and where to answer.
 struct Job {
@@ -168,7 +166,8 @@ async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, Db
             .await;
         match stored {
             Ok(ids) => return Ok(ids.into_iter().collect()),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEADLOCK) && tries < 3 => {
+            // Two groups storing rows of one person in opposite orders.
+            Err(e) if tries < 3 && super::timesheets::is_deadlock(&e) => {
                 tries += 1;
             }
             Err(e) => return Err(classify(e)),

@@ -16,11 +16,10 @@ impl Drop for Server {
     }
 }
 
-/// A SQLite database `file` in `dir` holding one user, ann@acme.test (password "ann-password").
-pub fn db_with_ann(dir: &tempfile::TempDir, file: &str) -> String {
-    let db = dir.path().join(file).display().to_string();
+/// Adds ann@acme.test (password "ann-password") to the database `db` through the CLI.
+fn add_ann(db: &str) {
     cli(
-        &db,
+        db,
         &[
             "user",
             "add",
@@ -32,6 +31,12 @@ pub fn db_with_ann(dir: &tempfile::TempDir, file: &str) -> String {
             "ann-password",
         ],
     );
+}
+
+/// A SQLite database `file` in `dir` holding one user, ann@acme.test (password "ann-password").
+pub fn db_with_ann(dir: &tempfile::TempDir, file: &str) -> String {
+    let db = dir.path().join(file).display().to_string();
+    add_ann(&db);
     db
 }
 
@@ -148,19 +153,7 @@ async fn fifty_racing_requests_to_two_server_processes_on_one_postgres_store_exa
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_postgres_refuses_fails_alone_and_the_rest_of_its_group_is_stored() {
     let db = fresh_postgres().await;
-    cli(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "ann@acme.test",
-            "--name",
-            "Ann",
-            "--password",
-            "ann-password",
-        ],
-    );
+    add_ann(&db);
     let task: Value = serde_json::from_str(&cli(
         &db,
         &["task", "add", "--name", "Refused", "--project", "P"],
@@ -215,19 +208,7 @@ async fn a_request_postgres_refuses_fails_alone_and_the_rest_of_its_group_is_sto
 /// 50 mutually overlapping intervals of one user sent at once, spread over `instances` server
 /// processes sharing the database `db`: exactly one may be stored.
 async fn race(db: &str, instances: usize) {
-    cli(
-        db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "ann@acme.test",
-            "--name",
-            "Ann",
-            "--password",
-            "ann-password",
-        ],
-    );
+    add_ann(db);
     let task: Value = serde_json::from_str(&cli(
         db,
         &["task", "add", "--name", "Race", "--project", "P"],
