@@ -191,7 +191,7 @@ pub async fn ingest(
     if !candidates.is_empty() {
         let sizes: Vec<(i64, u64)> = candidates
             .iter()
-            .map(|c| (utc_day(&c.interval), c.body.len() as u64))
+            .map(|c| (utc_day(&c.interval), c.packed.json_bytes))
             .collect();
         let stored = state.db.ingest(user, candidates).await?;
         for ((slot, result), (day, size)) in slots.into_iter().zip(stored).zip(sizes) {
@@ -243,9 +243,9 @@ pub fn judge(item: Item, now: i64, urls: UrlPolicy) -> Judged {
             window.url = window.url.take().and_then(|u| urls.keep(&u));
         }
     }
-    // Canonical JSON of the parsed interval: equal content gives equal text.
-    let body = serde_json::to_string(&interval).expect("an interval serializes");
-    Judged::Candidate(Candidate { interval, body })
+    // As it will be stored: equal content packs to equal bytes.
+    let packed = crate::db::packed::pack(&interval);
+    Judged::Candidate(Candidate { interval, packed })
 }
 
 /// The UTC day (its first second) an interval counts in for the byte cap: the day it starts.
@@ -278,7 +278,7 @@ async fn within_daily_bytes(
                     .await?
             }
         };
-        let size = candidate.body.len() as u64;
+        let size = candidate.packed.json_bytes;
         if so_far.saturating_add(size) > cap {
             results[slot] = Some(IngestResult::rejected(
                 Some(candidate.interval.id.to_string()),
@@ -342,7 +342,7 @@ mod tests {
         ) else {
             panic!("both are accepted");
         };
-        assert_eq!((a.interval, a.body), (b.interval, b.body));
+        assert_eq!((a.interval, a.packed), (b.interval, b.packed));
         // One bad item: the batch is read as values and only that item is refused.
         let body = json!({"intervals": [one, {"id": "x"}]}).to_string();
         let mixed = items(body.as_bytes()).unwrap();

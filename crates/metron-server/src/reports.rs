@@ -10,6 +10,7 @@ use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+use crate::db::packed::StoredInterval;
 use crate::zones::DeviceZones;
 use crate::AppState;
 
@@ -274,11 +275,11 @@ pub async fn user_day(
 /// A day's report with its time per (app, host) pair.
 pub type DayWithUsage = (DailyReport, Vec<WindowUsage>);
 
-/// One person's part of the organization's day: their id, interval bodies, corrections in
+/// One person's part of the organization's day: their id, stored intervals, corrections in
 /// force, manual time, and the offset to take the day in when no interval says it.
 type Person = (
     String,
-    Vec<String>,
+    Vec<StoredInterval>,
     Vec<Correction>,
     Vec<ManualEntry>,
     Option<i32>,
@@ -343,10 +344,12 @@ pub async fn org_days_with_usage(
     for (user, (report, _)) in &mut computed {
         timesheet::add_manual(report, manual.get(user).map_or(&[], Vec::as_slice));
     }
-    let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
-    for (user, body) in state.db.org_interval_bodies(org_id, from, to).await? {
-        if !computed.contains_key(&user) {
-            by_user.entry(user).or_default().push(body);
+    let mut by_user: HashMap<String, Vec<StoredInterval>> = HashMap::new();
+    let (rows, names) = state.db.org_intervals(org_id, from, to).await?;
+    let names = std::sync::Arc::new(names);
+    for row in rows {
+        if !computed.contains_key(&row.user_id) {
+            by_user.entry(row.user_id.clone()).or_default().push(row);
         }
     }
     // People with manual time but no interval that day get a day too, in the offset their
@@ -358,8 +361,8 @@ pub async fn org_days_with_usage(
             by_user.insert(user.clone(), Vec::new());
         }
     }
-    // Parsing the day's interval bodies is most of the work (a thousand people: about half a
-    // million of them): people are split over the cores, each part parsed and computed on its
+    // Decoding the day's intervals is much of the work (a thousand people: about half a
+    // million of them): people are split over the cores, each part decoded and computed on its
     // own blocking thread.
     let zones = std::sync::Arc::new(DeviceZones::from_rows(
         &state.db.devices(org_id, None).await?,
@@ -380,6 +383,7 @@ pub async fn org_days_with_usage(
         let part: Vec<_> = people.drain(..chunk.min(people.len())).collect();
         let classifier = std::sync::Arc::clone(&classifier);
         let zones = std::sync::Arc::clone(&zones);
+        let names = std::sync::Arc::clone(&names);
         let thresholds = *thresholds;
         parts.push(tokio::task::spawn_blocking(
             move || -> Result<Vec<(String, DayWithUsage)>, ReportError> {
@@ -387,7 +391,7 @@ pub async fn org_days_with_usage(
                     .map(|(user, bodies, corrections, manual, offset)| {
                         let intervals = bodies
                             .iter()
-                            .map(|b| serde_json::from_str::<metron_core::Interval>(b))
+                            .map(|b| b.decode(&names))
                             .collect::<Result<Vec<_>, _>>()
                             .map_err(|e| ReportError::Unreadable(format!("an interval: {e}")))?;
                         let intervals = timesheet::apply(intervals, &corrections);

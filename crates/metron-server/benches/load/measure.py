@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the storage a metron-server database takes, for storage.sh (docs/PERFORMANCE.md):
 intervals and day aggregates stored, the database's total bytes, bytes per non-empty table and
-per index, the bytes of the `body` columns, and bytes per interval.
+per index, the bytes of the `body` columns (and the intervals' `packed`), and bytes per interval.
 
 Usage: measure.py DB   (DB: a SQLite path or a postgres:// URL; the server must be stopped)
 SQLite: checkpoints the WAL and VACUUMs first, then reads the `dbstat` virtual table.
@@ -30,7 +30,9 @@ if db.startswith("postgres"):
         i, t, size = l.split("|")
         rows.append(("index", i, t, int(size)))
     total_db = int(psql("SELECT pg_database_size(current_database())")[0])
-    body = lambda t: psql(f"SELECT count(*), coalesce(sum(octet_length(body)), 0), coalesce(sum(pg_column_size(body)), 0) FROM {t}")[0].split("|")
+    # An interval's body is its JSON (rows from before migration 0020) or its packed bytes.
+    body = lambda t, packed="": psql(f"SELECT count(*), coalesce(sum(octet_length(body){packed and ' + coalesce(octet_length(packed), 0)'}), 0), "
+                                     f"coalesce(sum(pg_column_size(body){packed and ' + coalesce(pg_column_size(packed), 0)'}), 0) FROM {t}")[0].split("|")
 else:
     import sqlite3
     con = sqlite3.connect(db, isolation_level=None)
@@ -44,11 +46,12 @@ else:
         kind, table = kinds.get(name, ("schema", name))
         rows.append((kind, name, table, size))
     total_db = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
-    body = lambda t: [str(v) for v in con.execute(f"SELECT count(*), coalesce(sum(length(CAST(body AS BLOB))), 0), "
-                                                  f"coalesce(sum(length(CAST(body AS BLOB))), 0) FROM {t}").fetchone()]
+    body = lambda t, packed="": [str(v) for v in con.execute(
+        f"SELECT count(*), coalesce(sum(length(CAST(body AS BLOB)){packed and ' + coalesce(length(packed), 0)'}), 0), "
+        f"coalesce(sum(length(CAST(body AS BLOB)){packed and ' + coalesce(length(packed), 0)'}), 0) FROM {t}").fetchone()]
 
 mb = lambda b: f"{b:>10,} B  {b / 1e6:7.3f} MB"
-n_int, int_body, int_stored = map(int, body("intervals"))
+n_int, int_body, int_stored = map(int, body("intervals", packed="yes"))
 n_agg, agg_body, agg_stored = map(int, body("day_aggregates"))
 print(f"intervals stored: {n_int}; day_aggregates rows: {n_agg}")
 print(f"database total:        {mb(total_db)}" + (" (with the system catalogs)" if db.startswith("postgres") else ""))
@@ -64,7 +67,7 @@ for t in sorted(big, key=lambda t: -sum(r[3] for r in rows if r[2] == t)):
 rest = tables_sum - sum(r[3] for r in rows if r[2] in big)
 small = sum(1 for t in counts if t not in big and int(counts[t]))
 print(f"  {f'{small} other non-empty tables, empty ones, schema':<46} {mb(rest)}")
-print(f"intervals.body:        {mb(int_body)} as text ({int_stored:,} B as stored)")
+print(f"intervals body+packed: {mb(int_body)} ({int_stored:,} B as stored)")
 print(f"day_aggregates.body:   {mb(agg_body)} as text ({agg_stored:,} B as stored)")
 if n_int:
     iv = sum(r[3] for r in rows if r[2] == "intervals")

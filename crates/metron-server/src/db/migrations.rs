@@ -51,6 +51,7 @@ embed_both!(
     "0017_second_factor.sql",
     "0018_sso.sql",
     "0019_batched_ingest.sql",
+    "0020_packed_intervals.sql",
 );
 
 /// The migrator for one backend's files.

@@ -7,6 +7,7 @@
 pub mod accounts;
 mod migrations;
 pub mod own_data;
+pub mod packed;
 pub mod people;
 mod pg_writer;
 pub mod postgres;
@@ -105,11 +106,11 @@ pub struct UserRow {
     pub disabled: bool,
 }
 
-/// An interval that passed validation, with its canonical JSON (what "same content" compares).
+/// An interval that passed validation, packed as it will be stored (`packed`).
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub interval: Interval,
-    pub body: String,
+    pub packed: packed::Packed,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -127,25 +128,6 @@ pub enum DbError {
     Unavailable(String),
     #[error("database error: {0}")]
     Other(String),
-}
-
-/// Whether a stored interval body and a delivered one are the same interval: equal text, or
-/// equal but for page addresses (the organization's URL policy may have changed between two
-/// deliveries of one interval: its time is the same, so the second is a duplicate, not a
-/// conflict).
-pub(crate) fn same_content(stored: &str, delivered: &str) -> bool {
-    if stored == delivered {
-        return true;
-    }
-    let without_urls = |body: &str| {
-        serde_json::from_str::<Interval>(body).ok().map(|mut i| {
-            for window in &mut i.windows {
-                window.url = None;
-            }
-            i
-        })
-    };
-    matches!((without_urls(stored), without_urls(delivered)), (Some(a), Some(b)) if a == b)
 }
 
 #[async_trait]
@@ -174,16 +156,6 @@ pub trait Database:
         user: &UserRow,
         items: Vec<Candidate>,
     ) -> Result<Vec<IngestResult>, DbError>;
-}
-
-/// Parses stored interval bodies.
-pub(crate) fn parse_bodies(rows: &[String]) -> Result<Vec<Interval>, DbError> {
-    rows.iter()
-        .map(|b| {
-            serde_json::from_str(b)
-                .map_err(|e| DbError::Other(format!("stored interval unreadable: {e}")))
-        })
-        .collect()
 }
 
 /// Opens the database named by `url`: a `postgres://` URL, `sqlite::memory:`, or a SQLite path.

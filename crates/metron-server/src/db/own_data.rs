@@ -49,6 +49,7 @@ pub const DELETED: &[(&str, &str)] = &[
     ("time_versions", "user_id"),
     ("day_aggregates", "user_id"),
     ("intervals", "user_id"),
+    ("window_names", "user_id"),
     ("devices", "user_id"),
     ("manual_entries", "user_id"),
     ("corrections", "user_id"),

@@ -148,7 +148,20 @@ async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, Db
             columns.tasks.push(i.task_id.clone());
             columns.starts.push(i.started_at.timestamp());
             columns.ends.push(i.ended_at.timestamp());
-            columns.bodies.push(item.body.clone());
+            columns.packed.push(item.packed.body.clone());
+            columns.json_bytes.push(item.packed.json_bytes as i64);
+            let day = super::packed::day_of(i.started_at.timestamp());
+            for w in &item.packed.windows {
+                let names = &mut columns.names;
+                names.ids.push(i.id.to_string());
+                names.users.push(job.user_id.clone());
+                names.days.push(day);
+                names.keys.push(w.key);
+                names.apps.push(w.app.clone());
+                names.titles.push(w.title.clone());
+                names.urls.push(w.url.clone());
+                names.paths.push(w.path.clone());
+            }
         }
     }
     let mut tries = 0;
@@ -161,7 +174,16 @@ async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, Db
             .bind(&columns.tasks)
             .bind(&columns.starts)
             .bind(&columns.ends)
-            .bind(&columns.bodies)
+            .bind(&columns.packed)
+            .bind(&columns.json_bytes)
+            .bind(&columns.names.ids)
+            .bind(&columns.names.users)
+            .bind(&columns.names.days)
+            .bind(&columns.names.keys)
+            .bind(&columns.names.apps)
+            .bind(&columns.names.titles)
+            .bind(&columns.names.urls)
+            .bind(&columns.names.paths)
             .fetch_all(pool)
             .await;
         match stored {
@@ -185,25 +207,44 @@ struct Columns {
     tasks: Vec<String>,
     starts: Vec<i64>,
     ends: Vec<i64>,
-    bodies: Vec<String>,
+    packed: Vec<Vec<u8>>,
+    json_bytes: Vec<i64>,
+    names: NameColumns,
+}
+
+/// The names of a group's windows, a row for each window of each interval (the statement
+/// keeps those of the intervals it stored, each name once).
+#[derive(Default)]
+struct NameColumns {
+    ids: Vec<String>,
+    users: Vec<String>,
+    days: Vec<i64>,
+    keys: Vec<i64>,
+    apps: Vec<String>,
+    titles: Vec<String>,
+    urls: Vec<Option<String>>,
+    paths: Vec<Option<String>>,
 }
 
 /// Stores a group (its columns as arrays: person, time received, id, device, task, start, end,
-/// body) in the order given, with each person's number (`users.seq`, the exclusion
+/// packed body, JSON length; then its windows' names: interval id, person, day, key, app, title, URL, path)
+/// in the order given, with each person's number (`users.seq`, the exclusion
 /// constraint's key), skipping rows that conflict (`ON CONFLICT DO NOTHING` without a
 /// target takes the primary key and the `intervals_no_overlap` exclusion constraint as
 /// arbiters, waiting for a racing transaction's rows before deciding), widens the seen span of
-/// each device it stored for, and returns the ids stored.
+/// each device it stored for, adds the names of the stored intervals' windows a person and day
+/// did not have yet, and returns the ids stored.
 const INSERT_GROUP: &str = "WITH batch AS (
         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                             $6::bigint[], $7::bigint[], $8::text[])
+                             $6::bigint[], $7::bigint[], $8::bytea[], $9::bigint[])
             WITH ORDINALITY
-            AS b(user_id, received_at, id, device_id, task_id, started_at, ended_at, body, n)
+            AS b(user_id, received_at, id, device_id, task_id, started_at, ended_at, packed,
+                 json_bytes, n)
     ), stored AS (
         INSERT INTO intervals (id, user_id, person, device_id, task_id, started_at, ended_at,
-                               body, received_at)
-        SELECT b.id, b.user_id, u.seq, b.device_id, b.task_id, b.started_at, b.ended_at, b.body,
-               b.received_at
+                               body, packed, json_bytes, received_at)
+        SELECT b.id, b.user_id, u.seq, b.device_id, b.task_id, b.started_at, b.ended_at, '',
+               b.packed, b.json_bytes, b.received_at
         FROM batch b JOIN users u ON u.id = b.user_id ORDER BY b.n
         ON CONFLICT DO NOTHING
         RETURNING id, user_id, device_id, started_at, ended_at
@@ -214,5 +255,15 @@ const INSERT_GROUP: &str = "WITH batch AS (
         ON CONFLICT (user_id, device_id) DO UPDATE SET
             first_seen = LEAST(devices.first_seen, excluded.first_seen),
             last_seen = GREATEST(devices.last_seen, excluded.last_seen)
+    ), named AS (
+        INSERT INTO window_names (user_id, day, key, app, title, url, path)
+        SELECT DISTINCT ON (n.user_id, n.day, n.key) n.user_id, n.day, n.key, n.app, n.title,
+               n.url, n.path
+        FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::text[],
+                    $15::text[], $16::text[], $17::text[])
+             AS n(id, user_id, day, key, app, title, url, path)
+        JOIN stored s ON s.id = n.id
+        ORDER BY n.user_id, n.day, n.key
+        ON CONFLICT DO NOTHING
     )
     SELECT id FROM stored";

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::packed::{NamesReader as _, StoredInterval, Whose};
 use super::timesheets::KEEP_DAY;
 use super::{classify, Candidate, Database, DbError, UserRow};
 
@@ -130,20 +131,30 @@ impl PgDb {
     async fn refusal(&self, user: &UserRow, item: &Candidate) -> Result<IngestResult, DbError> {
         let i = &item.interval;
         let id = i.id.to_string();
-        let existing = sqlx::query("SELECT user_id, body FROM intervals WHERE id = $1")
-            .bind(&id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        if let Some(row) = existing {
-            let (owner, body): (String, String) = (row.get(0), row.get(1));
-            return Ok(
-                if owner == user.user.id && super::same_content(&body, &item.body) {
-                    IngestResult::duplicate(id)
-                } else {
-                    IngestResult::rejected(Some(id), "id_conflict")
-                },
-            );
+        let existing: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM intervals i WHERE i.id = $1",
+            super::packed::COLUMNS
+        )))
+        .bind(&id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        if let Some(stored) = existing {
+            let day = super::packed::day_of(stored.started_at);
+            let same = stored.user_id == user.user.id
+                && (stored.same_bytes(item)
+                    || stored.same_but_urls(
+                        &self
+                            .pool
+                            .window_names(Whose::Person(&stored.user_id), day, day)
+                            .await?,
+                        item,
+                    ));
+            return Ok(if same {
+                IngestResult::duplicate(id)
+            } else {
+                IngestResult::rejected(Some(id), "id_conflict")
+            });
         }
         let other: Option<String> = sqlx::query_scalar(
             "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at > $2
@@ -185,9 +196,10 @@ impl Database for PgDb {
     }
 
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
+        // The length of each interval's JSON: kept beside a packed body, the body itself before.
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(OCTET_LENGTH(body))::BIGINT FROM intervals WHERE user_id = $1 AND
-             started_at >= $2 AND started_at < $3",
+            "SELECT SUM(COALESCE(json_bytes, OCTET_LENGTH(body)))::BIGINT FROM intervals
+             WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
         )
         .bind(user_id)
         .bind(from)

@@ -9,6 +9,7 @@ use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, User};
 use metron_core::Interval;
 
+use super::packed::{StoredInterval, WindowNames};
 use super::timesheets::AuditRow;
 use super::{row_struct, DbError, UserRow};
 
@@ -88,15 +89,14 @@ pub trait ReportStore: Send + Sync {
         -> Result<Vec<DeviceRow>, DbError>;
     /// The user's intervals that overlap [from, to), by start time.
     async fn intervals(&self, user_id: &str, from: i64, to: i64) -> Result<Vec<Interval>, DbError>;
-    /// The stored bodies (JSON) of the user's intervals that overlap [from, to), by start
-    /// time, as the database sends them: an export parses each as it arrives instead of
-    /// holding them all.
-    fn interval_bodies<'a>(
+    /// The user's intervals that overlap [from, to), by start time, read as the database
+    /// sends them: an export writes each as it arrives instead of holding them all.
+    fn interval_stream<'a>(
         &'a self,
         user_id: &'a str,
         from: i64,
         to: i64,
-    ) -> BoxStream<'a, Result<String, DbError>>;
+    ) -> BoxStream<'a, Result<Interval, DbError>>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, DbError>;
     /// The organization's users, by name.
     async fn org_users(&self, org_id: &str) -> Result<Vec<User>, DbError>;
@@ -104,14 +104,14 @@ pub trait ReportStore: Send + Sync {
     async fn org_user_rows(&self, org_id: &str) -> Result<Vec<UserRow>, DbError>;
     /// Who manages whom in the organization: (manager id, person id) pairs.
     async fn org_managers(&self, org_id: &str) -> Result<Vec<(String, String)>, DbError>;
-    /// The stored bodies (JSON) of everyone's intervals in the organization that overlap
-    /// [from, to), with their user. Unparsed: the team report parses them on all cores.
-    async fn org_interval_bodies(
+    /// Everyone's intervals in the organization that overlap [from, to) as stored, with the
+    /// names of their windows. Undecoded: the team report decodes them on all cores.
+    async fn org_intervals(
         &self,
         org_id: &str,
         from: i64,
         to: i64,
-    ) -> Result<Vec<(String, String)>, DbError>;
+    ) -> Result<(Vec<StoredInterval>, WindowNames), DbError>;
     /// The UTC offset of the user's latest interval that started before `before`.
     async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
 
@@ -195,7 +195,10 @@ macro_rules! report_store {
                 active_devices_from, enum_text, rule_from, DeviceRow, ReportStore, StoredRule,
             };
             use $crate::db::timesheets::AuditRow;
-            use $crate::db::{classify, parse_bodies, DbError, UserRow};
+            use $crate::db::packed::{
+                day_of, days_of, NamesReader as _, StoredInterval, WindowNames, Whose, COLUMNS,
+            };
+            use $crate::db::{classify, DbError, UserRow};
             use metron_core::report::{Rule, Thresholds};
             use metron_core::wire::{ActiveDevice, User};
             use metron_core::Interval;
@@ -248,23 +251,29 @@ macro_rules! report_store {
                     Ok(rows.iter().map(|r| user_row(r).user).collect())
                 }
 
-                async fn org_interval_bodies(
+                async fn org_intervals(
                     &self,
                     org_id: &str,
                     from: i64,
                     to: i64,
-                ) -> Result<Vec<(String, String)>, DbError> {
-                    sqlx::query_as(
-                        "SELECT i.user_id, i.body FROM users u JOIN intervals i ON i.user_id = u.id
+                ) -> Result<(Vec<StoredInterval>, WindowNames), DbError> {
+                    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {COLUMNS} FROM users u JOIN intervals i ON i.user_id = u.id
                          WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
-                         i.ended_at > $2",
-                    )
+                         i.ended_at > $2"
+                    )))
                     .bind(org_id)
                     .bind(from)
                     .bind(to)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(classify)
+                    .map_err(classify)?;
+                    let (first, last) = days_of(from, to);
+                    let names = self
+                        .pool
+                        .window_names(Whose::Organization(org_id), first, last)
+                        .await?;
+                    Ok((rows, names))
                 }
 
                 async fn latest_offset(
@@ -272,18 +281,16 @@ macro_rules! report_store {
                     user_id: &str,
                     before: i64,
                 ) -> Result<Option<i32>, DbError> {
-                    let body: Option<String> = sqlx::query_scalar(
-                        "SELECT body FROM intervals WHERE user_id = $1 AND
-                                            started_at < $2 ORDER BY started_at DESC LIMIT 1",
-                    )
+                    let row: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
+                         i.started_at < $2 ORDER BY i.started_at DESC LIMIT 1"
+                    )))
                     .bind(user_id)
                     .bind(before)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(classify)?;
-                    Ok(body
-                        .and_then(|b| serde_json::from_str::<Interval>(&b).ok())
-                        .map(|i| i.utc_offset_minutes))
+                    Ok(row.and_then(|r| r.utc_offset().ok()))
                 }
 
                 async fn rules(&self, org_id: &str) -> Result<Vec<StoredRule>, DbError> {
@@ -571,39 +578,59 @@ macro_rules! report_store {
                     from: i64,
                     to: i64,
                 ) -> Result<Vec<Interval>, DbError> {
-                    let rows: Vec<String> = sqlx::query_scalar(
+                    let rows: Vec<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         // started_at >= from - 900 (the longest interval) lets the index bound
                         // the scan.
-                        "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900
-                         AND started_at < $3 AND ended_at > $2
-                         ORDER BY started_at",
-                    )
+                        "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
+                         i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2
+                         ORDER BY i.started_at"
+                    )))
                     .bind(user_id)
                     .bind(from)
                     .bind(to)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)?;
-                    parse_bodies(&rows)
+                    let (first, last) = days_of(from, to);
+                    let names = self
+                        .pool
+                        .window_names(Whose::Person(user_id), first, last)
+                        .await?;
+                    rows.iter().map(|r| r.decode(&names)).collect()
                 }
 
-                fn interval_bodies<'a>(
+                fn interval_stream<'a>(
                     &'a self,
                     user_id: &'a str,
                     from: i64,
                     to: i64,
-                ) -> futures_util::stream::BoxStream<'a, Result<String, DbError>> {
+                ) -> futures_util::stream::BoxStream<'a, Result<Interval, DbError>> {
                     use futures_util::StreamExt as _;
-                    sqlx::query_scalar(
-                        "SELECT body FROM intervals WHERE user_id = $1 AND started_at >= $2 - 900
-                         AND started_at < $3 AND ended_at > $2
-                         ORDER BY started_at LIMIT 100000",
-                    )
-                    .bind(user_id)
-                    .bind(from)
-                    .bind(to)
-                    .fetch(&self.pool)
-                    .map(|row| row.map_err(classify))
+                    let (first, last) = days_of(from, to);
+                    // The names of the range's windows first (a person's days hold some dozens),
+                    // then the rows as they arrive.
+                    futures_util::stream::once(self.pool.window_names(
+                        Whose::Person(user_id),
+                        first,
+                        last,
+                    ))
+                    .map(move |names| match names {
+                        Ok(names) => sqlx::query_as::<_, StoredInterval>(sqlx::AssertSqlSafe(
+                            format!(
+                                "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
+                                 i.started_at >= $2 - 900 AND i.started_at < $3 AND
+                                 i.ended_at > $2 ORDER BY i.started_at LIMIT 100000"
+                            ),
+                        ))
+                        .bind(user_id)
+                        .bind(from)
+                        .bind(to)
+                        .fetch(&self.pool)
+                        .map(move |row| row.map_err(classify).and_then(|r| r.decode(&names)))
+                        .boxed(),
+                        Err(e) => futures_util::stream::once(async { Err(e) }).boxed(),
+                    })
+                    .flatten()
                     .boxed()
                 }
 
@@ -621,6 +648,15 @@ macro_rules! report_store {
                     .execute(&self.pool)
                     .await
                     .map_err(classify)?;
+                    // Then the names of days no interval left refers to: one that ends after
+                    // `before` starts after `before - 900` (after the intervals, so a failure
+                    // between leaves names without intervals, never the other way).
+                    sqlx::query("DELETE FROM window_names WHERE user_id = $1 AND day < $2")
+                        .bind(user_id)
+                        .bind(day_of(before - 900))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(classify)?;
                     Ok(done.rows_affected())
                 }
             }

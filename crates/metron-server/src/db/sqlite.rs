@@ -314,8 +314,8 @@ fn run_group(
             let inserted = tx
                 .prepare_cached(
                     "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at,
-                     body, received_at)
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                     body, packed, json_bytes, received_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?9, ?8
                      WHERE NOT EXISTS (
                          SELECT 1 FROM (SELECT ended_at FROM intervals WHERE user_id = ?2 AND
                          started_at < ?6
@@ -330,26 +330,35 @@ fn run_group(
                     i.task_id,
                     start,
                     end,
-                    item.body,
-                    now
+                    item.packed.body,
+                    now,
+                    item.packed.json_bytes
                 ])?;
             if inserted == 1 {
+                let day = super::packed::day_of(start);
+                for w in &item.packed.windows {
+                    tx.prepare_cached(
+                        "INSERT INTO window_names (user_id, day, key, app, title, url, path)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![user_id, day, w.key, w.app, w.title, w.url, w.path])?;
+                }
                 seen.add(i);
                 results.push(IngestResult::accepted(id));
                 continue;
             }
-            let existing: Option<(String, String)> = tx
-                .prepare_cached("SELECT user_id, body FROM intervals WHERE id = ?1")?
-                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            if let Some((owner, body)) = existing {
-                results.push(
-                    if owner == *user_id && super::same_content(&body, &item.body) {
-                        IngestResult::duplicate(id)
-                    } else {
-                        IngestResult::rejected(Some(id), "id_conflict")
-                    },
-                );
+            if let Some(stored) = stored_interval(&tx, &id)? {
+                let same = stored.user_id == *user_id
+                    && (stored.same_bytes(item)
+                        || stored.same_but_urls(
+                            &window_names(&tx, user_id, super::packed::day_of(stored.started_at))?,
+                            item,
+                        ));
+                results.push(if same {
+                    IngestResult::duplicate(id)
+                } else {
+                    IngestResult::rejected(Some(id), "id_conflict")
+                });
                 continue;
             }
             let other: String = tx
@@ -368,6 +377,55 @@ fn run_group(
     }
     tx.commit()?;
     Ok(all)
+}
+
+/// The stored interval `id`, if any.
+fn stored_interval(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+) -> rusqlite::Result<Option<super::packed::StoredInterval>> {
+    tx.prepare_cached(
+        "SELECT id, user_id, device_id, task_id, started_at, ended_at, body, packed FROM
+         intervals WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(super::packed::StoredInterval {
+            id: r.get(0)?,
+            user_id: r.get(1)?,
+            device_id: r.get(2)?,
+            task_id: r.get(3)?,
+            started_at: r.get(4)?,
+            ended_at: r.get(5)?,
+            body: r.get(6)?,
+            packed: r.get(7)?,
+        })
+    })
+    .optional()
+}
+
+/// The names of a person's windows of a UTC day.
+fn window_names(
+    tx: &rusqlite::Transaction<'_>,
+    user_id: &str,
+    day: i64,
+) -> rusqlite::Result<super::packed::WindowNames> {
+    let mut names = super::packed::WindowNames::default();
+    let mut statement = tx.prepare_cached(
+        "SELECT key, app, title, url, path FROM window_names WHERE user_id = ?1 AND day = ?2",
+    )?;
+    let rows = statement.query_map(params![user_id, day], |r| {
+        Ok(super::packed::WindowName {
+            key: r.get(0)?,
+            app: r.get(1)?,
+            title: r.get(2)?,
+            url: r.get(3)?,
+            path: r.get(4)?,
+        })
+    })?;
+    for name in rows {
+        names.insert(user_id.to_string(), name?);
+    }
+    Ok(names)
 }
 
 /// Keeps a person's computed lines in the writer's transaction if their version is `version`.
@@ -461,9 +519,10 @@ impl Database for SqliteDb {
 
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         // LENGTH of a TEXT counts characters; of a BLOB, bytes.
+        // The length of each interval's JSON: kept beside a packed body, the body itself before.
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(LENGTH(CAST(body AS BLOB))) FROM intervals WHERE user_id = $1 AND
-             started_at >= $2 AND started_at < $3",
+            "SELECT SUM(COALESCE(json_bytes, LENGTH(CAST(body AS BLOB)))) FROM intervals
+             WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
         )
         .bind(user_id)
         .bind(from)

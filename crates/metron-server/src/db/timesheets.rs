@@ -536,7 +536,7 @@ macro_rules! timesheet_store {
                 is_deadlock, overlap_or, AuditRow, ChainedAuditRow, CorrectionRow, EntryRow,
                 Page, PeriodRow, RequestKind, TimesheetStore,
             };
-            use $crate::db::{classify, parse_bodies, DbError};
+            use $crate::db::{classify, DbError};
 
             impl $backend {
                 /// Writes an audit row inside `tx`, chained after its organization's last.
@@ -793,16 +793,23 @@ macro_rules! timesheet_store {
                     user_id: &str,
                     id: &str,
                 ) -> Result<Option<metron_core::Interval>, DbError> {
-                    let body: Option<String> = sqlx::query_scalar(
-                        "SELECT body FROM intervals WHERE id = $1 AND user_id =
-                                            $2",
-                    )
+                    use $crate::db::packed::{day_of, NamesReader as _, StoredInterval, Whose};
+                    let row: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM intervals i WHERE i.id = $1 AND i.user_id = $2",
+                        $crate::db::packed::COLUMNS
+                    )))
                     .bind(id)
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(classify)?;
-                    Ok(parse_bodies(&body.into_iter().collect::<Vec<_>>())?.pop())
+                    let Some(row) = row else { return Ok(None) };
+                    let day = day_of(row.started_at);
+                    let names = self
+                        .pool
+                        .window_names(Whose::Person(user_id), day, day)
+                        .await?;
+                    row.decode(&names).map(Some)
                 }
 
                 async fn correction(&self, id: &str) -> Result<Option<CorrectionRow>, DbError> {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::ExportDay;
 
 /// What the log needs of a stored interval: its place in time, task, windows and events. The
-/// rest of the body (the per-second strings, the counts) is skipped while parsing, never kept.
+/// rest (the per-second strings, the counts) is dropped as it is read, never kept.
 #[derive(Debug, Deserialize)]
 pub struct LoggedInterval {
     pub id: String,
@@ -25,6 +25,19 @@ pub struct LoggedInterval {
     pub windows: Vec<WindowSegment>,
     #[serde(default)]
     pub events: Vec<IntervalEvent>,
+}
+
+impl From<metron_core::Interval> for LoggedInterval {
+    fn from(i: metron_core::Interval) -> Self {
+        LoggedInterval {
+            id: i.id.to_string(),
+            task_id: i.task_id,
+            started_at: i.started_at,
+            ended_at: i.ended_at,
+            windows: i.windows,
+            events: i.events,
+        }
+    }
 }
 
 /// A window as events refer to it: the day's index table is keyed by its contents, so the

@@ -129,15 +129,14 @@ async fn read_day(
     day: &ExportDay,
 ) -> Result<Vec<LoggedInterval>, ExportError> {
     let hour = Duration::hours(1);
-    let mut bodies = state.db.interval_bodies(
+    let mut stored = state.db.interval_stream(
         user_id,
         (day.from - hour).timestamp(),
         (day.to + hour).timestamp(),
     );
     let mut intervals = Vec::new();
-    while let Some(body) = bodies.next().await {
-        let mut interval: LoggedInterval = serde_json::from_str(&body?)
-            .map_err(|e| ExportError::Failed(format!("stored interval unreadable: {e}")))?;
+    while let Some(interval) = stored.next().await {
+        let mut interval = LoggedInterval::from(interval?);
         // The day's events are merged from runs in time order (`DayLog`): stable, so events
         // of one second keep the order they were recorded in.
         interval.events.sort_by_key(|e| e.offset);

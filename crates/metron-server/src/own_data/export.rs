@@ -365,17 +365,15 @@ fn intervals(
     if let Some((start, end)) = span {
         let mut day = start.div_euclid(86_400) * 86_400;
         while day < end {
-            let bodies: Vec<String> = runtime.block_on(async {
+            let intervals: Vec<metron_core::Interval> = runtime.block_on(async {
                 let mut out = Vec::new();
-                let mut stream = state.db.interval_bodies(id, day, day + 86_400);
-                while let Some(body) = stream.next().await {
-                    out.push(body?);
+                let mut stream = state.db.interval_stream(id, day, day + 86_400);
+                while let Some(interval) = stream.next().await {
+                    out.push(interval?);
                 }
                 Ok::<_, crate::db::DbError>(out)
             })?;
-            for body in &bodies {
-                let i: metron_core::Interval = serde_json::from_str(body)
-                    .map_err(|e| ExportError::Failed(format!("stored interval unreadable: {e}")))?;
+            for i in &intervals {
                 // A day reads the intervals that overlap it: each is written on its first.
                 let started = i.started_at.timestamp();
                 if started < day {
@@ -384,7 +382,10 @@ fn intervals(
                 match file {
                     "intervals.json" => {
                         x.put(if first { "\n" } else { ",\n" })?;
-                        x.put(body)?;
+                        // The interval's canonical JSON, as the API's GET sends it.
+                        x.put(&serde_json::to_string(i).map_err(|e| {
+                            ExportError::Failed(format!("an interval as JSON: {e}"))
+                        })?)?;
                     }
                     "intervals.csv" => {
                         let c = &i.counts;

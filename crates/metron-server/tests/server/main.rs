@@ -240,6 +240,31 @@ impl Fixture {
         std::fs::read_to_string(self._dir.path().join("url")).unwrap()
     }
 
+    /// `SELECT count(*)` of `table` where `column` is `value`.
+    pub async fn count(&self, table: &str, column: &str, value: &str) -> i64 {
+        let url = self.url();
+        let sql = format!("SELECT count(*) FROM {table} WHERE {column} = $1");
+        if url.starts_with("postgres://") {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        } else {
+            let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    }
+
     /// `POST /api/v1/login` with this email and password, whatever the answer.
     pub async fn try_login(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.call(

@@ -13,6 +13,7 @@ on_both!(
     an_interval_older_than_retention_is_refused,
     counts_a_desktop_did_not_measure_are_reported_as_not_measured,
     fullwidth_formula_starts_are_defused_in_a_csv,
+    intervals_stored_as_json_before_the_packed_body_read_and_report_the_same,
 );
 
 /// An interval with an editor window then a browser on a video site, like `interval` otherwise.
@@ -333,12 +334,20 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         .await
         .unwrap();
     assert_eq!(nothing, Default::default());
+    let ann_id = before["user"]["id"].as_str().unwrap();
+    // The day's two windows are named once (db/packed.rs), not in each of its intervals.
+    assert_eq!(f.count("window_names", "user_id", ann_id).await, 2);
     let done = metron_server::retention::run_once(&f.state, 400, at(402))
         .await
         .unwrap();
     assert_eq!(
         (done.days_kept_as_aggregates, done.intervals_deleted),
         (1, 3)
+    );
+    assert_eq!(
+        f.count("window_names", "user_id", ann_id).await,
+        0,
+        "the names go with the day's intervals"
     );
     let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
     assert_eq!(raw, json!([]), "the raw intervals are gone");
@@ -348,7 +357,6 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     // Window titles expire with the raw data: the kept day has none, stored or shown.
     assert!(!before["titles"].as_array().unwrap().is_empty());
     assert_eq!(after["titles"], json!([]), "{after}");
-    let ann_id = before["user"]["id"].as_str().unwrap();
     let kept = f
         .state
         .db
@@ -411,6 +419,52 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         )
         .await;
     assert_eq!(team["users"][0]["tracked_secs"], 180, "{team}");
+}
+
+/// A database upgraded from before migration 0020 holds intervals as JSON in `body`: they
+/// are not rewritten, and read, report and answer a second delivery as packed ones do.
+async fn intervals_stored_as_json_before_the_packed_body_read_and_report_the_same(f: Fixture) {
+    let (ann, _) = ann_tracks(&f).await;
+    let (_, day) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
+    let ann_id = f.user_id(&ann).await;
+    // Each row back to what the old server stored: its JSON, no packed body, no names.
+    for i in raw.as_array().unwrap() {
+        let json = serde_json::to_string(i).unwrap().replace('\'', "''");
+        let sql = format!(
+            "UPDATE intervals SET body = '{json}', packed = NULL WHERE id = '{}'",
+            i["id"].as_str().unwrap()
+        );
+        assert_eq!(audit_chain::raw(&f.url(), &sql).await, Ok(1));
+    }
+    let sql = format!("DELETE FROM window_names WHERE user_id = '{ann_id}'");
+    assert_eq!(audit_chain::raw(&f.url(), &sql).await, Ok(2));
+    assert_eq!(f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await.1, raw);
+    assert_eq!(f.call("GET", DAY, Some(&ann), None).await.1, day);
+    let (status, again) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": [raw[1].clone()]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["results"][0]["status"], "duplicate", "{again}");
+    let mut changed = raw[1].clone();
+    changed["windows"][0]["title"] = json!("another.md");
+    let (_, conflict) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": [changed]})),
+        )
+        .await;
+    assert_eq!(
+        conflict["results"][0]["reason"], "id_conflict",
+        "{conflict}"
+    );
 }
 
 /// `i` moved by `secs` seconds and given the UTC offset `offset` (minutes).

@@ -22,6 +22,8 @@ fn family(declared: &str) -> &'static str {
         "text"
     } else if t.contains("real") || t.contains("double") || t.contains("numeric") {
         "real"
+    } else if t == "blob" || t == "bytea" {
+        "bytes"
     } else {
         panic!("a column type the test does not know: {declared}")
     }
