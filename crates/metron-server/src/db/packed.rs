@@ -193,9 +193,15 @@ super::row_struct! {
     }
 }
 
-/// The columns a `StoredInterval` reads, of the table aliased `i`.
-pub const COLUMNS: &str =
-    "i.id, i.user_id, i.device_id, i.task_id, i.started_at, i.ended_at, i.body, i.packed";
+/// The columns a `StoredInterval` reads, in its fields' order, of the table aliased `i`.
+macro_rules! stored_columns {
+    () => {
+        "i.id, i.user_id, i.device_id, i.task_id, i.started_at, i.ended_at, i.body, i.packed"
+    };
+}
+pub(crate) use stored_columns;
+/// [`stored_columns!`] as a constant.
+pub const COLUMNS: &str = stored_columns!();
 
 impl StoredInterval {
     /// The interval, its windows named from `names` (which must hold its day's).

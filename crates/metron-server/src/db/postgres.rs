@@ -126,6 +126,35 @@ impl PgDb {
         Ok(known)
     }
 
+    /// Everyone's intervals in the organization that overlap [from, to), with their windows'
+    /// names (`ReportStore::org_intervals`).
+    pub(crate) async fn read_org_intervals(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<(Vec<StoredInterval>, super::packed::WindowNames), DbError> {
+        let rows = sqlx::query_as(concat!(
+            "SELECT ",
+            super::packed::stored_columns!(),
+            " FROM users u JOIN intervals i ON i.user_id = u.id
+             WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
+             i.ended_at > $2"
+        ))
+        .bind(org_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        let (first, last) = super::packed::days_of(from, to);
+        let names = self
+            .pool
+            .window_names(Whose::Organization(org_id), first, last)
+            .await?;
+        Ok((rows, names))
+    }
+
     /// Why a candidate the writer's statement skipped was not stored: the same interval again,
     /// another interval's id, or an overlap with a stored interval of the person.
     async fn refusal(&self, user: &UserRow, item: &Candidate) -> Result<IngestResult, DbError> {

@@ -257,23 +257,8 @@ macro_rules! report_store {
                     from: i64,
                     to: i64,
                 ) -> Result<(Vec<StoredInterval>, WindowNames), DbError> {
-                    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {COLUMNS} FROM users u JOIN intervals i ON i.user_id = u.id
-                         WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
-                         i.ended_at > $2"
-                    )))
-                    .bind(org_id)
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(classify)?;
-                    let (first, last) = days_of(from, to);
-                    let names = self
-                        .pool
-                        .window_names(Whose::Organization(org_id), first, last)
-                        .await?;
-                    Ok((rows, names))
+                    // Each backend's own: a hot read of many rows.
+                    self.read_org_intervals(org_id, from, to).await
                 }
 
                 async fn latest_offset(
