@@ -9,24 +9,8 @@
 set -euo pipefail
 kind=$1 devices=$2 batch=$3 seconds=${4:-10}
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../../.." && pwd)
-cd "$root"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-if [ -n "${METRON_BENCH_SERVER:-}" ]; then
-  server=$METRON_BENCH_SERVER
-else
-  cargo build -q --release --locked -p metron-server
-  server=${CARGO_TARGET_DIR:-$root/target}/release/metron-server
-fi
-work=$(mktemp -d)
-case $kind in
-  sqlite) db=$work/bench.sqlite ;;
-  postgres)
-    . "$root/.ci/pg.sh"
-    psql -q "$METRON_TEST_PG" -c "CREATE DATABASE bench"
-    db=${METRON_TEST_PG%/*}/bench ;;
-  *) echo "kind must be sqlite or postgres" >&2; exit 2 ;;
-esac
+. "$here/common.sh"
 task=$(python3 "$here/seed.py" "$server" "$db" "$devices")
 RUST_LOG=warn "$server" --db "$db" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/log" &
 pid=$!

@@ -68,6 +68,9 @@ rest = tables_sum - sum(r[3] for r in rows if r[2] in big)
 small = sum(1 for t in counts if t not in big and int(counts[t]))
 print(f"  {f'{small} other non-empty tables, empty ones, schema':<46} {mb(rest)}")
 print(f"intervals body+packed: {mb(int_body)} ({int_stored:,} B as stored)")
+if "window_names" in counts:
+    wn = sum(r[3] for r in rows if r[2] == "window_names")
+    print(f"window_names:          {mb(wn)} ({counts['window_names']} rows, with its index)")
 print(f"day_aggregates.body:   {mb(agg_body)} as text ({agg_stored:,} B as stored)")
 if n_int:
     iv = sum(r[3] for r in rows if r[2] == "intervals")

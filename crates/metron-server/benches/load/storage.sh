@@ -12,23 +12,7 @@
 set -euo pipefail
 kind=$1
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../../.." && pwd)
-cd "$root"
-if [ -n "${METRON_BENCH_SERVER:-}" ]; then
-  server=$METRON_BENCH_SERVER
-else
-  cargo build -q --release --locked -p metron-server
-  server=${CARGO_TARGET_DIR:-$root/target}/release/metron-server
-fi
-work=$(mktemp -d)
-case $kind in
-  sqlite) db=$work/bench.sqlite ;;
-  postgres)
-    . "$root/.ci/pg.sh"
-    psql -q "$METRON_TEST_PG" -c "CREATE DATABASE bench"
-    db=${METRON_TEST_PG%/*}/bench ;;
-  *) echo "kind must be sqlite or postgres" >&2; exit 2 ;;
-esac
+. "$here/common.sh"
 pid=
 cleanup() { [ -n "$pid" ] && { kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; }; [ "$kind" = postgres ] && pg_test_stop; rm -rf "$work"; }
 trap cleanup EXIT

@@ -27,6 +27,52 @@ const WRITERS: usize = 4;
 /// Most intervals one statement stores (a request's own batch is never split).
 const MAX_GROUP_ROWS: usize = 2_000;
 
+/// The window names (person, day, key) known to be stored, of recent days only: a person's
+/// intervals of a day name the same few windows, and each is then written once rather than
+/// probed by every statement. Retention never deletes names of today or yesterday (it keeps
+/// at least a day, and an interval it keeps may start 900 s before), and an erased person
+/// sends nothing more, so an entry can't outlive its row while it is of a recent day.
+#[derive(Default)]
+pub(crate) struct KnownNames(std::sync::Mutex<Known>);
+
+/// Per person, the (day, key) of their names known to be stored.
+type Known = std::collections::HashMap<String, HashSet<(i64, i64)>>;
+
+/// Entries kept at most before the set starts again.
+const MAX_KNOWN_NAMES: usize = 200_000;
+
+impl KnownNames {
+    /// The first day whose names may be remembered, for a moment `now` (unix seconds).
+    pub(crate) fn first_day(now: i64) -> i64 {
+        super::packed::day_of(now) - 1
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `user_id`'s name (`day`, `key`) is known to be stored.
+    fn has(known: &Known, user_id: &str, day: i64, key: i64) -> bool {
+        known.get(user_id).is_some_and(|k| k.contains(&(day, key)))
+    }
+
+    /// Remembers the names of recent days a statement stored (with the intervals `stored`).
+    fn add(&self, names: &NameColumns, stored: &HashSet<String>, first_day: i64) {
+        let mut known = self.lock();
+        if known.values().map(HashSet::len).sum::<usize>() > MAX_KNOWN_NAMES {
+            known.clear();
+        }
+        for k in 0..names.ids.len() {
+            if names.days[k] >= first_day && stored.contains(&names.ids[k]) {
+                known
+                    .entry(names.users[k].clone())
+                    .or_default()
+                    .insert((names.days[k], names.keys[k]));
+            }
+        }
+    }
+}
+
 /// One request's intervals (of known tasks) and where to answer.
 struct Job {
     user_id: String,
@@ -45,8 +91,9 @@ impl PgWriter {
     pub(crate) fn start(pool: PgPool) -> PgWriter {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
+        let known = Arc::new(KnownNames::default());
         for _ in 0..WRITERS {
-            tokio::spawn(write(pool.clone(), queue.clone()));
+            tokio::spawn(write(pool.clone(), queue.clone(), known.clone()));
         }
         PgWriter { jobs }
     }
@@ -74,7 +121,7 @@ impl PgWriter {
 
 /// One writer task: takes every request waiting (while holding the queue, so writers don't
 /// split a moment's requests between them), stores them, answers.
-async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>, known: Arc<KnownNames>) {
     loop {
         let group = {
             let mut queue = queue.lock().await;
@@ -94,7 +141,7 @@ async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
             }
             group
         };
-        match store_group(&pool, &group).await {
+        match store_group(&pool, &group, &known).await {
             Ok(stored) => answer(group, stored),
             // One request the database refuses outright (not a lost connection or a busy
             // server, which the whole group may retry) must not fail the others it was grouped
@@ -102,7 +149,7 @@ async fn write(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
             Err(DbError::Other(_)) if group.len() > 1 => {
                 for job in group {
                     let alone = std::slice::from_ref(&job);
-                    match store_group(&pool, alone).await {
+                    match store_group(&pool, alone, &known).await {
                         Ok(stored) => answer(vec![job], stored),
                         Err(e) => {
                             let _ = job.reply.send(Err(e));
@@ -136,31 +183,43 @@ fn answer(group: Vec<Job>, mut stored: HashSet<String>) {
 
 /// Stores a group in one statement, again after a deadlock (the statement is atomic: nothing of
 /// it stayed); the ids stored.
-async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, DbError> {
+async fn store_group(
+    pool: &PgPool,
+    group: &[Job],
+    known: &KnownNames,
+) -> Result<HashSet<String>, DbError> {
     let mut columns = Columns::default();
-    for job in group {
-        for item in &job.items {
-            let i = &item.interval;
-            columns.users.push(job.user_id.clone());
-            columns.received.push(job.now);
-            columns.ids.push(i.id.to_string());
-            columns.devices.push(i.device_id.to_string());
-            columns.tasks.push(i.task_id.clone());
-            columns.starts.push(i.started_at.timestamp());
-            columns.ends.push(i.ended_at.timestamp());
-            columns.packed.push(item.packed.body.clone());
-            columns.json_bytes.push(item.packed.json_bytes as i64);
-            let day = super::packed::day_of(i.started_at.timestamp());
-            for w in &item.packed.windows {
-                let names = &mut columns.names;
-                names.ids.push(i.id.to_string());
-                names.users.push(job.user_id.clone());
-                names.days.push(day);
-                names.keys.push(w.key);
-                names.apps.push(w.app.clone());
-                names.titles.push(w.title.clone());
-                names.urls.push(w.url.clone());
-                names.paths.push(w.path.clone());
+    let first_day = group.first().map_or(0, |j| KnownNames::first_day(j.now));
+    {
+        // Not held across an await: the guard is released before the statement.
+        let remembered = known.lock();
+        for job in group {
+            for item in &job.items {
+                let i = &item.interval;
+                columns.users.push(job.user_id.clone());
+                columns.received.push(job.now);
+                columns.ids.push(i.id.to_string());
+                columns.devices.push(i.device_id.to_string());
+                columns.tasks.push(i.task_id.clone());
+                columns.starts.push(i.started_at.timestamp());
+                columns.ends.push(i.ended_at.timestamp());
+                columns.packed.push(item.packed.body.clone());
+                columns.json_bytes.push(item.packed.json_bytes as i64);
+                let day = super::packed::day_of(i.started_at.timestamp());
+                for w in &item.packed.windows {
+                    if day >= first_day && KnownNames::has(&remembered, &job.user_id, day, w.key) {
+                        continue;
+                    }
+                    let names = &mut columns.names;
+                    names.ids.push(i.id.to_string());
+                    names.users.push(job.user_id.clone());
+                    names.days.push(day);
+                    names.keys.push(w.key);
+                    names.apps.push(w.app.clone());
+                    names.titles.push(w.title.clone());
+                    names.urls.push(w.url.clone());
+                    names.paths.push(w.path.clone());
+                }
             }
         }
     }
@@ -187,7 +246,11 @@ async fn store_group(pool: &PgPool, group: &[Job]) -> Result<HashSet<String>, Db
             .fetch_all(pool)
             .await;
         match stored {
-            Ok(ids) => return Ok(ids.into_iter().collect()),
+            Ok(ids) => {
+                let stored: HashSet<String> = ids.into_iter().collect();
+                known.add(&columns.names, &stored, first_day);
+                return Ok(stored);
+            }
             // Two groups storing rows of one person in opposite orders.
             Err(e) if tries < 3 && super::timesheets::is_deadlock(&e) => {
                 tries += 1;

@@ -302,8 +302,16 @@ fn writer_error(e: rusqlite::Error) -> DbError {
     }
 }
 
+/// Per person, the window names (day, key) of recent days the writer has stored or found: a
+/// person's intervals of a day name the same few windows, each then written once. Of today and
+/// yesterday only (`KnownNames` in `pg_writer.rs` says why that is safe), and cleared past
+/// `MAX_KNOWN_NAMES` entries.
+type KnownNames = std::collections::HashMap<String, HashSet<(i64, i64)>>;
+const MAX_KNOWN_NAMES: usize = 200_000;
+
 fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
     let mut known_tasks: HashSet<(String, String)> = HashSet::new();
+    let mut known_names = KnownNames::new();
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -312,7 +320,10 @@ fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match run_group(&mut conn, &jobs, &mut known_tasks) {
+        if known_names.values().map(HashSet::len).sum::<usize>() > MAX_KNOWN_NAMES {
+            known_names.clear();
+        }
+        match run_group(&mut conn, &jobs, &mut known_tasks, &mut known_names) {
             Ok(results) => {
                 for (job, results) in jobs.into_iter().zip(results) {
                     job.answer(Ok(results));
@@ -333,10 +344,14 @@ fn run_group(
     conn: &mut rusqlite::Connection,
     jobs: &[Job],
     known_tasks: &mut HashSet<(String, String)>,
+    known_names: &mut KnownNames,
 ) -> rusqlite::Result<Vec<Done>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = chrono::Utc::now().timestamp();
     let mut all = Vec::with_capacity(jobs.len());
+    // The window names this transaction stored or found, remembered once it commits.
+    let mut named: HashSet<(&str, i64, i64)> = HashSet::new();
+    let first_day = super::packed::day_of(now) - 1;
     for job in jobs {
         let (user_id, org_id, items) = match job {
             Job::Ingest {
@@ -414,6 +429,12 @@ fn run_group(
             if inserted == 1 {
                 let day = super::packed::day_of(start);
                 for w in &item.packed.windows {
+                    let known = known_names
+                        .get(user_id.as_str())
+                        .is_some_and(|k| k.contains(&(day, w.key)));
+                    if known || !named.insert((user_id.as_str(), day, w.key)) {
+                        continue;
+                    }
                     tx.prepare_cached(
                         "INSERT INTO window_names (user_id, day, key, app, title, url, path)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -453,6 +474,14 @@ fn run_group(
         all.push(Done::Ingested(results));
     }
     tx.commit()?;
+    for (user_id, day, key) in named {
+        if day >= first_day {
+            known_names
+                .entry(user_id.to_string())
+                .or_default()
+                .insert((day, key));
+        }
+    }
     Ok(all)
 }
 
