@@ -151,12 +151,29 @@ pub fn read_intervals(path: &std::path::Path) -> Vec<Interval> {
         .collect()
 }
 
-pub fn assert_no_overlap(intervals: &[Interval]) {
-    let mut sorted: Vec<&Interval> = intervals.iter().collect();
-    sorted.sort_by_key(|i| i.started_at);
+/// What has a place in time: an interval of a store, or a row the server stored.
+pub trait Span: std::fmt::Debug {
+    fn span(&self) -> (DateTime<Utc>, DateTime<Utc>);
+}
+
+impl Span for Interval {
+    fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.started_at, self.ended_at)
+    }
+}
+
+impl Span for server::StoredRow {
+    fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.started_at, self.ended_at)
+    }
+}
+
+pub fn assert_no_overlap<T: Span>(intervals: &[T]) {
+    let mut sorted: Vec<&T> = intervals.iter().collect();
+    sorted.sort_by_key(|i| i.span().0);
     for pair in sorted.windows(2) {
         assert!(
-            pair[0].ended_at <= pair[1].started_at,
+            pair[0].span().1 <= pair[1].span().0,
             "overlap:\n{:?}\n{:?}",
             pair[0],
             pair[1]

@@ -115,19 +115,35 @@ impl ServerProc {
             .collect()
     }
 
-    /// The stored intervals' bodies, in time order.
-    pub fn stored(db: &Path) -> Vec<metron_core::Interval> {
+    /// The stored intervals' columns, in time order (their bodies are packed: the server's
+    /// `db/packed.rs`).
+    pub fn stored(db: &Path) -> Vec<StoredRow> {
         let conn =
             rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .unwrap();
         let mut stmt = conn
-            .prepare("SELECT body FROM intervals ORDER BY started_at")
+            .prepare("SELECT task_id, started_at, ended_at FROM intervals ORDER BY started_at")
             .unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(|b| serde_json::from_str(&b.unwrap()).unwrap())
-            .collect()
+        let time = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap();
+        stmt.query_map([], |r| {
+            Ok(StoredRow {
+                task_id: r.get(0)?,
+                started_at: time(r.get(1)?),
+                ended_at: time(r.get(2)?),
+            })
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
     }
+}
+
+/// An interval as the server's table holds it, its columns.
+#[derive(Debug)]
+pub struct StoredRow {
+    pub task_id: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub ended_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Drop for ServerProc {

@@ -197,18 +197,7 @@ impl SqliteDb {
                  i.ended_at > ?2"
             ))?;
             let rows = statement
-                .query_map(params![org_id, from, to], |r| {
-                    Ok(super::packed::StoredInterval {
-                        id: r.get(0)?,
-                        user_id: r.get(1)?,
-                        device_id: r.get(2)?,
-                        task_id: r.get(3)?,
-                        started_at: r.get(4)?,
-                        ended_at: r.get(5)?,
-                        body: r.get(6)?,
-                        packed: r.get(7)?,
-                    })
-                })?
+                .query_map(params![org_id, from, to], stored_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let (first, last) = super::packed::days_of(from, to);
             let mut names = super::packed::WindowNames::default();
@@ -219,16 +208,7 @@ impl SqliteDb {
             )?;
             let mut found = statement.query(params![org_id, first, last])?;
             while let Some(r) = found.next()? {
-                names.insert(
-                    r.get(0)?,
-                    super::packed::WindowName {
-                        key: r.get(1)?,
-                        app: r.get(2)?,
-                        title: r.get(3)?,
-                        url: r.get(4)?,
-                        path: r.get(5)?,
-                    },
-                );
+                names.insert(r.get(0)?, name_row(r)?);
             }
             Ok((rows, names))
         })
@@ -490,23 +470,38 @@ fn stored_interval(
     tx: &rusqlite::Transaction<'_>,
     id: &str,
 ) -> rusqlite::Result<Option<super::packed::StoredInterval>> {
-    tx.prepare_cached(
-        "SELECT id, user_id, device_id, task_id, started_at, ended_at, body, packed FROM
-         intervals WHERE id = ?1",
-    )?
-    .query_row([id], |r| {
-        Ok(super::packed::StoredInterval {
-            id: r.get(0)?,
-            user_id: r.get(1)?,
-            device_id: r.get(2)?,
-            task_id: r.get(3)?,
-            started_at: r.get(4)?,
-            ended_at: r.get(5)?,
-            body: r.get(6)?,
-            packed: r.get(7)?,
-        })
-    })
+    tx.prepare_cached(concat!(
+        "SELECT ",
+        super::packed::stored_columns!(),
+        " FROM intervals i WHERE i.id = ?1"
+    ))?
+    .query_row([id], stored_row)
     .optional()
+}
+
+/// A `StoredInterval` from a row of `stored_columns!()`.
+fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::packed::StoredInterval> {
+    Ok(super::packed::StoredInterval {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        device_id: r.get(2)?,
+        task_id: r.get(3)?,
+        started_at: r.get(4)?,
+        ended_at: r.get(5)?,
+        body: r.get(6)?,
+        packed: r.get(7)?,
+    })
+}
+
+/// A `WindowName` from a row of (person, key, app, title, url, path).
+fn name_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::packed::WindowName> {
+    Ok(super::packed::WindowName {
+        key: r.get(1)?,
+        app: r.get(2)?,
+        title: r.get(3)?,
+        url: r.get(4)?,
+        path: r.get(5)?,
+    })
 }
 
 /// The names of a person's windows of a UTC day.
@@ -517,17 +512,10 @@ fn window_names(
 ) -> rusqlite::Result<super::packed::WindowNames> {
     let mut names = super::packed::WindowNames::default();
     let mut statement = tx.prepare_cached(
-        "SELECT key, app, title, url, path FROM window_names WHERE user_id = ?1 AND day = ?2",
+        "SELECT user_id, key, app, title, url, path FROM window_names WHERE user_id = ?1 AND
+         day = ?2",
     )?;
-    let rows = statement.query_map(params![user_id, day], |r| {
-        Ok(super::packed::WindowName {
-            key: r.get(0)?,
-            app: r.get(1)?,
-            title: r.get(2)?,
-            url: r.get(3)?,
-            path: r.get(4)?,
-        })
-    })?;
+    let rows = statement.query_map(params![user_id, day], name_row)?;
     for name in rows {
         names.insert(user_id.to_string(), name?);
     }

@@ -34,8 +34,16 @@ fn provider_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let lock = std::fs::File::create(dir.with_extension("lock")).unwrap();
     lock.lock().unwrap();
+    // Written only when changed, and by a rename: another test's provider may be reading
+    // `provider.mjs` right now (it starts after this lock is released), and a copy truncates
+    // the file first: that provider then exited on a half-written script.
     for file in ["package.json", "package-lock.json", "provider.mjs"] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
+        let text = std::fs::read(source.join(file)).unwrap();
+        if std::fs::read(dir.join(file)).ok().as_ref() != Some(&text) {
+            let part = dir.join(format!("{file}.part"));
+            std::fs::write(&part, &text).unwrap();
+            std::fs::rename(&part, dir.join(file)).unwrap();
+        }
     }
     if !dir.join("node_modules/oidc-provider/package.json").exists() {
         let out = Command::new("npm")
