@@ -164,7 +164,8 @@ impl Span for Interval {
 
 impl Span for server::StoredRow {
     fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (self.started_at, self.ended_at)
+        let time = |t| DateTime::from_timestamp(t, 0).unwrap();
+        (time(self.started_at), time(self.ended_at))
     }
 }
 

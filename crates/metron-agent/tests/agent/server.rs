@@ -124,12 +124,11 @@ impl ServerProc {
         let mut stmt = conn
             .prepare("SELECT task_id, started_at, ended_at FROM intervals ORDER BY started_at")
             .unwrap();
-        let time = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap();
         stmt.query_map([], |r| {
             Ok(StoredRow {
                 task_id: r.get(0)?,
-                started_at: time(r.get(1)?),
-                ended_at: time(r.get(2)?),
+                started_at: r.get(1)?,
+                ended_at: r.get(2)?,
             })
         })
         .unwrap()
@@ -142,8 +141,9 @@ impl ServerProc {
 #[derive(Debug)]
 pub struct StoredRow {
     pub task_id: String,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub ended_at: chrono::DateTime<chrono::Utc>,
+    /// Unix seconds.
+    pub started_at: i64,
+    pub ended_at: i64,
 }
 
 impl Drop for ServerProc {
