@@ -193,15 +193,14 @@ super::row_struct! {
     }
 }
 
-/// The columns a `StoredInterval` reads, in its fields' order, of the table aliased `i`.
+/// The columns a `StoredInterval` reads, in its fields' order, of the table aliased `i`: a
+/// macro so that queries are `concat!`-ed at compile time.
 macro_rules! stored_columns {
     () => {
         "i.id, i.user_id, i.device_id, i.task_id, i.started_at, i.ended_at, i.body, i.packed"
     };
 }
 pub(crate) use stored_columns;
-/// [`stored_columns!`] as a constant.
-pub const COLUMNS: &str = stored_columns!();
 
 impl StoredInterval {
     /// The interval, its windows named from `names` (which must hold its day's).
@@ -374,6 +373,49 @@ impl StoredInterval {
         };
         self.decode(names)
             .is_ok_and(|stored| without_urls(stored) == without_urls(delivered.interval.clone()))
+    }
+}
+
+/// The window names (person, day, key) a writer knows are stored, of today and yesterday
+/// only: a person's intervals of a day name the same few windows, each then written once
+/// rather than probed by every insert. Retention never deletes names of those days (it keeps
+/// at least a day, and an interval it keeps may start 900 s before), and an erased person sends
+/// nothing more, so an entry can't outlive its row. Starts again past `MAX_RECENT_NAMES`.
+#[derive(Debug, Default)]
+pub struct RecentNames {
+    by_person: HashMap<String, std::collections::HashSet<(i64, i64)>>,
+    len: usize,
+}
+
+/// Entries [`RecentNames`] keeps at most.
+const MAX_RECENT_NAMES: usize = 200_000;
+
+impl RecentNames {
+    /// Whether `user_id`'s name (`day`, `key`) is known to be stored.
+    pub fn has(&self, user_id: &str, day: i64, key: i64) -> bool {
+        self.by_person
+            .get(user_id)
+            .is_some_and(|k| k.contains(&(day, key)))
+    }
+
+    /// Remembers a name just stored (or found stored) at `now` (unix seconds), if its day is
+    /// today's or yesterday's.
+    pub fn remember(&mut self, user_id: &str, day: i64, key: i64, now: i64) {
+        if day < day_of(now) - 1 {
+            return;
+        }
+        if self.len >= MAX_RECENT_NAMES {
+            *self = RecentNames::default();
+        }
+        let added = match self.by_person.get_mut(user_id) {
+            Some(known) => known.insert((day, key)),
+            None => self
+                .by_person
+                .entry(user_id.to_string())
+                .or_default()
+                .insert((day, key)),
+        };
+        self.len += usize::from(added);
     }
 }
 
@@ -734,5 +776,28 @@ mod tests {
         let mut row = stored("u-1", &i, &p);
         row.packed.as_mut().expect("packed").push(0);
         assert!(row.decode(&n).is_err());
+    }
+
+    #[test]
+    fn recent_names_are_of_today_and_yesterday_and_bounded() {
+        let now = 20_000 * 86_400 + 3_600;
+        let mut known = RecentNames::default();
+        known.remember("u-1", 20_000, 7, now);
+        known.remember("u-1", 19_999, 8, now);
+        known.remember("u-1", 19_998, 9, now);
+        assert!(known.has("u-1", 20_000, 7) && known.has("u-1", 19_999, 8));
+        assert!(
+            !known.has("u-1", 19_998, 9),
+            "retention may delete older days' names"
+        );
+        assert!(!known.has("u-2", 20_000, 7), "per person");
+        for key in 0..MAX_RECENT_NAMES as i64 {
+            known.remember("u-3", 20_000, key, now);
+        }
+        assert!(known.len <= MAX_RECENT_NAMES);
+        assert!(
+            !known.has("u-1", 20_000, 7),
+            "past the bound it starts again"
+        );
     }
 }

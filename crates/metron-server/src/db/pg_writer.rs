@@ -17,6 +17,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::packed::RecentNames;
 use super::{classify, Candidate, DbError};
 
 /// How many requests may wait for a writer.
@@ -27,51 +28,8 @@ const WRITERS: usize = 4;
 /// Most intervals one statement stores (a request's own batch is never split).
 const MAX_GROUP_ROWS: usize = 2_000;
 
-/// The window names (person, day, key) known to be stored, of recent days only: a person's
-/// intervals of a day name the same few windows, and each is then written once rather than
-/// probed by every statement. Retention never deletes names of today or yesterday (it keeps
-/// at least a day, and an interval it keeps may start 900 s before), and an erased person
-/// sends nothing more, so an entry can't outlive its row while it is of a recent day.
-#[derive(Default)]
-pub(crate) struct KnownNames(std::sync::Mutex<Known>);
-
-/// Per person, the (day, key) of their names known to be stored.
-type Known = std::collections::HashMap<String, HashSet<(i64, i64)>>;
-
-/// Entries kept at most before the set starts again.
-const MAX_KNOWN_NAMES: usize = 200_000;
-
-impl KnownNames {
-    /// The first day whose names may be remembered, for a moment `now` (unix seconds).
-    pub(crate) fn first_day(now: i64) -> i64 {
-        super::packed::day_of(now) - 1
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Whether `user_id`'s name (`day`, `key`) is known to be stored.
-    fn has(known: &Known, user_id: &str, day: i64, key: i64) -> bool {
-        known.get(user_id).is_some_and(|k| k.contains(&(day, key)))
-    }
-
-    /// Remembers the names of recent days a statement stored (with the intervals `stored`).
-    fn add(&self, names: &NameColumns, stored: &HashSet<String>, first_day: i64) {
-        let mut known = self.lock();
-        if known.values().map(HashSet::len).sum::<usize>() > MAX_KNOWN_NAMES {
-            known.clear();
-        }
-        for k in 0..names.ids.len() {
-            if names.days[k] >= first_day && stored.contains(&names.ids[k]) {
-                known
-                    .entry(names.users[k].clone())
-                    .or_default()
-                    .insert((names.days[k], names.keys[k]));
-            }
-        }
-    }
-}
+/// What the writer tasks share of the window names they stored (`packed::RecentNames`).
+type KnownNames = std::sync::Mutex<RecentNames>;
 
 /// One request's intervals (of known tasks) and where to answer.
 struct Job {
@@ -189,10 +147,9 @@ async fn store_group(
     known: &KnownNames,
 ) -> Result<HashSet<String>, DbError> {
     let mut columns = Columns::default();
-    let first_day = group.first().map_or(0, |j| KnownNames::first_day(j.now));
     {
         // Not held across an await: the guard is released before the statement.
-        let remembered = known.lock();
+        let remembered = known.lock().unwrap_or_else(|p| p.into_inner());
         for job in group {
             for item in &job.items {
                 let i = &item.interval;
@@ -207,7 +164,7 @@ async fn store_group(
                 columns.json_bytes.push(item.packed.json_bytes as i64);
                 let day = super::packed::day_of(i.started_at.timestamp());
                 for w in &item.packed.windows {
-                    if day >= first_day && KnownNames::has(&remembered, &job.user_id, day, w.key) {
+                    if remembered.has(&job.user_id, day, w.key) {
                         continue;
                     }
                     let names = &mut columns.names;
@@ -248,7 +205,12 @@ async fn store_group(
         match stored {
             Ok(ids) => {
                 let stored: HashSet<String> = ids.into_iter().collect();
-                known.add(&columns.names, &stored, first_day);
+                // The names of the intervals stored are stored (or were already).
+                let (names, now) = (&columns.names, group[0].now);
+                let mut remembered = known.lock().unwrap_or_else(|p| p.into_inner());
+                for k in (0..names.ids.len()).filter(|k| stored.contains(&names.ids[*k])) {
+                    remembered.remember(&names.users[k], names.days[k], names.keys[k], now);
+                }
                 return Ok(stored);
             }
             // Two groups storing rows of one person in opposite orders.

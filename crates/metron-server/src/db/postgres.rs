@@ -160,10 +160,11 @@ impl PgDb {
     async fn refusal(&self, user: &UserRow, item: &Candidate) -> Result<IngestResult, DbError> {
         let i = &item.interval;
         let id = i.id.to_string();
-        let existing: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM intervals i WHERE i.id = $1",
-            super::packed::COLUMNS
-        )))
+        let existing: Option<StoredInterval> = sqlx::query_as(concat!(
+            "SELECT ",
+            super::packed::stored_columns!(),
+            " FROM intervals i WHERE i.id = $1"
+        ))
         .bind(&id)
         .fetch_optional(&self.pool)
         .await

@@ -196,7 +196,8 @@ macro_rules! report_store {
             };
             use $crate::db::timesheets::AuditRow;
             use $crate::db::packed::{
-                day_of, days_of, NamesReader as _, StoredInterval, WindowNames, Whose, COLUMNS,
+                day_of, days_of, stored_columns, NamesReader as _, StoredInterval, WindowNames,
+                Whose,
             };
             use $crate::db::{classify, DbError, UserRow};
             use metron_core::report::{Rule, Thresholds};
@@ -266,10 +267,12 @@ macro_rules! report_store {
                     user_id: &str,
                     before: i64,
                 ) -> Result<Option<i32>, DbError> {
-                    let row: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
+                    let row: Option<StoredInterval> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        stored_columns!(),
+                        " FROM intervals i WHERE i.user_id = $1 AND
                          i.started_at < $2 ORDER BY i.started_at DESC LIMIT 1"
-                    )))
+                    ))
                     .bind(user_id)
                     .bind(before)
                     .fetch_optional(&self.pool)
@@ -563,13 +566,15 @@ macro_rules! report_store {
                     from: i64,
                     to: i64,
                 ) -> Result<Vec<Interval>, DbError> {
-                    let rows: Vec<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    let rows: Vec<StoredInterval> = sqlx::query_as(concat!(
                         // started_at >= from - 900 (the longest interval) lets the index bound
                         // the scan.
-                        "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
+                        "SELECT ",
+                        stored_columns!(),
+                        " FROM intervals i WHERE i.user_id = $1 AND
                          i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2
                          ORDER BY i.started_at"
-                    )))
+                    ))
                     .bind(user_id)
                     .bind(from)
                     .bind(to)
@@ -600,12 +605,12 @@ macro_rules! report_store {
                         last,
                     ))
                     .map(move |names| match names {
-                        Ok(names) => sqlx::query_as::<_, StoredInterval>(sqlx::AssertSqlSafe(
-                            format!(
-                                "SELECT {COLUMNS} FROM intervals i WHERE i.user_id = $1 AND
-                                 i.started_at >= $2 - 900 AND i.started_at < $3 AND
-                                 i.ended_at > $2 ORDER BY i.started_at LIMIT 100000"
-                            ),
+                        Ok(names) => sqlx::query_as::<_, StoredInterval>(concat!(
+                            "SELECT ",
+                            stored_columns!(),
+                            " FROM intervals i WHERE i.user_id = $1 AND
+                             i.started_at >= $2 - 900 AND i.started_at < $3 AND
+                             i.ended_at > $2 ORDER BY i.started_at LIMIT 100000"
                         ))
                         .bind(user_id)
                         .bind(from)

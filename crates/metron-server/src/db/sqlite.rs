@@ -282,16 +282,9 @@ fn writer_error(e: rusqlite::Error) -> DbError {
     }
 }
 
-/// Per person, the window names (day, key) of recent days the writer has stored or found: a
-/// person's intervals of a day name the same few windows, each then written once. Of today and
-/// yesterday only (`KnownNames` in `pg_writer.rs` says why that is safe), and cleared past
-/// `MAX_KNOWN_NAMES` entries.
-type KnownNames = std::collections::HashMap<String, HashSet<(i64, i64)>>;
-const MAX_KNOWN_NAMES: usize = 200_000;
-
 fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
     let mut known_tasks: HashSet<(String, String)> = HashSet::new();
-    let mut known_names = KnownNames::new();
+    let mut known_names = super::packed::RecentNames::default();
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -299,9 +292,6 @@ fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
-        }
-        if known_names.values().map(HashSet::len).sum::<usize>() > MAX_KNOWN_NAMES {
-            known_names.clear();
         }
         match run_group(&mut conn, &jobs, &mut known_tasks, &mut known_names) {
             Ok(results) => {
@@ -324,14 +314,13 @@ fn run_group(
     conn: &mut rusqlite::Connection,
     jobs: &[Job],
     known_tasks: &mut HashSet<(String, String)>,
-    known_names: &mut KnownNames,
+    known_names: &mut super::packed::RecentNames,
 ) -> rusqlite::Result<Vec<Done>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = chrono::Utc::now().timestamp();
     let mut all = Vec::with_capacity(jobs.len());
     // The window names this transaction stored or found, remembered once it commits.
     let mut named: HashSet<(&str, i64, i64)> = HashSet::new();
-    let first_day = super::packed::day_of(now) - 1;
     for job in jobs {
         let (user_id, org_id, items) = match job {
             Job::Ingest {
@@ -409,10 +398,9 @@ fn run_group(
             if inserted == 1 {
                 let day = super::packed::day_of(start);
                 for w in &item.packed.windows {
-                    let known = known_names
-                        .get(user_id.as_str())
-                        .is_some_and(|k| k.contains(&(day, w.key)));
-                    if known || !named.insert((user_id.as_str(), day, w.key)) {
+                    if known_names.has(user_id, day, w.key)
+                        || !named.insert((user_id.as_str(), day, w.key))
+                    {
                         continue;
                     }
                     tx.prepare_cached(
@@ -455,12 +443,7 @@ fn run_group(
     }
     tx.commit()?;
     for (user_id, day, key) in named {
-        if day >= first_day {
-            known_names
-                .entry(user_id.to_string())
-                .or_default()
-                .insert((day, key));
-        }
+        known_names.remember(user_id, day, key, now);
     }
     Ok(all)
 }

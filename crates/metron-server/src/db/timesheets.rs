@@ -794,10 +794,11 @@ macro_rules! timesheet_store {
                     id: &str,
                 ) -> Result<Option<metron_core::Interval>, DbError> {
                     use $crate::db::packed::{day_of, NamesReader as _, StoredInterval, Whose};
-                    let row: Option<StoredInterval> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {} FROM intervals i WHERE i.id = $1 AND i.user_id = $2",
-                        $crate::db::packed::COLUMNS
-                    )))
+                    let row: Option<StoredInterval> = sqlx::query_as(concat!(
+                        "SELECT ",
+                        $crate::db::packed::stored_columns!(),
+                        " FROM intervals i WHERE i.id = $1 AND i.user_id = $2"
+                    ))
                     .bind(id)
                     .bind(user_id)
                     .fetch_optional(&self.pool)
