@@ -107,7 +107,12 @@ impl ServerProc {
             rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .unwrap();
         let mut stmt = conn
-            .prepare("SELECT id, count(*) FROM intervals GROUP BY id ORDER BY started_at")
+            // The server stores an id as its 16 bytes: read back in its canonical text.
+            .prepare(
+                "SELECT lower(substr(hex(id), 1, 8) || '-' || substr(hex(id), 9, 4) || '-' ||
+                 substr(hex(id), 13, 4) || '-' || substr(hex(id), 17, 4) || '-' ||
+                 substr(hex(id), 21)), count(*) FROM intervals GROUP BY id ORDER BY started_at",
+            )
             .unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()

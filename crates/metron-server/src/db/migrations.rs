@@ -52,6 +52,7 @@ embed_both!(
     "0018_sso.sql",
     "0019_batched_ingest.sql",
     "0020_packed_intervals.sql",
+    "0021_compact_rows.sql",
 );
 
 /// The migrator for one backend's files.

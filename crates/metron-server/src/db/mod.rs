@@ -1,7 +1,7 @@
 //! Storage behind one trait, with a SQLite and a PostgreSQL implementation.
 //!
 //! Two concrete backends rather than sqlx's `Any` driver: the overlap rule is enforced
-//! differently in each (a single writer task on SQLite, an exclusion constraint on
+//! differently in each (a single writer task on SQLite, a trigger that locks the person on
 //! PostgreSQL), and so are their error codes.
 
 pub mod accounts;

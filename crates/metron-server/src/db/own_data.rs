@@ -43,12 +43,13 @@ pub enum RemoveOutcome {
 }
 
 /// The tables a removal deletes the person's rows from, with the column that names them, in
-/// an order the foreign keys allow (the user row last). `managers` goes both ways.
+/// an order the foreign keys allow (the user row last). `managers` goes both ways; `person`
+/// is their number (`users.seq`), not their id.
 pub const DELETED: &[(&str, &str)] = &[
     ("timesheet_days", "user_id"),
     ("time_versions", "user_id"),
     ("day_aggregates", "user_id"),
-    ("intervals", "user_id"),
+    ("intervals", "person"),
     ("window_names", "user_id"),
     ("devices", "user_id"),
     ("manual_entries", "user_id"),
@@ -165,7 +166,15 @@ macro_rules! own_data_store {
                     }
                     let mut removed = Removed::default();
                     for (table, column) in DELETED {
-                        let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+                        // Intervals name their person by number (`users.seq`).
+                        let sql = if *column == "person" {
+                            format!(
+                                "DELETE FROM {table} WHERE person =
+                                 (SELECT seq FROM users WHERE id = $1)"
+                            )
+                        } else {
+                            format!("DELETE FROM {table} WHERE {column} = $1")
+                        };
                         let n = sqlx::query(sqlx::AssertSqlSafe(sql))
                             .bind(id)
                             .execute(&mut *tx)
@@ -371,7 +380,8 @@ macro_rules! own_data_store {
                     user_id: &str,
                 ) -> Result<Option<(i64, i64)>, DbError> {
                     let span: (Option<i64>, Option<i64>) = sqlx::query_as(
-                        "SELECT min(started_at), max(ended_at) FROM intervals WHERE user_id = $1",
+                        "SELECT min(i.started_at), max(i.ended_at) FROM users u
+                         JOIN intervals i ON i.person = u.seq WHERE u.id = $1",
                     )
                     .bind(user_id)
                     .fetch_one(&self.pool)

@@ -23,6 +23,7 @@ use metron_core::events::EventType;
 use metron_core::model::PresenceStretch;
 use metron_core::{Counts, EndReason, Interval, IntervalEvent, WindowSegment};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use super::DbError;
 
@@ -182,9 +183,9 @@ super::row_struct! {
     /// its JSON in `body`).
     #[derive(Debug, Clone)]
     pub struct StoredInterval {
-        pub id: String,
+        pub id: Uuid,
         pub user_id: String,
-        pub device_id: String,
+        pub device_id: Uuid,
         pub task_id: String,
         pub started_at: i64,
         pub ended_at: i64,
@@ -193,14 +194,23 @@ super::row_struct! {
     }
 }
 
-/// The columns a `StoredInterval` reads, in its fields' order, of the table aliased `i`: a
-/// macro so that queries are `concat!`-ed at compile time.
+/// The columns a `StoredInterval` reads, in its fields' order, of the intervals aliased `i`
+/// and their person `u` (a row names its person by number, `users.seq`): a macro so that
+/// queries are `concat!`-ed at compile time. [`stored_from!`] is the table they read.
 macro_rules! stored_columns {
     () => {
-        "i.id, i.user_id, i.device_id, i.task_id, i.started_at, i.ended_at, i.body, i.packed"
+        "i.id, u.id AS user_id, i.device_id, i.task_id, i.started_at, i.ended_at, i.body, i.packed"
     };
 }
 pub(crate) use stored_columns;
+
+/// The intervals aliased `i` with their person `u`, as [`stored_columns!`] reads them.
+macro_rules! stored_from {
+    () => {
+        " FROM intervals i JOIN users u ON u.seq = i.person"
+    };
+}
+pub(crate) use stored_from;
 
 impl StoredInterval {
     /// The interval, its windows named from `names` (which must hold its day's).
@@ -209,7 +219,6 @@ impl StoredInterval {
         let Some(packed) = &self.packed else {
             return serde_json::from_str(&self.body).map_err(|e| unreadable(e.to_string()));
         };
-        let uuid = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| unreadable(e.to_string()));
         let time = |t: i64| {
             DateTime::<Utc>::from_timestamp(t, 0).ok_or_else(|| unreadable(format!("time {t}")))
         };
@@ -309,8 +318,8 @@ impl StoredInterval {
             })
             .collect::<Result<Vec<_>, DbError>>()?;
         Ok(Interval {
-            id: uuid(&self.id)?,
-            device_id: uuid(&self.device_id)?,
+            id: self.id,
+            device_id: self.device_id,
             task_id: self.task_id.clone(),
             started_at: time(self.started_at)?,
             ended_at: time(self.ended_at)?,
@@ -355,7 +364,7 @@ impl StoredInterval {
     pub fn same_bytes(&self, delivered: &super::Candidate) -> bool {
         let i = &delivered.interval;
         self.packed.as_deref() == Some(delivered.packed.body.as_slice())
-            && self.device_id == i.device_id.to_string()
+            && self.device_id == i.device_id
             && self.task_id == i.task_id
             && self.started_at == i.started_at.timestamp()
             && self.ended_at == i.ended_at.timestamp()
@@ -667,9 +676,9 @@ mod tests {
 
     fn stored(user: &str, i: &Interval, p: &Packed) -> StoredInterval {
         StoredInterval {
-            id: i.id.to_string(),
+            id: i.id,
             user_id: user.into(),
-            device_id: i.device_id.to_string(),
+            device_id: i.device_id,
             task_id: i.task_id.clone(),
             started_at: i.started_at.timestamp(),
             ended_at: i.ended_at.timestamp(),

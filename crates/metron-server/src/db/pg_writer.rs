@@ -5,11 +5,14 @@
 //! One statement is one round trip, one plan and one commit for the whole group, where a
 //! statement a request spent most of its time in PostgreSQL's per-statement work.
 //!
-//! Nothing of the overlap rule moves here: the `intervals_no_overlap` exclusion constraint and
-//! the primary key are the statement's arbiters (`ON CONFLICT DO NOTHING` without a target), so
-//! a row that conflicts with a stored row, with an earlier row of the group, or with another
-//! transaction's row (waited for) is skipped, on this instance or another. The caller then says
-//! why ([`super::postgres`]).
+//! The statement skips a row whose id is stored (`ON CONFLICT DO NOTHING`) or that overlaps a
+//! stored interval of its person (the last one starting before it ends, as SQLite's writer
+//! checks). The overlap rule itself is the `intervals_no_overlap` trigger (migration 0021): a
+//! racing transaction on this instance or another that stored an overlapping row first makes
+//! the statement fail with 23P01, and the group is stored again, now skipping that row. Rows of
+//! one person in a group that overlap each other are stored one statement each, in the
+//! group's order, so the first is the one stored. The caller then says why a row was not
+//! stored ([`super::postgres`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -139,8 +142,8 @@ fn answer(group: Vec<Job>, mut stored: HashSet<String>) {
     }
 }
 
-/// Stores a group in one statement, again after a deadlock (the statement is atomic: nothing of
-/// it stayed); the ids stored.
+/// Stores a group in one statement (a statement a row where rows of one person overlap each
+/// other); the ids stored.
 async fn store_group(
     pool: &PgPool,
     group: &[Job],
@@ -180,6 +183,46 @@ async fn store_group(
             }
         }
     }
+    if overlap_within(group) {
+        // Stored in the group's order, one row a statement: each sees the rows before it.
+        let mut stored = HashSet::new();
+        for k in 0..columns.ids.len() {
+            stored.extend(insert(pool, &columns.row(k), known, group[0].now).await?);
+        }
+        return Ok(stored);
+    }
+    insert(pool, &columns, known, group[0].now).await
+}
+
+/// Whether two rows of one person in the group overlap.
+fn overlap_within(group: &[Job]) -> bool {
+    let mut spans: Vec<(&str, i64, i64)> = group
+        .iter()
+        .flat_map(|job| {
+            job.items.iter().map(|c| {
+                let i = &c.interval;
+                (
+                    job.user_id.as_str(),
+                    i.started_at.timestamp(),
+                    i.ended_at.timestamp(),
+                )
+            })
+        })
+        .collect();
+    spans.sort_unstable();
+    spans
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && w[0].2 > w[1].1)
+}
+
+/// Runs [`INSERT_GROUP`] on `columns`, again after a deadlock or a racing transaction's
+/// overlapping row (the statement is atomic: nothing of it stayed); the ids stored.
+async fn insert(
+    pool: &PgPool,
+    columns: &Columns,
+    known: &KnownNames,
+    now: i64,
+) -> Result<HashSet<String>, DbError> {
     let mut tries = 0;
     loop {
         let stored = sqlx::query_scalar(INSERT_GROUP)
@@ -206,15 +249,16 @@ async fn store_group(
             Ok(ids) => {
                 let stored: HashSet<String> = ids.into_iter().collect();
                 // The names of the intervals stored are stored (or were already).
-                let (names, now) = (&columns.names, group[0].now);
+                let names = &columns.names;
                 let mut remembered = known.lock().unwrap_or_else(|p| p.into_inner());
                 for k in (0..names.ids.len()).filter(|k| stored.contains(&names.ids[*k])) {
                     remembered.remember(&names.users[k], names.days[k], names.keys[k], now);
                 }
                 return Ok(stored);
             }
-            // Two groups storing rows of one person in opposite orders.
-            Err(e) if tries < 3 && super::timesheets::is_deadlock(&e) => {
+            // Two groups storing rows of one person in opposite orders, or another
+            // transaction stored an overlapping row first (skipped on the next try).
+            Err(e) if tries < 3 && (super::timesheets::is_deadlock(&e) || is_overlap(&e)) => {
                 tries += 1;
             }
             Err(e) => return Err(classify(e)),
@@ -222,8 +266,13 @@ async fn store_group(
     }
 }
 
+/// The `intervals_no_overlap` trigger's error.
+fn is_overlap(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+}
+
 /// A group's intervals, as the arrays [`INSERT_GROUP`] takes.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Columns {
     users: Vec<String>,
     received: Vec<i64>,
@@ -239,7 +288,7 @@ struct Columns {
 
 /// The names of a group's windows, a row for each window of each interval (the statement
 /// keeps those of the intervals it stored, each name once).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct NameColumns {
     ids: Vec<String>,
     users: Vec<String>,
@@ -251,14 +300,45 @@ struct NameColumns {
     paths: Vec<Option<String>>,
 }
 
+impl Columns {
+    /// The `k`th interval alone, with its windows' names.
+    fn row(&self, k: usize) -> Columns {
+        let id = &self.ids[k];
+        let n = &self.names;
+        let mut names = NameColumns::default();
+        for j in (0..n.ids.len()).filter(|j| n.ids[*j] == *id) {
+            names.ids.push(n.ids[j].clone());
+            names.users.push(n.users[j].clone());
+            names.days.push(n.days[j]);
+            names.keys.push(n.keys[j]);
+            names.apps.push(n.apps[j].clone());
+            names.titles.push(n.titles[j].clone());
+            names.urls.push(n.urls[j].clone());
+            names.paths.push(n.paths[j].clone());
+        }
+        Columns {
+            users: vec![self.users[k].clone()],
+            received: vec![self.received[k]],
+            ids: vec![id.clone()],
+            devices: vec![self.devices[k].clone()],
+            tasks: vec![self.tasks[k].clone()],
+            starts: vec![self.starts[k]],
+            ends: vec![self.ends[k]],
+            packed: vec![self.packed[k].clone()],
+            json_bytes: vec![self.json_bytes[k]],
+            names,
+        }
+    }
+}
+
 /// Stores a group (its columns as arrays: person, time received, id, device, task, start, end,
 /// packed body, JSON length; then its windows' names: interval id, person, day, key, app, title, URL, path)
-/// in the order given, with each person's number (`users.seq`, the exclusion
-/// constraint's key), skipping rows that conflict (`ON CONFLICT DO NOTHING` without a
-/// target takes the primary key and the `intervals_no_overlap` exclusion constraint as
-/// arbiters, waiting for a racing transaction's rows before deciding), widens the seen span of
-/// each device it stored for, adds the names of the stored intervals' windows a person and day
-/// did not have yet, and returns the ids stored.
+/// in the order given, with each person's number (`users.seq`), skipping a row whose id is
+/// stored (`ON CONFLICT DO NOTHING`, waiting for a racing transaction's row before deciding)
+/// or that overlaps a stored interval of its person (the group's rows must not overlap each
+/// other: the `intervals_no_overlap` trigger would refuse the statement), widens the seen span
+/// of each device it stored for, adds the names of the stored intervals' windows a person and
+/// day did not have yet, and returns the ids stored.
 const INSERT_GROUP: &str = "WITH batch AS (
         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
                              $6::bigint[], $7::bigint[], $8::bytea[], $9::bigint[])
@@ -266,17 +346,24 @@ const INSERT_GROUP: &str = "WITH batch AS (
             AS b(user_id, received_at, id, device_id, task_id, started_at, ended_at, packed,
                  json_bytes, n)
     ), stored AS (
-        INSERT INTO intervals (id, user_id, person, device_id, task_id, started_at, ended_at,
+        INSERT INTO intervals (id, person, device_id, task_id, started_at, ended_at,
                                body, packed, json_bytes, received_at)
-        SELECT b.id, b.user_id, u.seq, b.device_id, b.task_id, b.started_at, b.ended_at, '',
+        SELECT b.id::uuid, u.seq, b.device_id::uuid, b.task_id, b.started_at, b.ended_at, '',
                b.packed, b.json_bytes, b.received_at
-        FROM batch b JOIN users u ON u.id = b.user_id ORDER BY b.n
+        FROM batch b JOIN users u ON u.id = b.user_id
+        WHERE NOT EXISTS (
+            SELECT 1 FROM (SELECT o.ended_at FROM intervals o
+                           WHERE o.person = u.seq AND o.started_at < b.ended_at
+                           ORDER BY o.started_at DESC LIMIT 1) last
+            WHERE last.ended_at > b.started_at)
+        ORDER BY b.n
         ON CONFLICT DO NOTHING
-        RETURNING id, user_id, device_id, started_at, ended_at
+        RETURNING id::text AS id, person, device_id::text AS device_id, started_at, ended_at
     ), seen AS (
         INSERT INTO devices (user_id, device_id, first_seen, last_seen)
-        SELECT user_id, device_id, min(started_at), max(ended_at) FROM stored
-        GROUP BY user_id, device_id
+        SELECT u.id, s.device_id, min(s.started_at), max(s.ended_at)
+        FROM stored s JOIN users u ON u.seq = s.person
+        GROUP BY u.id, s.device_id
         ON CONFLICT (user_id, device_id) DO UPDATE SET
             first_seen = LEAST(devices.first_seen, excluded.first_seen),
             last_seen = GREATEST(devices.last_seen, excluded.last_seen)

@@ -1,6 +1,6 @@
 //! PostgreSQL backend, for teams that run several stateless server instances on one database.
-//! The overlap rule is the `intervals_no_overlap` exclusion constraint, so it holds across
-//! instances. Intervals are stored by [`super::pg_writer`], one statement for the requests
+//! The overlap rule is the `intervals_no_overlap` trigger (migration 0021: a lock a person
+//! and a look at each new row's neighbours in time), so it holds across instances. Intervals are stored by [`super::pg_writer`], one statement for the requests
 //! waiting at a moment, which skips the rows that conflict rather than failing; this file says
 //! why each skipped one was not stored.
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
@@ -137,7 +137,7 @@ impl PgDb {
         let rows = sqlx::query_as(concat!(
             "SELECT ",
             super::packed::stored_columns!(),
-            " FROM users u JOIN intervals i ON i.user_id = u.id
+            " FROM users u JOIN intervals i ON i.person = u.seq
              WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
              i.ended_at > $2"
         ))
@@ -163,9 +163,10 @@ impl PgDb {
         let existing: Option<StoredInterval> = sqlx::query_as(concat!(
             "SELECT ",
             super::packed::stored_columns!(),
-            " FROM intervals i WHERE i.id = $1"
+            super::packed::stored_from!(),
+            " WHERE i.id = $1"
         ))
-        .bind(&id)
+        .bind(i.id)
         .fetch_optional(&self.pool)
         .await
         .map_err(classify)?;
@@ -187,8 +188,9 @@ impl PgDb {
             });
         }
         let other: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM intervals WHERE user_id = $1 AND started_at < $3 AND ended_at > $2
-             ORDER BY started_at LIMIT 1",
+            "SELECT i.id::text FROM users u JOIN intervals i ON i.person = u.seq
+             WHERE u.id = $1 AND i.started_at < $3 AND i.ended_at > $2
+             ORDER BY i.started_at LIMIT 1",
         )
         .bind(&user.user.id)
         .bind(i.started_at.timestamp())
@@ -228,8 +230,9 @@ impl Database for PgDb {
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         // The length of each interval's JSON: kept beside a packed body, the body itself before.
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(COALESCE(json_bytes, OCTET_LENGTH(body)))::BIGINT FROM intervals
-             WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT SUM(COALESCE(i.json_bytes, OCTET_LENGTH(i.body)))::BIGINT
+             FROM users u JOIN intervals i ON i.person = u.seq
+             WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3",
         )
         .bind(user_id)
         .bind(from)

@@ -196,7 +196,7 @@ macro_rules! report_store {
             };
             use $crate::db::timesheets::AuditRow;
             use $crate::db::packed::{
-                day_of, days_of, stored_columns, NamesReader as _, StoredInterval, WindowNames,
+                day_of, days_of, stored_columns, stored_from, NamesReader as _, StoredInterval, WindowNames,
                 Whose,
             };
             use $crate::db::{classify, DbError, UserRow};
@@ -270,8 +270,9 @@ macro_rules! report_store {
                     let row: Option<StoredInterval> = sqlx::query_as(concat!(
                         "SELECT ",
                         stored_columns!(),
-                        " FROM intervals i WHERE i.user_id = $1 AND
-                         i.started_at < $2 ORDER BY i.started_at DESC LIMIT 1"
+                        stored_from!(),
+                        " WHERE u.id = $1 AND i.started_at < $2
+                         ORDER BY i.started_at DESC LIMIT 1"
                     ))
                     .bind(user_id)
                     .bind(before)
@@ -488,8 +489,8 @@ macro_rules! report_store {
                     before: i64,
                 ) -> Result<Vec<(String, i64)>, DbError> {
                     sqlx::query_as(
-                        "SELECT user_id, MIN(started_at) FROM intervals WHERE started_at
-                                    < $1 GROUP BY user_id ORDER BY user_id",
+                        "SELECT u.id, MIN(i.started_at) FROM users u JOIN intervals i
+                         ON i.person = u.seq WHERE i.started_at < $1 GROUP BY u.id ORDER BY u.id",
                     )
                     .bind(before)
                     .fetch_all(&self.pool)
@@ -502,16 +503,18 @@ macro_rules! report_store {
                     user_id: &str,
                     since: i64,
                 ) -> Result<Vec<ActiveDevice>, DbError> {
-                    let rows: Vec<(String, i64)> = sqlx::query_as(
-                        "SELECT device_id, max(ended_at) FROM intervals WHERE user_id = $1 AND
-                         ended_at >= $2 GROUP BY device_id ORDER BY device_id",
+                    let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+                        "SELECT i.device_id, max(i.ended_at) FROM users u JOIN intervals i
+                         ON i.person = u.seq WHERE u.id = $1 AND i.ended_at >= $2
+                         GROUP BY i.device_id ORDER BY i.device_id",
                     )
                     .bind(user_id)
                     .bind(since)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(classify)?;
-                    Ok(active_devices_from(rows))
+                    let rows = rows.into_iter().map(|(d, at)| (d.to_string(), at));
+                    Ok(active_devices_from(rows.collect()))
                 }
 
                 async fn report_device(
@@ -571,7 +574,8 @@ macro_rules! report_store {
                         // the scan.
                         "SELECT ",
                         stored_columns!(),
-                        " FROM intervals i WHERE i.user_id = $1 AND
+                        stored_from!(),
+                        " WHERE u.id = $1 AND
                          i.started_at >= $2 - 900 AND i.started_at < $3 AND i.ended_at > $2
                          ORDER BY i.started_at"
                     ))
@@ -608,7 +612,8 @@ macro_rules! report_store {
                         Ok(names) => sqlx::query_as::<_, StoredInterval>(concat!(
                             "SELECT ",
                             stored_columns!(),
-                            " FROM intervals i WHERE i.user_id = $1 AND
+                            stored_from!(),
+                            " WHERE u.id = $1 AND
                              i.started_at >= $2 - 900 AND i.started_at < $3 AND
                              i.ended_at > $2 ORDER BY i.started_at LIMIT 100000"
                         ))
@@ -630,8 +635,8 @@ macro_rules! report_store {
                     before: i64,
                 ) -> Result<u64, DbError> {
                     let done = sqlx::query(
-                        "DELETE FROM intervals WHERE user_id = $1 AND ended_at
-                                            <= $2",
+                        "DELETE FROM intervals WHERE person = (SELECT seq FROM users
+                         WHERE id = $1) AND ended_at <= $2",
                     )
                     .bind(user_id)
                     .bind(before)

@@ -15,7 +15,7 @@ use metron_core::wire::{IngestResult, User};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -192,7 +192,7 @@ impl SqliteDb {
             let mut statement = conn.prepare(concat!(
                 "SELECT ",
                 super::packed::stored_columns!(),
-                " FROM users u JOIN intervals i ON i.user_id = u.id
+                " FROM users u JOIN intervals i ON i.person = u.seq
                  WHERE u.org_id = ?1 AND i.started_at >= ?2 - 900 AND i.started_at < ?3 AND
                  i.ended_at > ?2"
             ))?;
@@ -284,6 +284,7 @@ fn writer_error(e: rusqlite::Error) -> DbError {
 
 fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
     let mut known_tasks: HashSet<(String, String)> = HashSet::new();
+    let mut people: HashMap<String, i64> = HashMap::new();
     let mut known_names = super::packed::RecentNames::default();
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
@@ -293,7 +294,13 @@ fn writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match run_group(&mut conn, &jobs, &mut known_tasks, &mut known_names) {
+        match run_group(
+            &mut conn,
+            &jobs,
+            &mut known_tasks,
+            &mut people,
+            &mut known_names,
+        ) {
             Ok(results) => {
                 for (job, results) in jobs.into_iter().zip(results) {
                     job.answer(Ok(results));
@@ -314,6 +321,7 @@ fn run_group(
     conn: &mut rusqlite::Connection,
     jobs: &[Job],
     known_tasks: &mut HashSet<(String, String)>,
+    people: &mut HashMap<String, i64>,
     known_names: &mut super::packed::RecentNames,
 ) -> rusqlite::Result<Vec<Done>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -347,6 +355,17 @@ fn run_group(
                 continue;
             }
         };
+        // Rows name their person by number (`users.seq`), given once and never changed.
+        let person = match people.get(user_id) {
+            Some(n) => *n,
+            None => {
+                let n: i64 = tx
+                    .prepare_cached("SELECT seq FROM users WHERE id = ?1")?
+                    .query_row([user_id], |r| r.get(0))?;
+                people.insert(user_id.clone(), n);
+                n
+            }
+        };
         let mut results = Vec::with_capacity(items.len());
         let mut seen = super::SeenSpans::default();
         for item in items {
@@ -374,20 +393,20 @@ fn run_group(
             // Checking only that one is an index seek, not a scan of the user's history.
             let inserted = tx
                 .prepare_cached(
-                    "INSERT INTO intervals (id, user_id, device_id, task_id, started_at, ended_at,
+                    "INSERT INTO intervals (id, person, device_id, task_id, started_at, ended_at,
                      body, packed, json_bytes, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?9, ?8
                      WHERE NOT EXISTS (
-                         SELECT 1 FROM (SELECT ended_at FROM intervals WHERE user_id = ?2 AND
+                         SELECT 1 FROM (SELECT ended_at FROM intervals WHERE person = ?2 AND
                          started_at < ?6
                                         ORDER BY started_at DESC LIMIT 1)
                          WHERE ended_at > ?5)
                      ON CONFLICT (id) DO NOTHING",
                 )?
                 .execute(params![
-                    id,
-                    user_id,
-                    i.device_id.to_string(),
+                    i.id,
+                    person,
+                    i.device_id,
                     i.task_id,
                     start,
                     end,
@@ -413,7 +432,7 @@ fn run_group(
                 results.push(IngestResult::accepted(id));
                 continue;
             }
-            if let Some(stored) = stored_interval(&tx, &id)? {
+            if let Some(stored) = stored_interval(&tx, i.id)? {
                 let same = stored.user_id == *user_id
                     && (stored.same_bytes(item)
                         || stored.same_but_urls(
@@ -427,13 +446,13 @@ fn run_group(
                 });
                 continue;
             }
-            let other: String = tx
+            let other: uuid::Uuid = tx
                 .prepare_cached(
-                    "SELECT id FROM intervals WHERE user_id = ?1 AND started_at < ?3 AND ended_at >
+                    "SELECT id FROM intervals WHERE person = ?1 AND started_at < ?3 AND ended_at >
                      ?2 ORDER BY started_at LIMIT 1",
                 )?
-                .query_row(params![user_id, start, end], |r| r.get(0))?;
-            results.push(IngestResult::overlap(id, other));
+                .query_row(params![person, start, end], |r| r.get(0))?;
+            results.push(IngestResult::overlap(id, other.to_string()));
         }
         for (device, first, last) in seen.iter() {
             tx.prepare_cached(super::DEVICE_SEEN_UPSERT)?
@@ -451,12 +470,13 @@ fn run_group(
 /// The stored interval `id`, if any.
 fn stored_interval(
     tx: &rusqlite::Transaction<'_>,
-    id: &str,
+    id: uuid::Uuid,
 ) -> rusqlite::Result<Option<super::packed::StoredInterval>> {
     tx.prepare_cached(concat!(
         "SELECT ",
         super::packed::stored_columns!(),
-        " FROM intervals i WHERE i.id = ?1"
+        super::packed::stored_from!(),
+        " WHERE i.id = ?1"
     ))?
     .query_row([id], stored_row)
     .optional()
@@ -598,8 +618,9 @@ impl Database for SqliteDb {
         // LENGTH of a TEXT counts characters; of a BLOB, bytes.
         // The length of each interval's JSON: kept beside a packed body, the body itself before.
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(COALESCE(json_bytes, LENGTH(CAST(body AS BLOB)))) FROM intervals
-             WHERE user_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT SUM(COALESCE(i.json_bytes, LENGTH(CAST(i.body AS BLOB))))
+             FROM users u JOIN intervals i ON i.person = u.seq
+             WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3",
         )
         .bind(user_id)
         .bind(from)

@@ -794,10 +794,15 @@ macro_rules! timesheet_store {
                     id: &str,
                 ) -> Result<Option<metron_core::Interval>, DbError> {
                     use $crate::db::packed::{day_of, NamesReader as _, StoredInterval, Whose};
+                    // Ids are stored as UUIDs: one that isn't names no interval.
+                    let Ok(id) = uuid::Uuid::parse_str(id) else {
+                        return Ok(None);
+                    };
                     let row: Option<StoredInterval> = sqlx::query_as(concat!(
                         "SELECT ",
                         $crate::db::packed::stored_columns!(),
-                        " FROM intervals i WHERE i.id = $1 AND i.user_id = $2"
+                        $crate::db::packed::stored_from!(),
+                        " WHERE i.id = $1 AND u.id = $2"
                     ))
                     .bind(id)
                     .bind(user_id)

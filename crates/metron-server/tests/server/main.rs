@@ -242,26 +242,26 @@ impl Fixture {
 
     /// `SELECT count(*)` of `table` where `column` is `value`.
     pub async fn count(&self, table: &str, column: &str, value: &str) -> i64 {
-        let url = self.url();
-        let sql = format!("SELECT count(*) FROM {table} WHERE {column} = $1");
+        let value = value.replace('\'', "''");
+        self.scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE {column} = '{value}'"
+        ))
+        .await
+    }
+
+    /// The integer a query answers, read straight from the database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let (url, sql) = (self.url(), sqlx::AssertSqlSafe(sql.to_string()));
         if url.starts_with("postgres://") {
             let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
                 .await
                 .unwrap();
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(value)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
         } else {
             let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
                 .await
                 .unwrap();
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(value)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
         }
     }
 

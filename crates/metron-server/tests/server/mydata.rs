@@ -479,8 +479,13 @@ async fn removing_a_person_leaves_nothing_of_them_but_the_tombstone(f: Fixture) 
     .await;
     assert!(team_has(&f, &boss, "ann@acme.test").await);
     let before = rows_mentioning(&f.url(), &[&ann_id, "ann@acme.test"]).await;
+    // Intervals name her by her number (`users.seq`), not her id.
+    let seq = f
+        .scalar(&format!("SELECT seq FROM users WHERE id = '{ann_id}'"))
+        .await;
+    let hers = format!("SELECT count(*) FROM intervals WHERE person = {seq}");
+    assert_eq!(f.scalar(&hers).await, 1);
     for table in [
-        "intervals",
         "devices",
         "manual_entries",
         "audit_log",
@@ -523,6 +528,7 @@ async fn removing_a_person_leaves_nothing_of_them_but_the_tombstone(f: Fixture) 
     )
     .await;
     assert_eq!(after, vec![("audit_log".to_string(), 1)], "{after:?}");
+    assert_eq!(f.scalar(&hers).await, 0);
     let (_, trail) = f
         .call(
             "GET",

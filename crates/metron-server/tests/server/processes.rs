@@ -147,6 +147,71 @@ async fn fifty_racing_requests_to_two_server_processes_on_one_postgres_store_exa
     race(&fresh_postgres().await, 2).await;
 }
 
+/// The overlap rule holds for any insert into PostgreSQL's intervals, not only the server's
+/// (the `intervals_no_overlap` trigger, migration 0021): a row sharing a second with a stored
+/// interval of its person is refused with the exclusion error, one that only touches it is
+/// taken, and another person's row at the same time is taken.
+#[tokio::test]
+async fn postgres_refuses_an_overlapping_row_whoever_inserts_it() {
+    let db = fresh_postgres().await;
+    add_ann(&db);
+    let task: Value =
+        serde_json::from_str(&cli(&db, &["task", "add", "--name", "T", "--project", "P"])).unwrap();
+    let server = serve(&db);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.base, "ann@acme.test", "ann-password").await;
+    let body = json!({"intervals": [interval(task["id"].as_str().unwrap(), 0, 60)]});
+    let r: Value = client
+        .post(format!("{}/api/v1/intervals", server.base))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["results"][0]["status"], "accepted", "{r}");
+    let pool = sqlx::PgPool::connect(&db).await.unwrap();
+    // A copy of the stored rows, `shift` seconds later, with the id `id`, of `person`.
+    let copy = |id: &str, shift: i64, person: &str| {
+        sqlx::AssertSqlSafe(format!(
+            "INSERT INTO intervals (started_at, ended_at, received_at, person, id, device_id,
+                                    task_id, body, packed, json_bytes)
+             SELECT started_at + {shift}, ended_at + {shift}, received_at, {person}, {id},
+                    device_id, task_id, body, packed, json_bytes FROM intervals"
+        ))
+    };
+    let overlapping = sqlx::query(copy("'01930000-0000-7000-8000-00000000aa01'", 30, "person"))
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    let code = overlapping.as_database_error().and_then(|e| e.code());
+    assert_eq!(code.as_deref(), Some("23P01"), "{overlapping}");
+    let touching = sqlx::query(copy("'01930000-0000-7000-8000-00000000aa02'", 60, "person"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(touching.rows_affected(), 1);
+    sqlx::query(
+        "INSERT INTO users (id, org_id, email, name, password_hash)
+         SELECT 'someone-else', org_id, 'else@acme.test', 'Else', password_hash FROM users",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let other = "(SELECT seq FROM users WHERE id = 'someone-else')";
+    let theirs = sqlx::query(copy("gen_random_uuid()", 30, other))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.rows_affected(),
+        2,
+        "a copy of each of Ann's two rows"
+    );
+}
+
 /// PostgreSQL stores the requests waiting at a moment with one statement; one it refuses
 /// outright (here a table constraint, standing for any row the database turns down) must fail
 /// alone, not take the requests grouped with it down too.

@@ -431,10 +431,14 @@ async fn intervals_stored_as_json_before_the_packed_body_read_and_report_the_sam
     // Each row back to what the old server stored: its JSON, no packed body, no names.
     for i in raw.as_array().unwrap() {
         let json = serde_json::to_string(i).unwrap().replace('\'', "''");
-        let sql = format!(
-            "UPDATE intervals SET body = '{json}', packed = NULL WHERE id = '{}'",
-            i["id"].as_str().unwrap()
-        );
+        // Ids are UUIDs on PostgreSQL and their 16 bytes on SQLite.
+        let id = i["id"].as_str().unwrap();
+        let id = if db::is_postgres(&f.url()) {
+            format!("'{id}'")
+        } else {
+            format!("unhex('{id}', '-')")
+        };
+        let sql = format!("UPDATE intervals SET body = '{json}', packed = NULL WHERE id = {id}");
         assert_eq!(audit_chain::raw(&f.url(), &sql).await, Ok(1));
     }
     let sql = format!("DELETE FROM window_names WHERE user_id = '{ann_id}'");
