@@ -160,17 +160,8 @@ async fn postgres_refuses_an_overlapping_row_whoever_inserts_it() {
     let server = serve(&db);
     let client = reqwest::Client::new();
     let token = login(&client, &server.base, "ann@acme.test", "ann-password").await;
-    let body = json!({"intervals": [interval(task["id"].as_str().unwrap(), 0, 60)]});
-    let r: Value = client
-        .post(format!("{}/api/v1/intervals", server.base))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = json!([interval(task["id"].as_str().unwrap(), 0, 60)]);
+    let r = post_intervals(&client, &server.base, &token, first).await;
     assert_eq!(r["results"][0]["status"], "accepted", "{r}");
     let pool = sqlx::PgPool::connect(&db).await.unwrap();
     // A copy of the stored rows, `shift` seconds later, with the id `id`, of `person`.
