@@ -5,6 +5,8 @@
 //!     cargo bench -p metron-server --bench reports                  # SQLite (temp file)
 //!     METRON_BENCH_DB=postgres://... cargo bench -p metron-server --bench reports
 //!
+//! `METRON_BENCH_USERS` sets the team's size (1,000; issue 30 measures 10,000).
+//!
 //! Not criterion: loading 480,000 intervals takes a minute, so each figure is the median of a
 //! few timed runs over one loaded database.
 
@@ -16,6 +18,7 @@ use metron_server::{reports, AppState};
 use serde_json::json;
 use std::time::Instant;
 
+/// The team's size unless `METRON_BENCH_USERS` says.
 const USERS: usize = 1000;
 const INTERVALS: usize = 480;
 
@@ -103,9 +106,13 @@ async fn main() {
             .unwrap();
     }
     let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let people: usize = std::env::var("METRON_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(USERS);
     let loading = Instant::now();
     let mut users = Vec::new();
-    for u in 0..USERS {
+    for u in 0..people {
         // A stored hash that no password matches: the bench never logs in (argon2 would take
         // a minute for 1,000 users).
         let row = state
@@ -134,7 +141,7 @@ async fn main() {
         users.push(row);
     }
     println!(
-        "{kind}: loaded {USERS} users x {INTERVALS} intervals in {:.1} s",
+        "{kind}: loaded {people} users x {INTERVALS} intervals in {:.1} s",
         loading.elapsed().as_secs_f64()
     );
 
@@ -152,8 +159,8 @@ async fn main() {
         let t = Instant::now();
         let (report, _) = reports::user_day(
             &state,
-            &users[run % USERS].org_id,
-            &users[run % USERS].user.id,
+            &users[run % people].org_id,
+            &users[run % people].user.id,
             date,
             None,
             &classifier,
@@ -173,14 +180,14 @@ async fn main() {
         let t = Instant::now();
         let report = reports::team_report(&state, &org, date).await.unwrap();
         team.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(report.users.len(), USERS);
+        assert_eq!(report.users.len(), people);
         assert!(report
             .users
             .iter()
             .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
     }
     println!(
-        "{kind}: team report of {USERS} users: median {:.0} ms",
+        "{kind}: team report of {people} users: median {:.0} ms",
         median(team)
     );
 }
