@@ -140,6 +140,25 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// Runs `js` as [`Self::script`] does; `Err` with WebDriver's message if the script threw.
+    async fn try_script(&self, js: &str) -> Result<Value, String> {
+        let v: Value = self
+            .http
+            .post(format!("{}/execute/sync", self.session))
+            .json(&json!({"script": js, "args": []}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver /execute/sync: {e}"))
+            .json()
+            .await
+            .unwrap();
+        match v["value"]["error"].as_str() {
+            Some("javascript error") => Err(v["value"]["message"].to_string()),
+            Some(_) => panic!("WebDriver /execute/sync: {}", v["value"]),
+            None => Ok(v["value"].clone()),
+        }
+    }
+
     /// A Chrome DevTools command through chromedriver's vendor endpoint.
     pub(crate) async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.call(
@@ -176,20 +195,26 @@ impl Browser {
         v["value"][ELEMENT].as_str().map(str::to_string)
     }
 
-    /// Waits until `js` returns something truthy; returns it.
+    /// Waits until `js` returns something truthy; returns it. A script that throws counts as
+    /// not yet: a wait may span a navigation (a sign-in through the provider's page comes back
+    /// to this one), when the elements it reads are not there for a moment.
     pub(crate) async fn wait_for(&self, what: &str, js: &str) -> Value {
         let start = Instant::now();
         loop {
-            let v = self.script(js).await;
+            let (v, threw) = match self.try_script(js).await {
+                Ok(v) => (v, None),
+                Err(message) => (Value::Null, Some(message)),
+            };
             if !(v.is_null() || v == false || v == "" || v == 0) {
                 return v;
             }
             let page = self
-                .script("return document.body ? document.body.innerText.slice(0, 600) : ''")
-                .await;
+                .try_script("return document.body ? document.body.innerText.slice(0, 600) : ''")
+                .await
+                .unwrap_or_default();
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "timed out waiting for {what}; the page says: {page}"
+                "timed out waiting for {what} (the script last threw: {threw:?}); the page says: {page}"
             );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
