@@ -379,10 +379,11 @@ macro_rules! own_data_store {
                     &self,
                     user_id: &str,
                 ) -> Result<Option<(i64, i64)>, DbError> {
-                    let span: (Option<i64>, Option<i64>) = sqlx::query_as(
-                        "SELECT min(i.started_at), max(i.ended_at) FROM users u
-                         JOIN intervals i ON i.person = u.seq WHERE u.id = $1",
-                    )
+                    let span: (Option<i64>, Option<i64>) = sqlx::query_as(concat!(
+                        "SELECT min(i.started_at), max(i.ended_at)",
+                        $crate::db::packed::stored_from!(),
+                        " WHERE u.id = $1"
+                    ))
                     .bind(user_id)
                     .fetch_one(&self.pool)
                     .await

@@ -204,7 +204,9 @@ macro_rules! stored_columns {
 }
 pub(crate) use stored_columns;
 
-/// The intervals aliased `i` with their person `u`, as [`stored_columns!`] reads them.
+/// The intervals aliased `i` joined with their person `u` (by number): what
+/// [`stored_columns!`] and every other read of intervals by person or organization select
+/// from.
 macro_rules! stored_from {
     () => {
         " FROM intervals i JOIN users u ON u.seq = i.person"

@@ -272,7 +272,7 @@ fn is_overlap(e: &sqlx::Error) -> bool {
 }
 
 /// A group's intervals, as the arrays [`INSERT_GROUP`] takes.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Columns {
     users: Vec<String>,
     received: Vec<i64>,
@@ -288,7 +288,7 @@ struct Columns {
 
 /// The names of a group's windows, a row for each window of each interval (the statement
 /// keeps those of the intervals it stored, each name once).
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct NameColumns {
     ids: Vec<String>,
     users: Vec<String>,

@@ -1,8 +1,9 @@
 //! PostgreSQL backend, for teams that run several stateless server instances on one database.
 //! The overlap rule is the `intervals_no_overlap` trigger (migration 0021: a lock a person
-//! and a look at each new row's neighbours in time), so it holds across instances. Intervals are stored by [`super::pg_writer`], one statement for the requests
-//! waiting at a moment, which skips the rows that conflict rather than failing; this file says
-//! why each skipped one was not stored.
+//! and a look at each new row's neighbours in time), so it holds across instances. Intervals
+//! are stored by [`super::pg_writer`], one statement for the requests waiting at a moment,
+//! which skips the rows that conflict rather than failing; this file says why each skipped
+//! one was not stored.
 //! The simple queries mirror the SQLite backend's; they differ in placeholders and types.
 
 use async_trait::async_trait;
@@ -137,8 +138,8 @@ impl PgDb {
         let rows = sqlx::query_as(concat!(
             "SELECT ",
             super::packed::stored_columns!(),
-            " FROM users u JOIN intervals i ON i.person = u.seq
-             WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
+            super::packed::stored_from!(),
+            " WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
              i.ended_at > $2"
         ))
         .bind(org_id)
@@ -187,11 +188,12 @@ impl PgDb {
                 IngestResult::rejected(Some(id), "id_conflict")
             });
         }
-        let other: Option<String> = sqlx::query_scalar(
-            "SELECT i.id::text FROM users u JOIN intervals i ON i.person = u.seq
-             WHERE u.id = $1 AND i.started_at < $3 AND i.ended_at > $2
-             ORDER BY i.started_at LIMIT 1",
-        )
+        let other: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT i.id::text",
+            super::packed::stored_from!(),
+            " WHERE u.id = $1 AND i.started_at < $3 AND i.ended_at > $2
+             ORDER BY i.started_at LIMIT 1"
+        ))
         .bind(&user.user.id)
         .bind(i.started_at.timestamp())
         .bind(i.ended_at.timestamp())
@@ -229,11 +231,11 @@ impl Database for PgDb {
 
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         // The length of each interval's JSON: kept beside a packed body, the body itself before.
-        let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(COALESCE(i.json_bytes, OCTET_LENGTH(i.body)))::BIGINT
-             FROM users u JOIN intervals i ON i.person = u.seq
-             WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3",
-        )
+        let n: Option<i64> = sqlx::query_scalar(concat!(
+            "SELECT SUM(COALESCE(i.json_bytes, OCTET_LENGTH(i.body)))::BIGINT",
+            super::packed::stored_from!(),
+            " WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3"
+        ))
         .bind(user_id)
         .bind(from)
         .bind(to)

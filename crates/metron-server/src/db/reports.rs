@@ -196,8 +196,8 @@ macro_rules! report_store {
             };
             use $crate::db::timesheets::AuditRow;
             use $crate::db::packed::{
-                day_of, days_of, stored_columns, stored_from, NamesReader as _, StoredInterval, WindowNames,
-                Whose,
+                day_of, days_of, stored_columns, stored_from, NamesReader as _, StoredInterval,
+                WindowNames, Whose,
             };
             use $crate::db::{classify, DbError, UserRow};
             use metron_core::report::{Rule, Thresholds};
@@ -488,10 +488,11 @@ macro_rules! report_store {
                     &self,
                     before: i64,
                 ) -> Result<Vec<(String, i64)>, DbError> {
-                    sqlx::query_as(
-                        "SELECT u.id, MIN(i.started_at) FROM users u JOIN intervals i
-                         ON i.person = u.seq WHERE i.started_at < $1 GROUP BY u.id ORDER BY u.id",
-                    )
+                    sqlx::query_as(concat!(
+                        "SELECT u.id, MIN(i.started_at)",
+                        stored_from!(),
+                        " WHERE i.started_at < $1 GROUP BY u.id ORDER BY u.id"
+                    ))
                     .bind(before)
                     .fetch_all(&self.pool)
                     .await
@@ -503,11 +504,12 @@ macro_rules! report_store {
                     user_id: &str,
                     since: i64,
                 ) -> Result<Vec<ActiveDevice>, DbError> {
-                    let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
-                        "SELECT i.device_id, max(i.ended_at) FROM users u JOIN intervals i
-                         ON i.person = u.seq WHERE u.id = $1 AND i.ended_at >= $2
-                         GROUP BY i.device_id ORDER BY i.device_id",
-                    )
+                    let rows: Vec<(uuid::Uuid, i64)> = sqlx::query_as(concat!(
+                        "SELECT i.device_id, max(i.ended_at)",
+                        stored_from!(),
+                        " WHERE u.id = $1 AND i.ended_at >= $2
+                         GROUP BY i.device_id ORDER BY i.device_id"
+                    ))
                     .bind(user_id)
                     .bind(since)
                     .fetch_all(&self.pool)

@@ -192,8 +192,8 @@ impl SqliteDb {
             let mut statement = conn.prepare(concat!(
                 "SELECT ",
                 super::packed::stored_columns!(),
-                " FROM users u JOIN intervals i ON i.person = u.seq
-                 WHERE u.org_id = ?1 AND i.started_at >= ?2 - 900 AND i.started_at < ?3 AND
+                super::packed::stored_from!(),
+                " WHERE u.org_id = ?1 AND i.started_at >= ?2 - 900 AND i.started_at < ?3 AND
                  i.ended_at > ?2"
             ))?;
             let rows = statement
@@ -617,11 +617,11 @@ impl Database for SqliteDb {
     async fn stored_bytes(&self, user_id: &str, from: i64, to: i64) -> Result<u64, DbError> {
         // LENGTH of a TEXT counts characters; of a BLOB, bytes.
         // The length of each interval's JSON: kept beside a packed body, the body itself before.
-        let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(COALESCE(i.json_bytes, LENGTH(CAST(i.body AS BLOB))))
-             FROM users u JOIN intervals i ON i.person = u.seq
-             WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3",
-        )
+        let n: Option<i64> = sqlx::query_scalar(concat!(
+            "SELECT SUM(COALESCE(i.json_bytes, LENGTH(CAST(i.body AS BLOB))))",
+            super::packed::stored_from!(),
+            " WHERE u.id = $1 AND i.started_at >= $2 AND i.started_at < $3"
+        ))
         .bind(user_id)
         .bind(from)
         .bind(to)
