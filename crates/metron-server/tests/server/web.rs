@@ -123,6 +123,15 @@ impl Browser {
         path: &str,
         body: Option<Value>,
     ) -> Value {
+        let v = self.answer(method, path, body).await;
+        if v["error"].is_string() {
+            panic!("WebDriver {path}: {v}");
+        }
+        v
+    }
+
+    /// WebDriver's answer (its `value`), an error included.
+    async fn answer(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
@@ -134,28 +143,19 @@ impl Browser {
             .json()
             .await
             .unwrap();
-        if v["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", v["value"]);
-        }
         v["value"].clone()
     }
 
     /// Runs `js` as [`Self::script`] does; `Err` with WebDriver's message if the script threw.
     async fn try_script(&self, js: &str) -> Result<Value, String> {
-        let v: Value = self
-            .http
-            .post(format!("{}/execute/sync", self.session))
-            .json(&json!({"script": js, "args": []}))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("WebDriver /execute/sync: {e}"))
-            .json()
-            .await
-            .unwrap();
-        match v["value"]["error"].as_str() {
-            Some("javascript error") => Err(v["value"]["message"].to_string()),
-            Some(_) => panic!("WebDriver /execute/sync: {}", v["value"]),
-            None => Ok(v["value"].clone()),
+        let body = json!({"script": js, "args": []});
+        let v = self
+            .answer(reqwest::Method::POST, "/execute/sync", Some(body))
+            .await;
+        match v["error"].as_str() {
+            Some("javascript error") => Err(v["message"].to_string()),
+            Some(_) => panic!("WebDriver /execute/sync: {v}"),
+            None => Ok(v),
         }
     }
 
