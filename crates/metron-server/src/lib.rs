@@ -23,6 +23,7 @@ pub mod extract;
 pub mod ingest;
 pub mod init;
 pub mod invitations;
+pub mod kept_days;
 pub mod limits;
 pub mod listener;
 pub mod mail;

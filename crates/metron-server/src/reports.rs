@@ -8,9 +8,9 @@ use metron_core::report::{self, Classifier, DailyReport, FlagKind, Rule, Thresho
 use metron_core::timesheet::{self, Correction, ManualEntry};
 use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::db::packed::StoredInterval;
+use crate::db::packed::{PersonRange, StoredInterval};
 use crate::zones::DeviceZones;
 use crate::AppState;
 
@@ -107,7 +107,7 @@ pub enum ReportError {
 
 /// The organization's rules, compiled. A stored rule that no longer compiles (a newer regex
 /// engine, a hand edit) is a server fault, not the client's.
-pub(crate) async fn classifier(state: &AppState, org_id: &str) -> Result<Classifier, ReportError> {
+pub async fn classifier(state: &AppState, org_id: &str) -> Result<Classifier, ReportError> {
     let rules: Vec<Rule> = state
         .db
         .rules(org_id)
@@ -245,6 +245,21 @@ pub async fn user_day(
     classifier: &Classifier,
     thresholds: &Thresholds,
 ) -> Result<(DailyReport, &'static str), ReportError> {
+    let (report, _, source) =
+        user_day_with_usage(state, org_id, user_id, date, offset, classifier, thresholds).await?;
+    Ok((report, source))
+}
+
+/// [`user_day`] with the day's time per (app, host) pair.
+pub async fn user_day_with_usage(
+    state: &AppState,
+    org_id: &str,
+    user_id: &str,
+    date: NaiveDate,
+    offset: Option<i32>,
+    classifier: &Classifier,
+    thresholds: &Thresholds,
+) -> Result<(DailyReport, Vec<WindowUsage>, &'static str), ReportError> {
     if let Some(kept) = state.db.day_aggregate(user_id, &date.to_string()).await? {
         let DayAggregate { mut report, usage } = DayAggregate::parse(&kept)
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
@@ -254,7 +269,7 @@ pub async fn user_day(
         let (from, to) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
         let manual = manual_time(state, user_id, from.timestamp(), to.timestamp(), None).await?;
         timesheet::add_manual(&mut report, &manual);
-        return Ok((report, "aggregates"));
+        return Ok((report, usage, "aggregates"));
     }
     let offset = match offset {
         Some(o) => o,
@@ -266,10 +281,11 @@ pub async fn user_day(
     let (from, to) = (from.timestamp(), to.timestamp());
     let intervals = corrected_intervals(state, user_id, from, to).await?;
     let zones = DeviceZones::from_rows(&state.db.devices(org_id, Some(user_id)).await?);
-    let (mut report, _) = assessed_day(&intervals, date, offset, classifier, thresholds, &zones);
+    let (mut report, usage) =
+        assessed_day(&intervals, date, offset, classifier, thresholds, &zones);
     let manual = manual_time(state, user_id, from, to, Some(&intervals)).await?;
     timesheet::add_manual(&mut report, &manual);
-    Ok((report, "intervals"))
+    Ok((report, usage, "intervals"))
 }
 
 /// A day's report with its time per (app, host) pair.
@@ -285,10 +301,15 @@ type Person = (
     Option<i32>,
 );
 
+/// How many people's intervals a computation of the organization's day reads and holds at
+/// once: a working day of 500 people is about 240,000 intervals (some 60 MB decoded), whatever
+/// the organization's size (a day of 10,000 people read at once held 2.9 GB).
+const PEOPLE_A_READ: usize = 500;
+
 /// Everyone's day in one pass, for the team's day and the team's timesheet: the intervals of
-/// the whole organization over the widest window any offset needs (one query), then each
-/// person's day in their own offset, computed as [`user_day`] computes it. People with no
-/// time that day are left out.
+/// the whole organization over the widest window any offset needs, then each person's day in
+/// their own offset, computed as [`user_day`] computes it. People with no time that day are
+/// left out.
 pub async fn org_days(
     state: &AppState,
     org_id: &str,
@@ -297,7 +318,7 @@ pub async fn org_days(
     thresholds: &Thresholds,
 ) -> Result<HashMap<String, DailyReport>, ReportError> {
     Ok(
-        org_days_with_usage(state, org_id, date, classifier, thresholds)
+        org_days_with_usage(state, org_id, date, classifier, thresholds, None)
             .await?
             .into_iter()
             .map(|(user, (day, _))| (user, day))
@@ -306,14 +327,17 @@ pub async fn org_days(
 }
 
 /// [`org_days`] with each day's time per (app, host) pair, what rules classify (the rules
-/// preview re-classifies it under proposed rules).
+/// preview re-classifies it under proposed rules), of everyone or of the `wanted` people only.
+/// The people are read [`PEOPLE_A_READ`] at a time, in the order of their numbers.
 pub async fn org_days_with_usage(
     state: &AppState,
     org_id: &str,
     date: NaiveDate,
     classifier: std::sync::Arc<Classifier>,
     thresholds: &Thresholds,
+    wanted: Option<&HashSet<String>>,
 ) -> Result<HashMap<String, DayWithUsage>, ReportError> {
+    let is_wanted = |user: &str| wanted.is_none_or(|w| w.contains(user));
     let (earliest, latest) = report::widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
     // Days past retention first: a kept day is the whole day, whatever raw intervals of the
     // next morning the window below also catches.
@@ -323,6 +347,9 @@ pub async fn org_days_with_usage(
         .org_day_aggregates(org_id, &date.to_string())
         .await?
     {
+        if !is_wanted(&user) {
+            continue;
+        }
         let DayAggregate { mut report, usage } = DayAggregate::parse(&body)
             .map_err(|e| ReportError::Unreadable(format!("a kept day: {e}")))?;
         report::reclassify(&mut report, &usage, &classifier);
@@ -344,47 +371,85 @@ pub async fn org_days_with_usage(
     for (user, (report, _)) in &mut computed {
         timesheet::add_manual(report, manual.get(user).map_or(&[], Vec::as_slice));
     }
-    let mut by_user: HashMap<String, Vec<StoredInterval>> = HashMap::new();
-    let (rows, names) = state.db.org_intervals(org_id, from, to).await?;
-    let names = std::sync::Arc::new(names);
-    for row in rows {
-        if !computed.contains_key(&row.user_id) {
-            by_user.entry(row.user_id.clone()).or_default().push(row);
-        }
-    }
-    // People with manual time but no interval that day get a day too, in the offset their
-    // own day would be taken in (their latest interval before it).
-    let mut offsets: HashMap<String, i32> = HashMap::new();
-    for user in manual.keys() {
-        if !computed.contains_key(user) && !by_user.contains_key(user) {
-            offsets.insert(user.clone(), offset_for(state, user, date).await?);
-            by_user.insert(user.clone(), Vec::new());
-        }
-    }
-    // Decoding the day's intervals is much of the work (a thousand people: about half a
-    // million of them): people are split over the cores, each part decoded and computed on its
-    // own blocking thread.
     let zones = std::sync::Arc::new(DeviceZones::from_rows(
         &state.db.devices(org_id, None).await?,
     ));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut people: Vec<Person> = by_user
+    let people: Vec<(i64, String)> = state
+        .db
+        .org_people(org_id)
+        .await?
         .into_iter()
-        .map(|(user, bodies)| {
-            let c = corrections.remove(&user).unwrap_or_default();
-            let m = manual.remove(&user).unwrap_or_default();
-            let o = offsets.remove(&user);
-            (user, bodies, c, m, o)
-        })
+        .filter(|(_, user)| !computed.contains_key(user) && is_wanted(user))
         .collect();
+    for part in people.chunks(PEOPLE_A_READ) {
+        let range = PersonRange {
+            first: part.first().map_or(0, |p| p.0),
+            last: part.last().map_or(0, |p| p.0),
+        };
+        let ids: HashSet<&str> = part.iter().map(|(_, user)| user.as_str()).collect();
+        let (rows, names) = state.db.org_intervals(org_id, range, from, to).await?;
+        let mut by_user: HashMap<String, Vec<StoredInterval>> = HashMap::new();
+        for row in rows {
+            // The range may hold people computed already or not wanted.
+            if ids.contains(row.user_id.as_str()) {
+                by_user.entry(row.user_id.clone()).or_default().push(row);
+            }
+        }
+        // People with manual time but no interval that day get a day too, in the offset their
+        // own day would be taken in (their latest interval before it).
+        let mut offsets: HashMap<String, i32> = HashMap::new();
+        for (_, user) in part {
+            if manual.contains_key(user) && !by_user.contains_key(user) {
+                offsets.insert(user.clone(), offset_for(state, user, date).await?);
+                by_user.insert(user.clone(), Vec::new());
+            }
+        }
+        let people: Vec<Person> = by_user
+            .into_iter()
+            .map(|(user, bodies)| {
+                let c = corrections.remove(&user).unwrap_or_default();
+                let m = manual.remove(&user).unwrap_or_default();
+                let o = offsets.remove(&user);
+                (user, bodies, c, m, o)
+            })
+            .collect();
+        let context = DayContext {
+            date,
+            classifier: std::sync::Arc::clone(&classifier),
+            thresholds: *thresholds,
+            zones: std::sync::Arc::clone(&zones),
+            names: std::sync::Arc::new(names),
+        };
+        computed.extend(days_on_all_cores(people, &context).await?);
+    }
+    Ok(computed)
+}
+
+/// What every person's day of one date is computed with.
+struct DayContext {
+    date: NaiveDate,
+    classifier: std::sync::Arc<Classifier>,
+    thresholds: Thresholds,
+    zones: std::sync::Arc<DeviceZones>,
+    names: std::sync::Arc<crate::db::packed::WindowNames>,
+}
+
+/// Decoding the day's intervals is much of the work (500 people: about 240,000 of them):
+/// `people` are split over the cores, each part decoded and computed on its own blocking
+/// thread.
+async fn days_on_all_cores(
+    mut people: Vec<Person>,
+    context: &DayContext,
+) -> Result<Vec<(String, DayWithUsage)>, ReportError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = people.len().div_ceil(cores).max(1);
     let mut parts = Vec::new();
     while !people.is_empty() {
         let part: Vec<_> = people.drain(..chunk.min(people.len())).collect();
-        let classifier = std::sync::Arc::clone(&classifier);
-        let zones = std::sync::Arc::clone(&zones);
-        let names = std::sync::Arc::clone(&names);
-        let thresholds = *thresholds;
+        let classifier = std::sync::Arc::clone(&context.classifier);
+        let zones = std::sync::Arc::clone(&context.zones);
+        let names = std::sync::Arc::clone(&context.names);
+        let (thresholds, date) = (context.thresholds, context.date);
         parts.push(tokio::task::spawn_blocking(
             move || -> Result<Vec<(String, DayWithUsage)>, ReportError> {
                 part.into_iter()
@@ -413,33 +478,46 @@ pub async fn org_days_with_usage(
             },
         ));
     }
+    let mut days = Vec::new();
     for part in parts {
-        computed.extend(
+        days.extend(
             part.await
                 .map_err(|e| ReportError::Worker(e.to_string()))??,
         );
     }
-    Ok(computed)
+    Ok(days)
 }
 
-/// Everyone's day: [`org_days`], with zeros for the people who had no time.
-pub async fn team_report(
-    state: &AppState,
-    org_id: &str,
-    date: NaiveDate,
-) -> Result<TeamReport, ReportError> {
-    let classifier = std::sync::Arc::new(classifier(state, org_id).await?);
-    let thresholds = state.db.unusual_thresholds(org_id).await?;
-    let users = state.db.org_users(org_id).await?;
-    let mut computed = org_days(state, org_id, date, classifier.clone(), &thresholds).await?;
-    let mut members = Vec::with_capacity(users.len());
-    for user in users {
-        // Nothing that day: zeros.
-        let report = computed
-            .remove(&user.id)
-            .unwrap_or_else(|| report::daily_report(&[], date, 0, &classifier));
-        members.push(TeamMember {
-            user,
+/// One person's line of the team's day, as it is kept beside their timesheet line once the day
+/// is settled (migration 0022): what [`TeamMember`] shows but the productive split, and the
+/// time per (app, host) pair that today's rules split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamLine {
+    /// What the unusual-activity flags were assessed under: the organization's thresholds and
+    /// the zones the person's devices report, hashed ([`team_stamp`]). A kept line whose stamp
+    /// is not today's is computed again.
+    pub stamp: String,
+    pub utc_offset_minutes: i32,
+    pub tracked_secs: u64,
+    pub active_secs: u64,
+    pub idle_secs: u64,
+    pub passive_secs: u64,
+    pub manual_secs: u64,
+    pub activity_pct: u32,
+    pub first_activity: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub devices: Vec<metron_core::report::DeviceUsage>,
+    pub unusual: Vec<FlagKind>,
+    pub injected_pct: Option<u32>,
+    pub usage: Vec<WindowUsage>,
+}
+
+impl TeamLine {
+    /// The line of a person's day (manual time added), its usage, and what it was assessed
+    /// under.
+    pub fn of(report: DailyReport, usage: Vec<WindowUsage>, stamp: String) -> TeamLine {
+        TeamLine {
+            stamp,
             utc_offset_minutes: report.utc_offset_minutes,
             tracked_secs: report.tracked_secs,
             active_secs: report.active_secs,
@@ -447,9 +525,6 @@ pub async fn team_report(
             passive_secs: report.passive_secs,
             manual_secs: report.manual_secs,
             activity_pct: report.activity_pct,
-            productive_secs: report.productive_secs,
-            unproductive_secs: report.unproductive_secs,
-            neutral_secs: report.neutral_secs,
             first_activity: report.first_activity,
             last_activity: report.last_activity,
             devices: report.devices,
@@ -458,7 +533,81 @@ pub async fn team_report(
                 .as_ref()
                 .map_or_else(Vec::new, |u| u.flags.iter().map(|f| f.kind).collect()),
             injected_pct: report.unusual.and_then(|u| u.injected_pct),
+            usage,
+        }
+    }
+
+    /// The person's line as the team's day shows it, split under `classifier`.
+    fn member(self, user: User, classifier: &Classifier) -> TeamMember {
+        let (productive_secs, unproductive_secs, neutral_secs) =
+            report::class_split(&self.usage, self.tracked_secs, classifier);
+        TeamMember {
+            user,
+            utc_offset_minutes: self.utc_offset_minutes,
+            tracked_secs: self.tracked_secs,
+            active_secs: self.active_secs,
+            idle_secs: self.idle_secs,
+            passive_secs: self.passive_secs,
+            manual_secs: self.manual_secs,
+            activity_pct: self.activity_pct,
+            productive_secs,
+            unproductive_secs,
+            neutral_secs,
+            first_activity: self.first_activity,
+            last_activity: self.last_activity,
+            devices: self.devices,
+            unusual: self.unusual,
+            injected_pct: self.injected_pct,
+        }
+    }
+}
+
+/// What `person`'s flags are assessed under: the organization's `thresholds` and the zones
+/// their devices report, as 16 hex digits of SHA-256.
+pub fn team_stamp(thresholds: &Thresholds, zones: &DeviceZones, person: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(serde_json::to_vec(thresholds).expect("thresholds serialize"));
+    hash.update(b"|");
+    hash.update(zones.of_person(person).as_bytes());
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Everyone's day: a settled date from the kept team lines (the people without one computed
+/// and kept), a later one computed from the intervals; zeros for the people who had no time.
+pub async fn team_report(
+    state: &AppState,
+    org_id: &str,
+    date: NaiveDate,
+) -> Result<TeamReport, ReportError> {
+    let classifier = std::sync::Arc::new(classifier(state, org_id).await?);
+    let users = state.db.org_users(org_id).await?;
+    let today = Utc::now().date_naive();
+    let mut lines: HashMap<String, TeamLine> = if crate::kept_days::settled(date, today) {
+        crate::kept_days::team_lines(state, org_id, date, std::sync::Arc::clone(&classifier))
+            .await?
+    } else {
+        let thresholds = state.db.unusual_thresholds(org_id).await?;
+        org_days_with_usage(state, org_id, date, classifier.clone(), &thresholds, None)
+            .await?
+            .into_iter()
+            .map(|(user, (day, usage))| (user, TeamLine::of(day, usage, String::new())))
+            .collect()
+    };
+    let mut members = Vec::with_capacity(users.len());
+    for user in users {
+        // Nothing that day: zeros.
+        let line = lines.remove(&user.id).unwrap_or_else(|| {
+            TeamLine::of(
+                report::daily_report(&[], date, 0, &classifier),
+                Vec::new(),
+                String::new(),
+            )
         });
+        members.push(line.member(user, &classifier));
     }
     Ok(TeamReport {
         date,

@@ -158,7 +158,7 @@ pub async fn run_once(
 }
 
 /// Runs the cleanup now and then every hour, until the process ends, each run followed by
-/// the settling of timesheet days (`timesheets::settle`).
+/// the settling of timesheet days (`kept_days::settle`).
 pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -172,7 +172,7 @@ pub fn spawn(state: AppState, days: u32) -> tokio::task::JoinHandle<()> {
                 tracing::warn!("old access-log rows not deleted (tried again in an hour): {e}");
             }
             // Then the settled days of the last weeks, kept for the team timesheets.
-            if let Err(e) = crate::timesheets::settle(&state, Utc::now()).await {
+            if let Err(e) = crate::kept_days::settle(&state, Utc::now()).await {
                 tracing::warn!("timesheet days not settled (tried again in an hour): {e}");
             }
         }

@@ -4,16 +4,14 @@
 //! in `routes/manual.rs`, `routes/corrections.rs` and `routes/timesheets.rs`.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use metron_core::report::DailyReport;
-use metron_core::timesheet::{self, Figures, Period, PeriodKind, SheetDay, TaskFigures, Timesheet};
+use metron_core::timesheet::{self, Figures, Period, PeriodKind, TaskFigures, Timesheet};
 use metron_core::wire::User;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use crate::db::timesheets::{AuditRow, PeriodRow};
 use crate::db::{DbError, UserRow};
-use crate::reports::{self, classifier, names_of, offset_for, ReportError};
+use crate::reports::{names_of, offset_for, ReportError};
 use crate::AppState;
 
 /// The longest span one list request reads (entries, corrections, the audit trail).
@@ -397,7 +395,7 @@ pub async fn person_timesheet(
     period: Period,
 ) -> Result<Timesheet, ReportError> {
     let dates = period.days();
-    let days = sheet_days(
+    let days = crate::kept_days::sheet_days(
         state,
         &who.org_id,
         std::slice::from_ref(&who.user.id),
@@ -417,7 +415,7 @@ pub async fn team_timesheets(
     period: Period,
 ) -> Result<HashMap<String, Timesheet>, ReportError> {
     let dates = period.days();
-    let mut days = sheet_days(state, org_id, people, &dates).await?;
+    let mut days = crate::kept_days::sheet_days(state, org_id, people, &dates).await?;
     Ok(people
         .iter()
         .map(|p| {
@@ -425,162 +423,4 @@ pub async fn team_timesheets(
             (p.clone(), sheet)
         })
         .collect())
-}
-
-/// Whether `date` is over in every offset (UTC+14 to UTC-12) by `today`, so its line may be
-/// kept: later changes still forget it (migration 0008).
-fn settled(date: NaiveDate, today: NaiveDate) -> bool {
-    date.checked_add_days(Days::new(2))
-        .is_some_and(|d| d <= today)
-}
-
-/// The timesheet lines of `people` (of organization `org_id`) on `dates`: kept lines where
-/// they are kept; the rest computed as the day report computes them, and kept when settled
-/// (and the person's version is known: everyone has one from their first day).
-///
-/// A date many people lack is computed for the whole organization at once (one read of its
-/// intervals, [`reports::org_days`]); a date a few lack, person by person.
-pub async fn sheet_days(
-    state: &AppState,
-    org_id: &str,
-    people: &[String],
-    dates: &[NaiveDate],
-) -> Result<HashMap<String, Vec<SheetDay>>, ReportError> {
-    let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
-        return Ok(HashMap::new());
-    };
-    // The versions before the data: a change after this read makes keeping a no-op.
-    let versions: HashMap<String, i64> = if people.len() == 1 {
-        let version = state.db.time_version(&people[0]).await?;
-        version
-            .map(|v| (people[0].clone(), v))
-            .into_iter()
-            .collect()
-    } else {
-        state
-            .db
-            .org_time_versions(org_id)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let mut kept: HashMap<String, HashMap<NaiveDate, SheetDay>> = HashMap::new();
-    let rows = if people.len() == 1 {
-        state
-            .db
-            .timesheet_days(&people[0], &first.to_string(), &last.to_string())
-            .await?
-            .into_iter()
-            .map(|(day, body)| (people[0].clone(), day, body))
-            .collect()
-    } else {
-        state
-            .db
-            .org_timesheet_days(org_id, &first.to_string(), &last.to_string())
-            .await?
-    };
-    for (user, day, body) in rows {
-        // A line that doesn't read (a newer server's?) is computed again instead.
-        if let (Ok(date), Ok(line)) = (day.parse(), serde_json::from_str::<SheetDay>(&body)) {
-            kept.entry(user).or_default().insert(date, line);
-        }
-    }
-    let today = Utc::now().date_naive();
-    let horizon = today
-        .checked_sub_days(Days::new(u64::from(state.retention_days)))
-        .unwrap_or(today);
-    let mut fresh: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    let mut rules = None;
-    for &date in dates {
-        // A day that hasn't begun anywhere holds no time (nothing is accepted from the
-        // future): the rest of the current month costs nothing, and a timesheet shows a day
-        // with no line as zeros.
-        if date > today.succ_opt().unwrap_or(today) {
-            continue;
-        }
-        let missing: Vec<&String> = people
-            .iter()
-            .filter(|p| !kept.get(*p).is_some_and(|k| k.contains_key(&date)))
-            .collect();
-        if missing.is_empty() {
-            continue;
-        }
-        // The rules are read once, and only if something is computed.
-        if rules.is_none() {
-            let compiled = Arc::new(classifier(state, org_id).await?);
-            rules = Some((compiled, state.db.unusual_thresholds(org_id).await?));
-        }
-        let (classes, thresholds) = rules.as_ref().expect("read above");
-        // The organization's day costs about what a quarter of its people's days do one by one.
-        let org_wide = people.len() > 1 && missing.len() * 4 > versions.len();
-        let mut computed: HashMap<String, DailyReport> = if org_wide {
-            reports::org_days(state, org_id, date, Arc::clone(classes), thresholds).await?
-        } else {
-            let mut one_by_one = HashMap::new();
-            for person in &missing {
-                let (day, _) =
-                    reports::user_day(state, org_id, person, date, None, classes, thresholds)
-                        .await?;
-                one_by_one.insert((*person).clone(), day);
-            }
-            one_by_one
-        };
-        for person in missing {
-            let line = computed
-                .remove(person)
-                .map_or_else(|| SheetDay::empty(date), |r| SheetDay::from_report(&r));
-            // A line with no time is kept only inside the retention horizon: reading empty
-            // years must not leave a line per day behind (a line with time is bounded by the
-            // time it adds up).
-            let worth_keeping = line.figures.total_secs > 0 || date >= horizon;
-            if settled(date, today) && worth_keeping {
-                let body = serde_json::to_string(&line).expect("timesheet lines serialize");
-                fresh
-                    .entry(person.clone())
-                    .or_default()
-                    .push((date.to_string(), body));
-            }
-            kept.entry(person.clone()).or_default().insert(date, line);
-        }
-    }
-    for (person, lines) in fresh {
-        let Some(&version) = versions.get(&person) else {
-            continue;
-        };
-        // Keeping is only a saving: a failure is logged and the figures stand.
-        if let Err(e) = state.db.keep_timesheet_days(&person, version, &lines).await {
-            tracing::warn!("timesheet days of {person} not kept: {e}");
-        }
-    }
-    Ok(kept
-        .into_iter()
-        .map(|(person, days)| (person, days.into_values().collect()))
-        .collect())
-}
-
-/// Computes and keeps the settled days of the last five weeks that are not kept, for every
-/// organization: a manager's team timesheet then reads them instead of computing them.
-/// Run by the hourly maintenance task beside retention.
-pub async fn settle(state: &AppState, now: DateTime<Utc>) -> Result<usize, ReportError> {
-    let today = now.date_naive();
-    let dates: Vec<NaiveDate> = (2..=36)
-        .rev()
-        .filter_map(|back| today.checked_sub_days(Days::new(back)))
-        .collect();
-    let mut lines = 0;
-    for org_id in state.db.organization_ids().await? {
-        let people: Vec<String> = state
-            .db
-            .org_users(&org_id)
-            .await?
-            .into_iter()
-            .map(|u| u.id)
-            .collect();
-        lines += sheet_days(state, &org_id, &people, &dates)
-            .await?
-            .values()
-            .map(Vec::len)
-            .sum::<usize>();
-    }
-    Ok(lines)
 }

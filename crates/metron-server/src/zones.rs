@@ -15,20 +15,39 @@ use crate::db::reports::DeviceRow;
 #[derive(Default)]
 pub struct DeviceZones {
     zones: HashMap<String, jiff::tz::TimeZone>,
+    /// Person id -> their devices' zones as text (`device=zone;`, by device): what a kept
+    /// team line's flags were assessed under (`reports::TeamLine::stamp`).
+    by_person: HashMap<String, String>,
 }
 
 impl DeviceZones {
     /// The zones of the devices among `rows` that reported one the zone database knows.
     pub fn from_rows(rows: &[DeviceRow]) -> DeviceZones {
-        let zones = rows
+        let mut known: Vec<(&DeviceRow, jiff::tz::TimeZone, String)> = rows
             .iter()
             .filter_map(|row| {
                 let info: DeviceInfo = serde_json::from_str(row.info.as_deref()?).ok()?;
                 let zone = jiff::tz::TimeZone::get(&info.time_zone).ok()?;
-                Some((row.device_id.clone(), zone))
+                Some((row, zone, info.time_zone))
             })
             .collect();
-        DeviceZones { zones }
+        known.sort_by(|a, b| a.0.device_id.cmp(&b.0.device_id));
+        let mut by_person: HashMap<String, String> = HashMap::new();
+        for (row, _, name) in &known {
+            let text = by_person.entry(row.user_id.clone()).or_default();
+            text.push_str(&format!("{}={name};", row.device_id));
+        }
+        let zones = known
+            .into_iter()
+            .map(|(row, zone, _)| (row.device_id.clone(), zone))
+            .collect();
+        DeviceZones { zones, by_person }
+    }
+
+    /// The zones of `person`'s devices as text (empty when none reported a known zone): the
+    /// same text while none of them reports another zone.
+    pub fn of_person(&self, person: &str) -> &str {
+        self.by_person.get(person).map_or("", String::as_str)
     }
 
     /// The offset `interval`'s device's zone had at its start, in minutes east of UTC; `None`

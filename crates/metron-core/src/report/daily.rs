@@ -615,6 +615,26 @@ fn ranked<K: Ord, T>(
 /// neutral split (from `usage`; seconds no window covered stay neutral) and the class of each
 /// app and host. Gives what [`daily_report`] gives from the raw intervals under the same rules.
 pub fn reclassify(report: &mut DailyReport, usage: &[WindowUsage], classifier: &Classifier) {
+    (
+        report.productive_secs,
+        report.unproductive_secs,
+        report.neutral_secs,
+    ) = class_split(usage, report.tracked_secs, classifier);
+    for app in &mut report.apps {
+        app.class = classifier.classify(&app.app, None);
+    }
+    for host in &mut report.hosts {
+        host.class = classifier.classify_host(&host.host);
+    }
+}
+
+/// The productive, unproductive and neutral seconds of a day of `tracked_secs` whose time per
+/// (app, host) pair is `usage`, under `classifier`: seconds no window covered stay neutral.
+pub fn class_split(
+    usage: &[WindowUsage],
+    tracked_secs: u64,
+    classifier: &Classifier,
+) -> (u64, u64, u64) {
     let (mut productive, mut unproductive) = (0, 0);
     for u in usage {
         match classifier.classify(&u.app, u.host.as_deref()) {
@@ -623,17 +643,8 @@ pub fn reclassify(report: &mut DailyReport, usage: &[WindowUsage], classifier: &
             Class::Neutral => {}
         }
     }
-    report.productive_secs = productive;
-    report.unproductive_secs = unproductive;
-    report.neutral_secs = report
-        .tracked_secs
-        .saturating_sub(productive + unproductive);
-    for app in &mut report.apps {
-        app.class = classifier.classify(&app.app, None);
-    }
-    for host in &mut report.hosts {
-        host.class = classifier.classify_host(&host.host);
-    }
+    let neutral = tracked_secs.saturating_sub(productive + unproductive);
+    (productive, unproductive, neutral)
 }
 
 /// Seconds marked `'1'` among flags [from, to); flags past the end of a short string are idle.

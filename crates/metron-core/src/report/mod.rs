@@ -19,9 +19,9 @@ pub mod rules;
 pub mod unusual;
 
 pub use daily::{
-    daily_report, daily_report_with_usage, reclassify, AppUsage, DailyReport, DeviceUsage,
-    HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, ZoneChange, MAX_APPS, MAX_HOSTS,
-    MAX_TITLES,
+    class_split, daily_report, daily_report_with_usage, reclassify, AppUsage, DailyReport,
+    DeviceUsage, HostUsage, TaskUsage, TimelineEntry, TitleUsage, WindowUsage, ZoneChange,
+    MAX_APPS, MAX_HOSTS, MAX_TITLES,
 };
 pub use day::{in_service, local_day_bounds, widest_day_bounds, FIRST_DATE, LAST_DATE};
 pub use rules::{

@@ -53,6 +53,7 @@ embed_both!(
     "0019_batched_ingest.sql",
     "0020_packed_intervals.sql",
     "0021_compact_rows.sql",
+    "0022_team_lines.sql",
 );
 
 /// The migrator for one backend's files.

@@ -434,7 +434,16 @@ impl RecentNames {
 #[derive(Debug, Clone, Copy)]
 pub enum Whose<'a> {
     Person(&'a str),
-    Organization(&'a str),
+    /// The people of the organization whose numbers (`users.seq`) are in the range.
+    People(&'a str, PersonRange),
+}
+
+/// People by their numbers (`users.seq`), first to last inclusive: the part of an organization
+/// a read of many people's intervals takes at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonRange {
+    pub first: i64,
+    pub last: i64,
 }
 
 /// Reads `window_names` on either backend (the same SQL).
@@ -459,27 +468,28 @@ macro_rules! names_reader {
                 first: i64,
                 last: i64,
             ) -> Result<WindowNames, DbError> {
-                let (sql, id) = match whose {
+                let (sql, id, people) = match whose {
                     Whose::Person(id) => (
                         "SELECT user_id, key, app, title, url, path FROM window_names
                          WHERE user_id = $1 AND day >= $2 AND day <= $3",
                         id,
+                        None,
                     ),
-                    Whose::Organization(id) => (
+                    Whose::People(id, people) => (
                         "SELECT w.user_id, w.key, w.app, w.title, w.url, w.path FROM users u
                          JOIN window_names w ON w.user_id = u.id
-                         WHERE u.org_id = $1 AND w.day >= $2 AND w.day <= $3",
+                         WHERE u.org_id = $1 AND w.day >= $2 AND w.day <= $3
+                           AND u.seq >= $4 AND u.seq <= $5",
                         id,
+                        Some(people),
                     ),
                 };
                 type Row = (String, i64, String, String, Option<String>, Option<String>);
-                let rows: Vec<Row> = sqlx::query_as(sql)
-                    .bind(id)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(self)
-                    .await
-                    .map_err(super::classify)?;
+                let mut query = sqlx::query_as(sql).bind(id).bind(first).bind(last);
+                if let Some(people) = people {
+                    query = query.bind(people.first).bind(people.last);
+                }
+                let rows: Vec<Row> = query.fetch_all(self).await.map_err(super::classify)?;
                 let mut names = WindowNames::default();
                 for (user_id, key, app, title, url, path) in rows {
                     names.insert(

@@ -63,7 +63,7 @@ impl PgDb {
         &self,
         user_id: &str,
         version: i64,
-        days: &[(String, String)],
+        days: &[super::timesheets::KeptLine],
     ) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         // Locked until the days are in: a change that commits first is seen here and keeps
@@ -77,11 +77,12 @@ impl PgDb {
         if now != Some(version) {
             return Ok(false);
         }
-        for (day, body) in days {
+        for line in days {
             sqlx::query(KEEP_DAY)
                 .bind(user_id)
-                .bind(day)
-                .bind(body)
+                .bind(&line.day)
+                .bind(&line.body)
+                .bind(&line.team)
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
@@ -132,6 +133,7 @@ impl PgDb {
     pub(crate) async fn read_org_intervals(
         &self,
         org_id: &str,
+        people: super::packed::PersonRange,
         from: i64,
         to: i64,
     ) -> Result<(Vec<StoredInterval>, super::packed::WindowNames), DbError> {
@@ -140,18 +142,20 @@ impl PgDb {
             super::packed::stored_columns!(),
             super::packed::stored_from!(),
             " WHERE u.org_id = $1 AND i.started_at >= $2 - 900 AND i.started_at < $3 AND
-             i.ended_at > $2"
+             i.ended_at > $2 AND u.seq >= $4 AND u.seq <= $5"
         ))
         .bind(org_id)
         .bind(from)
         .bind(to)
+        .bind(people.first)
+        .bind(people.last)
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
         let (first, last) = super::packed::days_of(from, to);
         let names = self
             .pool
-            .window_names(Whose::Organization(org_id), first, last)
+            .window_names(Whose::People(org_id, people), first, last)
             .await?;
         Ok((rows, names))
     }

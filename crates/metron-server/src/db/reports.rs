@@ -9,7 +9,7 @@ use metron_core::report::{Rule, Thresholds};
 use metron_core::wire::{ActiveDevice, User};
 use metron_core::Interval;
 
-use super::packed::{StoredInterval, WindowNames};
+use super::packed::{PersonRange, StoredInterval, WindowNames};
 use super::timesheets::AuditRow;
 use super::{row_struct, DbError, UserRow};
 
@@ -104,11 +104,15 @@ pub trait ReportStore: Send + Sync {
     async fn org_user_rows(&self, org_id: &str) -> Result<Vec<UserRow>, DbError>;
     /// Who manages whom in the organization: (manager id, person id) pairs.
     async fn org_managers(&self, org_id: &str) -> Result<Vec<(String, String)>, DbError>;
-    /// Everyone's intervals in the organization that overlap [from, to) as stored, with the
-    /// names of their windows. Undecoded: the team report decodes them on all cores.
+    /// The organization's people as (number, id), by number: what reads of many people's
+    /// intervals are split by (`org_intervals`).
+    async fn org_people(&self, org_id: &str) -> Result<Vec<(i64, String)>, DbError>;
+    /// The intervals of the organization's `people` that overlap [from, to) as stored, with
+    /// the names of their windows. Undecoded: the team report decodes them on all cores.
     async fn org_intervals(
         &self,
         org_id: &str,
+        people: PersonRange,
         from: i64,
         to: i64,
     ) -> Result<(Vec<StoredInterval>, WindowNames), DbError>;
@@ -252,14 +256,23 @@ macro_rules! report_store {
                     Ok(rows.iter().map(|r| user_row(r).user).collect())
                 }
 
+                async fn org_people(&self, org_id: &str) -> Result<Vec<(i64, String)>, DbError> {
+                    sqlx::query_as("SELECT seq, id FROM users WHERE org_id = $1 ORDER BY seq")
+                        .bind(org_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(classify)
+                }
+
                 async fn org_intervals(
                     &self,
                     org_id: &str,
+                    people: $crate::db::packed::PersonRange,
                     from: i64,
                     to: i64,
                 ) -> Result<(Vec<StoredInterval>, WindowNames), DbError> {
                     // Each backend's own: a hot read of many rows.
-                    self.read_org_intervals(org_id, from, to).await
+                    self.read_org_intervals(org_id, people, from, to).await
                 }
 
                 async fn latest_offset(

@@ -52,7 +52,7 @@ enum Job {
     Keep {
         user_id: String,
         version: i64,
-        days: Vec<(String, String)>,
+        days: Vec<super::timesheets::KeptLine>,
         reply: oneshot::Sender<Result<bool, DbError>>,
     },
 }
@@ -171,6 +171,7 @@ impl SqliteDb {
     pub(crate) async fn read_org_intervals(
         &self,
         org_id: &str,
+        people: super::packed::PersonRange,
         from: i64,
         to: i64,
     ) -> Result<
@@ -194,19 +195,21 @@ impl SqliteDb {
                 super::packed::stored_columns!(),
                 super::packed::stored_from!(),
                 " WHERE u.org_id = ?1 AND i.started_at >= ?2 - 900 AND i.started_at < ?3 AND
-                 i.ended_at > ?2"
+                 i.ended_at > ?2 AND u.seq >= ?4 AND u.seq <= ?5"
             ))?;
+            let (one, other) = (people.first, people.last);
             let rows = statement
-                .query_map(params![org_id, from, to], stored_row)?
+                .query_map(params![org_id, from, to, one, other], stored_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let (first, last) = super::packed::days_of(from, to);
             let mut names = super::packed::WindowNames::default();
             let mut statement = conn.prepare(
                 "SELECT w.user_id, w.key, w.app, w.title, w.url, w.path FROM users u
                  JOIN window_names w ON w.user_id = u.id
-                 WHERE u.org_id = ?1 AND w.day >= ?2 AND w.day <= ?3",
+                 WHERE u.org_id = ?1 AND w.day >= ?2 AND w.day <= ?3 AND u.seq >= ?4
+                   AND u.seq <= ?5",
             )?;
-            let mut found = statement.query(params![org_id, first, last])?;
+            let mut found = statement.query(params![org_id, first, last, one, other])?;
             while let Some(r) = found.next()? {
                 names.insert(r.get(0)?, name_row(r)?);
             }
@@ -530,7 +533,7 @@ fn keep_days(
     tx: &rusqlite::Transaction<'_>,
     user_id: &str,
     version: i64,
-    days: &[(String, String)],
+    days: &[super::timesheets::KeptLine],
 ) -> rusqlite::Result<bool> {
     let now: Option<i64> = tx
         .prepare_cached("SELECT version FROM time_versions WHERE user_id = ?1")?
@@ -539,9 +542,9 @@ fn keep_days(
     if now != Some(version) {
         return Ok(false);
     }
-    for (day, body) in days {
+    for line in days {
         tx.prepare_cached(super::timesheets::KEEP_DAY)?
-            .execute(params![user_id, day, body])?;
+            .execute(params![user_id, line.day, line.body, line.team])?;
     }
     Ok(true)
 }
@@ -579,7 +582,7 @@ impl SqliteDb {
         &self,
         user_id: &str,
         version: i64,
-        days: &[(String, String)],
+        days: &[super::timesheets::KeptLine],
     ) -> Result<bool, DbError> {
         let (reply, answer) = oneshot::channel();
         let job = Job::Keep {

@@ -410,13 +410,21 @@ pub trait TimesheetStore: Send + Sync {
         from: &str,
         to: &str,
     ) -> Result<Vec<(String, String, String)>, DbError>;
-    /// Keeps computed days (day, body) of the user if their version is still `version` (read
-    /// before the data the days were computed from); false, keeping nothing, if it moved.
+    /// Everyone's kept days of `day` with their team lines (migration 0022):
+    /// (user id, body, team line if one was kept).
+    async fn org_team_days(
+        &self,
+        org_id: &str,
+        day: &str,
+    ) -> Result<Vec<(String, String, Option<String>)>, DbError>;
+    /// Keeps computed days of the user if their version is still `version` (read before the
+    /// data the days were computed from); false, keeping nothing, if it moved. A day kept
+    /// already keeps its line and takes the new team line, if one came.
     async fn keep_timesheet_days(
         &self,
         user_id: &str,
         version: i64,
-        days: &[(String, String)],
+        days: &[KeptLine],
     ) -> Result<bool, DbError>;
 
     /// The entries and corrections waiting for `reviewer`'s decision, oldest first, at most
@@ -521,10 +529,22 @@ pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01"))
 }
 
-/// Keeps one computed line ($1 person, $2 day, $3 body) unless one is kept already; the same
-/// SQL on both backends.
-pub(crate) const KEEP_DAY: &str = "INSERT INTO timesheet_days (user_id, day, body) VALUES ($1, $2,
-                                   $3) ON CONFLICT (user_id, day) DO NOTHING";
+/// One computed day of a person to keep: its date (YYYY-MM-DD), timesheet line and team line
+/// (JSON; `None` when the path that computed it made none).
+#[derive(Debug, Clone)]
+pub struct KeptLine {
+    pub day: String,
+    pub body: String,
+    pub team: Option<String>,
+}
+
+/// Keeps one computed line ($1 person, $2 day, $3 body, $4 team line) unless one is kept
+/// already, whose team line a new one replaces (a stale one is computed again: its stamp no
+/// longer matched); the same SQL on both backends.
+pub(crate) const KEEP_DAY: &str =
+    "INSERT INTO timesheet_days (user_id, day, body, team) VALUES ($1,
+                                   $2, $3, $4) ON CONFLICT (user_id, day) DO UPDATE SET team =
+                                   COALESCE(excluded.team, timesheet_days.team)";
 
 /// Implements [`TimesheetStore`] for a backend with a `pool` field of sqlx database `$db` and
 /// a `keep_days` method of its own (the write of kept lines).
@@ -1167,11 +1187,27 @@ macro_rules! timesheet_store {
                     .map_err(classify)
                 }
 
+                async fn org_team_days(
+                    &self,
+                    org_id: &str,
+                    day: &str,
+                ) -> Result<Vec<(String, String, Option<String>)>, DbError> {
+                    sqlx::query_as(
+                        "SELECT d.user_id, d.body, d.team FROM timesheet_days d JOIN users u ON
+                         u.id = d.user_id WHERE u.org_id = $1 AND d.day = $2",
+                    )
+                    .bind(org_id)
+                    .bind(day)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(classify)
+                }
+
                 async fn keep_timesheet_days(
                     &self,
                     user_id: &str,
                     version: i64,
-                    days: &[(String, String)],
+                    days: &[$crate::db::timesheets::KeptLine],
                 ) -> Result<bool, DbError> {
                     // Each backend's own: SQLite's goes through its one writer.
                     self.keep_days(user_id, version, days).await

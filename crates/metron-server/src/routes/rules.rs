@@ -260,6 +260,7 @@ pub async fn preview_rules(
             day,
             std::sync::Arc::clone(&unclassified),
             &thresholds,
+            None,
         )
         .await?;
         for (user, (_, usage)) in days {

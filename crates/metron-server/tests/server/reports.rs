@@ -14,6 +14,8 @@ on_both!(
     counts_a_desktop_did_not_measure_are_reported_as_not_measured,
     fullwidth_formula_starts_are_defused_in_a_csv,
     intervals_stored_as_json_before_the_packed_body_read_and_report_the_same,
+    the_team_day_of_a_settled_date_is_kept_and_follows_every_change,
+    the_team_day_of_today_is_computed_from_the_intervals_as_they_arrive,
 );
 
 /// An interval with an editor window then a browser on a video site, like `interval` otherwise.
@@ -662,4 +664,222 @@ async fn fullwidth_formula_starts_are_defused_in_a_csv(f: Fixture) {
     ] {
         assert!(csv.contains(field), "{field} in\n{csv}");
     }
+}
+
+/// Ann's line in the team's day of 2026-11-23, as Boss reads it.
+async fn ann_in_team(f: &Fixture, boss: &str, date: &str) -> Value {
+    let (status, team) = f
+        .call(
+            "GET",
+            &format!("/api/v1/reports/team?date={date}"),
+            Some(boss),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{team}");
+    team["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"]["email"] == "ann@acme.test")
+        .unwrap()
+        .clone()
+}
+
+/// Ann's kept day of 2026-11-23 (migrations 0008 and 0022).
+const ANNS_KEPT_DAY: &str = "FROM timesheet_days WHERE day = '2026-11-23'
+     AND user_id = (SELECT id FROM users WHERE email = 'ann@acme.test')";
+
+/// Changes the tracked seconds of Ann's kept team line by hand, 180 to 179: a read that shows
+/// 179 read the kept line.
+async fn touch_anns_kept_team_line(f: &Fixture) {
+    let changed = f
+        .scalar(&format!(
+            "UPDATE timesheet_days SET team = replace(team, '\"tracked_secs\":180',
+             '\"tracked_secs\":179') {} RETURNING CAST(1 AS BIGINT)",
+            ANNS_KEPT_DAY.trim_start_matches("FROM timesheet_days")
+        ))
+        .await;
+    assert_eq!(changed, 1);
+}
+
+async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixture) {
+    let (ann, task) = ann_tracks(&f).await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let first = ann_in_team(&f, &boss, "2026-11-23").await;
+    assert_eq!(
+        (
+            first["tracked_secs"].as_u64(),
+            first["neutral_secs"].as_u64()
+        ),
+        (Some(180), Some(180)),
+        "{first}"
+    );
+    assert_eq!(
+        f.scalar(&format!(
+            "SELECT count(*) {ANNS_KEPT_DAY} AND team IS NOT NULL"
+        ))
+        .await,
+        1,
+        "the date is settled: the first read kept her line"
+    );
+    touch_anns_kept_team_line(&f).await;
+    assert_eq!(
+        ann_in_team(&f, &boss, "2026-11-23").await["tracked_secs"],
+        179,
+        "the next read is the kept line"
+    );
+
+    // A rule splits the kept line anew (its time per app is kept with it).
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/rules",
+            Some(&boss),
+            Some(
+                json!({"target": "app", "kind": "glob", "pattern": "edit*", "class": "productive"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let split = ann_in_team(&f, &boss, "2026-11-23").await;
+    assert_eq!(
+        (
+            split["tracked_secs"].as_u64(),
+            split["productive_secs"].as_u64()
+        ),
+        (Some(179), Some(120)),
+        "{split}"
+    );
+
+    // Other thresholds: the kept line was assessed under the old ones, so it is computed again.
+    let (status, body) = f
+        .call(
+            "PUT",
+            "/api/v1/unusual/thresholds",
+            Some(&boss),
+            Some(json!({"same_window_minutes": 120})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let assessed = ann_in_team(&f, &boss, "2026-11-23").await;
+    assert_eq!(assessed["tracked_secs"], 180, "{assessed}");
+    assert_eq!(assessed["productive_secs"], 120);
+
+    // Her laptop reports another zone: the line is computed again and flags the offsets.
+    touch_anns_kept_team_line(&f).await;
+    assert_eq!(
+        ann_in_team(&f, &boss, "2026-11-23").await["tracked_secs"],
+        179
+    );
+    let (status, body) = f
+        .call(
+            "PUT",
+            "/api/v1/devices/01930000-0000-7000-8000-00000000d001",
+            Some(&ann),
+            Some(json!({
+                "host_name": "ann-laptop", "os_user": "ann", "domain": null,
+                "os_name": "Debian GNU/Linux 12 (bookworm)", "os_version": "6.1.0-28-amd64",
+                "time_zone": "Asia/Tokyo", "utc_offset_minutes": 540, "app_version": "0.2.0"
+            })),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let flagged = ann_in_team(&f, &boss, "2026-11-23").await;
+    assert_eq!(flagged["tracked_secs"], 180, "{flagged}");
+    assert!(
+        flagged["unusual"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("zone_mismatch")),
+        "{flagged}"
+    );
+
+    // A late interval of that day forgets the kept line: counted at once, and the line is the
+    // one her day report gives.
+    let (status, body) = f
+        .call(
+            "POST",
+            "/api/v1/intervals",
+            Some(&ann),
+            Some(json!({"intervals": [mixed(&task, 1200)]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let later = ann_in_team(&f, &boss, "2026-11-23").await;
+    let (_, day) = f.call("GET", DAY, Some(&ann), None).await;
+    for figure in [
+        "tracked_secs",
+        "active_secs",
+        "activity_pct",
+        "productive_secs",
+        "unproductive_secs",
+        "neutral_secs",
+        "first_activity",
+        "last_activity",
+        "devices",
+    ] {
+        assert_eq!(
+            later[figure], day[figure],
+            "{figure}: {later} against {day}"
+        );
+    }
+    assert_eq!(later["tracked_secs"], 240);
+    assert_eq!(
+        f.scalar(&format!(
+            "SELECT count(*) {ANNS_KEPT_DAY} AND team IS NOT NULL"
+        ))
+        .await,
+        1,
+        "kept again"
+    );
+}
+
+async fn the_team_day_of_today_is_computed_from_the_intervals_as_they_arrive(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let task = f.task(&ann).await;
+    // Two minutes of ten minutes ago in UTC, both on one UTC day.
+    let mut start = chrono::Utc::now().timestamp() - 600;
+    if (start + 120).div_euclid(86_400) != start.div_euclid(86_400) {
+        start -= 300;
+    }
+    let date = chrono::DateTime::from_timestamp(start, 0)
+        .unwrap()
+        .date_naive()
+        .to_string();
+    let recent = |from: i64| {
+        let at = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        let mut i = interval(&task, 0, 60);
+        i["started_at"] = json!(at(from));
+        i["ended_at"] = json!(at(from + 60));
+        i["utc_offset_minutes"] = json!(0);
+        json!({ "intervals": [i] })
+    };
+    for (minute, tracked) in [(0, 60), (1, 120)] {
+        let (status, body) = f
+            .call(
+                "POST",
+                "/api/v1/intervals",
+                Some(&ann),
+                Some(recent(start + 60 * minute)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["results"][0]["status"], "accepted", "{body}");
+        let line = ann_in_team(&f, &boss, &date).await;
+        assert_eq!(line["tracked_secs"], tracked, "{line}");
+    }
+    assert_eq!(
+        f.scalar(&format!(
+            "SELECT count(*) FROM timesheet_days WHERE day = '{date}'"
+        ))
+        .await,
+        0,
+        "a day not settled is not kept"
+    );
 }

@@ -1249,7 +1249,11 @@ async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     );
     assert_eq!(kept_lines(&f, &ann_id).await.len(), 7);
     // A line computed before a change is not kept after it.
-    let stale = vec![("2026-11-30".to_string(), "{}".to_string())];
+    let stale = vec![metron_server::db::timesheets::KeptLine {
+        day: "2026-11-30".into(),
+        body: "{}".into(),
+        team: None,
+    }];
     assert!(!f
         .state
         .db
@@ -1319,7 +1323,7 @@ async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     assert_eq!(team["people"][0]["total_secs"], 300, "{team}");
 
     // The hourly settling keeps the last weeks' settled days of everyone with time.
-    let lines = metron_server::timesheets::settle(&f.state, chrono::Utc::now())
+    let lines = metron_server::kept_days::settle(&f.state, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(

@@ -1,0 +1,102 @@
+//! What the report benches (`reports`, `team_month`) load: an organization with a task and
+//! three productivity rules, and one person's 8 hours of one-minute intervals as the desktop
+//! makes them, judged as the API judges a request.
+
+use chrono::{Datelike, Days, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use metron_core::report::{Class, PatternKind, Rule, RuleTarget};
+use metron_server::db::Candidate;
+use metron_server::ingest::{judge, Item, Judged};
+use metron_server::AppState;
+use serde_json::json;
+
+/// A new organization with the task "Build" and rules for the day's apps and hosts: (the
+/// organization's id, the task's id).
+pub async fn organization(state: &AppState) -> (String, String) {
+    let org = state
+        .db
+        .organization(&format!("bench-{}", uuid::Uuid::now_v7().simple()))
+        .await
+        .unwrap();
+    let task = metron_server::projects::create_task(
+        state,
+        &metron_server::projects::Actor::operator(&org),
+        metron_core::wire::NewTask {
+            name: "Build".into(),
+            project: "Metron".into(),
+        },
+    )
+    .await
+    .unwrap();
+    for (target, pattern, class) in [
+        (RuleTarget::App, "code*", Class::Productive),
+        (RuleTarget::Host, "*youtube.com", Class::Unproductive),
+        (RuleTarget::Host, "*.rs", Class::Productive),
+    ] {
+        let rule = Rule {
+            target,
+            kind: PatternKind::Glob,
+            pattern: pattern.into(),
+            class,
+        };
+        metron_server::routes::rules::add(state, &org, None, rule)
+            .await
+            .unwrap();
+    }
+    (org, task.id)
+}
+
+/// The last `n` working days (Monday to Friday) that are settled (over in every offset, so
+/// their lines are kept) and in the hourly settling's five weeks: from three days ago back,
+/// oldest first.
+pub fn settled_weekdays(n: usize) -> Vec<NaiveDate> {
+    let mut date = Utc::now().date_naive() - Days::new(3);
+    let mut dates = Vec::new();
+    while dates.len() < n {
+        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+            dates.push(date);
+        }
+        date = date - Days::new(1);
+    }
+    dates.reverse();
+    dates
+}
+
+/// Intervals in a day: 8 hours of one a minute.
+pub const INTERVALS: usize = 480;
+
+/// One user's 8-hour day from 09:00 at UTC+3 on `date`: editor, browser pages, terminal.
+pub fn day_of(user: usize, task: &str, date: NaiveDate) -> Vec<Candidate> {
+    let start = Utc.from_utc_datetime(&date.and_hms_opt(6, 0, 0).unwrap());
+    let device = format!("01930000-0000-7000-8000-{:012x}", user);
+    let hosts = [
+        "https://github.com/metron/metron/pull/7",
+        "https://www.youtube.com/watch?v=1",
+        "https://docs.rs/axum",
+    ];
+    (0..INTERVALS)
+        .map(|i| {
+            let at = start + Duration::seconds(60 * i as i64);
+            let active: String = (0..60).map(|s| if (s * 7 + i * 13 + user) % 10 < 7 { '1' } else { '0' }).collect();
+            let item = json!({
+                "id": uuid::Uuid::now_v7().to_string(),
+                "device_id": device,
+                "task_id": task,
+                "started_at": at.to_rfc3339(),
+                "ended_at": (at + Duration::seconds(60)).to_rfc3339(),
+                "utc_offset_minutes": 180,
+                "end_reason": "boundary",
+                "active": active,
+                "counts": {"keys": 120, "clicks": 9, "scrolls": 4, "moves": 300},
+                "windows": [
+                    {"offset": 0, "seconds": 30, "app": "Code", "title": format!("src/module_{}.rs - metron", i % 17), "url": null, "path": "/usr/bin/code"},
+                    {"offset": 30, "seconds": 20, "app": "Firefox", "title": "Page", "url": hosts[i % 3], "path": "/usr/bin/firefox"},
+                    {"offset": 50, "seconds": 10, "app": "Terminal", "title": "cargo test", "url": null, "path": null}
+                ]
+            });
+            match judge(Item::Raw(item), Utc::now().timestamp(), metron_core::UrlPolicy::Full) {
+                Judged::Candidate(c) => c,
+                Judged::Decided(r) => panic!("a bench interval was refused: {r:?}"),
+            }
+        })
+        .collect()
+}

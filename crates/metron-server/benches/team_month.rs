@@ -1,0 +1,245 @@
+//! Team scale on PostgreSQL (issue 30, item 4; docs/PERFORMANCE.md, "A 10,000-person month"):
+//! an organization of `METRON_BENCH_USERS` people (10,000 unless set) with 22 working days
+//! each of 8 hours, one interval a minute (105.6 million intervals at 10,000 people), then the
+//! figures a manager reads: a person's day, the team's day of a settled date (first read, then
+//! kept lines), the hourly settling's first computation of the last five weeks, and the team's
+//! month timesheet from kept lines.
+//!
+//!     METRON_BENCH_DB=postgres://postgres@127.0.0.1:PORT/bench \
+//!         cargo bench -p metron-server --bench team_month
+//!
+//! Loading: the first person's month goes in through the real ingest path; everyone else's
+//! is that month copied in SQL (`load/team_month.sql`): the same rows (times, task, packed
+//! bodies, window names) under each person's number, with ids and a device of their own,
+//! inserted a day at a time in the order they would arrive (by start, then person). The
+//! copy runs without the table's triggers and indexes, which are built afterwards; the
+//! rows are what ingest would have stored had every person sent that month. Needs about 30 GB
+//! of disk at 10,000 people. Each figure is the median of a few timed runs, or one run where
+//! the first is the figure (a first computation).
+
+use chrono::{Datelike, Days};
+use metron_core::timesheet::{Period, PeriodKind};
+use metron_server::{db, kept_days, reports, timesheets, AppState};
+use std::time::Instant;
+
+#[path = "shared/workday.rs"]
+mod workday;
+use workday::{day_of, INTERVALS};
+
+const USERS: usize = 10_000;
+const DAYS: usize = 22;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The process's peak resident memory so far (VmHWM), in MB.
+fn peak_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("METRON_BENCH_DB")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .expect("METRON_BENCH_DB=postgres://... (the team's month is measured on PostgreSQL)");
+    let people: usize = std::env::var("METRON_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(USERS);
+    let state = AppState::new(db::connect(&url).await.expect("open the database"));
+    let (org, task) = workday::organization(&state).await;
+    let dates = workday::settled_weekdays(DAYS);
+    let loading = Instant::now();
+    let mut users = Vec::new();
+    for u in 0..people {
+        // A stored hash that no password matches: the bench never logs in.
+        let row = state
+            .db
+            .create_user(
+                &org,
+                &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()),
+                &format!("User {u:05}"),
+                "x",
+                false,
+            )
+            .await
+            .unwrap();
+        users.push(row);
+    }
+    for &date in &dates {
+        let results = state
+            .db
+            .ingest(&users[0], day_of(0, &task, date))
+            .await
+            .unwrap();
+        assert!(results
+            .iter()
+            .all(|r| r.status == metron_core::wire::IngestStatus::Accepted));
+    }
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let template: i64 = sqlx::query_scalar("SELECT seq FROM users WHERE id = $1")
+        .bind(&users[0].user.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let script = include_str!("load/team_month.sql");
+    let mut parts = script.split("-- copy\n");
+    let (before, copy, after) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    // One connection: the triggers stay off for its session only. Statement by statement:
+    // ALTER SYSTEM runs outside a transaction, and several in one message share one.
+    let mut conn = pool.acquire().await.unwrap();
+    let statements = |part: &str| -> Vec<String> {
+        part.split(";\n")
+            .map(|s| s.trim().to_string())
+            .filter(|s| {
+                s.lines()
+                    .any(|l| !l.trim().is_empty() && !l.starts_with("--"))
+            })
+            .collect()
+    };
+    for statement in statements(before) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    for &date in &dates {
+        let from = date.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+        let copied = sqlx::query(sqlx::AssertSqlSafe(copy))
+            .bind(template)
+            .bind(&org)
+            .bind(from)
+            .bind(from + 86_400)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        println!("copied {date}: {} rows", copied.rows_affected());
+    }
+    for statement in statements(&after.replace("$1", &template.to_string())) {
+        let t = Instant::now();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let what = statement
+            .lines()
+            .find(|l| !l.starts_with("--"))
+            .unwrap_or("");
+        println!("{what}: {:.0} s", t.elapsed().as_secs_f64());
+    }
+    drop(conn);
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM intervals i JOIN users u ON u.seq = i.person WHERE u.org_id = $1",
+    )
+    .bind(&org)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored as usize,
+        people * DAYS * INTERVALS,
+        "every interval stored"
+    );
+    let bytes: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('intervals')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    println!(
+        "loaded {people} people x {DAYS} days x {INTERVALS} intervals = {stored} stored in {:.0} s; \
+         intervals with indexes {} MB ({} B an interval)",
+        loading.elapsed().as_secs_f64(),
+        bytes / 1_000_000,
+        bytes / stored.max(1)
+    );
+
+    let classifier = reports::classifier(&state, &org).await.unwrap();
+    let date = dates[DAYS / 2];
+    let mut daily = Vec::new();
+    for run in 0..21 {
+        let who = &users[(run * 7919) % people];
+        let t = Instant::now();
+        let (report, _) = reports::user_day(
+            &state,
+            &org,
+            &who.user.id,
+            date,
+            None,
+            &classifier,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        daily.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
+    }
+    println!(
+        "a person's day (480 intervals of a month's): median {:.2} ms",
+        median(daily)
+    );
+
+    let mut team = Vec::new();
+    for _ in 0..6 {
+        let t = Instant::now();
+        let report = reports::team_report(&state, &org, date).await.unwrap();
+        team.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.users.len(), people);
+        assert!(report
+            .users
+            .iter()
+            .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
+    }
+    println!(
+        "the team's day of {date} ({people} people): first read (computed, kept) {:.0} ms, \
+         then from kept lines: median {:.0} ms; peak memory so far {} MB",
+        team[0],
+        median(team[1..].to_vec()),
+        peak_mb()
+    );
+
+    let t = Instant::now();
+    let lines = kept_days::settle(&state, chrono::Utc::now()).await.unwrap();
+    println!(
+        "the hourly settling's first run (35 days, {lines} lines): {:.0} s; peak memory so far {} MB",
+        t.elapsed().as_secs_f64(),
+        peak_mb()
+    );
+
+    let ids: Vec<String> = users.iter().map(|u| u.user.id.clone()).collect();
+    let month = Period::containing(PeriodKind::Month, date);
+    let first_day = month.start;
+    let mut sheets = Vec::new();
+    for _ in 0..6 {
+        let t = Instant::now();
+        let all = timesheets::team_timesheets(&state, &org, &ids, month)
+            .await
+            .unwrap();
+        sheets.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(all.len(), people);
+    }
+    let worked = dates
+        .iter()
+        .filter(|d| d.month() == first_day.month() && d.year() == first_day.year())
+        .count();
+    let kept_from = chrono::Utc::now().date_naive() - Days::new(36);
+    println!(
+        "the team's month timesheet of {first_day} ({people} people, {worked} working days loaded; \
+         days before {kept_from} are not settled by the hourly run): first read {:.0} ms, then \
+         from kept lines: median {:.0} ms",
+        sheets[0],
+        median(sheets[1..].to_vec())
+    );
+}
