@@ -19,15 +19,10 @@ use std::time::Instant;
 
 #[path = "shared/workday.rs"]
 mod workday;
-use workday::{day_of, INTERVALS};
+use workday::{day_of, median, INTERVALS};
 
 /// The team's size unless `METRON_BENCH_USERS` says.
 const USERS: usize = 1000;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 #[tokio::main]
 async fn main() {
@@ -134,17 +129,7 @@ async fn main() {
         median(computed)
     );
     // A settled date: the first read computes and keeps everyone's line, the next read them.
-    let mut team = Vec::new();
-    for _ in 0..6 {
-        let t = Instant::now();
-        let report = reports::team_report(&state, &org, date).await.unwrap();
-        team.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(report.users.len(), people);
-        assert!(report
-            .users
-            .iter()
-            .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
-    }
+    let team = workday::team_day_reads(&state, &org, date, people, 6).await;
     println!(
         "{kind}: team's day of {people} users, settled: first read (computed, kept) {:.0} ms, \
          then from kept lines: median {:.0} ms",

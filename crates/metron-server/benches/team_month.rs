@@ -24,15 +24,10 @@ use std::time::Instant;
 
 #[path = "shared/workday.rs"]
 mod workday;
-use workday::{day_of, INTERVALS};
+use workday::{day_of, median, INTERVALS};
 
 const USERS: usize = 10_000;
 const DAYS: usize = 22;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// The process's peak resident memory so far (VmHWM), in MB.
 fn peak_mb() -> u64 {
@@ -191,17 +186,7 @@ async fn main() {
         median(daily)
     );
 
-    let mut team = Vec::new();
-    for _ in 0..6 {
-        let t = Instant::now();
-        let report = reports::team_report(&state, &org, date).await.unwrap();
-        team.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(report.users.len(), people);
-        assert!(report
-            .users
-            .iter()
-            .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
-    }
+    let team = workday::team_day_reads(&state, &org, date, people, 6).await;
     println!(
         "the team's day of {date} ({people} people): first read (computed, kept) {:.0} ms, \
          then from kept lines: median {:.0} ms; peak memory so far {} MB",

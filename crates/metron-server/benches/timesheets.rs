@@ -21,6 +21,8 @@ use metron_server::{timesheets, AppState};
 use serde_json::json;
 use std::time::Instant;
 
+/// The organization's size unless `METRON_BENCH_USERS` says (issue 30 reads 10,000 people's
+/// month).
 const USERS: usize = 1000;
 const PER_DAY: usize = 8;
 
@@ -76,6 +78,10 @@ fn month_of(user: usize, task: &str, days: &[NaiveDate], late: bool) -> Vec<Cand
 
 #[tokio::main]
 async fn main() {
+    let people: usize = std::env::var("METRON_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(USERS);
     let dir = tempfile::tempdir().unwrap();
     let url = std::env::var("METRON_BENCH_DB")
         .unwrap_or_else(|_| dir.path().join("bench.sqlite").display().to_string());
@@ -107,7 +113,7 @@ async fn main() {
     let days = working_days(month);
     let loading = Instant::now();
     let mut users = Vec::new();
-    for u in 0..USERS {
+    for u in 0..people {
         // A stored hash that no password matches: the bench never logs in.
         let row = state
             .db
@@ -151,14 +157,14 @@ async fn main() {
         users.push(row);
     }
     println!(
-        "{kind}: loaded {USERS} people x {} working days x {PER_DAY} intervals and an hour of manual time in {:.1} s",
+        "{kind}: loaded {people} people x {} working days x {PER_DAY} intervals and an hour of manual time in {:.1} s",
         days.len(),
         loading.elapsed().as_secs_f64()
     );
     let ids: Vec<String> = users.iter().map(|u| u.user.id.clone()).collect();
     let expected = (days.len() * PER_DAY * 60 + 3600) as u64;
     let check = |sheets: &std::collections::HashMap<String, metron_core::timesheet::Timesheet>| {
-        assert_eq!(sheets.len(), USERS);
+        assert_eq!(sheets.len(), people);
         assert!(sheets.values().all(|s| s.figures.total_secs == expected));
     };
 
@@ -168,7 +174,7 @@ async fn main() {
         .unwrap();
     let cold = t.elapsed().as_secs_f64() * 1000.0;
     check(&sheets);
-    println!("{kind}: team month of {USERS} people, computed and kept (first read): {cold:.0} ms");
+    println!("{kind}: team month of {people} people, computed and kept (first read): {cold:.0} ms");
 
     let mut warm = Vec::new();
     for _ in 0..5 {
@@ -180,7 +186,7 @@ async fn main() {
         check(&sheets);
     }
     println!(
-        "{kind}: team month of {USERS} people, from kept lines: median {:.0} ms (of 5)",
+        "{kind}: team month of {people} people, from kept lines: median {:.0} ms (of 5)",
         median(warm)
     );
 
@@ -196,7 +202,7 @@ async fn main() {
         .await
         .unwrap();
     let one_changed = t.elapsed().as_secs_f64() * 1000.0;
-    assert_eq!(sheets.len(), USERS);
+    assert_eq!(sheets.len(), people);
     assert_eq!(sheets[&ids[7]].figures.total_secs, expected + 60);
     println!("{kind}: the same after one person's late interval on the 1st: {one_changed:.0} ms");
 }

@@ -292,8 +292,10 @@ pub async fn team_lines(
 
 /// Computes and keeps the settled days of the last five weeks that are not kept, for every
 /// organization: a manager's team timesheet and team's day then read them instead of
-/// computing them. Run by the hourly maintenance task beside retention; it holds one date of
-/// a few hundred people's intervals at a time ([`reports::org_days_with_usage`]).
+/// computing them. Run by the hourly maintenance task beside retention. A week at a time: it
+/// holds a week of the organization's lines and one date of a few hundred people's intervals
+/// ([`reports::org_days_with_usage`]), whatever the organization's size, and what a run
+/// computed is kept week by week, not lost if it stops.
 pub async fn settle(state: &AppState, now: DateTime<Utc>) -> Result<usize, ReportError> {
     let today = now.date_naive();
     let dates: Vec<NaiveDate> = (2..=36)
@@ -309,11 +311,13 @@ pub async fn settle(state: &AppState, now: DateTime<Utc>) -> Result<usize, Repor
             .into_iter()
             .map(|u| u.id)
             .collect();
-        lines += sheet_days(state, &org_id, &people, &dates)
-            .await?
-            .values()
-            .map(Vec::len)
-            .sum::<usize>();
+        for week in dates.chunks(7) {
+            lines += sheet_days(state, &org_id, &people, week)
+                .await?
+                .values()
+                .map(Vec::len)
+                .sum::<usize>();
+        }
     }
     Ok(lines)
 }

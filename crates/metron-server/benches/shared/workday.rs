@@ -6,8 +6,39 @@ use chrono::{Datelike, Days, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use metron_core::report::{Class, PatternKind, Rule, RuleTarget};
 use metron_server::db::Candidate;
 use metron_server::ingest::{judge, Item, Judged};
-use metron_server::AppState;
+use metron_server::{reports, AppState};
 use serde_json::json;
+use std::time::Instant;
+
+/// The middle of some timings.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Reads the team's day of `date` `runs` times as the API does, checking that each of the
+/// `people` has the full day: each read's time in ms. Of a settled date the first read
+/// computes and keeps the lines, the next ones read them.
+pub async fn team_day_reads(
+    state: &AppState,
+    org: &str,
+    date: NaiveDate,
+    people: usize,
+    runs: usize,
+) -> Vec<f64> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let report = reports::team_report(state, org, date).await.unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.users.len(), people);
+        assert!(report
+            .users
+            .iter()
+            .all(|u| u.tracked_secs == (INTERVALS * 60) as u64));
+    }
+    times
+}
 
 /// A new organization with the task "Build" and rules for the day's apps and hosts: (the
 /// organization's id, the task's id).
