@@ -44,19 +44,7 @@ async fn main() {
     let loading = Instant::now();
     let mut users = Vec::new();
     for u in 0..people {
-        // A stored hash that no password matches: the bench never logs in (argon2 would take
-        // a minute for 1,000 users).
-        let row = state
-            .db
-            .create_user(
-                &org,
-                &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()),
-                &format!("User {u:04}"),
-                "x",
-                false,
-            )
-            .await
-            .unwrap();
+        let row = workday::person(&state, &org, u).await;
         let results = state.db.ingest(&row, day_of(u, &task, date)).await.unwrap();
         assert!(
             results

@@ -57,19 +57,7 @@ async fn main() {
     let loading = Instant::now();
     let mut users = Vec::new();
     for u in 0..people {
-        // A stored hash that no password matches: the bench never logs in.
-        let row = state
-            .db
-            .create_user(
-                &org,
-                &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()),
-                &format!("User {u:05}"),
-                "x",
-                false,
-            )
-            .await
-            .unwrap();
-        users.push(row);
+        users.push(workday::person(&state, &org, u).await);
     }
     for &date in &dates {
         let results = state

@@ -76,6 +76,22 @@ pub async fn organization(state: &AppState) -> (String, String) {
     (org, task.id)
 }
 
+/// Person number `u` of the organization, new. Their stored hash matches no password: the
+/// benches never log in (argon2 would take a minute for 1,000 people).
+pub async fn person(state: &AppState, org: &str, u: usize) -> metron_server::db::UserRow {
+    state
+        .db
+        .create_user(
+            org,
+            &format!("u{u}-{}@bench.test", uuid::Uuid::now_v7().simple()),
+            &format!("User {u:05}"),
+            "x",
+            false,
+        )
+        .await
+        .unwrap()
+}
+
 /// The last `n` working days (Monday to Friday) that are settled (over in every offset, so
 /// their lines are kept) and in the hourly settling's five weeks: from three days ago back,
 /// oldest first.
