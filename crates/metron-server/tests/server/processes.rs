@@ -147,6 +147,27 @@ async fn fifty_racing_requests_to_two_server_processes_on_one_postgres_store_exa
     race(&fresh_postgres().await, 2).await;
 }
 
+/// The server's PostgreSQL connections read pages ahead for a person's day (a bitmap heap
+/// scan): `effective_io_concurrency` 200, unless the address sets it.
+#[tokio::test]
+async fn postgres_connections_read_ahead_unless_the_address_says_otherwise() {
+    let db = fresh_postgres().await;
+    let show = |url: String| async move {
+        let options = metron_server::db::postgres::connect_options(&url).unwrap();
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, String>("SHOW effective_io_concurrency")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(show(db.clone()).await, "200");
+    let sep = if db.contains('?') { '&' } else { '?' };
+    let chosen = format!("{db}{sep}options=-c%20effective_io_concurrency%3D16");
+    assert_eq!(show(chosen).await, "16", "the operator's choice stands");
+}
+
 /// The overlap rule holds for any insert into PostgreSQL's intervals, not only the server's
 /// (the `intervals_no_overlap` trigger, migration 0021): a row sharing a second with a stored
 /// interval of its person is refused with the exclusion error, one that only touches it is
