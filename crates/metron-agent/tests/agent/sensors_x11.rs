@@ -31,12 +31,20 @@ pub fn spawn(program: &str, args: &[&str], display: &str) -> Child {
         })
 }
 
-pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
+    assert!(waited(timeout, ok), "timed out waiting for {what}");
+}
+
+/// Whether `ok` came true within `timeout` (asked every 100 ms).
+pub fn waited(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while !ok() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        if start.elapsed() >= timeout {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
+    true
 }
 
 pub fn xdotool(display: &str, args: &[&str]) -> bool {
