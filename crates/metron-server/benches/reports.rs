@@ -69,23 +69,7 @@ async fn main() {
         .map(|r| r.rule)
         .collect();
     let classifier = Classifier::new(&rules).unwrap();
-    let mut daily = Vec::new();
-    for run in 0..21 {
-        let t = Instant::now();
-        let (report, _) = reports::user_day(
-            &state,
-            &users[run % people].org_id,
-            &users[run % people].user.id,
-            date,
-            None,
-            &classifier,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
-        daily.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
-    }
+    let daily = workday::person_day_reads(&state, &users, date, &classifier, 1, 21).await;
     println!(
         "{kind}: daily report of one user (480 intervals, read + computed): median {:.2} ms",
         median(daily)

@@ -151,24 +151,8 @@ async fn main() {
 
     let classifier = reports::classifier(&state, &org).await.unwrap();
     let date = dates[DAYS / 2];
-    let mut daily = Vec::new();
-    for run in 0..21 {
-        let who = &users[(run * 7919) % people];
-        let t = Instant::now();
-        let (report, _) = reports::user_day(
-            &state,
-            &org,
-            &who.user.id,
-            date,
-            None,
-            &classifier,
-            &Default::default(),
-        )
-        .await
-        .unwrap();
-        daily.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
-    }
+    // Spread over the organization: each read is of a day no read before touched.
+    let daily = workday::person_day_reads(&state, &users, date, &classifier, 7919, 21).await;
     println!(
         "a person's day (480 intervals of a month's): median {:.2} ms",
         median(daily)

@@ -16,6 +16,37 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Reads `runs` people's day of `date` as the API does (the person `run * stride` of `users`,
+/// round), checking each has the full day: each read's time in ms.
+pub async fn person_day_reads(
+    state: &AppState,
+    users: &[metron_server::db::UserRow],
+    date: NaiveDate,
+    classifier: &metron_core::report::Classifier,
+    stride: usize,
+    runs: usize,
+) -> Vec<f64> {
+    let mut times = Vec::new();
+    for run in 0..runs {
+        let who = &users[(run * stride) % users.len()];
+        let t = Instant::now();
+        let (report, _) = reports::user_day(
+            state,
+            &who.org_id,
+            &who.user.id,
+            date,
+            None,
+            classifier,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.tracked_secs, (INTERVALS * 60) as u64);
+    }
+    times
+}
+
 /// Reads the team's day of `date` `runs` times as the API does, checking that each of the
 /// `people` has the full day: each read's time in ms. Of a settled date the first read
 /// computes and keeps the lines, the next ones read them.
