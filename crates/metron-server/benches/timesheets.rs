@@ -176,8 +176,14 @@ async fn main() {
     check(&sheets);
     println!("{kind}: team month of {people} people, computed and kept (first read): {cold:.0} ms");
 
+    // More reads for a profile of the kept path (`perf record` while they run).
+    let reads: usize = std::env::var("METRON_BENCH_READS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    println!("{kind}: reading the kept month {reads} times");
     let mut warm = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..reads {
         let t = Instant::now();
         let sheets = timesheets::team_timesheets(&state, &org, &ids, month)
             .await
@@ -186,7 +192,7 @@ async fn main() {
         check(&sheets);
     }
     println!(
-        "{kind}: team month of {people} people, from kept lines: median {:.0} ms (of 5)",
+        "{kind}: team month of {people} people, from kept lines: median {:.0} ms (of {reads})",
         median(warm)
     );
 

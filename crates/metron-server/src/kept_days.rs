@@ -9,9 +9,10 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use metron_core::report::{Classifier, Thresholds};
 use metron_core::timesheet::SheetDay;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::db::kept_line;
 use crate::db::timesheets::KeptLine;
 use crate::reports::{self, team_stamp, ReportError, TeamLine};
 use crate::zones::DeviceZones;
@@ -156,7 +157,7 @@ impl Fresh {
                 .or_default()
                 .push(KeptLine {
                     day: line.date.to_string(),
-                    body: serde_json::to_string(line).expect("timesheet lines serialize"),
+                    body: kept_line::pack(line),
                     team: Some(serde_json::to_string(team).expect("team lines serialize")),
                 });
         }
@@ -189,7 +190,7 @@ pub async fn sheet_days(
         return Ok(HashMap::new());
     };
     let versions = versions_of(state, org_id, people).await?;
-    let mut kept: HashMap<String, HashMap<NaiveDate, SheetDay>> = HashMap::new();
+    let mut kept: HashMap<String, BTreeMap<NaiveDate, SheetDay>> = HashMap::new();
     let rows = if people.len() == 1 {
         state
             .db
@@ -206,27 +207,34 @@ pub async fn sheet_days(
     };
     for (user, day, body) in rows {
         // A line that doesn't read (a newer server's?) is computed again instead.
-        if let (Ok(date), Ok(line)) = (day.parse(), serde_json::from_str::<SheetDay>(&body)) {
-            kept.entry(user).or_default().insert(date, line);
+        let line = kept_line::day_of(&day).and_then(|date| kept_line::unpack(date, &body));
+        if let Some(line) = line {
+            kept.entry(user).or_default().insert(line.date, line);
         }
     }
+    // A day that hasn't begun anywhere holds no time (nothing is accepted from the future):
+    // the rest of the current month costs nothing, and a timesheet shows a day with no line
+    // as zeros.
     let today = Utc::now().date_naive();
+    let begun: Vec<NaiveDate> = dates
+        .iter()
+        .copied()
+        .filter(|&date| date <= today.succ_opt().unwrap_or(today))
+        .collect();
+    // Who lacks which date, each person looked up once (a month of 10,000 people is 310,000
+    // lines).
+    let mut missing: BTreeMap<NaiveDate, Vec<&String>> = BTreeMap::new();
+    for person in people {
+        let held = kept.get(person);
+        for &date in &begun {
+            if !held.is_some_and(|days| days.contains_key(&date)) {
+                missing.entry(date).or_default().push(person);
+            }
+        }
+    }
     let mut fresh = Fresh::default();
     let mut rules = None;
-    for &date in dates {
-        // A day that hasn't begun anywhere holds no time (nothing is accepted from the
-        // future): the rest of the current month costs nothing, and a timesheet shows a day
-        // with no line as zeros.
-        if date > today.succ_opt().unwrap_or(today) {
-            continue;
-        }
-        let missing: Vec<&String> = people
-            .iter()
-            .filter(|p| !kept.get(*p).is_some_and(|k| k.contains_key(&date)))
-            .collect();
-        if missing.is_empty() {
-            continue;
-        }
+    for (date, missing) in missing {
         // The rules are read once, and only if something is computed.
         if rules.is_none() {
             rules = Some(Rules::read(state, org_id, people, None).await?);
@@ -265,7 +273,7 @@ pub async fn team_lines(
     let versions = versions_of(state, org_id, &people).await?;
     let rules = Rules::read(state, org_id, &people, Some(classifier)).await?;
     let mut lines: HashMap<String, TeamLine> = HashMap::new();
-    for (user, _, team) in state.db.org_team_days(org_id, &date.to_string()).await? {
+    for (user, team) in state.db.org_team_days(org_id, &date.to_string()).await? {
         // A line that doesn't read (kept before 0022, a newer server's?) or was assessed under
         // other thresholds or zones is computed again.
         let Some(line) = team.and_then(|t| serde_json::from_str::<TeamLine>(&t).ok()) else {

@@ -54,6 +54,7 @@ embed_both!(
     "0020_packed_intervals.sql",
     "0021_compact_rows.sql",
     "0022_team_lines.sql",
+    "0023_packed_lines.sql",
 );
 
 /// The migrator for one backend's files.

@@ -5,6 +5,7 @@
 //! PostgreSQL), and so are their error codes.
 
 pub mod accounts;
+pub mod kept_line;
 mod migrations;
 pub mod own_data;
 pub mod packed;
@@ -17,6 +18,7 @@ pub mod second_factor;
 pub mod sqlite;
 pub mod sso;
 pub mod timesheets;
+mod varint;
 
 pub use accounts::{AccountStore, OrgSettingsRow, TaskCreation, TokenRow};
 pub use own_data::OwnDataStore;

@@ -25,6 +25,7 @@ use metron_core::{Counts, EndReason, Interval, IntervalEvent, WindowSegment};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::varint::{put, put_signed, Reader};
 use super::DbError;
 
 /// The first byte of a packed body.
@@ -226,10 +227,7 @@ impl StoredInterval {
         };
         let seconds = usize::try_from(self.ended_at - self.started_at)
             .map_err(|_| unreadable("it ends before it starts".into()))?;
-        let mut r = Reader {
-            bytes: packed,
-            at: 0,
-        };
+        let mut r = Reader::new(packed);
         let fields = (|| {
             if r.byte()? != FORMAT {
                 return None;
@@ -274,7 +272,7 @@ impl StoredInterval {
                 let kind = event_of(r.byte()?)?;
                 events.push(IntervalEvent { offset, kind });
             }
-            (r.at == r.bytes.len()).then_some((
+            r.at_end().then_some((
                 utc_offset_minutes,
                 end_reason,
                 active,
@@ -347,10 +345,7 @@ impl StoredInterval {
                 .map(|i| i.utc_offset_minutes)
                 .map_err(|_| unreadable()),
             Some(packed) => {
-                let mut r = Reader {
-                    bytes: packed,
-                    at: 0,
-                };
+                let mut r = Reader::new(packed);
                 (r.byte() == Some(FORMAT))
                     .then(|| r.signed().and_then(|o| i32::try_from(o).ok()))
                     .flatten()
@@ -511,18 +506,6 @@ macro_rules! names_reader {
 names_reader!(sqlx::Sqlite);
 names_reader!(sqlx::Postgres);
 
-fn put(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn put_signed(out: &mut Vec<u8>, n: i64) {
-    put(out, ((n << 1) ^ (n >> 63)) as u64);
-}
-
 fn put_counts(out: &mut Vec<u8>, c: &Counts) {
     for n in [c.keys, c.clicks, c.scrolls, c.moves] {
         put(out, n);
@@ -542,49 +525,7 @@ fn put_bits(out: &mut Vec<u8>, flags: &str) {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
 impl Reader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let b = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let out = self.bytes.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(out)
-    }
-
-    fn get(&mut self) -> Option<u64> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Some(n);
-            }
-        }
-        None
-    }
-
-    fn signed(&mut self) -> Option<i64> {
-        let n = self.get()?;
-        Some((n >> 1) as i64 ^ -((n & 1) as i64))
-    }
-
-    /// A count of items that follow: never more than the bytes left (a corrupt length can't
-    /// ask for a huge allocation).
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(self.get()?)
-            .ok()
-            .filter(|n| *n <= self.bytes.len() - self.at)
-    }
-
     fn counts(&mut self) -> Option<Counts> {
         Some(Counts {
             keys: self.get()?,

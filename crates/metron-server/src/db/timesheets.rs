@@ -396,27 +396,28 @@ pub trait TimesheetStore: Send + Sync {
     async fn time_version(&self, user_id: &str) -> Result<Option<i64>, DbError>;
     /// The versions of everyone in the organization who has one.
     async fn org_time_versions(&self, org_id: &str) -> Result<Vec<(String, i64)>, DbError>;
-    /// The user's kept timesheet days in [from, to] (YYYY-MM-DD): (day, body).
+    /// The user's kept timesheet days in [from, to] (YYYY-MM-DD): (day, line as kept,
+    /// `kept_line::unpack`).
     async fn timesheet_days(
         &self,
         user_id: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<(String, String)>, DbError>;
-    /// Everyone's kept timesheet days in [from, to]: (user id, day, body).
+    ) -> Result<Vec<(String, Vec<u8>)>, DbError>;
+    /// Everyone's kept timesheet days in [from, to]: (user id, day, line as kept).
     async fn org_timesheet_days(
         &self,
         org_id: &str,
         from: &str,
         to: &str,
-    ) -> Result<Vec<(String, String, String)>, DbError>;
-    /// Everyone's kept days of `day` with their team lines (migration 0022):
-    /// (user id, body, team line if one was kept).
+    ) -> Result<Vec<(String, String, Vec<u8>)>, DbError>;
+    /// Everyone's kept days of `day` with their team lines (migration 0022): (user id, team
+    /// line if one was kept).
     async fn org_team_days(
         &self,
         org_id: &str,
         day: &str,
-    ) -> Result<Vec<(String, String, Option<String>)>, DbError>;
+    ) -> Result<Vec<(String, Option<String>)>, DbError>;
     /// Keeps computed days of the user if their version is still `version` (read before the
     /// data the days were computed from); false, keeping nothing, if it moved. A day kept
     /// already keeps its line and takes the new team line, if one came.
@@ -534,7 +535,8 @@ pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct KeptLine {
     pub day: String,
-    pub body: String,
+    /// The timesheet line, packed (`kept_line::pack`).
+    pub body: Vec<u8>,
     pub team: Option<String>,
 }
 
@@ -1155,7 +1157,7 @@ macro_rules! timesheet_store {
                     user_id: &str,
                     from: &str,
                     to: &str,
-                ) -> Result<Vec<(String, String)>, DbError> {
+                ) -> Result<Vec<(String, Vec<u8>)>, DbError> {
                     sqlx::query_as(
                         "SELECT day, body FROM timesheet_days WHERE user_id = $1 AND day >= $2 AND
                          day <= $3 ORDER BY day LIMIT 400",
@@ -1173,7 +1175,7 @@ macro_rules! timesheet_store {
                     org_id: &str,
                     from: &str,
                     to: &str,
-                ) -> Result<Vec<(String, String, String)>, DbError> {
+                ) -> Result<Vec<(String, String, Vec<u8>)>, DbError> {
                     sqlx::query_as(
                         "SELECT d.user_id, d.day, d.body FROM timesheet_days d JOIN users u ON u.id
                          = d.user_id
@@ -1191,9 +1193,9 @@ macro_rules! timesheet_store {
                     &self,
                     org_id: &str,
                     day: &str,
-                ) -> Result<Vec<(String, String, Option<String>)>, DbError> {
+                ) -> Result<Vec<(String, Option<String>)>, DbError> {
                     sqlx::query_as(
-                        "SELECT d.user_id, d.body, d.team FROM timesheet_days d JOIN users u ON
+                        "SELECT d.user_id, d.team FROM timesheet_days d JOIN users u ON
                          u.id = d.user_id WHERE u.org_id = $1 AND d.day = $2",
                     )
                     .bind(org_id)

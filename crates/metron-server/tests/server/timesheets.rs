@@ -1207,7 +1207,7 @@ async fn week_of(f: &Fixture, token: &str) -> (u64, u64, u64, u64, Vec<String>) 
 }
 
 /// The person's kept lines of that week.
-async fn kept_lines(f: &Fixture, user_id: &str) -> Vec<(String, String)> {
+async fn kept_lines(f: &Fixture, user_id: &str) -> Vec<(String, Vec<u8>)> {
     f.state
         .db
         .timesheet_days(user_id, "2026-11-23", "2026-11-29")
