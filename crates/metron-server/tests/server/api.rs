@@ -217,7 +217,11 @@ async fn ingest_judges_each_item_in_request_order(f: Fixture) {
     let (_, stored) = f
         .call(
             "GET",
-            "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
+            &format!(
+                "/api/v1/intervals?from={}&to={}",
+                day_start(0),
+                day_start(1)
+            ),
             Some(&ann),
             None,
         )
@@ -259,7 +263,11 @@ async fn a_resent_batch_is_all_duplicates_and_stores_nothing_twice(f: Fixture) {
     let (_, stored) = f
         .call(
             "GET",
-            "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
+            &format!(
+                "/api/v1/intervals?from={}&to={}",
+                day_start(0),
+                day_start(1)
+            ),
             Some(&ann),
             None,
         )
@@ -352,10 +360,14 @@ async fn no_user_reads_or_overwrites_another_users_intervals(f: Fixture) {
         Some(json!({"intervals": [a.clone()]})),
     )
     .await;
-    let range = "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z";
+    let range = format!(
+        "/api/v1/intervals?from={}&to={}",
+        day_start(0),
+        day_start(1)
+    );
     // Boss (same organization) and Eve (another) see none of Ann's intervals in their own lists.
-    assert_eq!(f.call("GET", range, Some(&boss), None).await.1, json!([]));
-    assert_eq!(f.call("GET", range, Some(&eve), None).await.1, json!([]));
+    assert_eq!(f.call("GET", &range, Some(&boss), None).await.1, json!([]));
+    assert_eq!(f.call("GET", &range, Some(&eve), None).await.1, json!([]));
     // Resending Ann's interval as Boss is an id_conflict, not a duplicate: it is not Boss's.
     let (_, r) = f
         .call(
@@ -389,7 +401,7 @@ async fn no_user_reads_or_overwrites_another_users_intervals(f: Fixture) {
         )
         .await;
     assert_eq!(r["results"][0]["status"], "accepted");
-    assert_eq!(f.call("GET", range, Some(&ann), None).await.1, json!([a]));
+    assert_eq!(f.call("GET", &range, Some(&ann), None).await.1, json!([a]));
 }
 
 async fn devices_that_delivered_in_the_last_three_minutes_are_active(f: Fixture) {

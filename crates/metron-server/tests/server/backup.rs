@@ -15,7 +15,8 @@ fn backup(db: &str, to: &std::path::Path) -> Output {
 async fn day_report(client: &reqwest::Client, base: &str, token: &str) -> Value {
     let r = client
         .get(format!(
-            "{base}/api/v1/reports/daily?date=2026-11-23&utc_offset_minutes=60"
+            "{base}/api/v1/reports/daily?date={}&utc_offset_minutes=60",
+            fixture_date(0)
         ))
         .bearer_auth(token)
         .send()

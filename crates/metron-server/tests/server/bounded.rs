@@ -68,7 +68,11 @@ async fn an_interval_holds_a_few_corrections_and_repeated_edits_collapse(f: Fixt
     let (_, list) = f
         .call(
             "GET",
-            "/api/v1/corrections?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z",
+            &format!(
+                "/api/v1/corrections?from={}&to={}",
+                day_start(-1),
+                day_start(2)
+            ),
             Some(&ann),
             None,
         )
@@ -99,10 +103,11 @@ async fn a_persons_changes_have_a_daily_budget_and_a_rate(f: Fixture) {
     allow_everything(&f).await;
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
+    let tuesday = fixture_date(1);
     let entry = |hour: i64| {
         json!({"task_id": task, "note": "call",
-               "started_at": format!("2026-11-24T{hour:02}:00:00Z"),
-               "ended_at": format!("2026-11-24T{hour:02}:30:00Z")})
+               "started_at": format!("{tuesday}T{hour:02}:00:00Z"),
+               "ended_at": format!("{tuesday}T{hour:02}:30:00Z")})
     };
     for hour in 1..=3 {
         let (status, body) = f
@@ -137,7 +142,11 @@ async fn a_persons_changes_have_a_daily_budget_and_a_rate(f: Fixture) {
     let (_, entries) = f
         .call(
             "GET",
-            "/api/v1/manual-entries?from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z",
+            &format!(
+                "/api/v1/manual-entries?from={}&to={}",
+                day_start(1),
+                day_start(2)
+            ),
             Some(&ann),
             None,
         )
@@ -151,7 +160,7 @@ async fn a_persons_changes_have_a_daily_budget_and_a_rate(f: Fixture) {
             "POST",
             "/api/v1/manual-entries",
             Some(&boss),
-            Some(json!({"task_id": boss_task, "started_at": "2026-11-24T01:00:00Z", "ended_at": "2026-11-24T02:00:00Z"})),
+            Some(json!({"task_id": boss_task, "started_at": format!("{tuesday}T01:00:00Z"), "ended_at": format!("{tuesday}T02:00:00Z")})),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -349,10 +358,11 @@ async fn a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end(f: Fix
     assert_eq!(status, StatusCode::OK, "{body}");
     set_approval(&f, &boss).await;
     let task = f.task(&boss).await;
-    // Flo floods the organization with 10,001 pending entries, all older than Ann's one.
+    // Flo floods the organization with 10,001 pending entries, all older than Ann's one, two
+    // minutes apart from five days before the fixture day.
     let statements: Vec<String> = (0..10_001)
         .map(|k| {
-            let start = 1_795_000_000 + k * 120;
+            let start = t0() - 5 * 86_400 + k * 120;
             format!(
                 "INSERT INTO manual_entries (id, user_id, task_id, started_at, ended_at, note, status,
                  created_at, created_by, utc_offset_minutes)
@@ -366,7 +376,7 @@ async fn a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end(f: Fix
     bulk(&f, &statements).await;
     let (status, entry) = f
         .call("POST", "/api/v1/manual-entries", Some(&ann),
-              Some(json!({"task_id": task, "started_at": "2026-11-24T09:00:00Z", "ended_at": "2026-11-24T10:00:00Z", "note": "mine"})))
+              Some(json!({"task_id": task, "started_at": at(86_400 + 3600), "ended_at": at(86_400 + 7200), "note": "mine"})))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{entry}");
     assert_eq!(entry["status"], "pending");
@@ -382,10 +392,11 @@ async fn a_flood_of_requests_hides_nobody_elses_and_lists_page_to_the_end(f: Fix
     assert_eq!(all["more"], true);
 
     // Flo's own list pages to the end, each entry once, through the Link headers.
-    let mut next = Some(
-        "/api/v1/manual-entries?from=2026-11-01T00:00:00Z&to=2026-12-31T00:00:00Z&limit=1000"
-            .to_string(),
-    );
+    let mut next = Some(format!(
+        "/api/v1/manual-entries?from={}&to={}&limit=1000",
+        day_start(-22),
+        day_start(38)
+    ));
     let (mut seen, mut pages) = (std::collections::HashSet::new(), 0);
     while let Some(path) = next.take() {
         let req = Request::builder()

@@ -305,8 +305,9 @@ async fn a_flood_of_the_largest_valid_intervals_leaves_the_team_report_quick_and
     let at = Instant::now();
     let team: Value = client
         .get(format!(
-            "{}/api/v1/reports/team?date=2026-11-23",
-            server.base
+            "{}/api/v1/reports/team?date={}",
+            server.base,
+            fixture_date(0)
         ))
         .bearer_auth(&boss)
         .send()

@@ -13,17 +13,6 @@ on_both!(
     a_multi_day_export_is_its_days_one_after_another,
 );
 
-const T0: &str = "2026-11-23T08:00:00Z";
-
-fn at(secs: i64) -> String {
-    let t0 = chrono::DateTime::parse_from_rfc3339(T0)
-        .unwrap()
-        .timestamp();
-    chrono::DateTime::from_timestamp(t0 + secs, 0)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn event(offset: i64, kind: &str) -> Value {
     json!({"offset": offset, "type": kind})
 }
@@ -355,7 +344,7 @@ async fn a_multi_day_export_is_its_days_one_after_another(f: Fixture) {
             .iter()
             .map(|d| d["date"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["2026-11-23", "2026-11-24", "2026-11-25"]
+        [fixture_date(0), fixture_date(1), fixture_date(2)]
     );
     assert_eq!(flat(&whole).len(), 12);
     let xes = get(midnight(0), midnight(3), "xes").await;

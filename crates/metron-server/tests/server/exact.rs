@@ -10,10 +10,10 @@ on_both!(
     a_locked_week_keeps_its_approved_figures_and_says_when_they_changed,
 );
 
-/// 2026-11-23 08:00 UTC (a Monday) as unix seconds: the `interval` helper's zero.
 const HOUR: i64 = 3600;
 
-/// An interval `start` seconds after 2026-11-23 08:00 UTC, `secs` long, at `offset` minutes.
+/// An interval `start` seconds after 08:00 UTC of the fixture day (a Monday: [`t0`]), `secs`
+/// long, at `offset` minutes.
 fn at_offset(task: &str, start: i64, secs: i64, offset: i32) -> Value {
     let mut i = interval(task, start, secs);
     i["utc_offset_minutes"] = json!(offset);
@@ -36,7 +36,7 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
     assert_eq!(status, StatusCode::CREATED, "{task}");
     let t = task["id"].as_str().unwrap();
     let items = vec![
-        // Sun 2026-11-22 20:00Z at +14:00: Monday 10:00 local, this week.
+        // The Sunday before, 20:00Z, at +14:00: Monday 10:00 local, this week.
         at_offset(t, -12 * HOUR, 600, 840),
         // Mon 20:00Z at -14:00: Monday 06:00 local.
         at_offset(t, 12 * HOUR, 900, -840),
@@ -46,7 +46,7 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
         at_offset(t, 4 * 24 * HOUR + 14 * HOUR + 1800, 900, 60),
         // Sat 20:00Z at +02:00: Saturday 22:00 local.
         at_offset(t, 5 * 24 * HOUR + 12 * HOUR, 60, 120),
-        // Sun 2026-11-29 20:00Z at +14:00: Monday 2026-11-30 local, the next week.
+        // Sunday 20:00Z at +14:00: the next Monday local, the next week.
         at_offset(t, 6 * 24 * HOUR + 12 * HOUR, 300, 840),
     ];
     let (status, body) = f
@@ -68,8 +68,8 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
     );
 
     // The week: the stored seconds whose local date is in it, each once.
-    let week = |date: &str| format!("/api/v1/timesheets?period=week&date={date}");
-    let (status, sheet) = f.call("GET", &week("2026-11-25"), Some(&ann), None).await;
+    let week = |days: i64| format!("/api/v1/timesheets?period=week&date={}", fixture_date(days));
+    let (status, sheet) = f.call("GET", &week(2), Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK, "{sheet}");
     let week_sheet = &sheet["timesheet"];
     assert_eq!(
@@ -84,9 +84,9 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
         .map(|d| d["tracked_secs"].as_u64().unwrap())
         .collect();
     assert_eq!(by_day, [1500, 0, 60, 0, 900, 60, 0]);
-    let (_, before) = f.call("GET", &week("2026-11-18"), Some(&ann), None).await;
+    let (_, before) = f.call("GET", &week(-5), Some(&ann), None).await;
     assert_eq!(before["timesheet"]["tracked_secs"], 0, "{before}");
-    let (_, after) = f.call("GET", &week("2026-12-01"), Some(&ann), None).await;
+    let (_, after) = f.call("GET", &week(8), Some(&ann), None).await;
     assert_eq!(after["timesheet"]["tracked_secs"], 300, "{after}");
 
     // Every change of offset in the week, within a day or from one day to the next.
@@ -107,7 +107,7 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
     let (status, monday) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-23",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(0)),
             Some(&ann),
             None,
         )
@@ -119,7 +119,10 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
     let (_, shifted) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-23&utc_offset_minutes=0",
+            &format!(
+                "/api/v1/reports/daily?date={}&utc_offset_minutes=0",
+                fixture_date(0)
+            ),
             Some(&ann),
             None,
         )
@@ -130,7 +133,10 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
     let (status, team) = f
         .call(
             "GET",
-            "/api/v1/timesheets/team?period=week&date=2026-11-25",
+            &format!(
+                "/api/v1/timesheets/team?period=week&date={}",
+                fixture_date(2)
+            ),
             Some(&boss),
             None,
         )
@@ -143,7 +149,11 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
         .find(|p| p["user"]["id"] == ann_id.as_str())
         .unwrap();
     assert_eq!(line["tracked_secs"], 2520, "{line}");
-    for (date, tracked) in [("2026-11-23", 1500), ("2026-11-25", 60), ("2026-11-29", 0)] {
+    for (date, tracked) in [
+        (fixture_date(0), 1500),
+        (fixture_date(2), 60),
+        (fixture_date(6), 0),
+    ] {
         let (_, day) = f
             .call(
                 "GET",
@@ -165,7 +175,8 @@ async fn a_week_in_many_offsets_counts_each_second_once_and_shows_the_zone_chang
 async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
-    // The laptop (the `interval` helper's device) reports Berlin: +01:00 in November.
+    // The laptop (the `interval` helper's device) reports Lagos: +01:00 all year, whatever
+    // the season of the fixture day.
     let (status, body) = f
         .call(
             "PUT",
@@ -174,7 +185,7 @@ async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
             Some(json!({
                 "host_name": "ann-laptop", "os_user": "ann", "domain": null,
                 "os_name": "Debian GNU/Linux 12 (bookworm)", "os_version": "6.1.0-28-amd64",
-                "time_zone": "Europe/Berlin", "utc_offset_minutes": 60, "app_version": "0.2.0"
+                "time_zone": "Africa/Lagos", "utc_offset_minutes": 60, "app_version": "0.2.0"
             })),
         )
         .await;
@@ -197,7 +208,7 @@ async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
     let (_, day) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-23",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(0)),
             Some(&ann),
             None,
         )
@@ -223,7 +234,7 @@ async fn an_offset_the_devices_zone_did_not_have_is_unusual(f: Fixture) {
     let (_, team) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-23",
+            &format!("/api/v1/reports/team?date={}", fixture_date(0)),
             Some(&f.login("boss@acme.test", "boss-password").await),
             None,
         )
@@ -281,13 +292,13 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
         "/api/v1/manual-entries",
         &ann,
         Some(
-            json!({"task_id": task, "started_at": "2026-11-24T12:00:00Z",
-                    "ended_at": "2026-11-24T13:00:00Z", "note": "workshop"}),
+            json!({"task_id": task, "started_at": at(24 * HOUR + 4 * HOUR),
+                    "ended_at": at(24 * HOUR + 5 * HOUR), "note": "workshop"}),
         ),
     )
     .await;
     assert_eq!(entry["status"], "pending");
-    let week = json!({"period": "week", "date": "2026-11-25"});
+    let week = json!({"period": "week", "date": fixture_date(2)});
     call_ok(
         &f,
         "POST",
@@ -320,7 +331,10 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
     )
     .await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
-    let sheet_path = format!("/api/v1/timesheets?period=week&date=2026-11-25&user_id={ann_id}");
+    let sheet_path = format!(
+        "/api/v1/timesheets?period=week&date={}&user_id={ann_id}",
+        fixture_date(2)
+    );
     let sheet = call_ok(&f, "GET", &sheet_path, &boss, None).await;
     assert_eq!(sheet["state"], "approved");
     assert_eq!(sheet["timesheet"]["tracked_secs"], 2400, "{sheet}");
@@ -329,7 +343,10 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
     let team = call_ok(
         &f,
         "GET",
-        "/api/v1/timesheets/team?period=week&date=2026-11-25",
+        &format!(
+            "/api/v1/timesheets/team?period=week&date={}",
+            fixture_date(2)
+        ),
         &boss,
         None,
     )
@@ -364,7 +381,10 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
     );
     let (_, _, team_csv) = f
         .get_text(
-            "/api/v1/timesheets/team.csv?period=week&date=2026-11-25",
+            &format!(
+                "/api/v1/timesheets/team.csv?period=week&date={}",
+                fixture_date(2)
+            ),
             &boss,
         )
         .await;
@@ -412,7 +432,9 @@ async fn a_locked_week_keeps_its_approved_figures_and_says_when_they_changed(f: 
         &f,
         "GET",
         &format!(
-            "/api/v1/audit?from=2026-11-01T00:00:00Z&to=2027-10-01T00:00:00Z&user_id={ann_id}"
+            "/api/v1/audit?from={}&to={}&user_id={ann_id}",
+            day_start(-22),
+            day_start(312)
         ),
         &boss,
         None,

@@ -13,16 +13,6 @@ on_both!(
     the_byte_budget_stops_an_export_where_it_can_resume_and_says_so,
 );
 
-/// 2026-11-23T08:00:00Z plus `secs`, as the query wants it.
-fn at(secs: i64) -> String {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
-        .unwrap()
-        .timestamp();
-    chrono::DateTime::from_timestamp(t0 + secs, 0)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 async fn get(f: &Fixture, path: &str, token: &str) -> Response<Body> {
     let req = Request::get(path)
         .header("authorization", format!("Bearer {token}"))
@@ -50,8 +40,11 @@ async fn every_export_is_streamed_without_a_length(f: Fixture) {
     for path in [
         format!("/api/v1/events?{range}"),
         format!("/api/v1/events?{range}&format=xes"),
-        "/api/v1/reports/daily.csv?date=2026-11-23".to_string(),
-        "/api/v1/timesheets.csv?period=week&date=2026-11-23".to_string(),
+        format!("/api/v1/reports/daily.csv?date={}", fixture_date(0)),
+        format!(
+            "/api/v1/timesheets.csv?period=week&date={}",
+            fixture_date(0)
+        ),
     ] {
         let response = get(&f, &path, &ann).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -74,9 +67,7 @@ async fn every_export_is_streamed_without_a_length(f: Fixture) {
 /// closing brace, so no client takes it for the whole range.
 async fn an_error_halfway_cuts_the_export_after_the_days_already_sent(f: Fixture) {
     let (ann, _) = stored(&f).await;
-    let second_day = chrono::DateTime::parse_from_rfc3339(&at(86_400))
-        .unwrap()
-        .timestamp();
+    let second_day = t0() + 86_400;
     let url = f.url();
     let broken = "UPDATE intervals SET body = '{\"broken\": true}', packed = NULL
                   WHERE started_at >= $1";
@@ -109,7 +100,10 @@ async fn an_error_halfway_cuts_the_export_after_the_days_already_sent(f: Fixture
         assert_eq!(response.status(), StatusCode::OK, "{format}: started");
         let (text, error) = frames(response).await;
         assert!(error.is_some(), "{format}: the body ends in an error");
-        assert!(text.contains("2026-11-23"), "{format}: day one was sent");
+        assert!(
+            text.contains(&fixture_date(0)),
+            "{format}: day one was sent"
+        );
         assert!(
             !text.contains("\"complete\":") && !text.contains("</log>"),
             "{format}: never a document that looks whole: {text}"
@@ -118,11 +112,11 @@ async fn an_error_halfway_cuts_the_export_after_the_days_already_sent(f: Fixture
 }
 
 async fn the_byte_budget_stops_an_export_where_it_can_resume_and_says_so(f: Fixture) {
-    let whole = {
-        let (ann, _) = stored(&f).await;
+    let (whole, task) = {
+        let (ann, task) = stored(&f).await;
         let path = format!("/api/v1/events?from={}&to={}", at(0), at(2 * 86_400));
         let (_, export) = f.call("GET", &path, Some(&ann), None).await;
-        flat(&export)
+        (flat(&export), task)
     };
     let url = f.url();
     let small = Limits {
@@ -173,9 +167,26 @@ async fn the_byte_budget_stops_an_export_where_it_can_resume_and_says_so(f: Fixt
     );
     assert!(!xes.contains("</log>"), "{xes}");
 
-    // CSV: a last row that says rows are missing.
+    // CSV: a last row that says rows are missing. It stops between days, so the month needs
+    // two days with time: the fixture day's month holds its Tuesday (`stored`'s second day) or,
+    // when the Monday is the last day of its month, the Sunday before, which has time too.
+    let sunday = json!({"intervals": [interval(&task, -86_400, 60)]});
+    let (status, body) = f
+        .call("POST", "/api/v1/intervals", Some(&ann), Some(sunday))
+        .await;
+    assert_eq!(
+        (status, body["results"][0]["status"].as_str()),
+        (StatusCode::OK, Some("accepted")),
+        "{body}"
+    );
     let (status, _, csv) = f
-        .get_text("/api/v1/timesheets.csv?period=month&date=2026-11-23", &ann)
+        .get_text(
+            &format!(
+                "/api/v1/timesheets.csv?period=month&date={}",
+                fixture_date(0)
+            ),
+            &ann,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let last = csv.lines().last().unwrap();

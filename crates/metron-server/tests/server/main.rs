@@ -347,16 +347,53 @@ pub struct Cast {
     pub max_id: String,
 }
 
-/// A valid interval JSON of `secs` seconds starting `start` seconds after 2026-11-23 08:00 UTC.
-pub fn interval(task: &str, start: i64, secs: i64) -> Value {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
+/// The day the tests' time is on: the Monday 14 to 20 days before today (UTC), the same for
+/// the whole run (on 2026-12-07 it is 2026-11-23). The server under test keeps the real clock:
+/// it refuses a person's change to time older than the organization's edit window (30 days in
+/// most tests) and an interval that started more than 90 days before that window, so a fixed
+/// date would leave the window a few weeks after it was written. This day is far enough back
+/// that its whole week, Monday to Sunday, is settled (a date is settled two days after it:
+/// `kept_days::settled`), and near enough that a 30-day window covers the week. Being a
+/// Monday, `fixture_date(0)` to `fixture_date(6)` are its week, Monday to Sunday.
+pub fn fixture_day() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    static DAY: std::sync::OnceLock<chrono::NaiveDate> = std::sync::OnceLock::new();
+    *DAY.get_or_init(|| {
+        let back = chrono::Utc::now().date_naive() - chrono::Days::new(14);
+        back - chrono::Days::new(u64::from(back.weekday().num_days_from_monday()))
+    })
+}
+
+/// The day `days` after the fixture day (before it when negative), as `YYYY-MM-DD`.
+pub fn fixture_date(days: i64) -> String {
+    (fixture_day() + chrono::Duration::days(days)).to_string()
+}
+
+/// 00:00 UTC of [`fixture_date`]`(days)`, as RFC 3339: a bound of a range of days.
+pub fn day_start(days: i64) -> String {
+    format!("{}T00:00:00Z", fixture_date(days))
+}
+
+/// 08:00 UTC of the fixture day (09:00 at the `interval` helper's +60) as unix seconds: the
+/// zero of [`interval`] and [`at`].
+pub fn t0() -> i64 {
+    fixture_day()
+        .and_hms_opt(8, 0, 0)
         .unwrap()
-        .timestamp();
-    let at = |t: i64| {
-        chrono::DateTime::from_timestamp(t0 + t, 0)
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
+        .and_utc()
+        .timestamp()
+}
+
+/// `secs` seconds after [`t0`], as RFC 3339 in UTC (`2026-11-23T08:00:00Z`).
+pub fn at(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(t0() + secs, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A valid interval JSON of `secs` seconds starting `start` seconds after [`t0`] (08:00 UTC of
+/// the fixture day), at +60.
+pub fn interval(task: &str, start: i64, secs: i64) -> Value {
     json!({
         "id": uuid::Uuid::now_v7().to_string(),
         "device_id": "01930000-0000-7000-8000-00000000d001",

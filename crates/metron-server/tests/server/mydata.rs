@@ -44,7 +44,7 @@ pub(crate) fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> 
     files
 }
 
-/// Ann's interval with a title and an address, 2026-11-23 08:00 UTC; its id.
+/// Ann's interval with a title and an address, 08:00 UTC of the fixture day; its id.
 async fn ann_tracks(f: &Fixture, ann: &str) -> String {
     let task = f.task(ann).await;
     let mut item = interval(&task, 0, 60);
@@ -132,7 +132,7 @@ async fn the_export_holds_the_persons_data_and_others_reads_are_logged(f: Fixtur
     let (status, _) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-23",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(0)),
             Some(&ann),
             None,
         )
@@ -160,7 +160,10 @@ async fn the_export_holds_the_persons_data_and_others_reads_are_logged(f: Fixtur
         let (status, body) = f
             .call(
                 "GET",
-                &format!("/api/v1/reports/daily?date=2026-11-23&user_id={ann_id}"),
+                &format!(
+                    "/api/v1/reports/daily?date={}&user_id={ann_id}",
+                    fixture_date(0)
+                ),
                 Some(&max),
                 None,
             )
@@ -170,7 +173,10 @@ async fn the_export_holds_the_persons_data_and_others_reads_are_logged(f: Fixtur
     let (status, _) = f
         .call(
             "GET",
-            &format!("/api/v1/timesheets?period=week&date=2026-11-23&user_id={ann_id}"),
+            &format!(
+                "/api/v1/timesheets?period=week&date={}&user_id={ann_id}",
+                fixture_date(0)
+            ),
             Some(&max),
             None,
         )
@@ -183,8 +189,9 @@ async fn the_export_holds_the_persons_data_and_others_reads_are_logged(f: Fixtur
         .map(|e| (e["what"].as_str().unwrap(), e["scope"].as_str().unwrap()))
         .collect();
     assert_eq!(max_reads.len(), 2, "{log:?}");
-    assert!(max_reads.contains(&("day", "2026-11-23")));
-    assert!(max_reads.contains(&("timesheet", "week:2026-11-23")));
+    let (day, week) = (fixture_date(0), format!("week:{}", fixture_date(0)));
+    assert!(max_reads.contains(&("day", day.as_str())));
+    assert!(max_reads.contains(&("timesheet", week.as_str())));
     assert!(log
         .iter()
         .any(|e| e["reader_role"] == "manager" && e["reader_name"] == "Max"));
@@ -193,7 +200,9 @@ async fn the_export_holds_the_persons_data_and_others_reads_are_logged(f: Fixtur
         .call(
             "GET",
             &format!(
-                "/api/v1/events?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z&user_id={ann_id}"
+                "/api/v1/events?from={}&to={}&user_id={ann_id}",
+                day_start(0),
+                day_start(1)
             ),
             Some(&max),
             None,
@@ -401,7 +410,7 @@ async fn team_has(f: &Fixture, boss: &str, email: &str) -> bool {
     let (status, team) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-23",
+            &format!("/api/v1/reports/team?date={}", fixture_date(0)),
             Some(boss),
             None,
         )
@@ -472,7 +481,10 @@ async fn removing_a_person_leaves_nothing_of_them_but_the_tombstone(f: Fixture) 
     .await;
     f.call(
         "GET",
-        &format!("/api/v1/reports/daily?date=2026-11-23&user_id={ann_id}"),
+        &format!(
+            "/api/v1/reports/daily?date={}&user_id={ann_id}",
+            fixture_date(0)
+        ),
         Some(&max),
         None,
     )

@@ -11,7 +11,10 @@ on_both!(
     a_presence_stretch_over_seconds_with_input_is_refused,
 );
 
-const DAY: &str = "/api/v1/reports/daily?date=2026-11-23";
+/// The fixture day's report.
+fn day_report() -> String {
+    format!("/api/v1/reports/daily?date={}", fixture_date(0))
+}
 
 /// A minute-long interval `minute` minutes after 08:00 UTC without input, every second
 /// passive under `held_by`.
@@ -62,7 +65,7 @@ async fn post_call(f: &Fixture, ann: &str) -> String {
 async fn the_day_names_who_held_presence_and_a_long_stretch_is_flagged(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     post_call(&f, &ann).await;
-    let (status, day) = f.call("GET", DAY, Some(&ann), None).await;
+    let (status, day) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK, "{day}");
     assert_eq!(day["passive_secs"], 100 * 60);
     assert_eq!(
@@ -78,8 +81,8 @@ async fn the_day_names_who_held_presence_and_a_long_stretch_is_flagged(f: Fixtur
         .find(|f| f["kind"] == "long_passive")
         .unwrap_or_else(|| panic!("no long_passive flag: {day}"));
     let span = &long["spans"][0];
-    assert_eq!(span["started_at"], "2026-11-23T08:10:00Z");
-    assert_eq!(span["ended_at"], "2026-11-23T09:50:00Z");
+    assert_eq!(span["started_at"], at(10 * 60));
+    assert_eq!(span["ended_at"], at(110 * 60));
     assert_eq!(
         span["held_by"],
         json!(["org.example.Meeting (zoom)", "keepawake (python3)"])
@@ -96,7 +99,7 @@ async fn the_day_names_who_held_presence_and_a_long_stretch_is_flagged(f: Fixtur
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, day) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, day) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert!(
         !day["unusual"]["flags"]
             .as_array()
@@ -111,7 +114,13 @@ async fn passive_time_is_a_column_of_the_timesheet_csvs(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     post_call(&f, &ann).await;
     let (status, _, csv) = f
-        .get_text("/api/v1/timesheets.csv?period=week&date=2026-11-23", &ann)
+        .get_text(
+            &format!(
+                "/api/v1/timesheets.csv?period=week&date={}",
+                fixture_date(0)
+            ),
+            &ann,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
@@ -120,17 +129,20 @@ async fn passive_time_is_a_column_of_the_timesheet_csvs(f: Fixture) {
         "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
     // The task's line leaves presence to the day's total (it is counted per day).
+    let monday = fixture_date(0);
     for want in [
-        "\"ann@acme.test\",2026-11-23,\"Write report\",6600,600,,0,6600,9,1.83,open,,",
-        "\"ann@acme.test\",2026-11-23,\"(day total)\",6600,600,6000,0,6600,9,1.83,open,,",
-        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6600,600,6000,0,6600,9,1.83,open,,false",
+        format!("\"ann@acme.test\",{monday},\"Write report\",6600,600,,0,6600,9,1.83,open,,"),
+        format!("\"ann@acme.test\",{monday},\"(day total)\",6600,600,6000,0,6600,9,1.83,open,,"),
+        format!(
+            "\"ann@acme.test\",week {monday},\"(total)\",6600,600,6000,0,6600,9,1.83,open,,false"
+        ),
     ] {
-        assert!(lines.contains(&want), "no line {want} in\n{csv}");
+        assert!(lines.contains(&want.as_str()), "no line {want} in\n{csv}");
     }
     let boss = f.login("boss@acme.test", "boss-password").await;
     let (status, _, csv) = f
         .get_text(
-            "/api/v1/timesheets/team.csv?period=week&date=2026-11-23",
+            &format!("/api/v1/timesheets/team.csv?period=week&date={monday}"),
             &boss,
         )
         .await;
@@ -141,7 +153,10 @@ async fn passive_time_is_a_column_of_the_timesheet_csvs(f: Fixture) {
         "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
     assert!(
-        lines.contains(&"\"ann@acme.test\",\"Ann\",2026-11-23,6600,600,6000,0,6600,9,1.83,open,,"),
+        lines.contains(
+            &format!("\"ann@acme.test\",\"Ann\",{monday},6600,600,6000,0,6600,9,1.83,open,,")
+                .as_str()
+        ),
         "{csv}"
     );
 }

@@ -130,9 +130,13 @@ pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
         .unwrap()
 }
 
-/// The user's intervals on the test day, 2026-11-23 (UTC).
+/// The user's intervals on the fixture day (UTC).
 async fn stored_that_day(client: &reqwest::Client, base: &str, token: &str) -> Value {
-    let url = format!("{base}/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z");
+    let url = format!(
+        "{base}/api/v1/intervals?from={}&to={}",
+        day_start(0),
+        day_start(1)
+    );
     get_json(client, &url, token).await
 }
 

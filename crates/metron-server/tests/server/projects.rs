@@ -320,7 +320,10 @@ async fn an_archived_task_leaves_the_list_keeps_its_time_in_every_report_and_tak
     let (status, day) = f
         .call(
             "GET",
-            &format!("/api/v1/reports/daily?date=2026-11-23&user_id={ann_id}"),
+            &format!(
+                "/api/v1/reports/daily?date={}&user_id={ann_id}",
+                fixture_date(0)
+            ),
             Some(&ann),
             None,
         )
@@ -338,7 +341,7 @@ async fn an_archived_task_leaves_the_list_keeps_its_time_in_every_report_and_tak
     let (status, sheet) = f
         .call(
             "GET",
-            "/api/v1/timesheets?period=week&date=2026-11-23",
+            &format!("/api/v1/timesheets?period=week&date={}", fixture_date(0)),
             Some(&ann),
             None,
         )
@@ -346,10 +349,13 @@ async fn an_archived_task_leaves_the_list_keeps_its_time_in_every_report_and_tak
     assert_eq!(status, StatusCode::OK, "{sheet}");
     assert_eq!(sheet["task_names"][&gone], "Legacy migration", "{sheet}");
     for path in [
-        "/api/v1/reports/daily.csv?date=2026-11-23",
-        "/api/v1/timesheets.csv?period=week&date=2026-11-23",
+        format!("/api/v1/reports/daily.csv?date={}", fixture_date(0)),
+        format!(
+            "/api/v1/timesheets.csv?period=week&date={}",
+            fixture_date(0)
+        ),
     ] {
-        let (status, _, csv) = f.get_text(path, &ann).await;
+        let (status, _, csv) = f.get_text(&path, &ann).await;
         assert_eq!(status, StatusCode::OK, "{csv}");
         assert!(csv.contains("Legacy migration"), "{path}: {csv}");
     }
@@ -362,7 +368,10 @@ async fn an_archived_task_leaves_the_list_keeps_its_time_in_every_report_and_tak
     )
     .await;
     let (_, _, csv) = f
-        .get_text("/api/v1/reports/daily.csv?date=2026-11-23", &ann)
+        .get_text(
+            &format!("/api/v1/reports/daily.csv?date={}", fixture_date(0)),
+            &ann,
+        )
         .await;
     assert!(csv.contains("Legacy migration (done)"), "{csv}");
 

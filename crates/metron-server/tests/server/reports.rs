@@ -49,14 +49,24 @@ async fn ann_tracks(f: &Fixture) -> (String, String) {
     (ann, task)
 }
 
-const DAY: &str = "/api/v1/reports/daily?date=2026-11-23";
-/// The raw intervals stored around [`DAY`].
-const RAW_AROUND_DAY: &str = "/api/v1/intervals?from=2026-11-22T00:00:00Z&to=2026-11-25T00:00:00Z";
+/// The fixture day's report.
+fn day_report() -> String {
+    format!("/api/v1/reports/daily?date={}", fixture_date(0))
+}
+
+/// The raw intervals stored around the fixture day.
+fn raw_around_day() -> String {
+    format!(
+        "/api/v1/intervals?from={}&to={}",
+        day_start(-1),
+        day_start(2)
+    )
+}
 
 async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
     let (ann, task) = ann_tracks(&f).await;
     let boss = f.login("boss@acme.test", "boss-password").await;
-    let (status, r) = f.call("GET", DAY, Some(&ann), None).await;
+    let (status, r) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(
         (
@@ -70,7 +80,7 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
         r["utc_offset_minutes"], 60,
         "her day is taken in her own offset"
     );
-    assert_eq!(r["first_activity"], "2026-11-23T08:00:00Z");
+    assert_eq!(r["first_activity"], at(0));
     assert_eq!(r["away_secs"], 480);
     assert_eq!(r["neutral_secs"], 180, "no rules yet");
     assert_eq!(r["task_names"][&task], "Write report");
@@ -100,7 +110,7 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
             )),
         )
         .await;
-    let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, r) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(
         (
             r["productive_secs"].as_u64(),
@@ -131,7 +141,7 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
         listed[1]["pattern"], "*youtube.com",
         "a changed rule keeps its place"
     );
-    let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, r) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(r["productive_secs"], 180);
     let (status, _) = f
         .call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None)
@@ -141,7 +151,7 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
         .call("DELETE", &format!("/api/v1/rules/{id}"), Some(&boss), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, r) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(
         (r["productive_secs"].as_u64(), r["neutral_secs"].as_u64()),
         (Some(120), Some(60))
@@ -150,7 +160,7 @@ async fn a_changed_rule_reclassifies_the_days_already_reported(f: Fixture) {
     let (_, before) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-22",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(-1)),
             Some(&ann),
             None,
         )
@@ -165,7 +175,7 @@ async fn people_read_their_own_day_and_admins_their_organizations(f: Fixture) {
     let (_, me) = f.call("GET", "/api/v1/me", Some(&ann), None).await;
     let (_, boss_me) = f.call("GET", "/api/v1/me", Some(&boss), None).await;
     let (_, eve_me) = f.call("GET", "/api/v1/me", Some(&eve), None).await;
-    let of = |u: &Value| format!("{DAY}&user_id={}", u["id"].as_str().unwrap());
+    let of = |u: &Value| format!("{}&user_id={}", day_report(), u["id"].as_str().unwrap());
 
     let (status, body) = f.call("GET", &of(&boss_me), Some(&ann), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -186,14 +196,19 @@ async fn people_read_their_own_day_and_admins_their_organizations(f: Fixture) {
         "another organization's user is not found"
     );
     let (status, _) = f
-        .call("GET", &format!("{DAY}&user_id=nobody"), Some(&boss), None)
+        .call(
+            "GET",
+            &format!("{}&user_id=nobody", day_report()),
+            Some(&boss),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let (status, _) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-23",
+            &format!("/api/v1/reports/team?date={}", fixture_date(0)),
             Some(&ann),
             None,
         )
@@ -202,7 +217,7 @@ async fn people_read_their_own_day_and_admins_their_organizations(f: Fixture) {
     let (status, team) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-23",
+            &format!("/api/v1/reports/team?date={}", fixture_date(0)),
             Some(&boss),
             None,
         )
@@ -289,10 +304,13 @@ async fn bad_report_and_rule_input_gets_a_clear_400(f: Fixture) {
 
 async fn a_day_exports_as_csv_one_row_per_interval(f: Fixture) {
     let (ann, _) = ann_tracks(&f).await;
-    let req = Request::get("/api/v1/reports/daily.csv?date=2026-11-23")
-        .header("authorization", format!("Bearer {ann}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = Request::get(format!(
+        "/api/v1/reports/daily.csv?date={}",
+        fixture_date(0)
+    ))
+    .header("authorization", format!("Bearer {ann}"))
+    .body(Body::empty())
+    .unwrap();
     let response = f.app.clone().oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
@@ -302,7 +320,7 @@ async fn a_day_exports_as_csv_one_row_per_interval(f: Fixture) {
     assert!(response.headers()["content-disposition"]
         .to_str()
         .unwrap()
-        .contains("metron-ann@acme.test-2026-11-23.csv"));
+        .contains(&format!("metron-ann@acme.test-{}.csv", fixture_date(0))));
     let text = String::from_utf8(
         response
             .into_body()
@@ -319,27 +337,28 @@ async fn a_day_exports_as_csv_one_row_per_interval(f: Fixture) {
         lines[0],
         "date,user,start,end,task,tracked_secs,active_secs,activity_pct"
     );
-    assert_eq!(lines[1], "2026-11-23,\"ann@acme.test\",2026-11-23T09:00:00+01:00,2026-11-23T09:01:00+01:00,\"Write report\",60,40,67");
+    let day = fixture_date(0);
+    assert_eq!(
+        lines[1],
+        format!("{day},\"ann@acme.test\",{day}T09:00:00+01:00,{day}T09:01:00+01:00,\"Write report\",60,40,67")
+    );
 }
 
 async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture) {
     let (ann, _) = ann_tracks(&f).await;
-    let (_, before) = f.call("GET", DAY, Some(&ann), None).await;
-    // 399 days on, the day is still kept raw.
-    let at = |days: i64| {
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-            .unwrap()
-            .to_utc()
-            + chrono::Duration::days(days)
+    let (_, before) = f.call("GET", &day_report(), Some(&ann), None).await;
+    // 399 days on, the day is still kept raw (at noon UTC, `days` after the fixture day).
+    let noon = |days: i64| {
+        chrono::DateTime::from_timestamp(t0() + 4 * 3600, 0).unwrap() + chrono::Duration::days(days)
     };
-    let nothing = metron_server::retention::run_once(&f.state, 400, at(399))
+    let nothing = metron_server::retention::run_once(&f.state, 400, noon(399))
         .await
         .unwrap();
     assert_eq!(nothing, Default::default());
     let ann_id = before["user"]["id"].as_str().unwrap();
     // The day's two windows are named once (db/packed.rs), not in each of its intervals.
     assert_eq!(f.count("window_names", "user_id", ann_id).await, 2);
-    let done = metron_server::retention::run_once(&f.state, 400, at(402))
+    let done = metron_server::retention::run_once(&f.state, 400, noon(402))
         .await
         .unwrap();
     assert_eq!(
@@ -351,9 +370,9 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         0,
         "the names go with the day's intervals"
     );
-    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
+    let (_, raw) = f.call("GET", &raw_around_day(), Some(&ann), None).await;
     assert_eq!(raw, json!([]), "the raw intervals are gone");
-    let (status, after) = f.call("GET", DAY, Some(&ann), None).await;
+    let (status, after) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(after["source"], "aggregates");
     // Window titles expire with the raw data: the kept day has none, stored or shown.
@@ -362,7 +381,7 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     let kept = f
         .state
         .db
-        .day_aggregate(ann_id, "2026-11-23")
+        .day_aggregate(ann_id, &fixture_date(0))
         .await
         .unwrap()
         .unwrap();
@@ -400,10 +419,10 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
         Some(json!({"target": "app", "kind": "glob", "pattern": "editor", "class": "productive"})),
     )
     .await;
-    let (_, ruled) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, ruled) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(ruled["productive_secs"], 120);
     assert_eq!(ruled["apps"][0]["class"], "productive");
-    let again = metron_server::retention::run_once(&f.state, 400, at(403))
+    let again = metron_server::retention::run_once(&f.state, 400, noon(403))
         .await
         .unwrap();
     assert_eq!(
@@ -415,7 +434,7 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
     let (_, team) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-23",
+            &format!("/api/v1/reports/team?date={}", fixture_date(0)),
             Some(&boss),
             None,
         )
@@ -427,8 +446,8 @@ async fn retention_keeps_old_days_as_aggregates_that_report_the_same(f: Fixture)
 /// are not rewritten, and read, report and answer a second delivery as packed ones do.
 async fn intervals_stored_as_json_before_the_packed_body_read_and_report_the_same(f: Fixture) {
     let (ann, _) = ann_tracks(&f).await;
-    let (_, day) = f.call("GET", DAY, Some(&ann), None).await;
-    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
+    let (_, day) = f.call("GET", &day_report(), Some(&ann), None).await;
+    let (_, raw) = f.call("GET", &raw_around_day(), Some(&ann), None).await;
     let ann_id = f.user_id(&ann).await;
     // Each row back to what the old server stored: its JSON, no packed body, no names.
     for i in raw.as_array().unwrap() {
@@ -445,8 +464,11 @@ async fn intervals_stored_as_json_before_the_packed_body_read_and_report_the_sam
     }
     let sql = format!("DELETE FROM window_names WHERE user_id = '{ann_id}'");
     assert_eq!(audit_chain::raw(&f.url(), &sql).await, Ok(2));
-    assert_eq!(f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await.1, raw);
-    assert_eq!(f.call("GET", DAY, Some(&ann), None).await.1, day);
+    assert_eq!(
+        f.call("GET", &raw_around_day(), Some(&ann), None).await.1,
+        raw
+    );
+    assert_eq!(f.call("GET", &day_report(), Some(&ann), None).await.1, day);
     let (status, again) = f
         .call(
             "POST",
@@ -491,7 +513,8 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
     let day = 86_400;
-    // The 21st at +60 (09:00 and 23:30 local), then the 22nd at +120 (she travelled).
+    // Two days before the fixture day at +60 (09:00 and 23:30 local), then the day before it
+    // at +120 (she travelled).
     let batch = json!({"intervals": [
         moved(mixed(&task, 0), -2 * day, 60),
         moved(mixed(&task, 0), -2 * day + 14 * 3600 + 1800, 60),
@@ -508,17 +531,16 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
             .all(|r| r["status"] == "accepted"),
         "{body}"
     );
-    let at = |days: i64, hours: i64| {
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
-            .unwrap()
-            .to_utc()
+    // `days` and `hours` after 00:00 UTC of the fixture day.
+    let after = |days: i64, hours: i64| {
+        chrono::DateTime::from_timestamp(t0() - 8 * 3600, 0).unwrap()
             + chrono::Duration::days(days)
             + chrono::Duration::hours(hours)
     };
-    // First run: only the 21st is past the limit (the cutoff falls on the 22nd). Its 23:30
-    // interval ends after the 22nd began at UTC+14:00, so it stays raw until the next run
-    // (the 21st is read from its aggregate meanwhile).
-    let first = metron_server::retention::run_once(&f.state, 400, at(399, 3))
+    // First run: only the first of those days is past the limit (the cutoff falls on the
+    // second). Its 23:30 interval ends after the second began at UTC+14:00, so it stays raw
+    // until the next run (the first day is read from its aggregate meanwhile).
+    let first = metron_server::retention::run_once(&f.state, 400, after(399, 3))
         .await
         .unwrap();
     assert_eq!(
@@ -526,7 +548,7 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
         (1, 1)
     );
     // A later run: the next days, each interval in its own offset.
-    let second = metron_server::retention::run_once(&f.state, 400, at(402, 0))
+    let second = metron_server::retention::run_once(&f.state, 400, after(402, 0))
         .await
         .unwrap();
     assert_eq!(
@@ -535,13 +557,7 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
         "{second:?}"
     );
     let mut kept = 0;
-    for date in [
-        "2026-11-20",
-        "2026-11-21",
-        "2026-11-22",
-        "2026-11-23",
-        "2026-11-24",
-    ] {
+    for date in (-3..=1).map(fixture_date) {
         let (_, r) = f
             .call(
                 "GET",
@@ -556,7 +572,11 @@ async fn retention_days_tile_across_runs_when_the_offset_changes(f: Fixture) {
     let (_, raw) = f
         .call(
             "GET",
-            "/api/v1/intervals?from=2026-11-20T00:00:00Z&to=2026-11-30T00:00:00Z",
+            &format!(
+                "/api/v1/intervals?from={}&to={}",
+                day_start(-3),
+                day_start(7)
+            ),
             Some(&ann),
             None,
         )
@@ -568,10 +588,7 @@ async fn an_interval_older_than_retention_is_refused(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let task = f.task(&ann).await;
     let now = chrono::Utc::now().timestamp();
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T08:00:00Z")
-        .unwrap()
-        .timestamp();
-    let old = moved(interval(&task, 0, 60), now - t0 - 401 * 86_400, 60);
+    let old = moved(interval(&task, 0, 60), now - t0() - 401 * 86_400, 60);
     let (status, body) = f
         .call(
             "POST",
@@ -603,7 +620,7 @@ async fn counts_a_desktop_did_not_measure_are_reported_as_not_measured(f: Fixtur
         .call("POST", "/api/v1/intervals", Some(&ann), Some(batch))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, r) = f.call("GET", DAY, Some(&ann), None).await;
+    let (_, r) = f.call("GET", &day_report(), Some(&ann), None).await;
     assert_eq!(r["tracked_secs"], 120);
     assert_eq!(r["active_secs"], 80, "activity is measured either way");
     assert_eq!(r["counts_measured_secs"], 60);
@@ -611,7 +628,7 @@ async fn counts_a_desktop_did_not_measure_are_reported_as_not_measured(f: Fixtur
         r["counts"], counted["counts"],
         "only the counted minute's counts"
     );
-    let (_, raw) = f.call("GET", RAW_AROUND_DAY, Some(&ann), None).await;
+    let (_, raw) = f.call("GET", &raw_around_day(), Some(&ann), None).await;
     let flags: Vec<Value> = raw
         .as_array()
         .unwrap()
@@ -652,7 +669,10 @@ async fn fullwidth_formula_starts_are_defused_in_a_csv(f: Fixture) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _, csv) = f
-        .get_text("/api/v1/reports/daily.csv?date=2026-11-23", &ann)
+        .get_text(
+            &format!("/api/v1/reports/daily.csv?date={}", fixture_date(0)),
+            &ann,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     for field in [
@@ -666,7 +686,7 @@ async fn fullwidth_formula_starts_are_defused_in_a_csv(f: Fixture) {
     }
 }
 
-/// Ann's line in the team's day of 2026-11-23, as Boss reads it.
+/// Ann's line in the team's day of `date`, as Boss reads it.
 async fn ann_in_team(f: &Fixture, boss: &str, date: &str) -> Value {
     let (status, team) = f
         .call(
@@ -686,9 +706,14 @@ async fn ann_in_team(f: &Fixture, boss: &str, date: &str) -> Value {
         .clone()
 }
 
-/// Ann's kept day of 2026-11-23 (migrations 0008 and 0022).
-const ANNS_KEPT_DAY: &str = "FROM timesheet_days WHERE day = '2026-11-23'
-     AND user_id = (SELECT id FROM users WHERE email = 'ann@acme.test')";
+/// Ann's kept fixture day (migrations 0008 and 0022).
+fn anns_kept_day() -> String {
+    format!(
+        "FROM timesheet_days WHERE day = '{}'
+         AND user_id = (SELECT id FROM users WHERE email = 'ann@acme.test')",
+        fixture_date(0)
+    )
+}
 
 /// Changes the tracked seconds of Ann's kept team line by hand, 180 to 179: a read that shows
 /// 179 read the kept line.
@@ -697,7 +722,7 @@ async fn touch_anns_kept_team_line(f: &Fixture) {
         .scalar(&format!(
             "UPDATE timesheet_days SET team = replace(team, '\"tracked_secs\":180',
              '\"tracked_secs\":179') {} RETURNING CAST(1 AS BIGINT)",
-            ANNS_KEPT_DAY.trim_start_matches("FROM timesheet_days")
+            anns_kept_day().trim_start_matches("FROM timesheet_days")
         ))
         .await;
     assert_eq!(changed, 1);
@@ -706,7 +731,7 @@ async fn touch_anns_kept_team_line(f: &Fixture) {
 async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixture) {
     let (ann, task) = ann_tracks(&f).await;
     let boss = f.login("boss@acme.test", "boss-password").await;
-    let first = ann_in_team(&f, &boss, "2026-11-23").await;
+    let first = ann_in_team(&f, &boss, &fixture_date(0)).await;
     assert_eq!(
         (
             first["tracked_secs"].as_u64(),
@@ -717,7 +742,8 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
     );
     assert_eq!(
         f.scalar(&format!(
-            "SELECT count(*) {ANNS_KEPT_DAY} AND team IS NOT NULL"
+            "SELECT count(*) {} AND team IS NOT NULL",
+            anns_kept_day()
         ))
         .await,
         1,
@@ -725,7 +751,7 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
     );
     touch_anns_kept_team_line(&f).await;
     assert_eq!(
-        ann_in_team(&f, &boss, "2026-11-23").await["tracked_secs"],
+        ann_in_team(&f, &boss, &fixture_date(0)).await["tracked_secs"],
         179,
         "the next read is the kept line"
     );
@@ -742,7 +768,7 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let split = ann_in_team(&f, &boss, "2026-11-23").await;
+    let split = ann_in_team(&f, &boss, &fixture_date(0)).await;
     assert_eq!(
         (
             split["tracked_secs"].as_u64(),
@@ -762,14 +788,14 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let assessed = ann_in_team(&f, &boss, "2026-11-23").await;
+    let assessed = ann_in_team(&f, &boss, &fixture_date(0)).await;
     assert_eq!(assessed["tracked_secs"], 180, "{assessed}");
     assert_eq!(assessed["productive_secs"], 120);
 
     // Her laptop reports another zone: the line is computed again and flags the offsets.
     touch_anns_kept_team_line(&f).await;
     assert_eq!(
-        ann_in_team(&f, &boss, "2026-11-23").await["tracked_secs"],
+        ann_in_team(&f, &boss, &fixture_date(0)).await["tracked_secs"],
         179
     );
     let (status, body) = f
@@ -785,7 +811,7 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
         )
         .await;
     assert!(status.is_success(), "{status} {body}");
-    let flagged = ann_in_team(&f, &boss, "2026-11-23").await;
+    let flagged = ann_in_team(&f, &boss, &fixture_date(0)).await;
     assert_eq!(flagged["tracked_secs"], 180, "{flagged}");
     assert!(
         flagged["unusual"]
@@ -806,8 +832,8 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let later = ann_in_team(&f, &boss, "2026-11-23").await;
-    let (_, day) = f.call("GET", DAY, Some(&ann), None).await;
+    let later = ann_in_team(&f, &boss, &fixture_date(0)).await;
+    let (_, day) = f.call("GET", &day_report(), Some(&ann), None).await;
     for figure in [
         "tracked_secs",
         "active_secs",
@@ -827,7 +853,8 @@ async fn the_team_day_of_a_settled_date_is_kept_and_follows_every_change(f: Fixt
     assert_eq!(later["tracked_secs"], 240);
     assert_eq!(
         f.scalar(&format!(
-            "SELECT count(*) {ANNS_KEPT_DAY} AND team IS NOT NULL"
+            "SELECT count(*) {} AND team IS NOT NULL",
+            anns_kept_day()
         ))
         .await,
         1,

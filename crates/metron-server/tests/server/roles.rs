@@ -73,12 +73,15 @@ async fn each_role_reads_what_the_docs_say_of_a_persons_time(f: Fixture) {
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let range = "from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z";
+    let (day, range) = (
+        fixture_date(0),
+        format!("from={}&to={}", day_start(0), day_start(1)),
+    );
     let routes = [
-        format!("/api/v1/reports/daily?date=2026-11-23&user_id={ann_id}"),
-        format!("/api/v1/reports/daily.csv?date=2026-11-23&user_id={ann_id}"),
-        format!("/api/v1/timesheets?period=week&date=2026-11-23&user_id={ann_id}"),
-        format!("/api/v1/timesheets.csv?period=week&date=2026-11-23&user_id={ann_id}"),
+        format!("/api/v1/reports/daily?date={day}&user_id={ann_id}"),
+        format!("/api/v1/reports/daily.csv?date={day}&user_id={ann_id}"),
+        format!("/api/v1/timesheets?period=week&date={day}&user_id={ann_id}"),
+        format!("/api/v1/timesheets.csv?period=week&date={day}&user_id={ann_id}"),
         format!("/api/v1/manual-entries?{range}&user_id={ann_id}"),
         format!("/api/v1/corrections?{range}&user_id={ann_id}"),
         format!("/api/v1/audit?{range}&user_id={ann_id}"),

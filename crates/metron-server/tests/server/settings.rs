@@ -372,17 +372,15 @@ async fn an_organization_keeps_detail_for_fewer_days_when_it_says_so(f: Fixture)
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let at = |days: i64| {
-        chrono::DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-            .unwrap()
-            .to_utc()
-            + chrono::Duration::days(days)
+    // Noon UTC, `days` after the fixture day.
+    let noon = |days: i64| {
+        chrono::DateTime::from_timestamp(t0() + 4 * 3600, 0).unwrap() + chrono::Duration::days(days)
     };
-    let nothing = metron_server::retention::run_once(&f.state, 400, at(9))
+    let nothing = metron_server::retention::run_once(&f.state, 400, noon(9))
         .await
         .unwrap();
     assert_eq!(nothing, Default::default(), "nine days on, still kept raw");
-    let done = metron_server::retention::run_once(&f.state, 400, at(12))
+    let done = metron_server::retention::run_once(&f.state, 400, noon(12))
         .await
         .unwrap();
     assert_eq!(
@@ -396,7 +394,11 @@ async fn an_organization_keeps_detail_for_fewer_days_when_it_says_so(f: Fixture)
             let (_, list) = f
                 .call(
                     "GET",
-                    "/api/v1/intervals?from=2026-11-23T00:00:00Z&to=2026-11-24T00:00:00Z",
+                    &format!(
+                        "/api/v1/intervals?from={}&to={}",
+                        day_start(0),
+                        day_start(1)
+                    ),
                     Some(&token),
                     None,
                 )
@@ -413,7 +415,7 @@ async fn an_organization_keeps_detail_for_fewer_days_when_it_says_so(f: Fixture)
     let (_, day) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-23",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(0)),
             Some(&ann),
             None,
         )

@@ -17,17 +17,10 @@ on_both!(
     kept_days_are_forgotten_by_every_change_to_them,
 );
 
-/// 2026-11-23 08:00 UTC (09:00 local at +60, a Monday) as unix seconds.
-const T0: i64 = 1_795_420_800;
 const DAY: i64 = 86_400;
 
-fn rfc(t: i64) -> String {
-    chrono::DateTime::from_timestamp(T0 + t, 0)
-        .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// An interval `start` seconds after T0, `secs` long, its first `active` seconds with input.
+/// An interval `start` seconds after [`t0`] (08:00 UTC of the fixture day, a Monday: 09:00
+/// local at +60), `secs` long, its first `active` seconds with input.
 fn tracked(task: &str, start: i64, secs: i64, active: i64, end_reason: &str) -> Value {
     let mut i = interval(task, start, secs);
     i["active"] = json!(format!(
@@ -103,7 +96,7 @@ async fn add_manual(
         "POST",
         "/api/v1/manual-entries",
         Some(token),
-        Some(json!({"task_id": task, "started_at": rfc(from), "ended_at": rfc(to), "note": note})),
+        Some(json!({"task_id": task, "started_at": at(from), "ended_at": at(to), "note": note})),
     )
     .await
 }
@@ -151,7 +144,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let boss = f.login("boss@acme.test", "boss-password").await;
     let write = new_task(&f, &boss, "Write report").await;
     let meet = new_task(&f, &boss, "Meetings").await;
-    // The week is 9 days back from today (2026-12-02): a window of 30 days covers it.
+    // The week is 14 to 20 days back (`fixture_day`): a window of 30 days covers it.
     set_policy(
         &f,
         &boss,
@@ -186,7 +179,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
         &f,
         &ann,
         &mon_idle,
-        json!({"action": "trim", "until": rfc(1860)}),
+        json!({"action": "trim", "until": at(1860)}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{trim}");
@@ -268,7 +261,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let (_, wed) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-25",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(2)),
             Some(&ann),
             None,
         )
@@ -303,7 +296,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let (_, mine) = f
         .call(
             "GET",
-            &format!("/api/v1/manual-entries?from={}&to={}", rfc(0), rfc(7 * DAY)),
+            &format!("/api/v1/manual-entries?from={}&to={}", at(0), at(7 * DAY)),
             Some(&ann),
             None,
         )
@@ -333,12 +326,15 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     //   Week: tracked 6420, active 4370, manual 6240, total 12660, 68.07 -> 68
     //   Write report: tracked 5820, active 4070, manual 840, total 6660, 69.9 -> 70
     //   Meetings: tracked 600, active 300, manual 5400, total 6000, 50
-    let path = |p: &str| format!("/api/v1/timesheets{p}?period=week&date=2026-11-26");
+    let path = |p: &str| format!("/api/v1/timesheets{p}?period=week&date={}", fixture_date(3));
     let (status, sheet) = f.call("GET", &path(""), Some(&ann), None).await;
     assert_eq!(status, StatusCode::OK, "{sheet}");
     assert_eq!(sheet["state"], "open");
     let ts = &sheet["timesheet"];
-    assert_eq!(ts["period"], json!({"kind": "week", "start": "2026-11-23"}));
+    assert_eq!(
+        ts["period"],
+        json!({"kind": "week", "start": fixture_date(0)})
+    );
     assert_eq!(figures(ts), (6420, 4370, 6240, 12660, 68));
     let days: Vec<_> = ts["days"].as_array().unwrap().iter().map(figures).collect();
     assert_eq!(
@@ -366,14 +362,14 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
             (meet.clone(), (600, 300, 5400, 6000, 50)),
         ]
     );
-    let thursday: Vec<_> = ts["days"][3]["tasks"]
+    let thursday_tasks: Vec<_> = ts["days"][3]["tasks"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| (t["task_id"].as_str().unwrap().to_string(), figures(t)))
         .collect();
     assert_eq!(
-        thursday,
+        thursday_tasks,
         // A tie in total time: by task id (the first task created first).
         [
             (write.clone(), (600, 600, 0, 600, 100)),
@@ -384,10 +380,10 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
 
     // The day reports say the same.
     for (date, want) in [
-        ("2026-11-23", (1860, 1410, 0, 76)),
-        ("2026-11-24", (960, 660, 840, 69)),
-        ("2026-11-25", (1200, 600, 5400, 50)),
-        ("2026-11-27", (1200, 800, 0, 67)),
+        (fixture_date(0), (1860, 1410, 0, 76)),
+        (fixture_date(1), (960, 660, 840, 69)),
+        (fixture_date(2), (1200, 600, 5400, 50)),
+        (fixture_date(4), (1200, 800, 0, 67)),
     ] {
         let (_, day) = f
             .call(
@@ -408,7 +404,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let (_, wed) = f
         .call(
             "GET",
-            "/api/v1/reports/daily?date=2026-11-25",
+            &format!("/api/v1/reports/daily?date={}", fixture_date(2)),
             Some(&ann),
             None,
         )
@@ -430,7 +426,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let (_, team) = f
         .call(
             "GET",
-            "/api/v1/reports/team?date=2026-11-24",
+            &format!("/api/v1/reports/team?date={}", fixture_date(1)),
             Some(&boss),
             None,
         )
@@ -457,21 +453,22 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
         lines[0],
         "user,date,task,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock"
     );
+    let [monday, tuesday, wednesday, thursday] = [0, 1, 2, 3].map(fixture_date);
     for want in [
-        "\"ann@acme.test\",2026-11-23,\"Write report\",1860,1410,,0,1860,76,0.52,open,,",
-        "\"ann@acme.test\",2026-11-24,\"Write report\",960,660,,840,1800,69,0.50,open,,",
-        "\"ann@acme.test\",2026-11-25,\"Meetings\",0,0,,5400,5400,0,1.50,open,,",
-        "\"ann@acme.test\",2026-11-25,\"(day total)\",1200,600,0,5400,6600,50,1.83,open,,",
-        "\"ann@acme.test\",2026-11-26,\"Meetings\",600,300,,0,600,50,0.17,open,,",
-        "\"ann@acme.test\",week 2026-11-23,\"(total)\",6420,4370,0,6240,12660,68,3.52,open,,false",
+        format!("\"ann@acme.test\",{monday},\"Write report\",1860,1410,,0,1860,76,0.52,open,,"),
+        format!("\"ann@acme.test\",{tuesday},\"Write report\",960,660,,840,1800,69,0.50,open,,"),
+        format!("\"ann@acme.test\",{wednesday},\"Meetings\",0,0,,5400,5400,0,1.50,open,,"),
+        format!("\"ann@acme.test\",{wednesday},\"(day total)\",1200,600,0,5400,6600,50,1.83,open,,"),
+        format!("\"ann@acme.test\",{thursday},\"Meetings\",600,300,,0,600,50,0.17,open,,"),
+        format!("\"ann@acme.test\",week {monday},\"(total)\",6420,4370,0,6240,12660,68,3.52,open,,false"),
     ] {
-        assert!(lines.contains(&want), "no line {want} in\n{csv}");
+        assert!(lines.contains(&want.as_str()), "no line {want} in\n{csv}");
     }
     // 5 days x (tasks + a total) + header + the week's total.
     assert_eq!(lines.len(), 1 + (2 + 2 + 3 + 3 + 2) + 1, "{csv}");
 
     // Submitted: locked for the person.
-    let week = json!({"period": "week", "date": "2026-11-25", "note": "my week"});
+    let week = json!({"period": "week", "date": wednesday, "note": "my week"});
     let (status, body) = f
         .call(
             "POST",
@@ -494,8 +491,8 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
             "GET",
             &format!(
                 "/api/v1/intervals?from={}&to={}",
-                rfc(4 * DAY + 600),
-                rfc(4 * DAY + 660)
+                at(4 * DAY + 600),
+                at(4 * DAY + 660)
             ),
             Some(&ann),
             None,
@@ -522,7 +519,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, waiting) = f.call("GET", "/api/v1/approvals", Some(&boss), None).await;
     assert_eq!(
-        waiting["timesheets"][0]["period"]["start"], "2026-11-23",
+        waiting["timesheets"][0]["period"]["start"], monday,
         "{waiting}"
     );
     let (status, body) = f
@@ -567,7 +564,7 @@ async fn a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_ap
     let (status, trail) = f
         .call(
             "GET",
-            &format!("/api/v1/audit?from={}&to={}", rfc(-30 * DAY), rfc(60 * DAY)),
+            &format!("/api/v1/audit?from={}&to={}", at(-30 * DAY), at(60 * DAY)),
             Some(&ann),
             None,
         )
@@ -629,7 +626,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
     let task = new_task(&f, &boss, "Write report").await;
     // Yesterday's local morning, inside the default 7-day window.
     let now = chrono::Utc::now().timestamp();
-    let base = (now - DAY) / 3600 * 3600 - T0;
+    let base = (now - DAY) / 3600 * 3600 - t0();
     post(&f, &ann, minutes(&task, base, 10, 30)).await;
 
     // The default policy: manual time needs approval, entries up to 8 h, 7 days back.
@@ -661,7 +658,8 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
     let (status, body) =
         add_manual(&f, &ann, &task, base + 1200, base + 1200 + 9 * 3600, "long").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, _) = add_manual(&f, &ann, &task, now - T0 + 60, now - T0 + 600, "future").await;
+    let (status, _) =
+        add_manual(&f, &ann, &task, now - t0() + 60, now - t0() + 600, "future").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) =
         add_manual(&f, &ann, &task, base - 9 * DAY, base - 9 * DAY + 600, "old").await;
@@ -678,7 +676,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
             "POST",
             "/api/v1/manual-entries",
             Some(&ann),
-            Some(json!({"task_id": task, "started_at": "yesterday", "ended_at": rfc(base)})),
+            Some(json!({"task_id": task, "started_at": "yesterday", "ended_at": at(base)})),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -687,7 +685,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
             "POST",
             "/api/v1/manual-entries",
             Some(&ann),
-            Some(json!({"task_id": task, "started_at": rfc(base + 2000), "ended_at": rfc(base + 2600), "status": "approved"})),
+            Some(json!({"task_id": task, "started_at": at(base + 2000), "ended_at": at(base + 2600), "status": "approved"})),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -721,7 +719,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
             "POST",
             "/api/v1/manual-entries",
             Some(&boss),
-            Some(json!({"user_id": ann_id, "task_id": task, "started_at": rfc(base + 2000), "ended_at": rfc(base + 2600), "note": "workshop"})),
+            Some(json!({"user_id": ann_id, "task_id": task, "started_at": at(base + 2000), "ended_at": at(base + 2600), "note": "workshop"})),
         )
         .await;
     assert_eq!(
@@ -747,11 +745,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
     let (_, list) = f
         .call(
             "GET",
-            &format!(
-                "/api/v1/intervals?from={}&to={}",
-                rfc(base),
-                rfc(base + 600)
-            ),
+            &format!("/api/v1/intervals?from={}&to={}", at(base), at(base + 600)),
             Some(&ann),
             None,
         )
@@ -763,7 +757,7 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
         &f,
         &ann,
         &first,
-        json!({"action": "trim", "until": rfc(base + 3600)}),
+        json!({"action": "trim", "until": at(base + 3600)}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -774,7 +768,8 @@ async fn manual_time_obeys_the_policy_and_the_overlap_rule(f: Fixture) {
         .call(
             "GET",
             &format!(
-                "/api/v1/timesheets?period=week&date=2026-11-25&user_id={}",
+                "/api/v1/timesheets?period=week&date={}&user_id={}",
+                fixture_date(2),
                 ann_id.as_str().unwrap()
             ),
             Some(&eve),
@@ -842,7 +837,7 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
         max_id,
         task,
     } = Team::of(&f).await;
-    let base = (chrono::Utc::now().timestamp() - DAY) / 3600 * 3600 - T0;
+    let base = (chrono::Utc::now().timestamp() - DAY) / 3600 * 3600 - t0();
     let (_, ann_entry) = add_manual(&f, &ann, &task, base, base + 600, "ann's").await;
     let (_, max_entry) = add_manual(&f, &max, &task, base, base + 600, "max's").await;
 
@@ -899,7 +894,10 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
     let (status, _) = f
         .call(
             "GET",
-            &format!("/api/v1/timesheets?period=month&date=2026-11-25&user_id={ann_id}"),
+            &format!(
+                "/api/v1/timesheets?period=month&date={}&user_id={ann_id}",
+                fixture_date(2)
+            ),
             Some(&max),
             None,
         )
@@ -910,7 +908,10 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
     let (status, _) = f
         .call(
             "GET",
-            &format!("/api/v1/reports/daily?date=2026-11-25&user_id={ann_id}"),
+            &format!(
+                "/api/v1/reports/daily?date={}&user_id={ann_id}",
+                fixture_date(2)
+            ),
             Some(&max),
             None,
         )
@@ -920,7 +921,10 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
     let (status, _) = f
         .call(
             "GET",
-            &format!("/api/v1/reports/daily?date=2026-11-25&user_id={boss_id}"),
+            &format!(
+                "/api/v1/reports/daily?date={}&user_id={boss_id}",
+                fixture_date(2)
+            ),
             Some(&max),
             None,
         )
@@ -930,7 +934,10 @@ async fn managers_review_the_people_an_admin_gave_them_and_nobody_reviews_themse
     let (status, _) = f
         .call(
             "GET",
-            &format!("/api/v1/timesheets?period=month&date=2026-11-25&user_id={max_id}"),
+            &format!(
+                "/api/v1/timesheets?period=month&date={}&user_id={max_id}",
+                fixture_date(2)
+            ),
             Some(&ann),
             None,
         )
@@ -952,7 +959,7 @@ async fn tracked_time_that_arrives_after_manual_time_is_counted_once(f: Fixture)
     let task = new_task(&f, &boss, "Write report").await;
     set_policy(&f, &boss, json!({"manual": "allowed"})).await;
     // Yesterday 09:00-10:00 UTC by hand; then a laptop that was offline delivers 09:30-09:40.
-    let base = (chrono::Utc::now().timestamp() - DAY) / DAY * DAY + 9 * 3600 - T0;
+    let base = (chrono::Utc::now().timestamp() - DAY) / DAY * DAY + 9 * 3600 - t0();
     let (status, entry) = add_manual(&f, &ann, &task, base, base + 3600, "workshop").await;
     assert_eq!(
         (status, entry["status"].as_str()),
@@ -960,7 +967,7 @@ async fn tracked_time_that_arrives_after_manual_time_is_counted_once(f: Fixture)
         "{entry}"
     );
     post(&f, &ann, minutes(&task, base + 1800, 10, 60)).await;
-    let date = chrono::DateTime::from_timestamp(T0 + base, 0)
+    let date = chrono::DateTime::from_timestamp(t0() + base, 0)
         .unwrap()
         .date_naive();
     let (_, day) = f
@@ -983,7 +990,7 @@ async fn two_overlapping_entries_sent_at_once_store_one(f: Fixture) {
     let ann = f.login("ann@acme.test", "ann-password").await;
     let boss = f.login("boss@acme.test", "boss-password").await;
     let task = new_task(&f, &boss, "Write report").await;
-    let base = (chrono::Utc::now().timestamp() - DAY) / DAY * DAY + 9 * 3600 - T0;
+    let base = (chrono::Utc::now().timestamp() - DAY) / DAY * DAY + 9 * 3600 - t0();
     // Both pass the checks before the insert; the database lets one in.
     let answers: Vec<StatusCode> = futures_join(
         add_manual(&f, &ann, &task, base, base + 1800, "first"),
@@ -1002,8 +1009,8 @@ async fn two_overlapping_entries_sent_at_once_store_one(f: Fixture) {
             "GET",
             &format!(
                 "/api/v1/manual-entries?from={}&to={}",
-                rfc(base - DAY),
-                rfc(base + DAY)
+                at(base - DAY),
+                at(base + DAY)
             ),
             Some(&ann),
             None,
@@ -1065,7 +1072,7 @@ async fn a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it(f: Fixtu
     .await;
     assert_eq!(status, StatusCode::CREATED, "{entry}");
 
-    let query = "period=week&date=2026-11-25";
+    let query = format!("period=week&date={}", fixture_date(2));
     let (status, team) = f
         .call(
             "GET",
@@ -1113,16 +1120,17 @@ async fn a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it(f: Fixtu
         .await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let [monday, tuesday, wednesday] = [0, 1, 2].map(fixture_date);
     assert_eq!(
         lines,
         [
-            "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock",
-            "\"ann@acme.test\",\"Ann\",2026-11-23,1200,600,0,0,1200,50,0.33,open,,",
-            "\"ann@acme.test\",\"Ann\",2026-11-24,600,600,0,0,600,100,0.17,open,,",
-            "\"ann@acme.test\",\"Ann\",week 2026-11-23,1800,1200,0,0,1800,67,0.50,open,,false",
-            "\"boss@acme.test\",\"Boss\",week 2026-11-23,0,0,0,0,0,0,0.00,open,,false",
-            "\"max@acme.test\",\"Max\",2026-11-25,600,450,0,3600,4200,75,1.17,open,,",
-            "\"max@acme.test\",\"Max\",week 2026-11-23,600,450,0,3600,4200,75,1.17,open,,false",
+            "user,name,date,tracked_secs,active_secs,passive_secs,manual_secs,total_secs,activity_pct,total_hours,state,locked_total_secs,changed_since_lock".to_string(),
+            format!("\"ann@acme.test\",\"Ann\",{monday},1200,600,0,0,1200,50,0.33,open,,"),
+            format!("\"ann@acme.test\",\"Ann\",{tuesday},600,600,0,0,600,100,0.17,open,,"),
+            format!("\"ann@acme.test\",\"Ann\",week {monday},1800,1200,0,0,1800,67,0.50,open,,false"),
+            format!("\"boss@acme.test\",\"Boss\",week {monday},0,0,0,0,0,0,0.00,open,,false"),
+            format!("\"max@acme.test\",\"Max\",{wednesday},600,450,0,3600,4200,75,1.17,open,,"),
+            format!("\"max@acme.test\",\"Max\",week {monday},600,450,0,3600,4200,75,1.17,open,,false"),
         ],
         "{csv}"
     );
@@ -1133,7 +1141,7 @@ async fn a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it(f: Fixtu
             "POST",
             "/api/v1/timesheets/submit",
             Some(&ann),
-            Some(json!({"period": "week", "date": "2026-11-23"})),
+            Some(json!({"period": "week", "date": monday})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1186,10 +1194,10 @@ async fn a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it(f: Fixtu
     }
 }
 
-/// Of the week of 2026-11-23: (Monday's tracked, Monday's manual, Tuesday's manual, the
+/// Of the fixture day's week: (Monday's tracked, Monday's manual, Tuesday's manual, the
 /// week's total, Monday's tasks).
 async fn week_of(f: &Fixture, token: &str) -> (u64, u64, u64, u64, Vec<String>) {
-    let body = sheet(f, token, "period=week&date=2026-11-23").await;
+    let body = sheet(f, token, &format!("period=week&date={}", fixture_date(0))).await;
     let sheet = &body["timesheet"];
     let tasks: Vec<String> = sheet["days"][0]["tasks"]
         .as_array()
@@ -1210,7 +1218,7 @@ async fn week_of(f: &Fixture, token: &str) -> (u64, u64, u64, u64, Vec<String>) 
 async fn kept_lines(f: &Fixture, user_id: &str) -> Vec<(String, Vec<u8>)> {
     f.state
         .db
-        .timesheet_days(user_id, "2026-11-23", "2026-11-29")
+        .timesheet_days(user_id, &fixture_date(0), &fixture_date(6))
         .await
         .unwrap()
 }
@@ -1249,8 +1257,9 @@ async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     );
     assert_eq!(kept_lines(&f, &ann_id).await.len(), 7);
     // A line computed before a change is not kept after it.
+    let next_monday = fixture_date(7);
     let stale = vec![metron_server::db::timesheets::KeptLine {
-        day: "2026-11-30".into(),
+        day: next_monday.clone(),
         body: "{}".into(),
         team: None,
     }];
@@ -1263,7 +1272,7 @@ async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     assert!(f
         .state
         .db
-        .timesheet_days(&ann_id, "2026-11-30", "2026-11-30")
+        .timesheet_days(&ann_id, &next_monday, &next_monday)
         .await
         .unwrap()
         .is_empty());
@@ -1315,7 +1324,10 @@ async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
     let (_, team) = f
         .call(
             "GET",
-            "/api/v1/timesheets/team?period=week&date=2026-11-23",
+            &format!(
+                "/api/v1/timesheets/team?period=week&date={}",
+                fixture_date(0)
+            ),
             Some(&boss),
             None,
         )

@@ -11,7 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-const DAY: &str = "2026-11-23";
 const OFFSET_MIN: i64 = 180;
 
 /// chromedriver and the Chromium it starts, in their own process group so nothing outlives the
@@ -370,8 +369,8 @@ impl Lcg {
     }
 }
 
-/// An interval of `secs` seconds from local time `local` (seconds after 2026-11-23 00:00 at
-/// +180) with about `busy` of its seconds active, in the given window segments.
+/// An interval of `secs` seconds from local time `local` (seconds after 00:00 of the fixture
+/// day at +180) with about `busy` of its seconds active, in the given window segments.
 fn work(
     task: &str,
     local: i64,
@@ -380,9 +379,12 @@ fn work(
     windows: &[(&str, &str, Option<&str>, i64)],
     rng: &mut Lcg,
 ) -> Value {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00+03:00")
+    let t0 = fixture_day()
+        .and_hms_opt(0, 0, 0)
         .unwrap()
-        .timestamp();
+        .and_utc()
+        .timestamp()
+        - OFFSET_MIN * 60;
     let at = |t: i64| {
         chrono::DateTime::from_timestamp(t0 + t, 0)
             .unwrap()
@@ -426,8 +428,9 @@ fn work(
 
 /// A working day of Ann's at UTC+3: a morning and an afternoon of 10-minute intervals with a
 /// lunch break, an evening interval that runs past local midnight (only its first 5 minutes are
-/// the 23rd's), and one early on the 24th local that is still the 23rd in UTC and must not show.
-/// Returns the intervals and how many of them fall in the local day of the 23rd.
+/// the fixture day's), and one early on the next day local that is still the fixture day in
+/// UTC and must not show. Returns the intervals and how many of them fall in the local day of
+/// the fixture day.
 fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
     let mut rng = Lcg(7);
     let code = ("Code", "report.rs — metron", None, 0);
@@ -486,7 +489,7 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
         );
         k += 1;
     }
-    // 23:55 local on the 23rd to 00:05 on the 24th: cut at midnight.
+    // 23:55 local on the fixture day to 00:05 on the next: cut at midnight.
     intervals.push(work(
         support,
         h(23, 55),
@@ -496,7 +499,7 @@ fn annes_day(write: &str, support: &str) -> (Vec<Value>, usize) {
         &mut rng,
     ));
     let in_day = intervals.len();
-    // 00:10-00:20 local on the 24th = 21:10-21:20 UTC on the 23rd.
+    // 00:10-00:20 local on the next day = 21:10-21:20 UTC on the fixture day.
     intervals.push(work(
         support,
         h(24, 10),
@@ -519,6 +522,7 @@ pub(crate) fn screenshots_dir() -> PathBuf {
 
 #[tokio::test]
 async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_person_may_see() {
+    let test_day = fixture_date(0);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("web.sqlite").display().to_string();
     let admin: Value = serde_json::from_str(&cli(
@@ -615,7 +619,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     );
     let report = get_json(
         &http,
-        &format!("{base}/api/v1/reports/daily?date={DAY}&user_id={ann_id}"),
+        &format!("{base}/api/v1/reports/daily?date={test_day}&user_id={ann_id}"),
         &admin_token,
     )
     .await;
@@ -652,15 +656,16 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     browser.sign_in("maria@acme.test", "maria-password").await;
     assert_eq!(browser.text("#me-name").await, "Maria Manager");
 
-    // Maria picks the 23rd in the day picker; the team table lists both, Ann with her figures.
+    // Maria picks the test day in the day picker; the team table lists both, Ann with her
+    // figures.
     browser
-        .script(&format!("const d = document.getElementById('date'); d.value = '{DAY}'; d.dispatchEvent(new Event('change')); return true"))
+        .script(&format!("const d = document.getElementById('date'); d.value = '{test_day}'; d.dispatchEvent(new Event('change')); return true"))
         .await;
     let ann_row = format!("#team-table tbody tr[data-user-id='{ann_id}']");
-    // The table is first drawn for today (Ann's row with dashes): wait for the 23rd's.
+    // The table is first drawn for today (Ann's row with dashes): wait for the test day's.
     browser
         .wait_for(
-            "the team's 23rd",
+            "the team's test day",
             &format!(
                 "const td = document.querySelector(\"{ann_row} td.tracked\"); return td && td.textContent === '{}'",
                 duration(report["tracked_secs"].as_u64().unwrap())
@@ -874,7 +879,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     // Export CSV: the button saves what the endpoint answers, one row per timeline entry.
     let csv = http
         .get(format!(
-            "{base}/api/v1/reports/daily.csv?date={DAY}&user_id={ann_id}"
+            "{base}/api/v1/reports/daily.csv?date={test_day}&user_id={ann_id}"
         ))
         .bearer_auth(&admin_token)
         .send()
@@ -887,7 +892,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     browser.click("#export-csv").await;
     let saved = downloads
         .path()
-        .join(format!("metron-ann@acme.test-{DAY}.csv"));
+        .join(format!("metron-ann@acme.test-{test_day}.csv"));
     let start = Instant::now();
     while !saved.exists() {
         assert!(
@@ -925,7 +930,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
 
     // A day tracked on Wayland: activity known, input not counted. The page says so instead
     // of showing 0 key presses.
-    let wayland_day = "2026-11-25";
+    let wayland_day = fixture_date(2);
     let mut wayland = work(
         write["id"].as_str().unwrap(),
         2 * 86400 + 10 * 3600,
@@ -957,7 +962,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
 
     // A day on a desktop that tells devices from programs (issue 15): the second half of
     // each active stretch injected, as a jiggler would. The page gives the injected time.
-    let injected_day = "2026-11-26";
+    let injected_day = fixture_date(3);
     let mut told = work(
         write["id"].as_str().unwrap(),
         3 * 86400 + 10 * 3600,
@@ -1106,7 +1111,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     browser.click("#signout").await;
     browser.sign_in("ann@acme.test", "ann-password").await;
     assert_eq!(browser.text("#me-name").await, "Ann Employee");
-    browser.goto(&format!("{base}/#date={DAY}")).await;
+    browser.goto(&format!("{base}/#date={test_day}")).await;
     browser
         .wait_for(
             "Ann's own day",
@@ -1126,18 +1131,24 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .await;
 
     // The next day in local time holds the rest of the midnight interval and the 00:10 one,
-    // though that one is still the 23rd in UTC.
+    // though that one is still the test day in UTC.
     let next = get_json(
         &http,
-        &format!("{base}/api/v1/reports/daily?date=2026-11-24"),
+        &format!("{base}/api/v1/reports/daily?date={}", fixture_date(1)),
         &ann_token,
     )
     .await;
     browser.click("#next-day").await;
+    // The page's long date: "24 November 2026".
+    let next_title = (fixture_day() + chrono::Days::new(1))
+        .format("%-d %B %Y")
+        .to_string();
     browser
         .wait_for(
-            "the 24th",
-            "return document.getElementById('day-title').textContent.includes('24 November 2026')",
+            "the next day",
+            &format!(
+                "return document.getElementById('day-title').textContent.includes('{next_title}')"
+            ),
         )
         .await;
     browser
@@ -1159,7 +1170,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
     );
     let refused = http
         .get(format!(
-            "{base}/api/v1/reports/daily?date={DAY}&user_id={admin_id}"
+            "{base}/api/v1/reports/daily?date={test_day}&user_id={admin_id}"
         ))
         .bearer_auth(&ann_token)
         .send()
@@ -1171,7 +1182,7 @@ async fn the_report_page_shows_the_day_the_api_computes_and_only_what_each_perso
         .unwrap()
         .to_string();
     browser
-        .goto(&format!("{base}/#date={DAY}&user={admin_id}"))
+        .goto(&format!("{base}/#date={test_day}&user={admin_id}"))
         .await;
     let banner = browser
         .wait_for(
@@ -2433,6 +2444,7 @@ async fn public_page_shots(browser: &Browser, url: &str, shots: &Path, name: &st
 
 #[tokio::test]
 async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my_data() {
+    let test_day = fixture_date(0);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mydata.sqlite").display().to_string();
     cli(
@@ -2479,7 +2491,7 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
         &bea_token,
         json!([{
             "id": interval_id, "device_id": LAPTOP, "task_id": task["id"],
-            "started_at": format!("{DAY}T08:00:00Z"), "ended_at": format!("{DAY}T08:01:00Z"),
+            "started_at": format!("{test_day}T08:00:00Z"), "ended_at": format!("{test_day}T08:01:00Z"),
             "utc_offset_minutes": 0, "end_reason": "boundary", "active": "1".repeat(60),
             "counts": {"keys": 30, "clicks": 2, "scrolls": 0, "moves": 40},
             "windows": [{"offset": 0, "seconds": 60, "app": "firefox", "title": "Quarterly plan",
@@ -2491,7 +2503,7 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
 
     // The admin reads 25 of Bea's days, the test day last: more than one page of the log.
     let maria = login(&http, &base, "maria@acme.test", "maria-password").await;
-    let day = chrono::NaiveDate::parse_from_str(DAY, "%Y-%m-%d").unwrap();
+    let day = fixture_day();
     for back in (0..25).rev() {
         let date = day - chrono::Duration::days(back);
         let r = http
@@ -2507,7 +2519,7 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
     let log = get_json(&http, &format!("{base}/api/v1/me/access-log"), &bea_token).await;
     let log = log.as_array().unwrap().clone();
     assert_eq!(log.len(), 25, "{log:?}");
-    assert_eq!(log[0]["scope"], DAY, "newest first");
+    assert_eq!(log[0]["scope"], test_day, "newest first");
     let notice = get_json(&http, &format!("{base}/api/v1/me/notice"), &bea_token).await;
     assert!(notice["acknowledged_at"].is_null(), "{notice}");
 
@@ -2551,6 +2563,11 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
         .await;
     assert!(!browser.visible("#access-empty").await);
     let first = browser.text("#access-log tbody tr:first-child").await;
+    // The test day as the page writes it (en-GB): "Mon, 23 Nov 2026", "Mon, 7 Sept 2026".
+    let listed_day = day
+        .format("%a, %-d %b %Y")
+        .to_string()
+        .replace(" Sep ", " Sept ");
     assert_eq!(
         browser
             .script("return document.querySelector('#access-log tbody tr').dataset.id")
@@ -2562,14 +2579,14 @@ async fn a_person_reads_the_notice_sees_who_read_her_data_and_downloads_it_on_my
             && first.contains("maria@acme.test")
             && first.contains("Admin")
             && first.contains("Day report")
-            && first.contains("Mon, 23 Nov 2026"),
+            && first.contains(&listed_day),
         "{first}"
     );
     assert_eq!(
         browser
             .script("return document.querySelector('#access-log tbody tr a').getAttribute('href')")
             .await,
-        format!("#date={DAY}"),
+        format!("#date={test_day}"),
         "the day links to that day's report"
     );
     browser.script("window.scrollTo(0, 0); return true").await;
