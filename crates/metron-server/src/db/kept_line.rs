@@ -32,9 +32,16 @@ pub fn pack(line: &SheetDay) -> Vec<u8> {
         out.extend_from_slice(task.task_id.as_bytes());
         put_figures(&mut out, &task.figures);
     }
-    let present = u8::from(line.first_activity.is_some()) * FIRST_ACTIVITY
-        | u8::from(line.first_offset_minutes.is_some()) * FIRST_OFFSET
-        | u8::from(line.last_offset_minutes.is_some()) * LAST_OFFSET;
+    let mut present = 0;
+    for (bit, there) in [
+        (FIRST_ACTIVITY, line.first_activity.is_some()),
+        (FIRST_OFFSET, line.first_offset_minutes.is_some()),
+        (LAST_OFFSET, line.last_offset_minutes.is_some()),
+    ] {
+        if there {
+            present |= bit;
+        }
+    }
     out.push(present);
     if let Some(at) = line.first_activity {
         put_signed(&mut out, at.timestamp());

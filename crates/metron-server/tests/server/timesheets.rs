@@ -6,6 +6,7 @@
 //! change to them forgets.
 
 use super::*;
+use metron_server::db::kept_line;
 
 on_both!(
     a_corrected_week_adds_up_to_the_hand_computed_figures_and_locks_when_approved,
@@ -15,6 +16,7 @@ on_both!(
     two_overlapping_entries_sent_at_once_store_one,
     a_team_timesheet_adds_up_its_people_and_only_reviewers_read_it,
     kept_days_are_forgotten_by_every_change_to_them,
+    kept_lines_are_packed_and_those_kept_as_json_before_still_read,
 );
 
 const DAY: i64 = 86_400;
@@ -1221,6 +1223,41 @@ async fn kept_lines(f: &Fixture, user_id: &str) -> Vec<(String, Vec<u8>)> {
         .timesheet_days(user_id, &fixture_date(0), &fixture_date(6))
         .await
         .unwrap()
+}
+
+/// A kept line is stored packed (migration 0023); one kept as JSON by a server before it, as
+/// the migration leaves it (the bytes of its JSON), still reads, and is what the week shows.
+async fn kept_lines_are_packed_and_those_kept_as_json_before_still_read(f: Fixture) {
+    let ann = f.login("ann@acme.test", "ann-password").await;
+    let boss = f.login("boss@acme.test", "boss-password").await;
+    let ann_id = f.user_id(&ann).await;
+    let write = new_task(&f, &boss, "Write report").await;
+    post(&f, &ann, vec![tracked(&write, 0, 600, 300, "switch")]).await;
+    assert_eq!(week_of(&f, &ann).await.0, 600);
+    let kept = kept_lines(&f, &ann_id).await;
+    assert_eq!(kept.len(), 7, "the settled week was kept by that read");
+    for (day, body) in &kept {
+        assert_eq!(body.first(), Some(&1), "{day}: packed, format 1");
+    }
+    // Monday's line as JSON, 60 s more by hand: a week that shows 660 read it.
+    let (monday, body) = &kept[0];
+    let mut line = kept_line::unpack(kept_line::day_of(monday).unwrap(), body).unwrap();
+    line.figures.tracked_secs += 60;
+    line.figures.total_secs += 60;
+    let json = serde_json::to_string(&line).unwrap();
+    let bytes = if db::is_postgres(&f.url()) {
+        format!("convert_to('{json}', 'UTF8')")
+    } else {
+        format!("CAST('{json}' AS BLOB)")
+    };
+    let changed = f
+        .scalar(&format!(
+            "UPDATE timesheet_days SET body = {bytes} WHERE user_id = '{ann_id}' AND day = \
+             '{monday}' RETURNING CAST(1 AS BIGINT)"
+        ))
+        .await;
+    assert_eq!(changed, 1);
+    assert_eq!(week_of(&f, &ann).await.0, 660);
 }
 
 async fn kept_days_are_forgotten_by_every_change_to_them(f: Fixture) {
