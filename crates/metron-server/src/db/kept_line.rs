@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate};
 use metron_core::report::ZoneChange;
 use metron_core::timesheet::{Figures, SheetDay, TaskFigures};
 
-use super::varint::{put, put_signed, Reader};
+use super::varint::{put, put_signed, put_str, Reader};
 
 /// The first byte of a packed line.
 const FORMAT: u8 = 1;
@@ -28,8 +28,7 @@ pub fn pack(line: &SheetDay) -> Vec<u8> {
     put_figures(&mut out, &line.figures);
     put(&mut out, line.tasks.len() as u64);
     for task in &line.tasks {
-        put(&mut out, task.task_id.len() as u64);
-        out.extend_from_slice(task.task_id.as_bytes());
+        put_str(&mut out, &task.task_id);
         put_figures(&mut out, &task.figures);
     }
     let mut present = 0;
@@ -75,10 +74,8 @@ pub fn unpack(date: NaiveDate, bytes: &[u8]) -> Option<SheetDay> {
     let count = r.len()?;
     let mut tasks = Vec::with_capacity(count);
     for _ in 0..count {
-        let len = r.len()?;
-        let task_id = std::str::from_utf8(r.take(len)?).ok()?.to_string();
         tasks.push(TaskFigures {
-            task_id,
+            task_id: r.string()?,
             figures: figures(&mut r)?,
         });
     }

@@ -25,7 +25,7 @@ use metron_core::{Counts, EndReason, Interval, IntervalEvent, WindowSegment};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::varint::{put, put_signed, Reader};
+use super::varint::{put, put_signed, put_str, Reader};
 use super::DbError;
 
 /// The first byte of a packed body.
@@ -131,8 +131,7 @@ pub fn pack(i: &Interval) -> Packed {
     for p in &i.presence {
         put(&mut out, u64::from(p.offset));
         put(&mut out, u64::from(p.seconds));
-        put(&mut out, p.held_by.len() as u64);
-        out.extend_from_slice(p.held_by.as_bytes());
+        put_str(&mut out, &p.held_by);
     }
     put(&mut out, i.events.len() as u64);
     for e in &i.events {
@@ -258,8 +257,7 @@ impl StoredInterval {
             for _ in 0..r.len()? {
                 let offset = u32::try_from(r.get()?).ok()?;
                 let seconds = u32::try_from(r.get()?).ok()?;
-                let n = r.len()?;
-                let held_by = String::from_utf8(r.take(n)?.to_vec()).ok()?;
+                let held_by = r.string()?;
                 presence.push(PresenceStretch {
                     offset,
                     seconds,

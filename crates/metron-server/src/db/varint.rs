@@ -15,6 +15,12 @@ pub(super) fn put_signed(out: &mut Vec<u8>, n: i64) {
     put(out, ((n << 1) ^ (n >> 63)) as u64);
 }
 
+/// A string: its length in bytes, then the bytes.
+pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
+    put(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
 /// Bytes read front to back.
 pub(super) struct Reader<'a> {
     bytes: &'a [u8],
@@ -58,6 +64,12 @@ impl<'a> Reader<'a> {
     pub(super) fn signed(&mut self) -> Option<i64> {
         let n = self.get()?;
         Some((n >> 1) as i64 ^ -((n & 1) as i64))
+    }
+
+    /// A string written by [`put_str`]; `None` if it isn't UTF-8.
+    pub(super) fn string(&mut self) -> Option<String> {
+        let n = self.len()?;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
     }
 
     /// A count of items that follow: never more than the bytes left (a corrupt length can't
