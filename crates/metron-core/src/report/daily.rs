@@ -286,13 +286,13 @@ impl DailyReport {
 
 /// Tracked and active seconds of one group (task, app, title, host, app and host).
 #[derive(Debug, Clone, Copy, Default)]
-struct Usage {
-    tracked: u64,
-    active: u64,
+pub(super) struct Usage {
+    pub tracked: u64,
+    pub active: u64,
 }
 
 impl Usage {
-    fn add(&mut self, tracked: u64, active: u64) {
+    pub(super) fn add(&mut self, tracked: u64, active: u64) {
         self.tracked += tracked;
         self.active += active;
     }
@@ -395,23 +395,15 @@ impl<'a> DayTally<'a> {
 
     /// Adds the seconds of `interval` that lie inside the day in the interval's own offset.
     fn add_interval(&mut self, interval: &'a Interval) {
-        let Some((day_start, day_end)) =
-            local_day_bounds(self.report.date, interval.utc_offset_minutes)
+        let Some(Inside {
+            from,
+            to,
+            start,
+            end,
+        }) = Inside::day(interval, self.report.date)
         else {
             return;
         };
-        let start = interval.started_at.max(day_start);
-        let end = interval.ended_at.min(day_end);
-        // Seconds [from, to) of the interval lie inside the day.
-        let (Ok(from), Ok(to)) = (
-            u64::try_from((start - interval.started_at).num_seconds()),
-            u64::try_from((end - interval.started_at).num_seconds()),
-        ) else {
-            return;
-        };
-        if to <= from {
-            return;
-        }
         let inside = to - from;
         self.starts
             .push((interval.started_at, interval.utc_offset_minutes));
@@ -474,24 +466,9 @@ impl<'a> DayTally<'a> {
             .or_default()
             .add(inside, active);
 
-        // Seconds before `cursor` are attributed already: this keeps overlapping segments from
-        // counting a second twice, so the three classes always sum to the tracked time.
-        let mut cursor = from;
-        let mut covered = 0;
-        for segment in &interval.windows {
-            let seg_from = u64::from(segment.offset).max(cursor);
-            let seg_to = (u64::from(segment.offset) + u64::from(segment.seconds)).min(to);
-            if seg_to <= seg_from {
-                continue;
-            }
-            cursor = seg_to;
-            covered += seg_to - seg_from;
-            self.add_segment(
-                segment,
-                seg_to - seg_from,
-                count_active(flags, seg_from, seg_to),
-            );
-        }
+        let covered = segment_seconds(interval, from, to, |segment, seconds, active| {
+            self.add_segment(segment, seconds, active);
+        });
         self.report.neutral_secs += inside - covered;
     }
 
@@ -599,8 +576,64 @@ impl<'a> DayTally<'a> {
     }
 }
 
+/// The seconds [from, to) of an interval that lie inside a local day in the interval's own
+/// offset, and where they start and end.
+pub(super) struct Inside {
+    pub from: u64,
+    pub to: u64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Inside {
+    /// `interval`'s seconds inside the local day `date`; `None` when it has none there.
+    pub(super) fn day(interval: &Interval, date: NaiveDate) -> Option<Inside> {
+        let (day_start, day_end) = local_day_bounds(date, interval.utc_offset_minutes)?;
+        let start = interval.started_at.max(day_start);
+        let end = interval.ended_at.min(day_end);
+        let from = u64::try_from((start - interval.started_at).num_seconds()).ok()?;
+        let to = u64::try_from((end - interval.started_at).num_seconds()).ok()?;
+        (to > from).then_some(Inside {
+            from,
+            to,
+            start,
+            end,
+        })
+    }
+}
+
+/// Calls `add(segment, seconds, active)` for each window segment's seconds among [from, to) of
+/// `interval`, and returns how many seconds the segments covered. Seconds an earlier segment
+/// covered are attributed already: overlapping segments never count a second twice, so the
+/// three classes always sum to the tracked time.
+pub(super) fn segment_seconds<'i>(
+    interval: &'i Interval,
+    from: u64,
+    to: u64,
+    mut add: impl FnMut(&'i WindowSegment, u64, u64),
+) -> u64 {
+    let flags = interval.active.as_bytes();
+    let mut cursor = from;
+    let mut covered = 0;
+    for segment in &interval.windows {
+        let seg_from = u64::from(segment.offset).max(cursor);
+        let seg_to = (u64::from(segment.offset) + u64::from(segment.seconds)).min(to);
+        if seg_to <= seg_from {
+            continue;
+        }
+        cursor = seg_to;
+        covered += seg_to - seg_from;
+        add(
+            segment,
+            seg_to - seg_from,
+            count_active(flags, seg_from, seg_to),
+        );
+    }
+    covered
+}
+
 /// One group's time, largest first and then by the group's key: every list of the report.
-fn ranked<K: Ord, T>(
+pub(super) fn ranked<K: Ord, T>(
     groups: HashMap<K, Usage>,
     limit: usize,
     row: impl Fn(K, Usage) -> T,
@@ -648,7 +681,7 @@ pub fn class_split(
 }
 
 /// Seconds marked `'1'` among flags [from, to); flags past the end of a short string are idle.
-fn count_active(flags: &[u8], from: u64, to: u64) -> u64 {
+pub(super) fn count_active(flags: &[u8], from: u64, to: u64) -> u64 {
     let clamp = |i: u64| usize::try_from(i).unwrap_or(usize::MAX).min(flags.len());
     flags[clamp(from)..clamp(to)]
         .iter()

@@ -16,6 +16,7 @@
 pub mod daily;
 pub mod day;
 pub mod rules;
+pub mod running;
 pub mod unusual;
 
 pub use daily::{

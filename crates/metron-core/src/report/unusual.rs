@@ -208,20 +208,33 @@ pub struct Span {
 /// Minutes [from, to) of the local day, by index.
 type Minutes = (usize, usize);
 
+/// Input counts are added up in 2^-20ths of a press (a second's share of its interval's
+/// counts, floored): integers add up to the same total in any order, so a day added up
+/// interval by interval as they arrive ([`super::running`]) trips exactly what the day computed
+/// at once does.
+const COUNT_ONE: u64 = 1 << 20;
+
+/// Counts in [`COUNT_ONE`]ths, added up and rounded to whole presses.
+fn presses(counts: impl Iterator<Item = u64>) -> u64 {
+    let total: u128 = counts.map(u128::from).sum();
+    u64::try_from((total + u128::from(COUNT_ONE / 2)) / u128::from(COUNT_ONE)).unwrap_or(u64::MAX)
+}
+
 /// One local minute of the day.
 #[derive(Debug, Clone, Copy, Default)]
 struct Minute {
-    tracked: u32,
-    active: u32,
-    injected: u32,
-    /// Seconds whose input was counted, and the counts at their interval's rate.
-    counted: u32,
-    keys: f64,
-    moves: f64,
+    tracked: u16,
+    active: u16,
+    injected: u16,
+    /// Seconds whose input was counted, and the counts at their interval's rate (in
+    /// [`COUNT_ONE`]ths).
+    counted: u16,
+    keys: u64,
+    moves: u64,
     window: Window,
     /// Passive seconds, and the holders named in them (indexes into `Day::holders`).
-    passive: u32,
-    holders: [Option<usize>; 2],
+    passive: u16,
+    holders: [Option<u32>; 2],
 }
 
 /// The window in front for a whole minute, if one was.
@@ -229,7 +242,7 @@ struct Minute {
 enum Window {
     #[default]
     Unseen,
-    One(usize),
+    One(u32),
     /// More than one window, or a second no window covered.
     Broken,
 }
@@ -241,7 +254,7 @@ impl Minute {
 
     /// Notes a holder of the minute's passive seconds: the first two are kept, enough to
     /// show a hand-over within a minute.
-    fn held_by(&mut self, holder: usize) {
+    fn held_by(&mut self, holder: u32) {
         match self.holders {
             [Some(a), _] if a == holder => {}
             [None, _] => self.holders[0] = Some(holder),
@@ -250,7 +263,7 @@ impl Minute {
         }
     }
 
-    fn see(&mut self, window: Option<usize>) {
+    fn see(&mut self, window: Option<u32>) {
         self.window = match (self.window, window) {
             (Window::Unseen, Some(w)) => Window::One(w),
             (Window::One(a), Some(b)) if a == b => Window::One(a),
@@ -269,88 +282,105 @@ pub fn assess(
     utc_offset_minutes: i32,
     thresholds: &Thresholds,
 ) -> Unusual {
-    let mut unusual = Unusual {
-        injected_pct: None,
-        flags: Vec::new(),
-        thresholds: *thresholds,
-    };
-    if local_day_bounds(date, utc_offset_minutes).is_none() {
-        return unusual;
-    }
-    let Some(day) = Day::build(intervals, date) else {
-        return unusual;
-    };
-    unusual.injected_pct =
-        (day.origin_active > 0).then(|| percent(day.injected_total, day.origin_active));
-    let t = thresholds;
-    let rules: [(FlagKind, String, Vec<Minutes>); 6] = [
-        (
-            FlagKind::HighActivity,
-            format!(
-                "at least {} % activity for {} min without a break",
-                t.high_activity_pct, t.high_activity_minutes
-            ),
-            day.high_activity(t.high_activity_pct, t.high_activity_minutes),
-        ),
-        (
-            FlagKind::SteadyActivity,
-            format!(
-                "every minute's activity within {} points for {} min",
-                t.steady_spread_pct, t.steady_minutes
-            ),
-            day.steady(t.steady_spread_pct, t.steady_minutes),
-        ),
-        (
-            FlagKind::MouseOnly,
-            format!(
-                "mouse moves with at most {} key presses a minute for {} min",
-                t.mouse_only_max_keys_per_minute, t.mouse_only_minutes
-            ),
-            day.mouse_only(t.mouse_only_max_keys_per_minute, t.mouse_only_minutes),
-        ),
-        (
-            FlagKind::SameWindow,
-            format!(
-                "no window change, with input every minute, for {} min",
-                t.same_window_minutes
-            ),
-            day.same_window(t.same_window_minutes),
-        ),
-        (
-            FlagKind::InjectedInput,
-            format!(
-                "at least {} s of injected input in tracked time",
-                t.injected_min_secs
-            ),
-            day.injected(t.injected_min_secs),
-        ),
-        (
-            FlagKind::LongPassive,
-            format!(
-                "{} min without input kept tracked by an idle inhibitor",
-                t.long_passive_minutes
-            ),
-            day.long_passive(t.long_passive_minutes),
-        ),
-    ];
-    for (kind, rule, runs) in rules {
-        if runs.is_empty() {
-            continue;
-        }
-        let more_spans = runs.len().saturating_sub(MAX_SPANS) as u32;
-        let spans = runs
-            .into_iter()
-            .take(MAX_SPANS)
-            .map(|(from, to)| day.span(kind, from, to))
-            .collect();
-        unusual.flags.push(Flag {
-            kind,
-            rule,
-            spans,
-            more_spans,
+    let day = local_day_bounds(date, utc_offset_minutes)
+        .and_then(|_| Day::new(date))
+        .map(|mut day| {
+            for interval in intervals {
+                day.add(interval);
+            }
+            day
         });
+    match day {
+        Some(day) => day.assess(thresholds),
+        None => Unusual {
+            injected_pct: None,
+            flags: Vec::new(),
+            thresholds: *thresholds,
+        },
     }
-    unusual
+}
+
+impl Day {
+    /// The day's unusual activity under `thresholds`.
+    pub fn assess(&self, thresholds: &Thresholds) -> Unusual {
+        let day = self;
+        let mut unusual = Unusual {
+            injected_pct: None,
+            flags: Vec::new(),
+            thresholds: *thresholds,
+        };
+        unusual.injected_pct =
+            (day.origin_active > 0).then(|| percent(day.injected_total, day.origin_active));
+        let t = thresholds;
+        let rules: [(FlagKind, String, Vec<Minutes>); 6] = [
+            (
+                FlagKind::HighActivity,
+                format!(
+                    "at least {} % activity for {} min without a break",
+                    t.high_activity_pct, t.high_activity_minutes
+                ),
+                day.high_activity(t.high_activity_pct, t.high_activity_minutes),
+            ),
+            (
+                FlagKind::SteadyActivity,
+                format!(
+                    "every minute's activity within {} points for {} min",
+                    t.steady_spread_pct, t.steady_minutes
+                ),
+                day.steady(t.steady_spread_pct, t.steady_minutes),
+            ),
+            (
+                FlagKind::MouseOnly,
+                format!(
+                    "mouse moves with at most {} key presses a minute for {} min",
+                    t.mouse_only_max_keys_per_minute, t.mouse_only_minutes
+                ),
+                day.mouse_only(t.mouse_only_max_keys_per_minute, t.mouse_only_minutes),
+            ),
+            (
+                FlagKind::SameWindow,
+                format!(
+                    "no window change, with input every minute, for {} min",
+                    t.same_window_minutes
+                ),
+                day.same_window(t.same_window_minutes),
+            ),
+            (
+                FlagKind::InjectedInput,
+                format!(
+                    "at least {} s of injected input in tracked time",
+                    t.injected_min_secs
+                ),
+                day.injected(t.injected_min_secs),
+            ),
+            (
+                FlagKind::LongPassive,
+                format!(
+                    "{} min without input kept tracked by an idle inhibitor",
+                    t.long_passive_minutes
+                ),
+                day.long_passive(t.long_passive_minutes),
+            ),
+        ];
+        for (kind, rule, runs) in rules {
+            if runs.is_empty() {
+                continue;
+            }
+            let more_spans = runs.len().saturating_sub(MAX_SPANS) as u32;
+            let spans = runs
+                .into_iter()
+                .take(MAX_SPANS)
+                .map(|(from, to)| day.span(kind, from, to))
+                .collect();
+            unusual.flags.push(Flag {
+                kind,
+                rule,
+                spans,
+                more_spans,
+            });
+        }
+        unusual
+    }
 }
 
 /// The `zone_mismatch` flag of the local day `date`: the day's stretches of intervals whose
@@ -439,128 +469,210 @@ pub fn zone_mismatch(
     })
 }
 
-/// The day as minutes, with the windows they saw. The minutes run over the widest UTC range
-/// the date covers in any offset (52 hours): each interval fills the minutes of its own day.
-struct Day<'a> {
+/// The day as minutes, with the windows they saw, added up one interval at a time in any
+/// order. The minutes run over the widest UTC range the date covers in any offset (52 hours):
+/// each interval fills the minutes of its own day. Only the minutes from the first to the last
+/// one touched are held (a working day is some 500 of the 3,120), and the names it holds are
+/// its own: the running days of a team ([`super::running`]) keep one per person.
+#[derive(Debug, Clone)]
+pub struct Day {
+    date: NaiveDate,
     start: DateTime<Utc>,
+    /// How many minutes of the widest range there are.
+    span: usize,
+    /// The index of `minutes[0]` in the widest range.
+    base: usize,
     minutes: Vec<Minute>,
-    windows: Vec<(&'a str, &'a str)>,
+    /// The windows seen, each once (app, title, URL), and their indexes by a hash of the three.
+    windows: Vec<(String, String, Option<String>)>,
+    window_ids: HashMap<u64, Vec<u32>>,
     /// The names that held idle inhibitors, each once.
-    holders: Vec<&'a str>,
+    holders: Vec<String>,
     /// Active seconds of intervals that told origins apart, and of those the injected ones.
     origin_active: u64,
     injected_total: u64,
 }
 
-impl<'a> Day<'a> {
-    fn build(intervals: &'a [Interval], date: NaiveDate) -> Option<Day<'a>> {
+/// The same hash of a window's names whether they are borrowed or owned.
+type NameHasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+impl Day {
+    /// An empty day of `date`; `None` for a date out of service.
+    pub fn new(date: NaiveDate) -> Option<Day> {
         let (start, widest_end) = widest_day_bounds(date)?;
-        let minutes = usize::try_from((widest_end - start).num_minutes()).ok()?;
-        let mut day = Day {
+        Some(Day {
+            date,
             start,
-            minutes: vec![Minute::default(); minutes],
+            span: usize::try_from((widest_end - start).num_minutes()).ok()?,
+            base: 0,
+            minutes: Vec::new(),
             windows: Vec::new(),
+            window_ids: HashMap::new(),
             holders: Vec::new(),
             origin_active: 0,
             injected_total: 0,
-        };
-        let mut ids: HashMap<(&'a str, &'a str, Option<&'a str>), usize> = HashMap::new();
-        let mut holder_ids: HashMap<&'a str, usize> = HashMap::new();
-        for interval in intervals {
-            let duration = interval.duration_secs();
-            if duration <= 0 {
-                continue;
+        })
+    }
+
+    /// The minute at `index` of the widest range, held from now on; `None` outside it.
+    fn minute(&mut self, index: usize) -> Option<&mut Minute> {
+        if index >= self.span {
+            return None;
+        }
+        if self.minutes.is_empty() {
+            self.base = index;
+        } else if index < self.base {
+            let more = self.base - index;
+            self.minutes
+                .splice(0..0, std::iter::repeat_n(Minute::default(), more));
+            self.base = index;
+        }
+        let at = index - self.base;
+        if at >= self.minutes.len() {
+            self.minutes.resize(at + 1, Minute::default());
+        }
+        self.minutes.get_mut(at)
+    }
+
+    /// The id of a window, given one the first time it is seen.
+    fn window_id(&mut self, app: &str, title: &str, url: Option<&str>) -> u32 {
+        use std::hash::BuildHasher;
+        let hash = NameHasher::default().hash_one((app, title, url));
+        let ids = self.window_ids.entry(hash).or_default();
+        let windows = &mut self.windows;
+        if let Some(&id) = ids.iter().find(|&&id| {
+            let (a, t, u) = &windows[id as usize];
+            a == app && t == title && u.as_deref() == url
+        }) {
+            return id;
+        }
+        let id = windows.len() as u32;
+        windows.push((app.to_string(), title.to_string(), url.map(str::to_string)));
+        ids.push(id);
+        id
+    }
+
+    /// The id of a holder of idle inhibitors, given one the first time it is seen.
+    fn holder_id(&mut self, name: &str) -> u32 {
+        match self.holders.iter().position(|h| h == name) {
+            Some(id) => id as u32,
+            None => {
+                self.holders.push(name.to_string());
+                (self.holders.len() - 1) as u32
             }
-            let Some((own_start, own_end)) = local_day_bounds(date, interval.utc_offset_minutes)
+        }
+    }
+
+    /// Adds the seconds of `interval` that lie in the day in the interval's own offset.
+    pub fn add(&mut self, interval: &Interval) {
+        let duration = interval.duration_secs();
+        if duration <= 0 {
+            return;
+        }
+        let Some((own_start, own_end)) = local_day_bounds(self.date, interval.utc_offset_minutes)
+        else {
+            return;
+        };
+        let from = (own_start - interval.started_at).num_seconds().max(0);
+        let to = (own_end - interval.started_at).num_seconds().min(duration);
+        if to <= from {
+            return;
+        }
+        let active = interval.active.as_bytes();
+        let injected = interval.injected.as_ref().map(|s| s.as_bytes());
+        let measured = interval.counts_measured;
+        let rate = |count: u64| {
+            u64::try_from((u128::from(count) * u128::from(COUNT_ONE)) / duration as u128)
+                .unwrap_or(u64::MAX)
+        };
+        let (keys_rate, moves_rate) = (rate(interval.counts.keys), rate(interval.counts.moves));
+        // The window of each second: segments are in order and don't overlap (E4), but a
+        // malformed interval only loses its window, never panics. A segment's id is looked
+        // up once, not for each of its seconds (a day of a thousand people is 29 million
+        // seconds: hashing their names was a third of the team's day).
+        let mut segments = interval.windows.iter().enumerate().peekable();
+        // (segment index, window id) of the segment last looked up.
+        let mut current: Option<(usize, u32)> = None;
+        let passive = interval.passive.as_ref().map(|s| s.as_bytes());
+        let mut stretches = interval.presence.iter().enumerate().peekable();
+        // The holder of the stretch last looked up, by its place in `presence`.
+        let mut holder: Option<(usize, u32)> = None;
+        let first_second = (interval.started_at - self.start).num_seconds();
+        for s in from..to {
+            let second_of_day = first_second + s;
+            let Some(index) = usize::try_from(second_of_day / 60)
+                .ok()
+                .filter(|&i| i < self.span)
             else {
                 continue;
             };
-            let from = (own_start - interval.started_at).num_seconds().max(0);
-            let to = (own_end - interval.started_at).num_seconds().min(duration);
-            if to <= from {
-                continue;
+            let flag = |flags: &[u8]| flags.get(s as usize) == Some(&b'1');
+            let is_active = flag(active);
+            while segments
+                .peek()
+                .is_some_and(|(_, w)| i64::from(w.offset) + i64::from(w.seconds) <= s)
+            {
+                segments.next();
             }
-            let active = interval.active.as_bytes();
-            let injected = interval.injected.as_ref().map(|s| s.as_bytes());
-            let measured = interval.counts_measured;
-            let keys_rate = interval.counts.keys as f64 / duration as f64;
-            let moves_rate = interval.counts.moves as f64 / duration as f64;
-            // The window of each second: segments are in order and don't overlap (E4), but a
-            // malformed interval only loses its window, never panics. A segment's id is looked
-            // up once, not for each of its seconds (a day of a thousand people is 29 million
-            // seconds: hashing their names was a third of the team's day).
-            let mut segments = interval.windows.iter().enumerate().peekable();
-            // (segment index, window id) of the segment last looked up.
-            let mut current: Option<(usize, usize)> = None;
-            let passive = interval.passive.as_ref().map(|s| s.as_bytes());
-            let mut stretches = interval.presence.iter().peekable();
-            let first_second = (interval.started_at - start).num_seconds();
-            for s in from..to {
-                let second_of_day = first_second + s;
-                let Ok(index) = usize::try_from(second_of_day / 60) else {
-                    continue;
-                };
-                let Some(minute) = day.minutes.get_mut(index) else {
-                    continue;
-                };
-                let flag = |flags: &[u8]| flags.get(s as usize) == Some(&b'1');
-                let is_active = flag(active);
-                minute.tracked += 1;
-                minute.active += u32::from(is_active);
-                if let Some(injected) = injected {
-                    let is_injected = flag(injected);
-                    minute.injected += u32::from(is_injected);
-                    day.origin_active += u64::from(is_active);
-                    day.injected_total += u64::from(is_injected && is_active);
-                }
-                if measured {
-                    minute.counted += 1;
-                    minute.keys += keys_rate;
-                    minute.moves += moves_rate;
-                }
-                while segments
+            let window = segments
+                .peek()
+                .filter(|(_, w)| i64::from(w.offset) <= s)
+                .map(|&(k, w)| match current {
+                    Some((seen, id)) if seen == k => id,
+                    _ => {
+                        let id = self.window_id(&w.app, &w.title, w.url.as_deref());
+                        current = Some((k, id));
+                        id
+                    }
+                });
+            let is_passive = passive.is_some_and(flag);
+            let held = if is_passive {
+                while stretches
                     .peek()
-                    .is_some_and(|(_, w)| i64::from(w.offset) + i64::from(w.seconds) <= s)
+                    .is_some_and(|(_, p)| i64::from(p.offset) + i64::from(p.seconds) <= s)
                 {
-                    segments.next();
+                    stretches.next();
                 }
-                let window = segments
+                stretches
                     .peek()
-                    .filter(|(_, w)| i64::from(w.offset) <= s)
-                    .map(|&(k, w)| match current {
+                    .filter(|(_, p)| i64::from(p.offset) <= s)
+                    .map(|&(k, p)| match holder {
                         Some((seen, id)) if seen == k => id,
                         _ => {
-                            let key = (w.app.as_str(), w.title.as_str(), w.url.as_deref());
-                            let next = ids.len();
-                            let id = *ids.entry(key).or_insert(next);
-                            if id == day.windows.len() {
-                                day.windows.push((w.app.as_str(), w.title.as_str()));
-                            }
-                            current = Some((k, id));
+                            let id = self.holder_id(&p.held_by);
+                            holder = Some((k, id));
                             id
                         }
-                    });
-                minute.see(window);
-                if passive.is_some_and(flag) {
-                    minute.passive += 1;
-                    while stretches
-                        .peek()
-                        .is_some_and(|p| i64::from(p.offset) + i64::from(p.seconds) <= s)
-                    {
-                        stretches.next();
-                    }
-                    if let Some(p) = stretches.peek().filter(|p| i64::from(p.offset) <= s) {
-                        let next = holder_ids.len();
-                        let id = *holder_ids.entry(p.held_by.as_str()).or_insert(next);
-                        if id == day.holders.len() {
-                            day.holders.push(p.held_by.as_str());
-                        }
-                        minute.held_by(id);
-                    }
+                    })
+            } else {
+                None
+            };
+            if let Some(injected) = injected {
+                let is_injected = flag(injected);
+                self.origin_active += u64::from(is_active);
+                self.injected_total += u64::from(is_injected && is_active);
+            }
+            let Some(minute) = self.minute(index) else {
+                continue;
+            };
+            minute.tracked = minute.tracked.saturating_add(1);
+            minute.active = minute.active.saturating_add(u16::from(is_active));
+            if let Some(injected) = injected {
+                minute.injected = minute.injected.saturating_add(u16::from(flag(injected)));
+            }
+            if measured {
+                minute.counted = minute.counted.saturating_add(1);
+                minute.keys = minute.keys.saturating_add(keys_rate);
+                minute.moves = minute.moves.saturating_add(moves_rate);
+            }
+            minute.see(window);
+            if is_passive {
+                minute.passive = minute.passive.saturating_add(1);
+                if let Some(id) = held {
+                    minute.held_by(id);
                 }
             }
         }
-        Some(day)
     }
 
     /// Runs of consecutive whole minutes where `ok` holds, as [from, to) minute indexes.
@@ -628,7 +740,7 @@ impl<'a> Day<'a> {
         // Sliding min and max of the minutes' active seconds (monotonic queues of indexes).
         let (mut lows, mut highs) = (VecDeque::new(), VecDeque::<usize>::new());
         let mut next = 0;
-        let active = |i: usize| self.minutes[i].active;
+        let active = |i: usize| u32::from(self.minutes[i].active);
         self.windows_of(len, runs, |from, to| {
             if next < from || next > to {
                 lows.clear();
@@ -660,8 +772,10 @@ impl<'a> Day<'a> {
 
     fn mouse_only(&self, max_keys: u32, len: u32) -> Vec<Minutes> {
         // A rate spread over seconds leaves rounding dust: half a key press is no press.
-        let runs =
-            self.runs(|m| m.counted >= 60 && m.moves >= 0.5 && m.keys <= f64::from(max_keys) + 0.5);
+        let half = COUNT_ONE / 2;
+        let runs = self.runs(|m| {
+            m.counted >= 60 && m.moves >= half && m.keys <= u64::from(max_keys) * COUNT_ONE + half
+        });
         self.windows_of(len, runs, |_, _| true)
     }
 
@@ -711,7 +825,7 @@ impl<'a> Day<'a> {
     fn holders_in(&self, minutes: &[Minute]) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for id in minutes.iter().flat_map(|m| m.holders).flatten() {
-            let name = self.holders[id];
+            let name = &self.holders[id as usize];
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_string());
             }
@@ -728,22 +842,22 @@ impl<'a> Day<'a> {
         let tracked_minutes = minutes.iter().filter(|m| m.tracked > 0);
         let counted = minutes.iter().any(|m| m.counted > 0);
         let window = match (kind, minutes[0].window) {
-            (FlagKind::SameWindow, Window::One(id)) => Some(self.windows[id]),
+            (FlagKind::SameWindow, Window::One(id)) => Some(&self.windows[id as usize]),
             _ => None,
         };
         // Spans are whole local minutes; `tracked_secs` says how much of them was tracked.
         Span {
-            started_at: self.start + Duration::minutes(from as i64),
-            ended_at: self.start + Duration::minutes(to as i64),
+            started_at: self.start + Duration::minutes((self.base + from) as i64),
+            ended_at: self.start + Duration::minutes((self.base + to) as i64),
             tracked_secs: tracked,
             activity_pct: percent(active, tracked),
             min_minute_pct: tracked_minutes.clone().map(pct).min().unwrap_or(0),
             max_minute_pct: tracked_minutes.map(pct).max().unwrap_or(0),
-            keys: counted.then(|| minutes.iter().map(|m| m.keys).sum::<f64>().round() as u64),
-            moves: counted.then(|| minutes.iter().map(|m| m.moves).sum::<f64>().round() as u64),
+            keys: counted.then(|| presses(minutes.iter().map(|m| m.keys))),
+            moves: counted.then(|| presses(minutes.iter().map(|m| m.moves))),
             injected_secs: minutes.iter().map(|m| u64::from(m.injected)).sum(),
-            app: window.map(|(app, _)| app.to_string()),
-            title: window.map(|(_, title)| title.to_string()),
+            app: window.map(|(app, _, _)| app.clone()),
+            title: window.map(|(_, title, _)| title.clone()),
             utc_offset_minutes: None,
             expected_offset_minutes: None,
             held_by: if kind == FlagKind::LongPassive {
