@@ -34,6 +34,7 @@ pub mod projects;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod running_days;
 pub mod second_factor;
 pub mod sso;
 pub mod timesheets;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub org_settings: Arc<org_cache::OrgSettingsCache>,
     /// Signing in with the organizations' identity providers.
     pub sso: Arc<sso::Sso>,
+    /// The team's days of dates not settled, added up as intervals arrive.
+    pub running: Arc<running_days::RunningDays>,
 }
 
 impl AppState {
@@ -102,6 +105,7 @@ impl AppState {
             daily_bytes: Arc::default(),
             org_settings: Arc::default(),
             sso: Arc::default(),
+            running: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(limits.hashing_permits.max(1))),
             exports: Arc::new(tokio::sync::Semaphore::new(limits.export_permits.max(1))),
             task_limiter: Arc::new(auth::RateLimiter::new(

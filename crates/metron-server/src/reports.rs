@@ -537,6 +537,27 @@ impl TeamLine {
         }
     }
 
+    /// The line of a running day (`running_days`): no manual time (a day with some is
+    /// computed whole) and no stamp (it is not kept).
+    pub fn running(figures: metron_core::report::running::TeamFigures) -> TeamLine {
+        TeamLine {
+            stamp: String::new(),
+            utc_offset_minutes: figures.utc_offset_minutes.unwrap_or(0),
+            tracked_secs: figures.tracked_secs,
+            active_secs: figures.active_secs,
+            idle_secs: figures.idle_secs,
+            passive_secs: figures.passive_secs,
+            manual_secs: 0,
+            activity_pct: figures.activity_pct,
+            first_activity: figures.first_activity,
+            last_activity: figures.last_activity,
+            devices: figures.devices,
+            unusual: figures.unusual,
+            injected_pct: figures.injected_pct,
+            usage: figures.usage,
+        }
+    }
+
     /// The person's line as the team's day shows it, split under `classifier`.
     fn member(self, user: User, classifier: &Classifier) -> TeamMember {
         let (productive_secs, unproductive_secs, neutral_secs) =
@@ -577,7 +598,8 @@ pub fn team_stamp(thresholds: &Thresholds, zones: &DeviceZones, person: &str) ->
 }
 
 /// Everyone's day: a settled date from the kept team lines (the people without one computed
-/// and kept), a later one computed from the intervals; zeros for the people who had no time.
+/// and kept), a later one from the running days (`running_days`); zeros for the people who
+/// had no time.
 pub async fn team_report(
     state: &AppState,
     org_id: &str,
@@ -590,12 +612,8 @@ pub async fn team_report(
         crate::kept_days::team_lines(state, org_id, date, std::sync::Arc::clone(&classifier))
             .await?
     } else {
-        let thresholds = state.db.unusual_thresholds(org_id).await?;
-        org_days_with_usage(state, org_id, date, classifier.clone(), &thresholds, None)
+        crate::running_days::team_lines(state, org_id, date, std::sync::Arc::clone(&classifier))
             .await?
-            .into_iter()
-            .map(|(user, (day, usage))| (user, TeamLine::of(day, usage, String::new())))
-            .collect()
     };
     let mut members = Vec::with_capacity(users.len());
     for user in users {

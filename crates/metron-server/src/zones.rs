@@ -53,8 +53,18 @@ impl DeviceZones {
     /// The offset `interval`'s device's zone had at its start, in minutes east of UTC; `None`
     /// when the device never reported a known zone.
     pub fn expected(&self, interval: &Interval) -> Option<i32> {
-        let zone = self.zones.get(&interval.device_id.to_string())?;
-        let at = jiff::Timestamp::from_second(interval.started_at.timestamp()).ok()?;
+        self.expected_at(&interval.device_id, interval.started_at)
+    }
+
+    /// The offset `device`'s zone had `at`, in minutes east of UTC; `None` when it never
+    /// reported a known zone.
+    pub fn expected_at(
+        &self,
+        device: &uuid::Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<i32> {
+        let zone = self.zones.get(&device.to_string())?;
+        let at = jiff::Timestamp::from_second(at.timestamp()).ok()?;
         Some(zone.to_offset(at).seconds() / 60)
     }
 }

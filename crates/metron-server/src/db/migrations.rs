@@ -55,6 +55,7 @@ embed_both!(
     "0021_compact_rows.sql",
     "0022_team_lines.sql",
     "0023_packed_lines.sql",
+    "0024_received_index.sql",
 );
 
 /// The migrator for one backend's files.

@@ -167,6 +167,11 @@ fn json_len(i: &Interval) -> u64 {
 pub struct WindowNames(HashMap<(String, i64), WindowName>);
 
 impl WindowNames {
+    /// Adds `other`'s names.
+    pub fn extend(&mut self, other: WindowNames) {
+        self.0.extend(other.0);
+    }
+
     pub fn insert(&mut self, user_id: String, name: WindowName) {
         self.0.insert((user_id, name.key), name);
     }
@@ -449,7 +454,19 @@ pub trait NamesReader {
         first: i64,
         last: i64,
     ) -> Result<WindowNames, DbError>;
+
+    /// The names of the windows of `people` (by id) of the UTC days `first..=last`, a few
+    /// hundred people a statement.
+    async fn people_window_names(
+        &self,
+        people: &[String],
+        first: i64,
+        last: i64,
+    ) -> Result<WindowNames, DbError>;
 }
+
+/// People a statement of [`NamesReader::people_window_names`] names (each a bound value).
+const PEOPLE_A_STATEMENT: usize = 500;
 
 macro_rules! names_reader {
     ($db:ty) => {
@@ -495,6 +512,48 @@ macro_rules! names_reader {
                             path,
                         },
                     );
+                }
+                Ok(names)
+            }
+
+            async fn people_window_names(
+                &self,
+                people: &[String],
+                first: i64,
+                last: i64,
+            ) -> Result<WindowNames, DbError> {
+                let mut names = WindowNames::default();
+                for part in people.chunks(PEOPLE_A_STATEMENT) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT user_id, key, app, title, url, path FROM window_names WHERE day >= ",
+                    );
+                    query.push_bind(first);
+                    query.push(" AND day <= ");
+                    query.push_bind(last);
+                    query.push(" AND user_id IN (");
+                    let mut ids = query.separated(", ");
+                    for person in part {
+                        ids.push_bind(person.as_str());
+                    }
+                    query.push(")");
+                    type Row = (String, i64, String, String, Option<String>, Option<String>);
+                    let rows: Vec<Row> = query
+                        .build_query_as()
+                        .fetch_all(self)
+                        .await
+                        .map_err(super::classify)?;
+                    for (user_id, key, app, title, url, path) in rows {
+                        names.insert(
+                            user_id,
+                            WindowName {
+                                key,
+                                app,
+                                title,
+                                url,
+                                path,
+                            },
+                        );
+                    }
                 }
                 Ok(names)
             }

@@ -19,6 +19,11 @@ use super::packed::{NamesReader as _, StoredInterval, Whose};
 use super::timesheets::KEEP_DAY;
 use super::{classify, Candidate, Database, DbError, UserRow};
 
+/// How far before now a mark of intervals received reaches back (`read_received_mark`): longer
+/// than an ingest statement waits for its locks and commits, and than instances' clocks drift
+/// apart under NTP.
+pub const RECEIVED_MARGIN: i64 = 300;
+
 pub struct PgDb {
     pool: PgPool,
     /// Stores the intervals of the requests waiting, a statement a group.
@@ -147,6 +152,39 @@ impl PgDb {
             }
         }
         Ok(known)
+    }
+
+    /// PostgreSQL's mark is a time of receipt: the intervals received from then on, by any
+    /// instance. It is [`RECEIVED_MARGIN`] before now, so an interval whose transaction began
+    /// before the mark was taken and committed after it, or one stamped by an instance whose
+    /// clock is behind, is still read (an interval read twice is added once).
+    pub(crate) async fn read_received_mark(&self) -> Result<i64, DbError> {
+        Ok(chrono::Utc::now().timestamp() - RECEIVED_MARGIN)
+    }
+
+    /// The organization's intervals overlapping [from, to) received at `mark` or after (the
+    /// BRIN index of migration 0024 finds the newest pages).
+    pub(crate) async fn read_org_intervals_since(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+        mark: i64,
+    ) -> Result<Vec<StoredInterval>, DbError> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            super::packed::stored_columns!(),
+            super::packed::stored_from!(),
+            " WHERE u.org_id = $1 AND i.received_at >= $4 AND i.started_at >= $2 - 900 AND
+             i.started_at < $3 AND i.ended_at > $2"
+        ))
+        .bind(org_id)
+        .bind(from)
+        .bind(to)
+        .bind(mark)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)
     }
 
     /// Everyone's intervals in the organization that overlap [from, to), with their windows'

@@ -116,6 +116,26 @@ pub trait ReportStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<(Vec<StoredInterval>, WindowNames), DbError>;
+    /// Where the intervals stored so far end, for [`Database::org_intervals_since`]: what a
+    /// read takes before reading, so nothing stored after it is missed. The backend's own
+    /// (see each).
+    async fn received_mark(&self) -> Result<i64, DbError>;
+    /// The organization's intervals that overlap [from, to), stored since `mark` (some stored
+    /// before it may come too), undecoded and without names.
+    async fn org_intervals_since(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+        mark: i64,
+    ) -> Result<Vec<StoredInterval>, DbError>;
+    /// The names of `people`'s windows of the UTC days `first..=last`.
+    async fn people_window_names(
+        &self,
+        people: &[String],
+        first: i64,
+        last: i64,
+    ) -> Result<WindowNames, DbError>;
     /// The UTC offset of the user's latest interval that started before `before`.
     async fn latest_offset(&self, user_id: &str, before: i64) -> Result<Option<i32>, DbError>;
 
@@ -273,6 +293,29 @@ macro_rules! report_store {
                 ) -> Result<(Vec<StoredInterval>, WindowNames), DbError> {
                     // Each backend's own: a hot read of many rows.
                     self.read_org_intervals(org_id, people, from, to).await
+                }
+
+                async fn received_mark(&self) -> Result<i64, DbError> {
+                    self.read_received_mark().await
+                }
+
+                async fn org_intervals_since(
+                    &self,
+                    org_id: &str,
+                    from: i64,
+                    to: i64,
+                    mark: i64,
+                ) -> Result<Vec<StoredInterval>, DbError> {
+                    self.read_org_intervals_since(org_id, from, to, mark).await
+                }
+
+                async fn people_window_names(
+                    &self,
+                    people: &[String],
+                    first: i64,
+                    last: i64,
+                ) -> Result<WindowNames, DbError> {
+                    self.pool.people_window_names(people, first, last).await
                 }
 
                 async fn latest_offset(

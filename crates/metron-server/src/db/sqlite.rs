@@ -168,6 +168,43 @@ impl SqliteDb {
     /// thread: sqlx copies each row's values out of SQLite and hands the row over a channel
     /// from its worker thread, which for the half million rows of a thousand people's day
     /// was half of the team report.
+    /// SQLite's mark is the largest row id of `intervals`: one writer stores rows in the order
+    /// of their row ids, each past the largest there is, so the rows after the mark are those
+    /// stored after it. Erasing a person can delete the largest rows and let their ids be given
+    /// again: the running days of the organization are then forgotten
+    /// (`running_days::RunningDays::forget`).
+    pub(crate) async fn read_received_mark(&self) -> Result<i64, DbError> {
+        let (mark,): (i64,) = sqlx::query_as("SELECT coalesce(max(rowid), 0) FROM intervals")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(super::classify)?;
+        Ok(mark)
+    }
+
+    /// The organization's intervals overlapping [from, to) stored after the row `mark`.
+    pub(crate) async fn read_org_intervals_since(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+        mark: i64,
+    ) -> Result<Vec<super::packed::StoredInterval>, DbError> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            super::packed::stored_columns!(),
+            super::packed::stored_from!(),
+            " WHERE i.rowid > $4 AND u.org_id = $1 AND i.started_at >= $2 - 900 AND
+             i.started_at < $3 AND i.ended_at > $2"
+        ))
+        .bind(org_id)
+        .bind(from)
+        .bind(to)
+        .bind(mark)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(super::classify)
+    }
+
     pub(crate) async fn read_org_intervals(
         &self,
         org_id: &str,

@@ -54,7 +54,10 @@ pub async fn remove(
     };
     match state.db.remove_user(user, tombstone).await? {
         // The store bumped the revocation epoch: every instance drops its cached tokens.
-        RemoveOutcome::Removed(removed) => Ok(removed),
+        RemoveOutcome::Removed(removed) => {
+            state.running.forget(&user.org_id);
+            Ok(removed)
+        }
         RemoveOutcome::LastAdmin => Err(RemoveError::LastAdmin(user.user.email.clone())),
     }
 }

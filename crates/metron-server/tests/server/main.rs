@@ -24,6 +24,7 @@ mod processes;
 mod projects;
 mod reports;
 mod roles;
+mod running_days;
 mod schema;
 mod second_factor;
 mod settings;
