@@ -22,6 +22,8 @@ use metron_core::timesheet::{Period, PeriodKind};
 use metron_server::{db, kept_days, reports, timesheets, AppState};
 use std::time::Instant;
 
+#[path = "shared/bulk.rs"]
+mod bulk;
 #[path = "shared/workday.rs"]
 mod workday;
 use workday::{day_of, median, INTERVALS};
@@ -70,61 +72,7 @@ async fn main() {
             .all(|r| r.status == metron_core::wire::IngestStatus::Accepted));
     }
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let template: i64 = sqlx::query_scalar("SELECT seq FROM users WHERE id = $1")
-        .bind(&users[0].user.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let script = include_str!("load/team_month.sql");
-    let mut parts = script.split("-- copy\n");
-    let (before, copy, after) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    );
-    // One connection: the triggers stay off for its session only. Statement by statement:
-    // ALTER SYSTEM runs outside a transaction, and several in one message share one.
-    let mut conn = pool.acquire().await.unwrap();
-    let statements = |part: &str| -> Vec<String> {
-        part.split(";\n")
-            .map(|s| s.trim().to_string())
-            .filter(|s| {
-                s.lines()
-                    .any(|l| !l.trim().is_empty() && !l.starts_with("--"))
-            })
-            .collect()
-    };
-    for statement in statements(before) {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-    }
-    for &date in &dates {
-        let from = date.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
-        let copied = sqlx::query(sqlx::AssertSqlSafe(copy))
-            .bind(template)
-            .bind(&org)
-            .bind(from)
-            .bind(from + 86_400)
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        println!("copied {date}: {} rows", copied.rows_affected());
-    }
-    for statement in statements(&after.replace("$1", &template.to_string())) {
-        let t = Instant::now();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        let what = statement
-            .lines()
-            .find(|l| !l.starts_with("--"))
-            .unwrap_or("");
-        println!("{what}: {:.0} s", t.elapsed().as_secs_f64());
-    }
-    drop(conn);
+    bulk::copy_to_everyone(&pool, &users[0], &org, &dates).await;
     let stored: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM intervals i JOIN users u ON u.seq = i.person WHERE u.org_id = $1",
     )

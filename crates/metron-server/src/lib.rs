@@ -55,9 +55,11 @@ pub async fn serve(
     // The cleanup lives as long as this server (local mode starts and stops servers in one
     // process).
     let cleanup = retention::spawn(state.clone(), state.retention_days);
+    let running = running_days::spawn(state.clone());
     let limits = std::sync::Arc::clone(&state.limits);
     let served = listener::serve_router(listener, app(state), &limits, shutdown).await;
     cleanup.abort();
+    running.abort();
     served
 }
 

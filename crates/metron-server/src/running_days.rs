@@ -38,7 +38,9 @@ use crate::zones::DeviceZones;
 use crate::AppState;
 
 /// An organization's running days of a date are dropped when no one read them for this long.
-pub const UNREAD_FOR: Duration = Duration::from_secs(15 * 60);
+pub const UNREAD_FOR: Duration = Duration::from_secs(2 * 3600);
+/// How often the running days held are brought up to date between reads ([`spawn`]).
+pub const KEPT_CURRENT_EVERY: Duration = Duration::from_secs(60);
 
 /// How many people's intervals the first read of a date reads at once (as the team's day
 /// computed whole: `reports::PEOPLE_A_READ`).
@@ -51,6 +53,15 @@ pub struct RunningDays(Mutex<HashMap<(String, NaiveDate), Held>>);
 
 /// One organization's date, locked while a read brings it up to date.
 type Held = Arc<tokio::sync::Mutex<OrgDate>>;
+
+/// Whether the running days of `date` are kept: not settled by `today`, and read within
+/// [`UNREAD_FOR`] (or being read now: its lock is taken).
+fn keep(date: NaiveDate, held: &Held, today: NaiveDate) -> bool {
+    let unread = held
+        .try_lock()
+        .is_ok_and(|h| h.read_at.is_some_and(|at| at.elapsed() > UNREAD_FOR));
+    !crate::kept_days::settled(date, today) && !unread
+}
 
 /// One organization's running days of one date.
 #[derive(Default)]
@@ -77,6 +88,16 @@ impl RunningDays {
             !crate::kept_days::settled(*d, today) && !unread
         });
         Arc::clone(all.entry((org_id.to_string(), date)).or_default())
+    }
+
+    /// The organizations' dates held (those settled by `today` or unread for [`UNREAD_FOR`]
+    /// dropped first).
+    fn held(&self, today: NaiveDate) -> Vec<((String, NaiveDate), Held)> {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|(_, d), held| keep(*d, held, today));
+        all.iter()
+            .map(|(key, held)| (key.clone(), Arc::clone(held)))
+            .collect()
     }
 
     /// Forgets the running days of `org_id`: someone in it was erased (their intervals went,
@@ -110,56 +131,8 @@ pub async fn team_lines(
     let today = Utc::now().date_naive();
     let held = state.running.of(org_id, date, today);
     let mut held = held.lock().await;
-    // The versions and the mark before the intervals: what changes after is seen next time.
-    let versions: HashMap<String, i64> = state
-        .db
-        .org_time_versions(org_id)
-        .await?
-        .into_iter()
-        .collect();
-    let mark = state.db.received_mark().await?;
-    let stale: Vec<String> = held
-        .people
-        .iter()
-        .filter(|(person, (version, _))| versions.get(*person) != Some(version))
-        .map(|(person, _)| person.clone())
-        .collect();
     let people = state.db.org_people(org_id).await?;
-    match held.mark {
-        // A quarter of the people changed (after midnight UTC, every late interval of the day
-        // before): reading the date again costs less than one by one. A mark behind the last
-        // one (a clock set back; SQLite's largest rows deleted) is read again too.
-        Some(since) if since <= mark && stale.len() * 4 <= people.len().max(1) => {
-            for person in &stale {
-                held.people.remove(person);
-            }
-            refresh(
-                state,
-                &mut held,
-                org_id,
-                (from, to),
-                date,
-                since,
-                &stale,
-                &versions,
-            )
-            .await?;
-        }
-        _ => {
-            *held = OrgDate::default();
-            first_read(
-                state,
-                &mut held,
-                org_id,
-                &people,
-                (from, to),
-                date,
-                &versions,
-            )
-            .await?;
-        }
-    }
-    held.mark = Some(mark);
+    up_to_date(state, &mut held, org_id, date, &people).await?;
     held.read_at = Some(Instant::now());
 
     // Corrections and manual time change what was added: those days are computed whole.
@@ -212,6 +185,98 @@ pub async fn team_lines(
         }
     }
     Ok(lines)
+}
+
+/// Brings `held`, the running days of `org_id` on `date`, up to what is stored now.
+async fn up_to_date(
+    state: &AppState,
+    held: &mut OrgDate,
+    org_id: &str,
+    date: NaiveDate,
+    people: &[(i64, String)],
+) -> Result<(), ReportError> {
+    let (earliest, latest) = widest_day_bounds(date).ok_or(ReportError::DateOutOfRange)?;
+    let (from, to) = (earliest.timestamp(), latest.timestamp());
+    // The versions and the mark before the intervals: what changes after is seen next time.
+    let versions: HashMap<String, i64> = state
+        .db
+        .org_time_versions(org_id)
+        .await?
+        .into_iter()
+        .collect();
+    let mark = state.db.received_mark().await?;
+    let stale: Vec<String> = held
+        .people
+        .iter()
+        .filter(|(person, (version, _))| versions.get(*person) != Some(version))
+        .map(|(person, _)| person.clone())
+        .collect();
+    match held.mark {
+        // A quarter of the people changed (after midnight UTC, every late interval of the day
+        // before): reading the date again costs less than one by one. A mark behind the last
+        // one (a clock set back; SQLite's largest rows deleted) is read again too.
+        Some(since) if since <= mark && stale.len() * 4 <= people.len().max(1) => {
+            for person in &stale {
+                held.people.remove(person);
+            }
+            refresh(
+                state,
+                held,
+                org_id,
+                (from, to),
+                date,
+                since,
+                &stale,
+                &versions,
+            )
+            .await?;
+        }
+        _ => {
+            *held = OrgDate {
+                read_at: held.read_at,
+                ..OrgDate::default()
+            };
+            first_read(state, held, org_id, people, (from, to), date, &versions).await?;
+        }
+    }
+    held.mark = Some(mark);
+    Ok(())
+}
+
+/// Every minute, until the process ends, brings the running days held up to what is stored
+/// ([`keep_current`]).
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(KEPT_CURRENT_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            keep_current(&state).await;
+        }
+    })
+}
+
+/// Brings the running days held up to what is stored, so a manager's next read adds a minute
+/// of intervals rather than all those since the last read. Failures are logged: the next
+/// read brings its date up to date itself.
+pub async fn keep_current(state: &AppState) {
+    let today = Utc::now().date_naive();
+    for ((org_id, date), held) in state.running.held(today) {
+        // One being read is brought up to date by its reader.
+        let Ok(mut held) = held.try_lock() else {
+            continue;
+        };
+        let people = match state.db.org_people(&org_id).await {
+            Ok(people) => people,
+            Err(e) => {
+                tracing::warn!("running days of {org_id} not brought up to date: {e}");
+                continue;
+            }
+        };
+        if let Err(e) = up_to_date(state, &mut held, &org_id, date, &people).await {
+            tracing::warn!("running days of {org_id} on {date} not brought up to date: {e}");
+        }
+    }
 }
 
 /// The first read of a date: everyone's intervals, a few hundred people at a time, each

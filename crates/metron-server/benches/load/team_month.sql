@@ -1,6 +1,7 @@
 -- The bulk loader of `benches/team_month.rs` (PostgreSQL): copies one person's stored month
 -- ($1, their number) to everyone else in their organization ($2), a day [$3, $4) at a time.
--- Three parts, split at the `-- copy` lines: before, the copy of one day, after.
+-- Three parts, split at the `-- copy` lines: before, the copy of one day, after. Each copied
+-- interval is received five seconds after it ended, as the desktop delivers it.
 --
 -- The copy runs without the table's triggers (session_replication_role): the overlap rule
 -- holds by construction (each person gets the template's non-overlapping intervals once) and
@@ -14,7 +15,7 @@ SELECT pg_reload_conf();
 -- copy
 INSERT INTO intervals (started_at, ended_at, received_at, person, id, device_id, json_bytes,
                        task_id, body, packed)
-SELECT i.started_at, i.ended_at, i.received_at, u.seq, gen_random_uuid(),
+SELECT i.started_at, i.ended_at, i.ended_at + 5, u.seq, gen_random_uuid(),
        md5(u.id)::uuid, i.json_bytes, i.task_id, i.body, i.packed
 FROM intervals i CROSS JOIN users u
 WHERE i.person = $1 AND u.org_id = $2 AND u.seq <> $1
