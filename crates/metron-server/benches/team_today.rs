@@ -175,9 +175,14 @@ async fn main() {
         reads.iter().map(|r| r.round()).collect::<Vec<_>>(),
         median(reads.clone())
     );
+    // More reads to profile by (`perf record -p`): METRON_BENCH_READS.
+    let runs: usize = std::env::var("METRON_BENCH_READS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
     let idle: Vec<f64> = {
         let mut v = Vec::new();
-        for _ in 0..5 {
+        for _ in 0..runs {
             v.push(read(&state, &org, date, people, INTERVALS).await);
         }
         v

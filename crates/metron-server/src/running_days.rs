@@ -187,8 +187,27 @@ pub async fn team_lines(
     Ok(lines)
 }
 
-/// Brings `held`, the running days of `org_id` on `date`, up to what is stored now.
+/// Brings `held`, the running days of `org_id` on `date`, up to what is stored now. A failure
+/// part way (a lost connection) leaves days half brought up to date, or people taken out to
+/// be added up again and not yet back: the date is then forgotten, and read whole next time.
 async fn up_to_date(
+    state: &AppState,
+    held: &mut OrgDate,
+    org_id: &str,
+    date: NaiveDate,
+    people: &[(i64, String)],
+) -> Result<(), ReportError> {
+    let done = bring_up_to_date(state, held, org_id, date, people).await;
+    if done.is_err() {
+        *held = OrgDate {
+            read_at: held.read_at,
+            ..OrgDate::default()
+        };
+    }
+    done
+}
+
+async fn bring_up_to_date(
     state: &AppState,
     held: &mut OrgDate,
     org_id: &str,
@@ -342,9 +361,10 @@ async fn refresh(
         .await?
         .into_iter()
         .filter(|row| {
-            !held.people.get(&row.user_id).is_some_and(|(_, day)| {
-                chrono::DateTime::from_timestamp(row.started_at, 0).is_some_and(|at| day.holds(at))
-            })
+            !held
+                .people
+                .get(&row.user_id)
+                .is_some_and(|(_, day)| day.holds(row.started_at))
         })
         .collect();
     if rows.is_empty() {

@@ -14,7 +14,7 @@ use crate::db::reports::DeviceRow;
 /// Device id -> its reported zone, for one or many people.
 #[derive(Default)]
 pub struct DeviceZones {
-    zones: HashMap<String, jiff::tz::TimeZone>,
+    zones: HashMap<uuid::Uuid, jiff::tz::TimeZone>,
     /// Person id -> their devices' zones as text (`device=zone;`, by device): what a kept
     /// team line's flags were assessed under (`reports::TeamLine::stamp`).
     by_person: HashMap<String, String>,
@@ -37,9 +37,10 @@ impl DeviceZones {
             let text = by_person.entry(row.user_id.clone()).or_default();
             text.push_str(&format!("{}={name};", row.device_id));
         }
+        // Intervals name their device by UUID; a device row whose id is not one has none.
         let zones = known
             .into_iter()
-            .map(|(row, zone, _)| (row.device_id.clone(), zone))
+            .filter_map(|(row, zone, _)| Some((uuid::Uuid::parse_str(&row.device_id).ok()?, zone)))
             .collect();
         DeviceZones { zones, by_person }
     }
@@ -63,7 +64,7 @@ impl DeviceZones {
         device: &uuid::Uuid,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Option<i32> {
-        let zone = self.zones.get(&device.to_string())?;
+        let zone = self.zones.get(device)?;
         let at = jiff::Timestamp::from_second(at.timestamp()).ok()?;
         Some(zone.to_offset(at).seconds() / 60)
     }

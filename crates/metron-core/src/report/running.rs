@@ -40,7 +40,8 @@ pub struct RunningDay {
     last: Option<DateTime<Utc>>,
     /// The intervals with time in the day, by start: a person's stored intervals never
     /// overlap, so a start names one, and one received again is not added twice.
-    added: BTreeMap<DateTime<Utc>, Added>,
+    /// By start in seconds (a reader asks before it decodes a stored row).
+    added: BTreeMap<i64, Added>,
     devices: HashMap<Uuid, Usage>,
     /// Time per (app, host): a day has a handful of pairs, looked up by a scan.
     pairs: Vec<(String, Option<String>, Usage)>,
@@ -84,9 +85,14 @@ impl RunningDay {
         })
     }
 
-    /// Whether an interval starting at `started_at` was added.
-    pub fn holds(&self, started_at: DateTime<Utc>) -> bool {
+    /// Whether an interval starting at `started_at` (seconds since the epoch) was added.
+    pub fn holds(&self, started_at: i64) -> bool {
         self.added.contains_key(&started_at)
+    }
+
+    /// The day's midnight in UTC: a moment to ask a device's zone at.
+    fn date_start(&self) -> DateTime<Utc> {
+        self.date.and_time(chrono::NaiveTime::MIN).and_utc()
     }
 
     /// How many intervals with time in the day were added.
@@ -101,7 +107,7 @@ impl RunningDay {
     /// Adds the seconds of `interval` inside the day, as the day report counts them, unless an
     /// interval of the same start was added; whether it added them.
     pub fn add(&mut self, interval: &Interval) -> bool {
-        if self.holds(interval.started_at) {
+        if self.holds(interval.started_at.timestamp()) {
             return false;
         }
         let Some(Inside {
@@ -114,7 +120,7 @@ impl RunningDay {
             return false;
         };
         self.added.insert(
-            interval.started_at,
+            interval.started_at.timestamp(),
             Added {
                 utc_offset_minutes: interval.utc_offset_minutes,
                 device_id: interval.device_id,
@@ -155,18 +161,28 @@ impl RunningDay {
     }
 
     /// The day's figures, its flags assessed under `thresholds` and its intervals' offsets
-    /// checked against `expected(device, start)`, the offset their device's zone had then
-    /// (`None`: not known), as [`super::zone_mismatch`] checks them.
+    /// checked against `expected(device, start)`, the offset their device's zone had then, as
+    /// [`super::zone_mismatch`] checks them. `expected` is `None` for a device whose zone is
+    /// not known, at any time: such a device's intervals are not looked at one by one.
     pub fn figures(
         &self,
         thresholds: &Thresholds,
         expected: impl Fn(&Uuid, DateTime<Utc>) -> Option<i32>,
     ) -> TeamFigures {
-        let unusual = self.minutes.assess(thresholds);
-        let mut flags: Vec<FlagKind> = unusual.flags.iter().map(|f| f.kind).collect();
-        if self.added.iter().any(|(&start, a)| {
-            expected(&a.device_id, start).is_some_and(|want| want != a.utc_offset_minutes)
-        }) {
+        let mut flags = self.minutes.flag_kinds(thresholds);
+        let zoned: Vec<&Uuid> = self
+            .devices
+            .keys()
+            .filter(|device| expected(device, self.date_start()).is_some())
+            .collect();
+        if !zoned.is_empty()
+            && self.added.iter().any(|(&start, a)| {
+                zoned.contains(&&a.device_id)
+                    && DateTime::from_timestamp(start, 0)
+                        .and_then(|at| expected(&a.device_id, at))
+                        .is_some_and(|want| want != a.utc_offset_minutes)
+            })
+        {
             flags.push(FlagKind::ZoneMismatch);
         }
         // The latest interval's offset, as the day report takes it.
@@ -188,7 +204,7 @@ impl RunningDay {
                 tracked_secs: u.tracked,
             }),
             unusual: flags,
-            injected_pct: unusual.injected_pct,
+            injected_pct: self.minutes.injected_pct(),
             usage: ranked(
                 self.pairs
                     .iter()

@@ -303,83 +303,99 @@ pub fn assess(
 impl Day {
     /// The day's unusual activity under `thresholds`.
     pub fn assess(&self, thresholds: &Thresholds) -> Unusual {
-        let day = self;
-        let mut unusual = Unusual {
-            injected_pct: None,
-            flags: Vec::new(),
-            thresholds: *thresholds,
-        };
-        unusual.injected_pct =
-            (day.origin_active > 0).then(|| percent(day.injected_total, day.origin_active));
         let t = thresholds;
-        let rules: [(FlagKind, String, Vec<Minutes>); 6] = [
-            (
-                FlagKind::HighActivity,
-                format!(
-                    "at least {} % activity for {} min without a break",
-                    t.high_activity_pct, t.high_activity_minutes
-                ),
-                day.high_activity(t.high_activity_pct, t.high_activity_minutes),
-            ),
-            (
-                FlagKind::SteadyActivity,
-                format!(
-                    "every minute's activity within {} points for {} min",
-                    t.steady_spread_pct, t.steady_minutes
-                ),
-                day.steady(t.steady_spread_pct, t.steady_minutes),
-            ),
-            (
-                FlagKind::MouseOnly,
-                format!(
-                    "mouse moves with at most {} key presses a minute for {} min",
-                    t.mouse_only_max_keys_per_minute, t.mouse_only_minutes
-                ),
-                day.mouse_only(t.mouse_only_max_keys_per_minute, t.mouse_only_minutes),
-            ),
-            (
-                FlagKind::SameWindow,
-                format!(
-                    "no window change, with input every minute, for {} min",
-                    t.same_window_minutes
-                ),
-                day.same_window(t.same_window_minutes),
-            ),
-            (
-                FlagKind::InjectedInput,
-                format!(
-                    "at least {} s of injected input in tracked time",
-                    t.injected_min_secs
-                ),
-                day.injected(t.injected_min_secs),
-            ),
-            (
-                FlagKind::LongPassive,
-                format!(
-                    "{} min without input kept tracked by an idle inhibitor",
-                    t.long_passive_minutes
-                ),
-                day.long_passive(t.long_passive_minutes),
-            ),
-        ];
-        for (kind, rule, runs) in rules {
+        let mut flags = Vec::new();
+        for (kind, runs) in self.tripped(t) {
             if runs.is_empty() {
                 continue;
             }
+            let rule = match kind {
+                FlagKind::HighActivity => format!(
+                    "at least {} % activity for {} min without a break",
+                    t.high_activity_pct, t.high_activity_minutes
+                ),
+                FlagKind::SteadyActivity => format!(
+                    "every minute's activity within {} points for {} min",
+                    t.steady_spread_pct, t.steady_minutes
+                ),
+                FlagKind::MouseOnly => format!(
+                    "mouse moves with at most {} key presses a minute for {} min",
+                    t.mouse_only_max_keys_per_minute, t.mouse_only_minutes
+                ),
+                FlagKind::SameWindow => format!(
+                    "no window change, with input every minute, for {} min",
+                    t.same_window_minutes
+                ),
+                FlagKind::InjectedInput => format!(
+                    "at least {} s of injected input in tracked time",
+                    t.injected_min_secs
+                ),
+                FlagKind::LongPassive => format!(
+                    "{} min without input kept tracked by an idle inhibitor",
+                    t.long_passive_minutes
+                ),
+                FlagKind::ZoneMismatch => unreachable!("not a rule of the minutes"),
+            };
             let more_spans = runs.len().saturating_sub(MAX_SPANS) as u32;
             let spans = runs
                 .into_iter()
                 .take(MAX_SPANS)
-                .map(|(from, to)| day.span(kind, from, to))
+                .map(|(from, to)| self.span(kind, from, to))
                 .collect();
-            unusual.flags.push(Flag {
+            flags.push(Flag {
                 kind,
                 rule,
                 spans,
                 more_spans,
             });
         }
-        unusual
+        Unusual {
+            injected_pct: self.injected_pct(),
+            flags,
+            thresholds: *thresholds,
+        }
+    }
+
+    /// The kinds of flag the day trips under `thresholds`, in [`assess`]'s order, without
+    /// their evidence: what a line of the team's day shows.
+    pub fn flag_kinds(&self, thresholds: &Thresholds) -> Vec<FlagKind> {
+        self.tripped(thresholds)
+            .into_iter()
+            .filter(|(_, runs)| !runs.is_empty())
+            .map(|(kind, _)| kind)
+            .collect()
+    }
+
+    /// Of the active seconds whose origin was told apart, the % with injected input.
+    pub fn injected_pct(&self) -> Option<u32> {
+        (self.origin_active > 0).then(|| percent(self.injected_total, self.origin_active))
+    }
+
+    /// Each rule of the minutes, in the order of [`FlagKind`], and the minutes that trip it.
+    fn tripped(&self, t: &Thresholds) -> [(FlagKind, Vec<Minutes>); 6] {
+        [
+            (
+                FlagKind::HighActivity,
+                self.high_activity(t.high_activity_pct, t.high_activity_minutes),
+            ),
+            (
+                FlagKind::SteadyActivity,
+                self.steady(t.steady_spread_pct, t.steady_minutes),
+            ),
+            (
+                FlagKind::MouseOnly,
+                self.mouse_only(t.mouse_only_max_keys_per_minute, t.mouse_only_minutes),
+            ),
+            (
+                FlagKind::SameWindow,
+                self.same_window(t.same_window_minutes),
+            ),
+            (FlagKind::InjectedInput, self.injected(t.injected_min_secs)),
+            (
+                FlagKind::LongPassive,
+                self.long_passive(t.long_passive_minutes),
+            ),
+        ]
     }
 }
 

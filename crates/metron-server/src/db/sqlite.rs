@@ -189,12 +189,15 @@ impl SqliteDb {
         to: i64,
         mark: i64,
     ) -> Result<Vec<super::packed::StoredInterval>, DbError> {
+        // The rows past the mark first (`CROSS JOIN` keeps `intervals` the outer loop, and `+`
+        // keeps its time index out): else SQLite walks the organization's people and reads
+        // each one's whole date to find the few new rows.
         sqlx::query_as(concat!(
             "SELECT ",
             super::packed::stored_columns!(),
-            super::packed::stored_from!(),
-            " WHERE i.rowid > $4 AND u.org_id = $1 AND i.started_at >= $2 - 900 AND
-             i.started_at < $3 AND i.ended_at > $2"
+            " FROM intervals i CROSS JOIN users u ON u.seq = i.person
+             WHERE i.rowid > $4 AND u.org_id = $1 AND +i.started_at >= $2 - 900 AND
+             +i.started_at < $3 AND i.ended_at > $2"
         ))
         .bind(org_id)
         .bind(from)
