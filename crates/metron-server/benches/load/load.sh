@@ -18,11 +18,20 @@ cleanup() { kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; [ "$ki
 trap cleanup EXIT
 for _ in $(seq 100); do grep -q "listening on" "$work/out" && break; sleep 0.1; done
 addr=$(sed -n 's/^listening on //p' "$work/out")
-# Intervals from BENCH_AGO_HOURS (20) ago on, recent as an agent's deliveries are (the writers
-# remember the window names of today and yesterday): within what the server accepts, and at
-# these rates a 10 s run covers at most 8 hours of each device, so it never reaches now. Longer
-# runs need more hours (at most 47, or the first day is past what the writers remember).
-export BENCH_TASK=$task BENCH_DEVICES=$devices BENCH_BATCH=$batch BENCH_THREADS=2 BENCH_BASE=$(( $(date +%s) - ${BENCH_AGO_HOURS:-20} * 3600 ))
+# Intervals from BENCH_AGO_HOURS ago on, recent as an agent's deliveries are (the writers
+# remember the window names of today and yesterday); at these rates a 10 s run covers at most
+# 8 hours of each device, so 9 hours back never reaches now. By default they start today (UTC)
+# when today has 9 hours behind it, as live deliveries do, else 20 hours back, in yesterday:
+# an interval that started before today runs PostgreSQL's kept-days trigger (migration 0021),
+# so the day is said below. Longer runs need more hours (at most 47).
+now=$(date +%s)
+if [ -n "${BENCH_AGO_HOURS:-}" ]; then ago=$BENCH_AGO_HOURS
+elif (( now % 86400 >= 9 * 3600 )); then ago=9
+else ago=20; fi
+base=$(( now - ago * 3600 ))
+if (( base / 86400 == now / 86400 )); then day="today"; else day="yesterday: PostgreSQL's kept-days trigger runs for every statement"; fi
+echo "intervals from $(date -u -d "@$base" +%FT%TZ), $ago hours ago ($day)"
+export BENCH_TASK=$task BENCH_DEVICES=$devices BENCH_BATCH=$batch BENCH_THREADS=2 BENCH_BASE=$base
 wrk -t2 -c"${BENCH_CONNECTIONS:-64}" -d"${seconds}s" --latency -s "$here/ingest.lua" "http://$addr"
 if [ "$kind" = sqlite ]; then
   stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from intervals').fetchone()[0])" "$db")

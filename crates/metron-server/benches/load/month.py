@@ -2,10 +2,11 @@
 """Posts one synthetic person-month of tracked time to a metron-server, the way the desktop
 agent would deliver it, for the storage measurement (storage.sh, docs/PERFORMANCE.md).
 
-Usage: month.py URL TOKEN TASK_ID [MONTH]   (URL: http://host:port; MONTH: YYYY-MM, default 2026-10)
+Usage: month.py URL TOKEN TASK_ID [MONTH]   (URL: http://host:port; MONTH: YYYY-MM, default
+the month two months before this one, UTC: 2026-10 in December 2026)
 Env: MONTH_BATCH (intervals a request, 100), MONTH_SEED (random seed, 30).
 
-What it makes (the same every run: fixed seed, fixed month):
+What it makes (the same every run of a month: fixed seed):
 - 22 working days: the first 22 weekdays from the 1st of MONTH (2026-10 has exactly 22);
 - 8 h a day at UTC+01:00: 09:00-13:00 and 13:45-17:45 local, one device;
 - intervals cut where the agent cuts them: each one's end drawn uniformly in 45..75 s, the
@@ -18,13 +19,22 @@ What it makes (the same every run: fixed seed, fixed month):
   executable's path; `windows` has one segment per run of one window in the interval.
 
 The server refuses intervals past its retention (400 days by default) or older than the
-organization's edit window + 90 days, and in the future: MONTH must lie inside all that.
+organization's edit window + 90 days, and in the future: MONTH must lie inside all that. The
+default does, whenever it runs: its 22 weekdays are over before this month begins, and its
+first day is at most 92 days back (a fixed month was refused a few weeks after it was
+chosen).
 Exits non-zero unless every interval is "accepted".
 """
 import datetime as dt, json, os, random, sys, urllib.request, uuid
 
 url, token, task = sys.argv[1], sys.argv[2], sys.argv[3]
-month = sys.argv[4] if len(sys.argv) > 4 else "2026-10"
+def two_months_back():
+    today = dt.datetime.now(dt.timezone.utc).date()
+    index = today.year * 12 + today.month - 1 - 2
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+month = sys.argv[4] if len(sys.argv) > 4 else two_months_back()
 batch = int(os.environ.get("MONTH_BATCH", "100"))
 rng = random.Random(int(os.environ.get("MONTH_SEED", "30")))
 OFFSET = 60  # minutes east of UTC

@@ -2,8 +2,8 @@
 # Storage one person-month of tracked time takes (documented in docs/PERFORMANCE.md).
 #   crates/metron-server/benches/load/storage.sh sqlite|postgres
 # Env: METRON_BENCH_SERVER (a release binary to measure instead of building this checkout's),
-# METRON_BENCH_MONTH (YYYY-MM, default 2026-10: must be inside the retention, the late-delivery
-# limit and not in the future; see month.py).
+# METRON_BENCH_MONTH (YYYY-MM, default month.py's: two months before this one; must be inside
+# the retention, the late-delivery limit and not in the future; see month.py).
 # Seeds a fresh database with one person (token "bench-token-0"), serves it on loopback, posts
 # the month of month.py through the API (every interval must be accepted), stops the server and
 # prints the raw figures (measure.py). Then serves it once more with --retention-days 1, whose
@@ -29,7 +29,7 @@ stop() { kill $pid; wait $pid || true; pid=; }
 
 task=$(python3 "$here/seed.py" "$server" "$db" 1)
 serve
-python3 "$here/month.py" "http://$addr" bench-token-0 "$task" "${METRON_BENCH_MONTH:-2026-10}"
+python3 "$here/month.py" "http://$addr" bench-token-0 "$task" ${METRON_BENCH_MONTH:+"$METRON_BENCH_MONTH"}
 stop
 echo "== raw ($kind)"
 python3 "$here/measure.py" "$db"
