@@ -31,28 +31,9 @@ use workday::{day_of, median, INTERVALS};
 const USERS: usize = 10_000;
 const DAYS: usize = 22;
 
-/// The process's peak resident memory so far (VmHWM), in MB.
-fn peak_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
-}
-
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("METRON_BENCH_DB")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .expect("METRON_BENCH_DB=postgres://... (the team's month is measured on PostgreSQL)");
-    let people: usize = std::env::var("METRON_BENCH_USERS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(USERS);
+    let (url, people) = bulk::database_and_people("the team's month", USERS);
     let state = AppState::new(db::connect(&url).await.expect("open the database"));
     let (org, task) = workday::organization(&state).await;
     let dates = workday::settled_weekdays(DAYS);
@@ -73,18 +54,8 @@ async fn main() {
     }
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     bulk::copy_to_everyone(&pool, &users[0], &org, &dates).await;
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM intervals i JOIN users u ON u.seq = i.person WHERE u.org_id = $1",
-    )
-    .bind(&org)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        stored as usize,
-        people * DAYS * INTERVALS,
-        "every interval stored"
-    );
+    let stored = bulk::stored(&pool, &org).await;
+    assert_eq!(stored, people * DAYS * INTERVALS, "every interval stored");
     let bytes: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('intervals')")
         .fetch_one(&pool)
         .await
@@ -94,7 +65,7 @@ async fn main() {
          intervals with indexes {} MB ({} B an interval)",
         loading.elapsed().as_secs_f64(),
         bytes / 1_000_000,
-        bytes / stored.max(1)
+        bytes / stored.max(1) as i64
     );
 
     let classifier = reports::classifier(&state, &org).await.unwrap();
@@ -112,7 +83,7 @@ async fn main() {
          then from kept lines: median {:.0} ms; peak memory so far {} MB",
         team[0],
         median(team[1..].to_vec()),
-        peak_mb()
+        bulk::memory_mb().0
     );
 
     let t = Instant::now();
@@ -120,7 +91,7 @@ async fn main() {
     println!(
         "the hourly settling's first run (35 days, {lines} lines): {:.0} s; peak memory so far {} MB",
         t.elapsed().as_secs_f64(),
-        peak_mb()
+        bulk::memory_mb().0
     );
 
     let ids: Vec<String> = users.iter().map(|u| u.user.id.clone()).collect();

@@ -33,19 +33,6 @@ const USERS: usize = 10_000;
 /// The minutes of the day that arrive while it is read.
 const LIVE: usize = 10;
 
-/// The process's peak resident memory so far (VmHWM) and now (VmRSS), in MB.
-fn memory_mb() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .map_or(0, |kb| kb / 1024)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
 /// Reads the team's day, checking that everyone has `minutes` minutes: the read's time in ms.
 async fn read(
     state: &AppState,
@@ -70,14 +57,7 @@ async fn read(
 
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("METRON_BENCH_DB")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .expect("METRON_BENCH_DB=postgres://... (the team's day is measured on PostgreSQL)");
-    let people: usize = std::env::var("METRON_BENCH_USERS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(USERS);
+    let (url, people) = bulk::database_and_people("the team's day", USERS);
     let now = Utc::now();
     let date = if now.hour() >= 15 {
         now.date_naive()
@@ -109,18 +89,8 @@ async fn main() {
             .await
             .unwrap();
     println!("page ranges summarized: {summarized}");
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM intervals i JOIN users u ON u.seq = i.person WHERE u.org_id = $1",
-    )
-    .bind(&org)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        stored as usize,
-        people * (INTERVALS - LIVE),
-        "every interval stored"
-    );
+    let stored = bulk::stored(&pool, &org).await;
+    assert_eq!(stored, people * (INTERVALS - LIVE), "every interval stored");
     println!(
         "loaded {people} people x {} intervals of {date} = {stored} stored in {:.0} s",
         INTERVALS - LIVE,
@@ -138,13 +108,13 @@ async fn main() {
         "the team's day computed whole from its intervals (before running days): {:.0} ms; \
          memory peak {} MB",
         t.elapsed().as_secs_f64() * 1000.0,
-        memory_mb().0
+        bulk::memory_mb().0
     );
     drop(whole);
 
-    let before = memory_mb().1;
+    let before = bulk::memory_mb().1;
     let first = read(&state, &org, date, people, INTERVALS - LIVE).await;
-    let (peak, held) = memory_mb();
+    let (peak, held) = bulk::memory_mb();
     println!(
         "first read (everyone's running day added up): {first:.0} ms; memory peak {peak} MB, \
          held {held} MB ({} MB more than before it)",
@@ -187,7 +157,7 @@ async fn main() {
         }
         v
     };
-    let (peak, held) = memory_mb();
+    let (peak, held) = bulk::memory_mb();
     println!(
         "a read with nothing new: median {:.0} ms; memory peak {peak} MB, held {held} MB",
         median(idle)

@@ -1,4 +1,5 @@
-//! The bulk loader of the team-scale benches (`team_month`, `team_today`), PostgreSQL only.
+//! What the team-scale benches (`team_month`, `team_today`) share: their database and size from
+//! the environment, the bulk loader (PostgreSQL only) and the process's memory.
 
 use chrono::NaiveDate;
 use std::time::Instant;
@@ -67,4 +68,45 @@ pub async fn copy_to_everyone(
             .unwrap_or("");
         println!("{what}: {:.0} s", t.elapsed().as_secs_f64());
     }
+}
+
+/// `METRON_BENCH_DB`, a PostgreSQL address (what is measured is the team scale of PostgreSQL:
+/// `what` says so if it is missing), and `METRON_BENCH_USERS` (`people` unless set).
+pub fn database_and_people(what: &str, people: usize) -> (String, usize) {
+    let url = std::env::var("METRON_BENCH_DB")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| {
+            panic!("METRON_BENCH_DB=postgres://... ({what} is measured on PostgreSQL)")
+        });
+    let people = std::env::var("METRON_BENCH_USERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(people);
+    (url, people)
+}
+
+/// The process's peak resident memory so far (VmHWM) and now (VmRSS), in MB.
+pub fn memory_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// How many intervals the organization's people have stored.
+pub async fn stored(pool: &sqlx::PgPool, org: &str) -> usize {
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM intervals i JOIN users u ON u.seq = i.person WHERE u.org_id = $1",
+    )
+    .bind(org)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    stored as usize
 }

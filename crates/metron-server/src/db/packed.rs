@@ -465,6 +465,26 @@ pub trait NamesReader {
     ) -> Result<WindowNames, DbError>;
 }
 
+/// A row of `window_names` as read: person, key, app, title, URL, path.
+type NameRow = (String, i64, String, String, Option<String>, Option<String>);
+
+impl WindowNames {
+    fn add_rows(&mut self, rows: Vec<NameRow>) {
+        for (user_id, key, app, title, url, path) in rows {
+            self.insert(
+                user_id,
+                WindowName {
+                    key,
+                    app,
+                    title,
+                    url,
+                    path,
+                },
+            );
+        }
+    }
+}
+
 /// People a statement of [`NamesReader::people_window_names`] names (each a bound value).
 const PEOPLE_A_STATEMENT: usize = 500;
 
@@ -494,25 +514,13 @@ macro_rules! names_reader {
                         Some(people),
                     ),
                 };
-                type Row = (String, i64, String, String, Option<String>, Option<String>);
                 let mut query = sqlx::query_as(sql).bind(id).bind(first).bind(last);
                 if let Some(people) = people {
                     query = query.bind(people.first).bind(people.last);
                 }
-                let rows: Vec<Row> = query.fetch_all(self).await.map_err(super::classify)?;
+                let rows: Vec<NameRow> = query.fetch_all(self).await.map_err(super::classify)?;
                 let mut names = WindowNames::default();
-                for (user_id, key, app, title, url, path) in rows {
-                    names.insert(
-                        user_id,
-                        WindowName {
-                            key,
-                            app,
-                            title,
-                            url,
-                            path,
-                        },
-                    );
-                }
+                names.add_rows(rows);
                 Ok(names)
             }
 
@@ -536,24 +544,12 @@ macro_rules! names_reader {
                         ids.push_bind(person.as_str());
                     }
                     query.push(")");
-                    type Row = (String, i64, String, String, Option<String>, Option<String>);
-                    let rows: Vec<Row> = query
+                    let rows: Vec<NameRow> = query
                         .build_query_as()
                         .fetch_all(self)
                         .await
                         .map_err(super::classify)?;
-                    for (user_id, key, app, title, url, path) in rows {
-                        names.insert(
-                            user_id,
-                            WindowName {
-                                key,
-                                app,
-                                title,
-                                url,
-                                path,
-                            },
-                        );
-                    }
+                    names.add_rows(rows);
                 }
                 Ok(names)
             }
