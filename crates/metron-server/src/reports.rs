@@ -304,7 +304,7 @@ type Person = (
 /// How many people's intervals a computation of the organization's day reads and holds at
 /// once: a working day of 500 people is about 240,000 intervals (some 60 MB decoded), whatever
 /// the organization's size (a day of 10,000 people read at once held 2.9 GB).
-const PEOPLE_A_READ: usize = 500;
+pub(crate) const PEOPLE_A_READ: usize = 500;
 
 /// Everyone's day in one pass, for the team's day and the team's timesheet: the intervals of
 /// the whole organization over the widest window any offset needs, then each person's day in

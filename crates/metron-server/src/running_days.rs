@@ -19,8 +19,8 @@
 //!
 //! A date once settled is read from kept lines (`kept_days`); its running days are dropped,
 //! as are those unread for [`UNREAD_FOR`], and an organization's when someone in it is erased.
-//! Memory is bounded by the organizations read: some 30 KB a person and date (the minutes of
-//! their day, the windows' names).
+//! Memory is bounded by the organizations read: about 12 KB a person and date (the minutes of
+//! their day, the windows' names; 118 MB for 10,000 people's today, docs/PERFORMANCE.md).
 //!
 //! [`Database::received_mark`]: crate::db::Database::received_mark
 
@@ -41,10 +41,6 @@ use crate::AppState;
 pub const UNREAD_FOR: Duration = Duration::from_secs(2 * 3600);
 /// How often the running days held are brought up to date between reads ([`spawn`]).
 pub const KEPT_CURRENT_EVERY: Duration = Duration::from_secs(60);
-
-/// How many people's intervals the first read of a date reads at once (as the team's day
-/// computed whole: `reports::PEOPLE_A_READ`).
-const PEOPLE_A_READ: usize = 500;
 
 /// The running days of every organization and date read, each behind a lock of its own: two
 /// managers reading one team's day wait for one refresh; other organizations don't.
@@ -309,7 +305,8 @@ async fn first_read(
     date: NaiveDate,
     versions: &HashMap<String, i64>,
 ) -> Result<(), ReportError> {
-    for part in people.chunks(PEOPLE_A_READ) {
+    // A few hundred people at a time, as the team's day computed whole reads them.
+    for part in people.chunks(reports::PEOPLE_A_READ) {
         let range = PersonRange {
             first: part.first().map_or(0, |p| p.0),
             last: part.last().map_or(0, |p| p.0),
